@@ -1,0 +1,267 @@
+"""The HTTP API (Chalice behind API Gateway). Thin: parse, call one use case, map the result."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from chalice import Chalice, Response
+from pydantic import BaseModel, ValidationError
+
+from shared import http, schemas
+from shared.domain.errors import DomainError, InvalidInput, Unauthorized
+from shared.observability import bind, count, logger, tracer
+from shared.services import views
+from shared.services import workorders as wo_service
+from shared.services.container import services
+
+from . import pages
+
+
+class OpslayerChalice(Chalice):
+    """Chalice keeps the current request on the app object; make it per thread so concurrent
+    in-process invocations (the local cloud's server mode) cannot see each other's request."""
+
+    _local = threading.local()
+
+    @property  # type: ignore[override]
+    def current_request(self):
+        return getattr(self._local, "request", None)
+
+    @current_request.setter
+    def current_request(self, value):
+        self._local.request = value
+
+    @property  # type: ignore[override]
+    def lambda_context(self):
+        return getattr(self._local, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, value):
+        self._local.context = value
+
+
+app = OpslayerChalice(app_name="opslayer")
+ALL_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+SECURITY_HEADERS = {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+                    "Cache-Control": "no-store"}
+
+
+@app.middleware("http")
+def _observe(event, get_response):
+    ctx = event.context or {}
+    bind(correlation_id=ctx.get("requestId"))
+    response = get_response(event)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+# ---------------------------------------------------------------- plumbing
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, default=str), status_code=status,
+                    headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def _wants_html() -> bool:
+    accept = (app.current_request.headers or {}).get("accept", "")
+    return "text/html" in accept or ("application/json" not in accept and "*/*" not in accept and bool(accept))
+
+
+def _error(status: int, body: dict[str, Any], html: bool = False) -> Response:
+    if html:
+        return Response(body=pages.error_page(status, body["message"]), status_code=status,
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+    return _json(status, body)
+
+
+def endpoint(html_errors: bool = False) -> Callable:
+    """Map domain and validation errors to 4xx bodies; anything else is a logged 500 without details."""
+
+    def wrap(view: Callable) -> Callable:
+        def run(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except DomainError as exc:
+                status, body = http.from_domain(exc)
+            except ValidationError as exc:
+                status, body = http.from_validation(exc)
+            count(f"Http{status}")
+            return _error(status, body, html_errors and _wants_html())
+
+        run.__name__ = view.__name__
+        run.__doc__ = view.__doc__
+        return run
+
+    return wrap
+
+
+def _body(model: type[BaseModel]) -> Any:
+    """Parse a JSON (or HTML form) body into `model`, or raise a 4xx naming the problem."""
+    request = app.current_request
+    raw = request.raw_body or b""
+    content_type = (request.headers or {}).get("content-type", "application/json").split(";")[0].strip()
+    if content_type == "application/x-www-form-urlencoded":
+        data: Any = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+    else:
+        try:
+            data = json.loads(raw) if raw.strip() else {}
+        except ValueError as exc:
+            raise InvalidInput("The request body is not valid JSON.", {"error": str(exc)}) from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("The request body must be a JSON object.")
+    return model.model_validate(data)
+
+
+def _is_form() -> bool:
+    return (app.current_request.headers or {}).get("content-type", "").startswith(
+        "application/x-www-form-urlencoded")
+
+
+def _base_url() -> str:
+    configured = services().settings.public_base_url
+    if configured:
+        return configured
+    request = app.current_request
+    host = (request.headers or {}).get("host", "localhost")
+    stage = (request.context or {}).get("stage")
+    return f"https://{host}" + (f"/{stage}" if stage and "execute-api" in host else "")
+
+
+def _query(name: str) -> str | None:
+    return (app.current_request.query_params or {}).get(name)
+
+
+def _require_ops() -> str:
+    svc = services()
+    request = app.current_request
+    if svc.settings.ops_auth_mode == "key":
+        given = (request.headers or {}).get("x-ops-key", "")
+        expected = svc.secrets.get(svc.settings.ops_key_secret_arn)
+        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Unauthorized("A valid X-Ops-Key header is required.")
+        return "ops:key"
+    identity = (request.context or {}).get("identity") or {}
+    caller = identity.get("userArn") or identity.get("caller")
+    if not caller:  # API Gateway's AWS_IAM authorizer fills these; never trust a request without them
+        raise Unauthorized("This route is IAM-authorized.")
+    return f"ops:{caller}"
+
+
+# ---------------------------------------------------------------- routes
+@app.route("/health", methods=["GET"])
+@endpoint()
+def health():
+    return _json(200, {"status": "ok", "service": "opslayer"})
+
+
+@app.route("/requests", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def create_request():
+    """Tenant intake: persisted before the 202; an Idempotency-Key makes retries return the same order."""
+    req = _body(schemas.NewRequest)
+    key = (app.current_request.headers or {}).get("idempotency-key")
+    if key is not None and not (1 <= len(key) <= 255):
+        raise InvalidInput("Idempotency-Key must be 1 to 255 characters.")
+    svc = services()
+    wo = wo_service.submit_request(svc, req, idempotency_key=key)
+    bind(work_order_id=wo.id)
+    url = views.tenant_link(svc, wo, _base_url())
+    return _json(202, {"id": wo.id, "status": wo.status.value, "status_url": url}, {"Location": url})
+
+
+@app.route("/requests/{id}", methods=["GET"])
+@endpoint(html_errors=True)
+def get_request(id):
+    return _json(200, views.tenant_status(services(), id, _query("token")))
+
+
+@app.route("/requests/{id}/feedback", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def request_feedback(id):
+    body = _body(schemas.Feedback)
+    wo = wo_service.tenant_feedback(services(), id, _query("token"), body.resolved, body.comment)
+    return _json(200, {"id": wo.id, "status": wo.status.value})
+
+
+@app.route("/vendor/jobs/{token}", methods=["GET"])
+@endpoint(html_errors=True)
+def vendor_job(token):
+    job = views.vendor_job(services(), token)
+    if _wants_html():
+        return Response(body=pages.vendor_job(job, token), status_code=200,
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+    return _json(200, job)
+
+
+def _vendor_result(token: str, wo: Any) -> Response:
+    if _is_form():  # a browser form: back to the job page (post/redirect/get)
+        return Response(body="", status_code=303, headers={"Location": f"/vendor/jobs/{token}"})
+    return _json(200, {"id": wo.id, "status": wo.status.value,
+                       "allowed_actions": wo_service.vendor_actions(wo, wo.vendor_id or "")})
+
+
+@app.route("/vendor/jobs/{token}/accept", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_accept(token):
+    _body(schemas.Empty)
+    return _vendor_result(token, wo_service.vendor_accept(services(), token))
+
+
+@app.route("/vendor/jobs/{token}/decline", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_decline(token):
+    body = _body(schemas.Decline)
+    return _vendor_result(token, wo_service.vendor_decline(services(), token, body.reason))
+
+
+@app.route("/vendor/jobs/{token}/schedule", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_schedule(token):
+    body = _body(schemas.Schedule)
+    return _vendor_result(token, wo_service.vendor_schedule(services(), token, body.to_domain()))
+
+
+@app.route("/vendor/jobs/{token}/complete", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_complete(token):
+    body = _body(schemas.Complete)
+    return _vendor_result(token, wo_service.vendor_complete(services(), token, body.notes))
+
+
+@app.route("/ops/work-orders", methods=["GET"])
+@endpoint()
+def ops_list():
+    _require_ops()
+    status = _query("status")
+    from shared.domain.workorder import Source, Status
+
+    if status and status not in {s.value for s in Status}:
+        raise InvalidInput(f"Unknown status {status!r}.", {"allowed": [s.value for s in Status]})
+    source = _query("source")
+    if source and source not in {s.value for s in Source}:
+        raise InvalidInput(f"Unknown source {source!r}.", {"allowed": [s.value for s in Source]})
+    return _json(200, views.ops_list(services(), status, _query("property_id"), source))
+
+
+@app.route("/ops/work-orders/{id}", methods=["GET"])
+@endpoint()
+def ops_get(id):
+    _require_ops()
+    return _json(200, views.ops_work_order(services(), id))
+
+
+@app.route("/ops/work-orders/{id}/cancel", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_cancel(id):
+    actor = _require_ops()
+    body = _body(schemas.Cancel)
+    wo = wo_service.cancel(services(), id, body.reason, actor=actor)
+    return _json(200, {"id": wo.id, "status": wo.status.value})
+
+
+_ = (logger, tracer)  # imported for their side effect: one logger/tracer per function

@@ -1,0 +1,30 @@
+"""Intake consumer: every new work order (any channel) starts its lifecycle execution.
+
+SQS (fed by the WorkOrderReceived rule) with partial batch failures; the execution is named after
+the work-order id, so a duplicate message is a no-op.
+"""
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from shared.observability import bind, logger, metrics, tracer
+from shared.services.container import services
+from shared.services.workorders import start_lifecycle
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def _start(record: SQSRecord) -> None:
+    event = json.loads(record.body)
+    wo_id = event["detail"]["work_order_id"]
+    bind(work_order_id=wo_id, correlation_id=event.get("id"))
+    start_lifecycle(services(), wo_id)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    return process_partial_response(event=event, record_handler=_start, processor=processor, context=context)

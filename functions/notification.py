@@ -1,0 +1,26 @@
+"""Notification consumer: lifecycle events (EventBridge -> SQS) become SMS and email."""
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from shared.observability import bind, logger, metrics, tracer
+from shared.services.container import services
+from shared.services.notifications import notify
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def _notify(record: SQSRecord) -> None:
+    event = json.loads(record.body)
+    detail = event["detail"]
+    bind(work_order_id=detail.get("work_order_id"), correlation_id=event.get("id"))
+    notify(services(), event["detail-type"], detail)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    return process_partial_response(event=event, record_handler=_notify, processor=processor, context=context)

@@ -1,0 +1,30 @@
+"""Lifecycle steps that wait for people (schedule, completion, follow-up) and their timers."""
+
+from shared.observability import bind, logger, metrics, tracer
+from shared.services.container import services
+from shared.services.workorders import await_stage, escalate, followup_unanswered, stage_overdue
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    wo_id = event["work_order_id"]
+    bind(work_order_id=wo_id)
+    svc = services()
+    action = event["action"]
+    if action == "await":
+        await_stage(svc, wo_id, event["stage"], event["task_token"])
+        return {"parked": True}
+    if action == "overdue":
+        stage_overdue(svc, wo_id, event["stage"])
+        return {"escalated": True}
+    if action == "followup_unanswered":
+        followup_unanswered(svc, wo_id)
+        return {"verified": True}
+    if action == "fail":
+        error = event.get("error") or {}
+        logger.error("lifecycle failed", extra={"error": error.get("Error"), "cause": str(error.get("Cause"))[:500]})
+        escalate(svc, wo_id, "automation_error", f"Automation error ({error.get('Error', 'unknown')}); ops alerted")
+        return {"escalated": True}
+    raise ValueError(f"unknown workflow action {action!r}")

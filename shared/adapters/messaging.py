@@ -1,0 +1,111 @@
+"""Outbound side effects behind small adapters: domain events, workflow callbacks, SMS, email, secrets."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from shared.adapters.aws import client as aws_client
+from shared.adapters.aws import error_code
+
+SOURCE = "opslayer.workorders"
+
+
+class EventPublisher:
+    """Domain events on the EventBridge bus (notification and sync consumers subscribe)."""
+
+    def __init__(self, bus_name: str, client: Any = None) -> None:
+        self.bus = bus_name
+        self._client = client
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        events = self._client or aws_client("events")
+        resp = events.put_events(Entries=[{"EventBusName": self.bus, "Source": SOURCE, "DetailType": detail_type,
+                                           "Detail": json.dumps(detail, default=str)}])
+        if resp.get("FailedEntryCount"):
+            raise RuntimeError(f"EventBridge rejected {detail_type}: {resp['Entries']}")
+
+
+class Workflow:
+    """The work-order state machine: start (named, so a duplicate start is a no-op), callbacks, stop."""
+
+    def __init__(self, state_machine_arn: str = "", client: Any = None) -> None:
+        self.arn = state_machine_arn
+        self._client = client
+
+    @property
+    def sfn(self) -> Any:
+        return self._client or aws_client("stepfunctions")
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        try:
+            return self.sfn.start_execution(stateMachineArn=self.arn, name=name,
+                                            input=json.dumps(payload))["executionArn"]
+        except Exception as exc:
+            if error_code(exc) != "ExecutionAlreadyExists":
+                raise
+            return self.execution_arn(name)
+
+    def execution_arn(self, name: str) -> str:
+        return self.arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+    def resume(self, task_token: str, output: dict[str, Any]) -> bool:
+        """Complete a task-token wait. False when the wait is already over (timed out or done)."""
+        try:
+            self.sfn.send_task_success(taskToken=task_token, output=json.dumps(output))
+            return True
+        except Exception as exc:
+            if error_code(exc) in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+                return False
+            raise
+
+    def stop(self, execution_arn: str, cause: str) -> None:
+        try:
+            self.sfn.stop_execution(executionArn=execution_arn, cause=cause[:256])
+        except Exception as exc:
+            if error_code(exc) not in ("ExecutionDoesNotExist",):
+                raise
+
+
+class Messenger:
+    """SMS through SNS, email through SES."""
+
+    def __init__(self, sender_email: str, sns: Any = None, ses: Any = None) -> None:
+        self.sender = sender_email
+        self._sns = sns
+        self._ses = ses
+
+    def sms(self, phone: str, body: str) -> str:
+        sns = self._sns or aws_client("sns")
+        resp = sns.publish(PhoneNumber=phone, Message=body, MessageAttributes={
+            "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}})
+        return resp["MessageId"]
+
+    def email(self, to: str, subject: str, body: str) -> str:
+        ses = self._ses or aws_client("ses")
+        resp = ses.send_email(Source=self.sender, Destination={"ToAddresses": [to]}, Message={
+            "Subject": {"Data": subject, "Charset": "UTF-8"},
+            "Body": {"Text": {"Data": body, "Charset": "UTF-8"}}})
+        return resp["MessageId"]
+
+
+class SecretCache:
+    """Secrets Manager values, cached for a few minutes (rotation-friendly, one call per warm container)."""
+
+    def __init__(self, ttl_seconds: float = 300, client: Any = None) -> None:
+        self.ttl = ttl_seconds
+        self._client = client
+        self._values: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, arn: str) -> str:
+        now = time.monotonic()
+        hit = self._values.get(arn)
+        if hit and now - hit[0] < self.ttl:
+            return hit[1]
+        value = (self._client or aws_client("secretsmanager")).get_secret_value(SecretId=arn)["SecretString"]
+        with self._lock:
+            self._values[arn] = (now, value)
+        return value

@@ -1,0 +1,266 @@
+"""DynamoDB single-table repository.
+
+Access patterns (no Scan anywhere):
+  work order + timeline       PK=WO#<id>                SK=WO | TL#<at>#<n>
+  work orders by status       GSI1 PK=STATUS#<status>   SK=<created_at>#<id>
+  work orders by property     GSI2 PK=PROPERTY#<id>     SK=<created_at>#<id>
+  property / unit / vendor    PK=PROPERTY#<id> | UNIT#<id> | VENDOR#<id>   SK=META
+  vendors by trade and area   PK=VENDORS#<trade>#<area> SK=VENDOR#<id>   (adjacency list)
+  idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
+  dedupe markers              PK=ONCE#<key>             SK=ONCE   (TTL)
+  configuration               PK=CONFIG                 SK=<name>
+Every work-order write is conditional on its version, so replays and races cannot corrupt it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from decimal import Decimal
+from typing import Any
+
+from shared.adapters.aws import client as aws_client
+from shared.adapters.aws import error_code
+from shared.domain.directory import Contact, Property, Unit, Vendor
+from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
+from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
+
+META = "META"
+WO_SK = "WO"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Repository:
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self.table = table_name
+        self._client = client
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+        self._ser = TypeSerializer()
+        self._de = TypeDeserializer()
+
+    @property
+    def db(self) -> Any:
+        if self._client is None:
+            self._client = aws_client("dynamodb")
+        return self._client
+
+    # ------------------------------------------------------------ (de)serialisation
+    def _item(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {k: self._ser.serialize(v) for k, v in data.items() if v is not None}
+
+    def _data(self, item: dict[str, Any]) -> dict[str, Any]:
+        return _plain({k: self._de.deserialize(v) for k, v in item.items()})
+
+    def _key(self, pk: str, sk: str) -> dict[str, Any]:
+        return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+    def _get(self, pk: str, sk: str, consistent: bool = True) -> dict[str, Any] | None:
+        resp = self.db.get_item(TableName=self.table, Key=self._key(pk, sk), ConsistentRead=consistent)
+        return self._data(resp["Item"]) if "Item" in resp else None
+
+    # ------------------------------------------------------------ work orders
+    def _wo_item(self, wo: WorkOrder) -> dict[str, Any]:
+        data = wo.model_dump(mode="json", exclude={"timeline"})
+        created = f"{data['created_at']}#{wo.id}"
+        return self._item({
+            "PK": f"WO#{wo.id}", "SK": WO_SK, "type": "work_order", **data,
+            "GSI1PK": f"STATUS#{wo.status.value}", "GSI1SK": created,
+            "GSI2PK": f"PROPERTY#{wo.property_id}", "GSI2SK": created,
+        })
+
+    def _timeline_put(self, wo_id: str, entry: TimelineEntry) -> dict[str, Any]:
+        sk = f"TL#{entry.at.isoformat()}#{secrets.token_hex(3)}"
+        data = {"PK": f"WO#{wo_id}", "SK": sk, "type": "timeline", **entry.model_dump(mode="json")}
+        return {"Put": {"TableName": self.table, "Item": self._item(data)}}
+
+    def create_work_order(self, wo: WorkOrder, entry: TimelineEntry,
+                          idempotency: tuple[str, str] | None = None, ttl_seconds: int = 86400) -> WorkOrder:
+        """Persist a new work order. With (scoped key, request fingerprint) a replay returns the first one."""
+        ops: list[dict[str, Any]] = []
+        if idempotency:
+            key, fingerprint = idempotency
+            ops.append({"Put": {
+                "TableName": self.table,
+                "Item": self._item({"PK": f"IDEM#{key}", "SK": "IDEM", "work_order_id": wo.id,
+                                    "fingerprint": fingerprint, "expires_at": int(time.time()) + ttl_seconds}),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }})
+        ops.append({"Put": {"TableName": self.table, "Item": self._wo_item(wo),
+                            "ConditionExpression": "attribute_not_exists(PK)"}})
+        ops.append(self._timeline_put(wo.id, entry))
+        try:
+            self.db.transact_write_items(TransactItems=ops)
+        except Exception as exc:
+            if error_code(exc) != "TransactionCanceledException" or not idempotency:
+                raise
+            record = self._get(f"IDEM#{idempotency[0]}", "IDEM")
+            if record is None:
+                raise
+            if record["fingerprint"] != idempotency[1]:
+                raise IdempotencyConflict(
+                    "This Idempotency-Key was already used for a different request.") from exc
+            return self.get_work_order(record["work_order_id"])
+        return wo.model_copy(update={"timeline": [entry]})
+
+    def get_work_order(self, wo_id: str, with_timeline: bool = False) -> WorkOrder:
+        if not with_timeline:
+            data = self._get(f"WO#{wo_id}", WO_SK)
+            if data is None:
+                raise NotFound("No such work order.", {"id": wo_id})
+            return WorkOrder.model_validate(data)
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "PK = :pk",
+                                  "ExpressionAttributeValues": {":pk": {"S": f"WO#{wo_id}"}},
+                                  "ConsistentRead": True}
+        while True:
+            resp = self.db.query(**kwargs)
+            items.extend(self._data(i) for i in resp["Items"])
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        meta = next((i for i in items if i["SK"] == WO_SK), None)
+        if meta is None:
+            raise NotFound("No such work order.", {"id": wo_id})
+        timeline = [TimelineEntry.model_validate(i) for i in items if i["SK"].startswith("TL#")]
+        timeline.sort(key=lambda e: e.at)
+        return WorkOrder.model_validate({**meta, "timeline": timeline})
+
+    def save(self, wo: WorkOrder, expected_version: int, entries: list[TimelineEntry] = ()) -> WorkOrder:
+        """Write the new state of a work order if nobody changed it since `expected_version`."""
+        new = wo.model_copy(update={"version": expected_version + 1})
+        ops = [{"Put": {
+            "TableName": self.table, "Item": self._wo_item(new),
+            "ConditionExpression": "#v = :expected",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+        }}]
+        ops += [self._timeline_put(wo.id, e) for e in entries]
+        try:
+            self.db.transact_write_items(TransactItems=ops)
+        except Exception as exc:
+            if error_code(exc) == "TransactionCanceledException":
+                raise ConcurrentUpdate("The work order changed in the meantime; reload and try again.",
+                                       {"id": wo.id}) from exc
+            raise
+        return new
+
+    def append_timeline(self, wo_id: str, entry: TimelineEntry) -> None:
+        self.db.transact_write_items(TransactItems=[self._timeline_put(wo_id, entry)])
+
+    def list_work_orders(self, status: str | None = None, property_id: str | None = None,
+                         source: str | None = None, limit: int = 100) -> list[WorkOrder]:
+        if property_id:
+            queries = [("GSI2", f"PROPERTY#{property_id}")]
+        elif status:
+            queries = [("GSI1", f"STATUS#{status}")]
+        else:
+            queries = [("GSI1", f"STATUS#{s.value}") for s in Status]
+        found: list[WorkOrder] = []
+        for index, pk in queries:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table, "IndexName": index, "ScanIndexForward": False, "Limit": limit,
+                "KeyConditionExpression": f"{index}PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+            }
+            resp = self.db.query(**kwargs)
+            found.extend(WorkOrder.model_validate(self._data(i)) for i in resp["Items"])
+        found = [w for w in found if (not status or w.status.value == status)
+                 and (not source or w.source.value == source)]
+        found.sort(key=lambda w: w.created_at, reverse=True)
+        return found[:limit]
+
+    def open_work_orders(self) -> list[WorkOrder]:
+        result: list[WorkOrder] = []
+        for s in OPEN_STATUSES:
+            result += self.list_work_orders(status=s.value)
+        return result
+
+    # ------------------------------------------------------------ directory
+    def put_property(self, prop: Property) -> None:
+        self.db.put_item(TableName=self.table, Item=self._item(
+            {"PK": f"PROPERTY#{prop.id}", "SK": META, "type": "property", **prop.model_dump(mode="json")}))
+
+    def put_unit(self, unit: Unit) -> None:
+        self.db.put_item(TableName=self.table, Item=self._item(
+            {"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")}))
+
+    def put_vendor(self, vendor: Vendor) -> None:
+        ops = [{"Put": {"TableName": self.table, "Item": self._item(
+            {"PK": f"VENDOR#{vendor.id}", "SK": META, "type": "vendor", **vendor.model_dump(mode="json")})}}]
+        for trade in vendor.trades:
+            for area in vendor.service_areas:
+                ops.append({"Put": {"TableName": self.table, "Item": self._item(
+                    {"PK": f"VENDORS#{trade.value}#{area}", "SK": f"VENDOR#{vendor.id}", "vendor_id": vendor.id})}})
+        self.db.transact_write_items(TransactItems=ops)
+
+    def get_property(self, prop_id: str) -> Property:
+        data = self._get(f"PROPERTY#{prop_id}", META, consistent=False)
+        if data is None:
+            raise NotFound("No such property.", {"id": prop_id})
+        return Property.model_validate(data)
+
+    def get_unit(self, unit_id: str) -> Unit:
+        data = self._get(f"UNIT#{unit_id}", META, consistent=False)
+        if data is None:
+            raise NotFound("No such unit.", {"unit_id": unit_id})
+        return Unit.model_validate(data)
+
+    def get_vendor(self, vendor_id: str) -> Vendor:
+        data = self._get(f"VENDOR#{vendor_id}", META, consistent=False)
+        if data is None:
+            raise NotFound("No such vendor.", {"id": vendor_id})
+        return Vendor.model_validate(data)
+
+    def vendors_for(self, trade: str, area: str) -> list[Vendor]:
+        resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk",
+                             ExpressionAttributeValues={":pk": {"S": f"VENDORS#{trade}#{area}"}})
+        ids = [self._data(i)["vendor_id"] for i in resp["Items"]]
+        return self.get_vendors(ids)
+
+    def get_vendors(self, ids: list[str]) -> list[Vendor]:
+        vendors: list[Vendor] = []
+        for start in range(0, len(ids), 100):
+            keys = [self._key(f"VENDOR#{i}", META) for i in ids[start:start + 100]]
+            request = {self.table: {"Keys": keys}}
+            while request:
+                resp = self.db.batch_get_item(RequestItems=request)
+                vendors += [Vendor.model_validate(self._data(i)) for i in resp["Responses"].get(self.table, [])]
+                request = resp.get("UnprocessedKeys") or {}
+        return vendors
+
+    def bump_vendor_stat(self, vendor_id: str, stat: str) -> None:
+        self.db.update_item(TableName=self.table, Key=self._key(f"VENDOR#{vendor_id}", META),
+                            UpdateExpression="SET stats.#s = if_not_exists(stats.#s, :zero) + :one",
+                            ExpressionAttributeNames={"#s": stat},
+                            ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
+                            ConditionExpression="attribute_exists(PK)")
+
+    def put_config(self, name: str, value: dict[str, Any]) -> None:
+        self.db.put_item(TableName=self.table, Item=self._item({"PK": "CONFIG", "SK": name, "value": value}))
+
+    def get_config(self, name: str) -> dict[str, Any] | None:
+        data = self._get("CONFIG", name, consistent=False)
+        return data["value"] if data else None
+
+    def ops_contact(self) -> Contact | None:
+        value = self.get_config("ops_contact")
+        return Contact.model_validate(value) if value else None
+
+    # ------------------------------------------------------------ dedupe
+    def done(self, key: str) -> bool:
+        """Whether an at-least-once side effect (a message sent, say) was already recorded."""
+        return self._get(f"ONCE#{key}", "ONCE") is not None
+
+    def mark_done(self, key: str, ttl_seconds: int = 30 * 86400) -> None:
+        self.db.put_item(TableName=self.table, Item=self._item(
+            {"PK": f"ONCE#{key}", "SK": "ONCE", "expires_at": int(time.time()) + ttl_seconds}))

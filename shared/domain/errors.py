@@ -1,0 +1,46 @@
+"""Domain errors. Each carries a stable machine code; `shared.http` maps them to HTTP statuses."""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class LinkRejected(DomainError):
+    """A signed link that is tampered, expired or used outside its scope."""
+
+    code = "forbidden"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
+class InvalidTransition(DomainError):
+    """The action is not allowed in the work order's current state."""
+
+    code = "conflict"
+
+
+class ConcurrentUpdate(InvalidTransition):
+    """Someone else changed the work order first (version check failed)."""
+
+
+class IdempotencyConflict(DomainError):
+    """An Idempotency-Key was reused with a different request body."""
+
+    code = "idempotency_conflict"

@@ -1,0 +1,156 @@
+"""The work order and its lifecycle rules (pure: no I/O)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from shared.domain.enums import Priority, Trade
+from shared.domain.errors import InvalidTransition
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    TRIAGED = "triaged"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    VERIFIED = "verified"
+    REOPENED = "reopened"
+    ESCALATED = "escalated"
+    CANCELLED = "cancelled"
+
+
+TERMINAL = frozenset({Status.VERIFIED, Status.ESCALATED, Status.CANCELLED})
+OPEN_STATUSES = tuple(s for s in Status if s not in TERMINAL)
+
+# Which status may follow which. Everything not listed here is a 409.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.RECEIVED: frozenset({Status.TRIAGED}),
+    Status.TRIAGED: frozenset({Status.OFFERED}),
+    Status.OFFERED: frozenset({Status.OFFERED, Status.ACCEPTED}),
+    Status.ACCEPTED: frozenset({Status.SCHEDULED}),
+    Status.SCHEDULED: frozenset({Status.SCHEDULED, Status.COMPLETED}),
+    Status.COMPLETED: frozenset({Status.VERIFIED, Status.REOPENED}),
+    Status.REOPENED: frozenset({Status.OFFERED}),
+    Status.VERIFIED: frozenset(),
+    Status.ESCALATED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+for _status in OPEN_STATUSES:  # any open work order can be escalated or cancelled
+    TRANSITIONS[_status] = TRANSITIONS[_status] | {Status.ESCALATED, Status.CANCELLED}
+
+
+class Source(StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    EMAIL = "email"
+    PMS = "pms"
+    IOT = "iot"
+    PREVENTIVE = "preventive"
+
+
+class Window(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class TenantContact(BaseModel):
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+
+class Offer(BaseModel):
+    vendor_id: str
+    index: int
+    task_token: str
+    offered_at: datetime
+    expires_at: datetime
+
+
+class StageWait(BaseModel):
+    """A task-token wait for a person (schedule, completion, follow-up)."""
+
+    stage: str
+    task_token: str
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    event: str
+    detail: str = ""
+    actor: str = "system"
+
+
+class WorkOrder(BaseModel):
+    id: str
+    status: Status = Status.RECEIVED
+    version: int = 0
+    source: Source = Source.WEB
+    property_id: str
+    unit_id: str
+    tenant: TenantContact
+    description: str
+    availability: list[Window] | str | None = None
+    trade: Trade | None = None
+    priority: Priority | None = None
+    emergency_reason: str | None = None
+    triage_rules_version: str | None = None
+    matched_rules: list[str] = Field(default_factory=list)
+    candidates: list[str] = Field(default_factory=list)
+    offer: Offer | None = None
+    stage_wait: StageWait | None = None
+    vendor_id: str | None = None
+    previous_vendor_id: str | None = None
+    window: Window | None = None
+    completion_notes: str | None = None
+    reopen_count: int = 0
+    execution_arn: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+    def require_transition(self, target: Status) -> None:
+        if target not in TRANSITIONS[self.status]:
+            raise InvalidTransition(
+                f"A work order that is {self.status.value} cannot become {target.value}.",
+                {"status": self.status.value, "requested": target.value},
+            )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_work_order_id() -> str:
+    """Time-sortable, unguessable id; also the Step Functions execution name."""
+    return f"wo-{int(time.time() * 1000):011x}{secrets.token_hex(5)}"
+
+
+def vendor_actions(wo: WorkOrder, vendor_id: str) -> list[str]:
+    """What this vendor may do now (drives the job page and the 409s)."""
+    if wo.status == Status.OFFERED and wo.offer and wo.offer.vendor_id == vendor_id:
+        return ["accept", "decline"]
+    if wo.vendor_id != vendor_id:
+        return []
+    if wo.status == Status.ACCEPTED:
+        return ["schedule"]
+    if wo.status == Status.SCHEDULED:
+        return ["schedule", "complete"]
+    return []
+
+
+def tenant_actions(wo: WorkOrder) -> list[str]:
+    return ["feedback"] if wo.status == Status.COMPLETED else []
+
+
+def public_status(wo: WorkOrder) -> dict[str, Any]:
+    """Plain-words summary for tenants (no internal ids, no tokens)."""
+    return {"status": wo.status.value, "trade": wo.trade, "priority": wo.priority}

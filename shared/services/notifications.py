@@ -1,0 +1,127 @@
+"""Turns lifecycle events into SMS and email from per-event templates (data: shared/rules/messages.json)
+and records every message in the work order's timeline."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.domain.directory import Contact, Property, Unit
+from shared.domain.workorder import TimelineEntry, WorkOrder
+from shared.observability import count, logger
+from shared.services.container import Services
+from shared.services.views import tenant_link, vendor_link
+
+MESSAGES = Path(__file__).resolve().parent.parent / "rules" / "messages.json"
+
+
+class MessageTemplate(BaseModel):
+    to: str
+    subject: str
+    body: str
+
+
+class MessageBook(BaseModel):
+    version: str
+    events: dict[str, list[MessageTemplate]]
+
+
+@cache
+def message_book() -> MessageBook:
+    return MessageBook.model_validate(json.loads(MESSAGES.read_text()))
+
+
+def _fmt_window(wo: WorkOrder) -> str:
+    if not wo.window:
+        return "a time to be confirmed"
+    s, e = wo.window.start, wo.window.end
+    return f"{s:%a %d %b %H:%M}-{e:%H:%M} (UTC{s:%z})"
+
+
+def _availability(wo: WorkOrder) -> str:
+    if not wo.availability:
+        return "not given"
+    if isinstance(wo.availability, str):
+        return wo.availability
+    return "; ".join(f"{w.start:%a %d %b %H:%M}-{w.end:%H:%M}" for w in wo.availability)
+
+
+def _recipients(svc: Services, role: str, wo: WorkOrder, prop: Property, vendor_id: str | None) -> Contact | None:
+    if role == "tenant":
+        return Contact(name=wo.tenant.name, phone=wo.tenant.phone, email=wo.tenant.email)
+    if role == "vendor":
+        vid = vendor_id or wo.vendor_id
+        if not vid:
+            return None
+        v = svc.repo.get_vendor(vid)
+        return Contact(name=v.name, phone=v.phone, email=v.email)
+    if role == "oncall":
+        if prop.on_call:
+            return prop.on_call
+        value = svc.repo.get_config("on_call")
+        return Contact.model_validate(value) if value else None
+    if role == "ops":
+        return svc.repo.ops_contact()
+    raise ValueError(f"unknown recipient role {role}")
+
+
+def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail: dict[str, Any],
+               vendor_id: str | None) -> dict[str, str]:
+    base = svc.settings.public_base_url
+    vendor_name = svc.repo.get_vendor(vendor_id).name if vendor_id else "Your technician"
+    desc = wo.description.replace("\n", " ")
+    values = {
+        "reference": wo.id, "tenant_name": wo.tenant.name, "tenant_phone": wo.tenant.phone or "",
+        "property_name": prop.name, "address": prop.address, "unit_label": unit.label,
+        "access_instructions": unit.access_instructions or "ask the tenant",
+        "description": desc, "description_short": desc if len(desc) <= 80 else desc[:77] + "...",
+        "priority": (wo.priority or "").upper() if wo.priority == "emergency" else str(wo.priority or ""),
+        "trade": str(wo.trade or ""), "emergency_reason": wo.emergency_reason or "emergency",
+        "vendor_name": vendor_name, "window": _fmt_window(wo), "availability": _availability(wo),
+        "reason": str(detail.get("detail") or detail.get("reason") or ""),
+        "status_url": tenant_link(svc, wo, base),
+        "job_url": vendor_link(svc, wo, vendor_id, base) if vendor_id else "",
+    }
+    return values
+
+
+def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
+    """Send every message the event calls for, once (dedupe on the event key). Returns how many were sent."""
+    templates = message_book().events.get(detail_type, [])
+    if not templates:
+        return 0
+    wo = svc.repo.get_work_order(detail["work_order_id"])
+    prop = svc.repo.get_property(wo.property_id)
+    unit = svc.repo.get_unit(wo.unit_id)
+    vendor_id = detail.get("vendor_id") or wo.vendor_id or wo.previous_vendor_id
+    values = _variables(svc, wo, prop, unit, detail, vendor_id)
+    event_key = detail.get("event_key") or f"{wo.id}:{detail_type}:{wo.version}"
+    sent = 0
+    for tpl in templates:
+        contact = _recipients(svc, tpl.to, wo, prop, vendor_id)
+        if contact is None:
+            logger.warning("no recipient for message", extra={"role": tpl.to, "event": detail_type})
+            continue
+        subject = Template(tpl.subject).safe_substitute(values)
+        body = Template(tpl.body).safe_substitute(values)
+        for channel, address in (("sms", contact.phone), ("email", contact.email)):
+            if not address:
+                continue
+            key = f"msg:{event_key}:{tpl.to}:{channel}"
+            if svc.repo.done(key):
+                continue
+            if channel == "sms":
+                svc.messenger.sms(address, body)
+            else:
+                svc.messenger.email(address, subject, body)
+            svc.repo.mark_done(key)
+            svc.repo.append_timeline(wo.id, TimelineEntry(
+                at=svc.clock(), event="notified", detail=f"{channel.upper()} to {tpl.to}: {subject}"))
+            count(f"Message{channel.capitalize()}")
+            sent += 1
+    return sent

@@ -1,0 +1,382 @@
+"""Use cases that change a work order. Each is one optimistic, versioned write plus its events."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from shared.domain import links
+from shared.domain.directory import rank_vendors
+from shared.domain.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, LinkRejected, NotFound
+from shared.domain.triage import classify
+from shared.domain.workorder import (
+    TERMINAL,
+    Offer,
+    Source,
+    StageWait,
+    Status,
+    TenantContact,
+    TimelineEntry,
+    WorkOrder,
+    new_work_order_id,
+    tenant_actions,
+    vendor_actions,
+)
+from shared.observability import count, logger
+from shared.schemas import NewRequest
+from shared.services.container import Services
+
+Mutation = Callable[[WorkOrder], tuple[WorkOrder, list[TimelineEntry]] | None]
+
+# The status a stage waits in, and the outcome reported once the work order has moved on.
+STAGE_WAITS_IN = {"schedule": Status.ACCEPTED, "completion": Status.SCHEDULED, "followup": Status.COMPLETED}
+
+
+def mutate(svc: Services, wo_id: str, change: Mutation, attempts: int = 4) -> WorkOrder | None:
+    """Load, apply `change` (which may refuse with InvalidTransition), save with a version check.
+    On a concurrent update the change is re-applied to the fresh state. None = nothing to do."""
+    for attempt in range(attempts):
+        wo = svc.repo.get_work_order(wo_id)
+        result = change(wo)
+        if result is None:
+            return None
+        new, entries = result
+        try:
+            return svc.repo.save(new.model_copy(update={"updated_at": svc.clock()}), wo.version, entries)
+        except ConcurrentUpdate:
+            if attempt == attempts - 1:
+                raise
+    return None
+
+
+def _entry(svc: Services, event: str, detail: str = "", actor: str = "system") -> TimelineEntry:
+    return TimelineEntry(at=svc.clock(), event=event, detail=detail, actor=actor)
+
+
+def _publish(svc: Services, detail_type: str, wo: WorkOrder, key: str, **extra: Any) -> None:
+    svc.events.publish(detail_type, {"work_order_id": wo.id, "status": wo.status.value,
+                                     "event_key": f"{wo.id}:{key}", **extra})
+    count(detail_type)
+
+
+# ---------------------------------------------------------------- intake
+def submit_request(svc: Services, req: NewRequest, source: Source = Source.WEB,
+                   idempotency_key: str | None = None) -> WorkOrder:
+    """Persist the request (before anyone is told it was received), then announce it."""
+    try:
+        unit = svc.repo.get_unit(req.unit_id)
+    except NotFound as exc:
+        raise InvalidInput("Unknown unit.", [{"field": "unit_id", "message": "no unit with this id"}]) from exc
+    known = unit.tenant
+    tenant = TenantContact(name=req.name, phone=req.phone or (known.phone if known else None),
+                           email=str(req.email) if req.email else (known.email if known else None))
+    now = svc.clock()
+    wo = WorkOrder(id=new_work_order_id(), source=source, property_id=unit.property_id, unit_id=unit.id,
+                   tenant=tenant, description=req.description, created_at=now, updated_at=now,
+                   availability=[w.to_domain() for w in req.availability]
+                   if isinstance(req.availability, list) else req.availability)
+    idem = None
+    if idempotency_key:
+        fingerprint = hashlib.sha256(req.model_dump_json().encode()).hexdigest()
+        idem = (f"{unit.id}#{idempotency_key}", fingerprint)
+    stored = svc.repo.create_work_order(wo, _entry(svc, "received", f"Request received via {source.value}",
+                                                   actor="tenant"), idem)
+    if stored.id == wo.id or (stored.status == Status.RECEIVED and not stored.execution_arn):
+        # New, or a replay of a request whose announcement may have failed: (re)announce; the
+        # lifecycle start is idempotent on the work-order id.
+        _publish(svc, "WorkOrderReceived", stored, "received", source=stored.source.value)
+    return stored
+
+
+def start_lifecycle(svc: Services, wo_id: str) -> str:
+    arn = svc.workflow.start(wo_id, {"work_order_id": wo_id, "reopen": False})
+
+    def record(wo: WorkOrder):
+        if wo.execution_arn == arn:
+            return None
+        return wo.model_copy(update={"execution_arn": arn}), []
+
+    mutate(svc, wo_id, record)
+    return arn
+
+
+# ---------------------------------------------------------------- triage
+def triage(svc: Services, wo_id: str) -> dict[str, Any]:
+    def apply(wo: WorkOrder):
+        if wo.status != Status.RECEIVED:
+            return None  # replayed step: keep the first decision
+        result = classify(wo.description)
+        wo.require_transition(Status.TRIAGED)
+        detail = f"{result.trade.value}, {result.priority.value}"
+        if result.emergency_reason:
+            detail += f" ({result.emergency_reason})"
+        return wo.model_copy(update={
+            "status": Status.TRIAGED, "trade": result.trade, "priority": result.priority,
+            "emergency_reason": result.emergency_reason, "triage_rules_version": result.rules_version,
+            "matched_rules": list(result.matched_rules)}), [_entry(svc, "triaged", detail)]
+
+    saved = mutate(svc, wo_id, apply)
+    wo = saved or svc.repo.get_work_order(wo_id)
+    if saved:
+        _publish(svc, "WorkOrderTriaged", wo, "triaged", trade=wo.trade, priority=wo.priority)
+    assert wo.priority is not None and wo.trade is not None
+    return {"trade": wo.trade.value, "priority": wo.priority.value,
+            "emergency": wo.priority.value == "emergency",
+            "timeouts": svc.settings.timeouts.for_priority(wo.priority)}
+
+
+# ---------------------------------------------------------------- dispatch
+def rank(svc: Services, wo_id: str, reopen: bool) -> dict[str, int]:
+    wo = svc.repo.get_work_order(wo_id)
+    prop = svc.repo.get_property(wo.property_id)
+    assert wo.trade is not None
+    vendors = svc.repo.vendors_for(wo.trade.value, prop.service_area)
+    previous = wo.previous_vendor_id if reopen else None
+    candidates = rank_vendors(vendors, wo.trade, prop, previous_vendor_id=previous)
+
+    def apply(current: WorkOrder):
+        detail = f"{len(candidates)} candidate vendor(s)" + (", previous vendor first" if previous else "")
+        return current.model_copy(update={"candidates": candidates}), [_entry(svc, "vendors_ranked", detail)]
+
+    mutate(svc, wo_id, apply)
+    return {"count": len(candidates), "index": 0}
+
+
+def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_seconds: int) -> None:
+    published: list[bool] = []
+
+    def apply(wo: WorkOrder):
+        vendor_id = wo.candidates[index]
+        now = svc.clock()
+        new_offer = Offer(vendor_id=vendor_id, index=index, task_token=task_token, offered_at=now,
+                          expires_at=now + timedelta(seconds=timeout_seconds))
+        if wo.status == Status.OFFERED and wo.offer and wo.offer.index == index:
+            return wo.model_copy(update={"offer": new_offer}), []  # retried step: refresh the token only
+        wo.require_transition(Status.OFFERED)
+        published.append(True)
+        vendor = svc.repo.get_vendor(vendor_id)
+        return wo.model_copy(update={"status": Status.OFFERED, "offer": new_offer}), [
+            _entry(svc, "offered", f"Offered to {vendor.name}")]
+
+    wo = mutate(svc, wo_id, apply)
+    if wo and published and wo.offer:
+        svc.repo.bump_vendor_stat(wo.offer.vendor_id, "offers")
+        _publish(svc, "VendorOffered", wo, f"offer:{wo.reopen_count}:{index}", vendor_id=wo.offer.vendor_id)
+
+
+def offer_expired(svc: Services, wo_id: str, index: int) -> str:
+    """The offer's timer fired. If the vendor accepted in the same instant, accepted wins."""
+    expired: list[str] = []
+
+    def apply(wo: WorkOrder):
+        if wo.status == Status.OFFERED and wo.offer and wo.offer.index == index:
+            expired.append(wo.offer.vendor_id)
+            return wo.model_copy(update={"offer": None}), [_entry(svc, "offer_expired",
+                                                                  "No answer in time; offering the next vendor")]
+        return None
+
+    mutate(svc, wo_id, apply)
+    if expired:
+        svc.repo.bump_vendor_stat(expired[0], "expired")
+        return "expired"
+    wo = svc.repo.get_work_order(wo_id)
+    return "accepted" if wo.vendor_id and wo.status in (Status.ACCEPTED, Status.SCHEDULED) else "expired"
+
+
+def escalate(svc: Services, wo_id: str, reason: str, detail: str) -> None:
+    def apply(wo: WorkOrder):
+        if wo.status in TERMINAL:
+            return None
+        return wo.model_copy(update={"status": Status.ESCALATED, "offer": None, "stage_wait": None}), [
+            _entry(svc, "escalated", detail)]
+
+    wo = mutate(svc, wo_id, apply)
+    if wo:
+        _publish(svc, "WorkOrderEscalated", wo, "escalated", reason=reason, detail=detail)
+
+
+# ---------------------------------------------------------------- people's steps (task-token waits)
+def await_stage(svc: Services, wo_id: str, stage: str, task_token: str) -> None:
+    """Park the workflow until a person acts. If they already did (a fast vendor), resume at once."""
+    waits_in = STAGE_WAITS_IN[stage]
+    parked: list[bool] = []
+
+    def apply(wo: WorkOrder):
+        if wo.status != waits_in:
+            return None
+        parked.append(True)
+        return wo.model_copy(update={"stage_wait": StageWait(stage=stage, task_token=task_token)}), []
+
+    wo = mutate(svc, wo_id, apply)
+    if parked and wo:
+        if stage == "followup":
+            _publish(svc, "FollowUpRequested", wo, f"followup:{wo.reopen_count}")
+        return
+    current = svc.repo.get_work_order(wo_id)
+    svc.workflow.resume(task_token, {"outcome": _outcome_after(stage, current.status)})
+
+
+def _outcome_after(stage: str, status: Status) -> str:
+    if stage == "followup":
+        return "not_resolved" if status in (Status.REOPENED, Status.OFFERED) else "resolved"
+    return {"schedule": "scheduled", "completion": "completed"}[stage]
+
+
+def stage_overdue(svc: Services, wo_id: str, stage: str) -> None:
+    escalate(svc, wo_id, f"{stage}_overdue", f"Nobody acted on the {stage} step in time; ops alerted")
+
+
+def followup_unanswered(svc: Services, wo_id: str) -> None:
+    def apply(wo: WorkOrder):
+        if wo.status != Status.COMPLETED:
+            return None
+        return wo.model_copy(update={"status": Status.VERIFIED, "stage_wait": None}), [
+            _entry(svc, "verified", "No answer from the tenant in time; closed as resolved")]
+
+    wo = mutate(svc, wo_id, apply)
+    if wo:
+        _publish(svc, "WorkOrderVerified", wo, "verified", answered=False)
+
+
+def _resume_stage(svc: Services, old: WorkOrder, stage: str, outcome: str) -> None:
+    if old.stage_wait and old.stage_wait.stage == stage:
+        svc.workflow.resume(old.stage_wait.task_token, {"outcome": outcome})
+
+
+# ---------------------------------------------------------------- vendor actions (signed link)
+def vendor_scope(svc: Services, token: str, action: str) -> links.LinkScope:
+    scope = links.verify(token, svc.link_key())
+    links.require(scope, None, "vendor", action)
+    return scope
+
+
+VendorChange = Callable[[WorkOrder, str], tuple[dict[str, Any], TimelineEntry]]
+
+
+def _vendor_mutation(svc: Services, token: str, action: str, build: VendorChange) -> tuple[WorkOrder, WorkOrder]:
+    """Apply a vendor's action if their link allows it and the work order's state does (else 409)."""
+    scope = vendor_scope(svc, token, action)
+    before: list[WorkOrder] = []
+
+    def apply(wo: WorkOrder):
+        if action not in vendor_actions(wo, scope.party_id):
+            raise InvalidTransition(f"This job cannot be {action}ed now: it is {wo.status.value}.",
+                                    {"status": wo.status.value, "action": action})
+        before[:] = [wo]
+        update, entry = build(wo, scope.party_id)
+        return wo.model_copy(update=update), [entry]
+
+    saved = mutate(svc, scope.work_order_id, apply)
+    assert saved is not None
+    return before[0], saved
+
+
+def vendor_accept(svc: Services, token: str) -> WorkOrder:
+    def build(wo: WorkOrder, vendor_id: str):
+        return {"status": Status.ACCEPTED, "vendor_id": vendor_id, "offer": None}, \
+            _entry(svc, "accepted", "Vendor accepted the job", actor=f"vendor:{vendor_id}")
+
+    before, wo = _vendor_mutation(svc, token, "accept", build)
+    assert before.offer is not None
+    svc.repo.bump_vendor_stat(wo.vendor_id or "", "accepted")
+    _publish(svc, "VendorAccepted", wo, f"accepted:{wo.reopen_count}", vendor_id=wo.vendor_id)
+    svc.workflow.resume(before.offer.task_token, {"outcome": "accepted"})
+    return wo
+
+
+def vendor_decline(svc: Services, token: str, reason: str) -> WorkOrder:
+    def build(wo: WorkOrder, vendor_id: str):
+        return {"offer": None}, _entry(svc, "declined", f"Vendor declined: {reason}", actor=f"vendor:{vendor_id}")
+
+    before, wo = _vendor_mutation(svc, token, "decline", build)
+    assert before.offer is not None
+    svc.repo.bump_vendor_stat(before.offer.vendor_id, "declined")
+    count("VendorDeclined")
+    svc.workflow.resume(before.offer.task_token, {"outcome": "declined"})
+    return wo
+
+
+def vendor_schedule(svc: Services, token: str, window: Any) -> WorkOrder:
+    if window.end <= svc.clock():
+        raise InvalidInput("The visit window is in the past.", [{"field": "end", "message": "must be in the future"}])
+
+    def build(wo: WorkOrder, vendor_id: str):
+        verb = "rescheduled" if wo.status == Status.SCHEDULED else "scheduled"
+        return {"status": Status.SCHEDULED, "window": window, "stage_wait": None
+                if wo.stage_wait and wo.stage_wait.stage == "schedule" else wo.stage_wait}, \
+            _entry(svc, "scheduled", f"Visit {verb}: {window.start.isoformat()} to {window.end.isoformat()}",
+                   actor=f"vendor:{vendor_id}")
+
+    before, wo = _vendor_mutation(svc, token, "schedule", build)
+    _publish(svc, "VisitScheduled", wo, f"scheduled:{wo.version}", vendor_id=wo.vendor_id,
+             start=window.start.isoformat(), end=window.end.isoformat())
+    _resume_stage(svc, before, "schedule", "scheduled")
+    return wo
+
+
+def vendor_complete(svc: Services, token: str, notes: str) -> WorkOrder:
+    def build(wo: WorkOrder, vendor_id: str):
+        return {"status": Status.COMPLETED, "completion_notes": notes, "stage_wait": None}, \
+            _entry(svc, "completed", f"Work completed: {notes}", actor=f"vendor:{vendor_id}")
+
+    before, wo = _vendor_mutation(svc, token, "complete", build)
+    svc.repo.bump_vendor_stat(wo.vendor_id or "", "completed")
+    _publish(svc, "WorkCompleted", wo, f"completed:{wo.reopen_count}", vendor_id=wo.vendor_id)
+    _resume_stage(svc, before, "completion", "completed")
+    return wo
+
+
+# ---------------------------------------------------------------- tenant follow-up and ops
+def tenant_scope(svc: Services, wo_id: str, token: str | None, action: str) -> links.LinkScope:
+    if not token:
+        raise LinkRejected("This page needs the link we sent you (token missing).", {"reason": "missing"})
+    scope = links.verify(token, svc.link_key())
+    links.require(scope, wo_id, "tenant", action)
+    return scope
+
+
+def tenant_feedback(svc: Services, wo_id: str, token: str | None, resolved: bool, comment: str | None) -> WorkOrder:
+    tenant_scope(svc, wo_id, token, "feedback")
+    before: list[WorkOrder] = []
+
+    def apply(wo: WorkOrder):
+        if "feedback" not in tenant_actions(wo):
+            raise InvalidTransition(f"Feedback is not expected now: the request is {wo.status.value}.",
+                                    {"status": wo.status.value})
+        before[:] = [wo]
+        said = f" - {comment}" if comment else ""
+        if resolved:
+            return wo.model_copy(update={"status": Status.VERIFIED, "stage_wait": None}), [
+                _entry(svc, "verified", f"Tenant confirmed the fix{said}", actor="tenant")]
+        return wo.model_copy(update={
+            "status": Status.REOPENED, "stage_wait": None, "previous_vendor_id": wo.vendor_id, "vendor_id": None,
+            "window": None, "reopen_count": wo.reopen_count + 1}), [
+            _entry(svc, "reopened", f"Tenant says it is not fixed{said}", actor="tenant")]
+
+    wo = mutate(svc, wo_id, apply)
+    assert wo is not None
+    if resolved:
+        _publish(svc, "WorkOrderVerified", wo, "verified", answered=True)
+    else:
+        if before[0].vendor_id:
+            svc.repo.bump_vendor_stat(before[0].vendor_id, "reopened")
+        _publish(svc, "WorkOrderReopened", wo, f"reopened:{wo.reopen_count}")
+    _resume_stage(svc, before[0], "followup", "resolved" if resolved else "not_resolved")
+    return wo
+
+
+def cancel(svc: Services, wo_id: str, reason: str, actor: str = "ops") -> WorkOrder:
+    def apply(wo: WorkOrder):
+        wo.require_transition(Status.CANCELLED)
+        return wo.model_copy(update={"status": Status.CANCELLED, "offer": None, "stage_wait": None}), [
+            _entry(svc, "cancelled", reason, actor=actor)]
+
+    wo = mutate(svc, wo_id, apply)
+    assert wo is not None
+    if wo.execution_arn:
+        svc.workflow.stop(wo.execution_arn, f"cancelled: {reason}")
+    _publish(svc, "WorkOrderCancelled", wo, "cancelled", reason=reason)
+    logger.info("work order cancelled", extra={"work_order_id": wo.id})
+    return wo
