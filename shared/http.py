@@ -10,6 +10,7 @@ from shared.domain import errors
 
 STATUS = {
     errors.InvalidInput: 422,
+    errors.MalformedRequest: 400,
     errors.NotFound: 404,
     errors.LinkRejected: 403,
     errors.Unauthorized: 401,

@@ -13,7 +13,7 @@ from chalice import Chalice, Response
 from pydantic import BaseModel, ValidationError
 
 from shared import http, schemas
-from shared.domain.errors import DomainError, InvalidInput, Unauthorized
+from shared.domain.errors import DomainError, InvalidInput, MalformedRequest, Unauthorized
 from shared.observability import bind, count, logger, tracer
 from shared.services import views
 from shared.services import workorders as wo_service
@@ -111,9 +111,9 @@ def _body(model: type[BaseModel]) -> Any:
         try:
             data = json.loads(raw) if raw.strip() else {}
         except ValueError as exc:
-            raise InvalidInput("The request body is not valid JSON.", {"error": str(exc)}) from exc
+            raise MalformedRequest("The request body is not valid JSON.", {"error": str(exc)}) from exc
     if not isinstance(data, dict):
-        raise InvalidInput("The request body must be a JSON object.")
+        raise MalformedRequest("The request body must be a JSON object.")
     return model.model_validate(data)
 
 

@@ -16,6 +16,12 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class MalformedRequest(DomainError):
+    """The body cannot even be parsed (not JSON, not an object)."""
+
+    code = "bad_request"
+
+
 class NotFound(DomainError):
     code = "not_found"
 

@@ -1,0 +1,211 @@
+"""The fire drill: plays requests end to end as a tenant and a vendor would - only through the HTTP
+API and the links found in the outbox - and checks that every automated step fired in time."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+JOB_LINK = re.compile(r"https?://\S+?/vendor/jobs/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
+STATUS_LINK = re.compile(r"https?://\S+?/requests/(wo-[0-9a-f]+)\?token=([A-Za-z0-9_\-.]+)")
+
+
+class DrillFailure(Exception):
+    pass
+
+
+@dataclass
+class Step:
+    scenario: str
+    name: str
+    at: datetime
+    latency_ms: float
+    ok: bool
+    note: str = ""
+
+
+@dataclass
+class Drill:
+    base_url: str
+    step_budget_s: float = 10.0
+    poll_s: float = 0.02
+    steps: list[Step] = field(default_factory=list)
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self.demo = self.get("/_local/demo")
+        self._seen: set[str] = set()
+
+    # ------------------------------------------------------------ http
+    def call(self, method: str, path: str, expect: int = 200, **kw: Any) -> Any:
+        url = path if path.startswith("http") else self.base_url + path
+        resp = self.session.request(method, url, timeout=15, **kw)
+        if resp.status_code != expect:
+            raise DrillFailure(f"{method} {path.split('?')[0]} answered {resp.status_code}, expected {expect}: "
+                               f"{resp.text[:300]}")
+        return resp.json() if resp.content and "json" in resp.headers.get("content-type", "") else resp
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.call("GET", path, **kw)
+
+    # ------------------------------------------------------------ steps
+    def step(self, scenario: str, name: str, since: float, action: Callable[[], Any]) -> Any:
+        try:
+            result = action()
+            ok, note = True, ""
+        except DrillFailure as exc:
+            result, ok, note = None, False, str(exc)
+        latency = (time.perf_counter() - since) * 1000
+        if ok and latency > self.step_budget_s * 1000:
+            ok, note = False, f"late: {latency:.0f} ms > {self.step_budget_s:.0f} s budget"
+        self.steps.append(Step(scenario, name, datetime.now(UTC), latency, ok, note))
+        if not ok:
+            raise DrillFailure(f"{scenario}: {name}: {note}")
+        return result
+
+    def wait_message(self, to: str, must_contain: str, also: str = "") -> dict[str, Any]:
+        deadline = time.monotonic() + self.step_budget_s
+        while time.monotonic() < deadline:
+            for msg in self.get("/_local/outbox")["messages"]:
+                key = f"{msg['to']}|{msg['sent_at']}|{msg['body']}"
+                if msg["to"] == to and must_contain in msg["body"] and also in msg["body"] and key not in self._seen:
+                    self._seen.add(key)
+                    return msg
+            time.sleep(self.poll_s)
+        raise DrillFailure(f"no message to {to} containing {must_contain!r} {also!r}")
+
+    def wait_status(self, wo_id: str, token: str, status: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.step_budget_s
+        last = None
+        while time.monotonic() < deadline:
+            last = self.get(f"/requests/{wo_id}?token={token}")
+            if last["status"] == status:
+                return last
+            time.sleep(self.poll_s)
+        raise DrillFailure(f"status stayed {last and last['status']!r}, expected {status!r}")
+
+    # ------------------------------------------------------------ scenarios
+    def run_request(self, scenario: str, unit: dict[str, Any], description: str, decline_first: bool = False,
+                    reopen_once: bool = False) -> str:
+        tenant = unit["tenant"]
+        vendors = {v["id"]: v for v in self.demo["vendors"]}
+        t0 = time.perf_counter()
+        created = self.step(scenario, "request accepted (202)", t0, lambda: self.call(
+            "POST", "/requests", expect=202, json={"unit_id": unit["id"], "name": tenant["name"],
+                                                  "phone": tenant["phone"], "email": tenant["email"],
+                                                  "description": description}))
+        wo_id = created["id"]
+        token = STATUS_LINK.search(created["status_url"]).group(2)
+        self.step(scenario, "tenant acknowledged (sms)", t0, lambda: self.wait_message(tenant["phone"], wo_id))
+        triaged = self.step(scenario, "triaged", t0, lambda: self._triaged(wo_id, token))
+        if triaged["priority"] == "emergency":
+            self.step(scenario, "on-call paged", t0, lambda: self._on_call_page(wo_id))
+        first_vendor = ""
+        for round_no in range(2 if reopen_once else 1):
+            job = self.step(scenario, "vendor offered (link in sms)", t0, lambda: self._offer(wo_id, vendors))
+            if decline_first and round_no == 0:
+                self.step(scenario, "vendor declines", t0, lambda j=job: self.call(
+                    "POST", f"/vendor/jobs/{j['token']}/decline", json={"reason": "fully booked today"}))
+                job = self.step(scenario, "next vendor offered", t0, lambda: self._offer(wo_id, vendors))
+            if round_no == 1:
+                self.step(scenario, "recall goes to the same vendor", t0,
+                          lambda j=job, v=first_vendor: self._same(j, v))
+            first_vendor = job["vendor_id"]
+            self.step(scenario, "vendor accepts", t0,
+                      lambda j=job: self.call("POST", f"/vendor/jobs/{j['token']}/accept"))
+            self.step(scenario, "tenant told who is coming", t0,
+                      lambda j=job: self.wait_message(tenant["phone"], wo_id, j["vendor_name"]))
+            start = datetime.now(UTC).astimezone() + timedelta(hours=2)
+            self.step(scenario, "vendor schedules", t0, lambda j=job, s=start: self.call(
+                "POST", f"/vendor/jobs/{j['token']}/schedule",
+                json={"start": s.isoformat(), "end": (s + timedelta(hours=2)).isoformat()}))
+            self.step(scenario, "tenant told when", t0,
+                      lambda: self.wait_message(tenant["phone"], wo_id, "will come to"))
+            self.step(scenario, "vendor completes", t0, lambda j=job: self.call(
+                "POST", f"/vendor/jobs/{j['token']}/complete", json={"notes": "Fixed and tested."}))
+            question = self.step(scenario, "tenant asked if fixed", t0,
+                                 lambda: self.wait_message(tenant["phone"], wo_id, "Is it fixed"))
+            link = STATUS_LINK.search(question["body"])
+            if not link:
+                raise DrillFailure("the follow-up message has no status link")
+            resolved = not (reopen_once and round_no == 0)
+            self.step(scenario, "tenant answers " + ("fixed" if resolved else "not fixed"), t0,
+                      lambda r=resolved, m=link: self.call(
+                          "POST", f"/requests/{m.group(1)}/feedback?token={m.group(2)}", json={"resolved": r}))
+        final = self.step(scenario, "verified", t0, lambda: self.wait_status(wo_id, token, "verified"))
+        self.step(scenario, "ops record complete", t0, lambda: self._ops_record(wo_id, final))
+        return wo_id
+
+    def _triaged(self, wo_id: str, token: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.step_budget_s
+        while time.monotonic() < deadline:
+            view = self.get(f"/requests/{wo_id}?token={token}")
+            if view.get("priority"):
+                return view
+            time.sleep(self.poll_s)
+        raise DrillFailure("never triaged")
+
+    def _on_call_page(self, wo_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.step_budget_s
+        while time.monotonic() < deadline:
+            for msg in self.get("/_local/outbox")["messages"]:
+                if "EMERGENCY" in msg["body"] and wo_id in msg["body"]:
+                    return msg
+            time.sleep(self.poll_s)
+        raise DrillFailure("on-call was not paged")
+
+    def _offer(self, wo_id: str, vendors: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        deadline = time.monotonic() + self.step_budget_s
+        phones = {v["phone"]: v for v in vendors.values()}
+        while time.monotonic() < deadline:
+            for msg in self.get("/_local/outbox")["messages"]:
+                key = f"{msg['to']}|{msg['sent_at']}|{msg['body']}"
+                if msg["to"] in phones and wo_id in msg["body"] and "Accept or decline" in msg["body"] \
+                        and key not in self._seen:
+                    match = JOB_LINK.search(msg["body"])
+                    if match:
+                        job = self.get(f"/vendor/jobs/{match.group(1)}", headers={"Accept": "application/json"})
+                        if "accept" in job["allowed_actions"]:  # the link really offers this job
+                            self._seen.add(key)
+                            vendor = phones[msg["to"]]
+                            return {"token": match.group(1), "vendor_id": vendor["id"], "vendor_name": vendor["name"]}
+            time.sleep(self.poll_s)
+        raise DrillFailure("no vendor offer with an acceptable job link")
+
+    @staticmethod
+    def _same(job: dict[str, Any], previous: str) -> None:
+        if job["vendor_id"] != previous:
+            raise DrillFailure(f"recall offered to {job['vendor_id']}, not the previous vendor {previous}")
+
+    def _ops_record(self, wo_id: str, final: dict[str, Any]) -> None:
+        record = self.get(f"/ops/work-orders/{wo_id}", headers={"X-Ops-Key": self.demo["ops_key"]})
+        events = [e["event"] for e in record["timeline"]]
+        missing = [e for e in ("received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
+                               "notified") if e not in events]
+        if record["status"] != "verified" or missing:
+            raise DrillFailure(f"ops record incomplete: status {record['status']}, missing {missing}")
+
+    def run(self) -> bool:
+        units = self.demo["units"]
+        try:
+            self.run_request("emergency", units[0], "Water is pouring through the kitchen ceiling from upstairs, "
+                                                    "the floor is flooding!")
+            self.run_request("routine", units[1], "The bathroom faucet drips all night, no leak anywhere else.",
+                             decline_first=True, reopen_once=True)
+        except DrillFailure:
+            return False
+        return all(s.ok for s in self.steps)
+
+    def table(self) -> str:
+        lines = [f"{'scenario':<10} {'step':<34} {'at (UTC)':<15} {'since start':>12}  result"]
+        for s in self.steps:
+            lines.append(f"{s.scenario:<10} {s.name:<34} {s.at:%H:%M:%S.%f}"[:-3].ljust(61)
+                         + f" {s.latency_ms:>9.0f} ms  {'ok' if s.ok else 'FAIL ' + s.note}")
+        return "\n".join(lines)
