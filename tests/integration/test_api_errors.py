@@ -1,0 +1,129 @@
+"""Bad input gets a clear 4xx with {error, message, details?}; nothing is half-written."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from shared.domain import links
+from tests.integration.conftest import eventually
+
+pytestmark = pytest.mark.integration
+GOOD = {"unit_id": "unit-maple-3b", "name": "Fatima Khan", "description": "Dishwasher will not drain"}
+
+
+def error_of(resp, status: int, code: str) -> dict:
+    assert resp.status == status, (resp.status, resp.body)
+    body = resp.json()
+    assert body["error"] == code and body["message"], body
+    return body
+
+
+def count_orders(api, ops_headers) -> int:
+    return api.get("/ops/work-orders?property_id=prop-maple", headers=ops_headers).json()["count"]
+
+
+@pytest.mark.parametrize("raw,code,status", [
+    ("{not json", "bad_request", 400),
+    ("[1, 2]", "bad_request", 400),
+    ('"just a string"', "bad_request", 400),
+])
+def test_malformed_bodies(api, raw, code, status):
+    error_of(api.call("POST", "/requests", raw=raw, headers={"Content-Type": "application/json"}), status, code)
+
+
+@pytest.mark.parametrize("patch,field", [
+    ({"unit_id": None}, "unit_id"),
+    ({"description": 42}, "description"),
+    ({"description": "x" * 5001}, "description"),
+    ({"phone": "call me maybe"}, "phone"),
+    ({"email": "not-an-email"}, "email"),
+    ({"name": ""}, "name"),
+    ({"surprise": "field"}, "surprise"),
+    ({"availability": [{"start": "2026-11-24T09:00:00", "end": "2026-11-24T11:00:00"}]}, "availability"),
+])
+def test_invalid_fields_are_named(api, patch, field):
+    body = {**GOOD, **patch}
+    body = {k: v for k, v in body.items() if v is not None}
+    err = error_of(api.post("/requests", body), 422, "invalid_input")
+    assert any(d["field"].startswith(field) for d in err["details"]), err
+
+
+def test_unknown_unit_writes_nothing(api, ops_headers):
+    before = count_orders(api, ops_headers)
+    err = error_of(api.post("/requests", {**GOOD, "unit_id": "unit-nowhere"}), 422, "invalid_input")
+    assert err["details"][0]["field"] == "unit_id"
+    assert count_orders(api, ops_headers) == before
+
+
+def test_description_at_the_limit_is_accepted(api):
+    assert api.post("/requests", {**GOOD, "description": "Dishwasher leaks. " + "x" * 4982}).status == 202
+
+
+def test_wrong_tokens_are_403_and_reveal_nothing(stack, api):
+    wo_id = api.post("/requests", GOOD).json()["id"]
+    key = stack.cloud.client("secretsmanager").get_secret_value(
+        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
+    tenant = links.issue(wo_id, "tenant", "unit-maple-3b", 600, key)
+    other_wo = links.issue("wo-someoneelse", "tenant", "unit-maple-3b", 600, key)
+    expired = links.issue(wo_id, "tenant", "unit-maple-3b", 60, key, now=time.time() - 3600)
+    forged = links.issue(wo_id, "vendor", "ven-aqua", 600, b"not-the-key" * 4)
+    cases = [
+        api.get(f"/requests/{wo_id}"),                                  # no token
+        api.get(f"/requests/{wo_id}?token=garbage"),
+        api.get(f"/requests/{wo_id}?token={other_wo}"),                # another work order's link
+        api.get(f"/requests/{wo_id}?token={expired}"),
+        api.get(f"/vendor/jobs/{tenant}"),                             # tenant link on a vendor route
+        api.get(f"/vendor/jobs/{forged}"),
+        api.post(f"/vendor/jobs/{forged}/accept"),
+        api.post(f"/requests/{wo_id}/feedback?token={other_wo}", {"resolved": True}),
+    ]
+    for resp in cases:
+        body = error_of(resp, 403, "forbidden")
+        assert wo_id not in resp.body.decode() and "details" not in body
+    assert "expired" in cases[3].json()["message"]
+    html = api.get(f"/vendor/jobs/{forged}", headers={"Accept": "text/html"})
+    assert html.status == 403 and "text/html" in html.headers["Content-Type"] and "<html" in html.body.decode()
+    assert api.get(f"/requests/{wo_id}?token={tenant}").status == 200
+
+
+def test_vendor_action_bodies_are_validated(stack, api):
+    wo_id = api.post("/requests", {**GOOD, "description": "Garbage disposal jammed"}).json()["id"]
+    key = stack.cloud.client("secretsmanager").get_secret_value(
+        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
+    token = links.issue(wo_id, "vendor", "ven-appliance", 600, key)
+    error_of(api.post(f"/vendor/jobs/{token}/decline", {}), 422, "invalid_input")
+    bad_window = {"start": "2026-11-24T11:00:00-05:00", "end": "2026-11-24T09:00:00-05:00"}
+    error_of(api.post(f"/vendor/jobs/{token}/schedule", bad_window), 422, "invalid_input")
+    error_of(api.post(f"/vendor/jobs/{token}/schedule", {"start": "tomorrow", "end": "later"}), 422, "invalid_input")
+    error_of(api.post(f"/vendor/jobs/{token}/complete", {"notes": ""}), 422, "invalid_input")
+
+
+def test_ops_routes_need_the_key_and_validate_filters(api, ops_headers):
+    error_of(api.get("/ops/work-orders"), 401, "unauthorized")
+    error_of(api.get("/ops/work-orders", headers={"X-Ops-Key": "wrong"}), 401, "unauthorized")
+    error_of(api.get("/ops/work-orders?status=lost", headers=ops_headers), 422, "invalid_input")
+    error_of(api.get("/ops/work-orders?source=fax", headers=ops_headers), 422, "invalid_input")
+    error_of(api.get("/ops/work-orders/wo-doesnotexist", headers=ops_headers), 404, "not_found")
+    error_of(api.post("/ops/work-orders/wo-doesnotexist/cancel", {"reason": "x"}, headers=ops_headers),
+             404, "not_found")
+
+
+def test_ops_list_filters(api, ops_headers):
+    wo_id = api.post("/requests", {**GOOD, "unit_id": "unit-harbor-302", "name": "Lena Fischer"}).json()["id"]
+    by_property = api.get("/ops/work-orders?property_id=prop-harbor", headers=ops_headers).json()
+    assert wo_id in [w["id"] for w in by_property["work_orders"]]
+    assert all(w["property_id"] == "prop-harbor" for w in by_property["work_orders"])
+    web = api.get("/ops/work-orders?source=web&property_id=prop-harbor", headers=ops_headers).json()
+    assert wo_id in [w["id"] for w in web["work_orders"]]
+    assert api.get("/ops/work-orders?source=iot", headers=ops_headers).json()["count"] == 0
+    offered = eventually(lambda: wo_id in [w["id"] for w in api.get(
+        "/ops/work-orders?status=offered", headers=ops_headers).json()["work_orders"]])
+    assert offered
+
+
+def test_unknown_routes_and_methods(api):
+    assert api.get("/nope").status == 404
+    assert api.call("DELETE", "/requests").status in (404, 405)
+    assert api.get("/health").json()["status"] == "ok"
