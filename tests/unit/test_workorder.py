@@ -1,3 +1,4 @@
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -28,7 +29,7 @@ def wo(**kw) -> WorkOrder:
 def test_happy_path_transitions_are_allowed():
     path = [Status.RECEIVED, Status.TRIAGED, Status.OFFERED, Status.ACCEPTED, Status.SCHEDULED, Status.COMPLETED,
             Status.VERIFIED]
-    for current, nxt in zip(path, path[1:], strict=False):
+    for current, nxt in itertools.pairwise(path):
         wo(status=current).require_transition(nxt)
 
 
