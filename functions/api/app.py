@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared import http, schemas
 from shared.domain.errors import DomainError, InvalidInput, MalformedRequest, Unauthorized
-from shared.observability import bind, count, logger, tracer
+from shared.observability import bind, count, logger, metrics, tracer
 from shared.services import views
 from shared.services import workorders as wo_service
 from shared.services.container import services
@@ -264,4 +264,9 @@ def ops_cancel(id):
     return _json(200, {"id": wo.id, "status": wo.status.value})
 
 
-_ = (logger, tracer)  # imported for their side effect: one logger/tracer per function
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event, context):
+    """The Lambda entry point: the Chalice app with logging context, tracing and metrics around it."""
+    return app(event, context)
