@@ -1,0 +1,110 @@
+"""Each handler driven by the sample events in events/, invoked as Lambda invokes it, on the local cloud."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.events import load_event
+from tests.integration.conftest import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def invoke(stack, function: str, event) -> dict:
+    resp = stack.cloud.client("lambda").invoke(FunctionName=stack.cloud.physical(function),
+                                               Payload=json.dumps(event).encode())
+    payload = json.loads(resp["Payload"].read())
+    assert "FunctionError" not in resp, payload
+    return payload
+
+
+def created(stack) -> tuple[str, str]:
+    resp = invoke(stack, "ApiFunction", load_event("api/create_request"))
+    body = json.loads(resp["body"])
+    return body["id"], parse_qs(urlparse(body["status_url"]).query)["token"][0]
+
+
+def test_api_health(stack):
+    resp = invoke(stack, "ApiFunction", load_event("api/health"))
+    assert resp["statusCode"] == 200 and json.loads(resp["body"])["status"] == "ok"
+    assert resp["headers"]["Referrer-Policy"] == "no-referrer"
+
+
+def test_api_create_is_idempotent_on_the_key_and_status_is_readable(stack):
+    first, token = created(stack)
+    second, _ = created(stack)
+    assert first == second
+    view = invoke(stack, "ApiFunction", load_event("api/get_request", work_order_id=first, token=token))
+    assert view["statusCode"] == 200 and json.loads(view["body"])["id"] == first
+
+
+def test_api_invalid_request_names_every_bad_field(stack):
+    resp = invoke(stack, "ApiFunction", load_event("api/create_request_invalid"))
+    body = json.loads(resp["body"])
+    assert resp["statusCode"] == 422 and body["error"] == "invalid_input"
+    assert {d["field"] for d in body["details"]} == {"phone", "description"}
+
+
+def test_api_vendor_action_with_a_bad_token_is_403(stack):
+    resp = invoke(stack, "ApiFunction", load_event("api/vendor_accept", token="v1.bogus.token"))
+    assert resp["statusCode"] == 403 and json.loads(resp["body"])["error"] == "forbidden"
+
+
+def executions_named(stack, name: str) -> int:
+    sfn = stack.cloud.client("stepfunctions")
+    listed = sfn.list_executions(stateMachineArn=stack.cloud.physical("WorkOrderStateMachine"))["executions"]
+    return sum(e["name"] == name for e in listed)
+
+
+def test_intake_replay_is_a_no_op_and_poison_is_reported(stack):
+    wo_id, _ = created(stack)
+    eventually(lambda: executions_named(stack, wo_id) == 1)
+    assert invoke(stack, "IntakeFunction", load_event("sqs/work_order_received", work_order_id=wo_id)) == \
+        {"batchItemFailures": []}
+    assert executions_named(stack, wo_id) == 1
+    event = load_event("sqs/work_order_received_with_poison", work_order_id=wo_id)
+    resp = invoke(stack, "IntakeFunction", event)
+    assert resp == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
+
+
+def test_triage_replay_keeps_the_first_decision(stack):
+    wo_id, _ = created(stack)
+    eventually(lambda: executions_named(stack, wo_id) == 1)
+    first = invoke(stack, "TriageFunction", load_event("stepfunctions/triage", work_order_id=wo_id))
+    again = invoke(stack, "TriageFunction", load_event("stepfunctions/triage", work_order_id=wo_id))
+    assert first == again and first["trade"] == "plumbing" and first["timeouts"]["offer"] > 0
+
+
+def test_dispatch_rank_counts_candidates(stack):
+    wo_id, _ = created(stack)
+    eventually(lambda: executions_named(stack, wo_id) == 1)
+    eventually(lambda: invoke(stack, "TriageFunction", load_event("stepfunctions/triage", work_order_id=wo_id)))
+    resp = invoke(stack, "DispatchFunction", load_event("stepfunctions/dispatch_rank", work_order_id=wo_id))
+    assert resp == {"count": 2, "index": 0}  # the two plumbers serving the north area
+
+
+def test_notification_replay_sends_nothing_twice(stack):
+    wo_id, _ = created(stack)
+    vendor_sms = lambda: [m for m in stack.cloud.outbox() if m["to"] == "+15550200001" and wo_id in m["body"]]  # noqa: E731
+    eventually(lambda: len(vendor_sms()) == 1)
+    resp = invoke(stack, "NotificationFunction", load_event("sqs/vendor_offered", work_order_id=wo_id))
+    assert resp == {"batchItemFailures": []}
+    assert len(vendor_sms()) == 1
+
+
+def test_notification_for_an_unknown_work_order_fails_only_that_record(stack):
+    event = load_event("sqs/vendor_offered", work_order_id="wo-does-not-exist")
+    resp = invoke(stack, "NotificationFunction", event)
+    assert resp == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+
+
+def test_workflow_await_after_the_person_acted_resumes_at_once(stack):
+    # A stale token: the work order is not waiting for a schedule, so the step tries to resume and
+    # tolerates a wait that is already over.
+    wo_id, _ = created(stack)
+    resp = invoke(stack, "WorkflowFunction", load_event("stepfunctions/workflow_await_schedule",
+                                                        work_order_id=wo_id, task_token="stale-token"))
+    assert resp == {"parked": True}
