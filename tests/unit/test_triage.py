@@ -62,6 +62,10 @@ MESSAGES: list[tuple[str, Trade, Priority]] = [
     ("Hay una fuga de agua en la cocina, el agua sale por debajo del fregadero", P, EMERG),
     ("Tengo olor a gas en la cocina", P, EMERG),
     ("Estamos sin calefacción desde ayer y hace mucho frío", H, EMERG),
+    ("se fue la luz en todo el apartamento", E, EMERG),
+    ("I think there's a gas leak, it's coming from the stove", P, EMERG),
+    ("URGENT!!! WATER EVERYWHERE IN THE KITCHEN CANT FIND WHERE ITS COMING FROM PLEASE SEND SOMEONE", P, EMERG),
+    ("someone broke into my apartment last night and now the door won't lock", L, EMERG),
     ("Ceiling in the bathroom is sagging and dripping water, looks like it might cave in", P, EMERG),
     ("Pipes froze overnight and now no water is coming out of the kitchen tap", P, EMERG),
     ("water heater is leaking alot, there's a big puddle in the closet", P, EMERG),
@@ -91,6 +95,13 @@ MESSAGES: list[tuple[str, Trade, Priority]] = [
     ("There is black mold growing on the bathroom ceiling and around the window", G, URG),
     ("the toilet is leaking at the base, the floor around it is always wet", P, URG),
     ("AC unit leaking water onto the bedroom carpet", H, URG),
+    ("no power in my bedroom, the rest of the apartment is fine", E, URG),
+    ("there is water on the floor around the washing machine", A, URG),
+    ("my water bill is really high, could there be a leak?", P, URG),
+    ("My daughter locked the bathroom door from inside and can't get out", L, URG),
+    ("el inodoro está tapado y no baja el agua", P, URG),
+    ("No hay agua caliente desde el lunes", P, URG),
+    ("Not locked out, but the deadbolt sticks a lot", L, URG),
     # --- routine -----------------------------------------------------------------------------------
     ("no leak, just a dripping tap in the bathroom", P, ROUT),
     ("Kitchen fauset drips constantly, drip drip drip all night", P, ROUT),
@@ -116,6 +127,9 @@ MESSAGES: list[tuple[str, Trade, Priority]] = [
     ("Our new flooring is peeling up near the front entrance", G, ROUT),
     ("I washed the dishes and looked around, the cabinet under the sink has a loose door", G, ROUT),
     ("Hello! just wanted to say thanks for fixing the fence so fast", G, ROUT),
+    ("hay cucarachas en la cocina \U0001fab3\U0001fab3", X, ROUT),
+    ("radiator is banging all night long", H, ROUT),
+    ("fridge door won't close properly, the seal is torn", A, ROUT),
     ("", G, ROUT),
     ("🙂🙂🙂", G, ROUT),
 ]
@@ -270,7 +284,7 @@ def test_result_reports_version_reason_and_rules() -> None:
     assert isinstance(r, TriageResult)
     assert r.rules_version == rules.version == _rules_data()["version"]
     assert r.emergency is True
-    assert r.emergency_reason == "gas smell"
+    assert r.emergency_reason == "gas smell or gas leak"
     assert "plumbing.gas_smell" in r.matched_rules
 
 
@@ -282,6 +296,13 @@ def test_every_emergency_has_a_reason_and_matched_rules(text: str) -> None:
     assert r.emergency_reason and r.emergency_reason.strip()
 
 
+@pytest.mark.parametrize("text", ["I think there's a gas leak", "gas is leaking from the stove", "fuga de gas"])
+def test_a_gas_leak_is_not_reported_as_a_water_leak(text: str) -> None:
+    r = classify(text)
+    assert r.emergency_reason == "gas smell or gas leak"
+    assert "plumbing.active_leak" not in r.matched_rules
+
+
 def test_non_emergencies_have_no_reason() -> None:
     r = classify("the toilet is clogged")
     assert r.priority is Priority.URGENT and not r.emergency and r.emergency_reason is None
@@ -289,7 +310,7 @@ def test_non_emergencies_have_no_reason() -> None:
 
 def test_multi_issue_message_takes_the_most_pressing_issue() -> None:
     r = classify("The cabinet hinge is loose, the bedroom blinds are broken, and I smell gas near the stove.")
-    assert (r.trade, r.priority, r.emergency_reason) == (Trade.PLUMBING, Priority.EMERGENCY, "gas smell")
+    assert (r.trade, r.priority, r.emergency_reason) == (Trade.PLUMBING, Priority.EMERGENCY, "gas smell or gas leak")
     r = classify("sparks from the outlet by the sink and the sink is also leaking")
     assert r.trade is Trade.ELECTRICAL and r.emergency
     assert "sparks from electrical" in (r.emergency_reason or "")
