@@ -1,0 +1,32 @@
+"""Logs carry ids and never PII; every lifecycle event is a metric (EMF)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.conftest import UNITS, eventually
+from tests.integration.test_lifecycle import submit, wait_offer
+
+pytestmark = pytest.mark.integration
+
+
+def test_logs_have_ids_but_no_pii_and_metrics_are_emitted(stack, api, capfd):
+    unit = UNITS["unit-maple-1a"]  # its access instructions hold a lockbox code
+    capfd.readouterr()
+    wo_id = submit(api, unit.id, "Gas smell in the hallway near the stove")["id"]
+    _, token = wait_offer(stack, wo_id)
+    api.post(f"/vendor/jobs/{token}/decline", {"reason": "Can't make it"})
+    eventually(lambda: len([m for m in stack.cloud.outbox() if wo_id in m["body"]]) >= 4)
+    stack.cloud.wait_idle()
+    out = capfd.readouterr().out
+    for secret in (unit.tenant.phone, unit.tenant.email, "lockbox 700", unit.tenant.phone.removeprefix("+1")):
+        assert secret not in out, f"PII in logs: {secret}"
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    emf = [r for r in records if "_aws" in r]
+    metric_names = {m["Name"] for r in emf for d in r["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"WorkOrderReceived", "WorkOrderTriaged", "VendorOffered", "VendorDeclined", "MessageSms"} <= metric_names
+    assert all(r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Opslayer" for r in emf)
+    logs = [r for r in records if "level" in r]
+    assert any(r.get("work_order_id") == wo_id for r in logs)
