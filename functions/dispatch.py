@@ -13,6 +13,7 @@ def lambda_handler(event, context):
     bind(work_order_id=wo_id)
     svc = services()
     action = event["action"]
+    logger.info("dispatch step", extra={"action": action})
     if action == "rank":
         return rank(svc, wo_id, reopen=bool(event.get("reopen")))
     if action == "offer":

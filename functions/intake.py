@@ -20,7 +20,8 @@ def _start(record: SQSRecord) -> None:
     event = json.loads(record.body)
     wo_id = event["detail"]["work_order_id"]
     bind(work_order_id=wo_id, correlation_id=event.get("id"))
-    start_lifecycle(services(), wo_id)
+    arn = start_lifecycle(services(), wo_id)
+    logger.info("lifecycle started", extra={"execution": arn.rsplit(":", 1)[-1]})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -10,4 +10,6 @@ from shared.services.workorders import triage
 @metrics.log_metrics
 def lambda_handler(event, context):
     bind(work_order_id=event["work_order_id"])
-    return triage(services(), event["work_order_id"])
+    result = triage(services(), event["work_order_id"])
+    logger.info("triaged", extra={"trade": result["trade"], "priority": result["priority"]})
+    return result

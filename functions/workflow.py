@@ -13,6 +13,7 @@ def lambda_handler(event, context):
     bind(work_order_id=wo_id)
     svc = services()
     action = event["action"]
+    logger.info("workflow step", extra={"action": action, "stage": event.get("stage")})
     if action == "await":
         await_stage(svc, wo_id, event["stage"], event["task_token"])
         return {"parked": True}

@@ -58,6 +58,8 @@ def _observe(event, get_response):
     response = get_response(event)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    logger.info("http", extra={"method": event.method, "route": ctx.get("resourcePath"),
+                               "status": response.status_code})
     return response
 
 

@@ -123,5 +123,6 @@ def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
             svc.repo.append_timeline(wo.id, TimelineEntry(
                 at=svc.clock(), event="notified", detail=f"{channel.upper()} to {tpl.to}: {subject}"))
             count(f"Message{channel.capitalize()}")
+            logger.info("message sent", extra={"event": detail_type, "role": tpl.to, "channel": channel})
             sent += 1
     return sent
