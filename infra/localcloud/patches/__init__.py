@@ -1,0 +1,23 @@
+"""Small, named patches that close moto gaps; each module's docstring says which one.
+
+All are process-wide (moto's backends are) and idempotent; ``apply_all`` installs them in order.
+"""
+
+from __future__ import annotations
+
+from infra.localcloud import cfn, outbox
+from infra.localcloud.patches import eventbridge, lambda_inprocess, sqs_poller, stepfunctions
+
+PATCHES = (
+    ("lambda-in-process", lambda_inprocess.apply),
+    ("sqs-poller", sqs_poller.apply),
+    ("eventbridge-targets", eventbridge.apply),
+    ("stepfunctions-executions", stepfunctions.apply),
+    ("cloudformation-models", cfn.apply),
+    ("outbox-timestamps", outbox.apply),
+)
+
+
+def apply_all() -> None:
+    for _name, apply in PATCHES:
+        apply()
