@@ -1,0 +1,43 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+# moto must never see real credentials or an unset region; set them before anything imports it.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_SECURITY_TOKEN", "testing")
+os.environ.setdefault("AWS_SESSION_TOKEN", "testing")
+
+if TYPE_CHECKING:
+    from infra.localcloud import LocalCloud
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+CLOUD_PARAMETERS = {
+    "Stage": "test",
+    "OpsAuthMode": "key",
+    "PublicBaseUrl": "http://testserver",
+    # Short, so a test can watch an urgent offer expire.
+    "OfferTimeoutUrgentSeconds": "2",
+}
+
+
+@pytest.fixture(scope="session")
+def cloud() -> Iterator[LocalCloud]:
+    """template.yaml deployed once per test session into the in-process local cloud."""
+    from infra.localcloud import LocalCloud
+
+    local = LocalCloud(template=REPO_ROOT / "template.yaml", parameters=CLOUD_PARAMETERS, region="us-east-1")
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()

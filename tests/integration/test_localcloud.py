@@ -1,0 +1,362 @@
+"""The local cloud itself: deploy verification, the moto-gap patches, API events, server mode.
+
+These tests use tiny handlers under ``tests/integration/handlers`` (and a tiny template) so they
+do not depend on the project's domain handlers; for ``template.yaml`` they only check the deploy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.localcloud import DeployVerificationError, LocalCloud, env_for
+from infra.localcloud.envoverlay import overlay
+from tests.integration.handlers import batch, recorder, token
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Iterator[LocalCloud]:
+    local = LocalCloud(TEMPLATES / "tiny.yaml", {"Stage": "tiny"}, code_root=REPO_ROOT)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll ``check`` until it returns something truthy (10 ms steps)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.01)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+# ----------------------------------------------------------------------------- real template
+def test_real_template_every_resource_is_real(cloud: LocalCloud) -> None:
+    expected = {
+        logical_id
+        for logical_id, spec in cloud.translated["Resources"].items()
+        if spec.get("Condition") is None or cloud.parameters.get("OpsAuthMode") == "key"
+    }
+    assert expected - set(cloud.resources) == set()
+    assert len(cloud.resources) >= 40
+
+    secret = cloud.client("secretsmanager").get_secret_value(SecretId=cloud.physical("LinkSigningSecret"))
+    assert len(secret["SecretString"]) == 64 and secret["SecretString"].isalnum()
+    assert cloud.client("dynamodb").describe_table(TableName="opslayer-test")["Table"]["TableStatus"] == "ACTIVE"
+    rules = cloud.client("events").list_rules(EventBusName="opslayer-test")["Rules"]
+    assert len(rules) == 2
+    functions = cloud.client("lambda")
+    triage_env = functions.get_function_configuration(FunctionName="opslayer-test-triage")["Environment"]
+    assert triage_env["Variables"]["OFFER_TIMEOUT_URGENT_SECONDS"] == "2"
+    mappings = functions.list_event_source_mappings(FunctionName="opslayer-test-intake")["EventSourceMappings"]
+    assert [(m["BatchSize"], m.get("FunctionResponseTypes")) for m in mappings] == [
+        (10, ["ReportBatchItemFailures"])
+    ]
+    policy = cloud.client("sqs").get_queue_attributes(
+        QueueUrl=cloud.physical("IntakeQueue"), AttributeNames=["Policy"]
+    )["Attributes"]["Policy"]
+    assert "events.amazonaws.com" in policy
+
+
+def test_real_template_state_machine_is_executable_with_substitutions(cloud: LocalCloud) -> None:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    arn = cloud.outputs["StateMachineArn"]
+    machine = stepfunctions_parser_backends[cloud.account_id][cloud.region].describe_state_machine(arn)
+    definition = json.loads(machine.definition)
+    assert "${" not in machine.definition
+    resource_arn = definition["States"]["RankVendors"]["Parameters"]["FunctionName"]
+    assert resource_arn.endswith(":function:opslayer-test-dispatch")
+    assert definition["States"]["PageOnCall"]["Parameters"]["Entries"][0]["EventBusName"] == "opslayer-test"
+
+
+def test_real_template_api_routes_come_from_the_template(cloud: LocalCloud) -> None:
+    events = cloud.translated  # the API is the template's Api events, nothing else
+    assert events is not None
+    missing = cloud.invoke_api("GET", "/no/such/route")
+    assert missing.status == 404
+    assert missing.json()["error"] == "not_found"
+    wrong_method = cloud.invoke_api("DELETE", "/vendor/jobs/abc/accept")
+    assert wrong_method.status == 405
+    assert wrong_method.headers["Allow"] == "POST"
+
+
+def test_ses_identity_from_template_is_verified_and_outbox_lists_newest_first(cloud: LocalCloud) -> None:
+    marker = uuid.uuid4().hex
+    cloud.client("sns").publish(PhoneNumber="+15555550100", Message=f"sms {marker}")
+    time.sleep(0.002)
+    cloud.client("ses").send_email(
+        Source="maintenance@example.com",
+        Destination={"ToAddresses": ["tenant@example.com"]},
+        Message={"Subject": {"Data": f"subject {marker}"}, "Body": {"Text": {"Data": f"email {marker}"}}},
+    )
+    mine = [m for m in cloud.outbox() if marker in str(m["body"])]
+    assert [m["channel"] for m in mine] == ["email", "sms"]
+    assert mine[0]["to"] == "tenant@example.com" and mine[0]["subject"] == f"subject {marker}"
+    assert mine[1]["to"] == "+15555550100" and "subject" not in mine[1]
+    assert all(m["sent_at"].endswith("Z") for m in mine)
+
+
+def test_a_resource_nothing_creates_makes_start_fail() -> None:
+    broken = LocalCloud(TEMPLATES / "unsupported.yaml", {"Stage": "broken"}, code_root=REPO_ROOT)
+    with pytest.raises(DeployVerificationError) as failure:
+        broken.start()
+    assert [p.split(": ")[0] for p in failure.value.problems] == ["Nightly (AWS::Scheduler::Schedule)"]
+    # The half-deployed stack was removed again.
+    from moto.cloudformation.models import cloudformation_backends
+
+    stacks = cloudformation_backends[broken.account_id][broken.region].stacks.values()
+    assert [s.name for s in stacks if s.name == broken.stack_name] == []
+
+
+# ----------------------------------------------------------------------------- SQS -> Lambda
+def test_partial_batch_failure_redelivers_then_dead_letters(tiny: LocalCloud) -> None:
+    tag = uuid.uuid4().hex
+    sqs = tiny.client("sqs")
+    for n in range(3):
+        sqs.send_message(QueueUrl=tiny.physical("WorkQueue"),
+                         MessageBody=json.dumps({"tag": tag, "n": n, "fail": n == 1}))
+    assert tiny.wait_idle(timeout=10)
+
+    seen = [(d["body"]["n"], d["record"]["attributes"]["ApproximateReceiveCount"]) for d in batch.deliveries_of(tag)]
+    # maxReceiveCount is 2: the failing record is seen twice, the good ones once.
+    assert sorted(seen) == [(0, "1"), (1, "1"), (1, "2"), (2, "1")]
+    record = batch.deliveries_of(tag)[0]["record"]
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"].endswith(":tiny-tiny-work")
+    assert set(record) >= {"messageId", "receiptHandle", "body", "attributes", "messageAttributes", "md5OfBody",
+                           "awsRegion"}
+    dead = sqs.receive_message(QueueUrl=tiny.physical("WorkDLQ"), MaxNumberOfMessages=10).get("Messages", [])
+    assert [json.loads(m["Body"])["n"] for m in dead if tag in m["Body"]] == [1]
+    left = sqs.get_queue_attributes(QueueUrl=tiny.physical("WorkQueue"), AttributeNames=["All"])["Attributes"]
+    assert left["ApproximateNumberOfMessages"] == "0" and left["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_delay_seconds_is_honoured(tiny: LocalCloud) -> None:
+    tag = uuid.uuid4().hex
+    sent = time.time()
+    tiny.client("sqs").send_message(
+        QueueUrl=tiny.physical("WorkQueue"), MessageBody=json.dumps({"tag": tag}), DelaySeconds=1
+    )
+    time.sleep(0.3)
+    assert batch.deliveries_of(tag) == []
+    delivered = eventually(lambda: batch.deliveries_of(tag), timeout=5)
+    assert delivered[0]["at"] - sent >= 1.0
+
+
+# ----------------------------------------------------------------------------- EventBridge
+def test_eventbridge_rule_on_custom_bus_invokes_lambda_with_its_environment(tiny: LocalCloud) -> None:
+    marker = uuid.uuid4().hex
+    tiny.client("events").put_events(Entries=[{
+        "Source": "tiny.direct", "DetailType": "Ping", "Detail": json.dumps({"marker": marker}),
+        "EventBusName": tiny.outputs["BusName"],
+    }])
+    assert tiny.wait_idle(timeout=5)
+    hits = [r for r in recorder.records_for("tiny-tiny-recorder") if r["event"]["detail"].get("marker") == marker]
+    assert len(hits) == 1
+    assert hits[0]["env_marker"] == "recorder-tiny"
+    assert 0 < hits[0]["remaining_ms"] <= 5000
+    assert hits[0]["event"]["detail-type"] == "Ping"
+    assert hits[0]["event"]["time"].endswith("Z")
+    assert os.environ.get("MARKER") is None  # the function's environment never leaks into the process
+
+
+def test_eventbridge_starts_state_machine_and_task_token_success_completes_it(tiny: LocalCloud) -> None:
+    key = uuid.uuid4().hex
+    tiny.client("events").put_events(Entries=[{
+        "Source": "tiny.start", "DetailType": "Start", "EventBusName": tiny.outputs["BusName"],
+        "Detail": json.dumps({"key": key, "timeout": 30, "limit": 3, "attempt": 0, "explode": False}),
+    }])
+    task_token = eventually(lambda: token.token_for(key))
+    assert tiny.wait_idle(timeout=5)  # waiting on a task token counts as idle
+    sfn = tiny.client("stepfunctions")
+    [execution] = [e for e in sfn.list_executions(stateMachineArn=tiny.outputs["MachineArn"])["executions"]
+                   if key in sfn.describe_execution(executionArn=e["executionArn"])["input"]]
+    assert execution["status"] == "RUNNING"
+
+    sfn.send_task_success(taskToken=task_token, output=json.dumps({"accepted": True}))
+    assert tiny.wait_idle(timeout=5)
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert described["status"] == "SUCCEEDED"
+    output = json.loads(described["output"])
+    assert output["answer"] == {"accepted": True}
+    assert output["attempt"] == 1 and output["label"] == f"job-{key}"  # States.MathAdd / States.Format
+    # The machine's events:putEvents reached the custom bus and its Lambda target.
+    announced = [r["event"] for r in recorder.records_for("tiny-tiny-recorder")
+                 if r["event"]["detail"].get("key") == key]
+    assert [e["detail-type"] for e in announced] == ["Answered"]
+
+
+def start(tiny: LocalCloud, name: str | None = None, **fields: Any) -> tuple[str, str]:
+    document = {"key": uuid.uuid4().hex, "timeout": 30, "limit": 3, "attempt": 0, "explode": False, **fields}
+    kwargs = {"name": name} if name else {}
+    arn = tiny.client("stepfunctions").start_execution(
+        stateMachineArn=tiny.outputs["MachineArn"], input=json.dumps(document), **kwargs
+    )["executionArn"]
+    return arn, document["key"]
+
+
+def finished(tiny: LocalCloud, arn: str, timeout: float = 5.0) -> dict[str, Any]:
+    sfn = tiny.client("stepfunctions")
+    return eventually(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, timeout)
+
+
+def test_task_token_timeout_from_input_path_is_caught(tiny: LocalCloud) -> None:
+    arn, key = start(tiny, timeout=1)
+    eventually(lambda: token.token_for(key))
+    described = finished(tiny, arn, timeout=5)
+    assert described["status"] == "SUCCEEDED"
+    output = json.loads(described["output"])
+    assert output["outcome"] == "timed_out"
+    assert output["timeout_error"]["Error"] == "States.Timeout"
+
+
+def test_task_token_failure_and_handler_errors_reach_catch_by_error_type(tiny: LocalCloud) -> None:
+    exploded, _ = start(tiny, explode=True)
+    output = json.loads(finished(tiny, exploded)["output"])
+    assert output["outcome"] == "handler_failed"
+    assert output["error"]["Error"] == "ValueError"
+    assert json.loads(output["error"]["Cause"])["errorMessage"] == "asked to explode"
+
+    rejected, key = start(tiny)
+    task_token = eventually(lambda: token.token_for(key))
+    tiny.client("stepfunctions").send_task_failure(taskToken=task_token, error="Rejected", cause="no")
+    described = finished(tiny, rejected)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "Rejected"
+
+
+def test_choice_numeric_less_than_path_takes_default_branch(tiny: LocalCloud) -> None:
+    arn, _ = start(tiny, limit=1)
+    assert json.loads(finished(tiny, arn)["output"])["outcome"] == "too_many"
+
+
+def test_named_start_execution_is_idempotent_like_aws(tiny: LocalCloud) -> None:
+    sfn = tiny.client("stepfunctions")
+    name = f"wo-{uuid.uuid4().hex}"
+    document = json.dumps({"key": name, "timeout": 30, "limit": 3, "attempt": 0, "explode": False})
+    first = sfn.start_execution(stateMachineArn=tiny.outputs["MachineArn"], name=name, input=document)
+    again = sfn.start_execution(stateMachineArn=tiny.outputs["MachineArn"], name=name, input=document)
+    assert again["executionArn"] == first["executionArn"]
+    with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
+        sfn.start_execution(stateMachineArn=tiny.outputs["MachineArn"], name=name, input=json.dumps({"x": 1}))
+    unnamed, _ = start(tiny)
+    assert not unnamed.endswith(":None")
+    sfn.stop_execution(executionArn=first["executionArn"])
+
+
+# ----------------------------------------------------------------------------- API
+def test_api_event_is_a_rest_proxy_event_built_from_the_template_path(tiny: LocalCloud) -> None:
+    response = tiny.invoke_api(
+        "POST", "/items/it%2042/tags?tag=a&tag=b&single=1",
+        headers={"X-Trace": "t1", "Content-Type": "application/json"}, body={"hello": "world"},
+    )
+    assert response.status == 201
+    assert response.headers["X-Seen"] == "a, b"
+    event = response.json()["event"]
+    assert event["resource"] == "/items/{id}/tags"
+    assert event["requestContext"]["resourcePath"] == "/items/{id}/tags"
+    assert event["path"] == "/items/it%2042/tags"
+    assert event["pathParameters"] == {"id": "it 42"}
+    assert event["queryStringParameters"] == {"tag": "b", "single": "1"}
+    assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "single": ["1"]}
+    assert event["headers"]["X-Trace"] == "t1"
+    assert json.loads(event["body"]) == {"hello": "world"} and event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["stage"] == "Prod" and context["httpMethod"] == "POST"
+    assert context["path"] == "/Prod/items/it%2042/tags"
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert isinstance(context["requestTimeEpoch"], int) and context["requestId"]
+
+    greedy = tiny.invoke_api("GET", "/files/a/b/c.txt").json()["event"]
+    assert greedy["resource"] == "/files/{path+}" and greedy["pathParameters"] == {"path": "a/b/c.txt"}
+    binary = tiny.invoke_api("GET", "/items/upload", body=b"\xff\x00")
+    assert binary.json()["event"]["isBase64Encoded"] is True
+
+
+def test_api_errors_look_like_api_gateway(tiny: LocalCloud) -> None:
+    assert tiny.invoke_api("GET", "/items/boom").status == 502
+    assert tiny.invoke_api("GET", "/items/binary").body == b"\x00\xffbin"
+    assert tiny.invoke_api("POST", "/items/1").status == 405
+    assert tiny.invoke_api("GET", "/nothing").json() == {"error": "not_found", "message": "No route for GET /nothing"}
+
+
+def test_serve_api_over_http_with_local_extra_routes(tiny: LocalCloud) -> None:
+    server = tiny.serve_api(port=0, extra_routes={
+        ("GET", "/_local/ping"): lambda request: (200, {"Content-Type": "text/plain"}, "pong"),
+    })
+    try:
+        with urllib.request.urlopen(f"{server.url}/items/7?x=1") as response:
+            event = json.loads(response.read())["event"]
+        assert event["pathParameters"] == {"id": "7"} and event["queryStringParameters"] == {"x": "1"}
+        with urllib.request.urlopen(f"{server.url}/_local/ping") as response:
+            assert response.read() == b"pong"
+    finally:
+        server.shutdown()
+
+
+# ----------------------------------------------------------------------------- env overlay
+def test_env_overlay_is_per_context_not_per_process() -> None:
+    seen: dict[str, str | None] = {}
+    inside = threading.Event()
+    release = threading.Event()
+
+    def other_thread() -> None:
+        inside.wait(2)
+        seen["other"] = os.environ.get("LOCALCLOUD_PROBE")
+        release.set()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    with overlay({"LOCALCLOUD_PROBE": "mine"}):
+        inside.set()
+        release.wait(2)
+        seen["mine"] = os.environ.get("LOCALCLOUD_PROBE")
+        os.environ["LOCALCLOUD_WRITTEN"] = "stays inside"
+    worker.join()
+    assert seen == {"other": None, "mine": "mine"}
+    assert "LOCALCLOUD_WRITTEN" not in os.environ
+
+
+# ----------------------------------------------------------------------------- server mode
+def test_server_mode_serves_boto3_and_handlers_use_the_endpoint() -> None:
+    server_cloud = LocalCloud(TEMPLATES / "tiny.yaml", {"Stage": "srv"}, code_root=REPO_ROOT, server_port=0)
+    server_cloud.start()
+    try:
+        assert server_cloud.endpoint_url and server_cloud.endpoint_url.startswith("http://127.0.0.1:")
+        env = env_for(server_cloud)
+        assert env["AWS_ENDPOINT_URL"] == server_cloud.endpoint_url
+        queues = server_cloud.client("sqs").list_queues(QueueNamePrefix="tiny-srv")["QueueUrls"]
+        assert sorted(q.rsplit("/", 1)[-1] for q in queues) == ["tiny-srv-work", "tiny-srv-work-dlq"]
+        assert all(q.startswith(server_cloud.endpoint_url) for q in queues)
+
+        marker = uuid.uuid4().hex
+        result = server_cloud.client("lambda").invoke(
+            FunctionName="tiny-srv-relay", Payload=json.dumps({"marker": marker}).encode()
+        )
+        assert json.loads(result["Payload"].read())["endpoint"] == server_cloud.endpoint_url
+        assert server_cloud.wait_idle(timeout=5)
+        relayed = [r for r in recorder.records_for("tiny-srv-recorder")
+                   if r["event"]["detail"].get("marker") == marker]
+        assert [r["event"]["detail-type"] for r in relayed] == ["Relayed"]
+    finally:
+        server_cloud.stop()
