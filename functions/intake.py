@@ -13,7 +13,8 @@ from shared.observability import bind, logger, metrics, tracer
 from shared.services.container import services
 from shared.services.workorders import start_lifecycle
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch where every record failed reports them all (like a partial failure) instead of raising.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _start(record: SQSRecord) -> None:

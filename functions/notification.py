@@ -9,7 +9,8 @@ from shared.observability import bind, logger, metrics, tracer
 from shared.services.container import services
 from shared.services.notifications import notify
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch where every record failed reports them all (like a partial failure) instead of raising.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _notify(record: SQSRecord) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +37,17 @@ class LazyTracer:
         return wrapper
 
 
-logger = Logger(log_uncaught_exceptions=True)
+class _Stdout:
+    """Resolve sys.stdout at write time (test runners and the local cloud swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+logger = Logger(log_uncaught_exceptions=True, stream=_Stdout())
 tracer = LazyTracer()
 metrics = Metrics()
 
