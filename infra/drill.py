@@ -204,8 +204,12 @@ class Drill:
         return all(s.ok for s in self.steps)
 
     def table(self) -> str:
-        lines = [f"{'scenario':<10} {'step':<34} {'at (UTC)':<15} {'since start':>12}  result"]
+        """One row per step: when it was seen, its own latency, and the time since the request."""
+        lines = [f"{'scenario':<10} {'step':<34} {'at (UTC)':<13} {'step':>9} {'since start':>12}  result"]
+        previous: dict[str, float] = {}
         for s in self.steps:
-            lines.append(f"{s.scenario:<10} {s.name:<34} {s.at:%H:%M:%S.%f}"[:-3].ljust(61)
-                         + f" {s.latency_ms:>9.0f} ms  {'ok' if s.ok else 'FAIL ' + s.note}")
+            own = s.latency_ms - previous.get(s.scenario, 0.0)
+            previous[s.scenario] = s.latency_ms
+            lines.append(f"{s.scenario:<10} {s.name:<34} {s.at:%H:%M:%S.%f}"[:-3].ljust(59)
+                         + f" {own:>6.0f} ms {s.latency_ms:>9.0f} ms  {'ok' if s.ok else 'FAIL ' + s.note}")
         return "\n".join(lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
@@ -34,9 +33,10 @@ Opslayer is running.
   Drill          .venv/bin/opslayer drill --url {base}
 Press Ctrl-C to stop.""", flush=True)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
     print("\nStopping ...", flush=True)
     server.shutdown()
     stack.cloud.stop()

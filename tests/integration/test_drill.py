@@ -1,0 +1,51 @@
+"""The drill itself, over real HTTP, against the session's local cloud."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from infra.drill import Drill
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def served(stack):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = stack.cloud.serve_api(host="127.0.0.1", port=port, extra_routes=stack.extra_routes())
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+def test_drill_plays_both_scenarios_and_reports_every_step(served):
+    drill = Drill(served)
+    assert drill.run(), drill.table()
+    names = [(s.scenario, s.name) for s in drill.steps]
+    assert ("emergency", "on-call paged") in names and ("routine", "recall goes to the same vendor") in names
+    assert all(s.ok for s in drill.steps) and len(drill.steps) >= 30
+    table = drill.table()
+    assert table.count("\n") == len(drill.steps) and " ms" in table
+
+
+def test_drill_fails_loudly_when_a_step_is_late(served):
+    drill = Drill(served, step_budget_s=0.001)
+    assert drill.run() is False
+    assert any(not s.ok and "late" in s.note for s in drill.steps)
+
+
+def test_local_routes_list_the_demo_and_the_outbox(served):
+    import requests
+
+    demo = requests.get(f"{served}/_local/demo", timeout=5).json()
+    assert len(demo["properties"]) >= 2 and len(demo["units"]) >= 10 and len(demo["vendors"]) >= 6
+    assert len({t for v in demo["vendors"] for t in v["trades"]}) >= 4
+    assert len({a for v in demo["vendors"] for a in v["service_areas"]}) >= 2
+    assert demo["ops_key"] and {"name", "phone", "email"} <= set(demo["units"][0]["tenant"])
+    outbox = requests.get(f"{served}/_local/outbox", timeout=5).json()["messages"]
+    assert outbox and {"channel", "to", "body", "sent_at"} <= set(outbox[0])
+    assert [m["sent_at"] for m in outbox] == sorted((m["sent_at"] for m in outbox), reverse=True)
+    assert requests.get(f"{served}/health", timeout=5).json()["status"] == "ok"
