@@ -7,11 +7,13 @@ local cloud turns on for both in-process and server mode):
   UUID. Here it gets a UUID.
 * ``StopExecution`` right after ``StartExecution`` crashes (``'NoneType' object has no attribute
   'set_stop'``): the worker thread has not built its environment yet. Stop now waits (briefly)
-  for it.
+  for it. And a stopped execution that waits on a task token stays RUNNING until the token's
+  timeout (days, in this project): on AWS ``StopExecution`` aborts at once. Stop now marks it
+  ABORTED and wakes its callback waits (the interpreter's loops check ``is_running`` and end).
 * Nothing tells whether an execution is doing work or only waiting for a person (a task token)
-  or a ``Wait`` state. The worker, the task-token wait and the wait interval are wrapped so
-  :func:`busy_executions` counts executions in a running, non-waiting step; ``LocalCloud.wait_idle``
-  uses it.
+  or a ``Wait`` state. The task-token wait and the wait interval are wrapped to record waiting
+  executions, so :func:`busy_executions` lists those in a running, non-waiting step;
+  ``LocalCloud.wait_idle`` uses it.
 
 Creating machines from CloudFormation (with ``DefinitionSubstitutions``) is a CFN model, see
 :mod:`infra.localcloud.cfn`.
@@ -19,32 +21,52 @@ Creating machines from CloudFormation (with ``DefinitionSubstitutions``) is a CF
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 import uuid
+from collections import Counter
 from typing import Any
 
 _applied = False
 _lock = threading.Lock()
-_counter_lock = threading.Lock()
-_busy = 0
-_waits = threading.local()
+_waiting_lock = threading.Lock()
+_waiting: Counter[str] = Counter()  # execution ARN -> waits in progress (task token / Wait state)
+_depth = threading.local()  # per thread: wait nesting depth (the wait interval re-enters itself)
 
 
-def _adjust(delta: int) -> None:
-    global _busy
-    with _counter_lock:
-        _busy += delta
+def _execution_of(env: Any) -> str:
+    """The ARN of the execution an evaluation environment belongs to ("" if unknown).
+
+    Waits run on the state's own worker thread, not the execution thread, so it comes from the
+    context object rather than a thread-local."""
+    try:
+        return str(env.states.context_object.context_object_data["Execution"]["Id"])
+    except (AttributeError, KeyError, TypeError):
+        return ""
 
 
-def busy_executions() -> int:
-    """Executions currently evaluating a step (not waiting on a token or a Wait state)."""
-    with _counter_lock:
-        return _busy
+def busy_executions(account_id: str, region: str, machine_arns: set[str] | None = None) -> list[str]:
+    """ARNs of RUNNING executions (of the given machines) that are not waiting on a task token or
+    in a Wait state, i.e. evaluating a step. RUNNING is set before the worker thread starts, so
+    there is no gap right after StartExecution."""
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    backend = stepfunctions_parser_backends[account_id][region]
+    with _waiting_lock:
+        waiting = set(_waiting)
+    return [
+        execution.execution_arn
+        for machine in list(backend.state_machines)
+        if machine_arns is None or machine.arn in machine_arns
+        for execution in list(machine.executions)
+        if execution.status == ExecutionStatus.RUNNING and execution.execution_arn not in waiting
+    ]
 
 
 def apply() -> None:
-    """Wrap start_execution naming and the execution worker / waits for busy tracking."""
+    """Wrap start/stop of executions and the waits (for busy tracking); idempotent."""
     global _applied
     with _lock:
         if _applied:
@@ -66,27 +88,24 @@ def apply() -> None:
                 execution_input=execution_input, trace_header=trace_header,
             )
 
-        original_logic = execution_worker.ExecutionWorker._execution_logic
-
-        def execution_logic(self: Any) -> None:
-            _adjust(+1)
-            try:
-                original_logic(self)
-            finally:
-                _adjust(-1)
-
         def waiting(original: Any) -> Any:
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                depth = getattr(_waits, "depth", 0)
-                _waits.depth = depth + 1
-                if depth == 0:  # the wait interval re-enters itself; count the outermost only
-                    _adjust(-1)
+                depth = getattr(_depth, "value", 0)
+                _depth.value = depth + 1
+                env = kwargs.get("env", args[1] if len(args) > 1 else None)
+                execution_arn = _execution_of(env) if depth == 0 else ""
+                if execution_arn:
+                    with _waiting_lock:
+                        _waiting[execution_arn] += 1
                 try:
                     return original(*args, **kwargs)
                 finally:
-                    _waits.depth = depth
-                    if depth == 0:
-                        _adjust(+1)
+                    _depth.value = depth
+                    if execution_arn:
+                        with _waiting_lock:
+                            _waiting[execution_arn] -= 1
+                            if _waiting[execution_arn] <= 0:
+                                del _waiting[execution_arn]
 
             wrapper.__wrapped__ = original  # type: ignore[attr-defined]
             return wrapper
@@ -99,9 +118,39 @@ def apply() -> None:
                 time.sleep(0.005)
             original_stop(self, stop_date, error, cause)
 
+        from moto.stepfunctions.parser.api import ExecutionStatus
+        from moto.stepfunctions.parser.backend.execution import Execution
+
+        original_execution_stop = Execution.stop
+
+        def stop_execution(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
+            original_execution_stop(self, stop_date, error, cause)
+            self.localcloud_stopped = True
+            if self.exec_status == ExecutionStatus.RUNNING:
+                self.exec_status = ExecutionStatus.ABORTED
+                self.stop_date = datetime.datetime.now(tz=datetime.UTC)
+            env = getattr(self.exec_worker, "env", None)
+            if env is not None:
+                for endpoint in list(env.callback_pool_manager._pool.values()):
+                    endpoint.interrupt_all()
+
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+        original_terminated = BaseExecutionWorkerCommunication.terminated
+
+        def terminated(self: Any) -> None:
+            stop_date = self.execution.stop_date
+            original_terminated(self)
+            if getattr(self.execution, "localcloud_stopped", False):
+                # The woken wait surfaces as an error inside the stopped program; it was a stop.
+                self.execution.exec_status = ExecutionStatus.ABORTED
+                self.execution.stop_date = stop_date or self.execution.stop_date
+                self.execution.error = self.execution.cause = None
+
         execution_worker.ExecutionWorker.stop = stop  # type: ignore[method-assign]
+        Execution.stop = stop_execution  # type: ignore[method-assign]
+        BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
         StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
-        execution_worker.ExecutionWorker._execution_logic = execution_logic  # type: ignore[method-assign]
         callback_mod.StateTaskServiceCallback._eval_wait_for_task_token = waiting(  # type: ignore[method-assign]
             callback_mod.StateTaskServiceCallback._eval_wait_for_task_token
         )
