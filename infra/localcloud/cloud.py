@@ -80,10 +80,10 @@ class _SharedPumps:
         for pump in stopping:
             pump.stop()
 
-    def busy(self, keys: list[tuple[str, str, str]]) -> list[str]:
+    def busy(self, keys: list[tuple[str, str, str]], owners: set[str]) -> list[str]:
         with self._lock:
             pumps = [self._pumps[key][0] for key in keys if key in self._pumps]
-        return [pump.name for pump in pumps if pump.busy()]
+        return [pump.name for pump in pumps if pump.busy(owners)]
 
 
 _shared_pumps = _SharedPumps()
@@ -131,6 +131,7 @@ class LocalCloud:
         self._router: ApiRouter | None = None
         self._api_servers: list[LocalApiServer] = []
         self._function_arns: list[str] = []
+        self._owned_arns: set[str] = set()
         self._started = False
         self._stack_created = False
 
@@ -168,6 +169,7 @@ class LocalCloud:
 
         self._config_patch = mock.patch.dict(default_user_config, SFN_CONFIG)
         self._config_patch.start()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS request otherwise
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.server_port, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
@@ -203,6 +205,7 @@ class LocalCloud:
         if self._server is not None:
             self._server.stop()
             self._server = None
+            os.environ.pop("MOTO_PORT", None)
         if self._config_patch is not None:
             self._config_patch.stop()
             self._config_patch = None
@@ -270,6 +273,11 @@ class LocalCloud:
                 fn.function_arn, lambda_inprocess.FunctionRuntime(prefix, self.endpoint_url)
             )
             self._function_arns.append(fn.function_arn)
+        self._owned_arns = set(self._function_arns) | {
+            self.resources[logical_id]
+            for logical_id, spec in self.translated["Resources"].items()
+            if spec["Type"] == "AWS::StepFunctions::StateMachine" and logical_id in self.resources
+        }
 
     def _build_router(self, routes: list[template.ApiRoute]) -> ApiRouter:
         stages: dict[str, str] = {}
@@ -345,11 +353,15 @@ class LocalCloud:
         return outbox.read_outbox(self.account_id, self.region)
 
     def busy_reasons(self) -> list[str]:
-        """What is still moving: pump names, ``deliveries``, ``executions``; empty when idle."""
-        reasons = _shared_pumps.busy(self._pump_keys)
-        if deliveries.busy():
+        """What of *this* stack is still moving: pump names, ``deliveries``, ``executions``.
+
+        Empty when idle. Scoped to the stack's functions and state machines, so another stack
+        in the same moto (a test's tiny template) does not keep this one busy."""
+        owners = self._owned_arns
+        reasons = _shared_pumps.busy(self._pump_keys, owners)
+        if deliveries.busy(owners):
             reasons.append("deliveries")
-        if stepfunctions.busy_executions() > 0:
+        if stepfunctions.busy_executions(self.account_id, self.region, owners):
             reasons.append("executions")
         return reasons
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,37 +23,40 @@ log = logging.getLogger("infra.localcloud.pumps")
 
 
 class DeliveryPool:
-    """A small thread pool for fire-and-forget deliveries that counts what is in flight."""
+    """A small thread pool for fire-and-forget deliveries that counts what is in flight, per
+    owner (the ARN of the target), so each cloud can tell whether *its* deliveries are done."""
 
     def __init__(self, workers: int = 4) -> None:
         self._workers = workers
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        self._in_flight = 0
+        self._in_flight: Counter[str] = Counter()
         self.errors: list[tuple[str, BaseException]] = []
 
-    def submit(self, description: str, fn: Callable[..., Any], *args: Any) -> None:
+    def submit(self, owner: str, fn: Callable[..., Any], *args: Any) -> None:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="localcloud-delivery")
-            self._in_flight += 1
+            self._in_flight[owner] += 1
             executor = self._executor
 
         def run() -> None:
             try:
                 fn(*args)
             except Exception as exc:  # a failed async delivery must not kill the pool
-                log.warning("delivery %s failed: %s", description, exc)
-                self.errors.append((description, exc))
+                log.warning("delivery to %s failed: %s", owner, exc)
+                self.errors.append((owner, exc))
             finally:
                 with self._lock:
-                    self._in_flight -= 1
+                    self._in_flight[owner] -= 1
+                    if self._in_flight[owner] <= 0:
+                        del self._in_flight[owner]
 
         executor.submit(run)
 
-    def busy(self) -> bool:
+    def busy(self, owners: set[str] | None = None) -> bool:
         with self._lock:
-            return self._in_flight > 0
+            return any(owners is None or owner in owners for owner in self._in_flight)
 
     def shutdown(self) -> None:
         with self._lock:
@@ -74,8 +78,8 @@ class Pump(Protocol):
 
     def stop(self) -> None: ...
 
-    def busy(self) -> bool:
-        """True while it has work pending or in progress."""
+    def busy(self, owners: set[str] | None = None) -> bool:
+        """True while it has work pending or in progress (for the given owner ARNs, if any)."""
         ...
 
 

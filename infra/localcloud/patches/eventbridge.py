@@ -104,13 +104,12 @@ def apply() -> None:
                 if arn.service == "lambda":
                     payload = _target_input(target, original_event) if transform_input else aws_event(original_event)
                     deliveries.submit(
-                        f"events->{target['Arn']}", _deliver_to_lambda, arn.account, arn.region, target["Arn"], payload
+                        target["Arn"], _deliver_to_lambda, arn.account, arn.region, target["Arn"], payload
                     )
                 elif arn.service == "states":
                     payload = _target_input(target, original_event) if transform_input else aws_event(original_event)
                     deliveries.submit(
-                        f"events->{target['Arn']}",
-                        _deliver_to_state_machine, arn.account, arn.region, target["Arn"], payload,
+                        target["Arn"], _deliver_to_state_machine, arn.account, arn.region, target["Arn"], payload
                     )
                 else:
                     native.append(target)

@@ -178,8 +178,7 @@ def apply() -> None:
             if (headers or {}).get("x-amz-invocation-type") == "Event":
                 fn = self.get_function(function_name, qualifier)  # raises for an unknown function
                 deliveries.submit(
-                    f"lambda-event:{fn.function_name}",
-                    original_backend_invoke, self, function_name, qualifier, body, {}, {},
+                    fn.function_arn, original_backend_invoke, self, function_name, qualifier, body, {}, {}
                 )
                 response_headers["Content-Length"] = "0"
                 return b""

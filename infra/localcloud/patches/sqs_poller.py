@@ -198,11 +198,14 @@ class SqsPoller:
             self._thread.join(timeout=5)
         self._workers.shutdown(wait=True)
 
-    def busy(self) -> bool:
+    def busy(self, owners: set[str] | None = None) -> bool:
+        """A batch is being processed, or a message is pending/in flight, on a queue mapped to one
+        of ``owners`` (function ARNs; all mappings when ``None``)."""
+        mappings = [(esm, q) for esm, q in self._mappings() if owners is None or esm.function_arn in owners]
         with self._lock:
-            if self._in_flight:
+            if any(esm.uuid in self._in_flight for esm, _ in mappings):
                 return True
-        return any(queue._messages for _, queue in self._mappings())
+        return any(queue._messages for _, queue in mappings)
 
     # -- loop -----------------------------------------------------------------------------
     def _run(self) -> None:
