@@ -170,7 +170,7 @@ def test_eventbridge_rule_on_custom_bus_invokes_lambda_with_its_environment(tiny
         "Source": "tiny.direct", "DetailType": "Ping", "Detail": json.dumps({"marker": marker}),
         "EventBusName": tiny.outputs["BusName"],
     }])
-    assert tiny.wait_idle(timeout=5)
+    assert tiny.wait_idle(timeout=5), tiny.busy_reasons()
     hits = [r for r in recorder.records_for("tiny-tiny-recorder") if r["event"]["detail"].get("marker") == marker]
     assert len(hits) == 1
     assert hits[0]["env_marker"] == "recorder-tiny"
@@ -187,14 +187,14 @@ def test_eventbridge_starts_state_machine_and_task_token_success_completes_it(ti
         "Detail": json.dumps({"key": key, "timeout": 30, "limit": 3, "attempt": 0, "explode": False}),
     }])
     task_token = eventually(lambda: token.token_for(key))
-    assert tiny.wait_idle(timeout=5)  # waiting on a task token counts as idle
+    assert tiny.wait_idle(timeout=5), tiny.busy_reasons()  # waiting on a task token counts as idle
     sfn = tiny.client("stepfunctions")
     [execution] = [e for e in sfn.list_executions(stateMachineArn=tiny.outputs["MachineArn"])["executions"]
                    if key in sfn.describe_execution(executionArn=e["executionArn"])["input"]]
     assert execution["status"] == "RUNNING"
 
     sfn.send_task_success(taskToken=task_token, output=json.dumps({"accepted": True}))
-    assert tiny.wait_idle(timeout=5)
+    assert tiny.wait_idle(timeout=5), tiny.busy_reasons()
     described = sfn.describe_execution(executionArn=execution["executionArn"])
     assert described["status"] == "SUCCEEDED"
     output = json.loads(described["output"])
@@ -261,7 +261,21 @@ def test_named_start_execution_is_idempotent_like_aws(tiny: LocalCloud) -> None:
         sfn.start_execution(stateMachineArn=tiny.outputs["MachineArn"], name=name, input=json.dumps({"x": 1}))
     unnamed, _ = start(tiny)
     assert not unnamed.endswith(":None")
-    sfn.stop_execution(executionArn=first["executionArn"])
+    sfn.stop_execution(executionArn=unnamed)
+
+
+def test_stop_execution_aborts_a_task_token_wait_at_once(tiny: LocalCloud) -> None:
+    arn, key = start(tiny, timeout=30)
+    eventually(lambda: token.token_for(key))
+    sfn = tiny.client("stepfunctions")
+    sfn.stop_execution(executionArn=arn, error="Cancelled", cause="ops")
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+    assert tiny.wait_idle(timeout=5), tiny.busy_reasons()
+    time.sleep(0.05)
+    # The interrupted wait did not take the States.Timeout catch after the stop.
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+    history = sfn.get_execution_history(executionArn=arn)["events"]
+    assert not [e for e in history if e.get("stateEnteredEventDetails", {}).get("name") == "TimedOut"]
 
 
 # ----------------------------------------------------------------------------- API
