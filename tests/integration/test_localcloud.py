@@ -374,3 +374,23 @@ def test_server_mode_serves_boto3_and_handlers_use_the_endpoint() -> None:
         assert [r["event"]["detail-type"] for r in relayed] == ["Relayed"]
     finally:
         server_cloud.stop()
+
+
+def test_failed_transaction_rolls_back_only_what_it_touched(cloud: LocalCloud) -> None:
+    db = cloud.client("dynamodb")
+    table = cloud.physical("Table")
+    db.put_item(TableName=table, Item={"PK": {"S": "TX#keep"}, "SK": {"S": "A"}, "n": {"N": "1"}})
+    with pytest.raises(db.exceptions.TransactionCanceledException):
+        db.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"PK": {"S": "TX#new"}, "SK": {"S": "A"}}}},
+            {"Update": {"TableName": table, "Key": {"PK": {"S": "TX#keep"}, "SK": {"S": "A"}},
+                        "UpdateExpression": "SET n = :two", "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+            {"ConditionCheck": {"TableName": table, "Key": {"PK": {"S": "TX#keep"}, "SK": {"S": "B"}},
+                                "ConditionExpression": "attribute_exists(PK)"}},
+        ])
+    assert "Item" not in db.get_item(TableName=table, Key={"PK": {"S": "TX#new"}, "SK": {"S": "A"}})
+    kept = db.get_item(TableName=table, Key={"PK": {"S": "TX#keep"}, "SK": {"S": "A"}})["Item"]
+    assert kept["n"] == {"N": "1"}
+    db.transact_write_items(TransactItems=[
+        {"Put": {"TableName": table, "Item": {"PK": {"S": "TX#new"}, "SK": {"S": "A"}}}}])
+    assert "Item" in db.get_item(TableName=table, Key={"PK": {"S": "TX#new"}, "SK": {"S": "A"}})

@@ -6,13 +6,14 @@ All are process-wide (moto's backends are) and idempotent; ``apply_all`` install
 from __future__ import annotations
 
 from infra.localcloud import cfn, outbox
-from infra.localcloud.patches import dynamodb, eventbridge, lambda_inprocess, sqs_poller, stepfunctions
+from infra.localcloud.patches import dynamodb, eventbridge, lambda_inprocess, sfn_clients, sqs_poller, stepfunctions
 
 PATCHES = (
     ("lambda-in-process", lambda_inprocess.apply),
     ("sqs-poller", sqs_poller.apply),
     ("eventbridge-targets", eventbridge.apply),
     ("stepfunctions-executions", stepfunctions.apply),
+    ("stepfunctions-client-reuse", sfn_clients.apply),
     ("dynamodb-atomic-requests", dynamodb.apply),
     ("cloudformation-models", cfn.apply),
     ("outbox-timestamps", outbox.apply),

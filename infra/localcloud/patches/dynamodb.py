@@ -8,10 +8,16 @@ cloud handlers run concurrently (API server threads, Step Functions workers, SQS
 every DynamoDB request is served under one re-entrant lock. Requests take well under a
 millisecond, and no DynamoDB request calls back into a handler here (the template has no table
 stream mapping), so the lock cannot deadlock.
+
+Second gap: ``TransactWriteItems`` deep-copies every table it names, for rollback, so each
+transaction costs time proportional to the whole table (milliseconds per thousand items, growing
+as the local stack is used). Here the transaction snapshots only the items it names and restores
+those on failure; requests are serialised, so nothing else can change them in between.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any
 
@@ -35,4 +41,61 @@ def apply() -> None:
                 return original(self)
 
         DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+        _snapshot_items_not_tables()
         _applied = True
+
+
+class _NoTableCopy:
+    """Stands in for the ``copy`` module inside moto's DynamoDB backend: tables are not copied
+    (item-level snapshots replace that), everything else is."""
+
+    def __init__(self, table_type: type) -> None:
+        self._table_type = table_type
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, self._table_type) else copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+def _item_key(backend: Any, entry: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    _, op = next(iter(entry.items()))
+    table = backend.tables.get(op.get("TableName"))
+    if table is None:
+        return None
+    if "Key" in op:
+        return table.name, op["Key"]
+    attrs = op.get("Item") or {}
+    key = {k: attrs[k] for k in (table.hash_key_attr, table.range_key_attr) if k and k in attrs}
+    return table.name, key
+
+
+def _snapshot_items_not_tables() -> None:
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    models.copy = _NoTableCopy(Table)  # type: ignore[attr-defined]
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        before = []
+        for entry in transact_items[:100]:
+            named = _item_key(self, entry) if isinstance(entry, dict) and entry else None
+            if named:
+                try:
+                    current = self.get_item(*named)
+                except Exception:  # an invalid key: moto's own validation will report it
+                    continue
+                before.append((named, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for (table_name, key), attrs in reversed(before):
+                if attrs is None:
+                    self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, attrs)
+            raise
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
