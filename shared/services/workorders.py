@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.domain import links
 from shared.domain.directory import rank_vendors
 from shared.domain.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, LinkRejected, NotFound
-from shared.domain.triage import classify
 from shared.domain.workorder import (
     TERMINAL,
     Offer,
@@ -25,8 +24,10 @@ from shared.domain.workorder import (
     vendor_actions,
 )
 from shared.observability import count, logger
-from shared.schemas import NewRequest
 from shared.services.container import Services
+
+if TYPE_CHECKING:  # imported lazily: only the API validates requests, only triage classifies
+    from shared.schemas import NewRequest
 
 Mutation = Callable[[WorkOrder], tuple[WorkOrder, list[TimelineEntry]] | None]
 
@@ -104,6 +105,8 @@ def start_lifecycle(svc: Services, wo_id: str) -> str:
 
 # ---------------------------------------------------------------- triage
 def triage(svc: Services, wo_id: str) -> dict[str, Any]:
+    from shared.domain.triage import classify
+
     def apply(wo: WorkOrder):
         if wo.status != Status.RECEIVED:
             return None  # replayed step: keep the first decision
