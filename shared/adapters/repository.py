@@ -154,9 +154,6 @@ class Repository:
             raise
         return new
 
-    def append_timeline(self, wo_id: str, entry: TimelineEntry) -> None:
-        self.db.transact_write_items(TransactItems=[self._timeline_put(wo_id, entry)])
-
     def list_work_orders(self, status: str | None = None, property_id: str | None = None,
                          source: str | None = None, limit: int = 100) -> list[WorkOrder]:
         if property_id:
@@ -261,6 +258,8 @@ class Repository:
         """Whether an at-least-once side effect (a message sent, say) was already recorded."""
         return self._get(f"ONCE#{key}", "ONCE") is not None
 
-    def mark_done(self, key: str, ttl_seconds: int = 30 * 86400) -> None:
-        self.db.put_item(TableName=self.table, Item=self._item(
-            {"PK": f"ONCE#{key}", "SK": "ONCE", "expires_at": int(time.time()) + ttl_seconds}))
+    def mark_done(self, key: str, wo_id: str, entry: TimelineEntry, ttl_seconds: int = 30 * 86400) -> None:
+        """Record a side effect as done and add it to the work order's timeline, atomically."""
+        marker = {"Put": {"TableName": self.table, "Item": self._item(
+            {"PK": f"ONCE#{key}", "SK": "ONCE", "expires_at": int(time.time()) + ttl_seconds})}}
+        self.db.transact_write_items(TransactItems=[marker, self._timeline_put(wo_id, entry)])

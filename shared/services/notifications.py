@@ -71,7 +71,7 @@ def _recipients(svc: Services, role: str, wo: WorkOrder, prop: Property, vendor_
 
 
 def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail: dict[str, Any],
-               vendor_id: str | None) -> dict[str, str]:
+               vendor_id: str | None, templates: list[MessageTemplate]) -> dict[str, str]:
     base = svc.settings.public_base_url
     vendor_name = svc.repo.get_vendor(vendor_id).name if vendor_id else "Your technician"
     desc = wo.description.replace("\n", " ")
@@ -84,9 +84,12 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         "trade": str(wo.trade or ""), "emergency_reason": wo.emergency_reason or "emergency",
         "vendor_name": vendor_name, "window": _fmt_window(wo), "availability": _availability(wo),
         "reason": str(detail.get("detail") or detail.get("reason") or ""),
-        "status_url": tenant_link(svc, wo, base),
-        "job_url": vendor_link(svc, wo, vendor_id, base) if vendor_id else "",
     }
+    # Links are signed only for the messages that carry them.
+    if any("$status_url" in t.body for t in templates):
+        values["status_url"] = tenant_link(svc, wo, base)
+    if vendor_id and any("$job_url" in t.body for t in templates):
+        values["job_url"] = vendor_link(svc, wo, vendor_id, base)
     return values
 
 
@@ -99,7 +102,7 @@ def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
     prop = svc.repo.get_property(wo.property_id)
     unit = svc.repo.get_unit(wo.unit_id)
     vendor_id = detail.get("vendor_id") or wo.vendor_id or wo.previous_vendor_id
-    values = _variables(svc, wo, prop, unit, detail, vendor_id)
+    values = _variables(svc, wo, prop, unit, detail, vendor_id, templates)
     event_key = detail.get("event_key") or f"{wo.id}:{detail_type}:{wo.version}"
     sent = 0
     for tpl in templates:
@@ -119,8 +122,7 @@ def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
                 svc.messenger.sms(address, body)
             else:
                 svc.messenger.email(address, subject, body)
-            svc.repo.mark_done(key)
-            svc.repo.append_timeline(wo.id, TimelineEntry(
+            svc.repo.mark_done(key, wo.id, TimelineEntry(
                 at=svc.clock(), event="notified", detail=f"{channel.upper()} to {tpl.to}: {subject}"))
             count(f"Message{channel.capitalize()}")
             logger.info("message sent", extra={"event": detail_type, "role": tpl.to, "channel": channel})
