@@ -226,3 +226,19 @@ def test_duplicate_intake_message_starts_one_execution(stack, api):
     acks = [m for m in tenant_messages(stack, "unit-harbor-201", wo_id)
             if "we received" in m["body"] and m["channel"] == "sms"]
     assert len(acks) == 1  # the acknowledgement was not sent twice either
+
+
+def test_vendor_page_in_a_browser_uses_forms_and_redirects(stack, api, ops_headers):
+    wo_id = submit(api, "unit-harbor-202", "Bathroom sink drains slowly")["id"]
+    _, token = wait_offer(stack, wo_id)
+    page = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"})
+    html = page.body.decode()
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert f'action="/vendor/jobs/{token}/accept"' in html and 'name="reason"' in html and "8 Harbor St" in html
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    posted = api.call("POST", f"/vendor/jobs/{token}/accept", raw="",
+                      headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"})
+    assert posted.status == 303 and posted.headers["Location"] == f"/vendor/jobs/{token}"
+    assert record(api, ops_headers, wo_id)["status"] == "accepted"
+    after = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"}).body.decode()
+    assert 'name="start"' in after and "Accept the job" not in after
