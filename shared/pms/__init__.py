@@ -1,0 +1,1 @@
+"""The PMS boundary: PMS-agnostic models and the port every PMS adapter implements."""

@@ -1,0 +1,182 @@
+"""PMS-agnostic records. Adapters map their PMS's JSON to these; use cases never see PMS JSON."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class EntityKind(StrEnum):
+    PROPERTY = "property"
+    UNIT = "unit"
+    TENANT = "tenant"
+    LEASE = "lease"
+    VENDOR = "vendor"
+    VENDOR_CATEGORY = "vendor_category"
+    GL_ACCOUNT = "gl_account"
+    TASK = "task"
+    WORK_ORDER = "work_order"
+    BILL = "bill"
+
+
+class Operation(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+class PmsEvent(BaseModel):
+    """A thin webhook event, parsed: which entity changed, how and when (the entity is fetched later)."""
+
+    pms: str
+    name: str  # the PMS's own event name, e.g. "Task.Created"
+    kind: EntityKind
+    operation: Operation
+    pms_id: str
+    occurred_at: datetime
+    account_id: str
+    parent_ids: dict[str, str] = Field(default_factory=dict)  # e.g. {"property": "12"} when the PMS sends it
+
+
+class PmsAddress(BaseModel):
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
+
+    def one_line(self) -> str:
+        parts = [self.line1, self.line2, self.city, " ".join(p for p in (self.state, self.postal_code) if p)]
+        return ", ".join(p for p in parts if p)
+
+
+class PmsProperty(BaseModel):
+    pms_id: str
+    name: str
+    address: PmsAddress = Field(default_factory=PmsAddress)
+    is_active: bool = True
+
+
+class PmsUnit(BaseModel):
+    pms_id: str
+    property_pms_id: str
+    label: str  # the unit number as people say it ("1A", "302")
+    address: PmsAddress | None = None
+    description: str = ""
+
+
+class PmsTenant(BaseModel):
+    pms_id: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str | None = None
+    phone: str | None = None  # as the PMS stores it; the sync normalises to E.164 where it can
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class PmsLease(BaseModel):
+    pms_id: str
+    property_pms_id: str
+    unit_pms_id: str
+    tenant_pms_ids: list[str] = Field(default_factory=list)
+    status: str  # "active" | "past" | "future"
+    start: date | None = None
+    end: date | None = None
+
+
+class PmsVendorCategory(BaseModel):
+    pms_id: str
+    name: str
+
+
+class PmsVendor(BaseModel):
+    pms_id: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    category_pms_id: str | None = None
+    category_name: str | None = None
+    address: PmsAddress | None = None
+    is_active: bool = True
+
+
+class PmsGLAccount(BaseModel):
+    pms_id: str
+    number: str = ""
+    name: str
+    type: str = ""  # e.g. "Expense"
+    is_active: bool = True
+
+
+class PmsTask(BaseModel):
+    """A resident request (or another kind of task) in the PMS."""
+
+    pms_id: str
+    kind: str = "resident_request"  # "resident_request" | "todo" | "contact_request" | "owner_request" | ...
+    title: str
+    description: str = ""
+    property_pms_id: str | None = None
+    unit_pms_id: str | None = None
+    requested_by_pms_id: str | None = None  # the tenant who asked, when known
+    status: str = ""
+    priority: str = ""
+    updated_at: datetime | None = None
+
+
+class PmsWorkOrder(BaseModel):
+    pms_id: str
+    task_pms_id: str | None = None
+    vendor_pms_id: str | None = None
+    title: str = ""
+    description: str = ""
+    status: str = ""
+    priority: str = ""
+    due: date | None = None
+    updated_at: datetime | None = None
+
+
+class PmsBill(BaseModel):
+    pms_id: str
+    vendor_pms_id: str | None = None
+    work_order_pms_id: str | None = None
+    reference: str = ""
+    total: Decimal | None = None
+    bill_date: date | None = None
+    due: date | None = None
+
+
+# ------------------------------------------------------------------ writes (Opslayer -> PMS)
+class NewResidentRequest(BaseModel):
+    reference: str  # the Opslayer work-order id: makes the write idempotent
+    property_pms_id: str
+    unit_pms_id: str
+    requested_by_pms_id: str | None = None
+    title: str
+    description: str
+    priority: str  # Opslayer priority: "emergency" | "urgent" | "routine"; the adapter maps it
+
+
+class NewWorkOrder(BaseModel):
+    reference: str
+    task_pms_id: str
+    vendor_pms_id: str | None = None
+    title: str
+    description: str
+    priority: str
+
+
+class WorkOrderSync(BaseModel):
+    """The Opslayer state pushed to the PMS after every lifecycle change (state, not deltas)."""
+
+    status: str  # Opslayer status; the adapter maps it to the PMS's statuses
+    vendor_pms_id: str | None = None
+    scheduled_start: datetime | None = None
+    scheduled_end: datetime | None = None
+    notes: str = ""
