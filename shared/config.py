@@ -34,6 +34,14 @@ class Settings(BaseModel):
     ops_auth_mode: str = "iam"
     ops_key_secret_arn: str = ""
     sender_email: str = "maintenance@example.com"
+    pms_inbound_queue_url: str = ""
+    buildium_base_url: str = "https://api.buildium.com"
+    buildium_api_secret_arn: str = ""
+    buildium_webhook_secret_arn: str = ""
+    buildium_account_id: str = ""
+    sensor_repeat_window_seconds: int = 6 * 3600
+    sensor_dlq_url: str = ""
+    preventive_lead_days: int = 14
     timeouts: Timeouts
 
 
@@ -42,6 +50,10 @@ _ENV = {
     "state_machine_arn": "STATE_MACHINE_ARN", "link_secret_arn": "LINK_SECRET_ARN",
     "link_ttl_seconds": "LINK_TTL_SECONDS", "public_base_url": "PUBLIC_BASE_URL",
     "ops_auth_mode": "OPS_AUTH_MODE", "ops_key_secret_arn": "OPS_KEY_SECRET_ARN", "sender_email": "SENDER_EMAIL",
+    "pms_inbound_queue_url": "PMS_INBOUND_QUEUE_URL", "buildium_base_url": "BUILDIUM_BASE_URL",
+    "buildium_api_secret_arn": "BUILDIUM_API_SECRET_ARN", "buildium_webhook_secret_arn": "BUILDIUM_WEBHOOK_SECRET_ARN",
+    "buildium_account_id": "BUILDIUM_ACCOUNT_ID", "sensor_repeat_window_seconds": "SENSOR_REPEAT_WINDOW_SECONDS",
+    "sensor_dlq_url": "SENSOR_DLQ_URL", "preventive_lead_days": "PREVENTIVE_LEAD_DAYS",
 }
 _TIMEOUT_ENV = {
     "emergency": ("OFFER_TIMEOUT_EMERGENCY_SECONDS", 900), "urgent": ("OFFER_TIMEOUT_URGENT_SECONDS", 7200),

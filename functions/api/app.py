@@ -235,6 +235,17 @@ def vendor_complete(token):
     return _vendor_result(token, wo_service.vendor_complete(services(), token, body.notes))
 
 
+@app.route("/webhooks/buildium", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def buildium_webhook():
+    """Verify, queue, answer: no PMS call here (Buildium allows 10 s and retries; the consumer fetches)."""
+    from shared.services import pms_sync
+
+    request = app.current_request
+    outcome = pms_sync.receive_webhook(services(), dict(request.headers or {}), request.raw_body or b"")
+    return _json(200 if outcome == "ignored" else 202, {"status": outcome})
+
+
 @app.route("/ops/work-orders", methods=["GET"])
 @endpoint()
 def ops_list():

@@ -69,6 +69,18 @@ class Workflow:
                 raise
 
 
+class QueueSender:
+    """Messages to an SQS queue (what must not be lost is queued before it is acknowledged)."""
+
+    def __init__(self, client: Any = None) -> None:
+        self._client = client
+
+    def send(self, queue_url: str, body: str, attributes: dict[str, str] | None = None) -> str:
+        sqs = self._client or aws_client("sqs")
+        attrs = {k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()}
+        return sqs.send_message(QueueUrl=queue_url, MessageBody=body, MessageAttributes=attrs)["MessageId"]
+
+
 class Messenger:
     """SMS through SNS, email through SES."""
 

@@ -9,6 +9,9 @@ Access patterns (no Scan anywhere):
   idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
   dedupe markers              PK=ONCE#<key>             SK=ONCE   (TTL)
   configuration               PK=CONFIG                 SK=<name>
+  PMS links and event order   PK=PMS#<kind>#<pms id>    SK=LINK   (opslayer id, last applied event time)
+  GL accounts from the PMS    PK=GLACCOUNTS             SK=<pms id>
+  sensors and assets          PK=SENSOR#<id> | ASSETS   SK=META | <asset id>
 Every work-order write is conditional on its version, so replays and races cannot corrupt it.
 """
 
@@ -252,6 +255,85 @@ class Repository:
     def ops_contact(self) -> Contact | None:
         value = self.get_config("ops_contact")
         return Contact.model_validate(value) if value else None
+
+    # ------------------------------------------------------------ PMS links, GL accounts, small lists
+    def advance_pms_event(self, kind: str, pms_id: str, occurred_at: str) -> bool:
+        """Record that an event of this time was applied; False if a newer one already was (stale)."""
+        try:
+            self.db.update_item(
+                TableName=self.table, Key=self._key(f"PMS#{kind}#{pms_id}", "LINK"),
+                UpdateExpression="SET last_event_at = :t",
+                ConditionExpression="attribute_not_exists(last_event_at) OR last_event_at <= :t",
+                ExpressionAttributeValues={":t": {"S": occurred_at}})
+            return True
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def link_pms(self, kind: str, pms_id: str, opslayer_id: str) -> None:
+        self.db.update_item(TableName=self.table, Key=self._key(f"PMS#{kind}#{pms_id}", "LINK"),
+                            UpdateExpression="SET opslayer_id = :o",
+                            ExpressionAttributeValues={":o": {"S": opslayer_id}})
+
+    def pms_link(self, kind: str, pms_id: str) -> str | None:
+        data = self._get(f"PMS#{kind}#{pms_id}", "LINK")
+        return data.get("opslayer_id") if data else None
+
+    def get_record(self, pk: str, sk: str) -> dict[str, Any] | None:
+        return self._get(pk, sk)
+
+    def put_record(self, pk: str, sk: str, data: dict[str, Any]) -> None:
+        self.db.put_item(TableName=self.table, Item=self._item({"PK": pk, "SK": sk, **data}))
+
+    def add_to_set(self, pk: str, sk: str, attribute: str, value: str) -> None:
+        """Append to a list attribute unless already there (a replayed join is a no-op)."""
+        try:
+            self.db.update_item(
+                TableName=self.table, Key=self._key(pk, sk),
+                UpdateExpression="SET #a = list_append(if_not_exists(#a, :empty), :v)",
+                ConditionExpression="NOT contains(#a, :s)",
+                ExpressionAttributeNames={"#a": attribute},
+                ExpressionAttributeValues={":v": {"L": [{"S": value}]}, ":empty": {"L": []}, ":s": {"S": value}})
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def put_listed(self, collection: str, item_id: str, data: dict[str, Any]) -> None:
+        """An item of a small, bounded collection read in one Query (GL accounts, assets)."""
+        self.db.put_item(TableName=self.table, Item=self._item({"PK": collection, "SK": item_id, **data}))
+
+    def delete_listed(self, collection: str, item_id: str) -> None:
+        self.db.delete_item(TableName=self.table, Key=self._key(collection, item_id))
+
+    def listed(self, collection: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "PK = :pk",
+                                  "ExpressionAttributeValues": {":pk": {"S": collection}}}
+        while True:
+            resp = self.db.query(**kwargs)
+            items += [self._data(i) for i in resp["Items"]]
+            if "LastEvaluatedKey" not in resp:
+                return items
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def find_unit(self, unit_id: str) -> Unit | None:
+        try:
+            return self.get_unit(unit_id)
+        except NotFound:
+            return None
+
+    def find_property(self, prop_id: str) -> Property | None:
+        try:
+            return self.get_property(prop_id)
+        except NotFound:
+            return None
+
+    def find_vendor(self, vendor_id: str) -> Vendor | None:
+        try:
+            return self.get_vendor(vendor_id)
+        except NotFound:
+            return None
 
     # ------------------------------------------------------------ dedupe
     def done(self, key: str) -> bool:

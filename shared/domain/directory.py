@@ -6,6 +6,8 @@ from pydantic import BaseModel, Field
 
 from shared.domain.enums import Trade
 
+ANY_AREA = "*"  # a vendor not (yet) restricted to service areas by ops
+
 
 class Contact(BaseModel):
     name: str
@@ -15,6 +17,7 @@ class Contact(BaseModel):
 
 class Property(BaseModel):
     id: str
+    pms_id: str | None = None
     name: str
     address: str
     service_area: str
@@ -26,6 +29,8 @@ class Property(BaseModel):
 
 class Unit(BaseModel):
     id: str
+    pms_id: str | None = None
+    tenant_pms_id: str | None = None
     property_id: str
     label: str
     access_instructions: str = ""
@@ -50,6 +55,8 @@ class VendorStats(BaseModel):
 
 class Vendor(BaseModel):
     id: str
+    pms_id: str | None = None
+    active: bool = True
     name: str
     trades: list[Trade]
     service_areas: list[str]
@@ -74,5 +81,6 @@ def rank_vendors(
             v.id,
         )
 
-    eligible = [v for v in vendors if trade in v.trades and prop.service_area in v.service_areas]
+    eligible = [v for v in vendors if v.active and trade in v.trades
+                and (prop.service_area in v.service_areas or ANY_AREA in v.service_areas)]
     return [v.id for v in sorted(eligible, key=key)]

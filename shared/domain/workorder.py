@@ -113,6 +113,12 @@ class WorkOrder(BaseModel):
     completion_notes: str | None = None
     reopen_count: int = 0
     execution_arn: str | None = None
+    pms_task_id: str | None = None  # the PMS's resident request (Buildium task id)
+    pms_work_order_id: str | None = None
+    pms_synced_version: int = 0  # the version last written to the PMS
+    sensor_id: str | None = None
+    asset_id: str | None = None
+    incident_id: str | None = None  # set when this report joined a building incident
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = Field(default_factory=list)

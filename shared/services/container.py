@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from shared.adapters.messaging import EventPublisher, Messenger, SecretCache, Workflow
+from shared.adapters.messaging import EventPublisher, Messenger, QueueSender, SecretCache, Workflow
 from shared.adapters.repository import Repository
 from shared.config import Settings, settings
 from shared.domain.workorder import utcnow
@@ -20,10 +21,21 @@ class Services:
     workflow: Workflow
     messenger: Messenger
     secrets: SecretCache
+    queues: QueueSender = field(default_factory=QueueSender)
     clock: Callable[[], datetime] = field(default=utcnow)
+    _pms: Any = None
 
     def link_key(self) -> bytes:
         return self.secrets.get(self.settings.link_secret_arn).encode()
+
+    def pms(self) -> Any:
+        """The PMS adapter (Buildium), with its API key from Secrets Manager; built on first use."""
+        if self._pms is None:
+            from shared.pms.buildium import BuildiumClient
+
+            self._pms = BuildiumClient.from_secret(self.settings.buildium_base_url,
+                                                   self.secrets.get(self.settings.buildium_api_secret_arn))
+        return self._pms
 
 
 _built: dict[int, Services] = {}

@@ -94,16 +94,30 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
 
 
 def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
-    """Send every message the event calls for, once (dedupe on the event key). Returns how many were sent."""
+    """Send every message the event calls for, once (dedupe on the event key). Returns how many were sent.
+    For a building incident's primary, members are brought to the same stage and their tenants told too."""
     templates = message_book().events.get(detail_type, [])
-    if not templates:
-        return 0
     wo = svc.repo.get_work_order(detail["work_order_id"])
+    event_key = detail.get("event_key") or f"{wo.id}:{detail_type}:{wo.version}"
+    sent = _send(svc, detail_type, detail, wo, templates, event_key) if templates else 0
+    if wo.incident_id == wo.id:
+        from shared.services.incidents import members, mirror
+
+        mirror(svc, detail_type, wo)
+        for member_id in members(svc, wo):
+            member = svc.repo.get_work_order(member_id)
+            tenant_templates = [t for t in templates if t.to == "tenant"]
+            if tenant_templates:
+                sent += _send(svc, detail_type, detail, member, tenant_templates, f"{event_key}:{member_id}")
+    return sent
+
+
+def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder,
+          templates: list[MessageTemplate], event_key: str) -> int:
     prop = svc.repo.get_property(wo.property_id)
     unit = svc.repo.get_unit(wo.unit_id)
     vendor_id = detail.get("vendor_id") or wo.vendor_id or wo.previous_vendor_id
     values = _variables(svc, wo, prop, unit, detail, vendor_id, templates)
-    event_key = detail.get("event_key") or f"{wo.id}:{detail_type}:{wo.version}"
     sent = 0
     for tpl in templates:
         contact = _recipients(svc, tpl.to, wo, prop, vendor_id)

@@ -64,7 +64,7 @@ def _publish(svc: Services, detail_type: str, wo: WorkOrder, key: str, **extra: 
 
 # ---------------------------------------------------------------- intake
 def submit_request(svc: Services, req: NewRequest, source: Source = Source.WEB,
-                   idempotency_key: str | None = None) -> WorkOrder:
+                   idempotency_key: str | None = None, **links: Any) -> WorkOrder:
     """Persist the request (before anyone is told it was received), then announce it."""
     try:
         unit = svc.repo.get_unit(req.unit_id)
@@ -76,6 +76,7 @@ def submit_request(svc: Services, req: NewRequest, source: Source = Source.WEB,
     now = svc.clock()
     wo = WorkOrder(id=new_work_order_id(), source=source, property_id=unit.property_id, unit_id=unit.id,
                    tenant=tenant, description=req.description, created_at=now, updated_at=now,
+                   **{k: v for k, v in links.items() if v is not None},
                    availability=[w.to_domain() for w in req.availability]
                    if isinstance(req.availability, list) else req.availability)
     idem = None
@@ -105,29 +106,53 @@ def start_lifecycle(svc: Services, wo_id: str) -> str:
 
 # ---------------------------------------------------------------- triage
 def triage(svc: Services, wo_id: str) -> dict[str, Any]:
+    """Trade and priority from the rules (or as a sensor/schedule pre-classified them), then incident
+    correlation: a report that joins an open building incident is not dispatched on its own."""
     from shared.domain.triage import classify
+    from shared.services.incidents import correlate
 
-    def apply(wo: WorkOrder):
-        if wo.status != Status.RECEIVED:
-            return None  # replayed step: keep the first decision
-        result = classify(wo.description)
-        wo.require_transition(Status.TRIAGED)
-        detail = f"{result.trade.value}, {result.priority.value}"
-        if result.emergency_reason:
-            detail += f" ({result.emergency_reason})"
-        return wo.model_copy(update={
-            "status": Status.TRIAGED, "trade": result.trade, "priority": result.priority,
-            "emergency_reason": result.emergency_reason, "triage_rules_version": result.rules_version,
-            "matched_rules": list(result.matched_rules)}), [_entry(svc, "triaged", detail)]
+    wo = svc.repo.get_work_order(wo_id)
+    if wo.status == Status.RECEIVED:
+        if wo.trade and wo.priority:  # pre-classified by a sensor rule or a preventive schedule
+            update = {"trade": wo.trade, "priority": wo.priority}
+            detail = f"{wo.trade.value}, {wo.priority.value} (from the {wo.source.value} rules)"
+        else:
+            result = classify(wo.description)
+            update = {"trade": result.trade, "priority": result.priority, "emergency_reason": result.emergency_reason,
+                      "triage_rules_version": result.rules_version, "matched_rules": list(result.matched_rules)}
+            detail = f"{result.trade.value}, {result.priority.value}"
+            if result.emergency_reason:
+                detail += f" ({result.emergency_reason})"
+        classified = wo.model_copy(update=update)
+        primary = correlate(svc, classified)
+        incident = primary or (wo.id if _is_building_fault(classified) else None)
+        entries = [_entry(svc, "triaged", detail)]
+        if primary:
+            entries.append(_entry(svc, "joined_incident", f"Same fault already reported in the building; "
+                                                          f"handled with {primary}"))
 
-    saved = mutate(svc, wo_id, apply)
-    wo = saved or svc.repo.get_work_order(wo_id)
-    if saved:
-        _publish(svc, "WorkOrderTriaged", wo, "triaged", trade=wo.trade, priority=wo.priority)
+        def apply(current: WorkOrder):
+            if current.status != Status.RECEIVED:
+                return None  # replayed step: keep the first decision
+            current.require_transition(Status.TRIAGED)
+            return current.model_copy(update={**update, "status": Status.TRIAGED, "incident_id": incident}), entries
+
+        saved = mutate(svc, wo_id, apply)
+        wo = saved or svc.repo.get_work_order(wo_id)
+        if saved:
+            _publish(svc, "WorkOrderTriaged", wo, "triaged", trade=wo.trade, priority=wo.priority,
+                     incident_id=wo.incident_id)
     assert wo.priority is not None and wo.trade is not None
+    linked = bool(wo.incident_id and wo.incident_id != wo.id)
     return {"trade": wo.trade.value, "priority": wo.priority.value,
-            "emergency": wo.priority.value == "emergency",
+            "emergency": wo.priority.value == "emergency" and not linked, "linked": linked,
             "timeouts": svc.settings.timeouts.for_priority(wo.priority)}
+
+
+def _is_building_fault(wo: WorkOrder) -> bool:
+    from shared.domain.correlation import building_fault
+
+    return building_fault(wo.trade.value if wo.trade else None, wo.emergency_reason) is not None
 
 
 # ---------------------------------------------------------------- dispatch
@@ -240,7 +265,15 @@ def followup_unanswered(svc: Services, wo_id: str) -> None:
 
     wo = mutate(svc, wo_id, apply)
     if wo:
-        _publish(svc, "WorkOrderVerified", wo, "verified", answered=False)
+        _verified(svc, wo, answered=False)
+
+
+def _verified(svc: Services, wo: WorkOrder, answered: bool) -> None:
+    if wo.asset_id:  # a preventive job: the asset's next cycle counts from today
+        from shared.services.preventive import serviced
+
+        serviced(svc, wo.asset_id, svc.clock().date())
+    _publish(svc, "WorkOrderVerified", wo, "verified", answered=answered)
 
 
 def _resume_stage(svc: Services, old: WorkOrder, stage: str, outcome: str) -> None:
@@ -350,6 +383,11 @@ def tenant_feedback(svc: Services, wo_id: str, token: str | None, resolved: bool
                                     {"status": wo.status.value})
         before[:] = [wo]
         said = f" - {comment}" if comment else ""
+        if not resolved and wo.incident_id and wo.incident_id != wo.id:
+            # Part of a building incident: no lifecycle of its own to reopen, so a person takes it.
+            return wo.model_copy(update={"status": Status.ESCALATED, "stage_wait": None}), [
+                _entry(svc, "escalated", f"Tenant says it is not fixed{said} (building incident {wo.incident_id})",
+                       actor="tenant")]
         if resolved:
             return wo.model_copy(update={"status": Status.VERIFIED, "stage_wait": None}), [
                 _entry(svc, "verified", f"Tenant confirmed the fix{said}", actor="tenant")]
@@ -361,7 +399,9 @@ def tenant_feedback(svc: Services, wo_id: str, token: str | None, resolved: bool
     wo = mutate(svc, wo_id, apply)
     assert wo is not None
     if resolved:
-        _publish(svc, "WorkOrderVerified", wo, "verified", answered=True)
+        _verified(svc, wo, answered=True)
+    elif wo.status == Status.ESCALATED:
+        _publish(svc, "WorkOrderEscalated", wo, "escalated", reason="not_fixed", detail="Tenant says it is not fixed")
     else:
         if before[0].vendor_id:
             svc.repo.bump_vendor_stat(before[0].vendor_id, "reopened")

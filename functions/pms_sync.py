@@ -1,0 +1,30 @@
+"""PMS consumer: queued webhook events are applied (entity fetched from the PMS API); the scheduled
+reconciliation ({"action": "reconcile"} from EventBridge Scheduler) pulls the whole portfolio."""
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from shared.observability import bind, logger, metrics, tracer
+from shared.pms.models import PmsEvent
+from shared.services.container import services
+from shared.services.pms_sync import apply_event, reconcile
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def _apply(record: SQSRecord) -> None:
+    event = PmsEvent.model_validate_json(record.body)
+    bind(correlation_id=record.message_id)
+    svc = services()
+    outcome = apply_event(svc, svc.pms(), event)
+    logger.info("pms event applied", extra={"event_name": event.name, "pms_id": event.pms_id, "outcome": outcome})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    if isinstance(event, dict) and event.get("action") == "reconcile":
+        svc = services()
+        return {"reconciled": reconcile(svc, svc.pms())}
+    return process_partial_response(event=event, record_handler=_apply, processor=processor, context=context)

@@ -1,0 +1,29 @@
+"""PMS writer: lifecycle events (EventBridge -> SQS) bring the work order's state to the PMS.
+A PMS outage fails the record; SQS retries it later and the DLQ keeps it - the tenant's flow never waits."""
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from shared.observability import bind, logger, metrics, tracer
+from shared.services.container import services
+from shared.services.pms_writer import sync_out
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def _sync(record: SQSRecord) -> None:
+    event = json.loads(record.body)
+    wo_id = event["detail"]["work_order_id"]
+    bind(work_order_id=wo_id, correlation_id=event.get("id"))
+    svc = services()
+    outcome = sync_out(svc, svc.pms(), wo_id)
+    logger.info("pms sync", extra={"event": event.get("detail-type"), "outcome": outcome})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    return process_partial_response(event=event, record_handler=_sync, processor=processor, context=context)

@@ -1,0 +1,43 @@
+"""IoT consumer: sensor alerts (IoT topic rule -> SQS) become or update work orders. A payload that
+cannot be understood goes to the DLQ with the reason at once - no retry loop."""
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from shared.observability import bind, count, logger, metrics, tracer
+from shared.services.container import services
+from shared.services.sensors import SensorAlert, UnknownLocation, handle_alert
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def _alert(record: SQSRecord) -> None:
+    svc = services()
+    try:
+        alert = SensorAlert.model_validate(json.loads(record.body))
+        outcome, wo_id = handle_alert(svc, alert)
+    except (ValueError, ValidationError, UnknownLocation) as exc:  # bad payloads are not retried
+        reason = _reason(exc)
+        svc.queues.send(svc.settings.sensor_dlq_url, record.body, {"reason": reason[:250]})
+        count("SensorAlertRejected")
+        logger.warning("sensor alert rejected", extra={"reason": reason[:250]})
+        return
+    bind(work_order_id=wo_id)
+    logger.info("sensor alert", extra={"sensor_id": alert.sensor_id, "type": alert.type, "outcome": outcome})
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):  # field names and messages only, never the values
+        return "invalid alert: " + "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False))
+    return f"{type(exc).__name__}: {exc}"
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    return process_partial_response(event=event, record_handler=_alert, processor=processor, context=context)

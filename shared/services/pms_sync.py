@@ -1,0 +1,363 @@
+"""PMS -> Opslayer: webhooks in (verify, queue), events applied (fetch the entity, upsert idempotently),
+and the full reconciliation that catches anything a lost webhook missed.
+
+Events are thin and may arrive twice or out of order (Buildium says so): the entity is always fetched
+from the API, so applying any event yields the PMS's current state, and an event older than one
+already applied for the same entity is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.domain.directory import ANY_AREA, Contact, Property, Unit, Vendor, VendorStats
+from shared.domain.enums import Trade
+from shared.domain.errors import MalformedRequest, Unauthorized
+from shared.domain.workorder import TERMINAL, Source
+from shared.observability import count, logger
+from shared.pms.models import (
+    EntityKind,
+    Operation,
+    PmsEvent,
+    PmsGLAccount,
+    PmsLease,
+    PmsProperty,
+    PmsTask,
+    PmsTenant,
+    PmsUnit,
+    PmsVendor,
+    PmsWorkOrder,
+)
+from shared.services.container import Services
+
+MAPPING = Path(__file__).resolve().parent.parent / "rules" / "pms_mapping.json"
+OUR_REFERENCE = re.compile(r"Opslayer (wo-[0-9a-f]{8,})")
+OPEN_TASK_STATUSES = {"", "new", "inprogress", "open"}
+
+
+# ---------------------------------------------------------------- ids and mapping rules
+def property_id(pms_id: str) -> str:
+    return f"prop-b{pms_id}"
+
+
+def unit_id(pms_id: str) -> str:
+    return f"unit-b{pms_id}"
+
+
+def vendor_id(pms_id: str) -> str:
+    return f"ven-b{pms_id}"
+
+
+class CategoryRule(BaseModel):
+    match: str
+    trade: Trade
+
+
+class AreaRules(BaseModel):
+    by_postal_code_prefix: dict[str, str]
+    by_city: dict[str, str]
+    default: str
+
+
+class Mapping(BaseModel):
+    version: str
+    vendor_categories: list[CategoryRule]
+    default_trade: Trade
+    service_areas: AreaRules
+
+    def trade_for(self, category: str | None) -> Trade:
+        name = (category or "").lower()
+        return next((r.trade for r in self.vendor_categories if r.match in name), self.default_trade)
+
+    def area_for(self, postal_code: str, city: str) -> str:
+        for prefix, area in sorted(self.service_areas.by_postal_code_prefix.items(), key=lambda kv: -len(kv[0])):
+            if postal_code.startswith(prefix):
+                return area
+        return self.service_areas.by_city.get(city.strip().lower(), self.service_areas.default)
+
+
+@cache
+def mapping() -> Mapping:
+    data = json.loads(MAPPING.read_text())
+    data["service_areas"]["by_city"] = {k.lower(): v for k, v in data["service_areas"]["by_city"].items()}
+    return Mapping.model_validate(data)
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    from shared.schemas import normalize_phone as to_e164
+
+    if not raw:
+        return None
+    try:
+        return to_e164(raw)
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- webhooks in
+def receive_webhook(svc: Services, headers: dict[str, str], body: bytes) -> str:
+    """Verify the signature and timestamp, then queue the event. Returns "queued" or "ignored"."""
+    from shared.pms.buildium_webhooks import BuildiumWebhookVerifier
+    from shared.pms.port import WebhookRejected
+
+    secret = svc.secrets.get(svc.settings.buildium_webhook_secret_arn)
+    verifier = BuildiumWebhookVerifier(secret, account_id=svc.settings.buildium_account_id or None)
+    try:
+        event = verifier.verify(headers, body)
+    except WebhookRejected as exc:
+        count("PmsWebhookRejected")
+        if exc.reason == "malformed_body":
+            raise MalformedRequest("The webhook body is not valid JSON.", {"reason": exc.reason}) from exc
+        raise Unauthorized("The webhook signature or timestamp is not valid.", {"reason": exc.reason}) from exc
+    if event is None:
+        try:
+            name = str(json.loads(body).get("EventName", ""))[:100]
+        except (ValueError, AttributeError):
+            name = ""
+        logger.info("webhook event ignored", extra={"event_name": name})
+        count("PmsWebhookIgnored")
+        return "ignored"
+    svc.queues.send(svc.settings.pms_inbound_queue_url, event.model_dump_json(), {"event_name": event.name})
+    count("PmsWebhookQueued")
+    return "queued"
+
+
+# ---------------------------------------------------------------- events applied
+def apply_event(svc: Services, pms: Any, event: PmsEvent) -> str:
+    """Apply one event; returns what happened (for logs and tests)."""
+    if not svc.repo.advance_pms_event(event.kind.value, event.pms_id, event.occurred_at.isoformat()):
+        count("PmsEventStale")
+        return "stale"
+    entity = None if event.operation == Operation.DELETED else pms.get(event.kind, event.pms_id)
+    # None: deleted, or gone by the time we asked (404) - honour it.
+    outcome = _deleted(svc, event.kind, event.pms_id) if entity is None else upsert(svc, pms, entity)
+    count(f"PmsApplied{event.kind.value.title().replace('_', '')}")
+    return outcome
+
+
+def upsert(svc: Services, pms: Any, entity: object) -> str:
+    handlers = {PmsProperty: _property, PmsUnit: _unit, PmsLease: _lease, PmsTenant: _tenant, PmsVendor: _vendor,
+                PmsGLAccount: _gl_account, PmsTask: _task, PmsWorkOrder: _work_order}
+    handler = handlers.get(type(entity))
+    if handler is None:
+        return "ignored"
+    return handler(svc, pms, entity)
+
+
+def _property(svc: Services, pms: Any, p: PmsProperty) -> str:
+    existing = svc.repo.find_property(property_id(p.pms_id))
+    area = mapping().area_for(p.address.postal_code, p.address.city)
+    prop = Property(id=property_id(p.pms_id), pms_id=p.pms_id, name=p.name, address=p.address.one_line(),
+                    service_area=area,
+                    preferred_vendors=existing.preferred_vendors if existing else {},
+                    on_call=existing.on_call if existing else None)
+    svc.repo.put_property(prop)
+    return "upserted"
+
+
+def _unit(svc: Services, pms: Any, u: PmsUnit) -> str:
+    existing = svc.repo.find_unit(unit_id(u.pms_id))
+    unit = Unit(id=unit_id(u.pms_id), pms_id=u.pms_id, property_id=property_id(u.property_pms_id), label=u.label,
+                access_instructions=existing.access_instructions if existing else "",
+                tenant=existing.tenant if existing else None,
+                tenant_pms_id=existing.tenant_pms_id if existing else None)
+    if svc.repo.find_property(unit.property_id) is None:
+        prop = pms.get(EntityKind.PROPERTY, u.property_pms_id)
+        if prop is not None:
+            _property(svc, pms, prop)
+    svc.repo.put_unit(unit)
+    return "upserted"
+
+
+def _contact(t: PmsTenant) -> Contact:
+    return Contact(name=t.name or "Resident", phone=normalize_phone(t.phone), email=t.email)
+
+
+def _lease(svc: Services, pms: Any, lease: PmsLease) -> str:
+    unit = svc.repo.find_unit(unit_id(lease.unit_pms_id))
+    if unit is None:
+        pms_unit = pms.get(EntityKind.UNIT, lease.unit_pms_id)
+        if pms_unit is None:
+            return "ignored"
+        _unit(svc, pms, pms_unit)
+        unit = svc.repo.get_unit(unit_id(lease.unit_pms_id))
+    if lease.status == "active" and lease.tenant_pms_ids:
+        tenant = pms.get(EntityKind.TENANT, lease.tenant_pms_ids[0])
+        if tenant is not None:
+            for tid in lease.tenant_pms_ids:
+                svc.repo.link_pms("tenant", tid, unit.id)
+            svc.repo.put_unit(unit.model_copy(update={"tenant": _contact(tenant), "tenant_pms_id": tenant.pms_id}))
+            return "upserted"
+    elif unit.tenant_pms_id in lease.tenant_pms_ids:  # the lease ended: nobody to notify at this unit
+        svc.repo.put_unit(unit.model_copy(update={"tenant": None, "tenant_pms_id": None}))
+        return "tenant_removed"
+    return "unchanged"
+
+
+def _tenant(svc: Services, pms: Any, t: PmsTenant) -> str:
+    linked = svc.repo.pms_link("tenant", t.pms_id)
+    unit = svc.repo.find_unit(linked) if linked else None
+    if unit is None or unit.tenant_pms_id != t.pms_id:
+        return "unlinked"  # not (or no longer) a unit's current tenant; a lease event links them
+    svc.repo.put_unit(unit.model_copy(update={"tenant": _contact(t)}))
+    return "upserted"
+
+
+def _vendor(svc: Services, pms: Any, v: PmsVendor) -> str:
+    category = v.category_name
+    if category is None and v.category_pms_id:
+        found = pms.get(EntityKind.VENDOR_CATEGORY, v.category_pms_id)
+        category = getattr(found, "name", None)
+    existing = svc.repo.find_vendor(vendor_id(v.pms_id))
+    vendor = Vendor(
+        id=vendor_id(v.pms_id), pms_id=v.pms_id, name=v.name, active=v.is_active,
+        trades=[mapping().trade_for(category)], phone=normalize_phone(v.phone), email=v.email,
+        # Service areas and availability are Opslayer's dispatch profile (set by ops), not PMS data.
+        service_areas=existing.service_areas if existing else [ANY_AREA],
+        available=existing.available if existing else True,
+        stats=existing.stats if existing else VendorStats(),
+    )
+    svc.repo.put_vendor(vendor)
+    return "upserted"
+
+
+def _gl_account(svc: Services, pms: Any, a: PmsGLAccount) -> str:
+    svc.repo.put_listed("GLACCOUNTS", a.pms_id, a.model_dump(mode="json"))
+    return "upserted"
+
+
+def _task(svc: Services, pms: Any, task: PmsTask) -> str:
+    """A resident request created in the PMS becomes an Opslayer work order (once)."""
+    if task.kind != "resident_request":
+        return "ignored"
+    ours = OUR_REFERENCE.search(f"{task.title} {task.description}")
+    if ours:  # our own write coming back: just remember the link
+        svc.repo.link_pms("task", task.pms_id, ours.group(1))
+        return "own"
+    known = svc.repo.pms_link("task", task.pms_id)
+    if known:
+        return _mirror_task(svc, known, task)
+    if re.sub(r"[\s_\-]", "", task.status.lower()) not in OPEN_TASK_STATUSES:
+        return "ignored"  # an old or finished request (initial import): nothing to dispatch
+    if not task.unit_pms_id:
+        logger.warning("resident request without a unit ignored", extra={"pms_task_id": task.pms_id})
+        return "ignored"
+    wo = _create_from_pms(svc, pms, task.unit_pms_id, task.requested_by_pms_id, task.title, task.description,
+                          key=f"pms-task-{task.pms_id}", pms_task_id=task.pms_id)
+    if wo is None:
+        return "ignored"
+    svc.repo.link_pms("task", task.pms_id, wo)
+    return "created"
+
+
+def _mirror_task(svc: Services, wo_id: str, task: PmsTask) -> str:
+    """A PMS user closed or cancelled the request: an open Opslayer work order is cancelled too."""
+    from shared.services.workorders import cancel
+
+    wo = svc.repo.get_work_order(wo_id)
+    if task.status.lower() in ("closed", "cancelled", "canceled", "deferred") and wo.status not in TERMINAL \
+            and wo.status.value not in ("completed",):
+        cancel(svc, wo_id, f"{task.status} in the PMS", actor="pms")
+        return "cancelled"
+    return "unchanged"
+
+
+def _work_order(svc: Services, pms: Any, order: PmsWorkOrder) -> str:
+    ours = OUR_REFERENCE.search(f"{order.title} {order.description}")
+    if ours:
+        svc.repo.link_pms("work_order", order.pms_id, ours.group(1))
+        return "own"
+    if svc.repo.pms_link("work_order", order.pms_id):
+        return "unchanged"
+    if order.task_pms_id and svc.repo.pms_link("task", order.task_pms_id):
+        svc.repo.link_pms("work_order", order.pms_id, str(svc.repo.pms_link("task", order.task_pms_id)))
+        return "linked"
+    task = pms.get(EntityKind.TASK, order.task_pms_id) if order.task_pms_id else None
+    unit_pms = getattr(task, "unit_pms_id", None)
+    if not unit_pms:
+        return "ignored"
+    wo = _create_from_pms(svc, pms, unit_pms, getattr(task, "requested_by_pms_id", None),
+                          order.title or getattr(task, "title", ""), order.description,
+                          key=f"pms-wo-{order.pms_id}", pms_task_id=order.task_pms_id, pms_work_order_id=order.pms_id)
+    if wo is None:
+        return "ignored"
+    svc.repo.link_pms("work_order", order.pms_id, wo)
+    if order.task_pms_id:
+        svc.repo.link_pms("task", order.task_pms_id, wo)
+    return "created"
+
+
+def _create_from_pms(svc: Services, pms: Any, unit_pms_id: str, tenant_pms_id: str | None, title: str,
+                     description: str, key: str, pms_task_id: str | None = None,
+                     pms_work_order_id: str | None = None) -> str | None:
+    from shared.schemas import NewRequest
+    from shared.services.workorders import submit_request
+
+    unit = svc.repo.find_unit(unit_id(unit_pms_id))
+    if unit is None:
+        pms_unit = pms.get(EntityKind.UNIT, unit_pms_id)
+        if pms_unit is None:
+            return None
+        _unit(svc, pms, pms_unit)
+        unit = svc.repo.get_unit(unit_id(unit_pms_id))
+    contact = unit.tenant
+    if tenant_pms_id and tenant_pms_id != unit.tenant_pms_id:
+        tenant = pms.get(EntityKind.TENANT, tenant_pms_id)
+        contact = _contact(tenant) if tenant else contact
+    text = " - ".join(p.strip() for p in (title, description) if p and p.strip())[:5000] or "Resident request"
+    req = NewRequest.model_construct(unit_id=unit.id, name=contact.name if contact else "Resident",
+                                     phone=contact.phone if contact else None,
+                                     email=contact.email if contact else None,
+                                     description=text if len(text) >= 3 else "Resident request", availability=None)
+    wo = submit_request(svc, req, source=Source.PMS, idempotency_key=key, pms_task_id=pms_task_id,
+                        pms_work_order_id=pms_work_order_id)
+    return wo.id
+
+
+def _deleted(svc: Services, kind: EntityKind, pms_id: str) -> str:
+    if kind == EntityKind.VENDOR:
+        vendor = svc.repo.find_vendor(vendor_id(pms_id))
+        if vendor:
+            svc.repo.put_vendor(vendor.model_copy(update={"active": False}))  # never dispatched again
+            return "deactivated"
+    elif kind == EntityKind.UNIT:
+        unit = svc.repo.find_unit(unit_id(pms_id))
+        if unit:
+            svc.repo.put_unit(unit.model_copy(update={"tenant": None, "tenant_pms_id": None}))
+            return "deactivated"
+    elif kind == EntityKind.GL_ACCOUNT:
+        svc.repo.delete_listed("GLACCOUNTS", pms_id)
+        return "deleted"
+    elif kind == EntityKind.TASK:
+        wo_id = svc.repo.pms_link("task", pms_id)
+        if wo_id:
+            return _mirror_task(svc, wo_id, PmsTask(pms_id=pms_id, title="", status="cancelled"))
+    return "gone"
+
+
+# ---------------------------------------------------------------- reconciliation
+ORDER = (EntityKind.PROPERTY, EntityKind.UNIT, EntityKind.VENDOR, EntityKind.LEASE, EntityKind.GL_ACCOUNT,
+         EntityKind.TASK)
+
+
+def reconcile(svc: Services, pms: Any) -> dict[str, int]:
+    """Pull the whole portfolio through the API (all pages) and upsert it: the initial import, and the
+    scheduled catch-up for anything a lost webhook missed."""
+    counts: dict[str, int] = {}
+    for kind in ORDER:
+        n = 0
+        for entity in pms.list(kind):
+            if kind == EntityKind.LEASE and getattr(entity, "status", "") != "active":
+                continue
+            upsert(svc, pms, entity)
+            n += 1
+        counts[kind.value] = n
+    count("PmsReconciled")
+    logger.info("reconciled", extra={"counts": counts})
+    return counts

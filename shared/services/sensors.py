@@ -1,0 +1,130 @@
+"""IoT sensor alerts -> work orders (source "iot"). Rules are data (shared/rules/sensor_rules.json):
+a leak or smoke alert is an emergency. Repeated alerts from one sensor within the window update the
+open work order instead of opening new ones."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from shared.domain.enums import Priority, Trade
+from shared.domain.workorder import TERMINAL, Source, TenantContact, WorkOrder
+from shared.observability import count
+from shared.services.container import Services
+
+RULES = Path(__file__).resolve().parent.parent / "rules" / "sensor_rules.json"
+
+
+class SensorAlert(BaseModel):
+    """The payload published on opslayer/<site>/sensors/<sensor>/alerts (plus what the topic rule adds)."""
+
+    sensor_id: str = Field(min_length=1, max_length=128)
+    type: Literal["leak", "hvac_fault", "temperature", "smoke", "power"]
+    severity: str = Field(min_length=1, max_length=32)
+    value: float | str | None = None
+    unit_id: str | None = None
+    asset_id: str | None = None
+    ts: datetime
+    site: str | None = None
+
+
+class Threshold(BaseModel):
+    value: float
+    priority: Priority
+    reason: str | None = None
+
+
+class Override(BaseModel):
+    priority: Priority
+    reason: str | None = None
+
+
+class SensorRule(BaseModel):
+    trade: Trade
+    priority: Priority
+    reason: str | None = None
+    text: str
+    by_severity: dict[str, Override] = Field(default_factory=dict)
+    below: Threshold | None = None
+    above: Threshold | None = None
+
+    def decide(self, alert: SensorAlert) -> tuple[Priority, str | None]:
+        chosen: Override | Threshold | None = self.by_severity.get(alert.severity.lower())
+        number = alert.value if isinstance(alert.value, int | float) else None
+        if number is not None and self.below and number < self.below.value:
+            chosen = self.below
+        elif number is not None and self.above and number > self.above.value:
+            chosen = self.above
+        if chosen:
+            return chosen.priority, chosen.reason
+        return self.priority, self.reason
+
+
+class SensorRules(BaseModel):
+    version: str
+    types: dict[str, SensorRule]
+
+
+@cache
+def rules() -> SensorRules:
+    return SensorRules.model_validate(json.loads(RULES.read_text()))
+
+
+class UnknownLocation(ValueError):
+    """Neither the alert nor the sensor registry says where the sensor is."""
+
+
+def register_sensor(svc: Services, sensor_id: str, unit_id: str, location: str) -> None:
+    svc.repo.put_record(f"SENSOR#{sensor_id}", "META", {"unit_id": unit_id, "location": location})
+
+
+def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
+    """Returns (outcome, work order id): "created" or "updated"."""
+    from shared.schemas import NewRequest
+    from shared.services.workorders import _entry, mutate, submit_request
+
+    registered = svc.repo.get_record(f"SENSOR#{alert.sensor_id}", "META") or {}
+    unit_id = alert.unit_id or registered.get("unit_id")
+    if not unit_id or svc.repo.find_unit(unit_id) is None:
+        raise UnknownLocation(f"sensor {alert.sensor_id} has no known unit")
+    rule = rules().types[alert.type]
+    priority, reason = rule.decide(alert)
+    location = registered.get("location") or alert.site or "unknown location"
+    text = Template(rule.text).safe_substitute(sensor_id=alert.sensor_id, location=location,
+                                               value="" if alert.value is None else alert.value)
+    now = svc.clock()
+    window = timedelta(seconds=svc.settings.sensor_repeat_window_seconds)
+    open_record = svc.repo.get_record(f"SENSOR#{alert.sensor_id}", "OPEN")
+    if open_record and datetime.fromisoformat(open_record["until"]) > now:
+        wo_id = open_record["work_order_id"]
+        value = "" if alert.value is None else alert.value
+        detail = f"Sensor alert repeated: {alert.type} {alert.severity} {value}"
+
+        def repeat(wo: WorkOrder) -> Any:
+            if wo.status in TERMINAL:
+                return None
+            return wo, [_entry(svc, "sensor_alert", detail.strip(), actor=f"sensor:{alert.sensor_id}")]
+
+        if mutate(svc, wo_id, repeat):
+            svc.repo.put_record(f"SENSOR#{alert.sensor_id}", "OPEN",
+                                {"work_order_id": wo_id, "until": (now + window).isoformat()})
+            count("SensorAlertRepeated")
+            return "updated", wo_id
+    unit = svc.repo.get_unit(unit_id)
+    contact = unit.tenant or TenantContact(name="Building sensor")
+    bucket = int(alert.ts.timestamp() // window.total_seconds())
+    req = NewRequest.model_construct(unit_id=unit_id, name=contact.name, phone=contact.phone, email=contact.email,
+                                     description=text, availability=None)
+    wo = submit_request(svc, req, source=Source.IOT, idempotency_key=f"sensor-{alert.sensor_id}-{bucket}",
+                        trade=rule.trade, priority=priority, emergency_reason=reason, sensor_id=alert.sensor_id,
+                        asset_id=alert.asset_id)
+    svc.repo.put_record(f"SENSOR#{alert.sensor_id}", "OPEN",
+                        {"work_order_id": wo.id, "until": (now + window).isoformat()})
+    count("SensorAlertWorkOrder")
+    return "created", wo.id
