@@ -121,7 +121,8 @@ class BuildiumWebhookVerifier:
         signature = (lowered.get(SIGNATURE_HEADER) or "").strip()
         if not timestamp or not signature:
             raise WebhookRejected("missing_signature")
-        if not timestamp.isdigit():  # also rejects "-1", "1e9", "12.5": Buildium sends whole UNIX seconds
+        # Whole ASCII UNIX seconds only: rejects "-1", "1e9", "12.5" and non-ASCII digits.
+        if not (timestamp.isascii() and timestamp.isdigit()):
             raise WebhookRejected("stale_timestamp")
         current = time.time() if now is None else now
         age = current - int(timestamp)

@@ -98,6 +98,7 @@ def test_header_names_are_case_insensitive() -> None:
         ({"buildium-webhook-signature": RENTAL_CREATED_SIG}, RENTAL_CREATED, "missing_signature"),
         (headers(RENTAL_CREATED_SIG, "17e8"), RENTAL_CREATED, "stale_timestamp"),
         (headers(RENTAL_CREATED_SIG, "-5"), RENTAL_CREATED, "stale_timestamp"),
+        (headers(RENTAL_CREATED_SIG, "\u0661\u0667\u0660\u0660"), RENTAL_CREATED, "stale_timestamp"),
         # tampered body: another property id under the original signature
         (headers(RENTAL_CREATED_SIG), RENTAL_CREATED.replace("78910", "78911"), "bad_signature"),
         # tampered signature: one character changed
