@@ -58,7 +58,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     print("deploying the template into the local cloud ...", flush=True)
     stack = local_stack.start(base)
-    server = stack.cloud.serve_api(host="127.0.0.1", port=port, extra_routes=stack.extra_routes())
+    server = stack.serve("127.0.0.1", port)
     try:
         db = stack.cloud.client("dynamodb")
         table = stack.cloud.physical("Table")
@@ -91,7 +91,7 @@ def main() -> int:
         drills = _time(drill, 3)
     finally:
         server.shutdown()
-        stack.cloud.stop()
+        local_stack.stop(stack)
 
     floor_import = statistics.median(_import_ms("import boto3"))
     print(f"\nOpslayer benchmarks ({time.strftime('%Y-%m-%d %H:%M')}, python {sys.version.split()[0]})")

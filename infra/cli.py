@@ -21,7 +21,7 @@ def _drill(args: argparse.Namespace) -> int:
             port = s.getsockname()[1]
         url = f"http://127.0.0.1:{port}"
         embedded = local_stack.start(url)
-        server = embedded.cloud.serve_api(host="127.0.0.1", port=port, extra_routes=embedded.extra_routes())
+        server = embedded.serve("127.0.0.1", port)
     try:
         drill = Drill(url, step_budget_s=args.budget)
         ok = drill.run()
@@ -32,7 +32,7 @@ def _drill(args: argparse.Namespace) -> int:
     finally:
         if embedded:
             server.shutdown()
-            embedded.cloud.stop()
+            local_stack.stop(embedded)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@ tenants, 8 vendors over 6 trades and 2 service areas, an on-call and an ops cont
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from shared.adapters.repository import Repository
@@ -61,27 +62,68 @@ ON_CALL = Contact(name="Ops On-Call", phone="+15550100000", email="oncall@opslay
 OPS = Contact(name="Ops Team", phone="+15550100009", email="ops@opslayer.example.com")
 
 
-def seed(repo: Repository) -> None:
-    """Idempotent: safe to run on every start."""
-    for prop in PROPERTIES:
-        repo.put_property(prop)
-    for unit in UNITS:
-        repo.put_unit(unit)
-    for vendor in VENDORS:
-        repo.put_vendor(vendor)
+class Ids:
+    """Demo keys ("unit-maple-1a") to Opslayer ids of the records the PMS sync created ("unit-b1001").
+    The demo portfolio lives in the fake Buildium; Opslayer learns it through the real sync path."""
+
+    def __init__(self, buildium_ids: dict[str, dict[str, int]]) -> None:
+        self.buildium = buildium_ids
+
+    def property(self, key: str) -> str:
+        return f"prop-b{self.buildium['property'][key]}"
+
+    def unit(self, key: str) -> str:
+        return f"unit-b{self.buildium['unit'][key]}"
+
+    def vendor(self, key: str) -> str:
+        return f"ven-b{self.buildium['vendor'][key]}"
+
+
+def sensors(ids: Ids) -> list[tuple[str, str, str]]:
+    """(sensor id, unit id, location) registered for the IoT scenario."""
+    return [("leak-maple-1a", ids.unit("unit-maple-1a"), "Maple Court 1A, under the kitchen sink"),
+            ("temp-harbor-101", ids.unit("unit-harbor-101"), "Harbor Lofts 101, living room"),
+            ("boiler-maple", ids.unit("unit-maple-1b"), "Maple Court boiler room (via 1B)")]
+
+
+def assets(ids: Ids, today: date) -> list[dict[str, Any]]:
+    return [
+        {"id": "hvac-filter-maple-2a", "unit_id": ids.unit("unit-maple-2a"), "kind": "hvac_filter",
+         "description": "Replace the HVAC filter", "trade": "hvac", "interval_days": 90,
+         "last_service": (today - timedelta(days=85)).isoformat()},
+        {"id": "boiler-maple", "unit_id": ids.unit("unit-maple-1b"), "kind": "boiler_service",
+         "description": "Annual boiler service", "trade": "hvac", "interval_days": 365,
+         "last_service": (today - timedelta(days=300)).isoformat()},
+        {"id": "fire-alarm-harbor", "unit_id": ids.unit("unit-harbor-101"), "kind": "fire_alarm_test",
+         "description": "Fire alarm system test", "trade": "electrical", "interval_days": 180,
+         "last_service": (today - timedelta(days=170)).isoformat()},
+    ]
+
+
+def apply_dispatch_profile(repo: Repository, ids: Ids) -> None:
+    """What ops configures in Opslayer on top of the PMS data: vendors' service areas, properties'
+    preferred vendors and on-call contacts, the global on-call and ops contacts. Idempotent."""
+    for demo_prop in PROPERTIES:
+        prop = repo.get_property(ids.property(demo_prop.id))
+        preferred = {trade: [ids.vendor(v) for v in vendors] for trade, vendors in demo_prop.preferred_vendors.items()}
+        repo.put_property(prop.model_copy(update={"preferred_vendors": preferred, "on_call": demo_prop.on_call}))
+    for demo_vendor in VENDORS:
+        vendor = repo.get_vendor(ids.vendor(demo_vendor.id))
+        repo.put_vendor(vendor.model_copy(update={"service_areas": demo_vendor.service_areas}))
     repo.put_config("on_call", ON_CALL.model_dump())
     repo.put_config("ops_contact", OPS.model_dump())
 
 
-def describe(ops_key: str | None, aws_endpoint: str | None, base_url: str) -> dict[str, Any]:
-    """The body of GET /_local/demo."""
+def describe(ids: Ids, extra: dict[str, Any]) -> dict[str, Any]:
+    """The body of GET /_local/demo (Opslayer ids, with each record's Buildium id)."""
     return {
-        "properties": [{"id": p.id, "name": p.name, "address": p.address, "service_area": p.service_area}
-                       for p in PROPERTIES],
-        "units": [{"id": u.id, "property_id": u.property_id, "label": u.label,
+        "properties": [{"id": ids.property(p.id), "buildium_id": ids.buildium["property"][p.id], "name": p.name,
+                        "address": p.address, "service_area": p.service_area} for p in PROPERTIES],
+        "units": [{"id": ids.unit(u.id), "buildium_id": ids.buildium["unit"][u.id],
+                   "property_id": ids.property(u.property_id), "label": u.label,
                    "tenant": u.tenant.model_dump() if u.tenant else None} for u in UNITS],
-        "vendors": [{"id": v.id, "name": v.name, "trades": [t.value for t in v.trades],
-                     "service_areas": v.service_areas, "phone": v.phone, "email": v.email} for v in VENDORS],
-        "on_call": ON_CALL.model_dump(), "ops": OPS.model_dump(),
-        "ops_key": ops_key, "aws_endpoint": aws_endpoint, "api_url": base_url,
+        "vendors": [{"id": ids.vendor(v.id), "buildium_id": ids.buildium["vendor"][v.id], "name": v.name,
+                     "trades": [t.value for t in v.trades], "service_areas": v.service_areas, "phone": v.phone,
+                     "email": v.email} for v in VENDORS],
+        "on_call": ON_CALL.model_dump(), "ops": OPS.model_dump(), **extra,
     }

@@ -16,7 +16,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     print(f"Starting the local cloud on 127.0.0.1:{aws_port} and deploying template.yaml ...", flush=True)
     stack = local_stack.start(base, server_port=aws_port)
-    server = stack.cloud.serve_api(host="127.0.0.1", port=port, extra_routes=stack.extra_routes())
+    server = stack.serve("127.0.0.1", port)
     demo = stack.demo_body()
     unit = demo["units"][0]
     print(f"""
@@ -39,7 +39,7 @@ Press Ctrl-C to stop.""", flush=True)
         pass
     print("\nStopping ...", flush=True)
     server.shutdown()
-    stack.cloud.stop()
+    local_stack.stop(stack)
     return 0
 
 

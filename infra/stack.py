@@ -1,44 +1,94 @@
-"""The Opslayer stack on the local cloud: deploy the template, load the demo, serve the API with the
-local-only routes (/_local/outbox, /_local/demo). Used by `make local`, the drill and the tests."""
+"""The Opslayer stack on the local cloud, with a fake Buildium as its PMS: deploy the template, load
+the demo portfolio through the real PMS sync path, serve the API with the local-only routes.
+Used by `make local`, the drill, the benchmarks and the tests."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from infra import demo
+from infra.fake_buildium import FakeBuildium
 from infra.localcloud import LocalCloud
 from shared.adapters.repository import Repository
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
+REGION = "us-east-1"
 
 
-def local_parameters(base_url: str, **overrides: str) -> dict[str, str]:
+def local_parameters(base_url: str, fake: FakeBuildium, **overrides: str) -> dict[str, str]:
     return {"Stage": "local", "OpsAuthMode": "key", "PublicBaseUrl": base_url,
-            "SenderEmail": "maintenance@opslayer.example.com", **overrides}
+            "SenderEmail": "maintenance@opslayer.example.com", "BuildiumBaseUrl": fake.url,
+            "BuildiumAccountId": str(fake.account_id), **overrides}
 
 
 @dataclass
 class Stack:
     cloud: LocalCloud
     base_url: str
+    fake: FakeBuildium
+    served_url: str | None = None  # set once the API listens on HTTP: webhooks are then delivered over HTTP
+    ids: demo.Ids = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ids = demo.Ids(self.fake.ids)
 
     @property
     def repo(self) -> Repository:
         return Repository(self.cloud.physical("Table"), client=self.cloud.client("dynamodb"))
 
-    def ops_key(self) -> str:
-        secret = self.cloud.physical("OpsApiKeySecret")
-        return self.cloud.client("secretsmanager").get_secret_value(SecretId=secret)["SecretString"]
+    def secret(self, logical_id: str) -> str:
+        return self.cloud.client("secretsmanager").get_secret_value(
+            SecretId=self.cloud.physical(logical_id))["SecretString"]
 
-    def seed(self) -> None:
-        demo.seed(self.repo)
+    def ops_key(self) -> str:
+        return self.secret("OpsApiKeySecret")
+
+    def connect_pms(self) -> None:
+        """What an operator does after `sam deploy`: store the Buildium API key and webhook secret."""
+        sm = self.cloud.client("secretsmanager")
+        sm.put_secret_value(SecretId=self.cloud.physical("BuildiumApiSecret"), SecretString=json.dumps(
+            {"client_id": self.fake.client_id, "client_secret": self.fake.client_secret}))
+        sm.put_secret_value(SecretId=self.cloud.physical("BuildiumWebhookSecret"),
+                            SecretString=self.fake.webhook_secret)
+
+    def invoke(self, logical_id: str, payload: dict[str, Any]) -> Any:
+        resp = self.cloud.client("lambda").invoke(FunctionName=self.cloud.physical(logical_id),
+                                                  Payload=json.dumps(payload).encode())
+        body = json.loads(resp["Payload"].read() or b"null")
+        if "FunctionError" in resp:
+            raise RuntimeError(f"{logical_id} failed: {body}")
+        return body
+
+    def pms_sync(self) -> dict[str, int]:
+        """The initial import / reconciliation, run by the real PmsSync function."""
+        return self.invoke("PmsSyncFunction", {"action": "reconcile"})["reconciled"]
+
+    def seed(self) -> dict[str, int]:
+        from datetime import UTC, datetime
+
+        from shared.services.preventive import Asset
+
+        self.connect_pms()
+        counts = self.pms_sync()
+        repo = self.repo
+        demo.apply_dispatch_profile(repo, self.ids)
+        for sensor_id, unit_id, location in demo.sensors(self.ids):
+            repo.put_record(f"SENSOR#{sensor_id}", "META", {"unit_id": unit_id, "location": location})
+        for asset in demo.assets(self.ids, datetime.now(UTC).date()):
+            repo.put_listed("ASSETS", asset["id"], Asset.model_validate(asset).model_dump(mode="json"))
+        return counts
 
     def demo_body(self) -> dict[str, Any]:
-        return demo.describe(self.ops_key(), self.cloud.endpoint_url, self.base_url)
+        return demo.describe(self.ids, {
+            "ops_key": self.ops_key(), "aws_endpoint": self.cloud.endpoint_url, "api_url": self.base_url,
+            "region": REGION, "buildium_url": self.fake.url, "buildium_account_id": self.fake.account_id,
+            "buildium_webhook_secret": self.fake.webhook_secret,
+            "sensors": [{"sensor_id": s, "unit_id": u, "location": loc} for s, u, loc in demo.sensors(self.ids)],
+        })
 
     def extra_routes(self) -> dict[tuple[str, str], Any]:
         def outbox(_request: Any) -> tuple[int, dict[str, str], bytes]:
@@ -47,7 +97,46 @@ class Stack:
         def demo_route(_request: Any) -> tuple[int, dict[str, str], bytes]:
             return _json(self.demo_body())
 
-        return {("GET", "/_local/outbox"): outbox, ("GET", "/_local/demo"): demo_route}
+        def pms_requests(_request: Any) -> tuple[int, dict[str, str], bytes]:
+            return _json({"requests": self.fake.requests})
+
+        def pms_emit(request: Any) -> tuple[int, dict[str, str], bytes]:
+            return _json(self.emit(json.loads(request.body or b"{}")))
+
+        return {("GET", "/_local/outbox"): outbox, ("GET", "/_local/demo"): demo_route,
+                ("GET", "/_local/pms/requests"): pms_requests, ("POST", "/_local/pms/emit"): pms_emit}
+
+    def emit(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Act in the fake Buildium as a property manager would, and deliver its signed webhooks to the API."""
+        event_name = spec.get("event", "Task.Created")
+        if event_name != "Task.Created":
+            raise ValueError(f"only Task.Created can be emitted (got {event_name})")
+        unit = spec.get("unit_id") or self.ids.unit("unit-maple-2b")
+        buildium_unit = int(unit.removeprefix("unit-b")) if str(unit).startswith("unit-b") else unit
+        title = spec.get("title") or "Leak under the bathroom sink"
+        text = spec.get("text") or "Tenant called the office: water is dripping under the bathroom sink."
+        task_id, events = self.fake.create_resident_request(buildium_unit, title, text)
+        statuses = [self.deliver_webhook(e) for e in events]
+        return {"task_id": task_id, "events": [e["EventName"] for e in events], "delivered": statuses}
+
+    def deliver_webhook(self, event: dict[str, Any], timestamp: int | None = None) -> int:
+        """Send a signed Buildium event to the API (over HTTP when it is served); returns the status."""
+        if self.served_url:
+            return self.fake.deliver(event, f"{self.served_url}/webhooks/buildium", timestamp=timestamp).status_code
+        import time
+
+        from infra.fake_buildium.server import compact_json
+
+        stamp = str(timestamp or int(time.time()))
+        body = compact_json(event)
+        headers = {"Content-Type": "application/json", "buildium-webhook-timestamp": stamp,
+                   "buildium-webhook-signature": self.fake.sign(stamp, body)}
+        return self.cloud.invoke_api("POST", "/webhooks/buildium", headers=headers, body=body).status
+
+    def serve(self, host: str, port: int) -> Any:
+        server = self.cloud.serve_api(host=host, port=port, extra_routes=self.extra_routes())
+        self.served_url = f"http://{host}:{port}"
+        return server
 
 
 def _json(body: Any) -> tuple[int, dict[str, str], bytes]:
@@ -55,9 +144,15 @@ def _json(body: Any) -> tuple[int, dict[str, str], bytes]:
 
 
 def start(base_url: str, server_port: int | None = None, **parameters: str) -> Stack:
-    cloud = LocalCloud(template=str(TEMPLATE), parameters=local_parameters(base_url, **parameters),
-                       server_port=server_port)
+    fake = FakeBuildium.from_demo().start()
+    cloud = LocalCloud(template=str(TEMPLATE), parameters=local_parameters(base_url, fake, **parameters),
+                       server_port=server_port, region=REGION)
     cloud.start()
-    stack = Stack(cloud=cloud, base_url=base_url)
+    stack = Stack(cloud=cloud, base_url=base_url, fake=fake)
     stack.seed()
     return stack
+
+
+def stop(stack: Stack) -> None:
+    stack.cloud.stop()
+    stack.fake.stop()

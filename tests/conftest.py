@@ -17,6 +17,7 @@ os.environ.setdefault("AWS_SECURITY_TOKEN", "testing")
 os.environ.setdefault("AWS_SESSION_TOKEN", "testing")
 
 if TYPE_CHECKING:
+    from infra.fake_buildium import FakeBuildium
     from infra.localcloud import LocalCloud
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -31,11 +32,25 @@ CLOUD_PARAMETERS = {
 
 
 @pytest.fixture(scope="session")
-def cloud() -> Iterator[LocalCloud]:
+def fake_buildium() -> Iterator[FakeBuildium]:
+    """The PMS of the test session: a fake Buildium account holding the demo portfolio."""
+    from infra.fake_buildium import FakeBuildium
+
+    fake = FakeBuildium.from_demo().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def cloud(fake_buildium: FakeBuildium) -> Iterator[LocalCloud]:
     """template.yaml deployed once per test session into the in-process local cloud."""
     from infra.localcloud import LocalCloud
 
-    local = LocalCloud(template=REPO_ROOT / "template.yaml", parameters=CLOUD_PARAMETERS, region="us-east-1")
+    parameters = {**CLOUD_PARAMETERS, "BuildiumBaseUrl": fake_buildium.url,
+                  "BuildiumAccountId": str(fake_buildium.account_id)}
+    local = LocalCloud(template=REPO_ROOT / "template.yaml", parameters=parameters, region="us-east-1")
     local.start()
     try:
         yield local

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from infra import demo
+from infra.fake_buildium.seed import build as build_seed
 from infra.stack import Stack
 
 BASE_URL = "http://testserver"
@@ -40,8 +41,8 @@ class Api:
 
 
 @pytest.fixture(scope="session")
-def stack(cloud) -> Stack:
-    s = Stack(cloud=cloud, base_url=BASE_URL)
+def stack(cloud, fake_buildium) -> Stack:
+    s = Stack(cloud=cloud, base_url=BASE_URL, fake=fake_buildium)
     s.seed()
     return s
 
@@ -68,5 +69,8 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float 
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
 
 
-UNITS = {u.id: u for u in demo.UNITS}
-VENDORS = {v.id: v for v in demo.VENDORS}
+# The demo portfolio lives in the fake Buildium; Opslayer ids come from its (deterministic) Buildium ids.
+IDS = demo.Ids(build_seed().ids)
+U, V, P = IDS.unit, IDS.vendor, IDS.property
+UNITS = {U(u.id): u.model_copy(update={"id": U(u.id)}) for u in demo.UNITS}
+VENDORS = {V(v.id): v.model_copy(update={"id": V(v.id)}) for v in demo.VENDORS}

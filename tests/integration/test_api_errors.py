@@ -7,10 +7,10 @@ import time
 import pytest
 
 from shared.domain import links
-from tests.integration.conftest import eventually
+from tests.integration.conftest import P, U, V, eventually
 
 pytestmark = pytest.mark.integration
-GOOD = {"unit_id": "unit-maple-3b", "name": "Fatima Khan", "description": "Dishwasher will not drain"}
+GOOD = {"unit_id": U("unit-maple-3b"), "name": "Fatima Khan", "description": "Dishwasher will not drain"}
 
 
 def error_of(resp, status: int, code: str) -> dict:
@@ -21,7 +21,7 @@ def error_of(resp, status: int, code: str) -> dict:
 
 
 def count_orders(api, ops_headers) -> int:
-    return api.get("/ops/work-orders?property_id=prop-maple", headers=ops_headers).json()["count"]
+    return api.get(f"/ops/work-orders?property_id={P('prop-maple')}", headers=ops_headers).json()["count"]
 
 
 @pytest.mark.parametrize("raw,code,status", [
@@ -65,10 +65,10 @@ def test_wrong_tokens_are_403_and_reveal_nothing(stack, api):
     wo_id = api.post("/requests", GOOD).json()["id"]
     key = stack.cloud.client("secretsmanager").get_secret_value(
         SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
-    tenant = links.issue(wo_id, "tenant", "unit-maple-3b", 600, key)
-    other_wo = links.issue("wo-someoneelse", "tenant", "unit-maple-3b", 600, key)
-    expired = links.issue(wo_id, "tenant", "unit-maple-3b", 60, key, now=time.time() - 3600)
-    forged = links.issue(wo_id, "vendor", "ven-aqua", 600, b"not-the-key" * 4)
+    tenant = links.issue(wo_id, "tenant", U("unit-maple-3b"), 600, key)
+    other_wo = links.issue("wo-someoneelse", "tenant", U("unit-maple-3b"), 600, key)
+    expired = links.issue(wo_id, "tenant", U("unit-maple-3b"), 60, key, now=time.time() - 3600)
+    forged = links.issue(wo_id, "vendor", V("ven-aqua"), 600, b"not-the-key" * 4)
     cases = [
         api.get(f"/requests/{wo_id}"),                                  # no token
         api.get(f"/requests/{wo_id}?token=garbage"),
@@ -92,7 +92,7 @@ def test_vendor_action_bodies_are_validated(stack, api):
     wo_id = api.post("/requests", {**GOOD, "description": "Garbage disposal jammed"}).json()["id"]
     key = stack.cloud.client("secretsmanager").get_secret_value(
         SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
-    token = links.issue(wo_id, "vendor", "ven-appliance", 600, key)
+    token = links.issue(wo_id, "vendor", V("ven-appliance"), 600, key)
     error_of(api.post(f"/vendor/jobs/{token}/decline", {}), 422, "invalid_input")
     bad_window = {"start": "2026-11-24T11:00:00-05:00", "end": "2026-11-24T09:00:00-05:00"}
     error_of(api.post(f"/vendor/jobs/{token}/schedule", bad_window), 422, "invalid_input")
@@ -111,11 +111,11 @@ def test_ops_routes_need_the_key_and_validate_filters(api, ops_headers):
 
 
 def test_ops_list_filters(api, ops_headers):
-    wo_id = api.post("/requests", {**GOOD, "unit_id": "unit-harbor-302", "name": "Lena Fischer"}).json()["id"]
-    by_property = api.get("/ops/work-orders?property_id=prop-harbor", headers=ops_headers).json()
+    wo_id = api.post("/requests", {**GOOD, "unit_id": U("unit-harbor-302"), "name": "Lena Fischer"}).json()["id"]
+    by_property = api.get(f"/ops/work-orders?property_id={P('prop-harbor')}", headers=ops_headers).json()
     assert wo_id in [w["id"] for w in by_property["work_orders"]]
-    assert all(w["property_id"] == "prop-harbor" for w in by_property["work_orders"])
-    web = api.get("/ops/work-orders?source=web&property_id=prop-harbor", headers=ops_headers).json()
+    assert all(w["property_id"] == P("prop-harbor") for w in by_property["work_orders"])
+    web = api.get(f"/ops/work-orders?source=web&property_id={P('prop-harbor')}", headers=ops_headers).json()
     assert wo_id in [w["id"] for w in web["work_orders"]]
     assert api.get("/ops/work-orders?source=iot", headers=ops_headers).json()["count"] == 0
     offered = eventually(lambda: wo_id in [w["id"] for w in api.get(

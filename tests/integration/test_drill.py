@@ -16,9 +16,10 @@ def served(stack):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = stack.cloud.serve_api(host="127.0.0.1", port=port, extra_routes=stack.extra_routes())
+    server = stack.serve("127.0.0.1", port)
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
+    stack.served_url = None
 
 
 def test_drill_plays_both_scenarios_and_reports_every_step(served):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.conftest import UNITS, VENDORS, eventually
+from tests.integration.conftest import UNITS, VENDORS, U, V, eventually
 
 JOB_LINK = re.compile(r"/vendor/jobs/([\w\-]+\.[\w\-]+\.[\w\-]+)")
 STATUS_LINK = re.compile(r"/requests/(wo-[0-9a-f]+)\?token=([\w\-.]+)")
@@ -68,7 +68,7 @@ def execution(stack, wo_id: str) -> dict:
 
 
 def test_emergency_runs_from_request_to_verified_fix(stack, api, ops_headers):
-    unit = "unit-maple-1a"
+    unit = U("unit-maple-1a")
     created = submit(api, unit, "Water is pouring through my kitchen ceiling and the floor is flooding")
     wo_id = created["id"]
     assert created["status"] == "received" and created["status_url"].startswith("http://testserver/requests/")
@@ -78,7 +78,7 @@ def test_emergency_runs_from_request_to_verified_fix(stack, api, ops_headers):
     page = eventually(lambda: [m for m in stack.cloud.outbox() if "EMERGENCY" in m["body"] and wo_id in m["body"]])
     assert page[0]["to"] in ("+15550100001", "oncall@maple.example.com")
     vendor_id, token = wait_offer(stack, wo_id)
-    assert vendor_id == "ven-aqua"  # the property's preferred plumber
+    assert vendor_id == V("ven-aqua")  # the property's preferred plumber
     offer_sms = next(m for m in stack.cloud.outbox() if token in m["body"] and m["channel"] == "sms")
     for context in ("120 Maple Ave", "unit 1A", "lockbox", "Ana Lopez", UNITS[unit].tenant.phone, "EMERGENCY",
                     "pouring through my kitchen ceiling"):
@@ -107,7 +107,7 @@ def test_emergency_runs_from_request_to_verified_fix(stack, api, ops_headers):
     for expected in ("received", "triaged", "vendors_ranked", "offered", "accepted", "scheduled", "completed",
                      "verified", "notified"):
         assert expected in events
-    assert full["trade"] == "plumbing" and full["priority"] == "emergency" and full["vendor_id"] == "ven-aqua"
+    assert full["trade"] == "plumbing" and full["priority"] == "emergency" and full["vendor_id"] == V("ven-aqua")
     assert full["window"]["start"] == datetime.fromisoformat(slot["start"]).astimezone(UTC).isoformat() \
         or full["window"]["start"].startswith(slot["start"][:16])
     assert "task_token" not in str(full)
@@ -119,12 +119,12 @@ def test_emergency_runs_from_request_to_verified_fix(stack, api, ops_headers):
 
 
 def test_declines_move_down_the_list_then_escalate_to_ops(stack, api, ops_headers):
-    unit = "unit-maple-2a"
+    unit = U("unit-maple-2a")
     wo_id = submit(api, unit, "Kitchen faucet has a slow drip, not urgent")["id"]
     first, token1 = wait_offer(stack, wo_id)
     assert api.post(f"/vendor/jobs/{token1}/decline", {"reason": "Booked solid this week"}).status == 200
     second, token2 = wait_offer(stack, wo_id, count=2)
-    assert {first, second} == {"ven-aqua", "ven-pipeline"}
+    assert {first, second} == {V("ven-aqua"), V("ven-pipeline")}
     # The first vendor's link no longer allows anything.
     assert api.get(f"/vendor/jobs/{token1}").json()["allowed_actions"] == []
     assert api.post(f"/vendor/jobs/{token1}/accept").status == 409
@@ -139,7 +139,7 @@ def test_declines_move_down_the_list_then_escalate_to_ops(stack, api, ops_header
 
 
 def test_reopen_goes_back_to_the_same_vendor_first(stack, api, ops_headers):
-    unit = "unit-maple-2b"
+    unit = U("unit-maple-2b")
     wo_id = submit(api, unit, "Bathroom sink drains slowly")["id"]
     _, token = wait_offer(stack, wo_id)
     api.post(f"/vendor/jobs/{token}/decline", {"reason": "No capacity"})
@@ -160,7 +160,7 @@ def test_reopen_goes_back_to_the_same_vendor_first(stack, api, ops_headers):
 
 def test_offer_times_out_and_goes_to_the_next_vendor(stack, api, ops_headers):
     # The test stack sets OfferTimeoutUrgentSeconds=2: nobody answers, both plumbers time out, ops is alerted.
-    unit = "unit-harbor-101"
+    unit = U("unit-harbor-101")
     wo_id = submit(api, unit, "The toilet is clogged and won't flush")["id"]
     first, _ = wait_offer(stack, wo_id)
     full = record(api, ops_headers, wo_id)
@@ -172,7 +172,7 @@ def test_offer_times_out_and_goes_to_the_next_vendor(stack, api, ops_headers):
 
 
 def test_actions_out_of_order_are_conflicts(stack, api, ops_headers):
-    unit = "unit-maple-3a"
+    unit = U("unit-maple-3a")
     wo_id = submit(api, unit, "Closet door hinge is loose")["id"]
     _, token = wait_offer(stack, wo_id)
     assert api.post(f"/vendor/jobs/{token}/schedule", window()).status == 409
@@ -193,7 +193,7 @@ def test_actions_out_of_order_are_conflicts(stack, api, ops_headers):
 
 
 def test_idempotency_key_returns_the_same_work_order(stack, api):
-    body = {"unit_id": "unit-harbor-102", "name": "Hana Sato", "description": "Bedroom light switch sparks"}
+    body = {"unit_id": U("unit-harbor-102"), "name": "Hana Sato", "description": "Bedroom light switch sparks"}
     first = api.post("/requests", body, headers={"Idempotency-Key": "retry-abc-1"})
     second = api.post("/requests", body, headers={"Idempotency-Key": "retry-abc-1"})
     assert first.status == second.status == 202
@@ -211,7 +211,7 @@ def test_idempotency_key_returns_the_same_work_order(stack, api):
 
 
 def test_duplicate_intake_message_starts_one_execution(stack, api):
-    wo_id = submit(api, "unit-harbor-201", "Smoke detector chirping every minute")["id"]
+    wo_id = submit(api, U("unit-harbor-201"), "Smoke detector chirping every minute")["id"]
     eventually(lambda: execution(stack, wo_id).get("status") == "RUNNING")
     # Replay the WorkOrderReceived event, as EventBridge or SQS may deliver twice.
     events = stack.cloud.client("events")
@@ -223,13 +223,13 @@ def test_duplicate_intake_message_starts_one_execution(stack, api):
     names = [e["name"] for e in sfn.list_executions(
         stateMachineArn=stack.cloud.physical("WorkOrderStateMachine"))["executions"]]
     assert names.count(wo_id) == 1
-    acks = [m for m in tenant_messages(stack, "unit-harbor-201", wo_id)
+    acks = [m for m in tenant_messages(stack, U("unit-harbor-201"), wo_id)
             if "we received" in m["body"] and m["channel"] == "sms"]
     assert len(acks) == 1  # the acknowledgement was not sent twice either
 
 
 def test_vendor_page_in_a_browser_uses_forms_and_redirects(stack, api, ops_headers):
-    wo_id = submit(api, "unit-harbor-202", "Bathroom sink drains slowly")["id"]
+    wo_id = submit(api, U("unit-harbor-202"), "Bathroom sink drains slowly")["id"]
     _, token = wait_offer(stack, wo_id)
     page = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"})
     html = page.body.decode()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.integration.conftest import UNITS, eventually
+from tests.integration.conftest import UNITS, U, eventually
 from tests.integration.test_lifecycle import submit, wait_offer
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,7 @@ def json_objects(text: str) -> list[dict]:
 
 
 def test_logs_have_ids_but_no_pii_and_metrics_are_emitted(stack, api, capfd):
-    unit = UNITS["unit-maple-1a"]  # its access instructions hold a lockbox code
+    unit = UNITS[U("unit-maple-1a")]  # its access instructions hold a lockbox code
     capfd.readouterr()
     wo_id = submit(api, unit.id, "Gas smell in the hallway near the stove")["id"]
     _, token = wait_offer(stack, wo_id)
