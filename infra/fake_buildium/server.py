@@ -118,7 +118,8 @@ class FakeBuildium:
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-buildium", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-buildium",
+                                        daemon=True)  # a short poll interval makes stop() quick
         self._thread.start()
         return self
 
@@ -488,9 +489,13 @@ SCHEMAS = {"property": "RentalMessage", "unit": "RentalUnitMessage", "tenant": "
 
 
 def _shape(record: Record, schema: str) -> Record:
-    """Keep the schema's properties only and drop nulls the schema does not allow (it forbids extra keys)."""
+    """Keep the schema's properties only (it forbids extra keys) and drop nulls it would reject.
+
+    A null is rejected unless the property is nullable, and also for nullable enums: under OpenAPI 3.0 a null
+    must then be listed in the enum, which the spec never does (an absent key validates instead)."""
     props = spec_dict()["components"]["schemas"][schema]["properties"]
-    return {k: v for k, v in record.items() if k in props and (v is not None or props[k].get("nullable"))}
+    return {k: v for k, v in record.items()
+            if k in props and (v is not None or (props[k].get("nullable") and "enum" not in props[k]))}
 
 
 # ------------------------------------------------------------------ list queries
@@ -773,13 +778,16 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, body, extra = self.fake._handle(self.command, self.path, headers, raw)
         payload = compact_json(body).encode() if body is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (e.g. its timeout after delay_next): nothing to tell
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
