@@ -337,24 +337,27 @@ class BuildiumClient:
                 return int(lease["Id"]), int(current[0])
         raise BuildiumError("no_lease_for_unit")
 
-    def sync_work_order(self, work_order_pms_id: str, task_pms_id: str, state: WorkOrderSync) -> None:
+    def sync_work_order(self, work_order_pms_id: str | None, task_pms_id: str, state: WorkOrderSync) -> None:
         """PUT the work order (vendor, Opslayer notes) and the resident request (status, due date).
+        Before a vendor accepts there is no Buildium work order yet (it requires a vendor): then only
+        the resident request is brought up to date.
 
         Each side is skipped when nothing would change, so repeated syncs of the same state send no
         writes and add no task history. A record deleted in Buildium is logged and skipped.
         """
-        wo_path = f"/v1/workorders/{_int_id(work_order_pms_id)}"
-        current = self._get(wo_path)
-        if current is None:
-            log.warning("buildium work order %s is gone; nothing to sync", work_order_pms_id)
-        else:
-            before = work_order_put_body(current)
-            after = dict(before)
-            if state.vendor_pms_id:
-                after["VendorId"] = _int_id(state.vendor_pms_id)
-            after["VendorNotes"] = _merge_notes(before.get("VendorNotes"), _opslayer_notes(state))
-            if after != before:
-                self._request("PUT", wo_path, body=after)
+        if work_order_pms_id:
+            wo_path = f"/v1/workorders/{_int_id(work_order_pms_id)}"
+            current = self._get(wo_path)
+            if current is None:
+                log.warning("buildium work order %s is gone; nothing to sync", work_order_pms_id)
+            else:
+                before = work_order_put_body(current)
+                after = dict(before)
+                if state.vendor_pms_id:
+                    after["VendorId"] = _int_id(state.vendor_pms_id)
+                after["VendorNotes"] = _merge_notes(before.get("VendorNotes"), _opslayer_notes(state))
+                if after != before:
+                    self._request("PUT", wo_path, body=after)
 
         rr_path = f"/v1/tasks/residentrequests/{_int_id(task_pms_id)}"
         task = self._get(rr_path)

@@ -34,8 +34,8 @@ class PmsPort(Protocol):
     def ensure_work_order(self, order: NewWorkOrder) -> str:
         """Create the PMS work order unless one with this reference exists; return its PMS id."""
 
-    def sync_work_order(self, work_order_pms_id: str, task_pms_id: str, state: WorkOrderSync) -> None:
-        """Bring the PMS work order and its task up to date with Opslayer's state (idempotent)."""
+    def sync_work_order(self, work_order_pms_id: str | None, task_pms_id: str, state: WorkOrderSync) -> None:
+        """Bring the PMS work order (if there is one yet) and its task up to date (idempotent)."""
 
 
 class WebhookVerifier(Protocol):

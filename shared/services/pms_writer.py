@@ -14,22 +14,33 @@ from shared.services.workorders import mutate
 
 
 def sync_out(svc: Services, pms: Any, wo_id: str) -> str:
+    from shared.pms.buildium import BuildiumError
+
     wo = svc.repo.get_work_order(wo_id)
-    if wo.pms_synced_version >= wo.version and wo.pms_work_order_id:
+    if wo.pms_synced_version >= wo.version and wo.pms_task_id:
         return "up_to_date"
     unit = svc.repo.get_unit(wo.unit_id)
     prop = svc.repo.get_property(wo.property_id)
     if not (unit.pms_id and prop.pms_id):
         return "not_in_pms"  # a unit the PMS does not know: nothing to write to
     title = f"{(wo.trade or 'maintenance').title()}: {wo.description[:60]}"
-    task_id = wo.pms_task_id or pms.ensure_resident_request(NewResidentRequest(
-        reference=wo.id, property_pms_id=prop.pms_id, unit_pms_id=unit.pms_id,
-        requested_by_pms_id=unit.tenant_pms_id, title=title, description=wo.description,
-        priority=(wo.priority or "routine")))
+    try:
+        task_id = wo.pms_task_id or pms.ensure_resident_request(NewResidentRequest(
+            reference=wo.id, property_pms_id=prop.pms_id, unit_pms_id=unit.pms_id,
+            requested_by_pms_id=unit.tenant_pms_id, title=title, description=wo.description,
+            priority=(wo.priority or "routine")))
+    except BuildiumError as exc:
+        if exc.reason != "no_lease_for_unit":
+            raise
+        # Buildium ties resident requests to a lease: a vacant unit's work order stays in Opslayer only.
+        logger.warning("not written to the PMS: the unit has no lease", extra={"unit_id": unit.id})
+        return "no_lease"
     vendor_pms = svc.repo.get_vendor(wo.vendor_id).pms_id if wo.vendor_id else None
-    order_id = wo.pms_work_order_id or pms.ensure_work_order(NewWorkOrder(
-        reference=wo.id, task_pms_id=task_id, vendor_pms_id=vendor_pms, title=title,
-        description=wo.description, priority=(wo.priority or "routine")))
+    order_id = wo.pms_work_order_id
+    if order_id is None and vendor_pms:  # a Buildium work order needs its vendor: created at acceptance
+        order_id = pms.ensure_work_order(NewWorkOrder(
+            reference=wo.id, task_pms_id=task_id, vendor_pms_id=vendor_pms, title=title,
+            description=wo.description, priority=(wo.priority or "routine")))
     pms.sync_work_order(order_id, task_id, WorkOrderSync(
         status=wo.status.value, vendor_pms_id=vendor_pms,
         scheduled_start=wo.window.start if wo.window else None, scheduled_end=wo.window.end if wo.window else None,
@@ -41,9 +52,9 @@ def sync_out(svc: Services, pms: Any, wo_id: str) -> str:
             return None
         # The synced version is the state just written; if the order moved on meanwhile, its own
         # event brings another sync.
+        synced = wo.version + 1 if current.version == wo.version else wo.version
         return current.model_copy(update={"pms_task_id": task_id, "pms_work_order_id": order_id,
-                                          "pms_synced_version": wo.version + 1 if current.version == wo.version
-                                          else wo.version}), []
+                                          "pms_synced_version": synced}), []
 
     mutate(svc, wo_id, record)
     count("PmsWritten")

@@ -1,0 +1,164 @@
+"""Buildium both ways on the local cloud: signed webhooks in, entities fetched and upserted, work orders
+and their status written back - against the fake Buildium, through the real template."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from infra.fake_buildium.server import compact_json
+from tests.integration.conftest import IDS, U, V, eventually
+from tests.integration.test_lifecycle import offers, record, submit, wait_offer, window
+
+pytestmark = pytest.mark.integration
+
+
+def calls(stack, method: str, prefix: str) -> list[dict]:
+    return [r for r in stack.fake.requests if r["method"] == method and r["path"].startswith(prefix)]
+
+
+def post_webhook(stack, body: bytes | str, timestamp: str | None = None, signature: str | None = None):
+    stamp = timestamp or str(int(time.time()))
+    body_text = body.decode() if isinstance(body, bytes) else body
+    headers = {"Content-Type": "application/json", "buildium-webhook-timestamp": stamp,
+               "buildium-webhook-signature": signature or stack.fake.sign(stamp, body_text)}
+    return stack.cloud.invoke_api("POST", "/webhooks/buildium", headers=headers, body=body_text)
+
+
+def test_demo_portfolio_came_through_the_sync_path(stack):
+    unit = stack.repo.get_unit(U("unit-maple-1a"))
+    assert unit.pms_id == str(IDS.buildium["unit"]["unit-maple-1a"]) and unit.tenant.phone == "+15550100010"
+    assert "lockbox" in unit.access_instructions
+    prop = stack.repo.get_property(unit.property_id)
+    assert prop.service_area == "north" and prop.pms_id
+    assert stack.repo.get_vendor(V("ven-aqua")).trades == ["plumbing"]
+    paths = {r["path"] for r in stack.fake.requests if r["method"] == "GET"}
+    assert {"/v1/rentals", "/v1/rentals/units", "/v1/vendors", "/v1/leases", "/v1/glaccounts"} <= paths
+    assert any(a["name"] for a in stack.repo.listed("GLACCOUNTS"))
+
+
+def test_bad_webhooks_are_rejected_and_nothing_is_queued(stack):
+    event = stack.fake.event("Vendor.Updated", VendorId=IDS.buildium["vendor"]["ven-volt"])
+    body = compact_json(event)
+    assert post_webhook(stack, body, signature="bm90LXRoZS1zaWduYXR1cmU=").status == 401
+    stale = str(int(time.time()) - 600)
+    resp = post_webhook(stack, body, timestamp=stale)
+    assert resp.status == 401 and resp.json()["details"]["reason"] == "stale_timestamp"
+    future = str(int(time.time()) + 600)
+    assert post_webhook(stack, body, timestamp=future).status == 401
+    missing = stack.cloud.invoke_api("POST", "/webhooks/buildium", headers={"Content-Type": "application/json"},
+                                     body=body)
+    assert missing.status == 401 and missing.json()["error"] == "unauthorized"
+    assert post_webhook(stack, "{not json").status == 400
+    tampered = body.replace("Vendor.Updated", "Vendor.Deleted")
+    assert post_webhook(stack, tampered, signature=stack.fake.sign(str(int(time.time())), body)).status == 401
+    sqs = stack.cloud.client("sqs")
+    attrs = sqs.get_queue_attributes(QueueUrl=stack.cloud.physical("PmsInboundQueue"),
+                                     AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    assert attrs["ApproximateNumberOfMessages"] == "0"
+
+
+def test_unknown_event_is_accepted_and_ignored(stack):
+    body = compact_json({"EventName": "Applicant.Created", "EventDateTime": "2026-11-23T10:00:00.0000000Z",
+                         "AccountId": stack.fake.account_id, "ApplicantId": 7})
+    resp = post_webhook(stack, body)
+    assert resp.status == 200 and resp.json() == {"status": "ignored"}
+
+
+def test_pretty_printed_body_verifies_against_the_compact_signature(stack):
+    event = stack.fake.event("Vendor.Updated", VendorId=IDS.buildium["vendor"]["ven-volt"])
+    stamp = str(int(time.time()))
+    signature = stack.fake.sign(stamp, compact_json(event))
+    resp = post_webhook(stack, json.dumps(event, indent=2), timestamp=stamp, signature=signature)
+    assert resp.status == 202
+
+
+def test_resident_request_created_in_buildium_runs_the_lifecycle_and_syncs_back(stack, api, ops_headers):
+    unit_key = "unit-harbor-301"
+    task_id, events = stack.fake.create_resident_request(IDS.buildium["unit"][unit_key], "Kitchen sink leaking",
+                                                         "Water drips from the trap under the kitchen sink")
+    for event in events:
+        assert stack.deliver_webhook(event) == 202
+        assert stack.deliver_webhook(event) == 202  # Buildium may deliver twice: still one work order
+    found = eventually(lambda: [w for w in api.get("/ops/work-orders?source=pms", headers=ops_headers).json()
+                                ["work_orders"] if w["buildium_task_id"] == str(task_id)])
+    assert len(found) == 1
+    wo_id = found[0]["id"]
+    assert found[0]["unit_id"] == U(unit_key)
+    vendor, token = wait_offer(stack, wo_id)
+    assert api.post(f"/vendor/jobs/{token}/accept").status == 200
+    assert api.post(f"/vendor/jobs/{token}/schedule", window()).status == 200
+    # Written back: no second resident request for a task that came from Buildium, one work order for it,
+    # and its status follows the lifecycle.
+    eventually(lambda: any(str(task_id) in json.dumps(r["body"]) for r in calls(stack, "POST", "/v1/workorders")))
+    assert not [r for r in calls(stack, "POST", "/v1/tasks/residentrequests") if wo_id in json.dumps(r["body"])]
+    full = eventually(lambda: (r := record(api, ops_headers, wo_id))["buildium_work_order_id"] and r)
+    assert full["buildium_task_id"] == str(task_id)
+    eventually(lambda: stack.fake.get("work_order", int(full["buildium_work_order_id"])).get("VendorId")
+               == IDS.buildium["vendor"][_demo_key(vendor)])
+    assert len([w for w in api.get("/ops/work-orders?source=pms", headers=ops_headers).json()["work_orders"]
+                if w["buildium_task_id"] == str(task_id)]) == 1
+
+
+def _demo_key(vendor_id: str) -> str:
+    return next(k for k, v in IDS.buildium["vendor"].items() if f"ven-b{v}" == vendor_id)
+
+
+def test_web_request_is_logged_in_buildium_once_and_kept_in_sync(stack, api, ops_headers):
+    wo_id = submit(api, U("unit-harbor-302"), "Closet door came off its track")["id"]
+    full = eventually(lambda: (r := record(api, ops_headers, wo_id))["buildium_task_id"]
+                      and r["buildium_work_order_id"] and r)
+    task = stack.fake.get("task", int(full["buildium_task_id"]))
+    assert wo_id in json.dumps(task)
+    _, token = wait_offer(stack, wo_id)
+    api.post(f"/vendor/jobs/{token}/accept")
+    eventually(lambda: stack.fake.get("task", int(full["buildium_task_id"]))["TaskStatus"] == "InProgress")
+    creates = [r for r in calls(stack, "POST", "/v1/tasks/residentrequests") if wo_id in json.dumps(r["body"])]
+    assert len(creates) == 1
+
+
+def test_pms_outage_never_blocks_the_tenant_and_catches_up(stack, api, ops_headers):
+    stack.fake.fail_next(status=503, times=8)
+    wo_id = submit(api, U("unit-harbor-202"), "Bathroom fan is very noisy")["id"]
+    wait_offer(stack, wo_id)  # the lifecycle went on while Buildium was down
+    full = eventually(lambda: (r := record(api, ops_headers, wo_id))["buildium_task_id"] and r, timeout=30)
+    assert full["status"] in ("offered", "accepted")
+
+
+def test_vendor_deleted_in_buildium_is_no_longer_dispatched(stack, api):
+    events = stack.fake.delete("vendor", IDS.buildium["vendor"]["ven-keys"])
+    for event in events:
+        assert stack.deliver_webhook(event) == 202
+    eventually(lambda: stack.repo.get_vendor(V("ven-keys")).active is False)
+    wo_id = submit(api, U("unit-maple-3a"), "I am locked out, lost my keys")["id"]
+    eventually(lambda: any(e["event"] == "escalated" for e in stack.repo.get_work_order(wo_id, True).timeline))
+    assert offers(stack, wo_id) == []
+
+
+def test_tenant_phone_change_in_buildium_reaches_the_unit(stack):
+    tenant_id = IDS.buildium["tenant"]["tenant-harbor-201"]
+    for event in stack.fake.update_tenant(tenant_id, PhoneNumbers=[{"Number": "(555) 010-9999", "Type": "Cell"}]):
+        assert stack.deliver_webhook(event) == 202
+    eventually(lambda: stack.repo.get_unit(U("unit-harbor-201")).tenant.phone == "+15550109999")
+
+
+def test_out_of_order_event_does_not_overwrite_newer_data(stack):
+    vendor_id = IDS.buildium["vendor"]["ven-breeze"]
+    new = stack.fake.update_vendor(vendor_id, Email="new@breezehvac.example.com")
+    for event in new:
+        assert stack.deliver_webhook(event) == 202
+    eventually(lambda: stack.repo.get_vendor(V("ven-breeze")).email == "new@breezehvac.example.com")
+    old = {**new[0], "EventDateTime": "2026-01-01T00:00:00.0000000Z"}
+    stack.fake.update_vendor(vendor_id, Email="changed-again@breezehvac.example.com")
+    assert stack.deliver_webhook(old) == 202
+    stack.cloud.wait_idle()
+    assert stack.repo.get_vendor(V("ven-breeze")).email == "new@breezehvac.example.com"
+
+
+def test_scheduled_reconciliation_catches_a_lost_webhook(stack):
+    unit_id = IDS.buildium["unit"]["unit-harbor-102"]
+    stack.fake.update_unit(unit_id, Description="Gate code 4411; dog in unit")  # its webhook is "lost"
+    stack.cloud.fire_schedule("ReconcileSchedule")
+    eventually(lambda: stack.repo.get_unit(U("unit-harbor-102")).access_instructions == "Gate code 4411; dog in unit")
