@@ -82,7 +82,15 @@ def _error_body(status: int, message: str, errors: list[dict[str, str]] | None =
 
 
 class FakeBuildium:
-    """One Buildium account: records by kind and id, an HTTP server over them, a call log and fault injection."""
+    """One Buildium account: records by kind and id, an HTTP server over them, a call log and fault injection.
+
+    - `ids[kind][demo key]` -> Buildium id (kinds: property, unit, tenant, lease, vendor, vendor_category (by name),
+      gl_account (by account number)); methods taking a record accept either.
+    - `requests`: every HTTP call in arrival order, as {"method", "path", "query": {name: [values]} (parse_qs,
+      blanks kept), "body": parsed JSON (raw text if not JSON, None if empty), "status": the answer's status}.
+    - `events`: every webhook event the account emitted (mutation methods also return theirs); nothing is
+      delivered until `deliver()` is called.
+    """
 
     def __init__(self, account_id: int = 123456, client_id: str = "fake-client-id",
                  client_secret: str = "fake-client-secret", webhook_secret: str = "fake-webhook-secret",
