@@ -164,7 +164,8 @@ def _property(svc: Services, pms: Any, p: PmsProperty) -> str:
 def _unit(svc: Services, pms: Any, u: PmsUnit) -> str:
     existing = svc.repo.find_unit(unit_id(u.pms_id))
     unit = Unit(id=unit_id(u.pms_id), pms_id=u.pms_id, property_id=property_id(u.property_pms_id), label=u.label,
-                access_instructions=existing.access_instructions if existing else "",
+                # The PMS's unit description is where managers keep access notes.
+                access_instructions=u.description or (existing.access_instructions if existing else ""),
                 tenant=existing.tenant if existing else None,
                 tenant_pms_id=existing.tenant_pms_id if existing else None)
     if svc.repo.find_property(unit.property_id) is None:
