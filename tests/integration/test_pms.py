@@ -138,10 +138,10 @@ def test_vendor_deleted_in_buildium_is_no_longer_dispatched(stack, api):
 
 
 def test_tenant_phone_change_in_buildium_reaches_the_unit(stack):
-    tenant_id = IDS.buildium["tenant"]["tenant-harbor-201"]
+    tenant_id = IDS.buildium["tenant"]["tenant-harbor-302"]
     for event in stack.fake.update_tenant(tenant_id, PhoneNumbers=[{"Number": "(555) 010-9999", "Type": "Cell"}]):
         assert stack.deliver_webhook(event) == 202
-    eventually(lambda: stack.repo.get_unit(U("unit-harbor-201")).tenant.phone == "+15550109999")
+    eventually(lambda: stack.repo.get_unit(U("unit-harbor-302")).tenant.phone == "+15550109999")
 
 
 def test_out_of_order_event_does_not_overwrite_newer_data(stack):

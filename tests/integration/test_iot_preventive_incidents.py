@@ -1,0 +1,94 @@
+"""Sensors, preventive schedules and building incidents on the local cloud (real template: IoT topic
+rule, Scheduler schedules, the correlation rules)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.integration.conftest import U, eventually
+from tests.integration.test_lifecycle import offers, record, submit, tenant_messages, wait_offer, window
+
+pytestmark = pytest.mark.integration
+
+
+def publish(stack, sensor: str, payload: dict, site: str = "maple") -> None:
+    stack.cloud.client("iot-data").publish(topic=f"opslayer/{site}/sensors/{sensor}/alerts", qos=1,
+                                           payload=json.dumps(payload).encode())
+
+
+def iot_orders(api, ops_headers) -> list[dict]:
+    return api.get("/ops/work-orders?source=iot", headers=ops_headers).json()["work_orders"]
+
+
+def alert(sensor_id: str, kind: str, severity: str = "high", **extra) -> dict:
+    return {"sensor_id": sensor_id, "type": kind, "severity": severity, "ts": datetime.now(UTC).isoformat(), **extra}
+
+
+def test_leak_sensor_opens_an_emergency_and_repeats_update_it(stack, api, ops_headers):
+    publish(stack, "leak-maple-1a", alert("leak-maple-1a", "leak", value=1))
+    orders = eventually(lambda: [w for w in iot_orders(api, ops_headers) if w["unit_id"] == U("unit-maple-1a")])
+    wo_id = orders[0]["id"]
+    full = eventually(lambda: (r := record(api, ops_headers, wo_id))["priority"] and r)
+    assert full["source"] == "iot" and full["priority"] == "emergency" and full["trade"] == "plumbing"
+    assert full["sensor_id"] == "leak-maple-1a"
+    wait_offer(stack, wo_id)
+    eventually(lambda: [m for m in stack.cloud.outbox() if "EMERGENCY" in m["body"] and wo_id in m["body"]])
+    publish(stack, "leak-maple-1a", alert("leak-maple-1a", "leak", value=2))
+    eventually(lambda: [e for e in record(api, ops_headers, wo_id)["timeline"] if e["event"] == "sensor_alert"])
+    assert len([w for w in iot_orders(api, ops_headers) if w["unit_id"] == U("unit-maple-1a")]) == 1
+
+
+def test_bad_sensor_payload_goes_to_the_dlq_with_the_reason(stack):
+    publish(stack, "leak-maple-1a", {"sensor_id": "leak-maple-1a", "type": "earthquake"})
+    sqs = stack.cloud.client("sqs")
+    dlq = stack.cloud.physical("SensorDLQ")
+    msgs = eventually(lambda: sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"],
+                                                  MaxNumberOfMessages=10).get("Messages"))
+    reasons = [m["MessageAttributes"]["reason"]["StringValue"] for m in msgs]
+    assert any("type" in r and "severity" in r for r in reasons), reasons
+    unknown = {"sensor_id": "not-registered", "type": "leak", "severity": "high", "ts": "2026-11-23T10:00:00Z"}
+    publish(stack, "not-registered", unknown)
+    msgs = eventually(lambda: [m for m in sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"],
+                                                              MaxNumberOfMessages=10).get("Messages", [])
+                               if "UnknownLocation" in m["MessageAttributes"]["reason"]["StringValue"]])
+    assert msgs
+
+
+def test_publish_on_another_topic_is_not_an_alert(stack, api, ops_headers):
+    before = len(iot_orders(api, ops_headers))
+    stack.cloud.client("iot-data").publish(topic="opslayer/maple/sensors/leak-maple-1a/telemetry",
+                                           payload=json.dumps(alert("leak-maple-1a", "leak")).encode())
+    stack.cloud.wait_idle()
+    assert len(iot_orders(api, ops_headers)) == before
+
+
+def test_preventive_schedule_creates_due_work_orders_once(stack, api, ops_headers):
+    stack.cloud.fire_schedule("PreventiveSchedule")
+    stack.cloud.fire_schedule("PreventiveSchedule")  # the schedule firing twice must not duplicate
+    stack.cloud.wait_idle()
+    orders = eventually(lambda: len(api.get("/ops/work-orders?source=preventive", headers=ops_headers)
+                                    .json()["work_orders"]) >= 2 and
+                        api.get("/ops/work-orders?source=preventive", headers=ops_headers).json()["work_orders"])
+    assets = sorted(record(api, ops_headers, w["id"])["asset_id"] for w in orders)
+    assert assets == ["fire-alarm-harbor", "hvac-filter-maple-2a"]  # the boiler is not due within 14 days
+    assert all(w["priority"] in (None, "routine") for w in orders)
+
+
+def test_no_heat_reports_become_one_building_incident(stack, api, ops_headers):
+    units = [U("unit-harbor-102"), U("unit-harbor-201"), U("unit-harbor-202")]
+    first = submit(api, units[0], "There is no heat in my apartment, the radiators are cold")["id"]
+    _, token = wait_offer(stack, first)
+    others = [submit(api, u, "No heat since this morning, it's freezing")["id"] for u in units[1:]]
+    for wo_id in others:
+        full = eventually(lambda w=wo_id: (r := record(api, ops_headers, w))["incident_id"] and r)
+        assert full["incident_id"] == first and full["status"] == "triaged"
+        assert offers(stack, wo_id) == []  # not dispatched on its own
+    assert api.post(f"/vendor/jobs/{token}/accept").status == 200
+    assert api.post(f"/vendor/jobs/{token}/schedule", window()).status == 200
+    for wo_id, unit in zip(others, units[1:], strict=True):
+        eventually(lambda w=wo_id: record(api, ops_headers, w)["status"] == "scheduled")
+        eventually(lambda w=wo_id, u=unit: any("will come to" in m["body"] for m in tenant_messages(stack, u, w)))
+    assert len(offers(stack, first)) >= 1 and all(offers(stack, w) == [] for w in others)
