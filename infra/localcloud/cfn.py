@@ -3,8 +3,7 @@
 Moto's CloudFormation silently skips resource types it has no model for (the stack still reaches
 CREATE_COMPLETE) and resolves a ``Ref`` to such a resource to nothing. Each model here really
 creates its resource in the matching moto backend, so the rest of the stack and the handlers see
-it. New types (IoT topic rules, Scheduler schedules, ...) register the same way with
-:func:`cfn_model`.
+it. New types register the same way with :func:`cfn_model`.
 """
 
 from __future__ import annotations
@@ -21,8 +20,13 @@ from moto.core.common_models import CloudFormationModel
 log = logging.getLogger("infra.localcloud.cfn")
 
 _registry: dict[str, type[CloudFormationModel]] = {}
+_unsupported: list[str] = []  # UnsupportedLocally messages not yet reported (see take_unsupported)
 _applied = False
 _lock = threading.Lock()
+
+
+class UnsupportedLocally(ValueError):
+    """A template resource the local cloud cannot make behave as on AWS: the deploy fails with why."""
 
 
 class CreatedResource:
@@ -71,7 +75,12 @@ class LocalModel(CloudFormationModel):
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
         **kwargs: Any,
     ) -> Any:
-        return cls.create(resource_name, cloudformation_json.get("Properties") or {}, account_id, region_name)
+        try:
+            return cls.create(resource_name, cloudformation_json.get("Properties") or {}, account_id, region_name)
+        except UnsupportedLocally as exc:
+            with _lock:  # in server mode the reason would otherwise only reach a 500 response
+                _unsupported.append(str(exc))
+            raise
 
     @classmethod
     def update_from_cloudformation_json(  # type: ignore[override]
@@ -98,6 +107,14 @@ def cfn_model(cls: type[LocalModel]) -> type[LocalModel]:
 
 def registered_types() -> set[str]:
     return set(_registry)
+
+
+def take_unsupported() -> list[str]:
+    """Reasons models refused resources since the last call (for a clear deploy error)."""
+    with _lock:
+        taken = list(_unsupported)
+        _unsupported.clear()
+    return taken
 
 
 # ------------------------------------------------------------------------------------ models
@@ -362,6 +379,109 @@ class StageModel(LocalModel):
             tracing_enabled=props.get("TracingEnabled"),
         )
         return CreatedResource(stage_name)
+
+
+@cfn_model
+class TopicRuleModel(LocalModel):
+    """``AWS::IoT::TopicRule`` in moto's IoT backend; publishes are routed through it.
+
+    The SQL and actions are checked at deploy time: SQL outside the subset the local cloud
+    evaluates (:mod:`infra.localcloud.iotsql`) or an action other than ``Sqs``/``Lambda`` fails the
+    deploy with the reason, instead of a rule that silently never fires.
+    """
+
+    TYPE = "AWS::IoT::TopicRule"
+    NAME_PROPERTY = "RuleName"
+    ATTRS = ("Arn",)
+
+    @classmethod
+    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
+        import re
+
+        from moto.iot.models import iot_backends
+
+        from infra.localcloud.patches import iot_rules
+
+        payload = props.get("TopicRulePayload") or {}
+        actions = _lower_first_keys(payload.get("Actions") or [])
+        error_action = _lower_first_keys(payload.get("ErrorAction") or {})
+        rule_name = props.get("RuleName") or re.sub(r"[^A-Za-z0-9_]", "_", name)
+        try:
+            iot_rules.validate_rule(payload.get("Sql", ""), payload.get("AwsIotSqlVersion"), actions, error_action)
+        except iot_rules.UnsupportedTopicRule as exc:
+            raise UnsupportedLocally(f"AWS::IoT::TopicRule {rule_name}: {exc}") from None
+        backend = iot_backends[account_id][region]
+        backend.create_topic_rule(
+            rule_name,
+            sql=payload["Sql"],
+            description=payload.get("Description", ""),
+            rule_disabled=_flag(payload.get("RuleDisabled", False)),
+            actions=actions,
+            error_action=error_action,
+            aws_iot_sql_version=payload.get("AwsIotSqlVersion"),
+        )
+        return CreatedResource(rule_name, {"Arn": backend.rules[rule_name].arn})
+
+
+@cfn_model
+class ScheduleGroupModel(LocalModel):
+    """``AWS::Scheduler::ScheduleGroup`` in moto's Scheduler backend."""
+
+    TYPE = "AWS::Scheduler::ScheduleGroup"
+    NAME_PROPERTY = "Name"
+    ATTRS = ("Arn", "CreationDate", "LastModificationDate", "State")
+
+    @classmethod
+    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
+        from moto.scheduler.models import scheduler_backends
+
+        group = scheduler_backends[account_id][region].create_schedule_group(
+            props.get("Name") or name, props.get("Tags") or []
+        )
+        return CreatedResource(group.name, {"Arn": group.arn, "CreationDate": group.created_on,
+                                            "LastModificationDate": group.last_modified, "State": "ACTIVE"})
+
+
+@cfn_model
+class ScheduleModel(LocalModel):
+    """``AWS::Scheduler::Schedule`` in moto's Scheduler backend, fired by the local clock.
+
+    What the clock cannot fire as AWS would (an unsupported expression, a universal ``aws-sdk``
+    target, a target other than Lambda/SQS/Step Functions) fails the deploy with the reason.
+    """
+
+    TYPE = "AWS::Scheduler::Schedule"
+    NAME_PROPERTY = "Name"
+    ATTRS = ("Arn",)
+
+    @classmethod
+    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
+        from moto.scheduler.models import scheduler_backends
+
+        from infra.localcloud import schedules
+        from infra.localcloud.patches import scheduler_clock
+
+        schedule_name = props.get("Name") or name
+        try:
+            scheduler_clock.validate_schedule(props)
+        except ValueError as exc:
+            raise UnsupportedLocally(f"AWS::Scheduler::Schedule {schedule_name}: {exc}") from None
+        start, end = schedules.parse_date(props.get("StartDate")), schedules.parse_date(props.get("EndDate"))
+        schedule = scheduler_backends[account_id][region].create_schedule(
+            description=props.get("Description", ""),
+            end_date=end.timestamp() if end else None,  # type: ignore[arg-type]  # the API's epoch seconds
+            flexible_time_window=props.get("FlexibleTimeWindow") or {"Mode": "OFF"},
+            group_name=props.get("GroupName") or "default",
+            kms_key_arn=props.get("KmsKeyArn"),  # type: ignore[arg-type]
+            name=schedule_name,
+            schedule_expression=props["ScheduleExpression"],
+            schedule_expression_timezone=props.get("ScheduleExpressionTimezone"),  # type: ignore[arg-type]
+            start_date=start.timestamp() if start else None,  # type: ignore[arg-type]
+            state=props.get("State", "ENABLED"),
+            target=dict(props["Target"]),
+            action_after_completion=props.get("ActionAfterCompletion"),
+        )
+        return CreatedResource(schedule.name, {"Arn": schedule.arn})
 
 
 # ------------------------------------------------------------------------------------ install

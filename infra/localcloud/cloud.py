@@ -16,11 +16,12 @@ import threading
 import time
 import zipfile
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from infra.localcloud import envoverlay, outbox, template
+from infra.localcloud import cfn, envoverlay, outbox, template
 from infra.localcloud.api import (
     ApiResponse,
     ApiRouter,
@@ -29,7 +30,7 @@ from infra.localcloud.api import (
     LocalApiServer,
     make_request,
 )
-from infra.localcloud.patches import apply_all, lambda_inprocess, sqs_poller, stepfunctions
+from infra.localcloud.patches import apply_all, lambda_inprocess, scheduler_clock, sqs_poller, stepfunctions
 from infra.localcloud.pumps import Pump, deliveries, pump_factories, register_pump
 from infra.localcloud.verify import verify_stack
 
@@ -41,6 +42,7 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "localcloud", "AWS_SECRET_ACCESS_KEY":
 SFN_CONFIG: dict[str, Any] = {"stepfunctions": {"execute_state_machine": True}}
 
 register_pump("sqs", sqs_poller.make_pump)
+register_pump("scheduler", scheduler_clock.make_pump)
 
 
 class _SharedPumps:
@@ -111,7 +113,11 @@ class LocalCloud:
         *,
         code_root: str | Path | None = None,
         stack_name: str | None = None,
+        frozen_clock: datetime | bool = False,
     ) -> None:
+        """``frozen_clock``: start the Scheduler clock frozen (``True``: at the current time, or at
+        the given datetime), so schedules fire only through :meth:`advance_clock` and
+        :meth:`fire_schedule`. The clock is per account/region, shared with other clouds there."""
         self.template_path = Path(template).resolve()
         self.parameters = {k: str(v) for k, v in (parameters or {}).items()}
         self.region = region
@@ -134,6 +140,8 @@ class LocalCloud:
         self._owned_arns: set[str] = set()
         self._started = False
         self._stack_created = False
+        self._frozen_clock = frozen_clock
+        self.frozen_clock_at: datetime | None = None
 
     # ------------------------------------------------------------------------ lifecycle
     def start(self) -> LocalCloud:
@@ -146,11 +154,18 @@ class LocalCloud:
             os.environ.setdefault(key, value)
         envoverlay.install()
         apply_all()
+        if isinstance(self._frozen_clock, datetime):
+            at = self._frozen_clock
+            self.frozen_clock_at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        elif self._frozen_clock:
+            self.frozen_clock_at = datetime.now(UTC)
         self._start_moto()
         self._started = True
         try:
             self._deploy()
             self._pump_keys = _shared_pumps.acquire(self)
+            if self.frozen_clock_at is not None and not self.clock.frozen:
+                self.clock.freeze(self.frozen_clock_at)
         except BaseException:
             self.stop()
             raise
@@ -240,12 +255,19 @@ class LocalCloud:
             s3.put_object(Bucket=template.CODE_BUCKET, Key=key, Body=bundle)
 
         cloudformation = self.client("cloudformation")
-        cloudformation.create_stack(
-            StackName=self.stack_name,
-            TemplateBody=json.dumps(self.translated),
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in self.parameters.items()],
-            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
-        )
+        cfn.take_unsupported()
+        try:
+            cloudformation.create_stack(
+                StackName=self.stack_name,
+                TemplateBody=json.dumps(self.translated),
+                Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in self.parameters.items()],
+                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+            )
+        except Exception as exc:
+            reasons = cfn.take_unsupported()
+            if reasons and not isinstance(exc, cfn.UnsupportedLocally):
+                raise cfn.UnsupportedLocally("; ".join(reasons)) from exc
+            raise
         self._stack_created = True
         from moto.cloudformation.models import cloudformation_backends
 
@@ -273,10 +295,17 @@ class LocalCloud:
                 fn.function_arn, lambda_inprocess.FunctionRuntime(prefix, self.endpoint_url)
             )
             self._function_arns.append(fn.function_arn)
+        from moto.iot.models import iot_backends
+
+        rules = iot_backends[self.account_id][self.region].rules
         self._owned_arns = set(self._function_arns) | {
             self.resources[logical_id]
             for logical_id, spec in self.translated["Resources"].items()
             if spec["Type"] == "AWS::StepFunctions::StateMachine" and logical_id in self.resources
+        } | {
+            rules[self.resources[logical_id]].arn  # the rules engine's deliveries are owned by the rule
+            for logical_id, spec in self.translated["Resources"].items()
+            if spec["Type"] == "AWS::IoT::TopicRule" and logical_id in self.resources
         }
 
     def _build_router(self, routes: list[template.ApiRoute]) -> ApiRouter:
@@ -346,6 +375,47 @@ class LocalCloud:
         server = LocalApiServer(self._router, host, port, extra_routes)
         self._api_servers.append(server)
         return server
+
+    # ------------------------------------------------------------------------ Scheduler clock
+    @property
+    def clock(self) -> scheduler_clock.LocalClock:
+        """The Scheduler clock of this cloud's account/region."""
+        if not self._started:
+            raise RuntimeError("start() the local cloud first")
+        clock = scheduler_clock.clock_for(self.account_id, self.region)
+        assert clock is not None
+        return clock
+
+    def clock_now(self) -> datetime:
+        return self.clock.now()
+
+    def freeze_clock(self, at: datetime | None = None) -> None:
+        """Stop real-time firing; from now on only :meth:`advance_clock` moves time."""
+        self.clock.freeze(at)
+
+    def unfreeze_clock(self) -> None:
+        self.clock.unfreeze()
+
+    def advance_clock(self, seconds: float) -> list[scheduler_clock.Firing]:
+        """Move the clock forward and fire every schedule that became due, in order."""
+        return self.clock.advance(seconds)
+
+    def _schedule_name(self, logical_id_or_name: str) -> str:
+        spec = (self.translated.get("Resources") or {}).get(logical_id_or_name)
+        if spec is not None and spec.get("Type") == "AWS::Scheduler::Schedule":
+            return self.resources[logical_id_or_name]
+        return logical_id_or_name
+
+    def fire_schedule(
+        self, logical_id_or_name: str, scheduled_time: datetime | None = None, group: str | None = None
+    ) -> scheduler_clock.Firing:
+        """Fire one schedule now, as the clock would (``scheduled_time`` defaults to the clock's
+        now). Firing twice with the same ``scheduled_time`` delivers twice, on purpose."""
+        return self.clock.fire(self._schedule_name(logical_id_or_name), scheduled_time, group)
+
+    def next_fire_time(self, logical_id_or_name: str) -> datetime | None:
+        """When the schedule fires next on the local clock (None: never again)."""
+        return self.clock.next_due(self._schedule_name(logical_id_or_name))
 
     # ------------------------------------------------------------------------ observing
     def outbox(self) -> list[dict[str, Any]]:

@@ -138,7 +138,30 @@ def _layer(resource: Any, physical: str, account: str, region: str) -> None:
         raise LookupError("no such layer version")
 
 
+def _topic_rule(resource: Any, physical: str, account: str, region: str) -> None:
+    from moto.iot.models import iot_backends
+
+    iot_backends[account][region].get_topic_rule(physical)
+
+
+def _schedule(resource: Any, physical: str, account: str, region: str) -> None:
+    from moto.scheduler.models import scheduler_backends
+
+    backend = scheduler_backends[account][region]
+    if not any(physical in group.schedules for group in backend.schedule_groups.values()):
+        raise LookupError("no such schedule")
+
+
+def _schedule_group(resource: Any, physical: str, account: str, region: str) -> None:
+    from moto.scheduler.models import scheduler_backends
+
+    scheduler_backends[account][region].get_schedule_group(physical)
+
+
 CHECKERS: dict[str, Checker] = {
+    "AWS::IoT::TopicRule": _topic_rule,
+    "AWS::Scheduler::Schedule": _schedule,
+    "AWS::Scheduler::ScheduleGroup": _schedule_group,
     "AWS::Lambda::Permission": _permission,
     "AWS::Lambda::LayerVersion": _layer,
     "AWS::SQS::Queue": _queue,

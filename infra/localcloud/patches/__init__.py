@@ -6,7 +6,16 @@ All are process-wide (moto's backends are) and idempotent; ``apply_all`` install
 from __future__ import annotations
 
 from infra.localcloud import cfn, outbox
-from infra.localcloud.patches import dynamodb, eventbridge, lambda_inprocess, sfn_clients, sqs_poller, stepfunctions
+from infra.localcloud.patches import (
+    dynamodb,
+    eventbridge,
+    iot_rules,
+    lambda_inprocess,
+    scheduler_clock,
+    sfn_clients,
+    sqs_poller,
+    stepfunctions,
+)
 
 PATCHES = (
     ("lambda-in-process", lambda_inprocess.apply),
@@ -15,6 +24,8 @@ PATCHES = (
     ("stepfunctions-executions", stepfunctions.apply),
     ("stepfunctions-client-reuse", sfn_clients.apply),
     ("dynamodb-atomic-requests", dynamodb.apply),
+    ("iot-topic-rules", iot_rules.apply),
+    ("scheduler-clock", scheduler_clock.apply),
     ("cloudformation-models", cfn.apply),
     ("outbox-timestamps", outbox.apply),
 )
