@@ -81,30 +81,50 @@ class Drill:
             time.sleep(self.poll_s)
         raise DrillFailure(f"no message to {to} containing {must_contain!r} {also!r}")
 
-    def wait_status(self, wo_id: str, token: str, status: str) -> dict[str, Any]:
-        deadline = time.monotonic() + self.step_budget_s
-        last = None
-        while time.monotonic() < deadline:
-            last = self.get(f"/requests/{wo_id}?token={token}")
-            if last["status"] == status:
-                return last
-            time.sleep(self.poll_s)
-        raise DrillFailure(f"status stayed {last and last['status']!r}, expected {status!r}")
-
-    # ------------------------------------------------------------ scenarios
     def run_request(self, scenario: str, unit: dict[str, Any], description: str, decline_first: bool = False,
                     reopen_once: bool = False) -> str:
+        """A tenant's web request, from the form to the verified fix."""
         tenant = unit["tenant"]
-        vendors = {v["id"]: v for v in self.demo["vendors"]}
         t0 = time.perf_counter()
         created = self.step(scenario, "request accepted (202)", t0, lambda: self.call(
             "POST", "/requests", expect=202, json={"unit_id": unit["id"], "name": tenant["name"],
                                                   "phone": tenant["phone"], "email": tenant["email"],
                                                   "description": description}))
         wo_id = created["id"]
-        token = STATUS_LINK.search(created["status_url"]).group(2)
         self.step(scenario, "tenant acknowledged (sms)", t0, lambda: self.wait_message(tenant["phone"], wo_id))
-        triaged = self.step(scenario, "triaged", t0, lambda: self._triaged(wo_id, token))
+        self.fix(scenario, t0, wo_id, tenant, decline_first=decline_first, reopen_once=reopen_once)
+        return wo_id
+
+    def run_pms(self, unit: dict[str, Any]) -> str:
+        """A resident request created in Buildium: webhook in, lifecycle, status written back."""
+        scenario, tenant, t0 = "pms", unit["tenant"], time.perf_counter()
+        emitted = self.step(scenario, "Buildium request + signed webhook", t0, lambda: self._emit(unit))
+        task_id = str(emitted["task_id"])
+        found = self.step(scenario, "work order from the Buildium task", t0,
+                          lambda: self._ops_find("pms", lambda w: w.get("buildium_task_id") == task_id))
+        wo_id = found["id"]
+        self.step(scenario, "tenant acknowledged (sms)", t0, lambda: self.wait_message(tenant["phone"], wo_id))
+        self.fix(scenario, t0, wo_id, tenant)
+        self.step(scenario, "status written back to Buildium", t0, lambda: self._written_back(task_id, "Closed"))
+        return wo_id
+
+    def run_iot(self, sensor: dict[str, Any]) -> str:
+        """A leak sensor alert published on IoT Core becomes an emergency work order."""
+        scenario, t0 = "iot", time.perf_counter()
+        unit = next(u for u in self.demo["units"] if u["id"] == sensor["unit_id"])
+        started = datetime.now(UTC).isoformat()
+        self.step(scenario, "leak alert published (IoT Core)", t0, lambda: self._publish(sensor))
+        found = self.step(scenario, "work order from the alert", t0, lambda: self._ops_find(
+            "iot", lambda w: w["unit_id"] == unit["id"] and w["created_at"] >= started))
+        wo_id = found["id"]
+        self.fix(scenario, t0, wo_id, unit["tenant"])
+        return wo_id
+
+    def fix(self, scenario: str, t0: float, wo_id: str, tenant: dict[str, Any], decline_first: bool = False,
+            reopen_once: bool = False) -> None:
+        """From triage to the tenant's verified fix, as the vendor and the tenant would do it."""
+        vendors = {v["id"]: v for v in self.demo["vendors"]}
+        triaged = self.step(scenario, "triaged", t0, lambda: self._ops_until(wo_id, lambda r: r.get("priority")))
         if triaged["priority"] == "emergency":
             self.step(scenario, "on-call paged", t0, lambda: self._on_call_page(wo_id))
         first_vendor = ""
@@ -139,18 +159,65 @@ class Drill:
             self.step(scenario, "tenant answers " + ("fixed" if resolved else "not fixed"), t0,
                       lambda r=resolved, m=link: self.call(
                           "POST", f"/requests/{m.group(1)}/feedback?token={m.group(2)}", json={"resolved": r}))
-        final = self.step(scenario, "verified", t0, lambda: self.wait_status(wo_id, token, "verified"))
+        final = self.step(scenario, "verified", t0,
+                          lambda: self._ops_until(wo_id, lambda r: r["status"] == "verified"))
         self.step(scenario, "ops record complete", t0, lambda: self._ops_record(wo_id, final))
-        return wo_id
 
-    def _triaged(self, wo_id: str, token: str) -> dict[str, Any]:
+    # ------------------------------------------------------------ helpers
+    @property
+    def ops(self) -> dict[str, str]:
+        return {"X-Ops-Key": self.demo["ops_key"]}
+
+    def _ops_until(self, wo_id: str, done: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+        deadline = time.monotonic() + self.step_budget_s
+        last: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            last = self.get(f"/ops/work-orders/{wo_id}", headers=self.ops)
+            if done(last):
+                return last
+            time.sleep(self.poll_s)
+        raise DrillFailure(f"work order stayed {last.get('status')!r}")
+
+    def _ops_find(self, source: str, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
         deadline = time.monotonic() + self.step_budget_s
         while time.monotonic() < deadline:
-            view = self.get(f"/requests/{wo_id}?token={token}")
-            if view.get("priority"):
-                return view
+            for wo in self.get(f"/ops/work-orders?source={source}", headers=self.ops)["work_orders"]:
+                if match(wo):
+                    return wo
             time.sleep(self.poll_s)
-        raise DrillFailure("never triaged")
+        raise DrillFailure(f"no {source} work order appeared")
+
+    def _emit(self, unit: dict[str, Any]) -> dict[str, Any]:
+        result = self.call("POST", "/_local/pms/emit", json={
+            "event": "Task.Created", "unit_id": unit["id"], "title": "Dishwasher leaking",
+            "text": "Resident called: the dishwasher leaks onto the kitchen floor."})
+        if not result["delivered"] or any(s >= 300 for s in result["delivered"]):
+            raise DrillFailure(f"webhook not accepted: {result['delivered']}")
+        return result
+
+    def _written_back(self, task_id: str, status: str) -> None:
+        deadline = time.monotonic() + self.step_budget_s
+        while time.monotonic() < deadline:
+            for call in self.get("/_local/pms/requests")["requests"]:
+                if call["method"] == "PUT" and call["path"] == f"/v1/tasks/residentrequests/{task_id}" \
+                        and (call.get("body") or {}).get("TaskStatus") == status:
+                    return
+            time.sleep(self.poll_s)
+        raise DrillFailure(f"Buildium task {task_id} never became {status}")
+
+    def _publish(self, sensor: dict[str, Any]) -> None:
+        import json
+
+        import boto3
+
+        if not self.demo.get("aws_endpoint"):
+            raise DrillFailure("the local cloud has no AWS endpoint to publish to")
+        iot = boto3.client("iot-data", endpoint_url=self.demo["aws_endpoint"], region_name=self.demo["region"],
+                           aws_access_key_id="local", aws_secret_access_key="local")
+        payload = {"sensor_id": sensor["sensor_id"], "type": "leak", "severity": "high", "value": 1,
+                   "ts": datetime.now(UTC).isoformat()}
+        iot.publish(topic=f"opslayer/drill/sensors/{sensor['sensor_id']}/alerts", qos=1,
+                    payload=json.dumps(payload).encode())
 
     def _on_call_page(self, wo_id: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.step_budget_s
@@ -199,6 +266,8 @@ class Drill:
                                                     "the floor is flooding!")
             self.run_request("routine", units[1], "The bathroom faucet drips all night, no leak anywhere else.",
                              decline_first=True, reopen_once=True)
+            self.run_pms(units[8])
+            self.run_iot(self.demo["sensors"][0])
         except DrillFailure:
             return False
         return all(s.ok for s in self.steps)

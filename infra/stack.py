@@ -103,8 +103,12 @@ class Stack:
         def pms_emit(request: Any) -> tuple[int, dict[str, str], bytes]:
             return _json(self.emit(json.loads(request.body or b"{}")))
 
+        def pms_sync(_request: Any) -> tuple[int, dict[str, str], bytes]:
+            return _json({"reconciled": self.pms_sync()})
+
         return {("GET", "/_local/outbox"): outbox, ("GET", "/_local/demo"): demo_route,
-                ("GET", "/_local/pms/requests"): pms_requests, ("POST", "/_local/pms/emit"): pms_emit}
+                ("GET", "/_local/pms/requests"): pms_requests, ("POST", "/_local/pms/emit"): pms_emit,
+                ("POST", "/_local/pms/sync"): pms_sync}
 
     def emit(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Act in the fake Buildium as a property manager would, and deliver its signed webhooks to the API."""

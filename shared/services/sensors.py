@@ -118,10 +118,9 @@ def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
             return "updated", wo_id
     unit = svc.repo.get_unit(unit_id)
     contact = unit.tenant or TenantContact(name="Building sensor")
-    bucket = int(alert.ts.timestamp() // window.total_seconds())
     req = NewRequest.model_construct(unit_id=unit_id, name=contact.name, phone=contact.phone, email=contact.email,
                                      description=text, availability=None)
-    wo = submit_request(svc, req, source=Source.IOT, idempotency_key=f"sensor-{alert.sensor_id}-{bucket}",
+    wo = submit_request(svc, req, source=Source.IOT, idempotency_key=f"sensor-{alert.sensor_id}-{alert.ts.isoformat()}",
                         trade=rule.trade, priority=priority, emergency_reason=reason, sensor_id=alert.sensor_id,
                         asset_id=alert.asset_id)
     svc.repo.put_record(f"SENSOR#{alert.sensor_id}", "OPEN",
