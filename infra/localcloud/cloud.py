@@ -244,12 +244,15 @@ class LocalCloud:
             sys.path.insert(0, str(self.code_root))
 
         s3 = self.client("s3")
-        if self.region == "us-east-1":
-            s3.create_bucket(Bucket=template.CODE_BUCKET)
-        else:
-            s3.create_bucket(
-                Bucket=template.CODE_BUCKET, CreateBucketConfiguration={"LocationConstraint": self.region}
-            )
+        try:
+            if self.region == "us-east-1":
+                s3.create_bucket(Bucket=template.CODE_BUCKET)
+            else:
+                s3.create_bucket(
+                    Bucket=template.CODE_BUCKET, CreateBucketConfiguration={"LocationConstraint": self.region}
+                )
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass  # bucket names are global: a cloud in another region of this moto made it already
         bundle = _placeholder_zip()
         for key in set(prepared.code_keys.values()):
             s3.put_object(Bucket=template.CODE_BUCKET, Key=key, Body=bundle)

@@ -16,7 +16,9 @@ Supported (anything else raises :class:`UnsupportedIotSql` when the rule is depl
 Semantics follow the AWS IoT SQL reference: a missing field is *Undefined*; an Undefined item is
 left out of the output; a comparison with Undefined (or between types that do not compare) is
 Undefined; ``AND``/``OR``/``NOT`` take booleans or the strings ``"true"``/``"false"`` and are
-Undefined otherwise; only a WHERE that evaluates to ``true`` lets the message through. Numbers
+Undefined otherwise, except that a decisive operand wins as in SQL (``true OR Undefined`` is true,
+``false AND Undefined`` is false -- the AWS operator tables only cover two non-boolean operands);
+only a WHERE that evaluates to ``true`` lets the message through. Numbers
 compare numerically, a number and a numeric string compare as numbers, two strings compare
 lexicographically.
 
@@ -283,14 +285,14 @@ class _Parser:
         left = self._and()
         while self._is_keyword("OR"):
             self.index += 1
-            left = _logical(left, self._and(), lambda a, b: a or b)
+            left = _logical(left, self._and(), "OR")
         return left
 
     def _and(self) -> Expr:
         left = self._not()
         while self._is_keyword("AND"):
             self.index += 1
-            left = _logical(left, self._not(), lambda a, b: a and b)
+            left = _logical(left, self._not(), "AND")
         return left
 
     def _not(self) -> Expr:
@@ -416,12 +418,18 @@ def _as_bool(value: Any) -> Any:
     return UNDEFINED
 
 
-def _logical(left: Expr, right: Expr, combine: Callable[[bool, bool], bool]) -> Expr:
+def _logical(left: Expr, right: Expr, operator: str) -> Expr:
+    """Three-valued AND/OR: a decisive operand wins (``false AND x`` is false, ``true OR x`` is
+    true), two booleans combine, anything else is Undefined."""
+    decisive = operator == "OR"
+
     def evaluate(message: Message) -> Any:
         a, b = _as_bool(left(message)), _as_bool(right(message))
+        if a is decisive or b is decisive:
+            return decisive
         if a is UNDEFINED or b is UNDEFINED:
             return UNDEFINED
-        return combine(a, b)
+        return not decisive
 
     return evaluate
 
