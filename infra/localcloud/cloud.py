@@ -208,6 +208,11 @@ class LocalCloud:
         if self._pump_keys:
             _shared_pumps.release(self._pump_keys)
             self._pump_keys = []
+        # Let this stack's queued asynchronous deliveries (a schedule's Lambda invoke, a rule's
+        # action) finish while moto is still up, instead of reaching for real AWS afterwards.
+        deadline = time.monotonic() + 5.0
+        while deliveries.busy(self._owned_arns) and time.monotonic() < deadline:
+            time.sleep(0.01)
         for arn in self._function_arns:
             lambda_inprocess.unregister_function(arn)
         self._function_arns.clear()

@@ -352,6 +352,9 @@ class LocalClock:
         with _lock:
             if _clocks.get((self.account_id, self.region)) is self:
                 del _clocks[(self.account_id, self.region)]
+                # Creation times belong to this clock's timeline; a later moto starts afresh.
+                for key in [k for k in _created if k[:2] == (self.account_id, self.region)]:
+                    del _created[key]
 
     def busy(self, owners: set[str] | None = None) -> bool:
         with self._cond:
