@@ -121,6 +121,14 @@ def test_error_action_gets_the_aws_error_message_when_the_queue_is_gone(local: L
     assert "QueueDoesNotExist" in failure["errorMessage"]
 
 
+def test_in_process_publish_to_the_described_account_endpoint_goes_through_rules(local: LocalCloud) -> None:
+    address = local.client("iot").describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
+    assert address.endswith(f"-ats.iot.{local.region}.amazonaws.com")
+    iot_data = boto3.client("iot-data", endpoint_url=f"https://{address}", region_name=local.region)
+    iot_data.publish(topic="sites/s9/alarms", payload=json.dumps({"level": 4, "kind": "hvac"}).encode())
+    assert [json.loads(b) for b in drain(local, "RuleQueue")] == [{"level": 4, "kind": "hvac", "site": "s9"}]
+
+
 def test_unsupported_sql_fails_the_deploy_with_the_reason(tmp_path: Path) -> None:
     template = tmp_path / "bad_rule.yaml"
     template.write_text(

@@ -14,6 +14,11 @@ publish goes to the ``errorAction`` (itself ``sqs`` or ``lambda``), shaped as AW
 ``failures`` (``failedAction``, ``failedResource``, ``errorMessage``). A Lambda action needs a JSON
 output (AWS: Lambda actions do not take binary payloads); a raw non-JSON payload fails it.
 
+Second gap: in-process, moto only intercepts ``data.iot.<region>`` and ``data-ats.iot.<region>``;
+the account-specific endpoint ``DescribeEndpoint(endpointType="iot:Data-ATS")`` returns
+(``<id>-ats.iot.<region>.amazonaws.com``, what handlers pass as ``endpoint_url``) reached for the
+real internet. It is routed to moto's IoT data plane too.
+
 Rules created through CloudFormation are validated at deploy time (:func:`validate_rule`); rules
 created later through the API with unsupported SQL or actions are skipped with a warning.
 """
@@ -211,4 +216,21 @@ def apply() -> None:
             route(self.account_id, self.region_name, topic, raw)
 
         IoTDataPlaneBackend.publish = publish  # type: ignore[method-assign]
+        _route_account_endpoint()
         _applied = True
+
+
+ACCOUNT_DATA_ENDPOINT = r"https?://[a-z0-9]+-ats\.iot\.(.+)\.amazonaws\.com"
+
+
+def _route_account_endpoint() -> None:
+    import re
+
+    from moto import backend_index
+    from moto.iotdata import urls
+
+    if ACCOUNT_DATA_ENDPOINT not in urls.url_bases:
+        urls.url_bases.append(ACCOUNT_DATA_ENDPOINT)
+    patterns = backend_index.backend_url_patterns
+    if not any(service == "iotdata" and pattern.pattern == ACCOUNT_DATA_ENDPOINT for service, pattern in patterns):
+        patterns.insert(0, ("iotdata", re.compile(ACCOUNT_DATA_ENDPOINT)))
