@@ -2,8 +2,8 @@
 
 Moto delivers events synchronously inside the API call that produced them, or not at all. The
 local cloud moves that work to "pumps": small background loops registered here (the SQS poller
-today; an IoT rule router and a Scheduler clock slot in the same way) plus one shared pool for
-asynchronous deliveries (async Lambda invokes, EventBridge -> Lambda / Step Functions).
+and the Scheduler clock) plus one shared pool for asynchronous deliveries (async Lambda invokes,
+EventBridge -> Lambda / Step Functions, IoT rule actions).
 Everything reports whether it is busy so ``LocalCloud.wait_idle`` can tell when the system is quiet.
 """
 
