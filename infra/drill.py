@@ -210,14 +210,15 @@ class Drill:
 
         import boto3
 
-        if not self.demo.get("aws_endpoint"):
-            raise DrillFailure("the local cloud has no AWS endpoint to publish to")
-        iot = boto3.client("iot-data", endpoint_url=self.demo["aws_endpoint"], region_name=self.demo["region"],
-                           aws_access_key_id="local", aws_secret_access_key="local")
         payload = {"sensor_id": sensor["sensor_id"], "type": "leak", "severity": "high", "value": 1,
                    "ts": datetime.now(UTC).isoformat()}
-        iot.publish(topic=f"opslayer/drill/sensors/{sensor['sensor_id']}/alerts", qos=1,
-                    payload=json.dumps(payload).encode())
+        topic = f"opslayer/drill/sensors/{sensor['sensor_id']}/alerts"
+        if not self.demo.get("aws_endpoint"):  # an in-process cloud: publish through its local route
+            self.call("POST", "/_local/iot/publish", json={"topic": topic, "payload": payload})
+            return
+        iot = boto3.client("iot-data", endpoint_url=self.demo["aws_endpoint"], region_name=self.demo["region"],
+                           aws_access_key_id="local", aws_secret_access_key="local")
+        iot.publish(topic=topic, qos=1, payload=json.dumps(payload).encode())
 
     def _on_call_page(self, wo_id: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.step_budget_s

@@ -106,9 +106,16 @@ class Stack:
         def pms_sync(_request: Any) -> tuple[int, dict[str, str], bytes]:
             return _json({"reconciled": self.pms_sync()})
 
+        def iot_publish(request: Any) -> tuple[int, dict[str, str], bytes]:
+            """For an in-process cloud (no AWS endpoint to point boto3 at): publish through IoT Core here."""
+            spec = json.loads(request.body or b"{}")
+            self.cloud.client("iot-data").publish(topic=spec["topic"], qos=1,
+                                                  payload=json.dumps(spec["payload"]).encode())
+            return _json({"published": spec["topic"]})
+
         return {("GET", "/_local/outbox"): outbox, ("GET", "/_local/demo"): demo_route,
                 ("GET", "/_local/pms/requests"): pms_requests, ("POST", "/_local/pms/emit"): pms_emit,
-                ("POST", "/_local/pms/sync"): pms_sync}
+                ("POST", "/_local/pms/sync"): pms_sync, ("POST", "/_local/iot/publish"): iot_publish}
 
     def emit(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Act in the fake Buildium as a property manager would, and deliver its signed webhooks to the API."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -49,7 +50,9 @@ class _Stdout:
 
 logger = Logger(log_uncaught_exceptions=True, stream=_Stdout())
 tracer = LazyTracer()
-metrics = Metrics()
+# The namespace is fixed here as well as in the template: a module imported outside a Lambda environment
+# (a CLI, the local cloud's first import) must still produce valid EMF.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Opslayer")
 
 
 def count(name: str, value: float = 1) -> None:

@@ -50,7 +50,9 @@ def cloud(fake_buildium: FakeBuildium) -> Iterator[LocalCloud]:
 
     parameters = {**CLOUD_PARAMETERS, "BuildiumBaseUrl": fake_buildium.url,
                   "BuildiumAccountId": str(fake_buildium.account_id)}
-    local = LocalCloud(template=REPO_ROOT / "template.yaml", parameters=parameters, region="us-east-1")
+    # The clock is frozen: schedules fire only when a test fires them (no surprise reconciliation).
+    local = LocalCloud(template=REPO_ROOT / "template.yaml", parameters=parameters, region="us-east-1",
+                       frozen_clock=True)
     local.start()
     try:
         yield local
