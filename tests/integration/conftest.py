@@ -57,7 +57,7 @@ def ops_headers(stack) -> dict[str, str]:
     return {"X-Ops-Key": stack.ops_key()}
 
 
-def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02) -> Any:
     """Poll until `check` returns a truthy value (asynchronous delivery is the point of the system)."""
     deadline = time.monotonic() + timeout
     last: Any = None
