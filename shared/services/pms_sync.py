@@ -24,6 +24,7 @@ from shared.observability import count, logger
 from shared.pms.models import (
     EntityKind,
     Operation,
+    PmsBill,
     PmsEvent,
     PmsGLAccount,
     PmsLease,
@@ -32,6 +33,7 @@ from shared.pms.models import (
     PmsTenant,
     PmsUnit,
     PmsVendor,
+    PmsVendorCategory,
     PmsWorkOrder,
 )
 from shared.services.container import Services
@@ -143,7 +145,8 @@ def apply_event(svc: Services, pms: Any, event: PmsEvent) -> str:
 
 def upsert(svc: Services, pms: Any, entity: object) -> str:
     handlers = {PmsProperty: _property, PmsUnit: _unit, PmsLease: _lease, PmsTenant: _tenant, PmsVendor: _vendor,
-                PmsGLAccount: _gl_account, PmsTask: _task, PmsWorkOrder: _work_order}
+                PmsVendorCategory: _vendor_category, PmsGLAccount: _gl_account, PmsTask: _task,
+                PmsWorkOrder: _work_order, PmsBill: _bill}
     handler = handlers.get(type(entity))
     if handler is None:
         return "ignored"
@@ -226,6 +229,34 @@ def _vendor(svc: Services, pms: Any, v: PmsVendor) -> str:
     )
     svc.repo.put_vendor(vendor)
     return "upserted"
+
+
+def _vendor_category(svc: Services, pms: Any, category: PmsVendorCategory) -> str:
+    """A renamed category may change its vendors' trade: re-map the vendors in it."""
+    changed = 0
+    for vendor in pms.list(EntityKind.VENDOR):
+        if vendor.category_pms_id == category.pms_id:
+            _vendor(svc, pms, vendor.model_copy(update={"category_name": category.name}))
+            changed += 1
+    return f"remapped {changed}"
+
+
+def _bill(svc: Services, pms: Any, bill: PmsBill) -> str:
+    """A bill entered in the PMS for one of our work orders is recorded in its timeline (once)."""
+    from shared.services.workorders import _entry, mutate
+
+    wo_id = svc.repo.pms_link("work_order", bill.work_order_pms_id) if bill.work_order_pms_id else None
+    if not wo_id:
+        return "unlinked"
+    marker = f"PMS bill {bill.pms_id}"
+
+    def record(wo: Any) -> Any:
+        if any(marker in e.detail for e in svc.repo.get_work_order(wo.id, with_timeline=True).timeline):
+            return None
+        total = f" ({bill.total})" if bill.total is not None else ""
+        return wo, [_entry(svc, "pms_bill", f"{marker} recorded{total}", actor="pms")]
+
+    return "recorded" if mutate(svc, wo_id, record) else "unchanged"
 
 
 def _gl_account(svc: Services, pms: Any, a: PmsGLAccount) -> str:

@@ -95,3 +95,14 @@ def test_no_heat_reports_become_one_building_incident(stack, api, ops_headers):
         eventually(lambda w=wo_id: record(api, ops_headers, w)["status"] == "scheduled")
         eventually(lambda w=wo_id, u=unit: any("will come to" in m["body"] for m in tenant_messages(stack, u, w)))
     assert len(offers(stack, first)) >= 1 and all(offers(stack, w) == [] for w in others)
+
+
+def test_boiler_sensor_and_tenants_share_one_incident(stack, api, ops_headers):
+    before = {w["id"] for w in iot_orders(api, ops_headers)}
+    publish(stack, "boiler-maple", alert("boiler-maple", "hvac_fault", severity="critical", value="E04 ignition"))
+    sensor_wo = eventually(lambda: [w["id"] for w in iot_orders(api, ops_headers) if w["id"] not in before])[0]
+    full = eventually(lambda: (r := record(api, ops_headers, sensor_wo))["incident_id"] and r)
+    assert full["incident_id"] == sensor_wo and full["priority"] == "emergency"
+    tenant_wo = submit(api, U("unit-maple-3b"), "We have no heat at all, radiators are ice cold")["id"]
+    joined = eventually(lambda: (r := record(api, ops_headers, tenant_wo))["incident_id"] and r)
+    assert joined["incident_id"] == sensor_wo and offers(stack, tenant_wo) == []

@@ -163,3 +163,11 @@ def test_scheduled_reconciliation_catches_a_lost_webhook(stack):
     stack.fake.update_unit(unit_id, Description="Gate code 4411; dog in unit")  # its webhook is "lost"
     stack.cloud.fire_schedule("ReconcileSchedule")
     eventually(lambda: stack.repo.get_unit(U("unit-harbor-102")).access_instructions == "Gate code 4411; dog in unit")
+
+
+def test_entity_the_api_no_longer_has_is_treated_as_deleted(stack):
+    vendor_id = IDS.buildium["vendor"]["ven-southflow"]
+    event = stack.fake.event("Vendor.Updated", VendorId=vendor_id)
+    stack.fake.delete("vendor", vendor_id)  # gone by the time the consumer fetches it (404)
+    assert stack.deliver_webhook(event) == 202
+    eventually(lambda: stack.repo.get_vendor(V("ven-southflow")).active is False)
