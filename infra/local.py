@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -11,6 +12,7 @@ from infra import stack as local_stack
 
 
 def main() -> int:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the moto server's per-request access log
     port = int(os.environ.get("PORT", "8000"))
     aws_port = int(os.environ.get("AWS_PORT", str(port + 1)))
     base = f"http://127.0.0.1:{port}"
