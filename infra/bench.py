@@ -3,6 +3,8 @@
 (a) POST /requests -> vendor offer in the outbox   floor: one bare moto put_item
 (b) one full drill (emergency + routine scenarios)  floor: one bare moto put_item
 (c) import time of each handler module (fresh process) floor: python -c "import boto3"
+(d) triage of one message                           floor: str.lower().split()
+(e) what one work order costs on AWS (metered requests x list prices)
 Goals: (a) median <= 300 ms; (c) <= 1.5x the boto3 floor.
 """
 
@@ -16,7 +18,8 @@ import time
 from collections.abc import Callable
 
 HANDLERS = ["functions.api.app", "functions.intake", "functions.triage", "functions.dispatch", "functions.workflow",
-            "functions.notification"]
+            "functions.notification", "functions.pms_sync", "functions.pms_writer", "functions.sensors",
+            "functions.preventive"]
 
 
 def _stats(samples: list[float]) -> tuple[float, float]:
@@ -44,6 +47,25 @@ def _row(name: str, samples: list[float], floor: float, goal: str = "") -> str:
     median, p90 = _stats(samples)
     return f"{name:<44} median {median:8.1f} ms  p90 {p90:8.1f} ms  floor {floor:7.2f} ms  " \
            f"ratio {median / floor:7.1f}x  {goal}"
+
+
+def _work_order_cost(stack: object, base: str) -> str:
+    """Meter every AWS request and Lambda second of one routine request's whole lifecycle."""
+    from infra.costs import estimate, table
+    from infra.drill import Drill
+    from infra.localcloud.usage import metering
+
+    drill = Drill(base)
+    cloud = stack.cloud  # type: ignore[attr-defined]
+    cloud.wait_idle()
+    with metering() as usage:
+        wo_id = drill.run_request("cost", drill.demo["units"][3], "The kitchen faucet drips, no leak anywhere else.")
+        cloud.wait_idle()
+    sfn = cloud.client("stepfunctions")
+    arn = cloud.physical("WorkOrderStateMachine").replace(":stateMachine:", ":execution:") + f":{wo_id}"
+    history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    transitions = sum(1 for e in history if e["type"].endswith("StateEntered"))
+    return table(estimate(usage, transitions))
 
 
 def main() -> int:
@@ -89,6 +111,7 @@ def main() -> int:
                 raise RuntimeError("drill failed:\n" + d.table())
 
         drills = _time(drill, 3)
+        cost_table = _work_order_cost(stack, base)
     finally:
         server.shutdown()
         local_stack.stop(stack)
@@ -97,7 +120,7 @@ def main() -> int:
     print(f"\nOpslayer benchmarks ({time.strftime('%Y-%m-%d %H:%M')}, python {sys.version.split()[0]})")
     print(_row("(a) POST /requests -> vendor offer in outbox", offer, floor_put,
                f"goal median <= 300 ms: {'met' if _stats(offer)[0] <= 300 else 'NOT met'}"))
-    print(_row("(b) full drill (2 scenarios)", drills, floor_put))
+    print(_row("(b) full drill (4 scenarios)", drills, floor_put))
     print(f"{'    floor: bare moto put_item':<44} median {floor_put:8.2f} ms")
     for module in HANDLERS:
         samples = _import_ms(f"import {module}")
@@ -115,6 +138,8 @@ def main() -> int:
     per_message = [t / 100 for t in _time(lambda: [classify(message) for _ in range(100)], 20)]
     floor_dict = statistics.median([t / 100 for t in _time(lambda: [message.lower().split() for _ in range(100)], 20)])
     print(_row("(d) triage classify() of a 200-char message", per_message, floor_dict, "floor: lower().split()"))
+    print("\n(e) AWS cost of one routine work order, intake to verified fix (metered on the local cloud):")
+    print(cost_table)
     return 0
 
 

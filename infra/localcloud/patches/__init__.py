@@ -5,7 +5,7 @@ All are process-wide (moto's backends are) and idempotent; ``apply_all`` install
 
 from __future__ import annotations
 
-from infra.localcloud import cfn, outbox
+from infra.localcloud import cfn, outbox, usage
 from infra.localcloud.patches import (
     dynamodb,
     eventbridge,
@@ -28,6 +28,7 @@ PATCHES = (
     ("scheduler-clock", scheduler_clock.apply),
     ("cloudformation-models", cfn.apply),
     ("outbox-timestamps", outbox.apply),
+    ("usage-metering", usage.apply),
 )
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from infra.localcloud import envoverlay
+from infra.localcloud import envoverlay, usage
 from infra.localcloud.pumps import deliveries
 from infra.localcloud.template import package_prefix_from_key
 
@@ -152,6 +152,7 @@ def invoke_in_process(fn: Any, event: Any) -> tuple[str, bool, str]:
         log.warning("%s failed: %s: %s", fn.function_name, type(exc).__name__, exc)
         return json.dumps(_error_payload(exc, request_id)), True, ""
     elapsed = time.monotonic() - started
+    usage.record_invocation(fn.function_name, elapsed, int(fn.memory_size or 128))
     if elapsed > float(fn.timeout):
         # Cannot kill a thread: say so loudly instead of pretending the timeout was enforced.
         log.warning("%s ran %.2fs, over its %ss Timeout", fn.function_name, elapsed, fn.timeout)

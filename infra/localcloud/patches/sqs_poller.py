@@ -21,6 +21,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from infra.localcloud import usage
+
 if TYPE_CHECKING:
     from infra.localcloud.cloud import LocalCloud
 
@@ -251,6 +253,12 @@ class SqsPoller:
 
     def _process(self, esm: Any, queue: Any, messages: list[Any]) -> None:
         lambda_backend, sqs_backend = self._backends()
+        # What Lambda's poller is billed for: one receive per batch, one delete per batch (batched), and
+        # the send that put each message on the queue (made by moto's EventBridge or a client).
+        usage.record_request("before-send.sqs.ReceiveMessage", None)
+        usage.record_request("before-send.sqs.DeleteMessageBatch", None)
+        for _ in messages:
+            usage.record_request("before-send.sqs.SendMessage", None, delivered=True)
         try:
             event = {"Records": [sqs_record(m, queue.queue_arn, self.region) for m in messages]}
             response_headers: dict[str, Any] = {}
