@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from shared.domain.directory import Contact
 from shared.domain.enums import Priority, Trade
 from shared.domain.errors import InvalidTransition
 
@@ -61,12 +62,6 @@ class Window(BaseModel):
     end: datetime
 
 
-class TenantContact(BaseModel):
-    name: str
-    phone: str | None = None
-    email: str | None = None
-
-
 class Offer(BaseModel):
     vendor_id: str
     index: int
@@ -96,7 +91,7 @@ class WorkOrder(BaseModel):
     source: Source = Source.WEB
     property_id: str
     unit_id: str
-    tenant: TenantContact
+    tenant: Contact
     description: str
     availability: list[Window] | str | None = None
     trade: Trade | None = None

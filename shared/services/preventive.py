@@ -7,8 +7,9 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
 
+from shared.domain.directory import Contact
 from shared.domain.enums import Priority, Trade
-from shared.domain.workorder import Source, TenantContact
+from shared.domain.workorder import Source
 from shared.observability import count, logger
 from shared.services.container import Services
 
@@ -52,7 +53,7 @@ def generate(svc: Services, today: date | None = None) -> list[str]:
         if unit is None:
             logger.warning("asset without a known unit", extra={"asset_id": asset.id})
             continue
-        contact = unit.tenant or TenantContact(name="Building")
+        contact = unit.tenant or Contact(name="Building")
         text = f"Preventive maintenance: {asset.description} (due {asset.due.isoformat()})."
         req = NewRequest.model_construct(unit_id=unit.id, name=contact.name, phone=contact.phone,
                                          email=contact.email, description=text, availability=None)

@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from shared.domain.directory import Contact
 from shared.domain.enums import Priority, Trade
-from shared.domain.workorder import TERMINAL, Source, TenantContact, WorkOrder
+from shared.domain.workorder import TERMINAL, Source, WorkOrder
 from shared.observability import count
 from shared.services.container import Services
 
@@ -117,7 +118,7 @@ def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
             count("SensorAlertRepeated")
             return "updated", wo_id
     unit = svc.repo.get_unit(unit_id)
-    contact = unit.tenant or TenantContact(name="Building sensor")
+    contact = unit.tenant or Contact(name="Building sensor")
     req = NewRequest.model_construct(unit_id=unit_id, name=contact.name, phone=contact.phone, email=contact.email,
                                      description=text, availability=None)
     wo = submit_request(svc, req, source=Source.IOT, idempotency_key=f"sensor-{alert.sensor_id}-{alert.ts.isoformat()}",

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.domain import links
-from shared.domain.directory import rank_vendors
+from shared.domain.directory import Contact, rank_vendors
 from shared.domain.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, LinkRejected, NotFound
 from shared.domain.workorder import (
     TERMINAL,
@@ -16,7 +16,6 @@ from shared.domain.workorder import (
     Source,
     StageWait,
     Status,
-    TenantContact,
     TimelineEntry,
     WorkOrder,
     new_work_order_id,
@@ -71,7 +70,7 @@ def submit_request(svc: Services, req: NewRequest, source: Source = Source.WEB,
     except NotFound as exc:
         raise InvalidInput("Unknown unit.", [{"field": "unit_id", "message": "no unit with this id"}]) from exc
     known = unit.tenant
-    tenant = TenantContact(name=req.name, phone=req.phone or (known.phone if known else None),
+    tenant = Contact(name=req.name, phone=req.phone or (known.phone if known else None),
                            email=str(req.email) if req.email else (known.email if known else None))
     now = svc.clock()
     wo = WorkOrder(id=new_work_order_id(), source=source, property_id=unit.property_id, unit_id=unit.id,

@@ -3,14 +3,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.domain.directory import Property, Vendor, VendorStats, rank_vendors
+from shared.domain.directory import Contact, Property, Vendor, VendorStats, rank_vendors
 from shared.domain.enums import Trade
 from shared.domain.errors import InvalidTransition
 from shared.domain.workorder import (
     TRANSITIONS,
     Offer,
     Status,
-    TenantContact,
     WorkOrder,
     new_work_order_id,
     tenant_actions,
@@ -21,7 +20,7 @@ NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
 
 def wo(**kw) -> WorkOrder:
-    base = dict(id="wo-1", property_id="p1", unit_id="u1", tenant=TenantContact(name="T"), description="leak",
+    base = dict(id="wo-1", property_id="p1", unit_id="u1", tenant=Contact(name="T"), description="leak",
                 created_at=NOW, updated_at=NOW)
     return WorkOrder(**{**base, **kw})
 
