@@ -42,6 +42,7 @@ class Settings(BaseModel):
     sensor_repeat_window_seconds: int = 6 * 3600
     sensor_dlq_url: str = ""
     preventive_lead_days: int = 14
+    recall_window_days: int = 30
     timeouts: Timeouts
 
 
@@ -54,6 +55,7 @@ _ENV = {
     "buildium_api_secret_arn": "BUILDIUM_API_SECRET_ARN", "buildium_webhook_secret_arn": "BUILDIUM_WEBHOOK_SECRET_ARN",
     "buildium_account_id": "BUILDIUM_ACCOUNT_ID", "sensor_repeat_window_seconds": "SENSOR_REPEAT_WINDOW_SECONDS",
     "sensor_dlq_url": "SENSOR_DLQ_URL", "preventive_lead_days": "PREVENTIVE_LEAD_DAYS",
+    "recall_window_days": "RECALL_WINDOW_DAYS",
 }
 _TIMEOUT_ENV = {
     "emergency": ("OFFER_TIMEOUT_EMERGENCY_SECONDS", 900), "urgent": ("OFFER_TIMEOUT_URGENT_SECONDS", 7200),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -178,6 +179,21 @@ class Repository:
                  and (not source or w.source.value == source)]
         found.sort(key=lambda w: w.created_at, reverse=True)
         return found[:limit]
+
+    def recent_work_orders(self, property_id: str, since: datetime) -> list[WorkOrder]:
+        """Work orders of a property created since a moment (GSI2, newest first)."""
+        found: list[WorkOrder] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "IndexName": "GSI2", "ScanIndexForward": False,
+            "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK >= :since",
+            "ExpressionAttributeValues": {":pk": {"S": f"PROPERTY#{property_id}"},
+                                          ":since": {"S": since.isoformat()}}}
+        while True:
+            resp = self.db.query(**kwargs)
+            found += [WorkOrder.model_validate(self._data(i)) for i in resp["Items"]]
+            if "LastEvaluatedKey" not in resp:
+                return found
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def open_work_orders(self) -> list[WorkOrder]:
         result: list[WorkOrder] = []

@@ -114,6 +114,8 @@ class WorkOrder(BaseModel):
     sensor_id: str | None = None
     asset_id: str | None = None
     incident_id: str | None = None  # set when this report joined a building incident
+    recall_of: str | None = None  # the earlier job this one recalls (its vendor is offered first, no charge)
+    completed_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -84,6 +84,8 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         "trade": str(wo.trade or ""), "emergency_reason": wo.emergency_reason or "emergency",
         "vendor_name": vendor_name, "window": _fmt_window(wo), "availability": _availability(wo),
         "reason": str(detail.get("detail") or detail.get("reason") or ""),
+        "recall_note": "RECALL (no charge): this repeats a recent job of yours. " if wo.recall_of else "",
+        "recall_subject": "RECALL: " if wo.recall_of else "",
     }
     # Links are signed only for the messages that carry them.
     if any("$status_url" in t.body for t in templates):

@@ -49,7 +49,7 @@ def vendor_job(svc: Services, token: str) -> dict[str, Any]:
         "work_order_id": wo.id, "status": wo.status.value if involved else "no_longer_available",
         "allowed_actions": allowed, "trade": wo.trade, "priority": wo.priority,
         "property": prop.name, "address": prop.address, "unit": unit.label,
-        "description": wo.description, "window": _window(wo),
+        "description": wo.description, "window": _window(wo), "recall": bool(wo.recall_of),
     }
     if involved:  # contact and access details only for the vendor the job is offered or assigned to
         job["access_instructions"] = unit.access_instructions

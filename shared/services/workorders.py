@@ -156,19 +156,44 @@ def _is_building_fault(wo: WorkOrder) -> bool:
 
 # ---------------------------------------------------------------- dispatch
 def rank(svc: Services, wo_id: str, reopen: bool) -> dict[str, int]:
+    """Candidates in order. A recall - the tenant said "not fixed", or the same unit needs the same trade
+    within the recall window of a completed job - goes to that job's vendor first, flagged."""
     wo = svc.repo.get_work_order(wo_id)
     prop = svc.repo.get_property(wo.property_id)
     assert wo.trade is not None
     vendors = svc.repo.vendors_for(wo.trade.value, prop.service_area)
+    recall_of = wo.recall_of
     previous = wo.previous_vendor_id if reopen else None
+    if previous:
+        recall_of = recall_of or wo.id
+    elif not reopen and not recall_of:
+        earlier = find_recall(svc, wo)
+        if earlier:
+            recall_of, previous = earlier.id, earlier.vendor_id
     candidates = rank_vendors(vendors, wo.trade, prop, previous_vendor_id=previous)
 
     def apply(current: WorkOrder):
-        detail = f"{len(candidates)} candidate vendor(s)" + (", previous vendor first" if previous else "")
-        return current.model_copy(update={"candidates": candidates}), [_entry(svc, "vendors_ranked", detail)]
+        detail = f"{len(candidates)} candidate vendor(s)"
+        entries = [_entry(svc, "vendors_ranked", detail + (", previous vendor first" if previous else ""))]
+        update: dict[str, Any] = {"candidates": candidates}
+        if recall_of and recall_of != current.recall_of:
+            update.update(recall_of=recall_of, previous_vendor_id=previous)
+            if recall_of != current.id:
+                entries.append(_entry(svc, "recall", f"Recall of {recall_of}: same unit and trade within "
+                                                     f"{svc.settings.recall_window_days} days; same vendor first"))
+        return current.model_copy(update=update), entries
 
     mutate(svc, wo_id, apply)
     return {"count": len(candidates), "index": 0}
+
+
+def find_recall(svc: Services, wo: WorkOrder) -> WorkOrder | None:
+    """The latest job at this unit, of this trade, completed within the recall window (None if none)."""
+    since = svc.clock() - timedelta(days=svc.settings.recall_window_days)
+    done = [w for w in svc.repo.recent_work_orders(wo.property_id, since - timedelta(days=60))
+            if w.id != wo.id and w.unit_id == wo.unit_id and w.trade == wo.trade and w.vendor_id
+            and w.completed_at and w.completed_at >= since]
+    return max(done, key=lambda w: w.completed_at or since) if done else None
 
 
 def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_seconds: int) -> None:
@@ -353,7 +378,8 @@ def vendor_schedule(svc: Services, token: str, window: Any) -> WorkOrder:
 
 def vendor_complete(svc: Services, token: str, notes: str) -> WorkOrder:
     def build(wo: WorkOrder, vendor_id: str):
-        return {"status": Status.COMPLETED, "completion_notes": notes, "stage_wait": None}, \
+        return {"status": Status.COMPLETED, "completion_notes": notes, "stage_wait": None,
+                "completed_at": svc.clock()}, \
             _entry(svc, "completed", f"Work completed: {notes}", actor=f"vendor:{vendor_id}")
 
     before, wo = _vendor_mutation(svc, token, "complete", build)

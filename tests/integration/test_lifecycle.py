@@ -242,3 +242,23 @@ def test_vendor_page_in_a_browser_uses_forms_and_redirects(stack, api, ops_heade
     assert record(api, ops_headers, wo_id)["status"] == "accepted"
     after = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"}).body.decode()
     assert 'name="start"' in after and "Accept the job" not in after
+
+
+def test_same_unit_and_trade_within_30_days_is_a_recall_to_the_same_vendor(stack, api, ops_headers):
+    unit = U("unit-maple-3a")
+    first = submit(api, unit, "The kitchen faucet handle is loose and drips a little")["id"]
+    vendor, token = wait_offer(stack, first)
+    api.post(f"/vendor/jobs/{token}/accept")
+    api.post(f"/vendor/jobs/{token}/schedule", window())
+    assert api.post(f"/vendor/jobs/{token}/complete", {"notes": "Tightened the handle"}).status == 200
+    again = submit(api, unit, "The kitchen tap is dripping again")["id"]
+    recall_vendor, recall_token = wait_offer(stack, again)
+    assert recall_vendor == vendor
+    full = record(api, ops_headers, again)
+    assert full["recall_of"] == first and any(e["event"] == "recall" for e in full["timeline"])
+    offer_sms = next(m for m in stack.cloud.outbox() if recall_token in m["body"] and m["channel"] == "sms")
+    assert offer_sms["body"].startswith("RECALL (no charge)")
+    assert api.get(f"/vendor/jobs/{recall_token}").json()["recall"] is True
+    other_trade = submit(api, unit, "Bedroom outlet stopped working")["id"]
+    wait_offer(stack, other_trade)
+    assert record(api, ops_headers, other_trade)["recall_of"] is None
