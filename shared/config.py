@@ -2,25 +2,51 @@
 
 from __future__ import annotations
 
+import json
 import os
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from shared.domain.enums import Priority
 
+TIMERS = Path(__file__).resolve().parent / "rules" / "timers.json"
+STAGES = ("accept", "schedule", "complete", "followup")
+
 
 class Timeouts(BaseModel):
-    """Seconds each human step may take before its timer fires (offer timeouts are per priority)."""
+    """Seconds each human step may take, per stage and priority, before its timer fires
+    (data: shared/rules/timers.json, overridable per deployment with STAGE_TIMER_OVERRIDES)."""
 
-    offer: dict[Priority, int]
-    schedule: int
-    completion: int
-    followup: int
+    stages: dict[str, dict[Priority, int]]
 
     def for_priority(self, priority: Priority) -> dict[str, int]:
-        return {"offer": self.offer[priority], "schedule": self.schedule, "completion": self.completion,
-                "followup": self.followup}
+        """The timers the workflow reads (keys as the ASL names them)."""
+        s = self.stages
+        return {"offer": s["accept"][priority], "schedule": s["schedule"][priority],
+                "completion": s["complete"][priority], "followup": s["followup"][priority]}
+
+
+@cache
+def _timer_defaults() -> dict[str, dict[str, int]]:
+    return json.loads(TIMERS.read_text())["stages"]
+
+
+def timeouts(overrides_json: str | None) -> Timeouts:
+    stages = {stage: dict(values) for stage, values in _timer_defaults().items()}
+    try:
+        overrides = json.loads(overrides_json or "{}")
+    except ValueError as exc:
+        raise ValueError(f"STAGE_TIMER_OVERRIDES is not JSON: {exc}") from exc
+    for stage, values in overrides.items():
+        if stage not in STAGES:
+            raise ValueError(f"STAGE_TIMER_OVERRIDES: unknown stage {stage!r} (known: {', '.join(STAGES)})")
+        stages[stage].update(values)
+    parsed = Timeouts.model_validate({"stages": stages})
+    if any(v < 1 for values in parsed.stages.values() for v in values.values()):
+        raise ValueError("stage timers must be at least 1 second")
+    return parsed
 
 
 class Settings(BaseModel):
@@ -43,6 +69,11 @@ class Settings(BaseModel):
     sensor_dlq_url: str = ""
     preventive_lead_days: int = 14
     recall_window_days: int = 30
+    twilio_auth_token_secret_arn: str = ""
+    notification_queue_url: str = ""
+    quiet_hours_start: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    quiet_hours_end: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    default_time_zone: str = "America/New_York"
     timeouts: Timeouts
 
 
@@ -57,12 +88,7 @@ _ENV = {
     "sensor_dlq_url": "SENSOR_DLQ_URL", "preventive_lead_days": "PREVENTIVE_LEAD_DAYS",
     "recall_window_days": "RECALL_WINDOW_DAYS",
 }
-_TIMEOUT_ENV = {
-    "emergency": ("OFFER_TIMEOUT_EMERGENCY_SECONDS", 900), "urgent": ("OFFER_TIMEOUT_URGENT_SECONDS", 7200),
-    "routine": ("OFFER_TIMEOUT_ROUTINE_SECONDS", 86400), "schedule": ("SCHEDULE_TIMEOUT_SECONDS", 86400),
-    "completion": ("COMPLETION_TIMEOUT_SECONDS", 14 * 86400), "followup": ("FOLLOW_UP_TIMEOUT_SECONDS", 3 * 86400),
-}
-_KEYS = tuple(_ENV.values()) + tuple(name for name, _ in _TIMEOUT_ENV.values())
+_KEYS = (*_ENV.values(), "STAGE_TIMER_OVERRIDES")
 
 
 def settings() -> Settings:
@@ -74,10 +100,5 @@ def settings() -> Settings:
 @lru_cache(maxsize=32)
 def _build(values: tuple[str | None, ...]) -> Settings:
     env = dict(zip(_KEYS, values, strict=True))
-    t = {key: int(env[name] or default) for key, (name, default) in _TIMEOUT_ENV.items()}
-    timeouts = Timeouts(
-        offer={Priority.EMERGENCY: t["emergency"], Priority.URGENT: t["urgent"], Priority.ROUTINE: t["routine"]},
-        schedule=t["schedule"], completion=t["completion"], followup=t["followup"],
-    )
     given = {field: env[name] for field, name in _ENV.items() if env[name] not in (None, "")}
-    return Settings(timeouts=timeouts, **given)
+    return Settings(timeouts=timeouts(env["STAGE_TIMER_OVERRIDES"]), **given)

@@ -27,7 +27,7 @@ CLOUD_PARAMETERS = {
     "OpsAuthMode": "key",
     "PublicBaseUrl": "http://testserver",
     # Short, so a test can watch an urgent offer expire.
-    "OfferTimeoutUrgentSeconds": "2",
+    "StageTimerOverrides": '{"accept": {"urgent": 2}}',
 }
 
 

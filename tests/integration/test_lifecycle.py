@@ -159,7 +159,7 @@ def test_reopen_goes_back_to_the_same_vendor_first(stack, api, ops_headers):
 
 
 def test_offer_times_out_and_goes_to_the_next_vendor(stack, api, ops_headers):
-    # The test stack sets OfferTimeoutUrgentSeconds=2: nobody answers, both plumbers time out, ops is alerted.
+    # The test stack overrides the urgent accept timer to 2 s: nobody answers, both plumbers time out, ops is alerted.
     unit = U("unit-harbor-101")
     wo_id = submit(api, unit, "The toilet is clogged and won't flush")["id"]
     first, _ = wait_offer(stack, wo_id)

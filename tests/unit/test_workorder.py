@@ -82,3 +82,16 @@ def test_ranking_prefers_recall_vendor_then_property_preference_then_availabilit
     assert rank_vendors(vendors, Trade.PLUMBING, prop) == ["pref", "good", "previous", "poor", "busy"]
     assert rank_vendors(vendors, Trade.PLUMBING, prop, previous_vendor_id="previous")[0] == "previous"
     assert rank_vendors(vendors, Trade.HVAC, prop) == []
+
+
+def test_stage_timers_come_from_data_and_overrides():
+    from shared.config import timeouts
+    from shared.domain.enums import Priority
+
+    base = timeouts("{}")
+    assert base.for_priority(Priority.EMERGENCY) == {"offer": 900, "schedule": 1800, "completion": 43200,
+                                                     "followup": 172800}
+    assert timeouts('{"accept": {"urgent": 2}}').for_priority(Priority.URGENT)["offer"] == 2
+    for bad in ('{"arrive": {"urgent": 1}}', '{"accept": {"urgent": 0}}', "not json"):
+        with pytest.raises(ValueError):
+            timeouts(bad)
