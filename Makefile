@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8000
 
-.PHONY: install local test lint bench drill clean
+.PHONY: install local test lint bench drill clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ install: $(STAMP)
 local: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m infra.local
 
-## make test: lint, template lint, then the whole pytest suite (unit, handler, integration on the local cloud)
-test: $(STAMP)
+## make browser: Debian's chromium for the browser tests (root, as in CI; no browser downloads)
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+## make test: lint, template lint, then the whole pytest suite (unit, handler, integration, browser)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/python -m pytest -q

@@ -60,6 +60,8 @@ class NewRequest(Strict):
     email: EmailStr | None = None
     description: str = Field(min_length=3, max_length=MAX_DESCRIPTION)
     availability: list[TimeWindow] | Annotated[str, Field(max_length=500)] | None = None
+    entry_permission: bool = False  # the technician may enter when nobody is home
+    pets: str | None = Field(default=None, max_length=200)
 
 
 class Feedback(Strict):

@@ -18,6 +18,7 @@ from shared.domain.errors import LinkRejected
 
 VERSION = "v1"
 TENANT_ACTIONS = ("view", "feedback")
+UNIT_ACTIONS = ("request",)
 VENDOR_ACTIONS = ("view", "accept", "decline", "schedule", "complete")
 
 
@@ -54,7 +55,7 @@ def sign(scope: LinkScope, key: bytes) -> str:
 
 def issue(work_order_id: str, party: str, party_id: str, ttl_seconds: int, key: bytes,
           now: float | None = None) -> str:
-    actions = TENANT_ACTIONS if party == "tenant" else VENDOR_ACTIONS
+    actions = {"tenant": TENANT_ACTIONS, "unit": UNIT_ACTIONS}.get(party, VENDOR_ACTIONS)
     expires = int((now if now is not None else time.time()) + ttl_seconds)
     return sign(LinkScope(work_order_id, party, party_id, actions, expires), key)
 

@@ -94,6 +94,8 @@ class WorkOrder(BaseModel):
     tenant: Contact
     description: str
     availability: list[Window] | str | None = None
+    entry_permission: bool = False
+    pets: str | None = None
     trade: Trade | None = None
     priority: Priority | None = None
     emergency_reason: str | None = None

@@ -53,6 +53,8 @@ def vendor_job(svc: Services, token: str) -> dict[str, Any]:
     }
     if involved:  # contact and access details only for the vendor the job is offered or assigned to
         job["access_instructions"] = unit.access_instructions
+        job["entry_permission"] = wo.entry_permission
+        job["pets"] = wo.pets
         job["tenant"] = {"name": wo.tenant.name, "phone": wo.tenant.phone}
         job["availability"] = wo.availability if isinstance(wo.availability, str) else [
             {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in (wo.availability or [])]
@@ -84,6 +86,13 @@ def ops_list(svc: Services, status: str | None, property_id: str | None, source:
 def tenant_link(svc: Services, wo: WorkOrder, base_url: str) -> str:
     token = links.issue(wo.id, "tenant", wo.unit_id, svc.settings.link_ttl_seconds, svc.link_key())
     return f"{base_url.rstrip('/')}/requests/{wo.id}?token={token}"
+
+
+def unit_request_link(svc: Services, unit_id: str, base_url: str, ttl_seconds: int = 2 * 365 * 86400) -> str:
+    """The per-unit request form link (printed as the lobby/door QR code): signed so unit ids cannot be
+    guessed into spam, long-lived because it is printed."""
+    key = links.issue(unit_id, "unit", unit_id, ttl_seconds, svc.link_key())
+    return f"{base_url.rstrip('/')}/units/{unit_id}/request?key={key}"
 
 
 def vendor_link(svc: Services, wo: WorkOrder, vendor_id: str, base_url: str) -> str:
