@@ -76,6 +76,8 @@ class Stack:
         counts = self.pms_sync()
         repo = self.repo
         demo.apply_dispatch_profile(repo, self.ids)
+        # The local stack runs scenarios at any hour: quiet hours are off here (a test turns them on).
+        repo.put_config("quiet_hours", {"enabled": False})
         for sensor_id, unit_id, location in demo.sensors(self.ids):
             repo.put_record(f"SENSOR#{sensor_id}", "META", {"unit_id": unit_id, "location": location})
         for asset in demo.assets(self.ids, datetime.now(UTC).date()):
@@ -87,6 +89,9 @@ class Stack:
             "ops_key": self.ops_key(), "aws_endpoint": self.cloud.endpoint_url, "api_url": self.base_url,
             "region": REGION, "buildium_url": self.fake.url, "buildium_account_id": self.fake.account_id,
             "buildium_webhook_secret": self.fake.webhook_secret,
+            "twilio_auth_token": self.secret("TwilioAuthTokenSecret"),
+            "sms_webhook_url": f"{self.base_url.rstrip('/')}/channels/sms",
+            "sms_topic_arn": self.cloud.physical("InboundSmsTopic"),
             "sensors": [{"sensor_id": s, "unit_id": u, "location": loc} for s, u, loc in demo.sensors(self.ids)],
         })
 

@@ -74,6 +74,11 @@ class Settings(BaseModel):
     quiet_hours_start: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     quiet_hours_end: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     default_time_zone: str = "America/New_York"
+    twilio_auth_token_secret_arn: str = ""
+    notification_queue_url: str = ""
+    quiet_hours_start: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    quiet_hours_end: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    default_time_zone: str = "America/New_York"
     timeouts: Timeouts
 
 
@@ -87,6 +92,9 @@ _ENV = {
     "buildium_account_id": "BUILDIUM_ACCOUNT_ID", "sensor_repeat_window_seconds": "SENSOR_REPEAT_WINDOW_SECONDS",
     "sensor_dlq_url": "SENSOR_DLQ_URL", "preventive_lead_days": "PREVENTIVE_LEAD_DAYS",
     "recall_window_days": "RECALL_WINDOW_DAYS",
+    "twilio_auth_token_secret_arn": "TWILIO_AUTH_TOKEN_SECRET_ARN", "notification_queue_url": "NOTIFICATION_QUEUE_URL",
+    "quiet_hours_start": "QUIET_HOURS_START", "quiet_hours_end": "QUIET_HOURS_END",
+    "default_time_zone": "DEFAULT_TIME_ZONE",
 }
 _KEYS = (*_ENV.values(), "STAGE_TIMER_OVERRIDES")
 

@@ -246,6 +246,30 @@ def buildium_webhook():
     return _json(200 if outcome == "ignored" else 202, {"status": outcome})
 
 
+@app.route("/channels/sms", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def sms_webhook():
+    """Twilio-compatible inbound SMS: verify X-Twilio-Signature, apply the text once, answer TwiML."""
+    from shared.services import sms
+
+    request = app.current_request
+    svc = services()
+    params = {k: v[-1] for k, v in parse_qs((request.raw_body or b"").decode("utf-8", "replace"),
+                                             keep_blank_values=True).items()}
+    query = "&".join(f"{k}={v}" for k, v in (request.query_params or {}).items())
+    url = _base_url().rstrip("/") + "/channels/sms" + (f"?{query}" if query else "")
+    token = svc.secrets.get(svc.settings.twilio_auth_token_secret_arn)
+    if not sms.twilio_signature_valid(token, url, params, (request.headers or {}).get("x-twilio-signature")):
+        count("Http403")
+        return _json(403, {"error": "invalid_signature",
+                           "message": "A valid X-Twilio-Signature header is required."})
+    msg = sms.InboundSms(channel="twilio", message_id=params.get("MessageSid") or params.get("SmsSid") or "",
+                         from_phone=params.get("From", ""), to_phone=params.get("To", ""), body=params.get("Body", ""))
+    outcome = sms.handle_inbound(svc, msg)
+    bind(work_order_id=outcome.work_order_id)
+    return Response(body=sms.twiml(outcome.reply), status_code=200, headers={"Content-Type": "text/xml"})
+
+
 @app.route("/ops/work-orders", methods=["GET"])
 @endpoint()
 def ops_list():

@@ -484,6 +484,40 @@ class ScheduleModel(LocalModel):
         return CreatedResource(schedule.name, {"Arn": schedule.arn})
 
 
+@cfn_model
+class SubscriptionModel(LocalModel):
+    """``AWS::SNS::Subscription`` in moto's SNS backend (moto has no model: it was silently skipped).
+
+    Deliveries to ``lambda`` go through the asynchronous, AWS-shaped path of
+    :mod:`infra.localcloud.patches.sns_lambda`; ``sqs`` is moto's own. Other protocols, and
+    subscription options the local cloud would ignore, fail the deploy with the reason.
+    """
+
+    TYPE = "AWS::SNS::Subscription"
+    SUPPORTED = ("lambda", "sqs")
+    OPTIONS = ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy")
+
+    @classmethod
+    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
+        from moto.sns.models import sns_backends
+
+        protocol = str(props.get("Protocol", "")).lower()
+        if protocol not in cls.SUPPORTED:
+            raise UnsupportedLocally(f"AWS::SNS::Subscription {name}: protocol {protocol!r} is not delivered "
+                                     f"locally (supported: {', '.join(cls.SUPPORTED)})")
+        ignored = [k for k in props if k not in ("TopicArn", "Endpoint", "Protocol", "Region", *cls.OPTIONS)]
+        if ignored:
+            raise UnsupportedLocally(f"AWS::SNS::Subscription {name}: {', '.join(ignored)} not supported locally")
+        backend = sns_backends[account_id][region]
+        subscription = backend.subscribe(props["TopicArn"], props["Endpoint"], protocol)
+        for option in cls.OPTIONS:
+            if option in props:
+                value = props[option]
+                backend.set_subscription_attributes(
+                    subscription.arn, option, json.dumps(value) if isinstance(value, dict) else str(value).lower())
+        return CreatedResource(subscription.arn)
+
+
 # ------------------------------------------------------------------------------------ install
 def _give_physical_ids() -> None:
     """Some moto models have no ``physical_resource_id``: a ``Ref`` to them then yields the Python

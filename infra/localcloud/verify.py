@@ -109,6 +109,13 @@ def _topic(resource: Any, physical: str, account: str, region: str) -> None:
     sns_backends[account][region].get_topic(physical)
 
 
+def _subscription(resource: Any, physical: str, account: str, region: str) -> None:
+    from moto.sns.models import sns_backends
+
+    if physical not in sns_backends[account][region].subscriptions:
+        raise LookupError("no such subscription")
+
+
 def _log_group(resource: Any, physical: str, account: str, region: str) -> None:
     from moto.logs.models import logs_backends
 
@@ -176,6 +183,7 @@ CHECKERS: dict[str, Checker] = {
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::KMS::Key": _key,
     "AWS::SNS::Topic": _topic,
+    "AWS::SNS::Subscription": _subscription,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::ApiGateway::RestApi": _rest_api,
 }

@@ -361,3 +361,44 @@ class Repository:
         marker = {"Put": {"TableName": self.table, "Item": self._item(
             {"PK": f"ONCE#{key}", "SK": "ONCE", "expires_at": int(time.time()) + ttl_seconds})}}
         self.db.transact_write_items(TransactItems=[marker, self._timeline_put(wo_id, entry)])
+
+    # ------------------------------------------------------------ SMS (tenant phones, opt-outs, inbound dedupe)
+    #   tenant phone -> units      PK=PHONE#<e164>           SK=UNIT#<unit id>
+    #   SMS opt-out (STOP)         PK=SMSOPTOUT#<e164>       SK=SMSOPTOUT
+    #   inbound SMS seen           PK=SMSIN#<channel>#<id>   SK=SMSIN   (TTL)
+    def index_tenant_phone(self, phone: str, unit_id: str) -> None:
+        """Point a tenant's phone at their unit (written with every tenant contact; read by inbound SMS)."""
+        self.db.put_item(TableName=self.table, Item=self._item(
+            {"PK": f"PHONE#{phone}", "SK": f"UNIT#{unit_id}", "unit_id": unit_id}))
+
+    def units_for_phone(self, phone: str) -> list[str]:
+        resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk",
+                             ExpressionAttributeValues={":pk": {"S": f"PHONE#{phone}"}})
+        return [self._data(i)["unit_id"] for i in resp["Items"]]
+
+    def set_sms_opt_out(self, phone: str, opted_out: bool, at: str) -> None:
+        key = self._key(f"SMSOPTOUT#{phone}", "SMSOPTOUT")
+        if opted_out:
+            self.db.put_item(TableName=self.table, Item={**key, "opted_out_at": {"S": at}})
+        else:
+            self.db.delete_item(TableName=self.table, Key=key)
+
+    def sms_opted_out(self, phone: str) -> bool:
+        return self._get(f"SMSOPTOUT#{phone}", "SMSOPTOUT") is not None
+
+    def claim_inbound_sms(self, channel: str, message_id: str, ttl_seconds: int = 7 * 86400) -> bool:
+        """True the first time this inbound message id is seen; False for a provider's retry (duplicate)."""
+        try:
+            self.db.put_item(TableName=self.table, Item=self._item(
+                {"PK": f"SMSIN#{channel}#{message_id}", "SK": "SMSIN",
+                 "expires_at": int(time.time()) + ttl_seconds}),
+                ConditionExpression="attribute_not_exists(PK)")
+            return True
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def add_timeline(self, wo_id: str, entry: TimelineEntry) -> None:
+        """A timeline entry that does not change the work order (an SMS reply, a deferral)."""
+        self.db.transact_write_items(TransactItems=[self._timeline_put(wo_id, entry)])

@@ -4,6 +4,7 @@ and records every message in the work order's timeline."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from string import Template
@@ -101,7 +102,8 @@ def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
     templates = message_book().events.get(detail_type, [])
     wo = svc.repo.get_work_order(detail["work_order_id"])
     event_key = detail.get("event_key") or f"{wo.id}:{detail_type}:{wo.version}"
-    sent = _send(svc, detail_type, detail, wo, templates, event_key) if templates else 0
+    held: list[datetime] = []  # quiet hours: when held SMS may go
+    sent = _send(svc, detail_type, detail, wo, templates, event_key, held) if templates else 0
     if wo.incident_id == wo.id:
         from shared.services.incidents import members, mirror
 
@@ -110,12 +112,18 @@ def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
             member = svc.repo.get_work_order(member_id)
             tenant_templates = [t for t in templates if t.to == "tenant"]
             if tenant_templates:
-                sent += _send(svc, detail_type, detail, member, tenant_templates, f"{event_key}:{member_id}")
+                sent += _send(svc, detail_type, detail, member, tenant_templates, f"{event_key}:{member_id}", held)
+    if held:  # deferred, not dropped: the event comes back (at most 15 min later) and checks again
+        from shared.adapters.delayed_queue import send_delayed
+
+        delay = max(1, int((min(held) - svc.clock()).total_seconds()))
+        send_delayed(svc.settings.notification_queue_url,
+                     json.dumps({"detail-type": detail_type, "detail": detail}), delay)
     return sent
 
 
 def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder,
-          templates: list[MessageTemplate], event_key: str) -> int:
+          templates: list[MessageTemplate], event_key: str, held: list[datetime]) -> int:
     prop = svc.repo.get_property(wo.property_id)
     unit = svc.repo.get_unit(wo.unit_id)
     vendor_id = detail.get("vendor_id") or wo.vendor_id or wo.previous_vendor_id
@@ -134,6 +142,8 @@ def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder
             key = f"msg:{event_key}:{tpl.to}:{channel}"
             if svc.repo.done(key):
                 continue
+            if channel == "sms" and not _sms_may_go(svc, detail_type, wo, prop, tpl.to, address, key, held):
+                continue
             if channel == "sms":
                 svc.messenger.sms(address, body)
             else:
@@ -144,3 +154,46 @@ def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder
             logger.info("message sent", extra={"event": detail_type, "role": tpl.to, "channel": channel})
             sent += 1
     return sent
+
+
+# ---------------------------------------------------------------- SMS rules: opt-outs and quiet hours
+def _sms_may_go(svc: Services, detail_type: str, wo: WorkOrder, prop: Property, role: str, phone: str, key: str,
+                held: list[datetime]) -> bool:
+    """False when this SMS must not go now: the number opted out (STOP; email still goes), or it is a
+    non-emergency message in the property's quiet hours (deferred: the event is queued again, not dropped)."""
+    if svc.repo.sms_opted_out(phone):
+        if not svc.repo.done(f"{key}:optout"):
+            svc.repo.mark_done(f"{key}:optout", wo.id, TimelineEntry(
+                at=svc.clock(), event="sms_suppressed", detail=f"SMS to {role} not sent: the number opted out (STOP)"))
+        count("MessageSmsOptedOut")
+        return False
+    release = quiet_release(svc, wo, prop)
+    if release is None:
+        return True
+    held.append(release)
+    if not svc.repo.done(f"{key}:held"):
+        svc.repo.mark_done(f"{key}:held", wo.id, TimelineEntry(
+            at=svc.clock(), event="sms_deferred",
+            detail=f"SMS to {role} held for quiet hours until {release:%H:%M} ({release.tzinfo})"))
+    count("MessageSmsDeferred")
+    logger.info("sms deferred for quiet hours", extra={"event": detail_type, "role": role})
+    return False
+
+
+def quiet_release(svc: Services, wo: WorkOrder, prop: Property) -> datetime | None:
+    """When a non-emergency SMS for this work order may go, if it may not go now (None = now is fine)."""
+    from shared.domain.enums import Priority
+    from shared.domain.triage import classify
+    from shared.services.sms import QuietHours
+
+    policy = svc.repo.get_config("quiet_hours") or {}
+    if policy.get("enabled") is False:
+        return None
+    priority = wo.priority or classify(wo.description).priority  # the acknowledgement precedes triage
+    if priority == Priority.EMERGENCY:
+        return None
+    record = svc.repo.get_record(f"PROPERTY#{prop.id}", "META") or {}
+    hours = QuietHours.build(policy.get("start") or svc.settings.quiet_hours_start,
+                             policy.get("end") or svc.settings.quiet_hours_end,
+                             record.get("time_zone") or policy.get("time_zone"), svc.settings.default_time_zone)
+    return hours.release_at(svc.clock())

@@ -196,7 +196,9 @@ def _lease(svc: Services, pms: Any, lease: PmsLease) -> str:
         if tenant is not None:
             for tid in lease.tenant_pms_ids:
                 svc.repo.link_pms("tenant", tid, unit.id)
-            svc.repo.put_unit(unit.model_copy(update={"tenant": _contact(tenant), "tenant_pms_id": tenant.pms_id}))
+            contact = _contact(tenant)
+            svc.repo.put_unit(unit.model_copy(update={"tenant": contact, "tenant_pms_id": tenant.pms_id}))
+            _index_phone(svc, contact, unit.id)
             return "upserted"
     elif unit.tenant_pms_id in lease.tenant_pms_ids:  # the lease ended: nobody to notify at this unit
         svc.repo.put_unit(unit.model_copy(update={"tenant": None, "tenant_pms_id": None}))
@@ -209,8 +211,16 @@ def _tenant(svc: Services, pms: Any, t: PmsTenant) -> str:
     unit = svc.repo.find_unit(linked) if linked else None
     if unit is None or unit.tenant_pms_id != t.pms_id:
         return "unlinked"  # not (or no longer) a unit's current tenant; a lease event links them
-    svc.repo.put_unit(unit.model_copy(update={"tenant": _contact(t)}))
+    contact = _contact(t)
+    svc.repo.put_unit(unit.model_copy(update={"tenant": contact}))
+    _index_phone(svc, contact, unit.id)
     return "upserted"
+
+
+def _index_phone(svc: Services, contact: Contact, unit_id: str) -> None:
+    """Inbound SMS find the tenant's unit by phone (an old number's entry is checked against the unit)."""
+    if contact.phone:
+        svc.repo.index_tenant_phone(contact.phone, unit_id)
 
 
 def _vendor(svc: Services, pms: Any, v: PmsVendor) -> str:

@@ -13,6 +13,7 @@ from infra.localcloud.patches import (
     lambda_inprocess,
     scheduler_clock,
     sfn_clients,
+    sns_lambda,
     sqs_poller,
     stepfunctions,
 )
@@ -21,6 +22,7 @@ PATCHES = (
     ("lambda-in-process", lambda_inprocess.apply),
     ("sqs-poller", sqs_poller.apply),
     ("eventbridge-targets", eventbridge.apply),
+    ("sns-lambda-deliveries", sns_lambda.apply),
     ("stepfunctions-executions", stepfunctions.apply),
     ("stepfunctions-client-reuse", sfn_clients.apply),
     ("dynamodb-atomic-requests", dynamodb.apply),
