@@ -120,8 +120,36 @@ class Drill:
         self.fix(scenario, t0, wo_id, unit["tenant"])
         return wo_id
 
+    def run_sms(self, unit: dict[str, Any]) -> str:
+        """A request and its follow-up, all by text message through the Twilio-compatible webhook."""
+        scenario, tenant, t0 = "sms", unit["tenant"], time.perf_counter()
+        started = datetime.now(UTC).isoformat()
+        self.step(scenario, "text received (signed webhook)", t0,
+                  lambda: self.text(tenant["phone"], "The hallway light flickers and buzzes all evening"))
+        found = self.step(scenario, "work order from the text", t0, lambda: self._ops_find(
+            "sms", lambda w: w["unit_id"] == unit["id"] and w["created_at"] >= started))
+        wo_id = found["id"]
+        self.step(scenario, "tenant acknowledged (sms)", t0, lambda: self.wait_message(tenant["phone"], wo_id))
+        self.fix(scenario, t0, wo_id, tenant, answer_by_sms=True)
+        return wo_id
+
+    def text(self, phone: str, body: str) -> str:
+        """POST /channels/sms as Twilio would (form body, X-Twilio-Signature); returns the TwiML."""
+        import base64
+        import hashlib
+        import hmac
+        import uuid
+
+        params = {"MessageSid": f"SM{uuid.uuid4().hex}", "From": phone, "To": "+15550199999", "Body": body}
+        url = self.demo["sms_webhook_url"]
+        data = url + "".join(f"{k}{params[k]}" for k in sorted(params))
+        signature = base64.b64encode(hmac.new(self.demo["twilio_auth_token"].encode(), data.encode(),
+                                              hashlib.sha1).digest()).decode()
+        resp = self.call("POST", "/channels/sms", data=params, headers={"X-Twilio-Signature": signature})
+        return resp.text
+
     def fix(self, scenario: str, t0: float, wo_id: str, tenant: dict[str, Any], decline_first: bool = False,
-            reopen_once: bool = False) -> None:
+            reopen_once: bool = False, answer_by_sms: bool = False) -> None:
         """From triage to the tenant's verified fix, as the vendor and the tenant would do it."""
         vendors = {v["id"]: v for v in self.demo["vendors"]}
         triaged = self.step(scenario, "triaged", t0, lambda: self._ops_until(wo_id, lambda r: r.get("priority")))
@@ -156,6 +184,9 @@ class Drill:
             if not link:
                 raise DrillFailure("the follow-up message has no status link")
             resolved = not (reopen_once and round_no == 0)
+            if answer_by_sms:
+                self.step(scenario, "tenant texts YES", t0, lambda: self._texted_answer(tenant["phone"]))
+                continue
             self.step(scenario, "tenant answers " + ("fixed" if resolved else "not fixed"), t0,
                       lambda r=resolved, m=link: self.call(
                           "POST", f"/requests/{m.group(1)}/feedback?token={m.group(2)}", json={"resolved": r}))
@@ -247,6 +278,11 @@ class Drill:
             time.sleep(self.poll_s)
         raise DrillFailure("no vendor offer with an acceptable job link")
 
+    def _texted_answer(self, phone: str) -> None:
+        reply = self.text(phone, "yes it's fixed, thanks")
+        if "closed this repair" not in reply:
+            raise DrillFailure(f"the YES text was not taken as the follow-up answer: {reply[:200]}")
+
     @staticmethod
     def _same(job: dict[str, Any], previous: str) -> None:
         if job["vendor_id"] != previous:
@@ -269,6 +305,7 @@ class Drill:
                              decline_first=True, reopen_once=True)
             self.run_pms(units[8])
             self.run_iot(self.demo["sensors"][0])
+            self.run_sms(units[10])
         except DrillFailure:
             return False
         return all(s.ok for s in self.steps)
