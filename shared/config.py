@@ -74,11 +74,6 @@ class Settings(BaseModel):
     quiet_hours_start: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     quiet_hours_end: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     default_time_zone: str = "America/New_York"
-    twilio_auth_token_secret_arn: str = ""
-    notification_queue_url: str = ""
-    quiet_hours_start: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    quiet_hours_end: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    default_time_zone: str = "America/New_York"
     timeouts: Timeouts
 
 
