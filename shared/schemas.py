@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
@@ -62,6 +62,7 @@ class NewRequest(Strict):
     availability: list[TimeWindow] | Annotated[str, Field(max_length=500)] | None = None
     entry_permission: bool = False  # the technician may enter when nobody is home
     pets: str | None = Field(default=None, max_length=200)
+    language: Literal["en", "es"] | None = None  # for messages and pages; default: what we know, else English
 
 
 class Feedback(Strict):

@@ -119,6 +119,30 @@ def _body(model: type[BaseModel]) -> Any:
     return model.model_validate(data)
 
 
+def _html(status: int, body: str) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def _path(path: str) -> str:
+    """A same-site link: behind the execute-api host the stage is part of the path."""
+    request = app.current_request
+    host = (request.headers or {}).get("host", "")
+    stage = (request.context or {}).get("stage")
+    return f"/{stage}{path}" if stage and "execute-api" in host else path
+
+
+def _refuse_cross_site() -> None:
+    """Forms are only accepted from our own pages (links are bearer tokens: a cross-site post must not
+    be able to use one). Browsers send Sec-Fetch-Site and Origin; other clients send neither."""
+    from shared.domain.errors import LinkRejected
+
+    headers = app.current_request.headers or {}
+    origin = headers.get("origin", "")
+    if headers.get("sec-fetch-site") == "cross-site" or (
+            origin and origin != "null" and origin.split("://", 1)[-1] != headers.get("host", "")):
+        raise LinkRejected("This form can only be sent from our own page.", {"reason": "cross_site"})
+
+
 def _is_form() -> bool:
     return (app.current_request.headers or {}).get("content-type", "").startswith(
         "application/x-www-form-urlencoded")
@@ -179,15 +203,67 @@ def create_request():
 @app.route("/requests/{id}", methods=["GET"])
 @endpoint(html_errors=True)
 def get_request(id):
-    return _json(200, views.tenant_status(services(), id, _query("token")))
+    token = _query("token")
+    view = views.tenant_status(services(), id, token)
+    if _wants_html():
+        lang = pages.language(view["language"])
+        return _html(200, pages.tenant_status(view, _path(f"/requests/{id}/feedback?token={token}"), lang))
+    return _json(200, view)
 
 
 @app.route("/requests/{id}/feedback", methods=["POST"], content_types=ALL_TYPES)
-@endpoint()
+@endpoint(html_errors=True)
 def request_feedback(id):
+    _refuse_cross_site()
     body = _body(schemas.Feedback)
-    wo = wo_service.tenant_feedback(services(), id, _query("token"), body.resolved, body.comment)
+    token = _query("token")
+    wo = wo_service.tenant_feedback(services(), id, token, body.resolved, body.comment)
+    if _is_form():
+        return Response(body="", status_code=303, headers={"Location": _path(f"/requests/{id}?token={token}")})
     return _json(200, {"id": wo.id, "status": wo.status.value})
+
+
+def _unit_link(unit_id: str) -> tuple[Any, Any, str]:
+    """The unit behind a per-unit request link (signed: unit ids alone cannot be used to spam)."""
+    from shared.domain import links
+
+    svc = services()
+    key = _query("key") or ""
+    scope = links.verify(key, svc.link_key())
+    links.require(scope, unit_id, "unit", "request")
+    unit = svc.repo.get_unit(unit_id)
+    return unit, svc.repo.get_property(unit.property_id), key
+
+
+@app.route("/units/{unit_id}/request", methods=["GET"])
+@endpoint(html_errors=True)
+def unit_request_form(unit_id):
+    unit, prop, key = _unit_link(unit_id)
+    lang = pages.language(_query("lang"), (app.current_request.headers or {}).get("accept-language"))
+    action = _path(f"/units/{unit_id}/request?key={key}")
+    return _html(200, pages.request_form(unit.label, prop.name, action, lang=lang))
+
+
+@app.route("/units/{unit_id}/request", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def unit_request_submit(unit_id):
+    """The per-unit form posts here; errors come back on the form, next to their fields."""
+    _refuse_cross_site()
+    unit, prop, key = _unit_link(unit_id)
+    raw = {k: v[-1].strip() for k, v in parse_qs((app.current_request.raw_body or b"").decode("utf-8", "replace"))
+           .items()}
+    fields = {k: v for k, v in raw.items() if v and k in schemas.NewRequest.model_fields}
+    try:
+        req = schemas.NewRequest.model_validate({**fields, "unit_id": unit_id})
+    except ValidationError as exc:
+        errors = {str(e["loc"][0]): e["msg"] for e in exc.errors(include_url=False, include_input=False) if e["loc"]}
+        action = _path(f"/units/{unit_id}/request?key={key}")
+        form = pages.request_form(unit.label, prop.name, action, errors, raw, lang=pages.language(raw.get("language")))
+        return _html(422, form)
+    svc = services()
+    wo = wo_service.submit_request(svc, req)
+    status = views.tenant_link(svc, wo, "")
+    return Response(body="", status_code=303, headers={"Location": _path(status)})
 
 
 @app.route("/vendor/jobs/{token}", methods=["GET"])
@@ -195,14 +271,14 @@ def request_feedback(id):
 def vendor_job(token):
     job = views.vendor_job(services(), token)
     if _wants_html():
-        return Response(body=pages.vendor_job(job, token), status_code=200,
+        return Response(body=pages.vendor_job(job, token, _path("")), status_code=200,
                         headers={"Content-Type": "text/html; charset=utf-8"})
     return _json(200, job)
 
 
 def _vendor_result(token: str, wo: Any) -> Response:
     if _is_form():  # a browser form: back to the job page (post/redirect/get)
-        return Response(body="", status_code=303, headers={"Location": f"/vendor/jobs/{token}"})
+        return Response(body="", status_code=303, headers={"Location": _path(f"/vendor/jobs/{token}")})
     return _json(200, {"id": wo.id, "status": wo.status.value,
                        "allowed_actions": wo_service.vendor_actions(wo, wo.vendor_id or "")})
 
@@ -210,6 +286,7 @@ def _vendor_result(token: str, wo: Any) -> Response:
 @app.route("/vendor/jobs/{token}/accept", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def vendor_accept(token):
+    _refuse_cross_site()
     _body(schemas.Empty)
     return _vendor_result(token, wo_service.vendor_accept(services(), token))
 
@@ -217,6 +294,7 @@ def vendor_accept(token):
 @app.route("/vendor/jobs/{token}/decline", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def vendor_decline(token):
+    _refuse_cross_site()
     body = _body(schemas.Decline)
     return _vendor_result(token, wo_service.vendor_decline(services(), token, body.reason))
 
@@ -224,6 +302,7 @@ def vendor_decline(token):
 @app.route("/vendor/jobs/{token}/schedule", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def vendor_schedule(token):
+    _refuse_cross_site()
     body = _body(schemas.Schedule)
     return _vendor_result(token, wo_service.vendor_schedule(services(), token, body.to_domain()))
 
@@ -231,6 +310,7 @@ def vendor_schedule(token):
 @app.route("/vendor/jobs/{token}/complete", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def vendor_complete(token):
+    _refuse_cross_site()
     body = _body(schemas.Complete)
     return _vendor_result(token, wo_service.vendor_complete(services(), token, body.notes))
 

@@ -12,8 +12,8 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:40rem;margin:1rem auto
          "button{font-size:1rem;padding:.4rem 1rem}label{display:block;margin:.3rem 0}")
 
 
-def page(title: str, body: str) -> str:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+def page(title: str, body: str, lang: str = "en") -> str:
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'
             f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
             f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>")
@@ -27,7 +27,8 @@ def _field(label: str, value: Any) -> str:
     return f"<dt>{escape(label)}</dt><dd>{escape(str(value)) if value else '-'}</dd>"
 
 
-def vendor_job(job: dict[str, Any], token: str) -> str:
+def vendor_job(job: dict[str, Any], token: str, prefix: str = "") -> str:
+    """The vendor's job page; `prefix` is the API stage path when served behind execute-api."""
     window = job.get("window")
     facts = "".join([
         _field("Status", job["status"]), _field("Priority", job.get("priority")), _field("Trade", job.get("trade")),
@@ -40,7 +41,7 @@ def vendor_job(job: dict[str, Any], token: str) -> str:
                                                 (job.get("tenant") or {}).get("phone")]))),
         _field("Visit", f"{window['start']} to {window['end']}" if window else None),
     ])
-    base = f"/vendor/jobs/{escape(token)}"
+    base = f"{escape(prefix)}/vendor/jobs/{escape(token)}"
     forms = []
     for action in job["allowed_actions"]:
         if action == "accept":
@@ -61,55 +62,98 @@ def vendor_job(job: dict[str, Any], token: str) -> str:
     return page(f"Job {job['work_order_id']}", f"<dl>{facts}</dl>{''.join(forms)}")
 
 
-# ---------------------------------------------------------------- tenant pages
-STATUS_WORDS = {
-    "received": "We have your request.",
-    "triaged": "We have reviewed your request and are finding a technician.",
-    "offered": "We are finding a technician for you.",
-    "accepted": "A technician has taken your request and will set a time.",
-    "scheduled": "A visit is scheduled.",
-    "completed": "The technician says the work is done. Is it fixed?",
-    "verified": "Done. Your request is closed.",
-    "reopened": "We reopened your request and are sending a technician back.",
-    "escalated": "A member of our team is handling your request personally.",
-    "cancelled": "This request was cancelled.",
-}
-EVENT_WORDS = {
-    "received": "Request received", "triaged": "Reviewed", "offered": "Technician contacted",
-    "accepted": "Technician assigned", "scheduled": "Visit scheduled", "completed": "Work completed",
-    "verified": "Closed", "reopened": "Reopened", "escalated": "Handled by our team", "cancelled": "Cancelled",
-    "notified": "Message sent to you", "joined_incident": "Linked to a building-wide repair",
+# ---------------------------------------------------------------- tenant pages (English and Spanish)
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title_form": "Maintenance request", "unit": "unit", "name": "Your name",
+        "phone": "Mobile phone (for text updates)", "email": "Email", "description": "What is wrong?",
+        "availability": "When are you home? (e.g. weekdays after 5pm)", "pets": "Pets at home?",
+        "entry": "The technician may enter if I am not home", "send": "Send request",
+        "title_status": "Request", "status": "Status", "technician": "Technician", "visit": "Visit", "to": "to",
+        "fixed_q": "Is it fixed?", "yes": "Yes, it is fixed", "no": "No, it is not fixed",
+        "comment": "Anything to add?", "answer": "Send my answer", "history": "What happened",
+        "received": "We have your request.", "triaged": "We have reviewed your request and are finding a technician.",
+        "offered": "We are finding a technician for you.",
+        "accepted": "A technician has taken your request and will set a time.", "scheduled": "A visit is scheduled.",
+        "completed": "The technician says the work is done. Is it fixed?", "verified": "Done. Your request is closed.",
+        "reopened": "We reopened your request and are sending a technician back.",
+        "escalated": "A member of our team is handling your request personally.",
+        "cancelled": "This request was cancelled.",
+        "ev_received": "Request received", "ev_triaged": "Reviewed", "ev_offered": "Technician contacted",
+        "ev_accepted": "Technician assigned", "ev_scheduled": "Visit scheduled", "ev_completed": "Work completed",
+        "ev_verified": "Closed", "ev_reopened": "Reopened", "ev_escalated": "Handled by our team",
+        "ev_cancelled": "Cancelled", "ev_notified": "Message sent to you",
+        "ev_joined_incident": "Linked to a building-wide repair",
+    },
+    "es": {
+        "title_form": "Solicitud de mantenimiento", "unit": "unidad", "name": "Su nombre",
+        "phone": "Teléfono móvil (para avisos por SMS)", "email": "Correo electrónico",
+        "description": "¿Qué problema hay?",
+        "availability": "¿Cuándo está en casa? (p. ej. entre semana después de las 5)",
+        "pets": "¿Hay mascotas en casa?", "entry": "El técnico puede entrar si no estoy en casa",
+        "send": "Enviar solicitud", "title_status": "Solicitud", "status": "Estado", "technician": "Técnico",
+        "visit": "Visita", "to": "a", "fixed_q": "¿Quedó arreglado?", "yes": "Sí, quedó arreglado",
+        "no": "No, no quedó arreglado", "comment": "¿Algo más?", "answer": "Enviar mi respuesta",
+        "history": "Qué ha pasado", "received": "Recibimos su solicitud.",
+        "triaged": "Revisamos su solicitud y estamos buscando un técnico.",
+        "offered": "Estamos buscando un técnico para usted.",
+        "accepted": "Un técnico tomó su solicitud y fijará una hora.", "scheduled": "Hay una visita programada.",
+        "completed": "El técnico dice que el trabajo está hecho. ¿Quedó arreglado?",
+        "verified": "Listo. Su solicitud está cerrada.",
+        "reopened": "Reabrimos su solicitud y enviaremos de nuevo a un técnico.",
+        "escalated": "Una persona de nuestro equipo se ocupa de su solicitud.",
+        "cancelled": "Esta solicitud fue cancelada.",
+        "ev_received": "Solicitud recibida", "ev_triaged": "Revisada", "ev_offered": "Técnico contactado",
+        "ev_accepted": "Técnico asignado", "ev_scheduled": "Visita programada", "ev_completed": "Trabajo terminado",
+        "ev_verified": "Cerrada", "ev_reopened": "Reabierta", "ev_escalated": "En manos de nuestro equipo",
+        "ev_cancelled": "Cancelada", "ev_notified": "Le enviamos un mensaje",
+        "ev_joined_incident": "Unida a una reparación de todo el edificio",
+    },
 }
 
 
-def tenant_status(view: dict[str, Any], feedback_url: str) -> str:
+def language(preferred: str | None, accept_language: str | None = None) -> str:
+    """The tenant's language: their saved preference, else the browser's first supported language."""
+    if preferred in TEXT:
+        return str(preferred)
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in TEXT:
+            return code
+    return "en"
+
+
+def tenant_status(view: dict[str, Any], feedback_url: str, lang: str = "en") -> str:
     """The tenant's status page: the timeline in plain words, who is coming and when, the follow-up."""
+    t = TEXT[lang]
     rows = "".join(
         f"<li><time datetime=\"{escape(e['at'])}\">{escape(e['at'][:16].replace('T', ' '))}</time> - "
-        f"{escape(EVENT_WORDS.get(e['event'], e['event']))}</li>" for e in view["timeline"])
-    facts = [_field("Status", STATUS_WORDS.get(view["status"], view["status"]))]
+        f"{escape(t.get('ev_' + e['event'], e['event']))}</li>" for e in view["timeline"])
+    facts = [_field(t["status"], t.get(view["status"], view["status"]))]
     if view.get("vendor"):
-        facts.append(_field("Technician", view["vendor"]["name"]))
+        facts.append(_field(t["technician"], view["vendor"]["name"]))
     if view.get("window"):
-        facts.append(_field("Visit", f"{view['window']['start']} to {view['window']['end']}"))
+        facts.append(_field(t["visit"], f"{view['window']['start']} {t['to']} {view['window']['end']}"))
     question = ""
     if view.get("feedback_due"):
-        question = (f'<form method="post" action="{escape(feedback_url)}"><fieldset><legend>Is it fixed?</legend>'
-                    f'<label><input type="radio" name="resolved" value="true" required> Yes, it is fixed</label>'
-                    f'<label><input type="radio" name="resolved" value="false"> No, it is not fixed</label>'
-                    f'<label>Anything to add? <textarea name="comment" maxlength="2000"></textarea></label>'
-                    f"<button>Send my answer</button></fieldset></form>")
-    return page(f"Request {view['id']}", f"<dl>{''.join(facts)}</dl>{question}<h2>What happened</h2><ol>{rows}</ol>")
+        question = (f'<form method="post" action="{escape(feedback_url)}"><fieldset><legend>{t["fixed_q"]}</legend>'
+                    f'<label><input type="radio" name="resolved" value="true" required> {t["yes"]}</label>'
+                    f'<label><input type="radio" name="resolved" value="false"> {t["no"]}</label>'
+                    f'<label>{t["comment"]} <textarea name="comment" maxlength="2000"></textarea></label>'
+                    f"<button>{t['answer']}</button></fieldset></form>")
+    body = f"<dl>{''.join(facts)}</dl>{question}<h2>{t['history']}</h2><ol>{rows}</ol>"
+    return page(f"{t['title_status']} {view['id']}", body, lang)
 
 
 def request_form(unit: str, property_name: str, action: str, errors: dict[str, str] | None = None,
-                 values: dict[str, str] | None = None) -> str:
+                 values: dict[str, str] | None = None, lang: str = "en") -> str:
     """The per-unit request form (the lobby QR code leads here). Works without JavaScript."""
+    t = TEXT[lang]
     errors, values = errors or {}, values or {}
 
-    def field(name: str, label: str, control: str) -> str:
+    def field(name: str, control: str) -> str:
         error = f'<p class="error" id="{name}-error" role="alert">{escape(errors[name])}</p>' if name in errors else ""
-        return f'<label for="{name}">{escape(label)}</label>{control}{error}'
+        return f'<label for="{name}">{escape(t[name])}</label>{control}{error}'
 
     def text(name: str, kind: str = "text", required: bool = False, extra: str = "") -> str:
         described = f' aria-describedby="{name}-error" aria-invalid="true"' if name in errors else ""
@@ -117,19 +161,16 @@ def request_form(unit: str, property_name: str, action: str, errors: dict[str, s
                 f'{" required" if required else ""}{described} {extra}>')
 
     body = (
-        f"<p>{escape(property_name)}, unit {escape(unit)}</p>"
-        f'<form method="post" action="{escape(action)}">'
-        + field("name", "Your name", text("name", required=True, extra='maxlength="200" autocomplete="name"'))
-        + field("phone", "Mobile phone (for text updates)", text("phone", "tel", extra='autocomplete="tel"'))
-        + field("email", "Email", text("email", "email", extra='autocomplete="email"'))
-        + field("description", "What is wrong?",
-                f'<textarea id="description" name="description" required minlength="3" maxlength="5000">'
-                f'{escape(values.get("description", ""))}</textarea>')
-        + field("availability", "When are you home? (e.g. weekdays after 5pm)",
-                text("availability", extra='maxlength="500"'))
-        + field("pets", "Pets at home?", text("pets", extra='maxlength="200"'))
-        + '<label><input type="checkbox" name="entry_permission" value="true"> '
-          "The technician may enter if I am not home</label>"
-        + "<button>Send request</button></form>"
+        f"<p>{escape(property_name)}, {t['unit']} {escape(unit)}</p>"
+        f'<form method="post" action="{escape(action)}"><input type="hidden" name="language" value="{lang}">'
+        + field("name", text("name", required=True, extra='maxlength="200" autocomplete="name"'))
+        + field("phone", text("phone", "tel", extra='autocomplete="tel"'))
+        + field("email", text("email", "email", extra='autocomplete="email"'))
+        + field("description", f'<textarea id="description" name="description" required minlength="3" '
+                               f'maxlength="5000">{escape(values.get("description", ""))}</textarea>')
+        + field("availability", text("availability", extra='maxlength="500"'))
+        + field("pets", text("pets", extra='maxlength="200"'))
+        + f'<label><input type="checkbox" name="entry_permission" value="true"> {t["entry"]}</label>'
+        + f"<button>{t['send']}</button></form>"
     )
-    return page("Maintenance request", body)
+    return page(t["title_form"], body, lang)

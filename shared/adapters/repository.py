@@ -2,6 +2,7 @@
 
 Access patterns (no Scan anywhere):
   work order + timeline       PK=WO#<id>                SK=WO | TL#<at>#<n>
+  its PMS sync state          PK=WO#<id>                SK=PMS   (kept apart: PMS writes never race lifecycle writes)
   work orders by status       GSI1 PK=STATUS#<status>   SK=<created_at>#<id>
   work orders by property     GSI2 PK=PROPERTY#<id>     SK=<created_at>#<id>
   property / unit / vendor    PK=PROPERTY#<id> | UNIT#<id> | VENDOR#<id>   SK=META
@@ -137,7 +138,26 @@ class Repository:
             raise NotFound("No such work order.", {"id": wo_id})
         timeline = [TimelineEntry.model_validate(i) for i in items if i["SK"].startswith("TL#")]
         timeline.sort(key=lambda e: e.at)
-        return WorkOrder.model_validate({**meta, "timeline": timeline})
+        pms = next((i for i in items if i["SK"] == "PMS"), {})
+        linked = {k: pms[k] or meta.get(k) for k in ("pms_task_id", "pms_work_order_id") if k in pms}
+        return WorkOrder.model_validate({**meta, **linked, "timeline": timeline})
+
+    def pms_state(self, wo_id: str) -> dict[str, Any]:
+        """What was last written to the PMS for a work order: {pms_task_id, pms_work_order_id, synced_version}."""
+        return self._get(f"WO#{wo_id}", "PMS") or {}
+
+    def put_pms_state(self, wo_id: str, task_id: str, order_id: str | None, synced_version: int) -> None:
+        """Record a PMS write. A slower writer never moves the synced version back."""
+        try:
+            self.db.put_item(
+                TableName=self.table,
+                Item=self._item({"PK": f"WO#{wo_id}", "SK": "PMS", "pms_task_id": task_id,
+                                 "pms_work_order_id": order_id, "synced_version": synced_version}),
+                ConditionExpression="attribute_not_exists(synced_version) OR synced_version <= :v",
+                ExpressionAttributeValues={":v": {"N": str(synced_version)}})
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
 
     def save(self, wo: WorkOrder, expected_version: int, entries: list[TimelineEntry] = ()) -> WorkOrder:
         """Write the new state of a work order if nobody changed it since `expected_version`."""
@@ -175,7 +195,13 @@ class Repository:
             }
             resp = self.db.query(**kwargs)
             found.extend(WorkOrder.model_validate(self._data(i)) for i in resp["Items"])
-        found = [w for w in found if (not status or w.status.value == status)
+        # Status partitions are read one after another: an order that moved between two of them is seen
+        # twice (GSIs are eventually consistent too). Keep its latest version.
+        latest: dict[str, WorkOrder] = {}
+        for w in found:
+            if w.id not in latest or w.version > latest[w.id].version:
+                latest[w.id] = w
+        found = [w for w in latest.values() if (not status or w.status.value == status)
                  and (not source or w.source.value == source)]
         found.sort(key=lambda w: w.created_at, reverse=True)
         return found[:limit]

@@ -13,6 +13,7 @@ class Contact(BaseModel):
     name: str
     phone: str | None = None
     email: str | None = None
+    language: str | None = None  # "en" | "es": messages and pages in the person's language
 
 
 class Property(BaseModel):
@@ -25,6 +26,7 @@ class Property(BaseModel):
         default_factory=dict, description="trade -> vendor ids, most preferred first"
     )
     on_call: Contact | None = None
+    time_zone: str | None = None  # IANA name, for quiet hours; default: the deployment's DefaultTimeZone
 
 
 class Unit(BaseModel):

@@ -110,9 +110,10 @@ class WorkOrder(BaseModel):
     completion_notes: str | None = None
     reopen_count: int = 0
     execution_arn: str | None = None
-    pms_task_id: str | None = None  # the PMS's resident request (Buildium task id)
+    # The PMS records (Buildium task and work order): set at creation for orders that came from the PMS,
+    # else from the PMS sync state (a separate item, see the repository).
+    pms_task_id: str | None = None
     pms_work_order_id: str | None = None
-    pms_synced_version: int = 0  # the version last written to the PMS
     sensor_id: str | None = None
     asset_id: str | None = None
     incident_id: str | None = None  # set when this report joined a building incident

@@ -159,7 +159,8 @@ def _property(svc: Services, pms: Any, p: PmsProperty) -> str:
     prop = Property(id=property_id(p.pms_id), pms_id=p.pms_id, name=p.name, address=p.address.one_line(),
                     service_area=area,
                     preferred_vendors=existing.preferred_vendors if existing else {},
-                    on_call=existing.on_call if existing else None)
+                    on_call=existing.on_call if existing else None,
+                    time_zone=existing.time_zone if existing else None)
     svc.repo.put_property(prop)
     return "upserted"
 

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.domain.workorder import WorkOrder
 from shared.observability import count, logger
 from shared.pms.models import NewResidentRequest, NewWorkOrder, WorkOrderSync
 from shared.services.container import Services
-from shared.services.workorders import mutate
 
 
 def sync_out(svc: Services, pms: Any, wo_id: str) -> str:
     from shared.pms.buildium import BuildiumError
 
     wo = svc.repo.get_work_order(wo_id)
-    if wo.pms_synced_version >= wo.version and wo.pms_task_id:
+    state = svc.repo.pms_state(wo_id)
+    task_id = state.get("pms_task_id") or wo.pms_task_id
+    order_id = state.get("pms_work_order_id") or wo.pms_work_order_id
+    if task_id and state.get("synced_version", -1) >= wo.version:
         return "up_to_date"
     unit = svc.repo.get_unit(wo.unit_id)
     prop = svc.repo.get_property(wo.property_id)
@@ -25,7 +26,7 @@ def sync_out(svc: Services, pms: Any, wo_id: str) -> str:
         return "not_in_pms"  # a unit the PMS does not know: nothing to write to
     title = f"{(wo.trade or 'maintenance').title()}: {wo.description[:60]}"
     try:
-        task_id = wo.pms_task_id or pms.ensure_resident_request(NewResidentRequest(
+        task_id = task_id or pms.ensure_resident_request(NewResidentRequest(
             reference=wo.id, property_pms_id=prop.pms_id, unit_pms_id=unit.pms_id,
             requested_by_pms_id=unit.tenant_pms_id, title=title, description=wo.description,
             priority=(wo.priority or "routine")))
@@ -36,7 +37,6 @@ def sync_out(svc: Services, pms: Any, wo_id: str) -> str:
         logger.warning("not written to the PMS: the unit has no lease", extra={"unit_id": unit.id})
         return "no_lease"
     vendor_pms = svc.repo.get_vendor(wo.vendor_id).pms_id if wo.vendor_id else None
-    order_id = wo.pms_work_order_id
     if order_id is None and vendor_pms:  # a Buildium work order needs its vendor: created at acceptance
         order_id = pms.ensure_work_order(NewWorkOrder(
             reference=wo.id, task_pms_id=task_id, vendor_pms_id=vendor_pms, title=title,
@@ -45,18 +45,8 @@ def sync_out(svc: Services, pms: Any, wo_id: str) -> str:
         status=wo.status.value, vendor_pms_id=vendor_pms,
         scheduled_start=wo.window.start if wo.window else None, scheduled_end=wo.window.end if wo.window else None,
         notes=wo.completion_notes or ""))
-
-    def record(current: WorkOrder):
-        if current.pms_task_id == task_id and current.pms_work_order_id == order_id \
-                and current.pms_synced_version >= wo.version:
-            return None
-        # The synced version is the state just written; if the order moved on meanwhile, its own
-        # event brings another sync.
-        synced = wo.version + 1 if current.version == wo.version else wo.version
-        return current.model_copy(update={"pms_task_id": task_id, "pms_work_order_id": order_id,
-                                          "pms_synced_version": synced}), []
-
-    mutate(svc, wo_id, record)
+    # Kept apart from the work order: recording a PMS write never competes with a person's action.
+    svc.repo.put_pms_state(wo_id, task_id, order_id, wo.version)
     count("PmsWritten")
     logger.info("work order written to the PMS", extra={"pms_task_id": task_id, "pms_work_order_id": order_id})
     return "synced"

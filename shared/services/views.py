@@ -29,7 +29,7 @@ def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any
         "id": wo.id, "status": wo.status.value, "trade": wo.trade, "priority": wo.priority,
         "timeline": [{"at": e.at.isoformat(), "event": e.event, "detail": e.detail}
                      for e in wo.timeline if _for_tenant(e.event, e.detail)],
-        "feedback_due": wo.status == Status.COMPLETED,
+        "feedback_due": wo.status == Status.COMPLETED, "language": wo.tenant.language or "en",
     }
     if wo.vendor_id:
         view["vendor"] = {"name": svc.repo.get_vendor(wo.vendor_id).name}

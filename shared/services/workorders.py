@@ -71,7 +71,8 @@ def submit_request(svc: Services, req: NewRequest, source: Source = Source.WEB,
         raise InvalidInput("Unknown unit.", [{"field": "unit_id", "message": "no unit with this id"}]) from exc
     known = unit.tenant
     tenant = Contact(name=req.name, phone=req.phone or (known.phone if known else None),
-                           email=str(req.email) if req.email else (known.email if known else None))
+                     email=str(req.email) if req.email else (known.email if known else None),
+                     language=getattr(req, "language", None) or (known.language if known else None))
     now = svc.clock()
     wo = WorkOrder(id=new_work_order_id(), source=source, property_id=unit.property_id, unit_id=unit.id,
                    tenant=tenant, description=req.description, created_at=now, updated_at=now,

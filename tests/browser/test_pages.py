@@ -1,0 +1,143 @@
+"""Tenant and vendor pages in a real browser: Debian's chromium driven by Playwright (no browser
+downloads). Screenshots of every page land in test-artifacts/browser/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from shared.domain import links
+from tests.integration.conftest import U, eventually
+
+pytestmark = pytest.mark.integration
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def served(stack):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = stack.serve("127.0.0.1", port)
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    stack.served_url = None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed: `make test` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield instance
+        instance.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser):
+    unit_id = U("unit-harbor-102")
+    key = stack.cloud.client("secretsmanager").get_secret_value(
+        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
+    form_url = f"{served}/units/{unit_id}/request?key={links.issue(unit_id, 'unit', unit_id, 600, key)}"
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+
+    # The tenant fills the form (labelled fields, keyboard only for the description).
+    page.goto(form_url)
+    assert page.get_by_label("What is wrong?").is_visible()
+    shot(page, "1-tenant-request-form")
+    page.get_by_label("Your name").fill("Hana Sato")
+    page.get_by_label("Mobile phone (for text updates)").fill("+15550100017")
+    page.get_by_label("What is wrong?").focus()
+    page.keyboard.type("The bathroom sink drains very slowly")
+    page.get_by_label("Pets at home?").fill("A shy cat")
+    page.get_by_label("The technician may enter if I am not home").check()
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_url(re.compile(r"/requests/wo-"))
+    wo_id = re.search(r"/requests/(wo-[0-9a-f]+)", page.url).group(1)
+    assert "We have your request" in page.content() or "technician" in page.content()
+    shot(page, "2-tenant-status-received")
+
+    # The vendor opens the link from the SMS offer.
+    offer = eventually(lambda: [m for m in stack.cloud.outbox()
+                                if wo_id in m["body"] and "Accept or decline" in m["body"] and m["channel"] == "sms"])
+    job_path = re.search(r"/vendor/jobs/[\w\-.]+", offer[0]["body"]).group(0)
+    vendor = browser.new_page(viewport={"width": 390, "height": 844})
+    vendor.goto(served + job_path)
+    content = vendor.content()
+    assert "8 Harbor St" in content and "A shy cat" in content and "allowed" in content
+    shot(vendor, "3-vendor-job-offer")
+    vendor.get_by_role("button", name="Accept the job").click()
+    vendor.wait_for_load_state()
+    start = datetime.now(UTC) + timedelta(hours=3)
+    vendor.get_by_label("Start (ISO 8601 with offset)").fill(start.isoformat())
+    vendor.get_by_label("End").fill((start + timedelta(hours=2)).isoformat())
+    vendor.get_by_role("button", name="Schedule the visit").click()
+    vendor.wait_for_load_state()
+    shot(vendor, "4-vendor-scheduled")
+    vendor.get_by_label("What did you do?").fill("Cleared the drain trap, tested the flow")
+    vendor.get_by_role("button", name="Mark as complete").click()
+    vendor.wait_for_load_state()
+    assert "completed" in vendor.content()
+
+    # The tenant confirms the fix on the status page.
+    eventually(lambda: (page.reload() or True) and "Is it fixed?" in page.content())
+    shot(page, "5-tenant-follow-up")
+    page.get_by_label("Yes, it is fixed").check()
+    page.get_by_role("button", name="Send my answer").click()
+    page.wait_for_load_state()
+    assert "Your request is closed" in page.content()
+    shot(page, "6-tenant-closed")
+    vendor.close()
+    page.close()
+
+
+def test_bad_form_input_is_shown_next_to_the_field_and_nothing_is_created(stack, served, browser):
+    unit_id = U("unit-harbor-102")
+    key = stack.cloud.client("secretsmanager").get_secret_value(
+        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
+    page = browser.new_page()
+    page.goto(f"{served}/units/{unit_id}/request?key={links.issue(unit_id, 'unit', unit_id, 600, key)}")
+    page.get_by_label("Your name").fill("Hana Sato")
+    page.get_by_label("Mobile phone (for text updates)").fill("12")
+    page.get_by_label("What is wrong?").fill("Door hinge squeaks")
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_load_state()
+    assert page.locator("#phone-error").is_visible() and "/units/" in page.url
+    assert page.get_by_label("What is wrong?").input_value() == "Door hinge squeaks"  # nothing typed is lost
+    shot(page, "7-tenant-form-error")
+    page.goto(f"{served}/units/{unit_id}/request?key=forged")
+    assert "Link problem" in page.content()
+    page.close()
+
+
+def test_spanish_tenant_gets_spanish_pages(stack, served, browser):
+    unit_id = U("unit-harbor-202")
+    key = stack.cloud.client("secretsmanager").get_secret_value(
+        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
+    context = browser.new_context(locale="es-ES", extra_http_headers={"Accept-Language": "es-ES,es;q=0.9"})
+    page = context.new_page()
+    page.goto(f"{served}/units/{unit_id}/request?key={links.issue(unit_id, 'unit', unit_id, 600, key)}")
+    assert page.locator("html").get_attribute("lang") == "es"
+    shot(page, "8-tenant-request-form-es")
+    page.get_by_label("Su nombre").fill("Jade Wilson")
+    page.get_by_label("¿Qué problema hay?").fill("La llave del baño gotea")
+    page.get_by_role("button", name="Enviar solicitud").click()
+    page.wait_for_url(re.compile(r"/requests/wo-"))
+    assert "Recibimos su solicitud" in page.content() or "técnico" in page.content()
+    shot(page, "9-tenant-status-es")
+    context.close()
