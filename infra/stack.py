@@ -85,7 +85,11 @@ class Stack:
         return counts
 
     def demo_body(self) -> dict[str, Any]:
-        return demo.describe(self.ids, {
+        from shared.domain import links
+
+        key = self.secret("LinkSigningSecret").encode()
+        base = (self.served_url or self.base_url).rstrip("/")
+        body = demo.describe(self.ids, {
             "ops_key": self.ops_key(), "aws_endpoint": self.cloud.endpoint_url, "api_url": self.base_url,
             "region": REGION, "buildium_url": self.fake.url, "buildium_account_id": self.fake.account_id,
             "buildium_webhook_secret": self.fake.webhook_secret,
@@ -94,6 +98,10 @@ class Stack:
             "sms_topic_arn": self.cloud.physical("InboundSmsTopic"),
             "sensors": [{"sensor_id": s, "unit_id": u, "location": loc} for s, u, loc in demo.sensors(self.ids)],
         })
+        for unit in body["units"]:  # each unit's request form link (what its lobby QR code carries)
+            token = links.issue(unit["id"], "unit", unit["id"], 2 * 365 * 86400, key)
+            unit["request_url"] = f"{base}/units/{unit['id']}/request?key={token}"
+        return body
 
     def extra_routes(self) -> dict[tuple[str, str], Any]:
         def outbox(_request: Any) -> tuple[int, dict[str, str], bytes]:

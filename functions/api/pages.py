@@ -23,6 +23,18 @@ def error_page(status: int, message: str) -> str:
     return page("Link problem" if status == 403 else "Something is not right", f"<p>{escape(message)}</p>")
 
 
+def when(window: dict[str, str]) -> str:
+    """A visit window people can read: "2026-11-24 09:00-11:00 (UTC-05:00)"."""
+    from datetime import datetime
+
+    start, end = datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"])
+    offset = start.strftime("%z")
+    zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    if start.date() == end.date():
+        return f"{start:%Y-%m-%d %H:%M}-{end:%H:%M} ({zone})"
+    return f"{start:%Y-%m-%d %H:%M} - {end:%Y-%m-%d %H:%M} ({zone})"
+
+
 def _field(label: str, value: Any) -> str:
     return f"<dt>{escape(label)}</dt><dd>{escape(str(value)) if value else '-'}</dd>"
 
@@ -39,7 +51,7 @@ def vendor_job(job: dict[str, Any], token: str, prefix: str = "") -> str:
         _field("Pets", job.get("pets")),
         _field("Tenant", " ".join(filter(None, [(job.get("tenant") or {}).get("name"),
                                                 (job.get("tenant") or {}).get("phone")]))),
-        _field("Visit", f"{window['start']} to {window['end']}" if window else None),
+        _field("Visit", when(window) if window else None),
     ])
     base = f"{escape(prefix)}/vendor/jobs/{escape(token)}"
     forms = []
@@ -69,7 +81,7 @@ TEXT: dict[str, dict[str, str]] = {
         "phone": "Mobile phone (for text updates)", "email": "Email", "description": "What is wrong?",
         "availability": "When are you home? (e.g. weekdays after 5pm)", "pets": "Pets at home?",
         "entry": "The technician may enter if I am not home", "send": "Send request",
-        "title_status": "Request", "status": "Status", "technician": "Technician", "visit": "Visit", "to": "to",
+        "title_status": "Request", "status": "Status", "technician": "Technician", "visit": "Visit",
         "fixed_q": "Is it fixed?", "yes": "Yes, it is fixed", "no": "No, it is not fixed",
         "comment": "Anything to add?", "answer": "Send my answer", "history": "What happened",
         "received": "We have your request.", "triaged": "We have reviewed your request and are finding a technician.",
@@ -92,7 +104,7 @@ TEXT: dict[str, dict[str, str]] = {
         "availability": "¿Cuándo está en casa? (p. ej. entre semana después de las 5)",
         "pets": "¿Hay mascotas en casa?", "entry": "El técnico puede entrar si no estoy en casa",
         "send": "Enviar solicitud", "title_status": "Solicitud", "status": "Estado", "technician": "Técnico",
-        "visit": "Visita", "to": "a", "fixed_q": "¿Quedó arreglado?", "yes": "Sí, quedó arreglado",
+        "visit": "Visita", "fixed_q": "¿Quedó arreglado?", "yes": "Sí, quedó arreglado",
         "no": "No, no quedó arreglado", "comment": "¿Algo más?", "answer": "Enviar mi respuesta",
         "history": "Qué ha pasado", "received": "Recibimos su solicitud.",
         "triaged": "Revisamos su solicitud y estamos buscando un técnico.",
@@ -133,7 +145,7 @@ def tenant_status(view: dict[str, Any], feedback_url: str, lang: str = "en") -> 
     if view.get("vendor"):
         facts.append(_field(t["technician"], view["vendor"]["name"]))
     if view.get("window"):
-        facts.append(_field(t["visit"], f"{view['window']['start']} {t['to']} {view['window']['end']}"))
+        facts.append(_field(t["visit"], when(view["window"])))
     question = ""
     if view.get("feedback_due"):
         question = (f'<form method="post" action="{escape(feedback_url)}"><fieldset><legend>{t["fixed_q"]}</legend>'

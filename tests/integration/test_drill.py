@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from infra.drill import Drill
+from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +48,12 @@ def test_local_routes_list_the_demo_and_the_outbox(served):
     assert len({t for v in demo["vendors"] for t in v["trades"]}) >= 4
     assert len({a for v in demo["vendors"] for a in v["service_areas"]}) >= 2
     assert demo["ops_key"] and {"name", "phone", "email"} <= set(demo["units"][0]["tenant"])
-    outbox = requests.get(f"{served}/_local/outbox", timeout=5).json()["messages"]
+    form = requests.get(demo["units"][0]["request_url"], headers={"Accept": "text/html"}, timeout=5)
+    assert form.status_code == 200 and "What is wrong?" in form.text
+    unit = demo["units"][0]
+    requests.post(f"{served}/requests", json={"unit_id": unit["id"], "name": unit["tenant"]["name"],
+                                             "description": "Cabinet door hinge is loose"}, timeout=5)
+    outbox = eventually(lambda: requests.get(f"{served}/_local/outbox", timeout=5).json()["messages"])
     assert outbox and {"channel", "to", "body", "sent_at"} <= set(outbox[0])
     assert [m["sent_at"] for m in outbox] == sorted((m["sent_at"] for m in outbox), reverse=True)
     assert requests.get(f"{served}/health", timeout=5).json()["status"] == "ok"
