@@ -1,1 +1,1 @@
-from tests.integration.conftest import api, ops_headers, stack  # noqa: F401  (session fixtures shared with the scenarios)
+from tests.integration.conftest import api, ops_headers, served, stack  # noqa: F401  (shared fixtures)

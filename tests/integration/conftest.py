@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +51,18 @@ def stack(cloud, fake_buildium) -> Stack:
 @pytest.fixture(scope="session")
 def api(stack) -> Api:
     return Api(stack.cloud)
+
+
+@pytest.fixture(scope="module")
+def served(stack) -> Any:
+    """The stack's API over real HTTP on 127.0.0.1 (a free port), for browsers and the drill."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = stack.serve("127.0.0.1", port)
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    stack.served_url = None
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from infra.drill import Drill
@@ -11,16 +9,6 @@ from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture(scope="module")
-def served(stack):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = stack.serve("127.0.0.1", port)
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    stack.served_url = None
 
 
 def test_drill_plays_both_scenarios_and_reports_every_step(served):
