@@ -21,10 +21,21 @@ from shared.services.views import tenant_link, vendor_link
 MESSAGES = Path(__file__).resolve().parent.parent / "rules" / "messages.json"
 
 
+class Translation(BaseModel):
+    subject: str
+    body: str
+
+
 class MessageTemplate(BaseModel):
     to: str
     subject: str
     body: str
+    es: Translation | None = None  # Spanish, for tenants who prefer it
+
+    def text(self, language: str | None) -> tuple[str, str]:
+        """(subject, body) in the recipient's language, English when there is no translation."""
+        translated = getattr(self, language, None) if language in ("es",) else None
+        return (translated.subject, translated.body) if translated else (self.subject, self.body)
 
 
 class MessageBook(BaseModel):
@@ -54,7 +65,7 @@ def _availability(wo: WorkOrder) -> str:
 
 def _recipients(svc: Services, role: str, wo: WorkOrder, prop: Property, vendor_id: str | None) -> Contact | None:
     if role == "tenant":
-        return Contact(name=wo.tenant.name, phone=wo.tenant.phone, email=wo.tenant.email)
+        return wo.tenant
     if role == "vendor":
         vid = vendor_id or wo.vendor_id
         if not vid:
@@ -134,8 +145,9 @@ def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder
         if contact is None:
             logger.warning("no recipient for message", extra={"role": tpl.to, "event": detail_type})
             continue
-        subject = Template(tpl.subject).safe_substitute(values)
-        body = Template(tpl.body).safe_substitute(values)
+        raw_subject, raw_body = tpl.text(contact.language or (wo.tenant.language if tpl.to == "tenant" else None))
+        subject = Template(raw_subject).safe_substitute(values)
+        body = Template(raw_body).safe_substitute(values)
         for channel, address in (("sms", contact.phone), ("email", contact.email)):
             if not address:
                 continue

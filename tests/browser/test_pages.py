@@ -130,3 +130,12 @@ def test_spanish_tenant_gets_spanish_pages(stack, served, browser):
     assert "Recibimos su solicitud" in page.content() or "técnico" in page.content()
     shot(page, "9-tenant-status-es")
     context.close()
+
+
+def test_spanish_tenant_gets_spanish_messages(stack, api):
+    unit_id = U("unit-maple-2b")
+    resp = api.post("/requests", {"unit_id": unit_id, "name": "Dev Patel", "phone": "+15550100013",
+                                  "description": "La ducha gotea", "language": "es"})
+    wo_id = resp.json()["id"]
+    ack = eventually(lambda: [m for m in stack.cloud.outbox() if wo_id in m["body"] and m["to"] == "+15550100013"])
+    assert ack[0]["body"].startswith("Hola Dev Patel, recibimos su solicitud")
