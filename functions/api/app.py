@@ -372,6 +372,21 @@ def ops_get(id):
     return _json(200, views.ops_work_order(services(), id))
 
 
+@app.route("/ops/units/{unit_id}/qr", methods=["GET"])
+@endpoint()
+def ops_unit_qr(unit_id):
+    """A printable page with the unit's request QR code, for the lobby or the unit's door."""
+    import segno
+
+    _require_ops()
+    svc = services()
+    unit = svc.repo.get_unit(unit_id)
+    prop = svc.repo.get_property(unit.property_id)
+    url = views.unit_request_link(svc, unit_id, _base_url())
+    svg = segno.make(url, error="m").svg_inline(scale=6, title=f"Request form for unit {unit.label}")
+    return _html(200, pages.unit_qr(prop.name, unit.label, url, svg))
+
+
 @app.route("/ops/work-orders/{id}/cancel", methods=["POST"], content_types=ALL_TYPES)
 @endpoint()
 def ops_cancel(id):

@@ -6,7 +6,7 @@ from html import escape
 from typing import Any
 
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:40rem;margin:1rem auto;padding:0 1rem;line-height:1.5}"
-         "h1{font-size:1.5rem;overflow-wrap:anywhere}input,textarea{display:block;width:100%;max-width:30rem}"
+         "h1,small{overflow-wrap:anywhere}h1{font-size:1.5rem}input,textarea{display:block;width:100%;max-width:30rem}"
          "input[type=checkbox],input[type=radio]{display:inline;width:auto}.error{color:#b00020}"
          "dt{font-weight:600}form{margin:.5rem 0;padding:.5rem;border:1px solid #ccc;border-radius:.5rem}"
          "button{font-size:1rem;padding:.4rem 1rem}label{display:block;margin:.3rem 0}")
@@ -33,6 +33,14 @@ def when(window: dict[str, str]) -> str:
     if start.date() == end.date():
         return f"{start:%Y-%m-%d %H:%M}-{end:%H:%M} ({zone})"
     return f"{start:%Y-%m-%d %H:%M} - {end:%Y-%m-%d %H:%M} ({zone})"
+
+
+def unit_qr(property_name: str, unit: str, url: str, svg: str) -> str:
+    """The printable QR page (English and Spanish side by side: it hangs in a lobby)."""
+    body = (f"<p>{escape(property_name)}, unit {escape(unit)}</p><figure>{svg}<figcaption>"
+            f"Scan to report a maintenance problem / Escanee para reportar un problema de mantenimiento"
+            f"</figcaption></figure><p><small>{escape(url)}</small></p>")
+    return page("Maintenance request / Solicitud de mantenimiento", body)
 
 
 def _field(label: str, value: Any) -> str:

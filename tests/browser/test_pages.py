@@ -139,3 +139,20 @@ def test_spanish_tenant_gets_spanish_messages(stack, api):
     wo_id = resp.json()["id"]
     ack = eventually(lambda: [m for m in stack.cloud.outbox() if wo_id in m["body"] and m["to"] == "+15550100013"])
     assert ack[0]["body"].startswith("Hola Dev Patel, recibimos su solicitud")
+
+
+def test_printable_qr_page_per_unit_carries_the_signed_form_link(stack, served, browser, ops_headers):
+    import requests
+
+    unit_id = U("unit-maple-1b")
+    assert requests.get(f"{served}/ops/units/{unit_id}/qr", timeout=5).status_code == 401
+    html = requests.get(f"{served}/ops/units/{unit_id}/qr", headers=ops_headers, timeout=5).text
+    assert "<svg" in html and "Scan to report" in html
+    link = re.search(r"<small>([^<]+)</small>", html).group(1).replace("&amp;", "&")
+    assert f"/units/{unit_id}/request?key=v1." in link
+    page = browser.new_page()
+    page.goto(served + link[link.index("/units/"):])
+    assert page.get_by_label("What is wrong?").is_visible()
+    page.set_content(html)
+    shot(page, "10-unit-qr")
+    page.close()
