@@ -86,5 +86,9 @@ class Cancel(Strict):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class RenewLink(Strict):
+    token: str = Field(min_length=1, max_length=2048)
+
+
 class Empty(Strict):
     pass

@@ -90,6 +90,9 @@ def endpoint(html_errors: bool = False) -> Callable:
                 return view(*args, **kwargs)
             except DomainError as exc:
                 status, body = http.from_domain(exc)
+                if html_errors and _wants_html() and isinstance(exc.details, dict) \
+                        and exc.details.get("reason") == "expired":
+                    return _html(status, pages.expired_page(body["message"], _path("/links/renew"), _token_in_use()))
             except ValidationError as exc:
                 status, body = http.from_validation(exc)
             count(f"Http{status}")
@@ -117,6 +120,11 @@ def _body(model: type[BaseModel]) -> Any:
     if not isinstance(data, dict):
         raise MalformedRequest("The request body must be a JSON object.")
     return model.model_validate(data)
+
+
+def _token_in_use() -> str:
+    request = app.current_request
+    return (request.uri_params or {}).get("token") or _query("token") or _query("key") or ""
 
 
 def _html(status: int, body: str) -> Response:
@@ -370,6 +378,22 @@ def ops_list():
 def ops_get(id):
     _require_ops()
     return _json(200, views.ops_work_order(services(), id))
+
+
+@app.route("/links/renew", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def renew_link():
+    """An expired link asks for a fresh one; it goes to the contact on file, and the answer never says
+    whether the link was ours."""
+    from shared.services.link_renewal import renew
+
+    _refuse_cross_site()
+    body = _body(schemas.RenewLink)
+    renew(services(), body.token)
+    message = "If this link was ours, a new one is on its way to the phone or email we have on file."
+    if _is_form():
+        return _html(202, pages.page("New link", f"<p>{message}</p>"))
+    return _json(202, {"status": "accepted", "message": message})
 
 
 @app.route("/ops/units/{unit_id}/qr", methods=["GET"])

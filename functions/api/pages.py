@@ -35,6 +35,12 @@ def when(window: dict[str, str]) -> str:
     return f"{start:%Y-%m-%d %H:%M} - {end:%Y-%m-%d %H:%M} ({zone})"
 
 
+def expired_page(message: str, renew_action: str, token: str) -> str:
+    form = (f'<form method="post" action="{escape(renew_action)}"><input type="hidden" name="token" '
+            f'value="{escape(token)}"><button>Send me a new link</button></form>') if token else ""
+    return page("Link problem", f"<p>{escape(message)}</p>{form}")
+
+
 def unit_qr(property_name: str, unit: str, url: str, svg: str) -> str:
     """The printable QR page (English and Spanish side by side: it hangs in a lobby)."""
     body = (f"<p>{escape(property_name)}, unit {escape(unit)}</p><figure>{svg}<figcaption>"

@@ -60,8 +60,10 @@ def issue(work_order_id: str, party: str, party_id: str, ttl_seconds: int, key: 
     return sign(LinkScope(work_order_id, party, party_id, actions, expires), key)
 
 
-def verify(token: str, key: bytes, now: float | None = None) -> LinkScope:
-    """Return the scope of a genuine, unexpired token; raise LinkRejected otherwise."""
+def verify(token: str, key: bytes, now: float | None = None, allow_expired: bool = False) -> LinkScope:
+    """Return the scope of a genuine, unexpired token; raise LinkRejected otherwise. `allow_expired` is
+    only for renewing a link: a genuine but expired token may ask for a fresh one, sent to the contact
+    on file."""
     invalid = LinkRejected("This link is not valid. Use the latest link we sent you, or ask us for a new one.",
                            {"reason": "invalid"})
     parts = token.split(".") if isinstance(token, str) and len(token) < 2048 else []
@@ -75,7 +77,7 @@ def verify(token: str, key: bytes, now: float | None = None) -> LinkScope:
         scope = LinkScope(str(body["w"]), str(body["p"]), str(body["i"]), tuple(body["a"]), int(body["e"]))
     except (ValueError, KeyError, TypeError) as exc:
         raise invalid from exc
-    if scope.expires_at < (now if now is not None else time.time()):
+    if not allow_expired and scope.expires_at < (now if now is not None else time.time()):
         raise LinkRejected("This link has expired. Ask us for a new one.", {"reason": "expired"})
     return scope
 

@@ -156,3 +156,32 @@ def test_printable_qr_page_per_unit_carries_the_signed_form_link(stack, served, 
     page.set_content(html)
     shot(page, "10-unit-qr")
     page.close()
+
+
+def test_expired_link_offers_a_fresh_one_sent_to_the_contact_on_file(stack, served, browser, api):
+    import time
+
+    unit_id = U("unit-maple-1b")
+    wo_id = api.post("/requests", {"unit_id": unit_id, "name": "Ben Carter",
+                                   "description": "Window latch is broken"}).json()["id"]
+    key = stack.cloud.client("secretsmanager").get_secret_value(
+        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
+    expired = links.issue(wo_id, "tenant", unit_id, 60, key, now=time.time() - 3600)
+    page = browser.new_page()
+    page.goto(f"{served}/requests/{wo_id}?token={expired}")
+    assert "expired" in page.content()
+    shot(page, "11-expired-link")
+    page.get_by_role("button", name="Send me a new link").click()
+    page.wait_for_load_state()
+    assert "on its way" in page.content()
+    fresh = eventually(lambda: [m for m in stack.cloud.outbox()
+                                if "Here is your new link" in m["body"] and wo_id in m["body"]])
+    assert fresh[0]["to"] == "+15550100011"  # the tenant's phone on file, not the requester
+    new_token = re.search(r"token=([\w\-.]+)", fresh[0]["body"]).group(1)
+    assert api.get(f"/requests/{wo_id}?token={new_token}").status == 200
+    # Asking again with the same old link sends nothing more; a forged one reveals nothing either.
+    assert api.post("/links/renew", {"token": expired}).status == 202
+    assert api.post("/links/renew", {"token": "v1.forged.token"}).status == 202
+    stack.cloud.wait_idle()
+    assert len([m for m in stack.cloud.outbox() if "Here is your new link" in m["body"] and wo_id in m["body"]]) == 1
+    page.close()
