@@ -69,6 +69,8 @@ class Settings(BaseModel):
     sensor_dlq_url: str = ""
     preventive_lead_days: int = 14
     recall_window_days: int = 30
+    rate_limit_per_ip_per_minute: int = 600
+    rate_limit_per_link_per_minute: int = 120
     twilio_auth_token_secret_arn: str = ""
     notification_queue_url: str = ""
     quiet_hours_start: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -86,7 +88,8 @@ _ENV = {
     "buildium_api_secret_arn": "BUILDIUM_API_SECRET_ARN", "buildium_webhook_secret_arn": "BUILDIUM_WEBHOOK_SECRET_ARN",
     "buildium_account_id": "BUILDIUM_ACCOUNT_ID", "sensor_repeat_window_seconds": "SENSOR_REPEAT_WINDOW_SECONDS",
     "sensor_dlq_url": "SENSOR_DLQ_URL", "preventive_lead_days": "PREVENTIVE_LEAD_DAYS",
-    "recall_window_days": "RECALL_WINDOW_DAYS",
+    "recall_window_days": "RECALL_WINDOW_DAYS", "rate_limit_per_ip_per_minute": "RATE_LIMIT_PER_IP_PER_MINUTE",
+    "rate_limit_per_link_per_minute": "RATE_LIMIT_PER_LINK_PER_MINUTE",
     "twilio_auth_token_secret_arn": "TWILIO_AUTH_TOKEN_SECRET_ARN", "notification_queue_url": "NOTIFICATION_QUEUE_URL",
     "quiet_hours_start": "QUIET_HOURS_START", "quiet_hours_end": "QUIET_HOURS_END",
     "default_time_zone": "DEFAULT_TIME_ZONE",

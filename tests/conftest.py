@@ -28,6 +28,9 @@ CLOUD_PARAMETERS = {
     "PublicBaseUrl": "http://testserver",
     # Short, so a test can watch an urgent offer expire.
     "StageTimerOverrides": '{"accept": {"urgent": 2}}',
+    # The whole suite comes from one IP; the per-link limit is low enough to test in a second.
+    "RateLimitPerIpPerMinute": "100000",
+    "RateLimitPerLinkPerMinute": "60",
 }
 
 

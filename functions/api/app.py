@@ -55,12 +55,38 @@ SECURITY_HEADERS = {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": 
 def _observe(event, get_response):
     ctx = event.context or {}
     bind(correlation_id=ctx.get("requestId"))
-    response = get_response(event)
+    limited = _rate_limited(event, ctx)
+    response = limited or get_response(event)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     logger.info("http", extra={"method": event.method, "route": ctx.get("resourcePath"),
                                "status": response.status_code})
     return response
+
+
+# Public routes people reach with a link: limited per client IP and per link, on top of API Gateway's
+# stage throttling. Signed machine callers (Buildium, Twilio), ops and health are not limited here.
+UNLIMITED_PREFIXES = ("/health", "/ops/", "/webhooks/", "/channels/")
+
+
+def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:
+    from shared.services.rate_limits import over_limit
+
+    route = ctx.get("resourcePath") or ""
+    if route.startswith(UNLIMITED_PREFIXES):
+        return None
+    params = event.uri_params or {}
+    query = event.query_params or {}
+    ip = ((ctx.get("identity") or {}).get("sourceIp")) or "unknown"
+    token = params.get("token") or query.get("token") or query.get("key")
+    svc = services()
+    if not over_limit(svc.repo, ip, token, svc.settings.rate_limit_per_ip_per_minute,
+                      svc.settings.rate_limit_per_link_per_minute):
+        return None
+    count("Http429")
+    body = http.error_body("rate_limited", "Too many requests. Please wait a minute and try again.")
+    return Response(body=json.dumps(body), status_code=429,
+                    headers={"Content-Type": "application/json", "Retry-After": "60"})
 
 
 # ---------------------------------------------------------------- plumbing

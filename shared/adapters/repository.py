@@ -378,6 +378,15 @@ class Repository:
             return None
 
     # ------------------------------------------------------------ dedupe
+    def hit(self, counter: str, ttl_seconds: int) -> int:
+        """Add one to a counter that expires; returns the new count (one UpdateItem)."""
+        resp = self.db.update_item(
+            TableName=self.table, Key=self._key(counter, "COUNT"),
+            UpdateExpression="ADD n :one SET expires_at = if_not_exists(expires_at, :ttl)",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str(int(time.time()) + ttl_seconds)}},
+            ReturnValues="UPDATED_NEW")
+        return int(resp["Attributes"]["n"]["N"])
+
     def done(self, key: str) -> bool:
         """Whether an at-least-once side effect (a message sent, say) was already recorded."""
         return self._get(f"ONCE#{key}", "ONCE") is not None

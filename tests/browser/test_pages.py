@@ -84,7 +84,7 @@ def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser)
     assert "completed" in vendor.content()
 
     # The tenant confirms the fix on the status page.
-    eventually(lambda: (page.reload() or True) and "Is it fixed?" in page.content())
+    eventually(lambda: (page.reload() or True) and "Is it fixed?" in page.content(), interval=0.5)
     shot(page, "5-tenant-follow-up")
     page.get_by_label("Yes, it is fixed").check()
     page.get_by_role("button", name="Send my answer").click()

@@ -127,3 +127,26 @@ def test_unknown_routes_and_methods(api):
     assert api.get("/nope").status == 404
     assert api.call("DELETE", "/requests").status in (404, 405)
     assert api.get("/health").json()["status"] == "ok"
+
+
+def test_a_link_is_rate_limited_per_minute(stack, api):
+    wo_id = api.post("/requests", {**GOOD, "description": "Fridge light is out"}).json()["id"]
+    key = stack.cloud.client("secretsmanager").get_secret_value(
+        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
+    token = links.issue(wo_id, "tenant", U("unit-maple-3b"), 600, key)
+    statuses = [api.get(f"/requests/{wo_id}?token={token}").status for _ in range(61)]
+    assert statuses[:59].count(200) >= 59
+    limited = api.get(f"/requests/{wo_id}?token={token}")
+    assert limited.status == 429 and limited.json()["error"] == "rate_limited" and limited.headers["Retry-After"]
+    other = links.issue(wo_id, "tenant", U("unit-maple-3b"), 900, key)  # another link is counted apart
+    assert api.get(f"/requests/{wo_id}?token={other}").status == 200
+    assert api.get("/health").status == 200
+
+
+def test_ip_limit_counts_every_link(stack):
+    from shared.services.rate_limits import over_limit
+
+    now = 1_900_000_000.0
+    hits = [over_limit(stack.repo, "198.51.100.7", f"t{i}", 3, 100, now) for i in range(4)]
+    assert hits == [False, False, False, True]
+    assert over_limit(stack.repo, "198.51.100.7", None, 3, 100, now + 60) is False  # a new minute
