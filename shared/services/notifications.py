@@ -204,8 +204,7 @@ def quiet_release(svc: Services, wo: WorkOrder, prop: Property) -> datetime | No
     priority = wo.priority or classify(wo.description).priority  # the acknowledgement precedes triage
     if priority == Priority.EMERGENCY:
         return None
-    record = svc.repo.get_record(f"PROPERTY#{prop.id}", "META") or {}
     hours = QuietHours.build(policy.get("start") or svc.settings.quiet_hours_start,
                              policy.get("end") or svc.settings.quiet_hours_end,
-                             record.get("time_zone") or policy.get("time_zone"), svc.settings.default_time_zone)
+                             prop.time_zone or policy.get("time_zone"), svc.settings.default_time_zone)
     return hours.release_at(svc.clock())
