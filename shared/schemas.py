@@ -78,6 +78,10 @@ class Schedule(TimeWindow):
     pass
 
 
+class CheckIn(Strict):
+    eta_minutes: int | None = Field(default=None, ge=0, le=600)  # None: on site now
+
+
 class Complete(Strict):
     notes: str = Field(min_length=1, max_length=5000)
 

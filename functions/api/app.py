@@ -341,6 +341,14 @@ def vendor_schedule(token):
     return _vendor_result(token, wo_service.vendor_schedule(services(), token, body.to_domain()))
 
 
+@app.route("/vendor/jobs/{token}/checkin", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_checkin(token):
+    _refuse_cross_site()
+    body = _body(schemas.CheckIn)
+    return _vendor_result(token, wo_service.vendor_checkin(services(), token, body.eta_minutes))
+
+
 @app.route("/vendor/jobs/{token}/complete", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def vendor_complete(token):

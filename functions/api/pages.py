@@ -81,6 +81,10 @@ def vendor_job(job: dict[str, Any], token: str, prefix: str = "") -> str:
                          f'placeholder="2026-11-24T09:00:00-05:00"></label>'
                          f'<label>End <input name="end" required placeholder="2026-11-24T11:00:00-05:00"></label>'
                          f"<button>Schedule the visit</button></form>")
+        elif action == "checkin":
+            forms.append(f'<form method="post" action="{base}/checkin"><label>Minutes away (empty: I am here) '
+                         f'<input name="eta_minutes" type="number" min="0" max="600"></label>'
+                         f"<button>I'm on my way / here</button></form>")
         elif action == "complete":
             forms.append(f'<form method="post" action="{base}/complete"><label>What did you do? '
                          f'<textarea name="notes" required maxlength="5000"></textarea></label>'

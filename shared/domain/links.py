@@ -19,7 +19,7 @@ from shared.domain.errors import LinkRejected
 VERSION = "v1"
 TENANT_ACTIONS = ("view", "feedback")
 UNIT_ACTIONS = ("request",)
-VENDOR_ACTIONS = ("view", "accept", "decline", "schedule", "complete")
+VENDOR_ACTIONS = ("view", "accept", "decline", "schedule", "checkin", "complete")
 
 
 @dataclass(frozen=True)

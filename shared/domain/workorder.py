@@ -149,7 +149,7 @@ def vendor_actions(wo: WorkOrder, vendor_id: str) -> list[str]:
     if wo.status == Status.ACCEPTED:
         return ["schedule"]
     if wo.status == Status.SCHEDULED:
-        return ["schedule", "complete"]
+        return ["schedule", "checkin", "complete"]
     return []
 
 

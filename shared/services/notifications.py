@@ -97,6 +97,10 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         "vendor_name": vendor_name, "window": _fmt_window(wo), "availability": _availability(wo),
         "reason": str(detail.get("detail") or detail.get("reason") or ""),
         "recall_note": "RECALL (no charge): this repeats a recent job of yours. " if wo.recall_of else "",
+        "arrival": f"on the way, about {detail['eta_minutes']} minutes away" if detail.get("eta_minutes")
+        else "on site now",
+        "arrival_es": f"va en camino, llega en unos {detail['eta_minutes']} minutos" if detail.get("eta_minutes")
+        else "ya está en su domicilio",
         "recall_subject": "RECALL: " if wo.recall_of else "",
     }
     # Links are signed only for the messages that carry them.

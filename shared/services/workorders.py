@@ -378,6 +378,19 @@ def vendor_schedule(svc: Services, token: str, window: Any) -> WorkOrder:
     return wo
 
 
+def vendor_checkin(svc: Services, token: str, eta_minutes: int | None) -> WorkOrder:
+    """On the way (with an ETA) or on site: the tenant is told; the status stays scheduled."""
+    detail = f"Technician on the way, about {eta_minutes} min" if eta_minutes else "Technician on site"
+
+    def build(wo: WorkOrder, vendor_id: str):
+        return {}, _entry(svc, "checkin", detail, actor=f"vendor:{vendor_id}")
+
+    _, wo = _vendor_mutation(svc, token, "checkin", build)
+    _publish(svc, "VendorOnTheWay", wo, f"checkin:{wo.version}", vendor_id=wo.vendor_id,
+             eta_minutes=eta_minutes)
+    return wo
+
+
 def vendor_complete(svc: Services, token: str, notes: str) -> WorkOrder:
     def build(wo: WorkOrder, vendor_id: str):
         return {"status": Status.COMPLETED, "completion_notes": notes, "stage_wait": None,

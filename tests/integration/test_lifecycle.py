@@ -262,3 +262,19 @@ def test_same_unit_and_trade_within_30_days_is_a_recall_to_the_same_vendor(stack
     other_trade = submit(api, unit, "Bedroom outlet stopped working")["id"]
     wait_offer(stack, other_trade)
     assert record(api, ops_headers, other_trade)["recall_of"] is None
+
+
+def test_vendor_on_the_way_tells_the_tenant(stack, api, ops_headers):
+    unit = U("unit-maple-1b")
+    wo_id = submit(api, unit, "Bedroom window will not close properly")["id"]
+    _, token = wait_offer(stack, wo_id)
+    assert api.post(f"/vendor/jobs/{token}/checkin", {"eta_minutes": 20}).status == 409  # not even accepted
+    api.post(f"/vendor/jobs/{token}/accept")
+    api.post(f"/vendor/jobs/{token}/schedule", window(0))
+    assert api.post(f"/vendor/jobs/{token}/checkin", {"eta_minutes": 20}).json()["status"] == "scheduled"
+    eventually(lambda: any("about 20 minutes away" in m["body"] for m in tenant_messages(stack, unit, wo_id)))
+    assert api.post(f"/vendor/jobs/{token}/checkin", {}).status == 200
+    eventually(lambda: any("on site now" in m["body"] for m in tenant_messages(stack, unit, wo_id)))
+    assert api.post(f"/vendor/jobs/{token}/checkin", {"eta_minutes": -5}).status == 422
+    events = [e["event"] for e in record(api, ops_headers, wo_id)["timeline"]]
+    assert events.count("checkin") == 2

@@ -54,7 +54,7 @@ def test_vendor_actions_follow_state_and_identity():
     assert vendor_actions(wo(status=Status.OFFERED, offer=offer), "v1") == ["accept", "decline"]
     assert vendor_actions(wo(status=Status.OFFERED, offer=offer), "v2") == []
     assert vendor_actions(wo(status=Status.ACCEPTED, vendor_id="v1"), "v1") == ["schedule"]
-    assert vendor_actions(wo(status=Status.SCHEDULED, vendor_id="v1"), "v1") == ["schedule", "complete"]
+    assert vendor_actions(wo(status=Status.SCHEDULED, vendor_id="v1"), "v1") == ["schedule", "checkin", "complete"]
     assert vendor_actions(wo(status=Status.SCHEDULED, vendor_id="v1"), "v2") == []
     assert tenant_actions(wo(status=Status.COMPLETED)) == ["feedback"]
     assert tenant_actions(wo(status=Status.SCHEDULED)) == []
