@@ -317,44 +317,43 @@ def _vendor_result(token: str, wo: Any) -> Response:
                        "allowed_actions": wo_service.vendor_actions(wo, wo.vendor_id or "")})
 
 
+def _vendor_action(token: str, schema: type[BaseModel], act: Callable[[Any, Any], Any]) -> Response:
+    """Every vendor action: same-site form or JSON body, validated, one use case, then the result."""
+    _refuse_cross_site()
+    body = _body(schema)
+    return _vendor_result(token, act(services(), body))
+
+
 @app.route("/vendor/jobs/{token}/accept", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def vendor_accept(token):
-    _refuse_cross_site()
-    _body(schemas.Empty)
-    return _vendor_result(token, wo_service.vendor_accept(services(), token))
+    return _vendor_action(token, schemas.Empty, lambda svc, _: wo_service.vendor_accept(svc, token))
 
 
 @app.route("/vendor/jobs/{token}/decline", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def vendor_decline(token):
-    _refuse_cross_site()
-    body = _body(schemas.Decline)
-    return _vendor_result(token, wo_service.vendor_decline(services(), token, body.reason))
+    return _vendor_action(token, schemas.Decline, lambda svc, b: wo_service.vendor_decline(svc, token, b.reason))
 
 
 @app.route("/vendor/jobs/{token}/schedule", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def vendor_schedule(token):
-    _refuse_cross_site()
-    body = _body(schemas.Schedule)
-    return _vendor_result(token, wo_service.vendor_schedule(services(), token, body.to_domain()))
+    return _vendor_action(token, schemas.Schedule,
+                          lambda svc, b: wo_service.vendor_schedule(svc, token, b.to_domain()))
 
 
 @app.route("/vendor/jobs/{token}/checkin", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def vendor_checkin(token):
-    _refuse_cross_site()
-    body = _body(schemas.CheckIn)
-    return _vendor_result(token, wo_service.vendor_checkin(services(), token, body.eta_minutes))
+    return _vendor_action(token, schemas.CheckIn,
+                          lambda svc, b: wo_service.vendor_checkin(svc, token, b.eta_minutes))
 
 
 @app.route("/vendor/jobs/{token}/complete", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def vendor_complete(token):
-    _refuse_cross_site()
-    body = _body(schemas.Complete)
-    return _vendor_result(token, wo_service.vendor_complete(services(), token, body.notes))
+    return _vendor_action(token, schemas.Complete, lambda svc, b: wo_service.vendor_complete(svc, token, b.notes))
 
 
 @app.route("/webhooks/buildium", methods=["POST"], content_types=ALL_TYPES)

@@ -324,7 +324,7 @@ def _vendor_mutation(svc: Services, token: str, action: str, build: VendorChange
 
     def apply(wo: WorkOrder):
         if action not in vendor_actions(wo, scope.party_id):
-            raise InvalidTransition(f"This job cannot be {action}ed now: it is {wo.status.value}.",
+            raise InvalidTransition(f"The action '{action}' is not possible now: the job is {wo.status.value}.",
                                     {"status": wo.status.value, "action": action})
         before[:] = [wo]
         update, entry = build(wo, scope.party_id)
