@@ -133,7 +133,8 @@ def receive_webhook(svc: Services, headers: dict[str, str], body: bytes) -> str:
 # ---------------------------------------------------------------- events applied
 def apply_event(svc: Services, pms: Any, event: PmsEvent) -> str:
     """Apply one event; returns what happened (for logs and tests)."""
-    if not svc.repo.advance_pms_event(event.kind.value, event.pms_id, event.occurred_at.isoformat()):
+    occurred = event.occurred_at.isoformat(timespec="microseconds")  # one format: compared as strings
+    if not svc.repo.advance_pms_event(event.kind.value, event.pms_id, occurred):
         count("PmsEventStale")
         return "stale"
     entity = None if event.operation == Operation.DELETED else pms.get(event.kind, event.pms_id)
@@ -393,10 +394,15 @@ def reconcile(svc: Services, pms: Any) -> dict[str, int]:
     """Pull the whole portfolio through the API (all pages) and upsert it: the initial import, and the
     scheduled catch-up for anything a lost webhook missed."""
     counts: dict[str, int] = {}
+    # A reconciliation is a snapshot taken from its start: an entity a webhook changed after that is
+    # newer than what this run read, so it is left alone (the same ordering guard as for events).
+    started = svc.clock().isoformat(timespec="microseconds")
     for kind in ORDER:
         n = 0
         for entity in pms.list(kind):
             if kind == EntityKind.LEASE and getattr(entity, "status", "") != "active":
+                continue
+            if not svc.repo.advance_pms_event(kind.value, getattr(entity, "pms_id", ""), started):
                 continue
             upsert(svc, pms, entity)
             n += 1
