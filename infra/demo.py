@@ -60,6 +60,8 @@ VENDORS = [
 
 ON_CALL = Contact(name="Ops On-Call", phone="+15550100000", email="oncall@opslayer.example.com")
 OPS = Contact(name="Ops Team", phone="+15550100009", email="ops@opslayer.example.com")
+# Owners who approve large invoices for their property (ops approves the rest, and every exception).
+OWNERS = {"prop-harbor": Contact(name="Harbor Lofts Owner LLC", email="owner@harbor-lofts.example.com")}
 
 
 class Ids:
@@ -116,6 +118,7 @@ def apply_dispatch_profile(repo: Repository, ids: Ids) -> None:
             repo.index_tenant_phone(unit.tenant.phone, unit.id)
     repo.put_config("on_call", ON_CALL.model_dump())
     repo.put_config("ops_contact", OPS.model_dump())
+    repo.put_config("owners", {ids.property(key): owner.model_dump() for key, owner in OWNERS.items()})
 
 
 def describe(ids: Ids, extra: dict[str, Any]) -> dict[str, Any]:

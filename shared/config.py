@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from shared.domain.enums import Priority
 
 TIMERS = Path(__file__).resolve().parent / "rules" / "timers.json"
-STAGES = ("accept", "schedule", "complete", "followup")
+STAGES = ("accept", "schedule", "complete", "followup", "invoice", "approval")
 
 
 class Timeouts(BaseModel):
@@ -25,7 +25,8 @@ class Timeouts(BaseModel):
         """The timers the workflow reads (keys as the ASL names them)."""
         s = self.stages
         return {"offer": s["accept"][priority], "schedule": s["schedule"][priority],
-                "completion": s["complete"][priority], "followup": s["followup"][priority]}
+                "completion": s["complete"][priority], "followup": s["followup"][priority],
+                "invoice": s["invoice"][priority], "approval": s["approval"][priority]}
 
 
 @cache
@@ -76,6 +77,8 @@ class Settings(BaseModel):
     quiet_hours_start: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     quiet_hours_end: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     default_time_zone: str = "America/New_York"
+    document_bucket: str = ""
+    invoice_reminders: int = Field(default=2, ge=0, le=10)  # reminders before an invoice/approval wait escalates
     timeouts: Timeouts
 
 
@@ -92,7 +95,8 @@ _ENV = {
     "rate_limit_per_link_per_minute": "RATE_LIMIT_PER_LINK_PER_MINUTE",
     "twilio_auth_token_secret_arn": "TWILIO_AUTH_TOKEN_SECRET_ARN", "notification_queue_url": "NOTIFICATION_QUEUE_URL",
     "quiet_hours_start": "QUIET_HOURS_START", "quiet_hours_end": "QUIET_HOURS_END",
-    "default_time_zone": "DEFAULT_TIME_ZONE",
+    "default_time_zone": "DEFAULT_TIME_ZONE", "document_bucket": "DOCUMENT_BUCKET",
+    "invoice_reminders": "INVOICE_REMINDERS",
 }
 _KEYS = (*_ENV.values(), "STAGE_TIMER_OVERRIDES")
 

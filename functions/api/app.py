@@ -356,6 +356,66 @@ def vendor_complete(token):
     return _vendor_action(token, schemas.Complete, lambda svc, b: wo_service.vendor_complete(svc, token, b.notes))
 
 
+@app.route("/vendor/jobs/{token}/invoice", methods=["POST"], content_types=[*ALL_TYPES, "multipart/form-data"])
+@endpoint(html_errors=True)
+def vendor_invoice(token):
+    """The vendor's invoice: JSON, or the job page's form (with an optional PDF or photo)."""
+    from shared.services import invoicing
+
+    _refuse_cross_site()
+    request = app.current_request
+    content_type = (request.headers or {}).get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        fields, files = http.parse_multipart(request.raw_body or b"", content_type)
+        body = schemas.InvoiceIn.model_validate(schemas.invoice_from_form(fields, files.get("attachment")))
+    elif _is_form():
+        body = schemas.InvoiceIn.model_validate(schemas.invoice_from_form(
+            {k: v[-1].strip() for k, v in parse_qs((request.raw_body or b"").decode("utf-8", "replace")).items()},
+            None))
+    else:
+        body = _body(schemas.InvoiceIn)
+    inv = invoicing.submit_by_link(services(), token, body)
+    if _is_form() or content_type.startswith("multipart/form-data"):
+        return Response(body="", status_code=303, headers={"Location": _path(f"/vendor/jobs/{token}")})
+    return _json(202, {"invoice_id": inv.id, "work_order_id": inv.work_order_id, "status": inv.status.value,
+                       "total": str(inv.total), "currency": inv.currency})
+
+
+@app.route("/approvals/{token}", methods=["GET"])
+@endpoint(html_errors=True)
+def approval_get(token):
+    """The owner's or ops' view of one invoice: lines, checks, coding, and approve / reject."""
+    from shared.services import invoicing
+
+    view = invoicing.approval_view(services(), token)
+    if _wants_html():
+        return _html(200, pages.approval(view, _path(f"/approvals/{token}")))
+    return _json(200, view)
+
+
+def _decision(token: str, approve: bool) -> Response:
+    from shared.services import invoicing
+
+    _refuse_cross_site()
+    reason = None if approve else _body(schemas.Reject).reason
+    inv = invoicing.decide(services(), token, approve, reason)
+    if _is_form():
+        return Response(body="", status_code=303, headers={"Location": _path(f"/approvals/{token}")})
+    return _json(200, {"invoice_id": inv.id, "status": inv.status.value})
+
+
+@app.route("/approvals/{token}/approve", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def approval_approve(token):
+    return _decision(token, True)
+
+
+@app.route("/approvals/{token}/reject", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def approval_reject(token):
+    return _decision(token, False)
+
+
 @app.route("/webhooks/buildium", methods=["POST"], content_types=ALL_TYPES)
 @endpoint()
 def buildium_webhook():
@@ -451,6 +511,49 @@ def ops_cancel(id):
     body = _body(schemas.Cancel)
     wo = wo_service.cancel(services(), id, body.reason, actor=actor)
     return _json(200, {"id": wo.id, "status": wo.status.value})
+
+
+@app.route("/ops/work-orders/{id}/close", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_close(id):
+    """Close without an invoice (in-house work, warranty), with the reason on the record."""
+    from shared.services import invoicing
+
+    actor = _require_ops()
+    body = _body(schemas.CloseWithoutInvoice)
+    wo = invoicing.close_without_invoice(services(), id, body.reason, actor=actor)
+    return _json(200, {"id": wo.id, "status": wo.status.value})
+
+
+@app.route("/ops/work-orders/{id}/record", methods=["GET"])
+@endpoint()
+def ops_record(id):
+    """The complete record: every step, message, actor, photo, invoice, check, coding, approval, bill."""
+    from shared.services import records
+
+    _require_ops()
+    return _json(200, records.full_record(services(), id))
+
+
+@app.route("/ops/work-orders/{id}/report", methods=["GET"])
+@endpoint()
+def ops_report(id):
+    """The same record as a printable HTML page (print to PDF from the browser)."""
+    from shared.services import records
+
+    _require_ops()
+    return _html(200, pages.report(records.full_record(services(), id)))
+
+
+@app.route("/ops/invoice-exceptions", methods=["GET"])
+@endpoint()
+def ops_invoice_exceptions():
+    """Invoices that matched no work order (kept, never dropped), oldest first."""
+    from shared.services import invoicing
+
+    _require_ops()
+    items = invoicing.exceptions(services())
+    return _json(200, {"exceptions": items, "count": len(items)})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -89,7 +89,7 @@ def vendor_job(job: dict[str, Any], token: str, prefix: str = "") -> str:
             forms.append(f'<form method="post" action="{base}/complete"><label>What did you do? '
                          f'<textarea name="notes" required maxlength="5000"></textarea></label>'
                          f"<button>Mark as complete</button></form>")
-    return page(f"Job {job['work_order_id']}", f"<dl>{facts}</dl>{''.join(forms)}")
+    return page(f"Job {job['work_order_id']}", f"<dl>{facts}</dl>{''.join(forms)}{invoice_section(job, base)}")
 
 
 # ---------------------------------------------------------------- tenant pages (English and Spanish)
@@ -204,3 +204,119 @@ def request_form(unit: str, property_name: str, action: str, errors: dict[str, s
         + f"<button>{t['send']}</button></form>"
     )
     return page(t["title_form"], body, lang)
+
+
+# ---------------------------------------------------------------- invoices, approvals, the record
+def invoice_section(job: dict[str, Any], base: str) -> str:
+    """The vendor's invoices so far, and the invoice form once the job is done (no JavaScript needed)."""
+    rows = "".join(
+        f"<li>{escape(i['invoice_number'])}: {escape(i['total'])} - {escape(i['status'])}"
+        + (f" ({escape(i['rejection_reason'])})" if i.get("rejection_reason") else "") + "</li>"
+        for i in job.get("invoices") or [])
+    listing = f"<h2>Your invoices</h2><ul>{rows}</ul>" if rows else ""
+    if "invoice" not in job["allowed_actions"]:
+        return listing
+    nte = f"<p>Not-to-exceed: {escape(job['nte'])}</p>" if job.get("nte") else ""
+    currency = escape(job.get("currency") or "USD")
+
+    def money(name: str, label: str, required: bool = False) -> str:
+        return (f'<label>{label} <input name="{name}" inputmode="decimal" pattern="\\d+(\\.\\d{{1,2}})?"'
+                f'{" required" if required else ""}></label>')
+
+    return (f'{listing}<h2>Send your invoice</h2>{nte}'
+            f'<form method="post" action="{base}/invoice" enctype="multipart/form-data">'
+            f'<input type="hidden" name="currency" value="{currency}">'
+            f'<label>Invoice number <input name="invoice_number" required maxlength="40"></label>'
+            f'<label>Invoice date <input name="invoice_date" type="date" required></label>'
+            f'{money("labour_hours", "Labour hours")}{money("labour_rate", f"Hourly rate ({currency})")}'
+            f'<label>Materials (what) <input name="materials_description" maxlength="200"></label>'
+            f'{money("materials_amount", f"Materials amount ({currency})")}'
+            f'{money("trip_charge", f"Trip charge ({currency})")}{money("tax", f"Tax ({currency})")}'
+            f'{money("total", f"Total ({currency})", required=True)}'
+            f'<label>Invoice PDF or photo (optional, up to 4 MB) <input type="file" name="attachment" '
+            f'accept="application/pdf,image/jpeg,image/png"></label>'
+            f"<button>Send invoice</button></form>")
+
+
+def _lines_table(lines: list[dict[str, Any]], currency: str) -> str:
+    rows = "".join(f"<tr><td>{escape(x['kind'])}</td><td>{escape(x['description'])}</td>"
+                   f"<td>{escape(str(x['quantity']))}</td><td>{escape(str(x['unit_price']))}</td>"
+                   f"<td>{escape(str(x['amount']))}</td></tr>" for x in lines)
+    return (f"<table><thead><tr><th>Kind</th><th>Description</th><th>Qty</th><th>Unit price ({escape(currency)})"
+            f"</th><th>Amount</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _checks_list(checks: list[dict[str, Any]]) -> str:
+    return "<ul>" + "".join(
+        f"<li>{'PASSED' if c['passed'] else '<strong class=error>FAILED</strong>'} {escape(c['rule'])}: "
+        f"{escape(c['reason'])}</li>" for c in checks) + "</ul>"
+
+
+def approval(view: dict[str, Any], base: str) -> str:
+    """The approver's page: the job, the invoice lines, every check and the coding; approve or reject."""
+    facts = "".join([
+        _field("Property", f"{view['property']}, unit {view['unit']}"), _field("Job", view["work_order_id"]),
+        _field("Work", view.get("description")), _field("Done", view.get("completion_notes")),
+        _field("Vendor", view["vendor"]), _field("Invoice", f"{view['invoice_number']} of {view['invoice_date']}"),
+        _field("Total", f"{view['total']} {view['currency']}"), _field("Not-to-exceed", view.get("nte")),
+        _field("Why you are asked", view.get("reason")), _field("Status", view["status"]),
+    ])
+    coding = view.get("coding") or {}
+    coded = (f"<p>GL {escape(coding.get('gl_account_number', ''))} {escape(coding.get('gl_account_name', ''))}, "
+             f"cost center {escape(coding.get('cost_center', ''))} (rule {escape(coding.get('rule', ''))})</p>"
+             if coding else "")
+    forms = ""
+    if view["allowed_actions"]:
+        forms = (f'<form method="post" action="{escape(base)}/approve"><button>Approve</button></form>'
+                 f'<form method="post" action="{escape(base)}/reject"><label>Reason for the vendor '
+                 f'<textarea name="reason" required minlength="3" maxlength="1000"></textarea></label>'
+                 f"<button>Reject</button></form>")
+    return page(f"Invoice {view['invoice_number']}",
+                f"<dl>{facts}</dl><h2>Lines</h2>{_lines_table(view['lines'], view['currency'])}"
+                f"<h2>Checks</h2>{_checks_list(view['checks'])}<h2>Coding</h2>{coded}{forms}")
+
+
+def report(record: dict[str, Any]) -> str:
+    """The printable work-order record (the browser's print-to-PDF makes the PDF)."""
+    wo = record["work_order"]
+    facts = "".join([
+        _field("Status", wo["status"]), _field("Property", f"{record['property']['name']}, "
+                                                         f"{record['property']['address']}"),
+        _field("Unit", record["unit"]["label"]),
+        _field("Trade / priority", f"{wo.get('trade')} / {wo.get('priority')}"),
+        _field("Source", wo.get("source")), _field("Problem", wo.get("description")),
+        _field("Vendor", (record.get("vendor") or {}).get("name")),
+        _field("Completion notes", wo.get("completion_notes")),
+        _field("Buildium task / work order", f"{wo.get('buildium_task_id')} / {wo.get('buildium_work_order_id')}"),
+        _field("Bill in the PMS", (record.get("bill") or {}).get("bill_id")),
+        _field("Created", wo.get("created_at")), _field("Last change", wo.get("updated_at")),
+    ])
+    timeline = "".join(f"<tr><td>{escape(e['at'][:19].replace('T', ' '))}</td><td>{escape(e['event'])}</td>"
+                       f"<td>{escape(e.get('actor', ''))}</td><td>{escape(e.get('detail', ''))}</td></tr>"
+                       for e in record["timeline"])
+    invoices = ""
+    for inv in record["invoices"]:
+        coding = inv.get("coding") or {}
+        approval_ = inv.get("approval") or {}
+        attachment = inv.get("attachment")
+        invoices += (
+            f"<h3>Invoice {escape(inv['invoice_number'])} ({escape(inv['status'])})</h3>"
+            f"<p>{escape(inv['invoice_date'])}, total {escape(str(inv['total']))} {escape(inv['currency'])}</p>"
+            f"{_lines_table(inv['lines'], inv['currency'])}<h4>Checks</h4>{_checks_list(inv.get('checks') or [])}"
+            + (f"<p>Coded to GL {escape(coding['gl_account_number'])} {escape(coding['gl_account_name'])}, cost "
+               f"center {escape(coding['cost_center'])}, owner {escape(coding['owner'])} (rule "
+               f"{escape(coding['rule'])})</p>" if coding else "")
+            + (f"<p>Approval: {escape(approval_.get('route', ''))} - {escape(approval_.get('reason', ''))}; "
+               f"{escape(str(approval_.get('decision') or 'pending'))} by {escape(str(approval_.get('approver')))} "
+               f"at {escape(str(approval_.get('decided_at') or '-'))}</p>" if approval_ else "")
+            + (f"<p>Attachment: <a href=\"{escape(attachment['download_url'])}\">{escape(attachment['filename'])}</a>"
+               f" ({attachment['size']} bytes)</p>" if attachment else "")
+            + (f"<p>Bill: {escape(inv['bill_pms_id'])}</p>" if inv.get("bill_pms_id") else ""))
+    body = (f"<dl>{facts}</dl><h2>Timeline (every step, message and actor)</h2><table><thead><tr><th>When (UTC)"
+            f"</th><th>What</th><th>Who</th><th>Detail</th></tr></thead><tbody>{timeline}</tbody></table>"
+            f"<h2>Invoices</h2>{invoices or '<p>None</p>'}<p><small>Generated {escape(record['generated_at'])}"
+            f"</small></p>")
+    return page(f"Work order {wo['id']}", body).replace(
+        "</style>", "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.2rem;"
+                    "text-align:left;vertical-align:top}@media print{form{display:none}}</style>", 1).replace(
+        "max-width:40rem", "max-width:60rem", 1)

@@ -292,6 +292,33 @@ class QueuePolicyModel(LocalModel):
 
 
 @cfn_model
+class BucketPolicyModel(LocalModel):
+    """``AWS::S3::BucketPolicy`` on the bucket (``GetBucketPolicy`` shows it; moto evaluates its denies).
+
+    One adaptation: statements that deny plain HTTP (``aws:SecureTransport`` false) are left out, because
+    the local endpoint is ``http://127.0.0.1``; on AWS they apply as written.
+    """
+
+    TYPE = "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
+        from moto.s3.models import s3_backends
+
+        bucket = str(props["Bucket"])
+        document = dict(props["PolicyDocument"])
+        document["Statement"] = [st for st in document.get("Statement", []) if not _denies_plain_http(st)]
+        if document["Statement"]:
+            s3_backends[account_id]["aws"].put_bucket_policy(bucket, json.dumps(document).encode())
+        return CreatedResource(f"{bucket}-policy")
+
+
+def _denies_plain_http(statement: dict[str, Any]) -> bool:
+    secure = (statement.get("Condition") or {}).get("Bool", {}).get("aws:SecureTransport")
+    return statement.get("Effect") == "Deny" and str(secure).lower() == "false"
+
+
+@cfn_model
 class RestApiModel(LocalModel):
     """``AWS::ApiGateway::RestApi`` including its OpenAPI ``Body`` (what SAM generates).
 

@@ -13,6 +13,9 @@ Access patterns (no Scan anywhere):
   PMS links and event order   PK=PMS#<kind>#<pms id>    SK=LINK   (opslayer id, last applied event time)
   GL accounts from the PMS    PK=GLACCOUNTS             SK=<pms id>
   sensors and assets          PK=SENSOR#<id> | ASSETS   SK=META | <asset id>
+  invoices of a work order    PK=WO#<id>                SK=INV#<invoice id>   (versioned like work orders)
+  a vendor's invoice numbers  PK=VINV#<vendor id>       SK=<number, lower case> (duplicate check)
+  unmatched invoices          PK=INVOICE_EXCEPTIONS     SK=<exception id>     (ops queue)
 Every work-order write is conditional on its version, so replays and races cannot corrupt it.
 """
 
@@ -28,6 +31,7 @@ from shared.adapters.aws import client as aws_client
 from shared.adapters.aws import error_code
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
+from shared.domain.invoices import Invoice
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
 
 META = "META"
@@ -433,6 +437,47 @@ class Repository:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
+
+    # ------------------------------------------------------------ invoices
+    def save_invoice(self, inv: Invoice, expected_version: int | None) -> Invoice:
+        """Create (expected_version None) or update an invoice with a version check."""
+        new = inv.model_copy(update={"version": (expected_version or 0) + 1 if expected_version is not None else 1})
+        item = self._item({"PK": f"WO#{inv.work_order_id}", "SK": f"INV#{inv.id}", "type": "invoice",
+                           **new.model_dump(mode="json")})
+        condition = {"ConditionExpression": "attribute_not_exists(PK)"} if expected_version is None else {
+            "ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": {"N": str(expected_version)}}}
+        try:
+            self.db.put_item(TableName=self.table, Item=item, **condition)
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise ConcurrentUpdate(f"invoice {inv.id} changed meanwhile") from exc
+            raise
+        return new
+
+    def get_invoice(self, wo_id: str, invoice_id: str) -> Invoice:
+        data = self._get(f"WO#{wo_id}", f"INV#{invoice_id}")
+        if data is None:
+            raise NotFound(f"No invoice {invoice_id}.")
+        return Invoice.model_validate(data)
+
+    def invoices_for(self, wo_id: str) -> list[Invoice]:
+        resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk AND begins_with(SK, :inv)",
+                             ExpressionAttributeValues={":pk": {"S": f"WO#{wo_id}"}, ":inv": {"S": "INV#"}},
+                             ConsistentRead=True)
+        return sorted((Invoice.model_validate(self._data(i)) for i in resp["Items"]), key=lambda i: i.submitted_at)
+
+    def claim_invoice_number(self, vendor_id: str, number: str, invoice_id: str, wo_id: str) -> dict[str, Any] | None:
+        """Record a vendor's invoice number; returns the earlier claim if the number was already used."""
+        key = number.strip().lower()
+        try:
+            self.db.put_item(TableName=self.table, Item=self._item(
+                {"PK": f"VINV#{vendor_id}", "SK": key, "invoice_id": invoice_id, "work_order_id": wo_id}),
+                ConditionExpression="attribute_not_exists(PK)")
+            return None
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        return self._get(f"VINV#{vendor_id}", key)
 
     def add_timeline(self, wo_id: str, entry: TimelineEntry) -> None:
         """A timeline entry that does not change the work order (an SMS reply, a deferral)."""

@@ -19,7 +19,8 @@ from shared.domain.errors import LinkRejected
 VERSION = "v1"
 TENANT_ACTIONS = ("view", "feedback")
 UNIT_ACTIONS = ("request",)
-VENDOR_ACTIONS = ("view", "accept", "decline", "schedule", "checkin", "complete")
+VENDOR_ACTIONS = ("view", "accept", "decline", "schedule", "checkin", "complete", "invoice")
+APPROVER_ACTIONS = ("view", "approve", "reject")  # the owner or ops, for one invoice
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def sign(scope: LinkScope, key: bytes) -> str:
 
 def issue(work_order_id: str, party: str, party_id: str, ttl_seconds: int, key: bytes,
           now: float | None = None) -> str:
-    actions = {"tenant": TENANT_ACTIONS, "unit": UNIT_ACTIONS}.get(party, VENDOR_ACTIONS)
+    actions = {"tenant": TENANT_ACTIONS, "unit": UNIT_ACTIONS, "approver": APPROVER_ACTIONS}.get(party, VENDOR_ACTIONS)
     expires = int((now if now is not None else time.time()) + ttl_seconds)
     return sign(LinkScope(work_order_id, party, party_id, actions, expires), key)
 

@@ -26,9 +26,19 @@ class Status(StrEnum):
     REOPENED = "reopened"
     ESCALATED = "escalated"
     CANCELLED = "cancelled"
+    # The money side, after the tenant verified the fix (or ops closed it without an invoice).
+    INVOICE_AWAITED = "invoice_awaited"
+    CODED = "coded"  # invoice checked and coded, waiting for approval
+    APPROVED = "approved"
+    BILLED = "billed"  # a bill in the PMS
+    CLOSED = "closed"
 
 
-TERMINAL = frozenset({Status.VERIFIED, Status.ESCALATED, Status.CANCELLED})
+# The repair is over: nothing more for the tenant, vendor visits, sensors or incidents.
+MONEY_STATUSES = frozenset({Status.VERIFIED, Status.INVOICE_AWAITED, Status.CODED, Status.APPROVED,
+                            Status.BILLED, Status.CLOSED})
+TERMINAL = MONEY_STATUSES | {Status.ESCALATED, Status.CANCELLED}
+ENDED = frozenset({Status.CLOSED, Status.ESCALATED, Status.CANCELLED})  # nothing more happens on its own
 OPEN_STATUSES = tuple(s for s in Status if s not in TERMINAL)
 
 # Which status may follow which. Everything not listed here is a 409.
@@ -40,12 +50,20 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SCHEDULED: frozenset({Status.SCHEDULED, Status.COMPLETED}),
     Status.COMPLETED: frozenset({Status.VERIFIED, Status.REOPENED}),
     Status.REOPENED: frozenset({Status.OFFERED}),
-    Status.VERIFIED: frozenset(),
+    Status.VERIFIED: frozenset({Status.INVOICE_AWAITED}),
+    Status.INVOICE_AWAITED: frozenset({Status.CODED}),
+    Status.CODED: frozenset({Status.APPROVED, Status.INVOICE_AWAITED}),  # approved, or rejected to the vendor
+    Status.APPROVED: frozenset({Status.BILLED}),
+    Status.BILLED: frozenset({Status.CLOSED}),
     Status.ESCALATED: frozenset(),
     Status.CANCELLED: frozenset(),
+    Status.CLOSED: frozenset(),
 }
 for _status in OPEN_STATUSES:  # any open work order can be escalated or cancelled
     TRANSITIONS[_status] = TRANSITIONS[_status] | {Status.ESCALATED, Status.CANCELLED}
+for _status in MONEY_STATUSES - {Status.CLOSED}:  # the money side can be escalated, or closed by ops
+    TRANSITIONS[_status] = TRANSITIONS[_status] | {Status.ESCALATED, Status.CLOSED}
+TRANSITIONS[Status.ESCALATED] = frozenset({Status.CLOSED})  # ops close an escalated job with a reason
 
 
 class Source(StrEnum):
@@ -119,6 +137,11 @@ class WorkOrder(BaseModel):
     incident_id: str | None = None  # set when this report joined a building incident
     recall_of: str | None = None  # the earlier job this one recalls (its vendor is offered first, no charge)
     completed_at: datetime | None = None
+    nte_cents: int | None = None  # not-to-exceed amount for the vendor, in cents of `currency`
+    currency: str = "USD"
+    invoice_id: str | None = None  # the invoice being processed (None again after a rejection)
+    bill_pms_id: str | None = None
+    reminders: dict[str, int] = Field(default_factory=dict)  # reminders sent per waiting stage
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = Field(default_factory=list)
@@ -150,6 +173,8 @@ def vendor_actions(wo: WorkOrder, vendor_id: str) -> list[str]:
         return ["schedule"]
     if wo.status == Status.SCHEDULED:
         return ["schedule", "checkin", "complete"]
+    if wo.status in (Status.COMPLETED, Status.VERIFIED, Status.INVOICE_AWAITED) and not wo.invoice_id:
+        return ["invoice"]
     return []
 
 

@@ -77,6 +77,12 @@ STATUS_TO_BUILDIUM: dict[str, str] = {
     "completed": "Completed",  # vendor says done; the tenant has not confirmed yet
     "verified": "Closed",
     "cancelled": "Closed",
+    # The money side happens after the repair: for the resident request the job stays done.
+    "invoice_awaited": "Closed",
+    "coded": "Closed",
+    "approved": "Closed",
+    "billed": "Closed",
+    "closed": "Closed",
 }
 
 # Opslayer priority -> Buildium task priority (Low | Normal | High). Emergency and urgent both need

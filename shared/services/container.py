@@ -28,6 +28,11 @@ class Services:
     def link_key(self) -> bytes:
         return self.secrets.get(self.settings.link_secret_arn).encode()
 
+    def documents(self) -> Any:
+        from shared.adapters.documents import DocumentStore
+
+        return DocumentStore(self.settings.document_bucket)
+
     def pms(self) -> Any:
         """The PMS adapter (Buildium), with its API key from Secrets Manager; built on first use."""
         if self._pms is None:

@@ -63,7 +63,8 @@ def _availability(wo: WorkOrder) -> str:
     return "; ".join(f"{w.start:%a %d %b %H:%M}-{w.end:%H:%M}" for w in wo.availability)
 
 
-def _recipients(svc: Services, role: str, wo: WorkOrder, prop: Property, vendor_id: str | None) -> Contact | None:
+def _recipients(svc: Services, role: str, wo: WorkOrder, prop: Property, vendor_id: str | None,
+                detail: dict[str, Any]) -> Contact | None:
     if role == "tenant":
         return wo.tenant
     if role == "vendor":
@@ -78,6 +79,11 @@ def _recipients(svc: Services, role: str, wo: WorkOrder, prop: Property, vendor_
         value = svc.repo.get_config("on_call")
         return Contact.model_validate(value) if value else None
     if role == "ops":
+        return svc.repo.ops_contact()
+    if role == "approver":  # an invoice's approver: the property's owner, or ops
+        if detail.get("route") == "owner":
+            owner = (svc.repo.get_config("owners") or {}).get(wo.property_id)
+            return Contact.model_validate(owner) if owner else None
         return svc.repo.ops_contact()
     raise ValueError(f"unknown recipient role {role}")
 
@@ -103,6 +109,10 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         else "ya está en su domicilio",
         "recall_subject": "RECALL: " if wo.recall_of else "",
     }
+    if detail.get("invoice_id"):
+        from shared.services.invoicing import invoice_variables
+
+        values.update(invoice_variables(svc, wo, detail, any("$approval_url" in t.body for t in templates)))
     # Links are signed only for the messages that carry them.
     if any("$status_url" in t.body for t in templates):
         values["status_url"] = tenant_link(svc, wo, base)
@@ -145,7 +155,7 @@ def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder
     values = _variables(svc, wo, prop, unit, detail, vendor_id, templates)
     sent = 0
     for tpl in templates:
-        contact = _recipients(svc, tpl.to, wo, prop, vendor_id)
+        contact = _recipients(svc, tpl.to, wo, prop, vendor_id, detail)
         if contact is None:
             logger.warning("no recipient for message", extra={"role": tpl.to, "event": detail_type})
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain import links
-from shared.domain.workorder import Status, WorkOrder, vendor_actions
+from shared.domain.workorder import MONEY_STATUSES, Status, WorkOrder, vendor_actions
 from shared.services.container import Services
 from shared.services.workorders import tenant_scope, vendor_scope
 
@@ -26,7 +26,9 @@ def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any
     tenant_scope(svc, wo_id, token, "view")
     wo = svc.repo.get_work_order(wo_id, with_timeline=True)
     view: dict[str, Any] = {
-        "id": wo.id, "status": wo.status.value, "trade": wo.trade, "priority": wo.priority,
+        # After the fix is verified the rest (invoice, bill) is not the tenant's business: it stays "verified".
+        "id": wo.id, "status": Status.VERIFIED.value if wo.status in MONEY_STATUSES else wo.status.value,
+        "trade": wo.trade, "priority": wo.priority,
         "timeline": [{"at": e.at.isoformat(), "event": e.event, "detail": e.detail}
                      for e in wo.timeline if _for_tenant(e.event, e.detail)],
         "feedback_due": wo.status == Status.COMPLETED, "language": wo.tenant.language or "en",
@@ -50,6 +52,8 @@ def vendor_job(svc: Services, token: str) -> dict[str, Any]:
         "allowed_actions": allowed, "trade": wo.trade, "priority": wo.priority,
         "property": prop.name, "address": prop.address, "unit": unit.label,
         "description": wo.description, "window": _window(wo), "recall": bool(wo.recall_of),
+        "nte": f"{wo.nte_cents / 100:.2f} {wo.currency}" if wo.nte_cents is not None else None,
+        "currency": wo.currency,
     }
     if involved:  # contact and access details only for the vendor the job is offered or assigned to
         job["access_instructions"] = unit.access_instructions
@@ -58,7 +62,15 @@ def vendor_job(svc: Services, token: str) -> dict[str, Any]:
         job["tenant"] = {"name": wo.tenant.name, "phone": wo.tenant.phone}
         job["availability"] = wo.availability if isinstance(wo.availability, str) else [
             {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in (wo.availability or [])]
+        if wo.vendor_id == scope.party_id:
+            job["invoices"] = _vendor_invoices(svc, wo)
     return job
+
+
+def _vendor_invoices(svc: Services, wo: WorkOrder) -> list[dict[str, Any]]:
+    """What the vendor sees of their invoices: number, total, status and a rejection's reason."""
+    return [{"invoice_number": i.invoice_number, "total": f"{i.total:.2f} {i.currency}", "status": i.status.value,
+             "rejection_reason": i.rejection_reason} for i in svc.repo.invoices_for(wo.id)]
 
 
 def ops_work_order(svc: Services, wo_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from shared.domain import links
 from shared.domain.directory import Contact, rank_vendors
 from shared.domain.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, LinkRejected, NotFound
 from shared.domain.workorder import (
-    TERMINAL,
+    TRANSITIONS,
     Offer,
     Source,
     StageWait,
@@ -241,7 +241,7 @@ def offer_expired(svc: Services, wo_id: str, index: int) -> str:
 
 def escalate(svc: Services, wo_id: str, reason: str, detail: str) -> None:
     def apply(wo: WorkOrder):
-        if wo.status in TERMINAL:
+        if Status.ESCALATED not in TRANSITIONS[wo.status]:
             return None
         return wo.model_copy(update={"status": Status.ESCALATED, "offer": None, "stage_wait": None}), [
             _entry(svc, "escalated", detail)]

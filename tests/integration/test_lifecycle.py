@@ -101,8 +101,11 @@ def test_emergency_runs_from_request_to_verified_fix(stack, api, ops_headers):
     resp = api.post(f"/requests/{wo_id}/feedback?token={tenant_token}", {"resolved": True, "comment": "All dry"})
     assert resp.status == 200 and resp.json()["status"] == "verified"
 
-    eventually(lambda: execution(stack, wo_id)["status"] == "SUCCEEDED")
-    full = record(api, ops_headers, wo_id)
+    # The repair is done; the money side starts: the workflow now waits for the vendor's invoice.
+    full = wait_status(api, ops_headers, wo_id, "invoice_awaited")
+    assert execution(stack, wo_id)["status"] == "RUNNING"
+    eventually(lambda: any(m["to"] in (VENDORS[vendor_id].phone, VENDORS[vendor_id].email) and
+                           "send your invoice" in m["body"] and wo_id in m["body"] for m in stack.cloud.outbox()))
     events = [e["event"] for e in full["timeline"]]
     for expected in ("received", "triaged", "vendors_ranked", "offered", "accepted", "scheduled", "completed",
                      "verified", "notified"):

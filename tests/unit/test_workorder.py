@@ -1,5 +1,6 @@
 import itertools
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import pytest
 
@@ -7,6 +8,8 @@ from shared.domain.directory import Contact, Property, Vendor, VendorStats, rank
 from shared.domain.enums import Trade
 from shared.domain.errors import InvalidTransition
 from shared.domain.workorder import (
+    MONEY_STATUSES,
+    OPEN_STATUSES,
     TRANSITIONS,
     Offer,
     Status,
@@ -43,10 +46,19 @@ def test_disallowed_transitions_raise_conflict(current, target):
 
 def test_every_open_status_can_escalate_or_cancel_and_terminal_cannot_move():
     for status, targets in TRANSITIONS.items():
-        terminal = status in (Status.VERIFIED, Status.ESCALATED, Status.CANCELLED)
-        assert (not targets) == terminal
-        if not terminal:
+        if status in OPEN_STATUSES:  # the repair is under way
             assert {Status.ESCALATED, Status.CANCELLED} <= targets
+        elif status in MONEY_STATUSES - {Status.CLOSED}:  # the money side: ops may escalate or close
+            assert {Status.ESCALATED, Status.CLOSED} <= targets and Status.CANCELLED not in targets
+        else:
+            assert targets <= {Status.CLOSED}  # closed, cancelled: nothing; escalated: ops may close it
+    assert not TRANSITIONS[Status.CLOSED] and not TRANSITIONS[Status.CANCELLED]
+    assert TRANSITIONS[Status.ESCALATED] == {Status.CLOSED}
+    # The money side runs in order: verified -> invoice awaited -> coded -> approved -> billed -> closed.
+    chain = [Status.VERIFIED, Status.INVOICE_AWAITED, Status.CODED, Status.APPROVED, Status.BILLED, Status.CLOSED]
+    for here, there in pairwise(chain):
+        assert there in TRANSITIONS[here]
+    assert Status.INVOICE_AWAITED in TRANSITIONS[Status.CODED]  # a rejected invoice goes back to the vendor
 
 
 def test_vendor_actions_follow_state_and_identity():
@@ -90,7 +102,7 @@ def test_stage_timers_come_from_data_and_overrides():
 
     base = timeouts("{}")
     assert base.for_priority(Priority.EMERGENCY) == {"offer": 900, "schedule": 1800, "completion": 43200,
-                                                     "followup": 172800}
+                                                     "followup": 172800, "invoice": 604800, "approval": 86400}
     assert timeouts('{"accept": {"urgent": 2}}').for_priority(Priority.URGENT)["offer"] == 2
     for bad in ('{"arrive": {"urgent": 1}}', '{"accept": {"urgent": 0}}', "not json"):
         with pytest.raises(ValueError):

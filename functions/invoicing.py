@@ -1,0 +1,39 @@
+"""The money steps of the workflow: wait for the invoice, check and code it, wait for approval, post the
+bill to the PMS and close. Each action is idempotent (Step Functions retries tasks)."""
+
+from shared.observability import bind, logger, metrics, tracer
+from shared.services import invoicing
+from shared.services.container import services
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    wo_id = event["work_order_id"]
+    bind(work_order_id=wo_id)
+    svc = services()
+    action = event["action"]
+    logger.info("invoicing step", extra={"action": action})
+    if action == "await_invoice":
+        invoicing.await_invoice(svc, wo_id, event["task_token"])
+        return {"parked": True}
+    if action == "await_approval":
+        invoicing.await_approval(svc, wo_id, event["task_token"])
+        return {"parked": True}
+    if action == "remind":
+        return invoicing.remind(svc, wo_id, event["stage"])
+    if action == "code":
+        return invoicing.code_invoice(svc, wo_id)
+    if action == "bill":
+        try:
+            return invoicing.post_bill(svc, wo_id)
+        except invoicing.BillNotPossible as exc:
+            from shared.services.workorders import escalate
+
+            escalate(svc, wo_id, "bill_not_possible", f"The bill could not be entered in the PMS: {exc}; ops alerted")
+            return {"bill_id": "", "escalated": True}
+    if action == "close":
+        invoicing.close(svc, wo_id)
+        return {"closed": True}
+    raise ValueError(f"unknown invoicing action {action!r}")

@@ -1,0 +1,42 @@
+"""The closed work order's documentation: one record with every step, message, actor, invoice, check,
+coding, approval and bill (ops API JSON, and the printable report built from it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.services.container import Services
+from shared.services.views import ops_work_order
+
+
+def full_record(svc: Services, wo_id: str) -> dict[str, Any]:
+    record = ops_work_order(svc, wo_id)
+    timeline = record.pop("timeline", [])
+    prop = svc.repo.get_property(record["property_id"])
+    unit = svc.repo.get_unit(record["unit_id"])
+    vendor = svc.repo.find_vendor(record["vendor_id"]) if record.get("vendor_id") else None
+    invoices = []
+    for inv in svc.repo.invoices_for(wo_id):
+        data = inv.model_dump(mode="json")
+        if data.get("approval"):
+            data["approval"].pop("task_token", None)  # a capability, never shown
+        if inv.attachment:
+            data["attachment"]["download_url"] = svc.documents().link(inv.attachment.key)
+        data["lines"] = [{**line, "amount": str(original.amount)} for line, original in zip(data["lines"], inv.lines,
+                                                                                         strict=True)]
+        invoices.append(data)
+    current = next((i for i in invoices if i["id"] == record.get("invoice_id")), None)
+    return {
+        "work_order": record,
+        "property": {"id": prop.id, "name": prop.name, "address": prop.address, "pms_id": prop.pms_id},
+        "unit": {"id": unit.id, "label": unit.label, "pms_id": unit.pms_id},
+        "vendor": {"id": vendor.id, "name": vendor.name, "pms_id": vendor.pms_id} if vendor else None,
+        "timeline": timeline,
+        "messages": [e for e in timeline if e["event"] in ("notified", "sms_deferred", "sms_suppressed")],
+        "actions": [e for e in timeline if e["event"] not in ("notified", "sms_deferred", "sms_suppressed")],
+        "photos": record.get("photos", []),
+        "invoices": invoices,
+        "invoice": current,
+        "bill": {"pms": "buildium", "bill_id": record.get("bill_pms_id")} if record.get("bill_pms_id") else None,
+        "generated_at": svc.clock().isoformat(),
+    }
