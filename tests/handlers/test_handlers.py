@@ -122,3 +122,18 @@ def test_unit_request_form_behind_api_gateway_keeps_the_stage_in_links(stack):
     assert f'action="/dev/units/{unit_id}/request?key=' in resp["body"] and 'lang="es"' in resp["body"]
     forged = invoke(stack, "ApiFunction", load_event("api/unit_request_form", unit_id=unit_id, key="v1.x.y"))
     assert forged["statusCode"] == 403 and "<html" in forged["body"]
+
+
+def test_invoicing_steps_are_safe_to_replay_out_of_order(stack):
+    wo_id, _ = created(stack)  # not verified yet: nothing to wait for, remind or code
+    resp = invoke(stack, "InvoicingFunction", load_event("stepfunctions/invoicing_await_invoice",
+                                                         work_order_id=wo_id, task_token="stale-token"))
+    assert resp == {"parked": True}  # resumed at once (tolerating a wait that is already over)
+    for stage in ("invoice", "approval"):
+        assert invoke(stack, "InvoicingFunction", load_event("stepfunctions/invoicing_remind", work_order_id=wo_id,
+                                                             stage=stage)) == {"again": True}
+    raw = stack.cloud.client("lambda").invoke(FunctionName=stack.cloud.physical("InvoicingFunction"),
+                                              Payload=json.dumps(load_event("stepfunctions/invoicing_code",
+                                                                            work_order_id=wo_id)).encode())
+    error = json.loads(raw["Payload"].read())
+    assert raw.get("FunctionError") and error["errorType"] == "InvalidTransition"  # the ASL records the failure

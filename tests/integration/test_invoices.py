@@ -245,3 +245,39 @@ def test_duplicate_number_and_future_date_are_flagged_for_ops(stack, api, ops_he
     assert first in failed["duplicate_number"] and "future" in failed["invoice_date"]
     assert record["invoice"]["approval"]["route"] == "ops"
     assert UNITS[U("unit-harbor-202")].tenant is not None
+
+
+def test_no_invoice_reminds_the_vendor_then_escalates_to_ops(stack, api, ops_headers):
+    # Urgent jobs run on 2-second invoice and approval timers in the test cloud (tests/conftest.py).
+    unit = U("unit-maple-3a")
+    wo_id, vendor_id, _ = verified_job(stack, api, ops_headers, unit, "The refrigerator stopped cooling")
+    vendor = VENDORS[vendor_id]
+    full = wait_status(api, ops_headers, wo_id, "escalated")
+    reminders = [m for m in stack.cloud.outbox() if m["to"] == vendor.phone and wo_id in m["body"]
+                 and m["body"].startswith("Reminder")]
+    assert len(reminders) == 2  # InvoiceReminders = 2, then ops
+    assert [e["event"] for e in full["timeline"]].count("invoice_reminder") == 2
+    assert any("No invoice from the vendor after reminders" in e["detail"] for e in full["timeline"])
+    eventually(lambda: any(m["to"] in OPS and wo_id in m["body"] for m in stack.cloud.outbox()))
+    assert eventually(lambda: execution(stack, wo_id)["status"] == "SUCCEEDED")
+    # Ops own it now: they can still close it (e.g. the vendor invoices by phone, entered in Buildium).
+    assert api.post(f"/ops/work-orders/{wo_id}/close", {"reason": "Vendor billed in Buildium directly"},
+                    headers=ops_headers).json()["status"] == "closed"
+
+
+def test_owner_who_does_not_answer_hands_over_to_ops_who_approve(stack, api, ops_headers):
+    unit = U("unit-harbor-301")  # Harbor Lofts has an owner who approves large invoices
+    wo_id, _, token = verified_job(stack, api, ops_headers, unit, "The refrigerator stopped cooling")
+    big = invoice("BIG-1", materials="1650.00", hours="1", labour_rate="95.00", attachment=None)
+    assert api.post(f"/vendor/jobs/{token}/invoice", big).status == 202
+    owner_link = approval_token(stack, wo_id, ("owner@harbor-lofts.example.com",))
+    owner_view = api.get(f"/approvals/{owner_link}").json()
+    assert owner_view["approver"] == "owner" and "owner-approval limit" in owner_view["reason"]
+    # Nobody answers: two reminders to the owner, then ops get the invoice.
+    ops_link = approval_token(stack, wo_id, OPS)
+    assert api.get(f"/approvals/{owner_link}").json()["allowed_actions"] == []
+    assert api.post(f"/approvals/{owner_link}/approve").status in (403, 409)
+    assert api.post(f"/approvals/{ops_link}/approve").json()["status"] == "approved"
+    full = wait_status(api, ops_headers, wo_id, "closed")
+    events = [e["event"] for e in full["timeline"]]
+    assert events.count("approval_reminder") == 2 and "approval_rerouted" in events

@@ -147,6 +147,15 @@ def apply() -> None:
                 self.execution.stop_date = stop_date or self.execution.stop_date
                 self.execution.error = self.execution.cause = None
 
+        original_get_executions = StepFunctionsParserBackend._get_executions
+
+        def ready_executions(self: Any, execution_status: Any = None) -> list[Any]:
+            # Callers (task callbacks, map runs) read each execution's environment; an execution started
+            # a moment ago has none yet (its worker thread is starting) and cannot hold the token anyway.
+            return [e for e in original_get_executions(self, execution_status)
+                    if getattr(getattr(e, "exec_worker", None), "env", None) is not None]
+
+        StepFunctionsParserBackend._get_executions = ready_executions  # type: ignore[method-assign]
         execution_worker.ExecutionWorker.stop = stop  # type: ignore[method-assign]
         Execution.stop = stop_execution  # type: ignore[method-assign]
         BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
