@@ -29,6 +29,8 @@ def _drill(args: argparse.Namespace) -> int:
         drill = Drill(url, step_budget_s=args.budget)
         ok = drill.run()
         print(drill.table())
+        if drill.invoices:
+            print("\nInvoices (coding and checks):\n" + drill.invoice_report())
         print(f"\nDrill {'PASSED' if ok else 'FAILED'}: {sum(s.ok for s in drill.steps)} steps ok, "
               f"{sum(not s.ok for s in drill.steps)} failed")
         return 0 if ok else 1

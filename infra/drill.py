@@ -16,8 +16,25 @@ JOB_LINK = re.compile(r"https?://\S+?/vendor/jobs/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\
 STATUS_LINK = re.compile(r"https?://\S+?/requests/(wo-[0-9a-f]+)\?token=([A-Za-z0-9_\-.]+)")
 
 
+OPEN = ("received", "triaged", "offered", "accepted", "scheduled", "completed", "reopened")
+PDF = b"%PDF-1.4\n% Opslayer drill invoice\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
 class DrillFailure(Exception):
     pass
+
+
+def drill_invoice(number: str) -> dict[str, Any]:
+    """A clean invoice: one hour of labour, parts, a trip charge and tax, with a PDF."""
+    import base64
+
+    return {"invoice_number": number, "invoice_date": datetime.now(UTC).date().isoformat(), "currency": "USD",
+            "lines": [{"kind": "labour", "description": "Technician, 1 h", "quantity": "1", "unit_price": "95.00"},
+                      {"kind": "material", "description": "Parts", "quantity": "1", "unit_price": "38.00"},
+                      {"kind": "trip", "description": "Trip charge", "quantity": "1", "unit_price": "75.00"},
+                      {"kind": "tax", "description": "Sales tax on parts", "quantity": "1", "unit_price": "2.47"}],
+            "total": "210.47", "attachment": {"filename": f"{number}.pdf", "content_type": "application/pdf",
+                                              "data_base64": base64.b64encode(PDF).decode()}}
 
 
 @dataclass
@@ -36,6 +53,7 @@ class Drill:
     step_budget_s: float = 10.0
     poll_s: float = 0.02
     steps: list[Step] = field(default_factory=list)
+    invoices: list[dict[str, Any]] = field(default_factory=list)  # the closed orders' invoices, for the report
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
@@ -176,6 +194,8 @@ class Drill:
                 json={"start": s.isoformat(), "end": (s + timedelta(hours=2)).isoformat()}))
             self.step(scenario, "tenant told when", t0,
                       lambda: self.wait_message(tenant["phone"], wo_id, "will come to"))
+            self.step(scenario, "vendor on site (check-in)", t0, lambda j=job: self.call(
+                "POST", f"/vendor/jobs/{j['token']}/checkin", json={}))
             self.step(scenario, "vendor completes", t0, lambda j=job: self.call(
                 "POST", f"/vendor/jobs/{j['token']}/complete", json={"notes": "Fixed and tested."}))
             question = self.step(scenario, "tenant asked if fixed", t0,
@@ -191,8 +211,25 @@ class Drill:
                       lambda r=resolved, m=link: self.call(
                           "POST", f"/requests/{m.group(1)}/feedback?token={m.group(2)}", json={"resolved": r}))
         final = self.step(scenario, "verified", t0,
-                          lambda: self._ops_until(wo_id, lambda r: r["status"] == "verified"))
+                          lambda: self._ops_until(wo_id, lambda r: r["status"] not in OPEN))
         self.step(scenario, "ops record complete", t0, lambda: self._ops_record(wo_id, final))
+        self.money(scenario, t0, wo_id, job)
+
+    def money(self, scenario: str, t0: float, wo_id: str, job: dict[str, Any]) -> None:
+        """The vendor invoices from the job link; checks, coding and approval run; the bill lands in Buildium."""
+        self.step(scenario, "vendor asked for the invoice", t0, lambda: self._ops_until(
+            wo_id, lambda r: r["status"] == "invoice_awaited"))
+        number = f"{scenario[:3].upper()}-{wo_id[-6:]}"
+        self.step(scenario, "vendor invoices (JSON + PDF)", t0, lambda: self.call(
+            "POST", f"/vendor/jobs/{job['token']}/invoice", expect=202, json=drill_invoice(number)))
+        self.step(scenario, "checked, coded, approved", t0, lambda: self._ops_until(
+            wo_id, lambda r: r["status"] in ("approved", "billed", "closed")))
+        closed = self.step(scenario, "billed in Buildium, closed", t0, lambda: self._ops_until(
+            wo_id, lambda r: r["status"] == "closed" and r.get("bill_pms_id")))
+        self.step(scenario, "bill recorded by Buildium", t0, lambda: self._bill_posted(number))
+        record = self.get(f"/ops/work-orders/{wo_id}/record", headers=self.ops)
+        self.invoices.append({"scenario": scenario, "work_order_id": wo_id, "bill_id": closed["bill_pms_id"],
+                              **record["invoice"]})
 
     # ------------------------------------------------------------ helpers
     @property
@@ -278,6 +315,16 @@ class Drill:
             time.sleep(self.poll_s)
         raise DrillFailure("no vendor offer with an acceptable job link")
 
+    def _bill_posted(self, number: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.step_budget_s
+        while time.monotonic() < deadline:
+            for call in self.get("/_local/pms/requests")["requests"]:
+                if call["method"] == "POST" and call["path"] == "/v1/bills" \
+                        and (call.get("body") or {}).get("ReferenceNumber") == number and call["status"] < 300:
+                    return call
+            time.sleep(self.poll_s)
+        raise DrillFailure(f"no bill {number} reached Buildium")
+
     def _texted_answer(self, phone: str) -> None:
         reply = self.text(phone, "yes it's fixed, thanks")
         if "closed this repair" not in reply:
@@ -293,7 +340,7 @@ class Drill:
         events = [e["event"] for e in record["timeline"]]
         missing = [e for e in ("received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
                                "notified") if e not in events]
-        if record["status"] != "verified" or missing:
+        if record["status"] in OPEN or missing:
             raise DrillFailure(f"ops record incomplete: status {record['status']}, missing {missing}")
 
     def run(self) -> bool:
@@ -309,6 +356,20 @@ class Drill:
         except DrillFailure:
             return False
         return all(s.ok for s in self.steps)
+
+    def invoice_report(self) -> str:
+        """Each closed order's invoice: total, coding (and the rule that chose it), approval and every check."""
+        lines = []
+        for inv in self.invoices:
+            coding, approval = inv.get("coding") or {}, inv.get("approval") or {}
+            lines.append(f"{inv['scenario']:<10} {inv['work_order_id']}  invoice {inv['invoice_number']}  "
+                         f"{inv['total']} {inv['currency']}  -> Buildium bill {inv['bill_id']}")
+            lines.append(f"{'':<10} coded: GL {coding.get('gl_account_number')} {coding.get('gl_account_name')}, "
+                         f"cost center {coding.get('cost_center')}, owner {coding.get('owner')} "
+                         f"(rule {coding.get('rule')}); approval: {approval.get('route')} - {approval.get('reason')}")
+            lines.append(f"{'':<10} checks: " + "; ".join(
+                f"{c['rule']} {'ok' if c['passed'] else 'FAILED'}" for c in inv.get("checks") or []))
+        return "\n".join(lines)
 
     def table(self) -> str:
         """One row per step: when it was seen, its own latency, and the time since the request."""

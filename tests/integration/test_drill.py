@@ -20,6 +20,11 @@ def test_drill_plays_both_scenarios_and_reports_every_step(served):
     assert all(s.ok for s in drill.steps) and len(drill.steps) >= 30
     table = drill.table()
     assert table.count("\n") == len(drill.steps) and " ms" in table
+    # Every scenario runs to closed with a bill recorded by the fake Buildium, coded and checked.
+    assert {i["scenario"] for i in drill.invoices} == {"emergency", "routine", "pms", "iot", "sms"}
+    assert all(i["bill_id"] and i["status"] == "billed" and i["approval"]["route"] == "auto" for i in drill.invoices)
+    report = drill.invoice_report()
+    assert "GL 6010 Plumbing Repairs" in report and "over_nte ok" in report and "FAILED" not in report
 
 
 def test_drill_fails_loudly_when_a_step_is_late(served):
