@@ -7,6 +7,7 @@ Access patterns (no Scan anywhere):
   work orders by property     GSI2 PK=PROPERTY#<id>     SK=<created_at>#<id>
   property / unit / vendor    PK=PROPERTY#<id> | UNIT#<id> | VENDOR#<id>   SK=META
   vendors by trade and area   PK=VENDORS#<trade>#<area> SK=VENDOR#<id>   (adjacency list)
+  vendors by email address    PK=VENDOREMAIL#<email>    SK=VENDOR#<id>   (inbound email invoices)
   idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
   dedupe markers              PK=ONCE#<key>             SK=ONCE   (TTL)
   configuration               PK=CONFIG                 SK=<name>
@@ -247,7 +248,16 @@ class Repository:
             for area in vendor.service_areas:
                 ops.append({"Put": {"TableName": self.table, "Item": self._item(
                     {"PK": f"VENDORS#{trade.value}#{area}", "SK": f"VENDOR#{vendor.id}", "vendor_id": vendor.id})}})
+        if vendor.email:  # inbound email (invoices) finds the vendor by address
+            ops.append({"Put": {"TableName": self.table, "Item": self._item(
+                {"PK": f"VENDOREMAIL#{vendor.email.strip().lower()}", "SK": f"VENDOR#{vendor.id}",
+                 "vendor_id": vendor.id})}})
         self.db.transact_write_items(TransactItems=ops)
+
+    def vendors_for_email(self, email: str) -> list[str]:
+        resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk",
+                             ExpressionAttributeValues={":pk": {"S": f"VENDOREMAIL#{email.strip().lower()}"}})
+        return [self._data(i)["vendor_id"] for i in resp["Items"]]
 
     def get_property(self, prop_id: str) -> Property:
         data = self._get(f"PROPERTY#{prop_id}", META, consistent=False)
