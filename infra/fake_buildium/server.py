@@ -117,7 +117,7 @@ class FakeBuildium:
         self._lock = threading.RLock()
         self.requests: list[Record] = []
         self.events: list[Event] = []  # every event this account emitted, in order (also returned by mutations)
-        self._faults: list[tuple[int, str | None]] = []
+        self._faults: list[tuple[int, str | None, str | None, str | None]] = []  # status, Retry-After, path, method
         self._tickets: dict[str, Record] = {}  # upload ticket key -> {bill id, file name, form data, expiry}
         self._downloads: dict[str, tuple[int, int, datetime]] = {}  # download token -> (bill id, file id, expiry)
         self._delays: list[float] = []
@@ -166,10 +166,13 @@ class FakeBuildium:
         with self._lock:
             self.requests.clear()
 
-    def fail_next(self, status: int = 503, times: int = 1, retry_after: int | float | None = None) -> None:
-        """The next `times` requests get `status` (with Retry-After when given) before anything else is checked."""
+    def fail_next(self, status: int = 503, times: int = 1, retry_after: int | float | None = None,
+                  path: str | None = None, method: str | None = None) -> None:
+        """The next `times` requests get `status` (with Retry-After when given) before anything else is checked;
+        with `path` (a prefix; "/_bucket" is the file upload) and/or `method`, only the requests that match."""
         with self._lock:
-            self._faults.extend([(status, None if retry_after is None else str(retry_after))] * times)
+            fault = (status, None if retry_after is None else str(retry_after), path, method)
+            self._faults.extend([fault] * times)
 
     def delay_next(self, seconds: float, times: int = 1) -> None:
         """The next `times` requests are answered `seconds` late (to trip client timeouts)."""
@@ -491,7 +494,10 @@ class FakeBuildium:
             entry = {"method": method, "path": path, "query": query, "body": body, "status": None}
             self.requests.append(entry)
             delay = self._delays.pop(0) if self._delays else 0.0
-            fault = self._faults.pop(0) if self._faults else None
+            fault = next((f for f in self._faults if (f[2] is None or path.startswith(f[2]))
+                          and f[3] in (None, method)), None)
+            if fault is not None:
+                self._faults.remove(fault)
         if delay:
             time.sleep(delay)
         try:
@@ -504,9 +510,9 @@ class FakeBuildium:
         return result
 
     def _answer(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-                raw_body: bytes, body: Any, fault: tuple[int, str | None] | None) -> Response:
+                raw_body: bytes, body: Any, fault: tuple[int, str | None, str | None, str | None] | None) -> Response:
         if fault is not None:
-            status, retry_after = fault
+            status, retry_after = fault[:2]
             extra = {"Retry-After": retry_after} if retry_after is not None else {}
             return status, _error_body(status, "Injected fault."), extra
         if path.startswith("/_bucket"):  # the file provider: pre-signed by the ticket, no API credentials
