@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -141,8 +142,16 @@ class BuildiumRejected(BuildiumError, PmsRejected):
 
 
 def reference_tag(reference: str) -> str:
-    """The marker that ties a Buildium record to an Opslayer work order."""
+    """The marker that ties a Buildium record to an Opslayer work order (or, on a bill, to its invoice)."""
     return f"[Opslayer {reference}]"
+
+
+REFERENCE_TAG = re.compile(r"\[Opslayer ([^\]\s]+)\]")
+
+
+def _reference_in(text: str | None) -> str | None:
+    found = REFERENCE_TAG.search(text or "")
+    return found.group(1) if found else None
 
 
 class BuildiumClient:
@@ -796,6 +805,8 @@ def _bill(d: Json) -> PmsBill:
         total=total,
         bill_date=_date(d.get("Date")),
         due=_date(d.get("DueDate")),
+        memo=_s(d.get("Memo")),
+        opslayer_reference=_reference_in(d.get("Memo")),
     )
 
 

@@ -150,6 +150,8 @@ class PmsBill(BaseModel):
     total: Decimal | None = None
     bill_date: date | None = None
     due: date | None = None
+    memo: str = ""
+    opslayer_reference: str | None = None  # set when Opslayer wrote the bill (NewBill.reference): our own write
 
 
 # ------------------------------------------------------------------ writes (Opslayer -> PMS)

@@ -140,7 +140,8 @@ def test_503s_on_every_step_then_success(fake: FakeBuildium) -> None:
     assert bill_id == "70001"
     statuses = [(r["method"], r["path"], r["status"]) for r in fake.requests]
     assert [s for m, p, s in statuses if (m, p) == ("POST", "/v1/bills")] == [503, 201]
-    assert [s for m, p, s in statuses if m == "POST" and p.endswith("/uploadrequests")] == [503, 201, 201]  # fresh ticket
+    tickets = [s for m, p, s in statuses if m == "POST" and p.endswith("/uploadrequests")]
+    assert tickets == [503, 201, 201]  # a fresh ticket after the failed upload
     assert [s for _, p, s in statuses if p == "/_bucket"] == [503, 204]
     assert all(s != 503 for s in [s for _, _, s in statuses][-3:])
     assert len(fake.bill_files(70001)) == 1

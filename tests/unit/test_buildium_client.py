@@ -605,3 +605,11 @@ def test_line_with_only_a_unit_is_charged_to_the_units_property(client: Buildium
     assert sent["Amount"] == 99.99
     with pytest.raises(BuildiumRejected, match="bill_line_without_property"):
         client.ensure_bill(new_bill(lines=[NewBillLine(gl_account_pms_id="701", amount=Decimal("1"), memo="x")]))
+
+
+def test_a_bill_opslayer_wrote_is_recognised_when_read_back(client: BuildiumClient, mocked: Any) -> None:
+    mocked.get(f"{BASE}/v1/bills/1001", json={**fixture("bill"), "Memo": "Sink repair [Opslayer inv-01J9B]"})
+    mocked.get(f"{BASE}/v1/bills/1002", json=fixture("bill"))
+    ours, theirs = client.get(EntityKind.BILL, "1001"), client.get(EntityKind.BILL, "1002")
+    assert (ours.opslayer_reference, ours.memo) == ("inv-01J9B", "Sink repair [Opslayer inv-01J9B]")
+    assert theirs.opslayer_reference is None and theirs.total == Decimal("235.5")
