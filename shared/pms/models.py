@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class EntityKind(StrEnum):
@@ -197,6 +197,11 @@ ATTACHMENT_TYPES = ("application/pdf", "image/")
 
 
 class BillAttachment(BaseModel):
+    """The vendor's invoice file. As JSON the bytes are base64 (round trip with model_dump_json and
+    model_validate_json, e.g. through a queue)."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
     filename: str = Field(min_length=1)
     content_type: str  # application/pdf or image/*
     data: bytes = Field(min_length=1, repr=False)

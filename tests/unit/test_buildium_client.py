@@ -613,3 +613,8 @@ def test_a_bill_opslayer_wrote_is_recognised_when_read_back(client: BuildiumClie
     ours, theirs = client.get(EntityKind.BILL, "1001"), client.get(EntityKind.BILL, "1002")
     assert (ours.opslayer_reference, ours.memo) == ("inv-01J9B", "Sink repair [Opslayer inv-01J9B]")
     assert theirs.opslayer_reference is None and theirs.total == Decimal("235.5")
+
+
+def test_a_bill_with_its_file_survives_a_json_round_trip() -> None:
+    bill = new_bill(attachment=pdf())
+    assert NewBill.model_validate_json(bill.model_dump_json()) == bill
