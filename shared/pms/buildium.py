@@ -109,14 +109,15 @@ BILL_MEMO_MAX, BILL_LINE_MEMO_MAX, REFERENCE_NUMBER_MAX, FILE_NAME_MAX = 245, 24
 # The spec states no size or type limit for bill files; this cap is Opslayer's (an invoice scan or PDF is
 # far smaller), so a runaway attachment is refused before anything reaches Buildium.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-# What an attachment's first bytes must be for its declared type: the type is checked, not trusted.
-FILE_SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/gif": (b"GIF87a", b"GIF89a"),
-    "image/webp": (b"RIFF",),
-    "image/tiff": (b"II*\x00", b"MM\x00*"),
+# What an attachment's bytes must start with for its declared type ((offset, bytes) alternatives): the type
+# is checked, not trusted.
+FILE_SIGNATURES: dict[str, tuple[tuple[int, bytes], ...]] = {
+    "application/pdf": ((0, b"%PDF-"),),
+    "image/png": ((0, b"\x89PNG\r\n\x1a\n"),),
+    "image/jpeg": ((0, b"\xff\xd8\xff"),),
+    "image/gif": ((0, b"GIF87a"), (0, b"GIF89a")),
+    "image/webp": ((8, b"WEBP"),),  # after "RIFF" and the size
+    "image/tiff": ((0, b"II*\x00"), (0, b"MM\x00*")),
 }
 
 
@@ -460,8 +461,8 @@ class BuildiumClient:
 
     def _upload(self, ticket: Any, attachment: BillAttachment) -> None:
         """Step 2. No Buildium credentials go to the bucket; the ticket's form data is a signed policy, never logged."""
-        url = (ticket or {}).get("BucketUrl") if isinstance(ticket, dict) else None
-        form = (ticket or {}).get("FormData") or {}
+        url = ticket.get("BucketUrl") if isinstance(ticket, dict) else None
+        form = (ticket.get("FormData") or {}) if isinstance(ticket, dict) else None
         if not url or not isinstance(form, dict):
             raise BuildiumError("invalid_upload_ticket")
         if urlsplit(url).scheme != "https" and urlsplit(self._base).scheme == "https":
@@ -620,7 +621,7 @@ def _checked_attachment(attachment: BillAttachment, max_bytes: int) -> BillAttac
     signatures = FILE_SIGNATURES.get(attachment.content_type)
     if signatures is None:
         raise BuildiumRejected("attachment_type_not_supported")
-    if not attachment.data.startswith(signatures):
+    if not any(attachment.data.startswith(magic, offset) for offset, magic in signatures):
         raise BuildiumRejected("attachment_content_mismatch")  # e.g. "application/pdf" that is not a PDF
     name = attachment.filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip() or "invoice"

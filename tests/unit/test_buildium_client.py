@@ -524,8 +524,10 @@ def test_upload_that_keeps_failing_raises_and_a_later_retry_completes(client: Bu
         (BillAttachment(filename="a.png", content_type="image/png", data=PDF), "attachment_content_mismatch"),
         (BillAttachment(filename="a.heic", content_type="image/heic", data=b"\x00\x00\x00\x18ftypheic"),
          "attachment_type_not_supported"),
+        (BillAttachment(filename="a.webp", content_type="image/webp", data=b"RIFF\x10\x00\x00\x00WAVEfmt "),
+         "attachment_content_mismatch"),
     ],
-    ids=["oversized", "not-a-pdf", "pdf-called-png", "unsupported-image"],
+    ids=["oversized", "not-a-pdf", "pdf-called-png", "unsupported-image", "wav-called-webp"],
 )
 def test_bad_attachment_is_refused_before_anything_is_sent(
     client: BuildiumClient, mocked: Any, attachment: BillAttachment, reason: str
@@ -618,3 +620,13 @@ def test_a_bill_opslayer_wrote_is_recognised_when_read_back(client: BuildiumClie
 def test_a_bill_with_its_file_survives_a_json_round_trip() -> None:
     bill = new_bill(attachment=pdf())
     assert NewBill.model_validate_json(bill.model_dump_json()) == bill
+
+
+def test_images_of_each_supported_type_are_uploaded(client: BuildiumClient, mocked: Any) -> None:
+    bills = FakeBills(mocked)
+    images = {"image/png": b"\x89PNG\r\n\x1a\n....", "image/jpeg": b"\xff\xd8\xff\xe0JFIF",
+              "image/gif": b"GIF89a....", "image/webp": b"RIFF\x10\x00\x00\x00WEBPVP8 ", "image/tiff": b"II*\x00...."}
+    for n, (content_type, data) in enumerate(images.items()):
+        name = f"dir/../scan-{n}.{content_type.split('/')[1]}"
+        client.ensure_bill(new_bill(attachment=BillAttachment(filename=name, content_type=content_type, data=data)))
+    assert [f["Title"] for f in bills.files] == [f"scan-{n}.{t.split('/')[1]}" for n, t in enumerate(images)]
