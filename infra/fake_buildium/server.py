@@ -13,11 +13,15 @@ import copy
 import hashlib
 import hmac
 import json
+import math
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -40,7 +44,11 @@ EVENT_NAMES = {"property": ("Rental", "PropertyId"), "unit": ("RentalUnit", "Uni
                "gl_account": ("GLAccount", "GLAccountId"), "task": ("Task", "TaskId"),
                "work_order": ("WorkOrder", "WorkOrderId"), "bill": ("Bill", "BillId")}
 FIRST_NEW_ID = {"task": 50001, "work_order": 60001, "bill": 70001, "property": 201, "unit": 1101, "tenant": 2101,
-                "lease": 3101, "vendor": 4101, "vendor_category": 31, "gl_account": 9101, "bill_line": 80001}
+                "lease": 3101, "vendor": 4101, "vendor_category": 31, "gl_account": 9101, "bill_line": 80001,
+                "file": 90001}
+# GL accounts a bill line may not use (BillLinePostMessage.GlAccountId), besides bank accounts.
+NOT_BILLABLE_DEFAULT_ACCOUNTS = {"Accounts Payable", "Accounts Receivable", "Undeposited Funds"}
+TICKET_TTL = timedelta(minutes=5)  # upload tickets and download links expire, as the spec says
 DEFAULT_LIMIT, MAX_LIMIT = 50, 1000
 ERROR_CODES = {400: "InvalidRequest", 401: "Unauthorized", 404: "NotFound", 415: "UnsupportedMediaType",
                429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable"}
@@ -109,7 +117,9 @@ class FakeBuildium:
         self._lock = threading.RLock()
         self.requests: list[Record] = []
         self.events: list[Event] = []  # every event this account emitted, in order (also returned by mutations)
-        self._faults: list[tuple[int, str | None]] = []
+        self._faults: list[tuple[int, str | None, str | None, str | None]] = []  # status, Retry-After, path, method
+        self._tickets: dict[str, Record] = {}  # upload ticket key -> {bill id, file name, form data, expiry}
+        self._downloads: dict[str, tuple[int, int, datetime]] = {}  # download token -> (bill id, file id, expiry)
         self._delays: list[float] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -156,10 +166,13 @@ class FakeBuildium:
         with self._lock:
             self.requests.clear()
 
-    def fail_next(self, status: int = 503, times: int = 1, retry_after: int | float | None = None) -> None:
-        """The next `times` requests get `status` (with Retry-After when given) before anything else is checked."""
+    def fail_next(self, status: int = 503, times: int = 1, retry_after: int | float | None = None,
+                  path: str | None = None, method: str | None = None) -> None:
+        """The next `times` requests get `status` (with Retry-After when given) before anything else is checked;
+        with `path` (a prefix; "/_bucket" is the file upload) and/or `method`, only the requests that match."""
         with self._lock:
-            self._faults.extend([(status, None if retry_after is None else str(retry_after))] * times)
+            fault = (status, None if retry_after is None else str(retry_after), path, method)
+            self._faults.extend([fault] * times)
 
     def delay_next(self, seconds: float, times: int = 1) -> None:
         """The next `times` requests are answered `seconds` late (to trip client timeouts)."""
@@ -170,6 +183,11 @@ class FakeBuildium:
         """The record as the API would return it (KeyError when unknown)."""
         with self._lock:
             return self._render(kind, self._record(kind, ref))
+
+    def bill_files(self, bill_id: int) -> list[Record]:
+        """A bill's uploaded files as stored: the BillFileMessage fields plus `data` (the bytes received)."""
+        with self._lock:
+            return [{**_public(f), "data": f["_data"]} for f in self._record("bill", bill_id).get("_files", [])]
 
     def resolve(self, kind: str, ref: int | str) -> int:
         """A Buildium id from an id or a demo key ("unit-maple-1a")."""
@@ -360,17 +378,38 @@ class FakeBuildium:
         return fields
 
     def _new_bill(self, body: Record) -> Record:
+        """Checks what the spec's field descriptions state (beyond the schema, which `_answer` already checked)."""
         if body["VendorId"] not in self._store["vendor"]:
             raise _ApiError(400, "The vendor does not exist.", [{"Key": "VendorId", "Value": "Not found"}])
         if body.get("WorkOrderId") is not None and body["WorkOrderId"] not in self._store["work_order"]:
             raise _ApiError(400, "The work order does not exist.", [{"Key": "WorkOrderId", "Value": "Not found"}])
+        if date.fromisoformat(body["DueDate"]) < date.fromisoformat(body["Date"]):
+            raise _ApiError(400, "The due date must be after the bill date.", [{"Key": "DueDate", "Value": "Invalid"}])
+        for key, limit in (("Memo", 245), ("ReferenceNumber", 40)):
+            if len(body.get(key) or "") > limit:
+                raise _ApiError(400, f"{key} cannot exceed {limit} characters.", [{"Key": key, "Value": "Too long"}])
+        if not body["Lines"]:
+            raise _ApiError(400, "A bill needs at least one line.", [{"Key": "Lines", "Value": "Required"}])
         lines = []
         for n, line in enumerate(body["Lines"]):
             account = self._store["gl_account"].get(line["GlAccountId"])
             if account is None:
                 raise _ApiError(400, "The GL account does not exist.", [{"Key": f"Lines[{n}].GlAccountId",
                                                                           "Value": "Not found"}])
+            if account["IsBankAccount"] or account.get("DefaultAccountName") in NOT_BILLABLE_DEFAULT_ACCOUNTS:
+                raise _ApiError(400, "The GL account cannot be used on a bill.",
+                                [{"Key": f"Lines[{n}].GlAccountId", "Value": "Invalid"}])
+            if len(line.get("Memo") or "") > 240:
+                raise _ApiError(400, "A line memo cannot exceed 240 characters.",
+                                [{"Key": f"Lines[{n}].Memo", "Value": "Too long"}])
             entity = line["AccountingEntity"]
+            if entity["AccountingEntityType"] != "Rental" or entity["Id"] not in self._store["property"]:
+                raise _ApiError(400, "The accounting entity does not exist.",
+                                [{"Key": f"Lines[{n}].AccountingEntity.Id", "Value": "Not found"}])
+            unit = self._store["unit"].get(entity.get("UnitId") or 0)
+            if entity.get("UnitId") is not None and (unit is None or unit["PropertyId"] != entity["Id"]):
+                raise _ApiError(400, "The unit does not belong to the accounting entity.",
+                                [{"Key": f"Lines[{n}].AccountingEntity.UnitId", "Value": "Not found"}])
             accounting_entity: Record = {"Id": entity["Id"], "AccountingEntityType": entity["AccountingEntityType"],
                                          "Href": self._href(f"rentals/{entity['Id']}")}
             if entity.get("UnitId") is not None:
@@ -444,7 +483,9 @@ class FakeBuildium:
         split = urlsplit(raw_path)
         path, query = split.path.rstrip("/") or "/", parse_qs(split.query, keep_blank_values=True)
         body: Any = None
-        if raw_body:
+        if raw_body and headers.get("content-type", "").startswith("multipart/"):
+            body = f"<multipart, {len(raw_body)} bytes>"  # a file upload: not kept twice
+        elif raw_body:
             try:
                 body = json.loads(raw_body)
             except ValueError:
@@ -453,7 +494,10 @@ class FakeBuildium:
             entry = {"method": method, "path": path, "query": query, "body": body, "status": None}
             self.requests.append(entry)
             delay = self._delays.pop(0) if self._delays else 0.0
-            fault = self._faults.pop(0) if self._faults else None
+            fault = next((f for f in self._faults if (f[2] is None or path.startswith(f[2]))
+                          and f[3] in (None, method)), None)
+            if fault is not None:
+                self._faults.remove(fault)
         if delay:
             time.sleep(delay)
         try:
@@ -466,11 +510,14 @@ class FakeBuildium:
         return result
 
     def _answer(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-                raw_body: bytes, body: Any, fault: tuple[int, str | None] | None) -> Response:
+                raw_body: bytes, body: Any, fault: tuple[int, str | None, str | None, str | None] | None) -> Response:
         if fault is not None:
-            status, retry_after = fault
+            status, retry_after = fault[:2]
             extra = {"Retry-After": retry_after} if retry_after is not None else {}
             return status, _error_body(status, "Injected fault."), extra
+        if path.startswith("/_bucket"):  # the file provider: pre-signed by the ticket, no API credentials
+            with self._lock:
+                return self._bucket(method, path, headers, raw_body)
         if (headers.get("x-buildium-client-id") != self.client_id
                 or headers.get("x-buildium-client-secret") != self.client_secret):
             raise _ApiError(401, "The client id and secret are missing or invalid.")
@@ -478,7 +525,7 @@ class FakeBuildium:
         if route is None:
             raise _ApiError(404, "The requested resource doesn't exist.")
         action, arg = route
-        if method in ("POST", "PUT"):
+        if method in ("POST", "PUT") and action not in BODYLESS_ACTIONS:
             if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
                 raise _ApiError(415, "Content-Type must be application/json.")
             if not isinstance(body, dict):
@@ -488,6 +535,67 @@ class FakeBuildium:
             raise _ApiError(400, "The request is invalid.", errors)
         with self._lock:
             return action(self, arg, query, body)
+
+
+    # ------------------------------------------------------------------ files (the "file provider" is this server)
+    def _upload_ticket(self, bill: Record, file_name: str) -> Record:
+        physical = f"{secrets.token_hex(8)}_{re.sub(r'[^A-Za-z0-9._-]', '_', file_name)}"
+        key = f"{self.account_id}/bills/{bill['Id']}/{physical}"
+        now = self.clock()
+        policy = compact_json({"expiration": _iso(now + TICKET_TTL), "key": key})
+        form = {"key": key, "acl": "private", "x-amz-algorithm": "AWS4-HMAC-SHA256",
+                "x-amz-credential": f"FAKE/{now:%Y%m%d}/us-east-1/s3/aws4_request",
+                "x-amz-date": f"{now:%Y%m%dT%H%M%SZ}", "policy": base64.b64encode(policy.encode()).decode(),
+                "x-amz-signature": secrets.token_hex(32)}
+        self._tickets[key] = {"bill_id": bill["Id"], "file_name": file_name, "form": form,
+                              "expires": now + TICKET_TTL, "physical": physical}
+        return {"BucketUrl": f"{self.url}/_bucket", "FormData": form, "PhysicalFileName": physical}
+
+    def _bucket(self, method: str, path: str, headers: dict[str, str], raw_body: bytes) -> Response:
+        """S3's side of the two-step upload (POST /_bucket, multipart) and of download links (GET)."""
+        if method == "GET" and path.startswith("/_bucket/download/"):
+            found = self._downloads.get(path.rsplit("/", 1)[-1])
+            if found is None or found[2] < self.clock():
+                return _s3_error(403, "AccessDenied", "Request has expired")
+            bill = self._store["bill"].get(found[0]) or {}
+            file = next((f for f in bill.get("_files", []) if f["Id"] == found[1]), None)
+            if file is None:
+                return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
+            return 200, file["_data"], {"Content-Type": file.get("ContentType") or "application/octet-stream"}
+        if method != "POST" or path != "/_bucket":
+            return _s3_error(405, "MethodNotAllowed", "The specified method is not allowed.")
+        content_type = headers.get("content-type", "")
+        if not content_type.startswith("multipart/form-data"):
+            return _s3_error(400, "InvalidRequest", "Bucket POST must be of the enclosure-type multipart/form-data")
+        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n"
+                                                      + raw_body)
+        parts = [(p.get_param("name", header="content-disposition"), p) for p in message.iter_parts()]
+        names = [name for name, _ in parts]
+        if "file" not in names:
+            return _s3_error(400, "InvalidArgument", "POST requires exactly one file upload per request.")
+        fields = {name: part.get_payload(decode=True).decode() for name, part in parts[:names.index("file")]}
+        ticket = self._tickets.get(fields.get("key", ""))
+        if ticket is None or list(fields.items()) != list(ticket["form"].items()):
+            # S3 checks the policy and signature over the fields; here: the ticket's fields, in its order, then file
+            return _s3_error(403, "AccessDenied", "Invalid according to Policy: Policy Condition failed")
+        if ticket["expires"] < self.clock():
+            return _s3_error(403, "AccessDenied", "Invalid according to Policy: Policy expired.")
+        part = parts[names.index("file")][1]
+        data = part.get_payload(decode=True) or b""
+        bill = self._store["bill"].get(ticket["bill_id"])
+        if bill is None:
+            return _s3_error(404, "NoSuchKey", "The bill is gone.")
+        del self._tickets[fields["key"]]  # a ticket is good for one upload
+        bill.setdefault("_files", []).append({
+            "Id": self._new_id("file"), "Title": ticket["file_name"], "PhysicalFileName": ticket["physical"],
+            "Size": math.ceil(len(data) / 1024), "ContentType": part.get_content_type(),
+            "UploadedDateTime": _iso(self.clock()), "_data": data})
+        return 204, None, {}
+
+
+def _s3_error(status: int, code: str, message: str) -> Response:
+    body = f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    return status, body.encode(), {"Content-Type": "application/xml"}
 
 
 SCHEMAS = {"property": "RentalMessage", "unit": "RentalUnitMessage", "tenant": "TenantMessage",
@@ -663,14 +771,22 @@ def _work_orders(fake: FakeBuildium, q: dict[str, list[str]]) -> Iterable[Record
 
 
 def _bills(fake: FakeBuildium, q: dict[str, list[str]]) -> Iterable[Record]:
-    vendor_id, reference = _one(q, "vendorid"), _one(q, "referencenumber")
+    vendor_id, reference, entity_id = _one(q, "vendorid"), _one(q, "referencenumber"), _one(q, "entityid")
+    if entity_id is not None and _one(q, "entitytype") is None:
+        raise _ApiError(400, "EntityType is required when EntityId is given.", [{"Key": "entitytype",
+                                                                                  "Value": "Required"}])
+    approvals, paid = set(q.get("approvalstatuses", [])), _one(q, "paidstatus")
     for b in fake._store["bill"].values():
-        if (vendor_id is None or b["VendorId"] == int(vendor_id)) and _contains(b.get("ReferenceNumber"), reference):
+        entities = [(li["AccountingEntity"]["Id"], li["AccountingEntity"]["AccountingEntityType"]) for li in b["Lines"]]
+        if ((vendor_id is None or b["VendorId"] == int(vendor_id)) and _contains(b.get("ReferenceNumber"), reference)
+                and (entity_id is None or (int(entity_id), _one(q, "entitytype")) in entities)
+                and (not approvals or b["ApprovalStatus"] in approvals)
+                and (paid is None or (paid == "Paid") == (b.get("PaidDate") is not None))):
             yield fake._render("bill", b)
 
 
 # ------------------------------------------------------------------ routes
-Action = Callable[[FakeBuildium, int | None, dict[str, list[str]], Any], Response]
+Action = Callable[[FakeBuildium, Any, dict[str, list[str]], Any], Response]
 
 
 def _lister(select: Callable[[FakeBuildium, dict[str, list[str]]], Iterable[Record]]) -> Action:
@@ -732,6 +848,42 @@ def _post_bill(fake: FakeBuildium, _arg: int | None, _q: dict[str, list[str]], b
     return 201, fake._render("bill", bill), {"Location": fake._href(f"bills/{bill['Id']}")}
 
 
+def _bill_of(fake: FakeBuildium, bill_id: int) -> Record:
+    bill = fake._store["bill"].get(bill_id)
+    if bill is None:
+        raise _ApiError(404, f"The bill {bill_id} doesn't exist.")
+    return bill
+
+
+def _bill_file(fake: FakeBuildium, ids: tuple[int, int]) -> Record:
+    file = next((f for f in _bill_of(fake, ids[0]).get("_files", []) if f["Id"] == ids[1]), None)
+    if file is None:
+        raise _ApiError(404, f"The file {ids[1]} doesn't exist.")
+    return file
+
+
+def _list_bill_files(fake: FakeBuildium, bill_id: Any, q: dict[str, list[str]], _b: Any) -> Response:
+    files = [_shape(_public(f), "BillFileMessage") for f in _bill_of(fake, bill_id).get("_files", [])]
+    return _page(files, q)
+
+
+def _get_bill_file(fake: FakeBuildium, ids: Any, _q: dict[str, list[str]], _b: Any) -> Response:
+    return 200, _shape(_public(_bill_file(fake, ids)), "BillFileMessage"), {}
+
+
+def _bill_upload_request(fake: FakeBuildium, bill_id: Any, _q: dict[str, list[str]], body: Any) -> Response:
+    if len(body["FileName"]) > 255:
+        raise _ApiError(400, "FileName cannot exceed 255 characters.", [{"Key": "FileName", "Value": "Too long"}])
+    return 201, fake._upload_ticket(_bill_of(fake, bill_id), body["FileName"]), {}
+
+
+def _bill_download_request(fake: FakeBuildium, ids: Any, _q: dict[str, list[str]], _b: Any) -> Response:
+    file = _bill_file(fake, ids)
+    token = secrets.token_urlsafe(16)
+    fake._downloads[token] = (ids[0], file["Id"], fake.clock() + TICKET_TTL)
+    return 201, {"DownloadUrl": f"{fake.url}/_bucket/download/{token}"}, {}
+
+
 _ID = r"(\d+)"
 ROUTES: list[tuple[str, re.Pattern[str], Action]] = [
     (method, re.compile(f"^/v1/{pattern}$"), action) for method, pattern, action in [
@@ -762,15 +914,22 @@ ROUTES: list[tuple[str, re.Pattern[str], Action]] = [
         ("GET", "bills", _lister(_bills)),
         ("POST", "bills", _post_bill),
         ("GET", f"bills/{_ID}", _getter("bill")),
+        ("GET", f"bills/{_ID}/files", _list_bill_files),
+        ("GET", f"bills/{_ID}/files/{_ID}", _get_bill_file),
+        ("POST", f"bills/{_ID}/files/uploadrequests", _bill_upload_request),
+        ("POST", f"bills/{_ID}/files/{_ID}/downloadrequest", _bill_download_request),
     ]
 ]
+BODYLESS_ACTIONS = {_bill_download_request}  # POSTs the spec defines without a request body
 
 
-def _route(method: str, path: str) -> tuple[Action, int | None] | None:
+def _route(method: str, path: str) -> tuple[Action, Any] | None:
+    """The action and its path ids: None, one id, or a tuple of ids (e.g. bill id and file id)."""
     for route_method, pattern, action in ROUTES:
         match = pattern.match(path)
         if match and route_method == method:
-            return action, int(match.group(1)) if match.groups() else None
+            ids = tuple(int(g) for g in match.groups())
+            return action, ids[0] if len(ids) == 1 else ids or None
     return None
 
 
@@ -785,10 +944,15 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, body, extra = self.fake._handle(self.command, self.path, headers, raw)
-        payload = compact_json(body).encode() if body is not None else b""
+        extra = dict(extra)
+        if isinstance(body, bytes):  # a file download or an S3-style XML error
+            payload, content_type = body, extra.pop("Content-Type", "application/octet-stream")
+        else:
+            payload = compact_json(body).encode() if body is not None else b""
+            content_type = "application/json; charset=utf-8"
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             for name, value in extra.items():
                 self.send_header(name, value)

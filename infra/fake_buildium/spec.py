@@ -51,7 +51,10 @@ def request_errors(method: str, path: str, query: dict[str, list[str]], body: by
         schema_errors = getattr(cause, "schema_errors", None)
         if schema_errors:
             for item in schema_errors:
-                key = ".".join(str(p) for p in item.absolute_path) or _missing_key(item.message)
+                path = [str(p) for p in item.absolute_path]
+                if item.validator == "required":  # the missing property, where it was missing
+                    path.append(_missing_key(item.message))
+                key = ".".join(p for p in path if p)
                 errors.append({"Key": getattr(error, "name", None) or key, "Value": item.message})
         else:
             errors.append({"Key": getattr(error, "name", "") or "", "Value": str(cause or error)})

@@ -8,6 +8,8 @@ Why it looks the way it does:
   retry never creates a second Buildium record.
 - Lists page with ``offset``/``limit`` (ordered by ``Id`` so pages are stable) until ``X-Total-Count``.
 - PUT replaces the whole record in Buildium, so updates GET first and merge.
+- Bills go in whole (all lines in one POST) or not at all; the invoice file follows, and a retried
+  ``ensure_bill`` finds the bill and uploads the file only if the bill does not have it yet.
 """
 
 from __future__ import annotations
@@ -15,18 +17,23 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from shared.pms.buildium_webhooks import parse_datetime
 from shared.pms.models import (
+    BillAttachment,
     EntityKind,
+    NewBill,
+    NewBillLine,
     NewResidentRequest,
     NewWorkOrder,
     PmsAddress,
@@ -42,7 +49,7 @@ from shared.pms.models import (
     PmsWorkOrder,
     WorkOrderSync,
 )
-from shared.pms.port import PmsError
+from shared.pms.port import PmsError, PmsRejected
 
 log = logging.getLogger(__name__)
 
@@ -103,20 +110,55 @@ TITLE_MAX = 127  # Buildium rejects longer task titles
 RETRY_AFTER_MAX = 60.0  # longer than this and the caller should retry later, not a Lambda sleeping
 OPSLAYER_NOTES_MARKER = "--- Opslayer ---"
 
+# Bill limits the spec states (BillPostMessage, BillLinePostMessage, FileNamePostMessage).
+BILL_MEMO_MAX, BILL_LINE_MEMO_MAX, REFERENCE_NUMBER_MAX, FILE_NAME_MAX = 245, 240, 40, 255
+# The spec states no size or type limit for bill files; this cap is Opslayer's (an invoice scan or PDF is
+# far smaller), so a runaway attachment is refused before anything reaches Buildium.
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+# What an attachment's bytes must start with for its declared type ((offset, bytes) alternatives): the type
+# is checked, not trusted.
+FILE_SIGNATURES: dict[str, tuple[tuple[int, bytes], ...]] = {
+    "application/pdf": ((0, b"%PDF-"),),
+    "image/png": ((0, b"\x89PNG\r\n\x1a\n"),),
+    "image/jpeg": ((0, b"\xff\xd8\xff"),),
+    "image/gif": ((0, b"GIF87a"), (0, b"GIF89a")),
+    "image/webp": ((8, b"WEBP"),),  # after "RIFF" and the size
+    "image/tiff": ((0, b"II*\x00"), (0, b"MM\x00*")),
+}
+
 
 class BuildiumError(PmsError):
     """A Buildium call failed; `status` is the HTTP status (None for network errors), `reason` is short."""
 
-    def __init__(self, reason: str, status: int | None = None, ambiguous: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        status: int | None = None,
+        ambiguous: bool = False,
+        details: list[dict[str, str]] | None = None,
+    ) -> None:
         super().__init__(f"buildium: {reason}" + (f" (HTTP {status})" if status is not None else ""))
         self.reason = reason
         self.status = status
         self.ambiguous = ambiguous  # the request may have been processed (POST 5xx / read timeout)
+        self.details = details or []  # Buildium's {Key, Value} validation errors: which field, and why
+
+
+class BuildiumRejected(BuildiumError, PmsRejected):
+    """Buildium refused the write (or would: checked before sending); the same write will fail again."""
 
 
 def reference_tag(reference: str) -> str:
-    """The marker that ties a Buildium record to an Opslayer work order."""
+    """The marker that ties a Buildium record to an Opslayer work order (or, on a bill, to its invoice)."""
     return f"[Opslayer {reference}]"
+
+
+REFERENCE_TAG = re.compile(r"\[Opslayer ([^\]\s]+)\]")
+
+
+def _reference_in(text: str | None) -> str | None:
+    found = REFERENCE_TAG.search(text or "")
+    return found.group(1) if found else None
 
 
 class BuildiumClient:
@@ -143,6 +185,7 @@ class BuildiumClient:
         max_retries: int = 4,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        max_attachment_bytes: int = ATTACHMENT_MAX_BYTES,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._auth = {"x-buildium-client-id": client_id, "x-buildium-client-secret": client_secret}
@@ -151,6 +194,7 @@ class BuildiumClient:
         self._max_retries = max_retries
         self._backoff = backoff
         self._sleep = sleep
+        self.max_attachment_bytes = max_attachment_bytes
 
     @classmethod
     def from_secret(cls, base_url: str, secret_json: str, **kwargs: Any) -> BuildiumClient:
@@ -210,7 +254,7 @@ class BuildiumClient:
                 elif status >= 500:
                     failure = BuildiumError("server_error", status, ambiguous=not retry_ambiguous)
                 else:
-                    raise BuildiumError(_client_error_reason(status), status)
+                    raise BuildiumError(_client_error_reason(status), status, details=_error_details(response))
                 if not (last or failure.ambiguous):
                     log.warning("buildium %s %s -> %s, retrying", method, path, status)
                     self._sleep(self._delay(attempt, response))
@@ -321,6 +365,126 @@ class BuildiumClient:
                 return location.rstrip("/").rsplit("/", 1)[-1]
             raise BuildiumError("created_without_id", response.status_code)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def ensure_bill(self, bill: NewBill) -> str:
+        """The bill and its file, each written once.
+
+        The Opslayer reference rides in the bill memo as ``[Opslayer <ref>]`` (ReferenceNumber is the vendor's
+        invoice number, as an accountant expects). The lookup lists the vendor's bills whose reference number
+        contains the invoice number, narrowed to the first line's property, and returns the tagged one; an
+        untagged bill with exactly this invoice number (entered by hand) is refused, not duplicated. Every
+        check (limits, attachment type and size, accounting entities) runs before anything is posted.
+        """
+        tag = reference_tag(bill.reference)
+        vendor_id = _int_id(bill.vendor_pms_id)
+        work_order_id = _int_id(bill.work_order_pms_id) if bill.work_order_pms_id else None
+        number = bill.invoice_number.strip()
+        if len(number) > REFERENCE_NUMBER_MAX:
+            raise BuildiumRejected("invoice_number_too_long")
+        attachment = _checked_attachment(bill.attachment, self.max_attachment_bytes) if bill.attachment else None
+        lines = [self._bill_line(line) for line in bill.lines]
+        body: Json = {
+            "Date": bill.bill_date.isoformat(),
+            "DueDate": bill.due_date.isoformat(),
+            "VendorId": vendor_id,
+            "ReferenceNumber": number or None,
+            "Memo": _with_tag(bill.memo, tag, BILL_MEMO_MAX),
+            "Lines": lines,
+        }
+        if work_order_id is not None:
+            body["WorkOrderId"] = work_order_id
+
+        def find() -> str | None:
+            params: Json = {"vendorid": vendor_id}
+            if number:
+                params["referencenumber"] = number
+            entity = lines[0]["AccountingEntity"]
+            params.update(entityid=entity["Id"], entitytype=entity["AccountingEntityType"])
+            by_hand = None
+            for item in self._pages("/v1/bills", params):
+                if tag in (item.get("Memo") or ""):
+                    return str(item["Id"])
+                if number and (item.get("ReferenceNumber") or "").strip().casefold() == number.casefold():
+                    by_hand = item["Id"]
+            if by_hand is not None:
+                raise BuildiumRejected(f"vendor_invoice_exists:{by_hand}")
+            return None
+
+        try:
+            bill_id = self._ensure("/v1/bills", find, lambda: body)
+        except BuildiumError as exc:
+            if exc.status in (400, 404, 409, 422) and not isinstance(exc, BuildiumRejected):
+                raise BuildiumRejected(exc.reason, exc.status, details=exc.details) from None
+            raise
+        if attachment is not None:
+            self._attach(bill_id, attachment)
+        log.info("buildium bill %s ensured (work order %s)", bill_id, work_order_id)
+        return bill_id
+
+    def _bill_line(self, line: NewBillLine) -> Json:
+        """BillLinePostMessage: the line's accounting entity is its rental property (and unit); a line that
+        names only its unit gets the unit's property."""
+        unit_id = _int_id(line.unit_pms_id) if line.unit_pms_id else None
+        if line.property_pms_id:
+            property_id = _int_id(line.property_pms_id)
+        elif unit_id is not None:
+            unit = self._get(f"/v1/rentals/units/{unit_id}")
+            if not unit or not unit.get("PropertyId"):
+                raise BuildiumRejected("unit_not_found")
+            property_id = int(unit["PropertyId"])
+        else:
+            raise BuildiumRejected("bill_line_without_property")
+        entity: Json = {"Id": property_id, "AccountingEntityType": "Rental"}
+        if unit_id is not None:
+            entity["UnitId"] = unit_id
+        return {
+            "AccountingEntity": entity,
+            "GlAccountId": _int_id(line.gl_account_pms_id),
+            "Amount": float(line.amount),  # two decimals (NewBillLine), exact as a double's shortest repr
+            "Memo": _truncate(line.memo, BILL_LINE_MEMO_MAX),
+        }
+
+    def _attach(self, bill_id: str, attachment: BillAttachment) -> None:
+        """Upload the file unless the bill already has one by that name. The upload is Buildium's two steps:
+        an upload ticket (expires in 5 minutes; nothing is saved unless step 2 succeeds), then a multipart
+        POST to the ticket's bucket URL with its form fields in order and the file last. A failed or
+        ambiguous upload is retried with a fresh ticket after checking the bill's files again."""
+        files_path = f"/v1/bills/{_int_id(bill_id)}/files"
+        for attempt in range(self._max_retries + 1):
+            if any((f.get("Title") or "") == attachment.filename for f in self._pages(files_path)):
+                return
+            try:
+                response = self._request("POST", files_path + "/uploadrequests", body={"FileName": attachment.filename})
+                assert response is not None
+                self._upload(_json(response), attachment)
+                return
+            except BuildiumError as exc:
+                if not exc.ambiguous or attempt == self._max_retries:
+                    raise
+                log.warning("buildium bill %s file upload failed (%s), retrying", bill_id, exc.reason)
+                self._sleep(self._delay(attempt, None))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _upload(self, ticket: Any, attachment: BillAttachment) -> None:
+        """Step 2. No Buildium credentials go to the bucket; the ticket's form data is a signed policy, never logged."""
+        url = ticket.get("BucketUrl") if isinstance(ticket, dict) else None
+        form = (ticket.get("FormData") or {}) if isinstance(ticket, dict) else None
+        if not url or not isinstance(form, dict):
+            raise BuildiumError("invalid_upload_ticket")
+        if urlsplit(url).scheme != "https" and urlsplit(self._base).scheme == "https":
+            raise BuildiumError("upload_url_not_https")
+        fields = [(str(k), "" if v is None else str(v)) for k, v in form.items()]
+        try:
+            response = self._session.post(
+                url,
+                data=fields,
+                files=[("file", (attachment.filename, attachment.data, attachment.content_type))],
+                timeout=max(self._timeout, 30.0),
+            )
+        except requests.RequestException:
+            raise BuildiumError("upload_failed", ambiguous=True) from None
+        if response.status_code >= 300:
+            raise BuildiumError("upload_failed", response.status_code, ambiguous=True)
 
     def _lease_and_tenant(self, request: NewResidentRequest) -> tuple[int, int]:
         """A resident request needs a lease (UnitAgreementId) and a resident: prefer the tenant's own lease
@@ -443,6 +607,34 @@ def _merge_notes(existing: str | None, ours: str) -> str:
     """Replace our block in the vendor notes, keeping what people wrote above it."""
     human = (existing or "").split(OPSLAYER_NOTES_MARKER, 1)[0].rstrip()
     return f"{human}\n\n{OPSLAYER_NOTES_MARKER}\n{ours}" if human else f"{OPSLAYER_NOTES_MARKER}\n{ours}"
+
+
+def _truncate(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _with_tag(text: str, tag: str, limit: int) -> str:
+    """`text` cut to fit, then the reference tag (which must survive whole: the lookup depends on it)."""
+    text = text.strip()
+    return f"{_truncate(text, limit - len(tag) - 1)} {tag}" if text else tag
+
+
+def _checked_attachment(attachment: BillAttachment, max_bytes: int) -> BillAttachment:
+    """Refuse what Buildium should not get, before anything is posted; return it with a safe file name."""
+    if len(attachment.data) > max_bytes:
+        raise BuildiumRejected("attachment_too_large")
+    signatures = FILE_SIGNATURES.get(attachment.content_type)
+    if signatures is None:
+        raise BuildiumRejected("attachment_type_not_supported")
+    if not any(attachment.data.startswith(magic, offset) for offset, magic in signatures):
+        raise BuildiumRejected("attachment_content_mismatch")  # e.g. "application/pdf" that is not a PDF
+    name = attachment.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip() or "invoice"
+    if len(name) > FILE_NAME_MAX:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: FILE_NAME_MAX - len(ext) - 1] + dot + ext) if dot and len(ext) < 16 else name[:FILE_NAME_MAX]
+    return attachment.model_copy(update={"filename": name})
 
 
 def _priority(priority: str) -> str:
@@ -620,6 +812,8 @@ def _bill(d: Json) -> PmsBill:
         total=total,
         bill_date=_date(d.get("Date")),
         due=_date(d.get("DueDate")),
+        memo=_s(d.get("Memo")),
+        opslayer_reference=_reference_in(d.get("Memo")),
     )
 
 
@@ -676,6 +870,15 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _error_details(response: requests.Response) -> list[dict[str, str]]:
+    """Buildium's ApiErrorResponse.Errors as [{Key, Value}] (what field was wrong), if the body has them."""
+    try:
+        errors = response.json().get("Errors") or []
+    except (ValueError, AttributeError):
+        return []
+    return [{"Key": str(e.get("Key") or ""), "Value": str(e.get("Value") or "")} for e in errors if isinstance(e, dict)]
 
 
 def _client_error_reason(status: int) -> str:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class EntityKind(StrEnum):
@@ -150,6 +150,8 @@ class PmsBill(BaseModel):
     total: Decimal | None = None
     bill_date: date | None = None
     due: date | None = None
+    memo: str = ""
+    opslayer_reference: str | None = None  # set when Opslayer wrote the bill (NewBill.reference): our own write
 
 
 # ------------------------------------------------------------------ writes (Opslayer -> PMS)
@@ -180,3 +182,58 @@ class WorkOrderSync(BaseModel):
     scheduled_start: datetime | None = None
     scheduled_end: datetime | None = None
     notes: str = ""
+
+
+class NewBillLine(BaseModel):
+    gl_account_pms_id: str  # the PMS's GL account id (string, as the other pms ids)
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    memo: str
+    # The accounting entity the line is charged to: the rental property and, when known, its unit.
+    property_pms_id: str | None = None
+    unit_pms_id: str | None = None
+
+
+ATTACHMENT_TYPES = ("application/pdf", "image/")
+
+
+class BillAttachment(BaseModel):
+    """The vendor's invoice file. As JSON the bytes are base64 (round trip with model_dump_json and
+    model_validate_json, e.g. through a queue)."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    filename: str = Field(min_length=1)
+    content_type: str  # application/pdf or image/*
+    data: bytes = Field(min_length=1, repr=False)
+
+    @field_validator("content_type")
+    @classmethod
+    def _pdf_or_image(cls, value: str) -> str:
+        value = value.split(";")[0].strip().lower()
+        if not (value == ATTACHMENT_TYPES[0] or (value.startswith(ATTACHMENT_TYPES[1]) and len(value) > 6)):
+            raise ValueError("an invoice attachment must be a PDF or an image")
+        return value
+
+
+class NewBill(BaseModel):
+    """A vendor invoice Opslayer approved, to be entered as a bill in the PMS (all lines in one write)."""
+
+    reference: str = Field(min_length=1)  # Opslayer's invoice id: the idempotency key, kept in the PMS bill
+    vendor_pms_id: str
+    work_order_pms_id: str | None  # links the bill to the PMS work order
+    invoice_number: str  # the vendor's invoice number
+    bill_date: date
+    due_date: date
+    memo: str
+    lines: list[NewBillLine] = Field(min_length=1)
+    attachment: BillAttachment | None = None
+
+    @model_validator(mode="after")
+    def _due_after_billed(self) -> NewBill:
+        if self.due_date < self.bill_date:
+            raise ValueError("due_date is before bill_date")
+        return self
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal(0))

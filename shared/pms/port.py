@@ -8,6 +8,7 @@ from typing import Protocol
 
 from shared.pms.models import (
     EntityKind,
+    NewBill,
     NewResidentRequest,
     NewWorkOrder,
     PmsEvent,
@@ -17,6 +18,11 @@ from shared.pms.models import (
 
 class PmsError(Exception):
     """The PMS could not be reached or refused the call after retries (the caller retries later)."""
+
+
+class PmsRejected(PmsError):
+    """The PMS (or the adapter, before sending anything) refused the write for what it is: retrying the same
+    write cannot succeed; a person has to look (e.g. the vendor's invoice number is already on a bill)."""
 
 
 class PmsPort(Protocol):
@@ -36,6 +42,10 @@ class PmsPort(Protocol):
 
     def sync_work_order(self, work_order_pms_id: str | None, task_pms_id: str, state: WorkOrderSync) -> None:
         """Bring the PMS work order (if there is one yet) and its task up to date (idempotent)."""
+
+    def ensure_bill(self, bill: NewBill) -> str:
+        """Create the bill unless one with this reference exists (retries are safe); upload the attachment once;
+        return the PMS bill id. Raises PmsError; a `PmsRejected` one will fail the same way on every retry."""
 
 
 class WebhookVerifier(Protocol):

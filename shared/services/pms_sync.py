@@ -257,6 +257,8 @@ def _bill(svc: Services, pms: Any, bill: PmsBill) -> str:
     """A bill entered in the PMS for one of our work orders is recorded in its timeline (once)."""
     from shared.services.workorders import _entry, mutate
 
+    if bill.opslayer_reference:  # our own bill coming back: the invoice flow records it, not "the PMS"
+        return "own"
     wo_id = svc.repo.pms_link("work_order", bill.work_order_pms_id) if bill.work_order_pms_id else None
     if not wo_id:
         return "unlinked"

@@ -5,7 +5,8 @@ A requests transport adapter stands in for Buildium: it validates each prepared 
 (path, method, parameters, body against the request schema), checks that every query parameter is one
 the operation declares (openapi-core ignores unknown ones) and that the API key headers are present,
 then serves a response that is itself validated against the operation's response schema before the
-client sees it. No sockets.
+client sees it. A bill file's second upload step goes to the upload ticket's bucket URL, which is not
+Buildium's API: those requests are checked against the spec's description of that step instead. No sockets.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import copy
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from email.parser import BytesParser
+from email.policy import HTTP
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -23,9 +27,12 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from shared.pms.buildium import BuildiumClient
+from shared.pms.buildium import BuildiumClient, BuildiumRejected
 from shared.pms.models import (
+    BillAttachment,
     EntityKind,
+    NewBill,
+    NewBillLine,
     NewResidentRequest,
     NewWorkOrder,
     PmsBill,
@@ -44,6 +51,7 @@ from shared.pms.models import (
 SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared/specs/buildium-openapi.json"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BASE = "https://api.buildium.com"
+BUCKET = "https://buildium-files.s3.amazonaws.com/"  # what an upload ticket's BucketUrl points to
 
 if not SPEC_PATH.exists():
     pytest.skip(f"Buildium OpenAPI spec not found at {SPEC_PATH}", allow_module_level=True)
@@ -91,12 +99,15 @@ class FakeBuildium(BaseAdapter):
         self.spec = spec
         self.routes: dict[tuple[str, str], Handler] = {}
         self.calls: list[tuple[str, str, dict[str, list[str]], Any]] = []  # method, template, query, body
+        self.uploads: list[list[tuple[str, bytes]]] = []  # the multipart fields of each bucket POST, in order
 
     def route(self, method: str, template: str, handler: Handler) -> None:
         self.routes[(method, template)] = handler
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         assert request.method and request.url
+        if request.url.startswith(BUCKET):
+            return self._bucket(request)
         url = urlparse(request.url)
         template, operation = _operation(self.spec, request.method, url.path)
         query = parse_qs(url.query)
@@ -117,6 +128,26 @@ class FakeBuildium(BaseAdapter):
         response.headers.update({"Content-Type": "application/json", **headers})
         if status < 400:
             self.openapi.validate_response(RequestsOpenAPIRequest(request), RequestsOpenAPIResponse(response))
+        return response
+
+    def _bucket(self, request: requests.PreparedRequest) -> requests.Response:
+        """Step 2 of the spec's file upload: multipart/form-data POST to BucketUrl, the ticket's FormData fields
+        in the order received, then `file` last; answered 204. Buildium's API key must not be sent there."""
+        assert request.method == "POST"
+        assert "x-buildium-client-id" not in request.headers and "x-buildium-client-secret" not in request.headers
+        content_type = request.headers["Content-Type"]
+        assert content_type.startswith("multipart/form-data; boundary=")
+        body = request.body if isinstance(request.body, bytes) else str(request.body).encode()
+        message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        fields = [(p.get_param("name", header="content-disposition"), p.get_payload(decode=True))
+                  for p in message.iter_parts()]
+        self.uploads.append(fields)
+        self.calls.append(("POST", "<bucket>", {}, None))
+        response = requests.Response()
+        response.status_code = 204
+        response.url = request.url
+        response.request = request
+        response._content = b""
         return response
 
     def close(self) -> None:
@@ -179,6 +210,7 @@ FIXTURE_OPERATIONS = {
     "resident_request": "/v1/tasks/residentrequests/1",
     "work_order": "/v1/workorders/1",
     "bill": "/v1/bills/1",
+    "bill_file": "/v1/bills/1/files/1",
 }
 
 
@@ -390,6 +422,10 @@ def test_operations_exercised_cover_the_adapter(spec: dict[str, Any]) -> None:
         ("PUT", "/v1/tasks/residentrequests/{residentRequestTaskId}"),
         ("POST", "/v1/workorders"),
         ("PUT", "/v1/workorders/{workOrderId}"),
+        ("GET", "/v1/bills"),
+        ("POST", "/v1/bills"),
+        ("GET", "/v1/bills/{billId}/files"),
+        ("POST", "/v1/bills/{billId}/files/uploadrequests"),
     ]
     missing = [(m, p) for m, p in used if m.lower() not in spec["paths"].get(p, {})]
     assert missing == []
@@ -412,3 +448,131 @@ def test_the_fake_rejects_requests_the_spec_does_not_allow(client: BuildiumClien
             headers={"x-buildium-client-id": "client-id", "x-buildium-client-secret": "client-secret"},
         )
     assert fake.calls == []
+
+
+# ---------------------------------------------------------------------- bills
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\r\n%%EOF\n"
+TICKET = {
+    "BucketUrl": BUCKET,
+    "FormData": {  # S3 POST-policy fields; their order matters
+        "key": "123456/bills/1001/c0ffee12_INV-778.pdf",
+        "acl": "private",
+        "x-amz-algorithm": "AWS4-HMAC-SHA256",
+        "x-amz-credential": "AKIAEXAMPLE/20261120/us-east-1/s3/aws4_request",
+        "x-amz-date": "20261120T150405Z",
+        "policy": "eyJleHBpcmF0aW9uIjoiMjAyNi0xMS0yMFQxNTowOTowNVoifQ==",
+        "x-amz-signature": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    },
+    "PhysicalFileName": "c0ffee12_INV-778.pdf",
+}
+
+
+def new_bill(**changes: Any) -> NewBill:
+    fields: dict[str, Any] = dict(
+        reference="inv-01J9B",
+        vendor_pms_id="501",
+        work_order_pms_id="901",
+        invoice_number="INV-778",
+        bill_date=date(2026, 11, 20),
+        due_date=date(2026, 12, 20),
+        memo="Sink repair",
+        lines=[
+            NewBillLine(gl_account_pms_id="701", amount=Decimal("150.00"), memo="Trip", property_pms_id="101",
+                        unit_pms_id="201"),
+            NewBillLine(gl_account_pms_id="702", amount=Decimal("85.50"), memo="Parts", property_pms_id="101"),
+        ],
+        attachment=BillAttachment(filename="INV-778.pdf", content_type="application/pdf", data=PDF),
+    )
+    return NewBill(**{**fields, **changes})
+
+
+def created_bill(request: requests.PreparedRequest, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
+    body = json.loads(request.body or b"{}")
+    return 201, {**fixture("bill"), "Memo": body["Memo"], "ReferenceNumber": body["ReferenceNumber"]}, {}
+
+
+def test_ensure_bill_posts_a_spec_valid_bill_then_uploads_the_file(client: BuildiumClient, fake: FakeBuildium) -> None:
+    fake.route("GET", "/v1/bills", _paged([]))
+    fake.route("POST", "/v1/bills", created_bill)
+    fake.route("GET", "/v1/bills/{billId}/files", _paged([]))
+    fake.route("POST", "/v1/bills/{billId}/files/uploadrequests", ok(TICKET, status=201))
+
+    assert client.ensure_bill(new_bill()) == "1001"
+
+    assert fake.operations() == [
+        ("GET", "/v1/bills"),
+        ("POST", "/v1/bills"),
+        ("GET", "/v1/bills/{billId}/files"),
+        ("POST", "/v1/bills/{billId}/files/uploadrequests"),
+        ("POST", "<bucket>"),
+    ]
+    lookup = fake.calls[0][2]
+    assert (lookup["vendorid"], lookup["referencenumber"]) == (["501"], ["INV-778"])
+    assert (lookup["entityid"], lookup["entitytype"]) == (["101"], ["Rental"])
+    body = fake.calls[1][3]  # validated against BillPostMessage by the adapter above
+    assert body == {
+        "Date": "2026-11-20",
+        "DueDate": "2026-12-20",
+        "VendorId": 501,
+        "WorkOrderId": 901,
+        "ReferenceNumber": "INV-778",
+        "Memo": "Sink repair [Opslayer inv-01J9B]",
+        "Lines": [
+            {"AccountingEntity": {"Id": 101, "AccountingEntityType": "Rental", "UnitId": 201}, "GlAccountId": 701,
+             "Amount": 150.0, "Memo": "Trip"},
+            {"AccountingEntity": {"Id": 101, "AccountingEntityType": "Rental"}, "GlAccountId": 702, "Amount": 85.5,
+             "Memo": "Parts"},
+        ],
+    }
+    assert fake.calls[3][3] == {"FileName": "INV-778.pdf"}
+    (upload,) = fake.uploads
+    assert [name for name, _ in upload] == [*TICKET["FormData"], "file"]  # ticket order, file last
+    assert [value.decode() for _, value in upload[:-1]] == list(TICKET["FormData"].values())
+    assert upload[-1][1] == PDF
+
+
+def test_ensure_bill_retry_finds_the_bill_and_its_file(client: BuildiumClient, fake: FakeBuildium) -> None:
+    decoy = {**fixture("bill"), "Id": 1000, "Memo": "Sink repair [Opslayer inv-01J9BX]", "ReferenceNumber": "INV-7780"}
+    ours = {**fixture("bill"), "Memo": "Sink repair [Opslayer inv-01J9B]"}
+    fake.route("GET", "/v1/bills", _paged([decoy, ours]))
+    fake.route("GET", "/v1/bills/{billId}/files", _paged([fixture("bill_file")]))
+    assert client.ensure_bill(new_bill()) == "1001"
+    assert fake.operations() == [("GET", "/v1/bills"), ("GET", "/v1/bills/{billId}/files")]
+    assert fake.uploads == []
+
+
+def test_ensure_bill_without_attachment_or_work_order(client: BuildiumClient, fake: FakeBuildium) -> None:
+    fake.route("GET", "/v1/bills", _paged([]))
+    fake.route("POST", "/v1/bills", created_bill)
+    assert client.ensure_bill(new_bill(attachment=None, work_order_pms_id=None, invoice_number="")) == "1001"
+    assert fake.operations() == [("GET", "/v1/bills"), ("POST", "/v1/bills")]
+    assert "referencenumber" not in fake.calls[0][2]
+    body = fake.calls[1][3]
+    assert "WorkOrderId" not in body and body["ReferenceNumber"] is None
+
+
+def test_bill_line_with_only_a_unit_takes_the_units_property(client: BuildiumClient, fake: FakeBuildium) -> None:
+    fake.route("GET", "/v1/rentals/units/{unitId}", ok(fixture("rental_unit")))
+    fake.route("GET", "/v1/bills", _paged([]))
+    fake.route("POST", "/v1/bills", created_bill)
+    line = NewBillLine(gl_account_pms_id="701", amount=Decimal("42.00"), memo="Callout", unit_pms_id="201")
+    client.ensure_bill(new_bill(lines=[line], attachment=None))
+    assert fake.calls[2][3]["Lines"][0]["AccountingEntity"] == {
+        "Id": fixture("rental_unit")["PropertyId"], "AccountingEntityType": "Rental", "UnitId": 201}
+
+
+def test_hand_entered_bill_for_the_same_invoice_is_refused(client: BuildiumClient, fake: FakeBuildium) -> None:
+    fake.route("GET", "/v1/bills", _paged([{**fixture("bill"), "Memo": "Entered by hand"}]))
+    with pytest.raises(BuildiumRejected, match="vendor_invoice_exists:1001"):
+        client.ensure_bill(new_bill())
+    assert fake.operations() == [("GET", "/v1/bills")]
+
+
+def test_the_upload_ticket_and_bill_file_match_the_spec(openapi: OpenAPI) -> None:
+    """The ticket this module serves is a valid FileUploadTicketMessage (the fixture test covers BillFileMessage)."""
+    request = requests.Request("POST", BASE + "/v1/bills/1/files/uploadrequests", json={"FileName": "a.pdf"}).prepare()
+    response = requests.Response()
+    response.status_code = 201
+    response._content = json.dumps(TICKET).encode()
+    response.headers["Content-Type"] = "application/json"
+    openapi.validate_response(RequestsOpenAPIRequest(request), RequestsOpenAPIResponse(response))

@@ -14,11 +14,26 @@ from typing import Any
 import pytest
 import requests
 import responses
+from pydantic import ValidationError
 from responses import matchers
 
-from shared.pms.buildium import PRIORITY_TO_BUILDIUM, STATUS_TO_BUILDIUM, BuildiumClient, BuildiumError
-from shared.pms.models import EntityKind, NewResidentRequest, NewWorkOrder, WorkOrderSync
-from shared.pms.port import PmsError
+from shared.pms.buildium import (
+    PRIORITY_TO_BUILDIUM,
+    STATUS_TO_BUILDIUM,
+    BuildiumClient,
+    BuildiumError,
+    BuildiumRejected,
+)
+from shared.pms.models import (
+    BillAttachment,
+    EntityKind,
+    NewBill,
+    NewBillLine,
+    NewResidentRequest,
+    NewWorkOrder,
+    WorkOrderSync,
+)
+from shared.pms.port import PmsError, PmsRejected
 
 BASE = "https://api.example.test"
 FIXTURES = Path(__file__).resolve().parents[1] / "contract" / "fixtures"  # spec-validated by the contract tests
@@ -344,3 +359,274 @@ def test_404_on_a_list_is_an_error_not_an_empty_result(client: BuildiumClient, m
     with pytest.raises(BuildiumError) as caught:
         list(client.list(EntityKind.VENDOR))
     assert (caught.value.status, caught.value.reason) == (404, "not_found")
+
+
+# ---------------------------------------------------------------------- bills
+BUCKET = "https://bucket.example.test/upload"
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\n%%EOF\n"
+
+
+class FakeBills:
+    """Buildium's bill endpoints and its file provider in memory; `lose_next_*` lets a write land but its answer
+    get lost, the way a timeout after the request reached the server does."""
+
+    def __init__(self, mocked: Any) -> None:
+        self.bills: list[dict[str, Any]] = []
+        self.files: list[dict[str, Any]] = []
+        self.bill_posts = self.ticket_posts = self.uploads = 0
+        self.lose_next_bill_answer = self.lose_next_upload_answer = False
+        self.fail_next_uploads = self.fail_next_bill_posts = 0
+        mocked.add_callback("GET", f"{BASE}/v1/bills", callback=self.list_bills)
+        mocked.add_callback("POST", f"{BASE}/v1/bills", callback=self.post_bill)
+        mocked.add_callback("GET", f"{BASE}/v1/bills/70001/files", callback=self.list_files)
+        mocked.add_callback("POST", f"{BASE}/v1/bills/70001/files/uploadrequests", callback=self.ticket)
+        mocked.add_callback("POST", BUCKET, callback=self.upload)
+
+    @staticmethod
+    def _query(request: requests.PreparedRequest) -> dict[str, list[str]]:
+        from urllib.parse import parse_qs, urlsplit
+
+        return parse_qs(urlsplit(request.url or "").query)
+
+    def list_bills(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        q = self._query(request)
+        hits = [b for b in self.bills if str(b["VendorId"]) == q["vendorid"][0]
+                and q.get("referencenumber", [""])[0].lower() in (b["ReferenceNumber"] or "").lower()]
+        return 200, {"X-Total-Count": str(len(hits))}, json.dumps(hits)
+
+    def post_bill(self, request: requests.PreparedRequest) -> Any:
+        if self.fail_next_bill_posts:
+            self.fail_next_bill_posts -= 1
+            return 503, {}, json.dumps({"UserMessage": "Service unavailable", "ErrorCode": "ServiceUnavailable"})
+        self.bill_posts += 1
+        body = json.loads(request.body or b"{}")
+        bill = {**fixture("bill"), "Id": 70000 + self.bill_posts, "Memo": body["Memo"], "VendorId": body["VendorId"],
+                "ReferenceNumber": body["ReferenceNumber"], "WorkOrderId": body.get("WorkOrderId")}
+        self.bills.append(bill)
+        if self.lose_next_bill_answer:
+            self.lose_next_bill_answer = False
+            raise requests.ReadTimeout("answer lost")
+        return 201, {}, json.dumps(bill)
+
+    def list_files(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        return 200, {"X-Total-Count": str(len(self.files))}, json.dumps(self.files)
+
+    def ticket(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        self.ticket_posts += 1
+        name = json.loads(request.body or b"{}")["FileName"]
+        form = {"key": f"bills/70001/{self.ticket_posts}_{name}", "policy": "cG9saWN5", "x-amz-signature": "abc"}
+        return 201, {}, json.dumps({"BucketUrl": BUCKET, "FormData": form, "PhysicalFileName": f"p{self.ticket_posts}"})
+
+    def upload(self, request: requests.PreparedRequest) -> Any:
+        assert "x-buildium-client-secret" not in request.headers  # the API key never goes to the file provider
+        body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+        assert body.index(b'name="key"') < body.index(b'name="policy"') < body.index(b'name="file"')  # file last
+        if self.fail_next_uploads:
+            self.fail_next_uploads -= 1
+            return 503, {}, "<Error><Code>SlowDown</Code></Error>"
+        self.uploads += 1
+        self.files.append({"Id": 90000 + self.uploads, "Title": body.split(b'filename="')[1].split(b'"')[0].decode(),
+                           "PhysicalFileName": f"p{self.uploads}", "Size": 1, "ContentType": "application/pdf",
+                           "UploadedDateTime": "2026-11-20T10:00:00Z"})
+        if self.lose_next_upload_answer:
+            self.lose_next_upload_answer = False
+            raise requests.ConnectionError("connection reset after the upload")
+        return 204, {}, ""
+
+
+def new_bill(reference: str = "inv-01J9B", attachment: BillAttachment | None = None, **changes: Any) -> NewBill:
+    fields: dict[str, Any] = dict(
+        reference=reference,
+        vendor_pms_id="501",
+        work_order_pms_id="901",
+        invoice_number="INV-778",
+        bill_date=date(2026, 11, 20),
+        due_date=date(2026, 12, 20),
+        memo="Kitchen sink: trap replaced",
+        lines=[
+            NewBillLine(gl_account_pms_id="701", amount=Decimal("150.00"), memo="Labour",
+                        property_pms_id="101", unit_pms_id="201"),
+            NewBillLine(gl_account_pms_id="702", amount=Decimal("35.50"), memo="Parts",
+                        property_pms_id="101", unit_pms_id="201"),
+        ],
+        attachment=attachment,
+    )
+    return NewBill(**{**fields, **changes})
+
+
+def pdf(name: str = "INV-778.pdf", data: bytes = PDF) -> BillAttachment:
+    return BillAttachment(filename=name, content_type="application/pdf", data=data)
+
+
+def test_ensure_bill_is_idempotent(client: BuildiumClient, mocked: Any) -> None:
+    bills = FakeBills(mocked)
+    first = client.ensure_bill(new_bill(attachment=pdf()))
+    second = client.ensure_bill(new_bill(attachment=pdf()))
+    assert first == second == "70001"
+    assert (bills.bill_posts, bills.ticket_posts, bills.uploads) == (1, 1, 1)
+    assert bills.bills[0]["Memo"] == "Kitchen sink: trap replaced [Opslayer inv-01J9B]"
+    assert [f["Title"] for f in bills.files] == ["INV-778.pdf"]
+
+
+def test_ambiguous_bill_post_failure_finds_the_bill_instead_of_posting_again(
+    client: BuildiumClient, mocked: Any, sleeps: Sleeps
+) -> None:
+    """The POST reached Buildium, then the connection timed out: the lookup after it finds the bill."""
+    bills = FakeBills(mocked)
+    bills.lose_next_bill_answer = True
+    assert client.ensure_bill(new_bill()) == "70001"
+    assert bills.bill_posts == 1
+    assert [c.request.method for c in mocked.calls] == ["GET", "POST", "GET"]
+    assert len(sleeps) == 1  # a pause before looking again, so the write is visible
+
+
+def test_attachment_is_not_uploaded_twice(client: BuildiumClient, mocked: Any) -> None:
+    bills = FakeBills(mocked)
+    bills.files.append({"Id": 90077, "Title": "INV-778.pdf", "Size": 1, "UploadedDateTime": "2026-11-20T10:00:00Z"})
+    client.ensure_bill(new_bill(attachment=pdf()))
+    assert (bills.ticket_posts, bills.uploads) == (0, 0)
+    client.ensure_bill(new_bill(attachment=pdf("photo of invoice.pdf")))  # another name is another file
+    assert bills.uploads == 1
+
+
+def test_upload_lost_answer_is_not_repeated(client: BuildiumClient, mocked: Any, sleeps: Sleeps) -> None:
+    """The file reached the provider but the answer did not: the files list shows it, no second upload."""
+    bills = FakeBills(mocked)
+    bills.lose_next_upload_answer = True
+    client.ensure_bill(new_bill(attachment=pdf()))
+    assert (bills.ticket_posts, bills.uploads) == (1, 1)
+
+
+def test_failed_upload_retries_with_a_fresh_ticket(client: BuildiumClient, mocked: Any, sleeps: Sleeps) -> None:
+    bills = FakeBills(mocked)
+    bills.fail_next_uploads = 2
+    assert client.ensure_bill(new_bill(attachment=pdf())) == "70001"
+    assert (bills.bill_posts, bills.ticket_posts, bills.uploads) == (1, 3, 1)
+    assert len(sleeps) == 2
+
+
+def test_upload_that_keeps_failing_raises_and_a_later_retry_completes(client: BuildiumClient, mocked: Any) -> None:
+    """The bill exists without its file: the error goes back to the caller, whose retry adds only the file."""
+    bills = FakeBills(mocked)
+    bills.fail_next_uploads = 4
+    with pytest.raises(BuildiumError, match="upload_failed"):
+        client.ensure_bill(new_bill(attachment=pdf()))
+    assert (bills.bill_posts, bills.uploads) == (1, 0)
+    assert client.ensure_bill(new_bill(attachment=pdf())) == "70001"
+    assert (bills.bill_posts, bills.uploads) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("attachment", "reason"),
+    [
+        (pdf(data=PDF + b"0" * (10 * 1024 * 1024)), "attachment_too_large"),
+        (pdf(data=b"MZ\x90\x00 not a pdf"), "attachment_content_mismatch"),
+        (BillAttachment(filename="a.png", content_type="image/png", data=PDF), "attachment_content_mismatch"),
+        (BillAttachment(filename="a.heic", content_type="image/heic", data=b"\x00\x00\x00\x18ftypheic"),
+         "attachment_type_not_supported"),
+        (BillAttachment(filename="a.webp", content_type="image/webp", data=b"RIFF\x10\x00\x00\x00WAVEfmt "),
+         "attachment_content_mismatch"),
+    ],
+    ids=["oversized", "not-a-pdf", "pdf-called-png", "unsupported-image", "wav-called-webp"],
+)
+def test_bad_attachment_is_refused_before_anything_is_sent(
+    client: BuildiumClient, mocked: Any, attachment: BillAttachment, reason: str
+) -> None:
+    with pytest.raises(BuildiumRejected) as caught:
+        client.ensure_bill(new_bill(attachment=attachment))
+    assert caught.value.reason == reason
+    assert isinstance(caught.value, PmsRejected)
+    assert len(mocked.calls) == 0
+
+
+def test_bill_models_refuse_what_is_not_a_bill() -> None:
+    with pytest.raises(ValidationError, match="PDF or an image"):
+        BillAttachment(filename="notes.txt", content_type="text/plain", data=b"hello")
+    with pytest.raises(ValidationError, match="greater than 0"):
+        NewBillLine(gl_account_pms_id="701", amount=Decimal("0"), memo="x")
+    with pytest.raises(ValidationError, match="decimal places"):
+        NewBillLine(gl_account_pms_id="701", amount=Decimal("1.005"), memo="x")
+    with pytest.raises(ValidationError, match="due_date is before bill_date"):
+        new_bill(due_date=date(2026, 11, 19))
+    with pytest.raises(ValidationError, match="at least 1 item"):
+        new_bill(lines=[])
+    assert new_bill().total == Decimal("185.50")
+
+
+def test_long_invoice_number_is_refused_and_long_memos_keep_the_tag(client: BuildiumClient, mocked: Any) -> None:
+    with pytest.raises(BuildiumRejected, match="invoice_number_too_long"):
+        client.ensure_bill(new_bill(invoice_number="N" * 41))
+    assert len(mocked.calls) == 0
+    bills = FakeBills(mocked)
+    client.ensure_bill(new_bill(memo="word " * 100))
+    memo = bills.bills[0]["Memo"]
+    assert len(memo) == 245 and memo.endswith("… [Opslayer inv-01J9B]")
+
+
+def test_hand_entered_bill_with_the_same_invoice_number_is_not_duplicated(
+    client: BuildiumClient, mocked: Any
+) -> None:
+    bills = FakeBills(mocked)
+    by_hand = {**fixture("bill"), "Id": 1001, "Memo": "entered by the bookkeeper", "ReferenceNumber": "inv-778"}
+    bills.bills.append(by_hand)
+    bills.bills.append({**fixture("bill"), "Id": 1002, "Memo": "another job", "ReferenceNumber": "INV-7781"})
+    with pytest.raises(BuildiumRejected, match="vendor_invoice_exists:1001"):
+        client.ensure_bill(new_bill())
+    assert bills.bill_posts == 0
+
+
+def test_buildium_validation_errors_are_a_rejection_with_the_fields(client: BuildiumClient, mocked: Any) -> None:
+    mocked.get(f"{BASE}/v1/bills", json=[], headers={"X-Total-Count": "0"})
+    mocked.post(f"{BASE}/v1/bills", status=400, json={
+        "UserMessage": "The request is invalid.", "ErrorCode": "InvalidRequest",
+        "Errors": [{"Key": "Lines[0].GlAccountId", "Value": "Not found"}]})
+    with pytest.raises(BuildiumRejected) as caught:
+        client.ensure_bill(new_bill())
+    assert caught.value.status == 400
+    assert caught.value.details == [{"Key": "Lines[0].GlAccountId", "Value": "Not found"}]
+    assert len([c for c in mocked.calls if c.request.method == "POST"]) == 1
+
+
+def test_bill_post_503_then_success(client: BuildiumClient, mocked: Any, sleeps: Sleeps) -> None:
+    """A 503 on the POST may have been processed: the client looks up, finds nothing, posts again."""
+    bills = FakeBills(mocked)
+    bills.fail_next_bill_posts = 1
+    assert client.ensure_bill(new_bill()) == "70001"
+    assert [c.request.method for c in mocked.calls] == ["GET", "POST", "GET", "POST"]
+
+
+def test_line_with_only_a_unit_is_charged_to_the_units_property(client: BuildiumClient, mocked: Any) -> None:
+    FakeBills(mocked)
+    mocked.get(f"{BASE}/v1/rentals/units/201", json=fixture("rental_unit"))
+    line = NewBillLine(gl_account_pms_id="701", amount=Decimal("99.99"), memo="Callout", unit_pms_id="201")
+    client.ensure_bill(new_bill(lines=[line]))
+    post = next(c for c in mocked.calls if c.request.method == "POST")
+    sent = json.loads(post.request.body)["Lines"][0]
+    assert sent["AccountingEntity"] == {"Id": fixture("rental_unit")["PropertyId"], "AccountingEntityType": "Rental",
+                                        "UnitId": 201}
+    assert sent["Amount"] == 99.99
+    with pytest.raises(BuildiumRejected, match="bill_line_without_property"):
+        client.ensure_bill(new_bill(lines=[NewBillLine(gl_account_pms_id="701", amount=Decimal("1"), memo="x")]))
+
+
+def test_a_bill_opslayer_wrote_is_recognised_when_read_back(client: BuildiumClient, mocked: Any) -> None:
+    mocked.get(f"{BASE}/v1/bills/1001", json={**fixture("bill"), "Memo": "Sink repair [Opslayer inv-01J9B]"})
+    mocked.get(f"{BASE}/v1/bills/1002", json=fixture("bill"))
+    ours, theirs = client.get(EntityKind.BILL, "1001"), client.get(EntityKind.BILL, "1002")
+    assert (ours.opslayer_reference, ours.memo) == ("inv-01J9B", "Sink repair [Opslayer inv-01J9B]")
+    assert theirs.opslayer_reference is None and theirs.total == Decimal("235.5")
+
+
+def test_a_bill_with_its_file_survives_a_json_round_trip() -> None:
+    bill = new_bill(attachment=pdf())
+    assert NewBill.model_validate_json(bill.model_dump_json()) == bill
+
+
+def test_images_of_each_supported_type_are_uploaded(client: BuildiumClient, mocked: Any) -> None:
+    bills = FakeBills(mocked)
+    images = {"image/png": b"\x89PNG\r\n\x1a\n....", "image/jpeg": b"\xff\xd8\xff\xe0JFIF",
+              "image/gif": b"GIF89a....", "image/webp": b"RIFF\x10\x00\x00\x00WEBPVP8 ", "image/tiff": b"II*\x00...."}
+    for n, (content_type, data) in enumerate(images.items()):
+        name = f"dir/../scan-{n}.{content_type.split('/')[1]}"
+        client.ensure_bill(new_bill(attachment=BillAttachment(filename=name, content_type=content_type, data=data)))
+    assert [f["Title"] for f in bills.files] == [f"scan-{n}.{t.split('/')[1]}" for n, t in enumerate(images)]
