@@ -6,6 +6,10 @@ from shared.services import invoicing
 from shared.services.container import services
 
 
+class PmsUnavailable(Exception):
+    """The error name the state machine retries the bill on (ASL matches error names)."""
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -26,13 +30,17 @@ def lambda_handler(event, context):
     if action == "code":
         return invoicing.code_invoice(svc, wo_id)
     if action == "bill":
+        from shared.pms.port import PmsError, PmsRejected
+
         try:
             return invoicing.post_bill(svc, wo_id)
-        except invoicing.BillNotPossible as exc:
+        except (invoicing.BillNotPossible, PmsRejected) as exc:  # a person must look: no retry
             from shared.services.workorders import escalate
 
             escalate(svc, wo_id, "bill_not_possible", f"The bill could not be entered in the PMS: {exc}; ops alerted")
             return {"bill_id": "", "escalated": True}
+        except PmsError as exc:  # unreachable or failing now: the state machine retries with backoff
+            raise PmsUnavailable(str(exc)) from exc
     if action == "close":
         invoicing.close(svc, wo_id)
         return {"closed": True}

@@ -184,6 +184,11 @@ class FakeBuildium:
         with self._lock:
             return self._render(kind, self._record(kind, ref))
 
+    def list(self, kind: str) -> list[Record]:
+        """Every record of a kind as the API would return it, oldest first."""
+        with self._lock:
+            return [self._render(kind, record) for _, record in sorted(self._store[kind].items())]
+
     def bill_files(self, bill_id: int) -> list[Record]:
         """A bill's uploaded files as stored: the BillFileMessage fields plus `data` (the bytes received)."""
         with self._lock:

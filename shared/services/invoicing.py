@@ -155,23 +155,29 @@ def await_invoice(svc: Services, wo_id: str, task_token: str) -> None:
     """Park until the vendor invoices. An invoice that came early (before verification) goes on at once;
     a work order ops already closed ends the wait."""
     asked: list[bool] = []
+    parked: list[bool] = []
 
     def apply(wo: WorkOrder):
-        pending = current_invoice(svc, wo)
-        if wo.status not in (Status.VERIFIED, Status.INVOICE_AWAITED) or (
-                pending and pending.status == InvoiceStatus.SUBMITTED):
+        if wo.status not in (Status.VERIFIED, Status.INVOICE_AWAITED):
             return None
+        pending = current_invoice(svc, wo)
+        early = pending is not None and pending.status == InvoiceStatus.SUBMITTED
+        update: dict[str, Any] = {}
         entries = []
         if wo.status == Status.VERIFIED:
-            asked.append(True)
-            entries.append(_entry(svc, "invoice_awaited", "Waiting for the vendor's invoice"))
-        return wo.model_copy(update={"status": Status.INVOICE_AWAITED,
-                                     "stage_wait": StageWait(stage="invoice", task_token=task_token)}), entries
+            update["status"] = Status.INVOICE_AWAITED
+            entries.append(_entry(svc, "invoice_awaited", "Invoice already received" if early
+                                  else "Waiting for the vendor's invoice"))
+            asked.append(not early)
+        if not early:
+            update["stage_wait"] = StageWait(stage="invoice", task_token=task_token)
+            parked.append(True)
+        return (wo.model_copy(update=update), entries) if update else None
 
     wo = mutate(svc, wo_id, apply)
-    if wo is not None:
-        if asked:
-            _publish(svc, "InvoiceRequested", wo, "invoice_requested", vendor_id=wo.vendor_id)
+    if wo is not None and any(asked):
+        _publish(svc, "InvoiceRequested", wo, "invoice_requested", vendor_id=wo.vendor_id)
+    if parked:
         return
     current = svc.repo.get_work_order(wo_id)
     outcome = "closed" if current.status in (Status.CLOSED, Status.ESCALATED, Status.CANCELLED) else "submitted"
@@ -453,7 +459,7 @@ def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
                              memo=f"{line.kind.value}: {line.description}"[:100], property_pms_id=prop.pms_id,
                              unit_pms_id=unit.pms_id) for line in inv.lines if line.amount > 0]
         bill = NewBill(reference=inv.id, vendor_pms_id=vendor.pms_id or "", work_order_pms_id=wo.pms_work_order_id
-                       or svc.repo.pms_state(wo.id).get("order_id"), invoice_number=inv.invoice_number,
+                       or svc.repo.pms_state(wo.id).get("pms_work_order_id"), invoice_number=inv.invoice_number,
                        bill_date=inv.invoice_date, due_date=inv.invoice_date + timedelta(days=30),
                        memo=f"{wo.id}: {wo.trade or 'maintenance'} at {unit.label}"[:200], lines=lines,
                        attachment=attachment)

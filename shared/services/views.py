@@ -80,8 +80,9 @@ def ops_work_order(svc: Services, wo_id: str) -> dict[str, Any]:
         if record.get(secret_field):
             record[secret_field].pop("task_token", None)
     # The PMS is Buildium today: name its ids the way Buildium users know them.
-    record["buildium_task_id"] = wo.pms_task_id
-    record["buildium_work_order_id"] = wo.pms_work_order_id
+    synced = svc.repo.pms_state(wo.id) if not (wo.pms_task_id and wo.pms_work_order_id) else {}
+    record["buildium_task_id"] = wo.pms_task_id or synced.get("pms_task_id")
+    record["buildium_work_order_id"] = wo.pms_work_order_id or synced.get("pms_work_order_id")
     return record
 
 

@@ -95,6 +95,8 @@ def test_clean_invoice_is_auto_approved_billed_in_buildium_and_closed(stack, api
     bill = eventually(lambda: bills_for(fake_buildium, wo_id, stack, api, ops_headers))[0]
     assert str(bill["Id"]) == record["bill"]["bill_id"] == inv["bill_pms_id"]
     assert bill["ReferenceNumber"] == "AQ-1001"
+    files = fake_buildium.bill_files(bill["Id"])
+    assert [f["data"] for f in files] == [PDF] and "AQ-1001.pdf" in str(files[0])
     assert sum(float(line["Amount"]) for line in bill["Lines"]) == pytest.approx(215.90)
     assert {line["GLAccount"]["AccountNumber"] for line in bill["Lines"]} == {"6010"}
 
@@ -168,7 +170,7 @@ def test_bad_invoices_get_clear_4xx_and_nothing_reaches_the_pms(stack, api, ops_
     refused(invoice("X1", attachment=big), field="attachment")
     bad_json = api.call("POST", f"/vendor/jobs/{token}/invoice", raw="{not json",
                         headers={"Content-Type": "application/json"})
-    assert bad_json.status == 400 and bad_json.json()["error"] == "malformed_request"
+    assert bad_json.status == 400 and bad_json.json()["error"] == "bad_request"
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     assert api.post(f"/vendor/jobs/{forged}/invoice", invoice("X1")).status == 403
     assert api.get(f"/approvals/{token}").status == 403  # a vendor link is not an approval link
