@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.domain import links
 from shared.domain.workorder import Status, WorkOrder, vendor_actions
 from shared.services.container import Services
 from shared.services.workorders import tenant_scope, vendor_scope
@@ -23,13 +22,15 @@ def _window(wo: WorkOrder) -> dict[str, str] | None:
 
 
 def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any]:
-    tenant_scope(svc, wo_id, token, "view")
+    scope = tenant_scope(svc, wo_id, token, "view")
     wo = svc.repo.get_work_order(wo_id, with_timeline=True)
     view: dict[str, Any] = {
         "id": wo.id, "status": wo.status.value, "trade": wo.trade, "priority": wo.priority,
         "timeline": [{"at": e.at.isoformat(), "event": e.event, "detail": e.detail}
                      for e in wo.timeline if _for_tenant(e.event, e.detail)],
-        "feedback_due": wo.status == Status.COMPLETED, "language": wo.tenant.language or "en",
+        # A link that already answered does not ask again (the new question came with a new link).
+        "feedback_due": wo.status == Status.COMPLETED and not scope.answered,
+        "language": wo.tenant.language or "en",
     }
     if wo.vendor_id:
         view["vendor"] = {"name": svc.repo.get_vendor(wo.vendor_id).name}
@@ -84,17 +85,17 @@ def ops_list(svc: Services, status: str | None, property_id: str | None, source:
 
 
 def tenant_link(svc: Services, wo: WorkOrder, base_url: str) -> str:
-    token = links.issue(wo.id, "tenant", wo.unit_id, svc.settings.link_ttl_seconds, svc.link_key())
+    token = svc.link_tokens().issue(wo.id, "tenant", wo.unit_id, svc.settings.link_ttl_seconds)
     return f"{base_url.rstrip('/')}/requests/{wo.id}?token={token}"
 
 
-def unit_request_link(svc: Services, unit_id: str, base_url: str, ttl_seconds: int = 2 * 365 * 86400) -> str:
-    """The per-unit request form link (printed as the lobby/door QR code): signed so unit ids cannot be
-    guessed into spam, long-lived because it is printed."""
-    key = links.issue(unit_id, "unit", unit_id, ttl_seconds, svc.link_key())
+def unit_request_link(svc: Services, unit_id: str, base_url: str) -> str:
+    """A new per-unit request form link (printed as the lobby/door QR code): a token so unit ids cannot be
+    guessed into spam, long-lived (UnitLinkTtlSeconds) because it is printed. Earlier ones keep working."""
+    key = svc.link_tokens().issue(unit_id, "unit", unit_id, svc.settings.unit_link_ttl_seconds)
     return f"{base_url.rstrip('/')}/units/{unit_id}/request?key={key}"
 
 
 def vendor_link(svc: Services, wo: WorkOrder, vendor_id: str, base_url: str) -> str:
-    token = links.issue(wo.id, "vendor", vendor_id, svc.settings.link_ttl_seconds, svc.link_key())
+    token = svc.link_tokens().issue(wo.id, "vendor", vendor_id, svc.settings.link_ttl_seconds)
     return f"{base_url.rstrip('/')}/vendor/jobs/{token}"
