@@ -307,7 +307,7 @@ def _resume_stage(svc: Services, old: WorkOrder, stage: str, outcome: str) -> No
         svc.workflow.resume(old.stage_wait.task_token, {"outcome": outcome})
 
 
-# ---------------------------------------------------------------- vendor actions (signed link)
+# ---------------------------------------------------------------- vendor actions (their link)
 def vendor_scope(svc: Services, token: str, action: str) -> links.LinkScope:
     scope = svc.link_tokens().verify(token)
     links.require(scope, None, "vendor", action)
