@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain import links
 from shared.domain.workorder import Status, WorkOrder, vendor_actions
 from shared.services.container import Services
 from shared.services.workorders import tenant_scope, vendor_scope
@@ -44,8 +45,10 @@ def vendor_job(svc: Services, token: str) -> dict[str, Any]:
     wo = svc.repo.get_work_order(scope.work_order_id)
     unit = svc.repo.get_unit(wo.unit_id)
     prop = svc.repo.get_property(wo.property_id)
-    allowed = vendor_actions(wo, scope.party_id)
-    involved = bool(allowed) or wo.vendor_id == scope.party_id
+    possible = vendor_actions(wo, scope.party_id)
+    involved = bool(possible) or wo.vendor_id == scope.party_id
+    # A link that answered an offer does not offer a later one (that one came with its own link).
+    allowed = [a for a in possible if not (scope.answered and a in links.SINGLE_USE)]
     job: dict[str, Any] = {
         "work_order_id": wo.id, "status": wo.status.value if involved else "no_longer_available",
         "allowed_actions": allowed, "trade": wo.trade, "priority": wo.priority,

@@ -163,7 +163,8 @@ def test_an_answer_is_single_use_per_link_and_gets_never_spend_it(stack, api, op
     recall_vendor, second_offer = wait_offer(stack, wo_id, count=2)
     assert recall_vendor == vendor and second_offer != first_offer
     assert "already used" in refused(api.post(f"/vendor/jobs/{first_offer}/accept"))  # answered the first offer
-    assert api.get(f"/vendor/jobs/{first_offer}").status == 200  # but still shows the job
+    assert api.get(f"/vendor/jobs/{first_offer}").json()["allowed_actions"] == []  # shows the job, offers nothing
+    assert api.get(f"/vendor/jobs/{second_offer}").json()["allowed_actions"] == ["accept", "decline"]
     assert api.post(f"/vendor/jobs/{second_offer}/accept").status == 200
     assert api.post(f"/vendor/jobs/{second_offer}/schedule", window()).status == 200
     assert api.post(f"/vendor/jobs/{second_offer}/complete", {"notes": "Realigned the strike plate"}).status == 200
