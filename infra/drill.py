@@ -12,8 +12,10 @@ from typing import Any
 
 import requests
 
-JOB_LINK = re.compile(r"https?://\S+?/vendor/jobs/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
-STATUS_LINK = re.compile(r"https?://\S+?/requests/(wo-[0-9a-f]+)\?token=([A-Za-z0-9_\-.]+)")
+from shared.domain.links import TOKEN_PATTERN
+
+JOB_LINK = re.compile(rf"https?://\S+?/vendor/jobs/({TOKEN_PATTERN})")
+STATUS_LINK = re.compile(rf"https?://\S+?/requests/(wo-[0-9a-f]+)\?token=({TOKEN_PATTERN})")
 
 
 OPEN = ("received", "triaged", "offered", "accepted", "scheduled", "completed", "reopened")

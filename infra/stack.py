@@ -32,6 +32,7 @@ class Stack:
     fake: FakeBuildium
     served_url: str | None = None  # set once the API listens on HTTP: webhooks are then delivered over HTTP
     ids: demo.Ids = field(init=False)
+    _unit_keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.ids = demo.Ids(self.fake.ids)
@@ -46,6 +47,17 @@ class Stack:
 
     def ops_key(self) -> str:
         return self.secret("OpsApiKeySecret")
+
+    def link_tokens(self) -> Any:
+        """The real link service on this stack's table and key (what ops tooling and tests mint with)."""
+        from shared.services.link_tokens import LinkTokens
+
+        return LinkTokens(self.repo, self.secret("LinkSigningSecret").encode())
+
+    def unit_link_ttl(self) -> int:
+        env = self.cloud.client("lambda").get_function_configuration(
+            FunctionName=self.cloud.physical("ApiFunction"))["Environment"]["Variables"]
+        return int(env["UNIT_LINK_TTL_SECONDS"])
 
     def connect_pms(self) -> None:
         """What an operator does after `sam deploy`: store the Buildium API key and webhook secret."""
@@ -85,9 +97,6 @@ class Stack:
         return counts
 
     def demo_body(self) -> dict[str, Any]:
-        from shared.domain import links
-
-        key = self.secret("LinkSigningSecret").encode()
         base = (self.served_url or self.base_url).rstrip("/")
         body = demo.describe(self.ids, {
             "ops_key": self.ops_key(), "aws_endpoint": self.cloud.endpoint_url, "api_url": self.base_url,
@@ -98,9 +107,12 @@ class Stack:
             "sms_topic_arn": self.cloud.physical("InboundSmsTopic"),
             "sensors": [{"sensor_id": s, "unit_id": u, "location": loc} for s, u, loc in demo.sensors(self.ids)],
         })
-        for unit in body["units"]:  # each unit's request form link (what its lobby QR code carries)
-            token = links.issue(unit["id"], "unit", unit["id"], 2 * 365 * 86400, key)
-            unit["request_url"] = f"{base}/units/{unit['id']}/request?key={token}"
+        missing = [u["id"] for u in body["units"] if u["id"] not in self._unit_keys]
+        if missing:  # each unit's request form link (what its lobby QR code carries), minted once
+            tokens, ttl = self.link_tokens(), self.unit_link_ttl()
+            self._unit_keys.update({u: tokens.issue(u, "unit", u, ttl) for u in missing})
+        for unit in body["units"]:
+            unit["request_url"] = f"{base}/units/{unit['id']}/request?key={self._unit_keys[unit['id']]}"
         return body
 
     def extra_routes(self) -> dict[tuple[str, str], Any]:

@@ -57,6 +57,7 @@ class Settings(BaseModel):
     state_machine_arn: str = ""
     link_secret_arn: str = ""
     link_ttl_seconds: int = Field(default=14 * 86400, ge=60)
+    unit_link_ttl_seconds: int = Field(default=2 * 365 * 86400, ge=86400)
     public_base_url: str = ""
     ops_auth_mode: str = "iam"
     ops_key_secret_arn: str = ""
@@ -85,7 +86,8 @@ class Settings(BaseModel):
 _ENV = {
     "stage": "STAGE", "table_name": "TABLE_NAME", "event_bus_name": "EVENT_BUS_NAME",
     "state_machine_arn": "STATE_MACHINE_ARN", "link_secret_arn": "LINK_SECRET_ARN",
-    "link_ttl_seconds": "LINK_TTL_SECONDS", "public_base_url": "PUBLIC_BASE_URL",
+    "link_ttl_seconds": "LINK_TTL_SECONDS", "unit_link_ttl_seconds": "UNIT_LINK_TTL_SECONDS",
+    "public_base_url": "PUBLIC_BASE_URL",
     "ops_auth_mode": "OPS_AUTH_MODE", "ops_key_secret_arn": "OPS_KEY_SECRET_ARN", "sender_email": "SENDER_EMAIL",
     "pms_inbound_queue_url": "PMS_INBOUND_QUEUE_URL", "buildium_base_url": "BUILDIUM_BASE_URL",
     "buildium_api_secret_arn": "BUILDIUM_API_SECRET_ARN", "buildium_webhook_secret_arn": "BUILDIUM_WEBHOOK_SECRET_ARN",

@@ -70,6 +70,7 @@ UNLIMITED_PREFIXES = ("/health", "/ops/", "/webhooks/", "/channels/")
 
 
 def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:
+    from shared.domain.links import digest
     from shared.services.rate_limits import over_limit
 
     route = ctx.get("resourcePath") or ""
@@ -80,7 +81,8 @@ def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:
     ip = ((ctx.get("identity") or {}).get("sourceIp")) or "unknown"
     token = params.get("token") or query.get("token") or query.get("key")
     svc = services()
-    if not over_limit(svc.repo, ip, token, svc.settings.rate_limit_per_ip_per_minute,
+    link = digest(token, svc.link_key()) if token else None
+    if not over_limit(svc.repo, ip, link, svc.settings.rate_limit_per_ip_per_minute,
                       svc.settings.rate_limit_per_link_per_minute):
         return None
     count("Http429")
@@ -258,12 +260,12 @@ def request_feedback(id):
 
 
 def _unit_link(unit_id: str) -> tuple[Any, Any, str]:
-    """The unit behind a per-unit request link (signed: unit ids alone cannot be used to spam)."""
+    """The unit behind a per-unit request link (a token: unit ids alone cannot be used to spam)."""
     from shared.domain import links
 
     svc = services()
     key = _query("key") or ""
-    scope = links.verify(key, svc.link_key())
+    scope = svc.link_tokens().verify(key)
     links.require(scope, unit_id, "unit", "request")
     unit = svc.repo.get_unit(unit_id)
     return unit, svc.repo.get_property(unit.property_id), key

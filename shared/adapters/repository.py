@@ -10,6 +10,7 @@ Access patterns (no Scan anywhere):
   vendors by email address    PK=VENDOREMAIL#<email>    SK=VENDOR#<id>   (inbound email invoices)
   idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
   dedupe markers              PK=ONCE#<key>             SK=ONCE   (TTL)
+  link tokens                 PK=LINK#<hmac of token>   SK=LINK   (scope; TTL after the renewal grace)
   configuration               PK=CONFIG                 SK=<name>
   PMS links and event order   PK=PMS#<kind>#<pms id>    SK=LINK   (opslayer id, last applied event time)
   GL accounts from the PMS    PK=GLACCOUNTS             SK=<pms id>
@@ -410,6 +411,32 @@ class Repository:
         marker = {"Put": {"TableName": self.table, "Item": self._item(
             {"PK": f"ONCE#{key}", "SK": "ONCE", "expires_at": int(time.time()) + ttl_seconds})}}
         self.db.transact_write_items(TransactItems=[marker, self._timeline_put(wo_id, entry)])
+
+    # ------------------------------------------------------------ link tokens (only their hashes)
+    def put_link(self, digest: str, record: dict[str, Any], ttl_at: int) -> None:
+        """Store a new link's scope under its hash; a collision (never expected) fails loudly."""
+        self.db.put_item(TableName=self.table, Item=self._item(
+            {"PK": f"LINK#{digest}", "SK": "LINK", "type": "link", **record, "expires_at": ttl_at}),
+            ConditionExpression="attribute_not_exists(PK)")
+
+    def get_link(self, digest: str) -> dict[str, Any] | None:
+        return self._get(f"LINK#{digest}", "LINK")
+
+    def close_link(self, digest: str, attribute: str, value: str) -> bool:
+        """Set a one-time mark on a live link (`answered`, `revoked`); False if it was already set, the
+        link was revoked, or it does not exist."""
+        try:
+            self.db.update_item(
+                TableName=self.table, Key=self._key(f"LINK#{digest}", "LINK"),
+                UpdateExpression="SET #a = :v",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(#a) "
+                                    "AND attribute_not_exists(revoked)",
+                ExpressionAttributeNames={"#a": attribute}, ExpressionAttributeValues={":v": {"S": value}})
+            return True
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
 
     # ------------------------------------------------------------ SMS (tenant phones, opt-outs, inbound dedupe)
     #   tenant phone -> units      PK=PHONE#<e164>           SK=UNIT#<unit id>

@@ -27,7 +27,7 @@ class NotFound(DomainError):
 
 
 class LinkRejected(DomainError):
-    """A signed link that is tampered, expired or used outside its scope."""
+    """A link that is unknown, tampered, expired, revoked, already used to answer, or used outside its scope."""
 
     code = "forbidden"
 

@@ -1,86 +1,93 @@
-"""Signed, scoped, expiring links for tenants and vendors (no login).
+"""Link tokens for tenants, vendors and unit request forms (no login): the pure part.
 
-A token is ``v1.<payload>.<mac>``: the payload (base64url JSON) names one work order, one party and
-the actions it may take, with an expiry; the MAC is HMAC-SHA256 over the payload with a key kept in
-Secrets Manager. Verification is constant time and never says which part was wrong.
+A token is ``olk1_`` + 256 random bits (base64url). It carries nothing: the table keeps only its
+HMAC-SHA256 keyed with the link key from Secrets Manager (a pepper, so a table dump alone cannot be used
+to test guesses offline), and under that hash the scope - one work order (or unit), one party, its
+actions - with an expiry. The I/O (issue, verify, revoke, answer) is in ``shared/services/link_tokens.py``.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
-import time
+import re
+import secrets
 from dataclasses import dataclass
 
 from shared.domain.errors import LinkRejected
 
-VERSION = "v1"
+PREFIX = "olk1_"  # Opslayer link, format 1: recognisable in a URL or by a secret scanner
+TOKEN_BYTES = 32  # 256 bits from the OS CSPRNG
+TOKEN_PATTERN = PREFIX + r"[A-Za-z0-9_-]{43}"  # what finds a token in a message (drill, tests)
+_SHAPE = re.compile(TOKEN_PATTERN)
 TENANT_ACTIONS = ("view", "feedback")
 UNIT_ACTIONS = ("request",)
 VENDOR_ACTIONS = ("view", "accept", "decline", "schedule", "checkin", "complete", "invoice")
 APPROVER_ACTIONS = ("view", "approve", "reject")  # the owner or ops, for one invoice
+# Answers that settle a question once: a link gives one of them. A later offer or follow-up question
+# comes with a new link, so an old link (a forwarded message, a shared phone) cannot answer it.
+SINGLE_USE = ("accept", "decline", "feedback")
+# An expired link may still ask for a new one this long; then its record expires (DynamoDB TTL).
+RENEWABLE_FOR = 30 * 86400
 
 
 @dataclass(frozen=True)
 class LinkScope:
-    work_order_id: str
-    party: str  # "tenant" or "vendor"
-    party_id: str  # the vendor id, or the unit id for a tenant
+    work_order_id: str  # the unit id for a unit link
+    party: str  # "tenant", "vendor" or "unit"
+    party_id: str  # the vendor id, or the unit id for a tenant or a unit link
     actions: tuple[str, ...]
     expires_at: int  # unix seconds
+    answered: str | None = None  # the single-use answer this link already gave
 
     def allows(self, action: str) -> bool:
         return action in self.actions
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def new_token() -> str:
+    return PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def well_formed(token: object) -> bool:
+    """Cheap shape check before any lookup (garbage never reaches the table)."""
+    return isinstance(token, str) and _SHAPE.fullmatch(token) is not None
 
 
-def _mac(key: bytes, payload: str) -> str:
-    return _b64(hmac.new(key, f"{VERSION}.{payload}".encode(), hashlib.sha256).digest())
+def digest(token: str, pepper: bytes) -> str:
+    """What the table stores and looks up: HMAC-SHA256(pepper, token), hex."""
+    return hmac.new(pepper, token.encode(), hashlib.sha256).hexdigest()
 
 
-def sign(scope: LinkScope, key: bytes) -> str:
-    body = {"w": scope.work_order_id, "p": scope.party, "i": scope.party_id, "a": list(scope.actions),
-            "e": scope.expires_at}
-    payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-    return f"{VERSION}.{payload}.{_mac(key, payload)}"
+def actions_for(party: str) -> tuple[str, ...]:
+    return {"tenant": TENANT_ACTIONS, "unit": UNIT_ACTIONS, "vendor": VENDOR_ACTIONS,
+            "approver": APPROVER_ACTIONS}[party]
 
 
-def issue(work_order_id: str, party: str, party_id: str, ttl_seconds: int, key: bytes,
-          now: float | None = None) -> str:
-    actions = {"tenant": TENANT_ACTIONS, "unit": UNIT_ACTIONS, "approver": APPROVER_ACTIONS}.get(party, VENDOR_ACTIONS)
-    expires = int((now if now is not None else time.time()) + ttl_seconds)
-    return sign(LinkScope(work_order_id, party, party_id, actions, expires), key)
+def new_scope(work_order_id: str, party: str, party_id: str, ttl_seconds: int, now: float) -> LinkScope:
+    return LinkScope(work_order_id, party, party_id, actions_for(party), int(now + ttl_seconds))
 
 
-def verify(token: str, key: bytes, now: float | None = None, allow_expired: bool = False) -> LinkScope:
-    """Return the scope of a genuine, unexpired token; raise LinkRejected otherwise. `allow_expired` is
-    only for renewing a link: a genuine but expired token may ask for a fresh one, sent to the contact
-    on file."""
-    invalid = LinkRejected("This link is not valid. Use the latest link we sent you, or ask us for a new one.",
-                           {"reason": "invalid"})
-    parts = token.split(".") if isinstance(token, str) and len(token) < 2048 else []
-    if len(parts) != 3 or parts[0] != VERSION:
-        raise invalid
-    payload, mac = parts[1], parts[2]
-    if not hmac.compare_digest(_mac(key, payload).encode(), mac.encode()):
-        raise invalid
-    try:
-        body = json.loads(_unb64(payload))
-        scope = LinkScope(str(body["w"]), str(body["p"]), str(body["i"]), tuple(body["a"]), int(body["e"]))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise invalid from exc
-    if not allow_expired and scope.expires_at < (now if now is not None else time.time()):
+def invalid() -> LinkRejected:
+    """The one answer for unknown, forged, revoked or long-gone links: it never says which."""
+    return LinkRejected("This link is not valid. Use the latest link we sent you, or ask us for a new one.",
+                        {"reason": "invalid"})
+
+
+def check_expiry(scope: LinkScope, now: float, allow_expired: bool = False) -> None:
+    """An expired link is refused with its own reason (the page offers a new one); `allow_expired` is only
+    for renewing, and only within RENEWABLE_FOR."""
+    if scope.expires_at + RENEWABLE_FOR < now:
+        raise invalid()
+    if not allow_expired and scope.expires_at < now:
         raise LinkRejected("This link has expired. Ask us for a new one.", {"reason": "expired"})
-    return scope
+
+
+def require_unanswered(scope: LinkScope, action: str) -> None:
+    """Checked once the work order's state allows the answer (a repeat in the same round stays a 409):
+    a link that already answered cannot answer a later round."""
+    if action in SINGLE_USE and scope.answered:
+        raise LinkRejected("This link was already used to answer. Use the latest link we sent you.",
+                           {"reason": "answered"})
 
 
 def require(scope: LinkScope, work_order_id: str | None, party: str, action: str) -> None:

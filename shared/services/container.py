@@ -33,6 +33,12 @@ class Services:
 
         return DocumentStore(self.settings.document_bucket)
 
+    def link_tokens(self) -> Any:
+        """Issue and verify tenant, vendor and unit links (shared.services.link_tokens.LinkTokens)."""
+        from shared.services.link_tokens import LinkTokens
+
+        return LinkTokens(self.repo, self.link_key())
+
     def pms(self) -> Any:
         """The PMS adapter (Buildium), with its API key from Secrets Manager; built on first use."""
         if self._pms is None:

@@ -326,12 +326,12 @@ def await_approval(svc: Services, wo_id: str, task_token: str) -> None:
 
 # ---------------------------------------------------------------- approval links
 def approval_link(svc: Services, wo: WorkOrder, invoice_id: str, route: str, base_url: str) -> str:
-    token = links.issue(wo.id, "approver", f"{route}:{invoice_id}", svc.settings.link_ttl_seconds, svc.link_key())
+    token = svc.link_tokens().issue(wo.id, "approver", f"{route}:{invoice_id}", svc.settings.link_ttl_seconds)
     return f"{base_url.rstrip('/')}/approvals/{token}"
 
 
 def approver_scope(svc: Services, token: str, action: str) -> links.LinkScope:
-    scope = links.verify(token, svc.link_key())
+    scope = svc.link_tokens().verify(token)
     links.require(scope, None, "approver", action)
     return scope
 

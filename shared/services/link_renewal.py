@@ -3,9 +3,6 @@ on file (never to whoever asks), at most once per old link, and the answer revea
 
 from __future__ import annotations
 
-import hashlib
-
-from shared.domain import links
 from shared.domain.directory import Contact
 from shared.domain.errors import LinkRejected, NotFound
 from shared.domain.workorder import TimelineEntry
@@ -15,34 +12,35 @@ from shared.services.views import tenant_link, vendor_link
 
 
 def renew(svc: Services, token: str) -> None:
+    """The old link is revoked first (a conditional write: one renewal per link, even when two requests
+    race), then the new one is sent."""
+    tokens = svc.link_tokens()
     try:
-        scope = links.verify(token, svc.link_key(), allow_expired=True)
+        scope = tokens.verify(token, allow_expired=True)
+        if scope.party == "unit":
+            return  # a unit link is printed (ops re-prints it)
         wo = svc.repo.get_work_order(scope.work_order_id)
     except (LinkRejected, NotFound):
         return
-    once = "renew:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-    if svc.repo.done(once):
+    if scope.party == "vendor" and scope.party_id not in (wo.vendor_id, wo.offer.vendor_id if wo.offer else None):
+        return  # a vendor no longer on the job gets nothing (and keeps nothing to renew)
+    contact = wo.tenant if scope.party == "tenant" else _vendor_contact(svc, scope.party_id)
+    if not (contact.phone or contact.email) or not tokens.revoke(token, "renewed"):
         return
     base = svc.settings.public_base_url
-    contact: Contact
-    if scope.party == "tenant":
-        contact, url = wo.tenant, tenant_link(svc, wo, base)
-    elif scope.party == "vendor" and scope.party_id in (wo.vendor_id, wo.offer.vendor_id if wo.offer else None):
-        vendor = svc.repo.get_vendor(scope.party_id)
-        contact = Contact(name=vendor.name, phone=vendor.phone, email=vendor.email)
-        url = vendor_link(svc, wo, vendor.id, base)
-    else:
-        return  # a unit link is printed (ops re-prints it); a vendor no longer on the job gets nothing
+    url = tenant_link(svc, wo, base) if scope.party == "tenant" else vendor_link(svc, wo, scope.party_id, base)
     text = f"Here is your new link for request {wo.id}: {url}"
     if contact.phone:
         svc.messenger.sms(contact.phone, text)
         channel = "SMS"
-    elif contact.email:
-        svc.messenger.email(contact.email, f"Your new link ({wo.id})", text)
-        channel = "Email"
     else:
-        return
-    entry = TimelineEntry(at=svc.clock(), event="notified",
-                          detail=f"{channel} to {scope.party}: a new link (the old one expired)")
-    svc.repo.mark_done(once, wo.id, entry)
+        svc.messenger.email(contact.email or "", f"Your new link ({wo.id})", text)
+        channel = "Email"
+    svc.repo.add_timeline(wo.id, TimelineEntry(at=svc.clock(), event="notified",
+                                               detail=f"{channel} to {scope.party}: a new link (the old one revoked)"))
     count("LinkRenewed")
+
+
+def _vendor_contact(svc: Services, vendor_id: str) -> Contact:
+    vendor = svc.repo.get_vendor(vendor_id)
+    return Contact(name=vendor.name, phone=vendor.phone, email=vendor.email)

@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.domain import links
 from shared.domain.directory import Unit
 from shared.domain.workorder import OPEN_STATUSES, Source, Status, TimelineEntry, WorkOrder
 from shared.observability import count, logger
@@ -203,9 +202,8 @@ def _open_request(svc: Services, unit: Unit, phone: str, msg: InboundSms) -> Out
 def _answer(svc: Services, wo: WorkOrder, resolved: bool, msg: InboundSms) -> Outcome:
     from shared.services import workorders
 
-    token = links.issue(wo.id, "tenant", wo.unit_id, svc.settings.link_ttl_seconds, svc.link_key())
     comment = f"by SMS: {' '.join(msg.body.split())}"[:2000]
-    workorders.tenant_feedback(svc, wo.id, token, resolved, comment)
+    workorders.answer_follow_up(svc, wo.id, resolved, comment)  # the phone on file is the tenant's credential
     reply = ("Thanks for confirming! We have closed this repair. Ref " + wo.id if resolved
              else "Sorry it is not fixed. We are sending a technician back and will text you. Ref " + wo.id)
     _record_reply(svc, wo.id, msg, "YES" if resolved else "NO")

@@ -23,7 +23,7 @@ def _window(wo: WorkOrder) -> dict[str, str] | None:
 
 
 def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any]:
-    tenant_scope(svc, wo_id, token, "view")
+    scope = tenant_scope(svc, wo_id, token, "view")
     wo = svc.repo.get_work_order(wo_id, with_timeline=True)
     view: dict[str, Any] = {
         # After the fix is verified the rest (invoice, bill) is not the tenant's business: it stays "verified".
@@ -31,7 +31,9 @@ def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any
         "trade": wo.trade, "priority": wo.priority,
         "timeline": [{"at": e.at.isoformat(), "event": e.event, "detail": e.detail}
                      for e in wo.timeline if _for_tenant(e.event, e.detail)],
-        "feedback_due": wo.status == Status.COMPLETED, "language": wo.tenant.language or "en",
+        # A link that already answered does not ask again (the new question came with a new link).
+        "feedback_due": wo.status == Status.COMPLETED and not scope.answered,
+        "language": wo.tenant.language or "en",
     }
     if wo.vendor_id:
         view["vendor"] = {"name": svc.repo.get_vendor(wo.vendor_id).name}
@@ -45,8 +47,10 @@ def vendor_job(svc: Services, token: str) -> dict[str, Any]:
     wo = svc.repo.get_work_order(scope.work_order_id)
     unit = svc.repo.get_unit(wo.unit_id)
     prop = svc.repo.get_property(wo.property_id)
-    allowed = vendor_actions(wo, scope.party_id)
-    involved = bool(allowed) or wo.vendor_id == scope.party_id
+    possible = vendor_actions(wo, scope.party_id)
+    involved = bool(possible) or wo.vendor_id == scope.party_id
+    # A link that answered an offer does not offer a later one (that one came with its own link).
+    allowed = [a for a in possible if not (scope.answered and a in links.SINGLE_USE)]
     job: dict[str, Any] = {
         "work_order_id": wo.id, "status": wo.status.value if involved else "no_longer_available",
         "allowed_actions": allowed, "trade": wo.trade, "priority": wo.priority,
@@ -97,17 +101,17 @@ def ops_list(svc: Services, status: str | None, property_id: str | None, source:
 
 
 def tenant_link(svc: Services, wo: WorkOrder, base_url: str) -> str:
-    token = links.issue(wo.id, "tenant", wo.unit_id, svc.settings.link_ttl_seconds, svc.link_key())
+    token = svc.link_tokens().issue(wo.id, "tenant", wo.unit_id, svc.settings.link_ttl_seconds)
     return f"{base_url.rstrip('/')}/requests/{wo.id}?token={token}"
 
 
-def unit_request_link(svc: Services, unit_id: str, base_url: str, ttl_seconds: int = 2 * 365 * 86400) -> str:
-    """The per-unit request form link (printed as the lobby/door QR code): signed so unit ids cannot be
-    guessed into spam, long-lived because it is printed."""
-    key = links.issue(unit_id, "unit", unit_id, ttl_seconds, svc.link_key())
+def unit_request_link(svc: Services, unit_id: str, base_url: str) -> str:
+    """A new per-unit request form link (printed as the lobby/door QR code): a token so unit ids cannot be
+    guessed into spam, long-lived (UnitLinkTtlSeconds) because it is printed. Earlier ones keep working."""
+    key = svc.link_tokens().issue(unit_id, "unit", unit_id, svc.settings.unit_link_ttl_seconds)
     return f"{base_url.rstrip('/')}/units/{unit_id}/request?key={key}"
 
 
 def vendor_link(svc: Services, wo: WorkOrder, vendor_id: str, base_url: str) -> str:
-    token = links.issue(wo.id, "vendor", vendor_id, svc.settings.link_ttl_seconds, svc.link_key())
+    token = svc.link_tokens().issue(wo.id, "vendor", vendor_id, svc.settings.link_ttl_seconds)
     return f"{base_url.rstrip('/')}/vendor/jobs/{token}"

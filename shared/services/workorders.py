@@ -307,9 +307,9 @@ def _resume_stage(svc: Services, old: WorkOrder, stage: str, outcome: str) -> No
         svc.workflow.resume(old.stage_wait.task_token, {"outcome": outcome})
 
 
-# ---------------------------------------------------------------- vendor actions (signed link)
+# ---------------------------------------------------------------- vendor actions (their link)
 def vendor_scope(svc: Services, token: str, action: str) -> links.LinkScope:
-    scope = links.verify(token, svc.link_key())
+    scope = svc.link_tokens().verify(token)
     links.require(scope, None, "vendor", action)
     return scope
 
@@ -326,12 +326,15 @@ def _vendor_mutation(svc: Services, token: str, action: str, build: VendorChange
         if action not in vendor_actions(wo, scope.party_id):
             raise InvalidTransition(f"The action '{action}' is not possible now: the job is {wo.status.value}.",
                                     {"status": wo.status.value, "action": action})
+        links.require_unanswered(scope, action)
         before[:] = [wo]
         update, entry = build(wo, scope.party_id)
         return wo.model_copy(update=update), [entry]
 
     saved = mutate(svc, scope.work_order_id, apply)
     assert saved is not None
+    if action in links.SINGLE_USE:  # an offer is answered once per link; a new offer comes with a new link
+        svc.link_tokens().answered(token, action)
     return before[0], saved
 
 
@@ -408,19 +411,33 @@ def vendor_complete(svc: Services, token: str, notes: str) -> WorkOrder:
 def tenant_scope(svc: Services, wo_id: str, token: str | None, action: str) -> links.LinkScope:
     if not token:
         raise LinkRejected("This page needs the link we sent you (token missing).", {"reason": "missing"})
-    scope = links.verify(token, svc.link_key())
+    scope = svc.link_tokens().verify(token)
     links.require(scope, wo_id, "tenant", action)
     return scope
 
 
 def tenant_feedback(svc: Services, wo_id: str, token: str | None, resolved: bool, comment: str | None) -> WorkOrder:
-    tenant_scope(svc, wo_id, token, "feedback")
+    """The tenant's answer through their link. A link answers once: the next follow-up question (after a
+    reopen) comes with a new link, so an old one cannot settle it."""
+    scope = tenant_scope(svc, wo_id, token, "feedback")
+    wo = answer_follow_up(svc, wo_id, resolved, comment, scope)
+    assert token is not None
+    svc.link_tokens().answered(token, "feedback")
+    return wo
+
+
+def answer_follow_up(svc: Services, wo_id: str, resolved: bool, comment: str | None,
+                     link: links.LinkScope | None = None) -> WorkOrder:
+    """Is it fixed? Closes the job, or reopens it (a building incident's member is escalated instead).
+    The caller has authenticated the tenant: their `link`, or an SMS from the phone on file."""
     before: list[WorkOrder] = []
 
     def apply(wo: WorkOrder):
         if "feedback" not in tenant_actions(wo):
             raise InvalidTransition(f"Feedback is not expected now: the request is {wo.status.value}.",
                                     {"status": wo.status.value})
+        if link:
+            links.require_unanswered(link, "feedback")
         before[:] = [wo]
         said = f" - {comment}" if comment else ""
         if not resolved and wo.incident_id and wo.incident_id != wo.id:

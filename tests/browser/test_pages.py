@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from shared.domain import links
 from tests.integration.conftest import U, eventually
 
 pytestmark = pytest.mark.integration
@@ -38,11 +37,9 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser):
+def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser, mint):
     unit_id = U("unit-harbor-102")
-    key = stack.cloud.client("secretsmanager").get_secret_value(
-        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
-    form_url = f"{served}/units/{unit_id}/request?key={links.issue(unit_id, 'unit', unit_id, 600, key)}"
+    form_url = f"{served}/units/{unit_id}/request?key={mint(unit_id, 'unit', unit_id, 600)}"
     page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
 
     # The tenant fills the form (labelled fields, keyboard only for the description).
@@ -95,12 +92,10 @@ def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser)
     page.close()
 
 
-def test_bad_form_input_is_shown_next_to_the_field_and_nothing_is_created(stack, served, browser):
+def test_bad_form_input_is_shown_next_to_the_field_and_nothing_is_created(stack, served, browser, mint):
     unit_id = U("unit-harbor-102")
-    key = stack.cloud.client("secretsmanager").get_secret_value(
-        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
     page = browser.new_page()
-    page.goto(f"{served}/units/{unit_id}/request?key={links.issue(unit_id, 'unit', unit_id, 600, key)}")
+    page.goto(f"{served}/units/{unit_id}/request?key={mint(unit_id, 'unit', unit_id, 600)}")
     page.get_by_label("Your name").fill("Hana Sato")
     page.get_by_label("Mobile phone (for text updates)").fill("12")
     page.get_by_label("What is wrong?").fill("Door hinge squeaks")
@@ -114,13 +109,11 @@ def test_bad_form_input_is_shown_next_to_the_field_and_nothing_is_created(stack,
     page.close()
 
 
-def test_spanish_tenant_gets_spanish_pages(stack, served, browser):
+def test_spanish_tenant_gets_spanish_pages(stack, served, browser, mint):
     unit_id = U("unit-harbor-202")
-    key = stack.cloud.client("secretsmanager").get_secret_value(
-        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
     context = browser.new_context(locale="es-ES", extra_http_headers={"Accept-Language": "es-ES,es;q=0.9"})
     page = context.new_page()
-    page.goto(f"{served}/units/{unit_id}/request?key={links.issue(unit_id, 'unit', unit_id, 600, key)}")
+    page.goto(f"{served}/units/{unit_id}/request?key={mint(unit_id, 'unit', unit_id, 600)}")
     assert page.locator("html").get_attribute("lang") == "es"
     shot(page, "8-tenant-request-form-es")
     page.get_by_label("Su nombre").fill("Jade Wilson")
@@ -149,7 +142,7 @@ def test_printable_qr_page_per_unit_carries_the_signed_form_link(stack, served, 
     html = requests.get(f"{served}/ops/units/{unit_id}/qr", headers=ops_headers, timeout=5).text
     assert "<svg" in html and "Scan to report" in html
     link = re.search(r"<small>([^<]+)</small>", html).group(1).replace("&amp;", "&")
-    assert f"/units/{unit_id}/request?key=v1." in link
+    assert f"/units/{unit_id}/request?key=olk1_" in link
     page = browser.new_page()
     page.goto(served + link[link.index("/units/"):])
     assert page.get_by_label("What is wrong?").is_visible()
@@ -158,15 +151,13 @@ def test_printable_qr_page_per_unit_carries_the_signed_form_link(stack, served, 
     page.close()
 
 
-def test_expired_link_offers_a_fresh_one_sent_to_the_contact_on_file(stack, served, browser, api):
+def test_expired_link_offers_a_fresh_one_sent_to_the_contact_on_file(stack, served, browser, api, mint):
     import time
 
     unit_id = U("unit-maple-1b")
     wo_id = api.post("/requests", {"unit_id": unit_id, "name": "Ben Carter",
                                    "description": "Window latch is broken"}).json()["id"]
-    key = stack.cloud.client("secretsmanager").get_secret_value(
-        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
-    expired = links.issue(wo_id, "tenant", unit_id, 60, key, now=time.time() - 3600)
+    expired = mint(wo_id, "tenant", unit_id, 60, now=time.time() - 3600)
     page = browser.new_page()
     page.goto(f"{served}/requests/{wo_id}?token={expired}")
     assert "expired" in page.content()

@@ -1,1 +1,1 @@
-from tests.integration.conftest import api, ops_headers, served, stack  # noqa: F401  (shared fixtures)
+from tests.integration.conftest import api, mint, ops_headers, served, stack  # noqa: F401  (shared fixtures)

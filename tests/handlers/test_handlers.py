@@ -110,13 +110,10 @@ def test_workflow_await_after_the_person_acted_resumes_at_once(stack):
     assert resp == {"parked": True}
 
 
-def test_unit_request_form_behind_api_gateway_keeps_the_stage_in_links(stack):
-    from shared.domain import links
+def test_unit_request_form_behind_api_gateway_keeps_the_stage_in_links(stack, mint):
 
     unit_id = "unit-b1002"
-    key = stack.cloud.client("secretsmanager").get_secret_value(
-        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
-    token = links.issue(unit_id, "unit", unit_id, 600, key)
+    token = mint(unit_id, "unit", unit_id, 600)
     resp = invoke(stack, "ApiFunction", load_event("api/unit_request_form", unit_id=unit_id, key=token))
     assert resp["statusCode"] == 200 and resp["headers"]["Content-Type"].startswith("text/html")
     assert f'action="/dev/units/{unit_id}/request?key=' in resp["body"] and 'lang="es"' in resp["body"]

@@ -66,6 +66,13 @@ def served(stack) -> Any:
 
 
 @pytest.fixture(scope="session")
+def mint(stack) -> Callable[..., str]:
+    """Mint a link through the real service on the test cloud's table and key:
+    `mint(work_order_id, party, party_id, ttl_seconds, now=None)`."""
+    return stack.link_tokens().issue
+
+
+@pytest.fixture(scope="session")
 def ops_headers(stack) -> dict[str, str]:
     return {"X-Ops-Key": stack.ops_key()}
 

@@ -61,14 +61,12 @@ def test_description_at_the_limit_is_accepted(api):
     assert api.post("/requests", {**GOOD, "description": "Dishwasher leaks. " + "x" * 4982}).status == 202
 
 
-def test_wrong_tokens_are_403_and_reveal_nothing(stack, api):
+def test_wrong_tokens_are_403_and_reveal_nothing(stack, api, mint):
     wo_id = api.post("/requests", GOOD).json()["id"]
-    key = stack.cloud.client("secretsmanager").get_secret_value(
-        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
-    tenant = links.issue(wo_id, "tenant", U("unit-maple-3b"), 600, key)
-    other_wo = links.issue("wo-someoneelse", "tenant", U("unit-maple-3b"), 600, key)
-    expired = links.issue(wo_id, "tenant", U("unit-maple-3b"), 60, key, now=time.time() - 3600)
-    forged = links.issue(wo_id, "vendor", V("ven-aqua"), 600, b"not-the-key" * 4)
+    tenant = mint(wo_id, "tenant", U("unit-maple-3b"), 600)
+    other_wo = mint("wo-someoneelse", "tenant", U("unit-maple-3b"), 600)
+    expired = mint(wo_id, "tenant", U("unit-maple-3b"), 60, now=time.time() - 3600)
+    forged = links.new_token()  # well formed, never issued
     cases = [
         api.get(f"/requests/{wo_id}"),                                  # no token
         api.get(f"/requests/{wo_id}?token=garbage"),
@@ -88,11 +86,9 @@ def test_wrong_tokens_are_403_and_reveal_nothing(stack, api):
     assert api.get(f"/requests/{wo_id}?token={tenant}").status == 200
 
 
-def test_vendor_action_bodies_are_validated(stack, api):
+def test_vendor_action_bodies_are_validated(stack, api, mint):
     wo_id = api.post("/requests", {**GOOD, "description": "Garbage disposal jammed"}).json()["id"]
-    key = stack.cloud.client("secretsmanager").get_secret_value(
-        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
-    token = links.issue(wo_id, "vendor", V("ven-appliance"), 600, key)
+    token = mint(wo_id, "vendor", V("ven-appliance"), 600)
     error_of(api.post(f"/vendor/jobs/{token}/decline", {}), 422, "invalid_input")
     bad_window = {"start": "2026-11-24T11:00:00-05:00", "end": "2026-11-24T09:00:00-05:00"}
     error_of(api.post(f"/vendor/jobs/{token}/schedule", bad_window), 422, "invalid_input")
@@ -129,16 +125,14 @@ def test_unknown_routes_and_methods(api):
     assert api.get("/health").json()["status"] == "ok"
 
 
-def test_a_link_is_rate_limited_per_minute(stack, api):
+def test_a_link_is_rate_limited_per_minute(stack, api, mint):
     wo_id = api.post("/requests", {**GOOD, "description": "Fridge light is out"}).json()["id"]
-    key = stack.cloud.client("secretsmanager").get_secret_value(
-        SecretId=stack.cloud.physical("LinkSigningSecret"))["SecretString"].encode()
-    token = links.issue(wo_id, "tenant", U("unit-maple-3b"), 600, key)
+    token = mint(wo_id, "tenant", U("unit-maple-3b"), 600)
     statuses = [api.get(f"/requests/{wo_id}?token={token}").status for _ in range(61)]
     assert statuses[:59].count(200) >= 59
     limited = api.get(f"/requests/{wo_id}?token={token}")
     assert limited.status == 429 and limited.json()["error"] == "rate_limited" and limited.headers["Retry-After"]
-    other = links.issue(wo_id, "tenant", U("unit-maple-3b"), 900, key)  # another link is counted apart
+    other = mint(wo_id, "tenant", U("unit-maple-3b"), 900)  # another link is counted apart
     assert api.get(f"/requests/{wo_id}?token={other}").status == 200
     assert api.get("/health").status == 200
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shared.domain.links import TOKEN_PATTERN
 from tests.integration.conftest import UNITS, VENDORS, U, V, eventually
 
-JOB_LINK = re.compile(r"/vendor/jobs/([\w\-]+\.[\w\-]+\.[\w\-]+)")
-STATUS_LINK = re.compile(r"/requests/(wo-[0-9a-f]+)\?token=([\w\-.]+)")
+JOB_LINK = re.compile(rf"/vendor/jobs/({TOKEN_PATTERN})")
+STATUS_LINK = re.compile(rf"/requests/(wo-[0-9a-f]+)\?token=({TOKEN_PATTERN})")
 VENDOR_BY_PHONE = {v.phone: v for v in VENDORS.values()}
 pytestmark = pytest.mark.integration
 
@@ -191,7 +192,7 @@ def test_actions_out_of_order_are_conflicts(stack, api, ops_headers):
                          headers=ops_headers)
     assert cancelled.status == 200 and cancelled.json()["status"] == "cancelled"
     eventually(lambda: execution(stack, wo_id)["status"] == "ABORTED")
-    assert api.post(f"/vendor/jobs/{token}/schedule", window()).status == 409
+    assert api.post(f"/vendor/jobs/{token}/schedule", window()).status == 403  # a cancelled job's links stop working
     assert api.post(f"/ops/work-orders/{wo_id}/cancel", {"reason": "again"}, headers=ops_headers).status == 409
 
 

@@ -102,8 +102,9 @@ def sms_wo_ids(api, ops_headers) -> set[str]:
     return {w["id"] for w in api.get("/ops/work-orders?source=sms", headers=ops_headers).json()["work_orders"]}
 
 
-def complete_job(stack, api, ops_headers, wo_id: str) -> None:
-    _, token = wait_offer(stack, wo_id)
+def complete_job(stack, api, ops_headers, wo_id: str, offer: int = 1) -> None:
+    """Accept the `offer`-th offer (each comes with its own link) and do the job."""
+    _, token = wait_offer(stack, wo_id, count=offer)
     assert api.post(f"/vendor/jobs/{token}/accept").status == 200
     assert api.post(f"/vendor/jobs/{token}/schedule", window()).status == 200
     assert api.post(f"/vendor/jobs/{token}/complete", {"notes": "Replaced the washer"}).status == 200
@@ -171,7 +172,7 @@ def test_follow_up_answered_by_text_closes_or_reopens(stack, api, ops_headers):
     reopened = wait_status(api, ops_headers, wo_id, "offered")
     assert any(e["event"] == "reopened" and "by SMS: no, still leaking" in e["detail"] for e in reopened["timeline"])
 
-    complete_job(stack, api, ops_headers, wo_id)
+    complete_job(stack, api, ops_headers, wo_id, offer=2)
     eum(stack, tenant.phone, "yes it's fixed")  # the AWS End User Messaging path this time
     wait_status(api, ops_headers, wo_id, "verified")
     eventually(lambda: any(e["detail"] == "SMS to tenant: reply to YES (eum)"
