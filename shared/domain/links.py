@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from shared.domain.errors import LinkRejected
 
 VERSION = "v1"
-TENANT_ACTIONS = ("view", "feedback")
+TENANT_ACTIONS = ("view", "feedback", "visit")
 UNIT_ACTIONS = ("request",)
 VENDOR_ACTIONS = ("view", "accept", "decline", "schedule", "checkin", "complete")
 
