@@ -26,8 +26,8 @@ CLOUD_PARAMETERS = {
     "Stage": "test",
     "OpsAuthMode": "key",
     "PublicBaseUrl": "http://testserver",
-    # Short, so a test can watch an urgent offer expire.
-    "StageTimerOverrides": '{"accept": {"urgent": 2}}',
+    # Short, so a test can watch an urgent offer expire and a routine visit's arrive timer fire.
+    "StageTimerOverrides": '{"accept": {"urgent": 2}, "arrive": {"routine": 60}}',
     # The whole suite comes from one IP; the per-link limit is low enough to test in a second.
     "RateLimitPerIpPerMinute": "100000",
     "RateLimitPerLinkPerMinute": "60",
