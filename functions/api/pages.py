@@ -87,6 +87,10 @@ VENDOR_TEXT: dict[str, dict[str, str]] = {
         "st_scheduled": "programado", "st_completed": "terminado", "st_verified": "cerrado",
         "st_cancelled": "cancelado", "st_escalated": "con el equipo de operaciones",
         "st_no_longer_available": "ya no está disponible",
+        "p_emergency": "emergencia", "p_urgent": "urgente", "p_routine": "rutina",
+        "tr_plumbing": "plomería", "tr_electrical": "electricidad", "tr_hvac": "climatización",
+        "tr_appliance": "electrodomésticos", "tr_locksmith": "cerrajería", "tr_pest": "control de plagas",
+        "tr_roofing": "techos", "tr_general": "mantenimiento general",
     },
 }
 
@@ -98,8 +102,9 @@ def vendor_job(job: dict[str, Any], token: str, prefix: str = "", lang: str = "e
     tenant_windows = job.get("availability") if isinstance(job.get("availability"), list) else []
     nte = job.get("nte")
     facts = "".join([
-        _field(t["status"], t.get("st_" + job["status"], job["status"])), _field(t["priority"], job.get("priority")),
-        _field(t["trade"], job.get("trade")),
+        _field(t["status"], t.get("st_" + job["status"], job["status"])),
+        _field(t["priority"], t.get(f"p_{job.get('priority')}", job.get("priority"))),
+        _field(t["trade"], t.get(f"tr_{job.get('trade')}", job.get("trade"))),
         _field(t["address"], f"{job['address']}, {t['unit']} {job['unit']}"), _field(t["problem"], job["description"]),
         _field(t["access"], job.get("access_instructions")),
         _field(t["entry"], t["entry_yes"] if job.get("entry_permission") else
