@@ -158,7 +158,8 @@ def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
         mirror(svc, detail_type, wo)
         for member_id in members(svc, wo):
             member = svc.repo.get_work_order(member_id)
-            tenant_templates = [t for t in templates if t.to == "tenant"]
+            # A member's tenant follows the primary's visit but cannot answer its proposal.
+            tenant_templates = [t for t in templates if t.to == "tenant" and detail_type != "VisitProposed"]
             if tenant_templates:
                 sent += _send(svc, detail_type, detail, member, tenant_templates, f"{event_key}:{member_id}", held)
     if held:  # deferred, not dropped: the event comes back (at most 15 min later) and checks again

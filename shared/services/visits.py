@@ -178,12 +178,21 @@ def _schedules(svc: Services) -> Any:
     return OneTimeSchedules(s.visit_schedule_group, s.visit_timers_function_arn, s.visit_scheduler_role_arn)
 
 
+def _reminder_kind(lead_seconds: int) -> str:
+    return f"remind_{lead_seconds // 3600}h" if lead_seconds % 3600 == 0 else f"remind_{lead_seconds}s"
+
+
+def _reminder_hours(kind: str) -> int:
+    """How long before the visit a reminder is (as its kind names it), in whole hours, at least 1."""
+    amount = int(kind.removeprefix("remind_")[:-1])
+    return max(1, amount if kind.endswith("h") else round(amount / 3600))
+
+
 def timer_plan(svc: Services, wo: WorkOrder) -> dict[str, Any]:
     """kind -> when: a reminder per lead time before the start, and the arrive deadline after the end."""
     assert wo.window is not None and wo.priority is not None
     timeouts = svc.settings.timeouts
-    plan = {f"remind_{lead // 3600}h" if lead % 3600 == 0 else f"remind_{lead}s":
-            wo.window.start - timedelta(seconds=lead) for lead in timeouts.reminders_before_visit}
+    plan = {_reminder_kind(lead): wo.window.start - timedelta(seconds=lead) for lead in timeouts.reminders_before_visit}
     plan["arrive"] = wo.window.end + timedelta(seconds=timeouts.arrive_grace(wo.priority))
     return plan
 
@@ -214,9 +223,8 @@ def timer_fired(svc: Services, wo_id: str, kind: str, window_version: int) -> st
     if wo.status != Status.SCHEDULED or wo.window_version != window_version or wo.window is None:
         return "stale"
     if kind.startswith("remind_"):
-        lead = wo.window.start - svc.clock()
         _publish(svc, "VisitReminder", wo, f"reminder:{window_version}:{kind}", vendor_id=wo.vendor_id,
-                 hours=max(1, round(lead.total_seconds() / 3600)))
+                 hours=_reminder_hours(kind))
         return "reminded"
     if kind != "arrive":
         raise ValueError(f"unknown visit timer {kind!r}")

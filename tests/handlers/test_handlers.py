@@ -122,3 +122,17 @@ def test_unit_request_form_behind_api_gateway_keeps_the_stage_in_links(stack):
     assert f'action="/dev/units/{unit_id}/request?key=' in resp["body"] and 'lang="es"' in resp["body"]
     forged = invoke(stack, "ApiFunction", load_event("api/unit_request_form", unit_id=unit_id, key="v1.x.y"))
     assert forged["statusCode"] == 403 and "<html" in forged["body"]
+
+
+def test_visit_timers_ignore_a_stale_visit_and_fail_only_an_unknown_work_order(stack):
+    # A work order with no visit yet: a planning event or a firing for visit time 1 is stale and does nothing.
+    wo_id, _ = created(stack)
+    planned = invoke(stack, "VisitTimersFunction", load_event("sqs/visit_scheduled", work_order_id=wo_id,
+                                                              window_version="1"))
+    assert planned == {"batchItemFailures": []}
+    fired = invoke(stack, "VisitTimersFunction", load_event("scheduler/visit_timer", work_order_id=wo_id,
+                                                            kind="arrive", window_version="1"))
+    assert fired == {"outcome": "stale"}
+    event = load_event("sqs/visit_scheduled", work_order_id="wo-does-not-exist", window_version="1")
+    resp = invoke(stack, "VisitTimersFunction", event)
+    assert resp == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
