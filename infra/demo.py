@@ -111,7 +111,8 @@ def apply_dispatch_profile(repo: Repository, ids: Ids) -> None:
         repo.put_property(prop.model_copy(update={"preferred_vendors": preferred, "on_call": demo_prop.on_call}))
     for demo_vendor in VENDORS:
         vendor = repo.get_vendor(ids.vendor(demo_vendor.id))
-        repo.put_vendor(vendor.model_copy(update={"service_areas": demo_vendor.service_areas}))
+        repo.put_vendor(vendor.model_copy(update={"service_areas": demo_vendor.service_areas,
+                                                  "language": demo_vendor.language}))
     for demo_unit in UNITS:  # inbound SMS find tenants by phone (the PMS sync indexes them too)
         unit = repo.find_unit(ids.unit(demo_unit.id))
         if unit is not None and unit.tenant and unit.tenant.phone:
@@ -131,6 +132,6 @@ def describe(ids: Ids, extra: dict[str, Any]) -> dict[str, Any]:
                    "tenant": u.tenant.model_dump() if u.tenant else None} for u in UNITS],
         "vendors": [{"id": ids.vendor(v.id), "buildium_id": ids.buildium["vendor"][v.id], "name": v.name,
                      "trades": [t.value for t in v.trades], "service_areas": v.service_areas, "phone": v.phone,
-                     "email": v.email} for v in VENDORS],
+                     "email": v.email, "language": v.language or "en"} for v in VENDORS],
         "on_call": ON_CALL.model_dump(), "ops": OPS.model_dump(), **extra,
     }

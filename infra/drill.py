@@ -106,10 +106,13 @@ class Drill:
         """A tenant's web request, from the form to the verified fix."""
         tenant = unit["tenant"]
         t0 = time.perf_counter()
+        tomorrow = (datetime.now(UTC).astimezone() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+        windows = [{"start": (tomorrow + timedelta(hours=h)).isoformat(),
+                    "end": (tomorrow + timedelta(hours=h + 3)).isoformat()} for h in (0, 24)]
         created = self.step(scenario, "request accepted (202)", t0, lambda: self.call(
             "POST", "/requests", expect=202, json={"unit_id": unit["id"], "name": tenant["name"],
                                                   "phone": tenant["phone"], "email": tenant["email"],
-                                                  "description": description}))
+                                                  "description": description, "availability": windows}))
         wo_id = created["id"]
         self.step(scenario, "tenant acknowledged (sms)", t0, lambda: self.wait_message(tenant["phone"], wo_id))
         self.fix(scenario, t0, wo_id, tenant, decline_first=decline_first, reopen_once=reopen_once)
@@ -190,10 +193,7 @@ class Drill:
                       lambda j=job: self.call("POST", f"/vendor/jobs/{j['token']}/accept"))
             self.step(scenario, "tenant told who is coming", t0,
                       lambda j=job: self.wait_message(tenant["phone"], wo_id, j["vendor_name"]))
-            start = datetime.now(UTC).astimezone() + timedelta(hours=2)
-            self.step(scenario, "vendor schedules", t0, lambda j=job, s=start: self.call(
-                "POST", f"/vendor/jobs/{j['token']}/schedule",
-                json={"start": s.isoformat(), "end": (s + timedelta(hours=2)).isoformat()}))
+            self.schedule(scenario, t0, wo_id, job, tenant, answer_by_sms)
             self.step(scenario, "tenant told when", t0,
                       lambda: self.wait_message(tenant["phone"], wo_id, "will come to"))
             self.step(scenario, "vendor on site (check-in)", t0, lambda j=job: self.call(
@@ -232,6 +232,34 @@ class Drill:
         record = self.get(f"/ops/work-orders/{wo_id}/record", headers=self.ops)
         self.invoices.append({"scenario": scenario, "work_order_id": wo_id, "bill_id": closed["bill_pms_id"],
                               **record["invoice"]})
+
+    def schedule(self, scenario: str, t0: float, wo_id: str, job: dict[str, Any], tenant: dict[str, Any],
+                 answer_by_sms: bool) -> None:
+        """The vendor picks one of the tenant's windows; without any, proposes a time the tenant confirms."""
+        details = self.get(f"/vendor/jobs/{job['token']}", headers={"Accept": "application/json"})
+        if isinstance(details.get("availability"), list) and details["availability"]:
+            self.step(scenario, "vendor picks a tenant window", t0, lambda: self.call(
+                "POST", f"/vendor/jobs/{job['token']}/schedule", json={"window": 0}))
+            return
+        start = (datetime.now(UTC).astimezone() + timedelta(hours=2)).replace(microsecond=0)
+        self.step(scenario, "vendor proposes a time", t0, lambda: self.call(
+            "POST", f"/vendor/jobs/{job['token']}/propose",
+            json={"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}))
+        asked = self.step(scenario, "tenant asked to confirm", t0,
+                          lambda: self.wait_message(tenant["phone"], wo_id, "proposes to visit"))
+        if answer_by_sms:
+            self.step(scenario, "tenant texts YES to the time", t0, lambda: self._confirmed_by_text(tenant["phone"]))
+            return
+        link = STATUS_LINK.search(asked["body"])
+        if not link:
+            raise DrillFailure("the proposal message has no status link")
+        self.step(scenario, "tenant confirms the time", t0, lambda: self.call(
+            "POST", f"/requests/{link.group(1)}/visit?token={link.group(2)}", json={"action": "confirm"}))
+
+    def _confirmed_by_text(self, phone: str) -> None:
+        reply = self.text(phone, "YES")
+        if "visit is confirmed" not in reply:
+            raise DrillFailure(f"the YES text did not confirm the proposed visit: {reply[:200]}")
 
     # ------------------------------------------------------------ helpers
     @property

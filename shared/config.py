@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from shared.domain.enums import Priority
 
 TIMERS = Path(__file__).resolve().parent / "rules" / "timers.json"
-STAGES = ("accept", "schedule", "complete", "followup", "invoice", "approval")
+STAGES = ("accept", "schedule", "arrive", "complete", "followup", "invoice", "approval")
 
 
 class Timeouts(BaseModel):
@@ -20,6 +20,11 @@ class Timeouts(BaseModel):
     (data: shared/rules/timers.json, overridable per deployment with STAGE_TIMER_OVERRIDES)."""
 
     stages: dict[str, dict[Priority, int]]
+    reminders_before_visit: list[int] = Field(default_factory=list)  # seconds before a visit's start
+
+    def arrive_grace(self, priority: Priority) -> int:
+        """Seconds after the visit window's end without a check-in before the no-show path runs."""
+        return self.stages["arrive"][priority]
 
     def for_priority(self, priority: Priority) -> dict[str, int]:
         """The timers the workflow reads (keys as the ASL names them)."""
@@ -30,8 +35,12 @@ class Timeouts(BaseModel):
 
 
 @cache
+def _timer_rules() -> dict:
+    return json.loads(TIMERS.read_text())
+
+
 def _timer_defaults() -> dict[str, dict[str, int]]:
-    return json.loads(TIMERS.read_text())["stages"]
+    return _timer_rules()["stages"]
 
 
 def timeouts(overrides_json: str | None) -> Timeouts:
@@ -44,7 +53,8 @@ def timeouts(overrides_json: str | None) -> Timeouts:
         if stage not in STAGES:
             raise ValueError(f"STAGE_TIMER_OVERRIDES: unknown stage {stage!r} (known: {', '.join(STAGES)})")
         stages[stage].update(values)
-    parsed = Timeouts.model_validate({"stages": stages})
+    parsed = Timeouts.model_validate({"stages": stages,
+                                      "reminders_before_visit": _timer_rules().get("reminders_before_visit", [])})
     if any(v < 1 for values in parsed.stages.values() for v in values.values()):
         raise ValueError("stage timers must be at least 1 second")
     return parsed
@@ -80,6 +90,10 @@ class Settings(BaseModel):
     default_time_zone: str = "America/New_York"
     document_bucket: str = ""
     invoice_reminders: int = Field(default=2, ge=0, le=10)  # reminders before an invoice/approval wait escalates
+    # Visit timers (reminders, arrive): one-time Scheduler schedules in this group, invoking this function.
+    visit_schedule_group: str = ""
+    visit_timers_function_arn: str = ""
+    visit_scheduler_role_arn: str = ""
     timeouts: Timeouts
 
 
@@ -98,7 +112,8 @@ _ENV = {
     "twilio_auth_token_secret_arn": "TWILIO_AUTH_TOKEN_SECRET_ARN", "notification_queue_url": "NOTIFICATION_QUEUE_URL",
     "quiet_hours_start": "QUIET_HOURS_START", "quiet_hours_end": "QUIET_HOURS_END",
     "default_time_zone": "DEFAULT_TIME_ZONE", "document_bucket": "DOCUMENT_BUCKET",
-    "invoice_reminders": "INVOICE_REMINDERS",
+    "invoice_reminders": "INVOICE_REMINDERS", "visit_schedule_group": "VISIT_SCHEDULE_GROUP",
+    "visit_timers_function_arn": "VISIT_TIMERS_FUNCTION_ARN", "visit_scheduler_role_arn": "VISIT_SCHEDULER_ROLE_ARN",
 }
 _KEYS = (*_ENV.values(), "STAGE_TIMER_OVERRIDES")
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -86,8 +88,66 @@ class Decline(Strict):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class Schedule(TimeWindow):
+class VisitTime(Strict):
+    """A visit time, one of three ways: `window` (the number of one of the tenant's windows, from 0),
+    `start` and `end` (ISO 8601 with offset), or `date`, `start_time`, `end_time` (the property's local
+    time, as the job page's date and time inputs send them)."""
+
+    window: int | None = Field(default=None, ge=0, le=50)
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    date: dt.date | None = None
+    start_time: dt.time | None = None
+    end_time: dt.time | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> VisitTime:
+        ways = [self.window is not None, self.start is not None or self.end is not None,
+                any(v is not None for v in (self.date, self.start_time, self.end_time))]
+        if sum(ways) != 1:
+            raise ValueError("give one of: window (the number of a tenant window), start and end (ISO 8601 with "
+                             "offset), or date, start_time and end_time (the property's local time)")
+        if ways[1] and (self.start is None or self.end is None):
+            raise ValueError("start and end are both required")
+        if ways[2] and (self.date is None or self.start_time is None or self.end_time is None):
+            raise ValueError("date, start_time and end_time are all required")
+        if (ways[1] and self.end <= self.start) or (ways[2] and self.end_time <= self.start_time):  # type: ignore
+            raise ValueError("end must be after start")
+        return self
+
+    def resolve(self, tenant_windows: list[Window], zone: ZoneInfo) -> Window:
+        """The window this names (raises ValueError for a tenant window that does not exist)."""
+        if self.window is not None:
+            if self.window >= len(tenant_windows):
+                raise ValueError(f"there is no tenant window {self.window} (the tenant gave {len(tenant_windows)})")
+            return tenant_windows[self.window]
+        if self.start is not None and self.end is not None:
+            return Window(start=self.start, end=self.end)
+        assert self.date and self.start_time and self.end_time
+        return Window(start=datetime.combine(self.date, self.start_time, zone),
+                      end=datetime.combine(self.date, self.end_time, zone))
+
+
+class Schedule(VisitTime):
     pass
+
+
+class Propose(VisitTime):
+    """A time that is not one of the tenant's windows: the tenant confirms or declines it."""
+
+    @model_validator(mode="after")
+    def _not_a_tenant_window(self) -> Propose:
+        if self.window is not None:
+            raise ValueError("a tenant window needs no confirmation: schedule it instead of proposing it")
+        return self
+
+
+class TenantVisit(Strict):
+    """The tenant's answer about the visit: confirm or decline a proposed time, ask to reschedule, or say
+    nobody came."""
+
+    action: Literal["confirm", "decline", "reschedule", "no_show"]
+    comment: str | None = Field(default=None, max_length=500)
 
 
 class CheckIn(Strict):

@@ -26,8 +26,10 @@ CLOUD_PARAMETERS = {
     "Stage": "test",
     "OpsAuthMode": "key",
     "PublicBaseUrl": "http://testserver",
-    # Short, so a test can watch an urgent offer expire and an urgent job's invoice and approval reminders.
-    "StageTimerOverrides": '{"accept": {"urgent": 2}, "invoice": {"urgent": 2}, "approval": {"urgent": 2}}',
+    # Short, so a test can watch an urgent offer expire, a routine visit's arrive timer fire, and an urgent
+    # job's invoice and approval reminders.
+    "StageTimerOverrides": '{"accept": {"urgent": 2}, "arrive": {"routine": 60}, "invoice": {"urgent": 2}, '
+                           '"approval": {"urgent": 2}}',
     # The whole suite comes from one IP; the per-link limit is low enough to test in a second.
     "RateLimitPerIpPerMinute": "100000",
     "RateLimitPerLinkPerMinute": "60",

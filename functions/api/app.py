@@ -243,7 +243,8 @@ def get_request(id):
     view = views.tenant_status(services(), id, token)
     if _wants_html():
         lang = pages.language(view["language"])
-        return _html(200, pages.tenant_status(view, _path(f"/requests/{id}/feedback?token={token}"), lang))
+        return _html(200, pages.tenant_status(view, _path(f"/requests/{id}/feedback?token={token}"), lang,
+                                              _path(f"/requests/{id}/visit?token={token}")))
     return _json(200, view)
 
 
@@ -257,6 +258,22 @@ def request_feedback(id):
     if _is_form():
         return Response(body="", status_code=303, headers={"Location": _path(f"/requests/{id}?token={token}")})
     return _json(200, {"id": wo.id, "status": wo.status.value})
+
+
+@app.route("/requests/{id}/visit", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def request_visit(id):
+    """The tenant about the visit: confirm or decline a proposed time, ask to reschedule, nobody came."""
+    from shared.services import visits
+
+    _refuse_cross_site()
+    body = _body(schemas.TenantVisit)
+    token = _query("token")
+    wo = visits.tenant_visit(services(), id, token, body.action, body.comment)
+    if _is_form():
+        return Response(body="", status_code=303, headers={"Location": _path(f"/requests/{id}?token={token}")})
+    return _json(200, {"id": wo.id, "status": wo.status.value, "window": views.window_of(wo),
+                       "proposal": views.window_of(wo, proposal=True)})
 
 
 def _unit_link(unit_id: str) -> tuple[Any, Any, str]:
@@ -307,7 +324,8 @@ def unit_request_submit(unit_id):
 def vendor_job(token):
     job = views.vendor_job(services(), token)
     if _wants_html():
-        return Response(body=pages.vendor_job(job, token, _path("")), status_code=200,
+        lang = pages.language(job.get("language"), (app.current_request.headers or {}).get("accept-language"))
+        return Response(body=pages.vendor_job(job, token, _path(""), lang), status_code=200,
                         headers={"Content-Type": "text/html; charset=utf-8"})
     return _json(200, job)
 
@@ -341,8 +359,19 @@ def vendor_decline(token):
 @app.route("/vendor/jobs/{token}/schedule", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def vendor_schedule(token):
-    return _vendor_action(token, schemas.Schedule,
-                          lambda svc, b: wo_service.vendor_schedule(svc, token, b.to_domain()))
+    """One of the tenant's windows (`window`), or a time already agreed with the tenant: scheduled."""
+    from shared.services import visits
+
+    return _vendor_action(token, schemas.Schedule, lambda svc, b: visits.vendor_schedule(svc, token, b))
+
+
+@app.route("/vendor/jobs/{token}/propose", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_propose(token):
+    """Another time: the tenant confirms or declines it."""
+    from shared.services import visits
+
+    return _vendor_action(token, schemas.Propose, lambda svc, b: visits.vendor_propose(svc, token, b))
 
 
 @app.route("/vendor/jobs/{token}/checkin", methods=["POST"], content_types=ALL_TYPES)

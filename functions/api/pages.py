@@ -53,43 +53,104 @@ def _field(label: str, value: Any) -> str:
     return f"<dt>{escape(label)}</dt><dd>{escape(str(value)) if value else '-'}</dd>"
 
 
-def vendor_job(job: dict[str, Any], token: str, prefix: str = "") -> str:
+VENDOR_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "job": "Job", "status": "Status", "priority": "Priority", "trade": "Trade", "address": "Address",
+        "unit": "unit", "problem": "Problem", "access": "Access", "entry": "Entry when nobody is home",
+        "entry_yes": "allowed", "entry_no": "tenant must be home", "pets": "Pets", "tenant": "Tenant",
+        "visit": "Visit", "nte": "Not to exceed", "recall": "Recall (no charge): this repeats a recent job of yours",
+        "availability": "Tenant availability", "proposal": "Proposed, waiting for the tenant",
+        "accept": "Accept the job", "reason": "Reason", "decline": "Decline",
+        "pick": "Pick one of the tenant's times", "pick_button": "Schedule this time",
+        "propose": "Propose another time", "date": "Date", "from": "From", "to": "To",
+        "zone": "Times in the property's time zone", "propose_button": "Send the proposal to the tenant",
+        "eta": "Minutes away (empty: I am here)", "checkin": "I'm on my way / here",
+        "notes": "What did you do?", "complete": "Mark as complete", "checked_in": "Checked in",
+        "st_offered": "offered to you", "st_accepted": "accepted: set a visit time", "st_scheduled": "scheduled",
+        "st_completed": "completed", "st_verified": "closed", "st_cancelled": "cancelled",
+        "st_escalated": "with the ops team", "st_no_longer_available": "no longer available",
+    },
+    "es": {
+        "job": "Trabajo", "status": "Estado", "priority": "Prioridad", "trade": "Oficio", "address": "Dirección",
+        "unit": "unidad", "problem": "Problema", "access": "Acceso", "entry": "Entrada si no hay nadie",
+        "entry_yes": "permitida", "entry_no": "el inquilino debe estar en casa", "pets": "Mascotas",
+        "tenant": "Inquilino", "visit": "Visita", "nte": "Monto máximo",
+        "recall": "Garantía (sin cargo): repite un trabajo reciente suyo",
+        "availability": "Disponibilidad del inquilino", "proposal": "Propuesta, esperando al inquilino",
+        "accept": "Aceptar el trabajo", "reason": "Motivo", "decline": "Rechazar",
+        "pick": "Elija una de las horas del inquilino", "pick_button": "Programar esta hora",
+        "propose": "Proponer otra hora", "date": "Fecha", "from": "Desde", "to": "Hasta",
+        "zone": "Horas en la zona horaria de la propiedad", "propose_button": "Enviar la propuesta al inquilino",
+        "eta": "Minutos para llegar (vacío: ya estoy aquí)", "checkin": "Voy en camino / ya llegué",
+        "notes": "¿Qué hizo?", "complete": "Marcar como terminado", "checked_in": "Llegada registrada",
+        "st_offered": "ofrecido a usted", "st_accepted": "aceptado: fije la hora de la visita",
+        "st_scheduled": "programado", "st_completed": "terminado", "st_verified": "cerrado",
+        "st_cancelled": "cancelado", "st_escalated": "con el equipo de operaciones",
+        "st_no_longer_available": "ya no está disponible",
+        "p_emergency": "emergencia", "p_urgent": "urgente", "p_routine": "rutina",
+        "tr_plumbing": "plomería", "tr_electrical": "electricidad", "tr_hvac": "climatización",
+        "tr_appliance": "electrodomésticos", "tr_locksmith": "cerrajería", "tr_pest": "control de plagas",
+        "tr_roofing": "techos", "tr_general": "mantenimiento general",
+    },
+}
+
+
+def vendor_job(job: dict[str, Any], token: str, prefix: str = "", lang: str = "en") -> str:
     """The vendor's job page; `prefix` is the API stage path when served behind execute-api."""
+    t = VENDOR_TEXT[lang]
     window = job.get("window")
+    tenant_windows = job.get("availability") if isinstance(job.get("availability"), list) else []
+    nte = job.get("nte")
     facts = "".join([
-        _field("Status", job["status"]), _field("Priority", job.get("priority")), _field("Trade", job.get("trade")),
-        _field("Address", f"{job['address']}, unit {job['unit']}"), _field("Problem", job["description"]),
-        _field("Access", job.get("access_instructions")),
-        _field("Entry when nobody is home", "allowed" if job.get("entry_permission") else
-               ("tenant must be home" if "entry_permission" in job else None)),
-        _field("Pets", job.get("pets")),
-        _field("Tenant", " ".join(filter(None, [(job.get("tenant") or {}).get("name"),
-                                                (job.get("tenant") or {}).get("phone")]))),
-        _field("Visit", when(window) if window else None),
+        _field(t["status"], t.get("st_" + job["status"], job["status"])),
+        _field(t["priority"], t.get(f"p_{job.get('priority')}", job.get("priority"))),
+        _field(t["trade"], t.get(f"tr_{job.get('trade')}", job.get("trade"))),
+        _field(t["address"], f"{job['address']}, {t['unit']} {job['unit']}"), _field(t["problem"], job["description"]),
+        _field(t["access"], job.get("access_instructions")),
+        _field(t["entry"], t["entry_yes"] if job.get("entry_permission") else
+               (t["entry_no"] if "entry_permission" in job else None)),
+        _field(t["pets"], job.get("pets")),
+        _field(t["tenant"], " ".join(filter(None, [(job.get("tenant") or {}).get("name"),
+                                                   (job.get("tenant") or {}).get("phone")]))),
+        _field(t["nte"], nte["text"] if nte else None),
+        _field(t["visit"], when(window) if window else None),
+        _field(t["proposal"], when(job["proposal"])) if job.get("proposal") else "",
+        _field(t["availability"], job["availability"]) if isinstance(job.get("availability"), str) else "",
+        _field(t["checked_in"], "✓") if job.get("checked_in") else "",
     ])
+    recall = f"<p><strong>{escape(t['recall'])}</strong></p>" if job.get("recall") else ""
     base = f"{escape(prefix)}/vendor/jobs/{escape(token)}"
     forms = []
     for action in job["allowed_actions"]:
         if action == "accept":
-            forms.append(f'<form method="post" action="{base}/accept"><button>Accept the job</button></form>')
+            forms.append(f'<form method="post" action="{base}/accept"><button>{t["accept"]}</button></form>')
         elif action == "decline":
-            forms.append(f'<form method="post" action="{base}/decline"><label>Reason '
-                         f'<input name="reason" required maxlength="500"></label><button>Decline</button></form>')
-        elif action == "schedule":
-            forms.append(f'<form method="post" action="{base}/schedule">'
-                         f'<label>Start (ISO 8601 with offset) <input name="start" required '
-                         f'placeholder="2026-11-24T09:00:00-05:00"></label>'
-                         f'<label>End <input name="end" required placeholder="2026-11-24T11:00:00-05:00"></label>'
-                         f"<button>Schedule the visit</button></form>")
+            forms.append(f'<form method="post" action="{base}/decline"><label>{t["reason"]} '
+                         f'<input name="reason" required maxlength="500"></label>'
+                         f'<button>{t["decline"]}</button></form>')
+        elif action == "schedule" and tenant_windows:
+            choices = "".join(f'<label><input type="radio" name="window" value="{i}" required> '
+                              f'{escape(when(w))}</label>' for i, w in enumerate(tenant_windows))
+            forms.append(f'<form method="post" action="{base}/schedule"><fieldset><legend>{t["pick"]}</legend>'
+                         f'{choices}<button>{t["pick_button"]}</button></fieldset></form>')
+        elif action == "propose":
+            zone = escape(job.get("time_zone") or "")
+            forms.append(f'<form method="post" action="{base}/propose"><fieldset><legend>{t["propose"]}</legend>'
+                         f'<label>{t["date"]} <input type="date" name="date" required></label>'
+                         f'<label>{t["from"]} <input type="time" name="start_time" required></label>'
+                         f'<label>{t["to"]} <input type="time" name="end_time" required></label>'
+                         f'<p><small>{t["zone"]}: {zone}</small></p>'
+                         f'<button>{t["propose_button"]}</button></fieldset></form>')
         elif action == "checkin":
-            forms.append(f'<form method="post" action="{base}/checkin"><label>Minutes away (empty: I am here) '
+            forms.append(f'<form method="post" action="{base}/checkin"><label>{t["eta"]} '
                          f'<input name="eta_minutes" type="number" min="0" max="600"></label>'
-                         f"<button>I'm on my way / here</button></form>")
+                         f'<button>{t["checkin"]}</button></form>')
         elif action == "complete":
-            forms.append(f'<form method="post" action="{base}/complete"><label>What did you do? '
+            forms.append(f'<form method="post" action="{base}/complete"><label>{t["notes"]} '
                          f'<textarea name="notes" required maxlength="5000"></textarea></label>'
-                         f"<button>Mark as complete</button></form>")
-    return page(f"Job {job['work_order_id']}", f"<dl>{facts}</dl>{''.join(forms)}{invoice_section(job, base)}")
+                         f'<button>{t["complete"]}</button></form>')
+    return page(f"{t['job']} {job['work_order_id']}",
+                f"{recall}<dl>{facts}</dl>{''.join(forms)}{invoice_section(job, base)}", lang)
 
 
 # ---------------------------------------------------------------- tenant pages (English and Spanish)
@@ -114,6 +175,13 @@ TEXT: dict[str, dict[str, str]] = {
         "ev_verified": "Closed", "ev_reopened": "Reopened", "ev_escalated": "Handled by our team",
         "ev_cancelled": "Cancelled", "ev_notified": "Message sent to you",
         "ev_joined_incident": "Linked to a building-wide repair",
+        "ev_proposed": "Technician proposed a time", "ev_proposal_declined": "You declined the proposed time",
+        "ev_reschedule_requested": "You asked for another time", "ev_no_show": "Missed visit",
+        "ev_checkin": "Technician on the way or on site",
+        "proposal": "Proposed visit", "proposal_q": "Can you make this time?", "confirm": "Yes, confirm this time",
+        "decline": "No, ask for another time", "reschedule": "Need another time?",
+        "reschedule_button": "Ask the technician to reschedule", "no_show": "Nobody came?",
+        "no_show_button": "Report that nobody came", "why": "Anything to tell the technician?",
     },
     "es": {
         "title_form": "Solicitud de mantenimiento", "unit": "unidad", "name": "Su nombre",
@@ -138,6 +206,13 @@ TEXT: dict[str, dict[str, str]] = {
         "ev_verified": "Cerrada", "ev_reopened": "Reabierta", "ev_escalated": "En manos de nuestro equipo",
         "ev_cancelled": "Cancelada", "ev_notified": "Le enviamos un mensaje",
         "ev_joined_incident": "Unida a una reparación de todo el edificio",
+        "ev_proposed": "El técnico propuso una hora", "ev_proposal_declined": "Rechazó la hora propuesta",
+        "ev_reschedule_requested": "Pidió otra hora", "ev_no_show": "Visita no realizada",
+        "ev_checkin": "Técnico en camino o en el domicilio",
+        "proposal": "Visita propuesta", "proposal_q": "¿Le viene bien esta hora?", "confirm": "Sí, confirmo esta hora",
+        "decline": "No, pedir otra hora", "reschedule": "¿Necesita otra hora?",
+        "reschedule_button": "Pedir al técnico otra hora", "no_show": "¿No vino nadie?",
+        "no_show_button": "Avisar que no vino nadie", "why": "¿Algo que decir al técnico?",
     },
 }
 
@@ -153,7 +228,30 @@ def language(preferred: str | None, accept_language: str | None = None) -> str:
     return "en"
 
 
-def tenant_status(view: dict[str, Any], feedback_url: str, lang: str = "en") -> str:
+def _visit_forms(view: dict[str, Any], visit_url: str, t: dict[str, str]) -> str:
+    """Confirm or decline a proposed time, ask to reschedule, report that nobody came."""
+    allowed, url = view.get("allowed_actions") or [], escape(visit_url)
+    forms = ""
+    if "confirm" in allowed and view.get("proposal"):
+        forms += (f'<form method="post" action="{url}"><fieldset><legend>{t["proposal_q"]}</legend>'
+                  f"<p>{escape(when(view['proposal']))}</p>"
+                  f'<label><input type="radio" name="action" value="confirm" required> {t["confirm"]}</label>'
+                  f'<label><input type="radio" name="action" value="decline"> {t["decline"]}</label>'
+                  f'<label>{t["why"]} <input name="comment" maxlength="500"></label>'
+                  f"<button>{t['answer']}</button></fieldset></form>")
+    if "reschedule" in allowed:
+        forms += (f'<form method="post" action="{url}"><fieldset><legend>{t["reschedule"]}</legend>'
+                  f'<input type="hidden" name="action" value="reschedule">'
+                  f'<label>{t["why"]} <input name="comment" maxlength="500"></label>'
+                  f"<button>{t['reschedule_button']}</button></fieldset></form>")
+    if "no_show" in allowed:
+        forms += (f'<form method="post" action="{url}"><fieldset><legend>{t["no_show"]}</legend>'
+                  f'<input type="hidden" name="action" value="no_show">'
+                  f"<button>{t['no_show_button']}</button></fieldset></form>")
+    return forms
+
+
+def tenant_status(view: dict[str, Any], feedback_url: str, lang: str = "en", visit_url: str = "") -> str:
     """The tenant's status page: the timeline in plain words, who is coming and when, the follow-up."""
     t = TEXT[lang]
     rows = "".join(
@@ -164,9 +262,11 @@ def tenant_status(view: dict[str, Any], feedback_url: str, lang: str = "en") -> 
         facts.append(_field(t["technician"], view["vendor"]["name"]))
     if view.get("window"):
         facts.append(_field(t["visit"], when(view["window"])))
-    question = ""
+    if view.get("proposal"):
+        facts.append(_field(t["proposal"], when(view["proposal"])))
+    question = _visit_forms(view, visit_url, t) if visit_url else ""
     if view.get("feedback_due"):
-        question = (f'<form method="post" action="{escape(feedback_url)}"><fieldset><legend>{t["fixed_q"]}</legend>'
+        question += (f'<form method="post" action="{escape(feedback_url)}"><fieldset><legend>{t["fixed_q"]}</legend>'
                     f'<label><input type="radio" name="resolved" value="true" required> {t["yes"]}</label>'
                     f'<label><input type="radio" name="resolved" value="false"> {t["no"]}</label>'
                     f'<label>{t["comment"]} <textarea name="comment" maxlength="2000"></textarea></label>'
@@ -216,7 +316,7 @@ def invoice_section(job: dict[str, Any], base: str) -> str:
     listing = f"<h2>Your invoices</h2><ul>{rows}</ul>" if rows else ""
     if "invoice" not in job["allowed_actions"]:
         return listing
-    nte = f"<p>Not-to-exceed: {escape(job['nte'])}</p>" if job.get("nte") else ""
+    nte = f"<p>Not-to-exceed: {escape(job['nte']['text'])}</p>" if job.get("nte") else ""
     currency = escape(job.get("currency") or "USD")
 
     def money(name: str, label: str, required: bool = False) -> str:

@@ -65,6 +65,8 @@ class Vendor(BaseModel):
     phone: str | None = None
     email: str | None = None
     available: bool = True
+    # "en" | "es": the vendor's messages and job page; unset = English messages, the browser's language on pages
+    language: str | None = None
     stats: VendorStats = Field(default_factory=VendorStats)
 
 

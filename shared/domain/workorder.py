@@ -125,6 +125,17 @@ class WorkOrder(BaseModel):
     vendor_id: str | None = None
     previous_vendor_id: str | None = None
     window: Window | None = None
+    # Scheduling: a time the vendor proposed, waiting for the tenant's yes or no; the window's version
+    # (bumped whenever the visit time changes, so reminders and the arrive timer of an old time are
+    # skipped); the vendor's check-in for the current window (stops the arrive timer); no-shows.
+    proposal: Window | None = None
+    window_version: int = 0
+    arrived_at: datetime | None = None
+    visit_missed: bool = False
+    missed_visits: int = 0
+    # Not-to-exceed for the vendor, set when the job is offered (shared/rules/nte.json); integer cents.
+    nte_cents: int | None = None
+    currency: str = "USD"
     completion_notes: str | None = None
     reopen_count: int = 0
     execution_arn: str | None = None
@@ -137,8 +148,6 @@ class WorkOrder(BaseModel):
     incident_id: str | None = None  # set when this report joined a building incident
     recall_of: str | None = None  # the earlier job this one recalls (its vendor is offered first, no charge)
     completed_at: datetime | None = None
-    nte_cents: int | None = None  # not-to-exceed amount for the vendor, in cents of `currency`
-    currency: str = "USD"
     invoice_id: str | None = None  # the invoice being processed (None again after a rejection)
     bill_pms_id: str | None = None
     reminders: dict[str, int] = Field(default_factory=dict)  # reminders sent per waiting stage
@@ -170,16 +179,27 @@ def vendor_actions(wo: WorkOrder, vendor_id: str) -> list[str]:
     if wo.vendor_id != vendor_id:
         return []
     if wo.status == Status.ACCEPTED:
-        return ["schedule"]
+        return ["schedule", "propose"]
     if wo.status == Status.SCHEDULED:
-        return ["schedule", "checkin", "complete"]
+        return ["schedule", "propose", "checkin", "complete"]
     if wo.status in (Status.COMPLETED, Status.VERIFIED, Status.INVOICE_AWAITED) and not wo.invoice_id:
         return ["invoice"]
     return []
 
 
-def tenant_actions(wo: WorkOrder) -> list[str]:
-    return ["feedback"] if wo.status == Status.COMPLETED else []
+def tenant_actions(wo: WorkOrder, now: datetime | None = None) -> list[str]:
+    """What the tenant may do now: answer a proposed time, ask to reschedule, say nobody came
+    (once the visit window has started and the technician has not checked in), answer the follow-up."""
+    if wo.status == Status.COMPLETED:
+        return ["feedback"]
+    actions = []
+    if wo.proposal and wo.status in (Status.ACCEPTED, Status.SCHEDULED):
+        actions += ["confirm", "decline"]
+    if wo.status == Status.SCHEDULED and wo.window:
+        actions.append("reschedule")
+        if not wo.arrived_at and not wo.visit_missed and (now or utcnow()) >= wo.window.start:
+            actions.append("no_show")
+    return actions
 
 
 def public_status(wo: WorkOrder) -> dict[str, Any]:

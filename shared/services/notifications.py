@@ -13,12 +13,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared.domain.directory import Contact, Property, Unit
-from shared.domain.workorder import TimelineEntry, WorkOrder
+from shared.domain.nte import money
+from shared.domain.workorder import TimelineEntry, Window, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
 from shared.services.views import tenant_link, vendor_link
 
 MESSAGES = Path(__file__).resolve().parent.parent / "rules" / "messages.json"
+TRADES_ES = {"plumbing": "plomería", "electrical": "electricidad", "hvac": "climatización",
+             "appliance": "electrodomésticos", "locksmith": "cerrajería", "pest": "control de plagas",
+             "roofing": "techos", "general": "mantenimiento general"}
 
 
 class Translation(BaseModel):
@@ -30,7 +34,7 @@ class MessageTemplate(BaseModel):
     to: str
     subject: str
     body: str
-    es: Translation | None = None  # Spanish, for tenants who prefer it
+    es: Translation | None = None  # Spanish, for tenants and vendors who prefer it
 
     def text(self, language: str | None) -> tuple[str, str]:
         """(subject, body) in the recipient's language, English when there is no translation."""
@@ -48,19 +52,35 @@ def message_book() -> MessageBook:
     return MessageBook.model_validate(json.loads(MESSAGES.read_text()))
 
 
+DAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
+MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
+
+
+def _fmt(window: Window | None, lang: str = "en", zone: bool = True) -> str:
+    """'Tue 24 Nov 09:00-11:00 (UTC-0500)' / 'mar 24 nov 09:00-11:00 (UTC-0500)'."""
+    if not window:
+        return "una hora por confirmar" if lang == "es" else "a time to be confirmed"
+    s, e = window.start, window.end
+    day = f"{DAYS_ES[s.weekday()]} {s.day:02d} {MONTHS_ES[s.month - 1]}" if lang == "es" else f"{s:%a %d %b}"
+    return f"{day} {s:%H:%M}-{e:%H:%M}" + (f" (UTC{s:%z})" if zone else "")
+
+
 def _fmt_window(wo: WorkOrder) -> str:
-    if not wo.window:
-        return "a time to be confirmed"
-    s, e = wo.window.start, wo.window.end
-    return f"{s:%a %d %b %H:%M}-{e:%H:%M} (UTC{s:%z})"
+    return _fmt(wo.window)
 
 
-def _availability(wo: WorkOrder) -> str:
+def _availability(wo: WorkOrder, lang: str = "en") -> str:
     if not wo.availability:
-        return "not given"
+        return "sin indicar" if lang == "es" else "not given"
     if isinstance(wo.availability, str):
         return wo.availability
-    return "; ".join(f"{w.start:%a %d %b %H:%M}-{w.end:%H:%M}" for w in wo.availability)
+    return "; ".join(_fmt(w, lang, zone=False) for w in wo.availability)
+
+
+def _in_hours(hours: int, lang: str) -> str:
+    if lang == "es":
+        return "en 1 hora" if hours == 1 else f"en unas {hours} horas"
+    return "in about 1 hour" if hours == 1 else f"in about {hours} hours"
 
 
 def _recipients(svc: Services, role: str, wo: WorkOrder, prop: Property, vendor_id: str | None,
@@ -72,7 +92,7 @@ def _recipients(svc: Services, role: str, wo: WorkOrder, prop: Property, vendor_
         if not vid:
             return None
         v = svc.repo.get_vendor(vid)
-        return Contact(name=v.name, phone=v.phone, email=v.email)
+        return Contact(name=v.name, phone=v.phone, email=v.email, language=v.language)
     if role == "oncall":
         if prop.on_call:
             return prop.on_call
@@ -108,6 +128,19 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         "arrival_es": f"va en camino, llega en unos {detail['eta_minutes']} minutos" if detail.get("eta_minutes")
         else "ya está en su domicilio",
         "recall_subject": "RECALL: " if wo.recall_of else "",
+        "recall_subject_es": "GARANTÍA: " if wo.recall_of else "",
+        "recall_note_es": "GARANTÍA (sin cargo): repite un trabajo reciente suyo. " if wo.recall_of else "",
+        "priority_es": {"emergency": "URGENTE (emergencia)", "urgent": "urgente", "routine": "de rutina"}.get(
+            str(wo.priority or ""), str(wo.priority or "")),
+        "trade_es": TRADES_ES.get(str(wo.trade or ""), str(wo.trade or "")),
+        "window_es": _fmt(wo.window, "es"), "availability_es": _availability(wo, "es"),
+        "proposal": _fmt(wo.proposal), "proposal_es": _fmt(wo.proposal, "es"),
+        "nte": money(wo.nte_cents, wo.currency) if wo.nte_cents is not None else "not set",
+        "reminder_when": _in_hours(int(detail.get("hours") or 1), "en"),
+        "reminder_when_es": _in_hours(int(detail.get("hours") or 1), "es"),
+        "reason_note": f"They said: \"{detail['detail']}\"." if detail.get("detail") else "",
+        "missed_by": "reported by the tenant" if detail.get("reported_by") == "tenant" else "no check-in",
+        "reason_note_es": f"Dijo: \"{detail['detail']}\"." if detail.get("detail") else "",
     }
     if detail.get("invoice_id"):
         from shared.services.invoicing import invoice_variables
@@ -135,7 +168,8 @@ def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
         mirror(svc, detail_type, wo)
         for member_id in members(svc, wo):
             member = svc.repo.get_work_order(member_id)
-            tenant_templates = [t for t in templates if t.to == "tenant"]
+            # A member's tenant follows the primary's visit but cannot answer its proposal.
+            tenant_templates = [t for t in templates if t.to == "tenant" and detail_type != "VisitProposed"]
             if tenant_templates:
                 sent += _send(svc, detail_type, detail, member, tenant_templates, f"{event_key}:{member_id}", held)
     if held:  # deferred, not dropped: the event comes back (at most 15 min later) and checks again

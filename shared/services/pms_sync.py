@@ -234,9 +234,10 @@ def _vendor(svc: Services, pms: Any, v: PmsVendor) -> str:
     vendor = Vendor(
         id=vendor_id(v.pms_id), pms_id=v.pms_id, name=v.name, active=v.is_active,
         trades=[mapping().trade_for(category)], phone=normalize_phone(v.phone), email=v.email,
-        # Service areas and availability are Opslayer's dispatch profile (set by ops), not PMS data.
+        # Service areas, availability and language are Opslayer's dispatch profile (set by ops), not PMS data.
         service_areas=existing.service_areas if existing else [ANY_AREA],
         available=existing.available if existing else True,
+        language=existing.language if existing else None,
         stats=existing.stats if existing else VendorStats(),
     )
     svc.repo.put_vendor(vendor)

@@ -2,7 +2,8 @@
 Twilio-compatible webhook). One use case; the channels only parse, verify and deliver the reply.
 
 - a text from a known tenant's phone opens a request (source "sms"); the acknowledgement is the usual one
-- YES / NO (in plain words) answers the follow-up of a completed work order
+- YES / NO (in plain words) answers the follow-up of a completed work order, else a visit time the
+  vendor proposed (confirm / decline)
 - STATUS replies with the latest open work order's status in plain words
 - STOP / START / HELP and the carriers' synonyms are honoured (opt-out recorded; outbound SMS checks it)
 - an unknown number gets a polite "not registered" reply and no work order
@@ -178,6 +179,9 @@ def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent) -> O
         completed = next((w for w in mine if w.status == Status.COMPLETED), None)
         if completed is not None:
             return _answer(svc, completed, intent == Intent.YES, msg)
+        proposed = next((w for w in mine if w.proposal and w.status in (Status.ACCEPTED, Status.SCHEDULED)), None)
+        if proposed is not None:
+            return _answer_proposal(svc, proposed, intent == Intent.YES, msg)
         if _only_answer(msg.body):
             return Outcome("nothing_to_answer", NOTHING_TO_ANSWER)
     return _open_request(svc, unit, phone, msg)
@@ -208,6 +212,17 @@ def _answer(svc: Services, wo: WorkOrder, resolved: bool, msg: InboundSms) -> Ou
              else "Sorry it is not fixed. We are sending a technician back and will text you. Ref " + wo.id)
     _record_reply(svc, wo.id, msg, "YES" if resolved else "NO")
     return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", reply, wo.id)
+
+
+def _answer_proposal(svc: Services, wo: WorkOrder, confirmed: bool, msg: InboundSms) -> Outcome:
+    from shared.services import visits
+
+    # The phone on file is the tenant's credential here, as for the follow-up answer.
+    visits.visit_answer(svc, wo.id, "confirm" if confirmed else "decline", "by SMS")
+    reply = ("Thanks! The visit is confirmed. Ref " + wo.id if confirmed
+             else "OK, we have asked the technician for another time. Ref " + wo.id)
+    _record_reply(svc, wo.id, msg, "YES" if confirmed else "NO")
+    return Outcome("visit_confirmed" if confirmed else "visit_declined", reply, wo.id)
 
 
 def _status(svc: Services, mine: list[WorkOrder], msg: InboundSms) -> Outcome:

@@ -5,21 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain import links
-from shared.domain.workorder import MONEY_STATUSES, Status, WorkOrder, vendor_actions
+from shared.domain.nte import money
+from shared.domain.workorder import MONEY_STATUSES, Status, WorkOrder, tenant_actions, vendor_actions
 from shared.services.container import Services
 from shared.services.workorders import tenant_scope, vendor_scope
 
 # Timeline events a tenant sees, in plain words (internal steps such as ranking stay internal).
 TENANT_EVENTS = {"received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
-                 "reopened", "escalated", "cancelled", "notified"}
+                 "reopened", "escalated", "cancelled", "notified", "proposed", "proposal_declined",
+                 "reschedule_requested", "no_show", "checkin"}
 
 
 def _for_tenant(event: str, detail: str) -> bool:
     return event in TENANT_EVENTS and (event != "notified" or " to tenant:" in detail)
 
 
-def _window(wo: WorkOrder) -> dict[str, str] | None:
-    return {"start": wo.window.start.isoformat(), "end": wo.window.end.isoformat()} if wo.window else None
+def window_of(wo: WorkOrder, proposal: bool = False) -> dict[str, str] | None:
+    """The visit window (or the proposed one) as ISO 8601 with its offset."""
+    w = wo.proposal if proposal else wo.window
+    return {"start": w.start.isoformat(), "end": w.end.isoformat()} if w else None
+
 
 
 def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any]:
@@ -34,11 +39,12 @@ def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any
         # A link that already answered does not ask again (the new question came with a new link).
         "feedback_due": wo.status == Status.COMPLETED and not scope.answered,
         "language": wo.tenant.language or "en",
+        "allowed_actions": tenant_actions(wo, svc.clock()), "proposal": window_of(wo, proposal=True),
     }
     if wo.vendor_id:
         view["vendor"] = {"name": svc.repo.get_vendor(wo.vendor_id).name}
     if wo.window:
-        view["window"] = _window(wo)
+        view["window"] = window_of(wo)
     return view
 
 
@@ -55,8 +61,10 @@ def vendor_job(svc: Services, token: str) -> dict[str, Any]:
         "work_order_id": wo.id, "status": wo.status.value if involved else "no_longer_available",
         "allowed_actions": allowed, "trade": wo.trade, "priority": wo.priority,
         "property": prop.name, "address": prop.address, "unit": unit.label,
-        "description": wo.description, "window": _window(wo), "recall": bool(wo.recall_of),
-        "nte": f"{wo.nte_cents / 100:.2f} {wo.currency}" if wo.nte_cents is not None else None,
+        "description": wo.description, "window": window_of(wo), "recall": bool(wo.recall_of),
+        "nte": {"cents": wo.nte_cents, "currency": wo.currency, "text": money(wo.nte_cents, wo.currency)}
+        if wo.nte_cents is not None else None,
+        "language": getattr(svc.repo.find_vendor(scope.party_id), "language", None),
         "currency": wo.currency,
     }
     if involved:  # contact and access details only for the vendor the job is offered or assigned to
@@ -66,6 +74,9 @@ def vendor_job(svc: Services, token: str) -> dict[str, Any]:
         job["tenant"] = {"name": wo.tenant.name, "phone": wo.tenant.phone}
         job["availability"] = wo.availability if isinstance(wo.availability, str) else [
             {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in (wo.availability or [])]
+        job["proposal"] = window_of(wo, proposal=True)
+        job["checked_in"] = wo.arrived_at is not None
+        job["time_zone"] = prop.time_zone or svc.settings.default_time_zone
         if wo.vendor_id == scope.party_id:
             job["invoices"] = _vendor_invoices(svc, wo)
     return job

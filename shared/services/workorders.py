@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.domain import links
+from shared.domain import links, nte
 from shared.domain.directory import Contact, rank_vendors
 from shared.domain.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, LinkRejected, NotFound
 from shared.domain.workorder import (
@@ -211,7 +211,10 @@ def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_second
         wo.require_transition(Status.OFFERED)
         published.append(True)
         vendor = svc.repo.get_vendor(vendor_id)
-        return wo.model_copy(update={"status": Status.OFFERED, "offer": new_offer}), [
+        assert wo.trade is not None and wo.priority is not None
+        nte_cents, currency = nte.rules().amount(wo.trade, wo.priority, wo.property_id)
+        return wo.model_copy(update={"status": Status.OFFERED, "offer": new_offer, "nte_cents": nte_cents,
+                                     "currency": currency}), [
             _entry(svc, "offered", f"Offered to {vendor.name}")]
 
     wo = mutate(svc, wo_id, apply)
@@ -317,9 +320,11 @@ def vendor_scope(svc: Services, token: str, action: str) -> links.LinkScope:
 VendorChange = Callable[[WorkOrder, str], tuple[dict[str, Any], TimelineEntry]]
 
 
-def _vendor_mutation(svc: Services, token: str, action: str, build: VendorChange) -> tuple[WorkOrder, WorkOrder]:
-    """Apply a vendor's action if their link allows it and the work order's state does (else 409)."""
-    scope = vendor_scope(svc, token, action)
+def _vendor_mutation(svc: Services, token: str, action: str, build: VendorChange,
+                     link_action: str | None = None) -> tuple[WorkOrder, WorkOrder]:
+    """Apply a vendor's action if their link allows it (`link_action`, default the action itself) and
+    the work order's state does (else 409)."""
+    scope = vendor_scope(svc, token, link_action or action)
     before: list[WorkOrder] = []
 
     def apply(wo: WorkOrder):
@@ -363,30 +368,13 @@ def vendor_decline(svc: Services, token: str, reason: str) -> WorkOrder:
     return wo
 
 
-def vendor_schedule(svc: Services, token: str, window: Any) -> WorkOrder:
-    if window.end <= svc.clock():
-        raise InvalidInput("The visit window is in the past.", [{"field": "end", "message": "must be in the future"}])
-
-    def build(wo: WorkOrder, vendor_id: str):
-        verb = "rescheduled" if wo.status == Status.SCHEDULED else "scheduled"
-        return {"status": Status.SCHEDULED, "window": window, "stage_wait": None
-                if wo.stage_wait and wo.stage_wait.stage == "schedule" else wo.stage_wait}, \
-            _entry(svc, "scheduled", f"Visit {verb}: {window.start.isoformat()} to {window.end.isoformat()}",
-                   actor=f"vendor:{vendor_id}")
-
-    before, wo = _vendor_mutation(svc, token, "schedule", build)
-    _publish(svc, "VisitScheduled", wo, f"scheduled:{wo.version}", vendor_id=wo.vendor_id,
-             start=window.start.isoformat(), end=window.end.isoformat())
-    _resume_stage(svc, before, "schedule", "scheduled")
-    return wo
-
-
 def vendor_checkin(svc: Services, token: str, eta_minutes: int | None) -> WorkOrder:
-    """On the way (with an ETA) or on site: the tenant is told; the status stays scheduled."""
+    """On the way (with an ETA) or on site: the tenant is told; the status stays scheduled. A check-in
+    for the current window stops its arrive timer (no no-show)."""
     detail = f"Technician on the way, about {eta_minutes} min" if eta_minutes else "Technician on site"
 
     def build(wo: WorkOrder, vendor_id: str):
-        return {}, _entry(svc, "checkin", detail, actor=f"vendor:{vendor_id}")
+        return {"arrived_at": wo.arrived_at or svc.clock()}, _entry(svc, "checkin", detail, actor=f"vendor:{vendor_id}")
 
     _, wo = _vendor_mutation(svc, token, "checkin", build)
     _publish(svc, "VendorOnTheWay", wo, f"checkin:{wo.version}", vendor_id=wo.vendor_id,

@@ -7,6 +7,7 @@ import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -69,11 +70,23 @@ def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser,
     shot(vendor, "3-vendor-job-offer")
     vendor.get_by_role("button", name="Accept the job").click()
     vendor.wait_for_load_state()
-    start = datetime.now(UTC) + timedelta(hours=3)
-    vendor.get_by_label("Start (ISO 8601 with offset)").fill(start.isoformat())
-    vendor.get_by_label("End").fill((start + timedelta(hours=2)).isoformat())
-    vendor.get_by_role("button", name="Schedule the visit").click()
+    # The tenant gave words, not windows: the vendor proposes a time (the property's local time) ...
+    day = (datetime.now(UTC) + timedelta(days=1)).astimezone(ZoneInfo("America/New_York")).date()
+    vendor.get_by_label("Date").fill(day.isoformat())
+    vendor.get_by_label("From").fill("09:30")
+    vendor.get_by_label("To").fill("11:00")
+    vendor.get_by_role("button", name="Send the proposal to the tenant").click()
     vendor.wait_for_load_state()
+    assert "Proposed, waiting for the tenant" in vendor.content()
+    # ... and the tenant confirms it on the status page.
+    eventually(lambda: (page.reload() or True) and "Can you make this time?" in page.content(), interval=0.5)
+    shot(page, "3b-tenant-confirms-time")
+    page.get_by_label("Yes, confirm this time").check()
+    page.get_by_role("button", name="Send my answer").click()
+    page.wait_for_load_state()
+    assert "A visit is scheduled" in page.content() and "09:30-11:00" in page.content()
+    vendor.reload()
+    assert "09:30-11:00" in vendor.content()
     shot(vendor, "4-vendor-scheduled")
     vendor.get_by_label("What did you do?").fill("Cleared the drain trap, tested the flow")
     vendor.get_by_role("button", name="Mark as complete").click()
@@ -90,6 +103,35 @@ def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser,
     shot(page, "6-tenant-closed")
     vendor.close()
     page.close()
+
+
+def test_vendor_picks_a_tenant_window_in_spanish(stack, served, browser, api):
+    unit_id = U("unit-harbor-301")
+    start = (datetime.now(UTC) + timedelta(days=2)).astimezone(ZoneInfo("America/New_York")).replace(
+        hour=14, minute=0, second=0, microsecond=0)
+    windows = [{"start": (start + timedelta(days=d)).isoformat(), "end": (start + timedelta(days=d, hours=3))
+                .isoformat()} for d in (0, 1)]
+    wo_id = api.post("/requests", {"unit_id": unit_id, "name": "Kofi Mensah", "phone": "+15550100020",
+                                   "description": "Bathroom sink drains very slowly",
+                                   "availability": windows}).json()["id"]
+    offer = eventually(lambda: [m for m in stack.cloud.outbox()
+                                if wo_id in m["body"] and "Accept or decline" in m["body"] and m["channel"] == "sms"])
+    job_path = re.search(r"/vendor/jobs/[\w\-.]+", offer[0]["body"]).group(0)
+    context = browser.new_context(locale="es-MX", extra_http_headers={"Accept-Language": "es-MX,es;q=0.9"},
+                                  viewport={"width": 390, "height": 844})
+    vendor = context.new_page()
+    vendor.goto(served + job_path)
+    assert vendor.locator("html").get_attribute("lang") == "es" and "Monto máximo" in vendor.content()
+    vendor.get_by_role("button", name="Aceptar el trabajo").click()
+    vendor.wait_for_load_state()
+    shot(vendor, "12-vendor-job-es")
+    vendor.get_by_label(re.compile(r"14:00-17:00")).nth(1).check()
+    vendor.get_by_role("button", name="Programar esta hora").click()
+    vendor.wait_for_load_state()
+    assert "programado" in vendor.content()
+    status = api.get(f"/ops/work-orders/{wo_id}", headers={"X-Ops-Key": stack.ops_key()}).json()
+    assert datetime.fromisoformat(status["window"]["start"]) == datetime.fromisoformat(windows[1]["start"])
+    context.close()
 
 
 def test_bad_form_input_is_shown_next_to_the_field_and_nothing_is_created(stack, served, browser, mint):

@@ -134,3 +134,17 @@ def test_invoicing_steps_are_safe_to_replay_out_of_order(stack):
                                                                             work_order_id=wo_id)).encode())
     error = json.loads(raw["Payload"].read())
     assert raw.get("FunctionError") and error["errorType"] == "InvalidTransition"  # the ASL records the failure
+
+
+def test_visit_timers_ignore_a_stale_visit_and_fail_only_an_unknown_work_order(stack):
+    # A work order with no visit yet: a planning event or a firing for visit time 1 is stale and does nothing.
+    wo_id, _ = created(stack)
+    planned = invoke(stack, "VisitTimersFunction", load_event("sqs/visit_scheduled", work_order_id=wo_id,
+                                                              window_version="1"))
+    assert planned == {"batchItemFailures": []}
+    fired = invoke(stack, "VisitTimersFunction", load_event("scheduler/visit_timer", work_order_id=wo_id,
+                                                            kind="arrive", window_version="1"))
+    assert fired == {"outcome": "stale"}
+    event = load_event("sqs/visit_scheduled", work_order_id="wo-does-not-exist", window_version="1")
+    resp = invoke(stack, "VisitTimersFunction", event)
+    assert resp == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}

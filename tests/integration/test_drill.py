@@ -17,6 +17,9 @@ def test_drill_plays_both_scenarios_and_reports_every_step(served):
     names = [(s.scenario, s.name) for s in drill.steps]
     assert ("emergency", "on-call paged") in names and ("routine", "recall goes to the same vendor") in names
     assert ("pms", "status written back to Buildium") in names and ("iot", "on-call paged") in names
+    # Web requests carry tenant windows (the vendor picks one); the others go by proposal and confirmation.
+    assert ("emergency", "vendor picks a tenant window") in names and ("pms", "tenant confirms the time") in names
+    assert ("sms", "tenant texts YES to the time") in names
     assert all(s.ok for s in drill.steps) and len(drill.steps) >= 30
     table = drill.table()
     assert table.count("\n") == len(drill.steps) and " ms" in table

@@ -245,7 +245,7 @@ def test_vendor_page_in_a_browser_uses_forms_and_redirects(stack, api, ops_heade
     assert posted.status == 303 and posted.headers["Location"] == f"/vendor/jobs/{token}"
     assert record(api, ops_headers, wo_id)["status"] == "accepted"
     after = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"}).body.decode()
-    assert 'name="start"' in after and "Accept the job" not in after
+    assert 'name="start_time"' in after and 'type="date"' in after and "Accept the job" not in after
 
 
 def test_same_unit_and_trade_within_30_days_is_a_recall_to_the_same_vendor(stack, api, ops_headers):

@@ -1,5 +1,5 @@
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
@@ -13,6 +13,7 @@ from shared.domain.workorder import (
     TRANSITIONS,
     Offer,
     Status,
+    Window,
     WorkOrder,
     new_work_order_id,
     tenant_actions,
@@ -65,11 +66,61 @@ def test_vendor_actions_follow_state_and_identity():
     offer = Offer(vendor_id="v1", index=0, task_token="t", offered_at=NOW, expires_at=NOW)
     assert vendor_actions(wo(status=Status.OFFERED, offer=offer), "v1") == ["accept", "decline"]
     assert vendor_actions(wo(status=Status.OFFERED, offer=offer), "v2") == []
-    assert vendor_actions(wo(status=Status.ACCEPTED, vendor_id="v1"), "v1") == ["schedule"]
-    assert vendor_actions(wo(status=Status.SCHEDULED, vendor_id="v1"), "v1") == ["schedule", "checkin", "complete"]
+    assert vendor_actions(wo(status=Status.ACCEPTED, vendor_id="v1"), "v1") == ["schedule", "propose"]
+    assert vendor_actions(wo(status=Status.SCHEDULED, vendor_id="v1"), "v1") == ["schedule", "propose", "checkin",
+                                                                                 "complete"]
     assert vendor_actions(wo(status=Status.SCHEDULED, vendor_id="v1"), "v2") == []
     assert tenant_actions(wo(status=Status.COMPLETED)) == ["feedback"]
     assert tenant_actions(wo(status=Status.SCHEDULED)) == []
+
+
+def test_tenant_visit_actions_follow_the_proposal_the_window_and_the_check_in():
+    later = Window(start=NOW + timedelta(hours=2), end=NOW + timedelta(hours=4))
+    started = Window(start=NOW - timedelta(minutes=30), end=NOW + timedelta(hours=1))
+    assert tenant_actions(wo(status=Status.ACCEPTED, proposal=later), NOW) == ["confirm", "decline"]
+    assert tenant_actions(wo(status=Status.SCHEDULED, window=later), NOW) == ["reschedule"]
+    assert tenant_actions(wo(status=Status.SCHEDULED, window=later, proposal=later), NOW) == [
+        "confirm", "decline", "reschedule"]
+    assert tenant_actions(wo(status=Status.SCHEDULED, window=started), NOW) == ["reschedule", "no_show"]
+    assert tenant_actions(wo(status=Status.SCHEDULED, window=started, arrived_at=NOW), NOW) == ["reschedule"]
+    assert tenant_actions(wo(status=Status.SCHEDULED, window=started, visit_missed=True), NOW) == ["reschedule"]
+
+
+def test_visit_time_is_a_tenant_window_an_iso_pair_or_local_date_and_times():
+    from zoneinfo import ZoneInfo
+
+    from pydantic import ValidationError
+
+    from shared.schemas import Propose, Schedule
+
+    zone = ZoneInfo("America/Chicago")
+    windows = [Window(start=NOW, end=NOW + timedelta(hours=2))]
+    assert Schedule.model_validate({"window": 0}).resolve(windows, zone) == windows[0]
+    local = Propose.model_validate({"date": "2026-12-01", "start_time": "09:00", "end_time": "11:30"}).resolve([], zone)
+    assert local.start.isoformat() == "2026-12-01T09:00:00-06:00" and local.end.hour == 11
+    with pytest.raises(ValueError, match="no tenant window 1"):
+        Schedule.model_validate({"window": 1}).resolve(windows, zone)
+    for bad in ({}, {"window": 0, "start": NOW.isoformat()}, {"date": "2026-12-01", "start_time": "09:00"},
+                {"date": "2026-12-01", "start_time": "11:00", "end_time": "09:00"},
+                {"start": "2026-12-01T09:00:00", "end": "2026-12-01T11:00:00"}):
+        with pytest.raises(ValidationError):
+            Schedule.model_validate(bad)
+    with pytest.raises(ValidationError, match="schedule it instead"):
+        Propose.model_validate({"window": 0})
+
+
+def test_nte_comes_from_the_rules_with_property_overrides_first():
+    from shared.domain.enums import Priority
+    from shared.domain.nte import NteRules, money, rules
+
+    assert rules().amount(Trade.PLUMBING, Priority.EMERGENCY, "any") == (150000, "USD")
+    custom = NteRules(version="t", currency="USD", default={"routine": 100}, trades={"plumbing": {"routine": 200}},
+                      properties={"p1": {"plumbing": {"routine": 300}, "*": {"routine": 400}}})
+    assert custom.amount(Trade.PLUMBING, Priority.ROUTINE, "p1") == (300, "USD")
+    assert custom.amount(Trade.HVAC, Priority.ROUTINE, "p1") == (400, "USD")
+    assert custom.amount(Trade.PLUMBING, Priority.ROUTINE, "p2") == (200, "USD")
+    assert custom.amount(Trade.HVAC, Priority.ROUTINE, "p2") == (100, "USD")
+    assert money(123456, "USD") == "1,234.56 USD" and money(5, "EUR") == "0.05 EUR"
 
 
 def test_ids_are_unique_and_sortable():
@@ -104,6 +155,8 @@ def test_stage_timers_come_from_data_and_overrides():
     assert base.for_priority(Priority.EMERGENCY) == {"offer": 900, "schedule": 1800, "completion": 43200,
                                                      "followup": 172800, "invoice": 604800, "approval": 86400}
     assert timeouts('{"accept": {"urgent": 2}}').for_priority(Priority.URGENT)["offer"] == 2
-    for bad in ('{"arrive": {"urgent": 1}}', '{"accept": {"urgent": 0}}', "not json"):
+    assert base.arrive_grace(Priority.ROUTINE) == 7200 and base.reminders_before_visit == [86400, 3600]
+    assert timeouts('{"arrive": {"urgent": 60}}').arrive_grace(Priority.URGENT) == 60
+    for bad in ('{"arrival": {"urgent": 1}}', '{"accept": {"urgent": 0}}', "not json"):
         with pytest.raises(ValueError):
             timeouts(bad)

@@ -1,0 +1,34 @@
+"""Visit timers: VisitScheduled events (EventBridge -> SQS) create the visit's one-time schedules
+(reminders, arrive deadline); EventBridge Scheduler invokes this function again when one fires."""
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from shared.observability import bind, logger, metrics, tracer
+from shared.services.container import services
+from shared.services.visits import plan_timers, timer_fired
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def _plan(record: SQSRecord) -> None:
+    detail = json.loads(record.body)["detail"]
+    bind(work_order_id=detail["work_order_id"])
+    made = plan_timers(services(), detail["work_order_id"], int(detail["window_version"]))
+    logger.info("visit timers planned", extra={"kinds": made})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    if "Records" in event:
+        return process_partial_response(event=event, record_handler=_plan, processor=processor, context=context)
+    if event.get("action") != "fire":
+        raise ValueError(f"unknown visit timer event {event.get('action')!r}")
+    bind(work_order_id=event["work_order_id"])
+    outcome = timer_fired(services(), event["work_order_id"], event["kind"], int(event["window_version"]))
+    logger.info("visit timer fired", extra={"kind": event["kind"], "outcome": outcome})
+    return {"outcome": outcome}
