@@ -476,7 +476,7 @@ def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
     if saved := mutate(svc, wo_id, apply):
         count("InvoiceBilled")
         _publish(svc, "InvoiceBilled", saved, f"billed:{inv.id}", invoice_id=inv.id, bill_id=inv.bill_pms_id)
-    return {"bill_id": inv.bill_pms_id or ""}
+    return {"bill_id": inv.bill_pms_id or "", "escalated": False}
 
 
 def close(svc: Services, wo_id: str) -> None:

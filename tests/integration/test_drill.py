@@ -25,9 +25,14 @@ def test_drill_plays_both_scenarios_and_reports_every_step(served):
     assert table.count("\n") == len(drill.steps) and " ms" in table
     # Every scenario runs to closed with a bill recorded by the fake Buildium, coded and checked.
     assert {i["scenario"] for i in drill.invoices} == {"emergency", "routine", "pms", "iot", "sms"}
-    assert all(i["bill_id"] and i["status"] == "billed" and i["approval"]["route"] == "auto" for i in drill.invoices)
+    assert all(i["bill_id"] and i["status"] == "billed" for i in drill.invoices)
+    for inv in drill.invoices:  # clean invoices are approved automatically; a recall (should be free) goes to ops
+        failed = {c["rule"] for c in inv["checks"] if not c["passed"]}
+        assert failed <= {"recall"} and inv["approval"]["route"] == ("ops" if failed else "auto"), inv
+    assert {i["scenario"]: i["approval"]["route"] for i in drill.invoices}["routine"] == "ops"
+    assert ("routine", "ops approve by link") in names
     report = drill.invoice_report()
-    assert "GL 6010 Plumbing Repairs" in report and "over_nte ok" in report and "FAILED" not in report
+    assert "GL 6010 Plumbing Repairs" in report and "over_nte ok" in report and "recall FAILED" in report
 
 
 def test_drill_fails_loudly_when_a_step_is_late(served):
