@@ -67,7 +67,9 @@ def test_real_template_every_resource_is_real(cloud: LocalCloud) -> None:
     assert len(rules) == len(template_rules) >= 2
     functions = cloud.client("lambda")
     triage_env = functions.get_function_configuration(FunctionName="opslayer-test-triage")["Environment"]
-    assert triage_env["Variables"]["STAGE_TIMER_OVERRIDES"] == '{"accept": {"urgent": 2}, "arrive": {"routine": 60}}'
+    from tests.conftest import CLOUD_PARAMETERS
+
+    assert triage_env["Variables"]["STAGE_TIMER_OVERRIDES"] == CLOUD_PARAMETERS["StageTimerOverrides"]
     mappings = functions.list_event_source_mappings(FunctionName="opslayer-test-intake")["EventSourceMappings"]
     assert [(m["BatchSize"], m.get("FunctionResponseTypes")) for m in mappings] == [
         (10, ["ReportBatchItemFailures"])
