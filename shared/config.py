@@ -76,6 +76,8 @@ class Settings(BaseModel):
     quiet_hours_start: str = Field(default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     quiet_hours_end: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     default_time_zone: str = "America/New_York"
+    photos_bucket: str = ""
+    inbound_email_bucket: str = ""
     timeouts: Timeouts
 
 
@@ -92,7 +94,8 @@ _ENV = {
     "rate_limit_per_link_per_minute": "RATE_LIMIT_PER_LINK_PER_MINUTE",
     "twilio_auth_token_secret_arn": "TWILIO_AUTH_TOKEN_SECRET_ARN", "notification_queue_url": "NOTIFICATION_QUEUE_URL",
     "quiet_hours_start": "QUIET_HOURS_START", "quiet_hours_end": "QUIET_HOURS_END",
-    "default_time_zone": "DEFAULT_TIME_ZONE",
+    "default_time_zone": "DEFAULT_TIME_ZONE", "photos_bucket": "PHOTOS_BUCKET",
+    "inbound_email_bucket": "INBOUND_EMAIL_BUCKET",
 }
 _KEYS = (*_ENV.values(), "STAGE_TIMER_OVERRIDES")
 

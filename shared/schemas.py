@@ -96,3 +96,9 @@ class RenewLink(Strict):
 
 class Empty(Strict):
     pass
+
+
+class PhotoSlot(Strict):
+    """Ask for one upload slot; the declared type is pinned in the upload policy (the check still sniffs)."""
+
+    content_type: Literal["image/jpeg", "image/png", "image/webp", "image/heic"] | None = None

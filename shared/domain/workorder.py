@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from shared.domain.directory import Contact
 from shared.domain.enums import Priority, Trade
 from shared.domain.errors import InvalidTransition
+from shared.domain.photos import Photo
 
 
 class Status(StrEnum):
@@ -119,6 +120,7 @@ class WorkOrder(BaseModel):
     incident_id: str | None = None  # set when this report joined a building incident
     recall_of: str | None = None  # the earlier job this one recalls (its vendor is offered first, no charge)
     completed_at: datetime | None = None
+    photos: list[Photo] = Field(default_factory=list)  # checked photos (tenant's and vendor's), oldest first
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -28,6 +28,12 @@ class Services:
     def link_key(self) -> bytes:
         return self.secrets.get(self.settings.link_secret_arn).encode()
 
+    def photo_store(self) -> Any:
+        """The photos bucket (uploads are checked there; see shared/services/photos.py)."""
+        from shared.adapters.storage import ObjectStore
+
+        return ObjectStore(self.settings.photos_bucket)
+
     def pms(self) -> Any:
         """The PMS adapter (Buildium), with its API key from Secrets Manager; built on first use."""
         if self._pms is None:

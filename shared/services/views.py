@@ -6,12 +6,13 @@ from typing import Any
 
 from shared.domain import links
 from shared.domain.workorder import Status, WorkOrder, vendor_actions
+from shared.services import photos
 from shared.services.container import Services
 from shared.services.workorders import tenant_scope, vendor_scope
 
 # Timeline events a tenant sees, in plain words (internal steps such as ranking stay internal).
 TENANT_EVENTS = {"received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
-                 "reopened", "escalated", "cancelled", "notified"}
+                 "reopened", "escalated", "cancelled", "notified", "photo_added", "photo_rejected"}
 
 
 def _for_tenant(event: str, detail: str) -> bool:
@@ -30,6 +31,7 @@ def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any
         "timeline": [{"at": e.at.isoformat(), "event": e.event, "detail": e.detail}
                      for e in wo.timeline if _for_tenant(e.event, e.detail)],
         "feedback_due": wo.status == Status.COMPLETED, "language": wo.tenant.language or "en",
+        "photos": photos.view_links(svc, wo), "photo_upload": photos.tenant_may_add(wo),
     }
     if wo.vendor_id:
         view["vendor"] = {"name": svc.repo.get_vendor(wo.vendor_id).name}
@@ -58,6 +60,8 @@ def vendor_job(svc: Services, token: str) -> dict[str, Any]:
         job["tenant"] = {"name": wo.tenant.name, "phone": wo.tenant.phone}
         job["availability"] = wo.availability if isinstance(wo.availability, str) else [
             {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in (wo.availability or [])]
+        job["photos"] = photos.view_links(svc, wo)
+        job["photo_upload"] = photos.vendor_may_add(wo, scope.party_id)
     return job
 
 
