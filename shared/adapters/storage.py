@@ -7,6 +7,12 @@ from typing import Any
 from shared.adapters.aws import client as aws_client
 from shared.adapters.aws import error_code
 
+_MISSING = ("404", "NoSuchKey", "NotFound")
+
+
+class ObjectGone(Exception):
+    """The object was deleted meanwhile (another delivery of the same event got there first)."""
+
 
 class ObjectStore:
     def __init__(self, bucket: str, client: Any = None) -> None:
@@ -43,13 +49,17 @@ class ObjectStore:
         try:
             return int(self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
         except Exception as exc:
-            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+            if error_code(exc) in _MISSING:
                 return None
             raise
 
     def head(self, key: str, length: int) -> bytes:
-        body = self.s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")["Body"]
-        return body.read()
+        try:
+            return self.s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")["Body"].read()
+        except Exception as exc:
+            if error_code(exc) in _MISSING:
+                raise ObjectGone(key) from exc
+            raise
 
     def read(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
@@ -59,8 +69,13 @@ class ObjectStore:
 
     def copy(self, source: str, target: str, content_type: str) -> None:
         """Copy with the checked content type (and no metadata the uploader chose)."""
-        self.s3.copy_object(Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source},
-                            ContentType=content_type, MetadataDirective="REPLACE")
+        try:
+            self.s3.copy_object(Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source},
+                                ContentType=content_type, MetadataDirective="REPLACE")
+        except Exception as exc:
+            if error_code(exc) in _MISSING:
+                raise ObjectGone(source) from exc
+            raise
 
     def delete(self, key: str) -> None:
         self.s3.delete_object(Bucket=self.bucket, Key=key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.adapters.storage import ObjectStore
+from shared.adapters.storage import ObjectGone, ObjectStore
 from shared.domain import photos as rules
 from shared.domain.errors import InvalidTransition, NotFound
 from shared.domain.photos import Photo, count_for, judge, kept_key, parse_upload_key, upload_key
@@ -100,14 +100,17 @@ def check_upload(svc: Services, store: ObjectStore, key: str) -> str:
     if any(p.upload_key == key for p in wo.photos):
         store.delete(key)
         return "duplicate"
-    size = store.size(key)
-    if size is None:
-        return "gone"  # already judged (a duplicate event after the object was moved or deleted)
-    kind, reason = judge(size, store.head(key, rules.HEAD_BYTES) if size > 0 else b"")
-    if kind is None:
-        return _reject(svc, store, wo_id, party, key, reason)
-    target = kept_key(key)
-    store.copy(key, target, kind)
+    try:
+        size = store.size(key)
+        if size is None:
+            raise ObjectGone(key)
+        kind, reason = judge(size, store.head(key, rules.HEAD_BYTES) if size > 0 else b"")
+        if kind is None:
+            return _reject(svc, store, wo_id, party, key, reason)
+        target = kept_key(key)
+        store.copy(key, target, kind)
+    except ObjectGone:
+        return "gone"  # already judged by another delivery of the same event (moved or deleted)
     photo = Photo(key=target, upload_key=key, party=party, content_type=kind, size=size, uploaded_at=svc.clock())
 
     def apply(current: WorkOrder):
