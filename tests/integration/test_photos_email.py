@@ -255,3 +255,13 @@ def test_unknown_or_unauthenticated_senders_open_nothing(stack, api, ops_headers
     stack.cloud.wait_idle(timeout=20)
     assert api.get("/ops/work-orders?source=email", headers=ops_headers).json()["count"] == before
     assert not [m for m in stack.cloud.outbox() if m["to"] == tenant.email and "heater" in m.get("subject", "")]
+
+
+def test_local_email_route_delivers_raw_mime_through_the_receipt_rule(stack, served, api, ops_headers):
+    tenant = UNITS[U("unit-maple-1a")].tenant
+    raw = mail(tenant.email, "Smoke alarm chirps", "The smoke alarm in the hallway chirps every minute.")
+    resp = requests.post(f"{served}/_local/email", data=raw, headers={"Content-Type": "message/rfc822"}, timeout=20)
+    assert resp.status_code == 200 and resp.json()["message_id"]
+    eventually(lambda: [w for w in api.get("/ops/work-orders?source=email", headers=ops_headers).json()["work_orders"]
+                        if w["unit_id"] == U("unit-maple-1a")])
+    assert requests.post(f"{served}/_local/email", data=b"", timeout=5).status_code == 400
