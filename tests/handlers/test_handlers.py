@@ -131,12 +131,12 @@ def test_photo_check_keeps_a_real_image_once(stack):
     jpeg = (Path(__file__).resolve().parents[1] / "fixtures" / "photos" / "sink.jpg").read_bytes()
     bucket, key = stack.cloud.physical("PhotosBucket"), f"uploads/{wo_id}/tenant/handler-test-0123456789"
     stack.cloud.client("s3").put_object(Bucket=bucket, Key=key, Body=jpeg)  # S3 announces it too
-    event = load_event("eventbridge/s3_object_created", bucket=bucket, key=key, size=str(len(jpeg)))
+    event = load_event("eventbridge/s3_object_created", bucket=bucket, key=key)
     assert invoke(stack, "PhotoCheckFunction", event)["outcome"] in ("accepted", "duplicate", "gone")
     assert invoke(stack, "PhotoCheckFunction", event)["outcome"] in ("duplicate", "gone")
     stack.cloud.wait_idle(timeout=20)
     assert [p.upload_key for p in stack.repo.get_work_order(wo_id).photos] == [key]
-    other = load_event("eventbridge/s3_object_created", bucket="someone-elses-bucket", key=key, size="1")
+    other = load_event("eventbridge/s3_object_created", bucket="someone-elses-bucket", key=key)
     assert invoke(stack, "PhotoCheckFunction", other) == {"outcome": "ignored"}
 
 
