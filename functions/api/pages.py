@@ -146,6 +146,7 @@ TEXT: dict[str, dict[str, str]] = {
         "add_photo": "Add a photo", "upload": "Upload photo",
         "photo_hint": "JPEG, PNG, WebP or HEIC, up to 10 MB, 5 per request. It appears here once checked.",
         "photos_field": "Photos (optional, up to 5)",
+        "photos_nojs": "Without JavaScript, add photos on the status page once the request is sent.",
     },
     "es": {
         "title_form": "Solicitud de mantenimiento", "unit": "unidad", "name": "Su nombre",
@@ -175,6 +176,7 @@ TEXT: dict[str, dict[str, str]] = {
         "add_photo": "Añadir una foto", "upload": "Subir foto",
         "photo_hint": "JPEG, PNG, WebP o HEIC, hasta 10 MB, 5 por solicitud. Aparece aquí una vez revisada.",
         "photos_field": "Fotos (opcional, hasta 5)",
+        "photos_nojs": "Sin JavaScript, añada las fotos en la página de estado una vez enviada la solicitud.",
     },
 }
 
@@ -242,6 +244,7 @@ def request_form(unit: str, property_name: str, action: str, errors: dict[str, s
         + f'<label><input type="checkbox" name="entry_permission" value="true"> {t["entry"]}</label>'
         + f'<label for="photos">{t["photos_field"]}</label>'
         + f'<input id="photos" name="photos" type="file" multiple accept="{PHOTO_TYPES}">'
+        + f"<noscript><p><small>{t['photos_nojs']}</small></p></noscript>"
         + f"<button>{t['send']}</button></form>" + PHOTO_SCRIPT
     )
     return page(t["title_form"], body, lang)
