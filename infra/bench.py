@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 HANDLERS = ["functions.api.app", "functions.intake", "functions.triage", "functions.dispatch", "functions.workflow",
             "functions.notification", "functions.pms_sync", "functions.pms_writer", "functions.sensors",
-            "functions.preventive", "functions.sms_inbound"]
+            "functions.preventive", "functions.sms_inbound", "functions.photo_check", "functions.email_inbound"]
 
 
 def _stats(samples: list[float]) -> tuple[float, float]:

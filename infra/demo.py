@@ -113,10 +113,12 @@ def apply_dispatch_profile(repo: Repository, ids: Ids) -> None:
         vendor = repo.get_vendor(ids.vendor(demo_vendor.id))
         repo.put_vendor(vendor.model_copy(update={"service_areas": demo_vendor.service_areas,
                                                   "language": demo_vendor.language}))
-    for demo_unit in UNITS:  # inbound SMS find tenants by phone (the PMS sync indexes them too)
+    for demo_unit in UNITS:  # inbound SMS / email find tenants by phone / address (the PMS sync too)
         unit = repo.find_unit(ids.unit(demo_unit.id))
         if unit is not None and unit.tenant and unit.tenant.phone:
             repo.index_tenant_phone(unit.tenant.phone, unit.id)
+        if unit is not None and unit.tenant and unit.tenant.email:
+            repo.index_tenant_email(unit.tenant.email, unit.id)
     repo.put_config("on_call", ON_CALL.model_dump())
     repo.put_config("ops_contact", OPS.model_dump())
     repo.put_config("owners", {ids.property(key): owner.model_dump() for key, owner in OWNERS.items()})

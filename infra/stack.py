@@ -138,9 +138,21 @@ class Stack:
                                                   payload=json.dumps(spec["payload"]).encode())
             return _json({"published": spec["topic"]})
 
+        def email_in(request: Any) -> tuple[int, dict[str, str], bytes]:
+            """A raw MIME message, received as SES would (the template's receipt rule actions run)."""
+            if not request.body:
+                return 400, {"Content-Type": "application/json"}, json.dumps(
+                    {"error": "bad_request", "message": "POST a raw MIME message (message/rfc822)."}).encode()
+            return _json({"message_id": self.receive_email(request.body)})
+
         return {("GET", "/_local/outbox"): outbox, ("GET", "/_local/demo"): demo_route,
                 ("GET", "/_local/pms/requests"): pms_requests, ("POST", "/_local/pms/emit"): pms_emit,
-                ("POST", "/_local/pms/sync"): pms_sync, ("POST", "/_local/iot/publish"): iot_publish}
+                ("POST", "/_local/pms/sync"): pms_sync, ("POST", "/_local/iot/publish"): iot_publish,
+                ("POST", "/_local/email"): email_in}
+
+    def receive_email(self, raw: bytes) -> str:
+        """Tenants write to the SenderEmail address (replies to our emails come back there too)."""
+        return self.cloud.receive_email(raw)
 
     def emit(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Act in the fake Buildium as a property manager would, and deliver its signed webhooks to the API."""
@@ -170,6 +182,7 @@ class Stack:
         return self.cloud.invoke_api("POST", "/webhooks/buildium", headers=headers, body=body).status
 
     def serve(self, host: str, port: int) -> Any:
+        self.cloud.serve_s3(host)  # browsers upload photos and view them through presigned S3 URLs
         server = self.cloud.serve_api(host=host, port=port, extra_routes=self.extra_routes())
         self.served_url = f"http://{host}:{port}"
         return server

@@ -94,6 +94,8 @@ class Settings(BaseModel):
     visit_schedule_group: str = ""
     visit_timers_function_arn: str = ""
     visit_scheduler_role_arn: str = ""
+    photos_bucket: str = ""
+    inbound_email_bucket: str = ""
     timeouts: Timeouts
 
 
@@ -114,6 +116,7 @@ _ENV = {
     "default_time_zone": "DEFAULT_TIME_ZONE", "document_bucket": "DOCUMENT_BUCKET",
     "invoice_reminders": "INVOICE_REMINDERS", "visit_schedule_group": "VISIT_SCHEDULE_GROUP",
     "visit_timers_function_arn": "VISIT_TIMERS_FUNCTION_ARN", "visit_scheduler_role_arn": "VISIT_SCHEDULER_ROLE_ARN",
+    "photos_bucket": "PHOTOS_BUCKET", "inbound_email_bucket": "INBOUND_EMAIL_BUCKET",
 }
 _KEYS = (*_ENV.values(), "STAGE_TIMER_OVERRIDES")
 

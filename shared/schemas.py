@@ -246,3 +246,9 @@ def invoice_from_form(fields: dict[str, str], file: tuple[str, str, bytes] | Non
         body["attachment"] = {"filename": re.sub(r"[^\w .()\-]", "_", filename)[-120:] or "invoice",
                               "content_type": content_type, "data_base64": base64.b64encode(data).decode()}
     return body
+
+
+class PhotoSlot(Strict):
+    """Ask for one upload slot; the declared type is pinned in the upload policy (the check still sniffs)."""
+
+    content_type: Literal["image/jpeg", "image/png", "image/webp", "image/heic"] | None = None

@@ -194,6 +194,14 @@ def _base_url() -> str:
     return f"https://{host}" + (f"/{stage}" if stage and "execute-api" in host else "")
 
 
+def _page_url(path: str) -> str:
+    """Absolute URL of one of our pages as this browser reached it (S3 redirects back there after an
+    upload). API Gateway sets X-Forwarded-Proto; the stage is in the path behind execute-api."""
+    headers = app.current_request.headers or {}
+    proto = headers.get("x-forwarded-proto", "https").split(",")[0].strip()
+    return f"{proto}://{headers.get('host', 'localhost')}{_path(path)}"
+
+
 def _query(name: str) -> str | None:
     return (app.current_request.query_params or {}).get(name)
 
@@ -242,10 +250,25 @@ def get_request(id):
     token = _query("token")
     view = views.tenant_status(services(), id, token)
     if _wants_html():
+        from shared.services import photos
+
         lang = pages.language(view["language"])
+        upload = photos.tenant_slot(services(), id, token, redirect=_page_url(f"/requests/{id}?token={token}")) \
+            if view["photo_upload"] else None  # presigning writes nothing: this GET changes no state
         return _html(200, pages.tenant_status(view, _path(f"/requests/{id}/feedback?token={token}"), lang,
-                                              _path(f"/requests/{id}/visit?token={token}")))
+                                              _path(f"/requests/{id}/visit?token={token}"), upload))
     return _json(200, view)
+
+
+@app.route("/requests/{id}/photos", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def request_photo_slot(id):
+    """An upload slot (presigned POST) for a photo of the tenant's open request."""
+    from shared.services import photos
+
+    _refuse_cross_site()
+    body = _body(schemas.PhotoSlot)
+    return _json(201, photos.tenant_slot(services(), id, _query("token"), body.content_type))
 
 
 @app.route("/requests/{id}/feedback", methods=["POST"], content_types=ALL_TYPES)
@@ -324,10 +347,25 @@ def unit_request_submit(unit_id):
 def vendor_job(token):
     job = views.vendor_job(services(), token)
     if _wants_html():
+        from shared.services import photos
+
         lang = pages.language(job.get("language"), (app.current_request.headers or {}).get("accept-language"))
-        return Response(body=pages.vendor_job(job, token, _path(""), lang), status_code=200,
+        upload = photos.vendor_slot(services(), token, redirect=_page_url(f"/vendor/jobs/{token}")) \
+            if job.get("photo_upload") else None  # presigning writes nothing: this GET changes no state
+        return Response(body=pages.vendor_job(job, token, _path(""), lang, upload), status_code=200,
                         headers={"Content-Type": "text/html; charset=utf-8"})
     return _json(200, job)
+
+
+@app.route("/vendor/jobs/{token}/photos", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def vendor_photo_slot(token):
+    """An upload slot (presigned POST) for a photo of the job (e.g. the finished work)."""
+    from shared.services import photos
+
+    _refuse_cross_site()
+    body = _body(schemas.PhotoSlot)
+    return _json(201, photos.vendor_slot(services(), token, body.content_type))
 
 
 def _vendor_result(token: str, wo: Any) -> Response:

@@ -49,6 +49,37 @@ def unit_qr(property_name: str, unit: str, url: str, svg: str) -> str:
     return page("Maintenance request / Solicitud de mantenimiento", body)
 
 
+PHOTO_TYPES = "image/jpeg,image/png,image/webp,image/heic"
+
+
+def photo_section(photos: list[dict[str, Any]], upload: dict[str, Any] | None, texts: dict[str, str]) -> str:
+    """The checked photos (short-lived links), and a form that posts one photo straight to S3 (no
+    JavaScript: the presigned fields are hidden inputs; S3 redirects back to this page)."""
+    figures = "".join(
+        f'<figure><img src="{escape(p["url"])}" alt="{escape(texts["photo_by_" + p["party"]])}" '
+        f'style="max-width:100%;max-height:16rem"><figcaption>{escape(texts["photo_by_" + p["party"]])}'
+        f"</figcaption></figure>" for p in photos)
+    html = f"<h2>{texts['photos']}</h2>{figures}" if photos else ""
+    if upload:
+        hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+                         for k, v in upload["fields"].items())
+        html += (f'<form method="post" action="{escape(upload["url"])}" enctype="multipart/form-data">{hidden}'
+                 f'<label>{texts["add_photo"]} <input type="file" name="file" accept="{PHOTO_TYPES}" required>'
+                 f'</label><p><small>{texts["photo_hint"]}</small></p><button>{texts["upload"]}</button></form>')
+    return html
+
+
+VENDOR_PHOTO_TEXT = {
+    "en": {"photos": "Photos", "photo_by_tenant": "Photo from the tenant",
+           "photo_by_vendor": "Photo from the technician",
+           "add_photo": "Add a photo of the work", "upload": "Upload photo",
+           "photo_hint": "JPEG, PNG, WebP or HEIC, up to 10 MB, 5 per job. It appears here once checked."},
+    "es": {"photos": "Fotos", "photo_by_tenant": "Foto del inquilino", "photo_by_vendor": "Foto del técnico",
+           "add_photo": "Añadir una foto del trabajo", "upload": "Subir foto",
+           "photo_hint": "JPEG, PNG, WebP o HEIC, hasta 10 MB, 5 por trabajo. Aparece aquí una vez revisada."},
+}
+
+
 def _field(label: str, value: Any) -> str:
     return f"<dt>{escape(label)}</dt><dd>{escape(str(value)) if value else '-'}</dd>"
 
@@ -95,7 +126,8 @@ VENDOR_TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def vendor_job(job: dict[str, Any], token: str, prefix: str = "", lang: str = "en") -> str:
+def vendor_job(job: dict[str, Any], token: str, prefix: str = "", lang: str = "en",
+               upload: dict[str, Any] | None = None) -> str:
     """The vendor's job page; `prefix` is the API stage path when served behind execute-api."""
     t = VENDOR_TEXT[lang]
     window = job.get("window")
@@ -149,8 +181,9 @@ def vendor_job(job: dict[str, Any], token: str, prefix: str = "", lang: str = "e
             forms.append(f'<form method="post" action="{base}/complete"><label>{t["notes"]} '
                          f'<textarea name="notes" required maxlength="5000"></textarea></label>'
                          f'<button>{t["complete"]}</button></form>')
+    photos = photo_section(job.get("photos") or [], upload, VENDOR_PHOTO_TEXT.get(lang, VENDOR_PHOTO_TEXT["en"]))
     return page(f"{t['job']} {job['work_order_id']}",
-                f"{recall}<dl>{facts}</dl>{''.join(forms)}{invoice_section(job, base)}", lang)
+                f"{recall}<dl>{facts}</dl>{''.join(forms)}{photos}{invoice_section(job, base)}", lang)
 
 
 # ---------------------------------------------------------------- tenant pages (English and Spanish)
@@ -182,6 +215,12 @@ TEXT: dict[str, dict[str, str]] = {
         "decline": "No, ask for another time", "reschedule": "Need another time?",
         "reschedule_button": "Ask the technician to reschedule", "no_show": "Nobody came?",
         "no_show_button": "Report that nobody came", "why": "Anything to tell the technician?",
+        "ev_photo_added": "Photo added", "ev_photo_rejected": "Photo not accepted (not an image, or too large)",
+        "photos": "Photos", "photo_by_tenant": "Your photo", "photo_by_vendor": "Photo from the technician",
+        "add_photo": "Add a photo", "upload": "Upload photo",
+        "photo_hint": "JPEG, PNG, WebP or HEIC, up to 10 MB, 5 per request. It appears here once checked.",
+        "photos_field": "Photos (optional, up to 5)",
+        "photos_nojs": "Without JavaScript, add photos on the status page once the request is sent.",
     },
     "es": {
         "title_form": "Solicitud de mantenimiento", "unit": "unidad", "name": "Su nombre",
@@ -213,6 +252,12 @@ TEXT: dict[str, dict[str, str]] = {
         "decline": "No, pedir otra hora", "reschedule": "¿Necesita otra hora?",
         "reschedule_button": "Pedir al técnico otra hora", "no_show": "¿No vino nadie?",
         "no_show_button": "Avisar que no vino nadie", "why": "¿Algo que decir al técnico?",
+        "ev_photo_added": "Foto añadida", "ev_photo_rejected": "Foto no aceptada (no es una imagen o es muy grande)",
+        "photos": "Fotos", "photo_by_tenant": "Su foto", "photo_by_vendor": "Foto del técnico",
+        "add_photo": "Añadir una foto", "upload": "Subir foto",
+        "photo_hint": "JPEG, PNG, WebP o HEIC, hasta 10 MB, 5 por solicitud. Aparece aquí una vez revisada.",
+        "photos_field": "Fotos (opcional, hasta 5)",
+        "photos_nojs": "Sin JavaScript, añada las fotos en la página de estado una vez enviada la solicitud.",
     },
 }
 
@@ -251,7 +296,8 @@ def _visit_forms(view: dict[str, Any], visit_url: str, t: dict[str, str]) -> str
     return forms
 
 
-def tenant_status(view: dict[str, Any], feedback_url: str, lang: str = "en", visit_url: str = "") -> str:
+def tenant_status(view: dict[str, Any], feedback_url: str, lang: str = "en", visit_url: str = "",
+                  upload: dict[str, Any] | None = None) -> str:
     """The tenant's status page: the timeline in plain words, who is coming and when, the follow-up."""
     t = TEXT[lang]
     rows = "".join(
@@ -271,7 +317,8 @@ def tenant_status(view: dict[str, Any], feedback_url: str, lang: str = "en", vis
                     f'<label><input type="radio" name="resolved" value="false"> {t["no"]}</label>'
                     f'<label>{t["comment"]} <textarea name="comment" maxlength="2000"></textarea></label>'
                     f"<button>{t['answer']}</button></fieldset></form>")
-    body = f"<dl>{''.join(facts)}</dl>{question}<h2>{t['history']}</h2><ol>{rows}</ol>"
+    photos = photo_section(view.get("photos") or [], upload, t)
+    body = f"<dl>{''.join(facts)}</dl>{question}{photos}<h2>{t['history']}</h2><ol>{rows}</ol>"
     return page(f"{t['title_status']} {view['id']}", body, lang)
 
 
@@ -301,7 +348,10 @@ def request_form(unit: str, property_name: str, action: str, errors: dict[str, s
         + field("availability", text("availability", extra='maxlength="500"'))
         + field("pets", text("pets", extra='maxlength="200"'))
         + f'<label><input type="checkbox" name="entry_permission" value="true"> {t["entry"]}</label>'
-        + f"<button>{t['send']}</button></form>"
+        + f'<label for="photos">{t["photos_field"]}</label>'
+        + f'<input id="photos" name="photos" type="file" multiple accept="{PHOTO_TYPES}">'
+        + f"<noscript><p><small>{t['photos_nojs']}</small></p></noscript>"
+        + f"<button>{t['send']}</button></form>" + PHOTO_SCRIPT
     )
     return page(t["title_form"], body, lang)
 
@@ -420,3 +470,38 @@ def report(record: dict[str, Any]) -> str:
         "</style>", "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.2rem;"
                     "text-align:left;vertical-align:top}@media print{form{display:none}}</style>", 1).replace(
         "max-width:40rem", "max-width:60rem", 1)
+
+
+# With JavaScript, photos chosen on the request form are uploaded right after the request exists: the
+# form is posted as usual, then each photo gets an upload slot (presigned POST) and goes straight to S3.
+# Without JavaScript the request is sent without them, and the status page offers the upload form.
+PHOTO_SCRIPT = r"""<script>
+(() => {
+  const input = document.getElementById("photos"), form = input && input.form;
+  if (!form || !window.fetch || !window.FormData) return;
+  const allowed = input.accept.split(",");
+  form.addEventListener("submit", async (event) => {
+    const files = Array.from(input.files).slice(0, 5);
+    if (!files.length) return;
+    event.preventDefault();
+    const body = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (k !== "photos") body.append(k, v);
+    const sent = await fetch(form.action, {method: "POST", body});
+    if (!/\/requests\/wo-/.test(sent.url)) {
+      document.open(); document.write(await sent.text()); document.close(); return;
+    }
+    const status = new URL(sent.url);
+    for (const file of files) {
+      const type = allowed.includes(file.type) ? file.type : null;
+      const answer = await fetch(status.pathname + "/photos" + status.search, {method: "POST",
+        headers: {"Content-Type": "application/json"}, body: JSON.stringify({content_type: type})});
+      if (answer.status !== 201) break;
+      const slot = await answer.json(), data = new FormData();
+      for (const [k, v] of Object.entries(slot.fields)) data.append(k, v);
+      data.append("file", file);
+      try { await fetch(slot.url, {method: "POST", body: data, mode: "no-cors"}); } catch (e) {}
+    }
+    location.href = sent.url;
+  });
+})();
+</script>"""

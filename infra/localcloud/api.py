@@ -265,7 +265,9 @@ class LocalApiServer:
                     method=self.command,
                     path=parts.path or "/",
                     query=parse_qsl(parts.query, keep_blank_values=True),
-                    headers=list(self.headers.items()),
+                    # API Gateway tells the function the scheme the client used (here: plain HTTP).
+                    headers=[*self.headers.items(), *([("X-Forwarded-Proto", "http")]
+                                                      if "X-Forwarded-Proto" not in self.headers else [])],
                     body=body,
                     source_ip=self.client_address[0],
                 )

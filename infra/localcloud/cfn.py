@@ -292,33 +292,6 @@ class QueuePolicyModel(LocalModel):
 
 
 @cfn_model
-class BucketPolicyModel(LocalModel):
-    """``AWS::S3::BucketPolicy`` on the bucket (``GetBucketPolicy`` shows it; moto evaluates its denies).
-
-    One adaptation: statements that deny plain HTTP (``aws:SecureTransport`` false) are left out, because
-    the local endpoint is ``http://127.0.0.1``; on AWS they apply as written.
-    """
-
-    TYPE = "AWS::S3::BucketPolicy"
-
-    @classmethod
-    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
-        from moto.s3.models import s3_backends
-
-        bucket = str(props["Bucket"])
-        document = dict(props["PolicyDocument"])
-        document["Statement"] = [st for st in document.get("Statement", []) if not _denies_plain_http(st)]
-        if document["Statement"]:
-            s3_backends[account_id]["aws"].put_bucket_policy(bucket, json.dumps(document).encode())
-        return CreatedResource(f"{bucket}-policy")
-
-
-def _denies_plain_http(statement: dict[str, Any]) -> bool:
-    secure = (statement.get("Condition") or {}).get("Bool", {}).get("aws:SecureTransport")
-    return statement.get("Effect") == "Deny" and str(secure).lower() == "false"
-
-
-@cfn_model
 class RestApiModel(LocalModel):
     """``AWS::ApiGateway::RestApi`` including its OpenAPI ``Body`` (what SAM generates).
 
@@ -543,6 +516,139 @@ class SubscriptionModel(LocalModel):
                 backend.set_subscription_attributes(
                     subscription.arn, option, json.dumps(value) if isinstance(value, dict) else str(value).lower())
         return CreatedResource(subscription.arn)
+
+
+@cfn_model
+class BucketModel(LocalModel):
+    """``AWS::S3::Bucket`` with the properties the stack relies on.
+
+    moto's model applies only ``BucketEncryption`` and ``Tags``: public access block, lifecycle,
+    CORS, ownership and - what matters most - ``NotificationConfiguration`` (EventBridge) would be
+    silently dropped, and no upload would ever reach its rule. Properties the local cloud cannot
+    honour fail the deploy with the reason."""
+
+    TYPE = "AWS::S3::Bucket"
+    NAME_PROPERTY = "BucketName"
+    ATTRS = ("Arn", "DomainName", "RegionalDomainName", "DualStackDomainName", "WebsiteURL")
+    HANDLED = ("BucketName", "BucketEncryption", "PublicAccessBlockConfiguration", "LifecycleConfiguration",
+               "CorsConfiguration", "NotificationConfiguration", "OwnershipControls", "Tags")
+
+    @classmethod
+    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
+        from moto.s3.cloud_formation import cfn_to_api_encryption
+        from moto.s3.models import s3_backends
+        from moto.utilities.utils import get_partition
+
+        ignored = [k for k in props if k not in cls.HANDLED]
+        if ignored:
+            raise UnsupportedLocally(f"AWS::S3::Bucket {name}: {', '.join(ignored)} not supported locally")
+        notification = dict(props.get("NotificationConfiguration") or {})
+        unsupported = [k for k in notification if k != "EventBridgeConfiguration"]
+        if unsupported:
+            raise UnsupportedLocally(f"AWS::S3::Bucket {name}: notifications {', '.join(unsupported)} not "
+                                     f"delivered locally (use EventBridgeConfiguration)")
+        backend = s3_backends[account_id][get_partition(region)]
+        bucket_name = props.get("BucketName") or name.lower()
+        bucket = backend.create_bucket(bucket_name, region)
+        if "BucketEncryption" in props:
+            backend.put_bucket_encryption(bucket_name, cfn_to_api_encryption(props["BucketEncryption"]))
+        if "PublicAccessBlockConfiguration" in props:
+            backend.put_public_access_block(bucket_name, dict(props["PublicAccessBlockConfiguration"]))
+        if "LifecycleConfiguration" in props:
+            backend.put_bucket_lifecycle(bucket_name, [_lifecycle_rule(r) for r in
+                                                       props["LifecycleConfiguration"]["Rules"]])
+        if "CorsConfiguration" in props:
+            backend.put_bucket_cors(bucket_name, [
+                {"AllowedMethod": r["AllowedMethods"], "AllowedOrigin": r["AllowedOrigins"],
+                 "AllowedHeader": r.get("AllowedHeaders", []), "ExposeHeader": r.get("ExposedHeaders", []),
+                 **({"MaxAgeSeconds": str(r["MaxAge"])} if "MaxAge" in r else {})}
+                for r in props["CorsConfiguration"]["CorsRules"]])
+        bridge = (notification.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled")
+        if str(bridge).lower() == "true":
+            bucket.set_notification_configuration({"EventBridgeConfiguration": {}})
+        return bucket
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CFN lifecycle rule in the API's shape (the one moto's backend reads)."""
+    api: dict[str, Any] = {"ID": rule.get("Id"), "Status": rule.get("Status", "Enabled")}
+    if "Prefix" in rule:
+        api["Filter"] = {"Prefix": rule["Prefix"]}
+    else:
+        api["Filter"] = {"Prefix": ""}
+    if "ExpirationInDays" in rule:
+        api["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        api["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])}
+    return api
+
+
+@cfn_model
+class BucketPolicyModel(LocalModel):
+    """``AWS::S3::BucketPolicy`` (moto has no model).
+
+    moto enforces a bucket policy's ``Principal: "*"`` statements but ignores their ``Condition``, so a
+    conditional statement would apply unconditionally (``Deny`` unless ``aws:SecureTransport`` would
+    refuse everything). Only unconditional statements are stored and enforced locally; the conditional
+    ones (TLS-only, the SES writer's source account/ARN) are checked on AWS alone."""
+
+    TYPE = "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
+        from moto.s3.models import s3_backends
+        from moto.utilities.utils import get_partition
+
+        bucket = str(props["Bucket"])
+        document = dict(props["PolicyDocument"])
+        statements = document.get("Statement") or []
+        statements = [statements] if isinstance(statements, dict) else list(statements)
+        document["Statement"] = [s for s in statements if not s.get("Condition")]
+        s3_backends[account_id][get_partition(region)].put_bucket_policy(bucket, json.dumps(document).encode())
+        return CreatedResource(f"{bucket}-policy")
+
+
+@cfn_model
+class ReceiptRuleSetModel(LocalModel):
+    """``AWS::SES::ReceiptRuleSet`` in moto's SES backend. Making it *active* is an account setting
+    CloudFormation cannot change; locally :meth:`LocalCloud.receive_email` applies the stack's rules."""
+
+    TYPE = "AWS::SES::ReceiptRuleSet"
+    NAME_PROPERTY = "RuleSetName"
+
+    @classmethod
+    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
+        from moto.ses.models import ses_backends
+
+        rule_set = props.get("RuleSetName") or name
+        ses_backends[account_id][region].create_receipt_rule_set(rule_set)
+        return CreatedResource(rule_set)
+
+
+@cfn_model
+class ReceiptRuleModel(LocalModel):
+    """``AWS::SES::ReceiptRule`` in moto's SES backend. Only the actions the local cloud performs
+    (``S3Action``, ``LambdaAction``, ``StopAction``) are accepted."""
+
+    TYPE = "AWS::SES::ReceiptRule"
+    ACTIONS = ("S3Action", "LambdaAction", "StopAction")
+
+    @classmethod
+    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
+        from moto.ses.models import ses_backends
+
+        rule = dict(props["Rule"])
+        rule.setdefault("Name", name)
+        for action in rule.get("Actions", []):
+            unknown = [k for k in action if k not in cls.ACTIONS]
+            if unknown:
+                raise UnsupportedLocally(f"AWS::SES::ReceiptRule {name}: {', '.join(unknown)} not performed "
+                                         f"locally (supported: {', '.join(cls.ACTIONS)})")
+        rule["Enabled"] = str(rule.get("Enabled", False)).lower() == "true"
+        rule["ScanEnabled"] = str(rule.get("ScanEnabled", False)).lower() == "true"
+        ses_backends[account_id][region].create_receipt_rule(str(props["RuleSetName"]), rule, props.get("After"))
+        return CreatedResource(f"{props['RuleSetName']}:{rule['Name']}")
 
 
 # ------------------------------------------------------------------------------------ install

@@ -142,6 +142,8 @@ class LocalCloud:
         self._stack_created = False
         self._frozen_clock = frozen_clock
         self.frozen_clock_at: datetime | None = None
+        self.s3_endpoint_url: str | None = None
+        self._s3_server: Any = None
 
     # ------------------------------------------------------------------------ lifecycle
     def start(self) -> LocalCloud:
@@ -222,6 +224,10 @@ class LocalCloud:
                 self.client("cloudformation").delete_stack(StackName=self.stack_name)
         except Exception as exc:  # tearing down; moto is reset below anyway
             log.debug("delete_stack failed: %s", exc)
+        if self._s3_server is not None:
+            self._s3_server.stop()
+            self._s3_server = None
+            self.s3_endpoint_url = None
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -300,9 +306,10 @@ class LocalCloud:
             if prefix is None:
                 continue
             lambda_inprocess.register_function(
-                fn.function_arn, lambda_inprocess.FunctionRuntime(prefix, self.endpoint_url)
+                fn.function_arn, lambda_inprocess.FunctionRuntime(prefix, self.endpoint_url, self.s3_endpoint_url)
             )
-            self._function_arns.append(fn.function_arn)
+            if fn.function_arn not in self._function_arns:  # called again by serve_s3
+                self._function_arns.append(fn.function_arn)
         from moto.iot.models import iot_backends
 
         rules = iot_backends[self.account_id][self.region].rules
@@ -384,6 +391,73 @@ class LocalCloud:
         self._api_servers.append(server)
         return server
 
+    # ------------------------------------------------------------------------ S3 for browsers
+    def serve_s3(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """An S3 endpoint a browser can reach, for presigned POST uploads and GET links.
+
+        A server-mode cloud has one already (its AWS endpoint). An in-process cloud starts a moto
+        server on ``host:port`` (0 = a free port) over the *same* backends, and its functions get
+        ``AWS_ENDPOINT_URL_S3`` so the URLs they presign point there. Idempotent; stopped with the cloud."""
+        if not self._started:
+            raise RuntimeError("start() the local cloud first")
+        if self.endpoint_url is not None:
+            return self.endpoint_url
+        if self._s3_server is None:
+            from moto.server import ThreadedMotoServer
+
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
+            self._s3_server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+            self._s3_server.start()
+            bound_host, bound_port = self._s3_server.get_host_and_port()
+            self.s3_endpoint_url = f"http://{bound_host}:{bound_port}"
+            self._register_functions()
+        assert self.s3_endpoint_url is not None
+        return self.s3_endpoint_url
+
+    # ------------------------------------------------------------------------ inbound email (SES)
+    def receive_email(self, raw: bytes, recipients: list[str] | None = None, verdict: str = "PASS") -> str:
+        """Deliver one raw MIME message as SES email receiving would: the stack's receipt rules
+        (from the template) are matched on the recipients and their actions performed in order -
+        ``S3Action`` writes the raw message, ``LambdaAction`` invokes the function with the SES
+        event (asynchronously for ``InvocationType: Event``), ``StopAction`` ends the rule set.
+        moto stores receipt rules but never runs them. ``verdict`` is what the spam, virus, SPF,
+        DKIM and DMARC checks report (SES runs them; nothing does locally). Returns the message id."""
+        import email
+        import email.policy
+        import secrets
+        from email.utils import getaddresses
+
+        from moto.ses.models import ses_backends
+
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        if recipients is None:
+            recipients = [a for _, a in getaddresses([str(v) for v in (message.get_all("To") or [])]) if a]
+        message_id = secrets.token_hex(20)
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        backend = ses_backends[self.account_id][self.region]
+        rule_sets = [self.resources[logical_id] for logical_id, spec in self.translated["Resources"].items()
+                     if spec["Type"] == "AWS::SES::ReceiptRuleSet" and logical_id in self.resources]
+        for rule_set in rule_sets:
+            for rule in backend.describe_receipt_rule_set(rule_set).rules:
+                matched = [r for r in recipients if _recipient_matches(r, rule.get("Recipients") or [])]
+                if not rule.get("Enabled") or not matched:
+                    continue
+                for action in rule.get("Actions", []):
+                    if "StopAction" in action:
+                        return message_id
+                    if "S3Action" in action:
+                        s3_action = action["S3Action"]
+                        self.client("s3").put_object(Bucket=s3_action["BucketName"], Body=raw,
+                                                     Key=f"{s3_action.get('ObjectKeyPrefix', '')}{message_id}")
+                    if "LambdaAction" in action:
+                        lambda_action = action["LambdaAction"]
+                        event = _ses_event(message, message_id, matched, now, verdict, lambda_action)
+                        self.client("lambda").invoke(
+                            FunctionName=lambda_action["FunctionArn"], Payload=json.dumps(event).encode(),
+                            InvocationType=lambda_action.get("InvocationType", "Event"))
+        return message_id
+
+
     # ------------------------------------------------------------------------ Scheduler clock
     @property
     def clock(self) -> scheduler_clock.LocalClock:
@@ -461,6 +535,46 @@ class LocalCloud:
                     return True
             time.sleep(0.01)
         return False
+
+
+def _recipient_matches(address: str, patterns: list[str]) -> bool:
+    """SES recipient matching: an address, a domain, or ``.domain`` for its subdomains (none = all)."""
+    if not patterns:
+        return True
+    address = address.lower()
+    domain = address.rpartition("@")[2]
+    for pattern in (p.lower() for p in patterns):
+        if address == pattern or domain == pattern or (pattern.startswith(".") and domain.endswith(pattern)):
+            return True
+    return False
+
+
+def _ses_event(message: Any, message_id: str, recipients: list[str], now: str, verdict: str,
+               action: dict[str, Any]) -> dict[str, Any]:
+    """The event SES passes to a receipt rule's Lambda action (the message itself is not in it)."""
+    from email.utils import getaddresses
+
+    def addresses(name: str) -> list[str]:
+        return [str(v) for v in (message.get_all(name) or [])]
+
+    status = {"status": verdict}
+    return {"Records": [{"eventSource": "aws:ses", "eventVersion": "1.0", "ses": {
+        "mail": {
+            "timestamp": now, "source": next((a for _, a in getaddresses(addresses("From")) if a), ""),
+            "messageId": message_id, "destination": recipients, "headersTruncated": False,
+            "headers": [{"name": k, "value": str(v)} for k, v in message.items()],
+            "commonHeaders": {"returnPath": str(message.get("Return-Path") or ""), "from": addresses("From"),
+                              "to": addresses("To"), "messageId": str(message.get("Message-ID") or ""),
+                              "subject": str(message.get("Subject") or ""), "date": str(message.get("Date") or "")},
+        },
+        "receipt": {
+            "timestamp": now, "processingTimeMillis": 1, "recipients": recipients,
+            "spamVerdict": status, "virusVerdict": status, "spfVerdict": status, "dkimVerdict": status,
+            "dmarcVerdict": status,
+            "action": {"type": "Lambda", "functionArn": action["FunctionArn"],
+                       "invocationType": action.get("InvocationType", "Event")},
+        },
+    }}]}
 
 
 def env_for(cloud: LocalCloud) -> dict[str, str]:

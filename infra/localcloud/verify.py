@@ -165,7 +165,39 @@ def _schedule_group(resource: Any, physical: str, account: str, region: str) -> 
     scheduler_backends[account][region].get_schedule_group(physical)
 
 
+def _bucket(resource: Any, physical: str, account: str, region: str) -> None:
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    s3_backends[account][get_partition(region)].get_bucket(physical)
+
+
+def _bucket_policy(resource: Any, physical: str, account: str, region: str) -> None:
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    if not s3_backends[account][get_partition(region)].get_bucket(physical.removesuffix("-policy")).policy:
+        raise LookupError("bucket has no policy")
+
+
+def _receipt_rule_set(resource: Any, physical: str, account: str, region: str) -> None:
+    from moto.ses.models import ses_backends
+
+    ses_backends[account][region].describe_receipt_rule_set(physical)
+
+
+def _receipt_rule(resource: Any, physical: str, account: str, region: str) -> None:
+    from moto.ses.models import ses_backends
+
+    rule_set, rule = physical.split(":", 1)
+    ses_backends[account][region].describe_receipt_rule(rule_set, rule)
+
+
 CHECKERS: dict[str, Checker] = {
+    "AWS::S3::Bucket": _bucket,
+    "AWS::S3::BucketPolicy": _bucket_policy,
+    "AWS::SES::ReceiptRuleSet": _receipt_rule_set,
+    "AWS::SES::ReceiptRule": _receipt_rule,
     "AWS::IoT::TopicRule": _topic_rule,
     "AWS::Scheduler::Schedule": _schedule,
     "AWS::Scheduler::ScheduleGroup": _schedule_group,

@@ -13,7 +13,9 @@ _lock = threading.Lock()
 
 def client(service: str) -> Any:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    # A service's own endpoint first (boto3's AWS_ENDPOINT_URL_<SERVICE> convention), then the global one.
+    endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}") \
+        or os.environ.get("AWS_ENDPOINT_URL")
     key = (service, region, endpoint)
     found = _clients.get(key)
     if found is None:
@@ -23,7 +25,9 @@ def client(service: str) -> Any:
                 import boto3
                 from botocore.config import Config
 
-                config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5)
+                config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5,
+                                # presigned S3 URLs and POST policies: SigV4 (scoped to region and service)
+                                **({"signature_version": "s3v4"} if service == "s3" else {}))
                 found = boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint,
                                                        config=config)
                 _clients[key] = found

@@ -18,6 +18,7 @@ Access patterns (no Scan anywhere):
   invoices of a work order    PK=WO#<id>                SK=INV#<invoice id>   (versioned like work orders)
   a vendor's invoice numbers  PK=VINV#<vendor id>       SK=<number, lower case> (duplicate check)
   unmatched invoices          PK=INVOICE_EXCEPTIONS     SK=<exception id>     (ops queue)
+  tenant phone / email        PK=PHONE#<e164> | EMAIL#<address>   SK=UNIT#<unit id>   (inbound SMS / email)
 Every work-order write is conditional on its version, so replays and races cannot corrupt it.
 """
 
@@ -515,6 +516,34 @@ class Repository:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
         return self._get(f"VINV#{vendor_id}", key)
+
+    # ------------------------------------------------------------ email (tenant addresses, inbound dedupe)
+    #   tenant email -> units      PK=EMAIL#<lower-case address>   SK=UNIT#<unit id>
+    #   inbound email seen         PK=EMAILIN#<SES message id>     SK=EMAILIN   (TTL)
+    def index_tenant_email(self, address: str, unit_id: str) -> None:
+        """Point a tenant's email address at their unit (read by inbound email, like phones for SMS)."""
+        self.db.put_item(TableName=self.table, Item=self._item(
+            {"PK": f"EMAIL#{address.strip().lower()}", "SK": f"UNIT#{unit_id}", "unit_id": unit_id}))
+
+    def units_for_email(self, address: str) -> list[str]:
+        resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk",
+                             ExpressionAttributeValues={":pk": {"S": f"EMAIL#{address.strip().lower()}"}})
+        return [self._data(i)["unit_id"] for i in resp["Items"]]
+
+    def claim_inbound_email(self, message_id: str, ttl_seconds: int = 7 * 86400) -> bool:
+        """True the first time SES delivers this message id; False for a repeated delivery."""
+        try:
+            self.db.put_item(TableName=self.table, Item=self._item(
+                {"PK": f"EMAILIN#{message_id}", "SK": "EMAILIN", "expires_at": int(time.time()) + ttl_seconds}),
+                ConditionExpression="attribute_not_exists(PK)")
+            return True
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def release_inbound_email(self, message_id: str) -> None:
+        self.db.delete_item(TableName=self.table, Key=self._key(f"EMAILIN#{message_id}", "EMAILIN"))
 
     def add_timeline(self, wo_id: str, entry: TimelineEntry) -> None:
         """A timeline entry that does not change the work order (an SMS reply, a deferral)."""

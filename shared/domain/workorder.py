@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from shared.domain.directory import Contact
 from shared.domain.enums import Priority, Trade
 from shared.domain.errors import InvalidTransition
+from shared.domain.photos import Photo
 
 
 class Status(StrEnum):
@@ -151,6 +152,7 @@ class WorkOrder(BaseModel):
     invoice_id: str | None = None  # the invoice being processed (None again after a rejection)
     bill_pms_id: str | None = None
     reminders: dict[str, int] = Field(default_factory=dict)  # reminders sent per waiting stage
+    photos: list[Photo] = Field(default_factory=list)  # checked photos (tenant's and vendor's), oldest first
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = Field(default_factory=list)

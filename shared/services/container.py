@@ -29,15 +29,22 @@ class Services:
         return self.secrets.get(self.settings.link_secret_arn).encode()
 
     def documents(self) -> Any:
-        from shared.adapters.documents import DocumentStore
+        """The documents bucket: invoices and their attachments."""
+        from shared.adapters.storage import ObjectStore
 
-        return DocumentStore(self.settings.document_bucket)
+        return ObjectStore(self.settings.document_bucket)
 
     def link_tokens(self) -> Any:
         """Issue and verify tenant, vendor and unit links (shared.services.link_tokens.LinkTokens)."""
         from shared.services.link_tokens import LinkTokens
 
         return LinkTokens(self.repo, self.link_key())
+
+    def photo_store(self) -> Any:
+        """The photos bucket (uploads are checked there; see shared/services/photos.py)."""
+        from shared.adapters.storage import ObjectStore
+
+        return ObjectStore(self.settings.photos_bucket)
 
     def pms(self) -> Any:
         """The PMS adapter (Buildium), with its API key from Secrets Manager; built on first use."""

@@ -454,7 +454,7 @@ def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
         attachment = None
         if inv.attachment:
             attachment = BillAttachment(filename=inv.attachment.filename, content_type=inv.attachment.content_type,
-                                        data=svc.documents().get(inv.attachment.key))
+                                        data=svc.documents().read(inv.attachment.key))
         lines = [NewBillLine(gl_account_pms_id=inv.coding.gl_account_pms_id or "", amount=line.amount,
                              memo=f"{line.kind.value}: {line.description}"[:100], property_pms_id=prop.pms_id,
                              unit_pms_id=unit.pms_id) for line in inv.lines if line.amount > 0]

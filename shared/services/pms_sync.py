@@ -220,9 +220,12 @@ def _tenant(svc: Services, pms: Any, t: PmsTenant) -> str:
 
 
 def _index_phone(svc: Services, contact: Contact, unit_id: str) -> None:
-    """Inbound SMS find the tenant's unit by phone (an old number's entry is checked against the unit)."""
+    """Inbound SMS and email find the tenant's unit by phone or address (an old entry is checked against
+    the unit)."""
     if contact.phone:
         svc.repo.index_tenant_phone(contact.phone, unit_id)
+    if contact.email:
+        svc.repo.index_tenant_email(contact.email, unit_id)
 
 
 def _vendor(svc: Services, pms: Any, v: PmsVendor) -> str:

@@ -21,7 +21,7 @@ def full_record(svc: Services, wo_id: str) -> dict[str, Any]:
         if data.get("approval"):
             data["approval"].pop("task_token", None)  # a capability, never shown
         if inv.attachment:
-            data["attachment"]["download_url"] = svc.documents().link(inv.attachment.key)
+            data["attachment"]["download_url"] = svc.documents().view_url(inv.attachment.key, 900)
         data["lines"] = [{**line, "amount": str(original.amount)} for line, original in zip(data["lines"], inv.lines,
                                                                                          strict=True)]
         invoices.append(data)

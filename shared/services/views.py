@@ -7,13 +7,15 @@ from typing import Any
 from shared.domain import links
 from shared.domain.nte import money
 from shared.domain.workorder import MONEY_STATUSES, Status, WorkOrder, tenant_actions, vendor_actions
+from shared.services import photos
 from shared.services.container import Services
 from shared.services.workorders import tenant_scope, vendor_scope
 
 # Timeline events a tenant sees, in plain words (internal steps such as ranking stay internal).
 TENANT_EVENTS = {"received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
                  "reopened", "escalated", "cancelled", "notified", "proposed", "proposal_declined",
-                 "reschedule_requested", "no_show", "checkin"}
+                 "reschedule_requested", "no_show", "checkin",
+                 "photo_added", "photo_rejected"}
 
 
 def _for_tenant(event: str, detail: str) -> bool:
@@ -40,6 +42,7 @@ def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any
         "feedback_due": wo.status == Status.COMPLETED and not scope.answered,
         "language": wo.tenant.language or "en",
         "allowed_actions": tenant_actions(wo, svc.clock()), "proposal": window_of(wo, proposal=True),
+        "photos": photos.view_links(svc, wo), "photo_upload": photos.tenant_may_add(wo),
     }
     if wo.vendor_id:
         view["vendor"] = {"name": svc.repo.get_vendor(wo.vendor_id).name}
@@ -74,6 +77,8 @@ def vendor_job(svc: Services, token: str) -> dict[str, Any]:
         job["tenant"] = {"name": wo.tenant.name, "phone": wo.tenant.phone}
         job["availability"] = wo.availability if isinstance(wo.availability, str) else [
             {"start": w.start.isoformat(), "end": w.end.isoformat()} for w in (wo.availability or [])]
+        job["photos"] = photos.view_links(svc, wo)
+        job["photo_upload"] = photos.vendor_may_add(wo, scope.party_id)
         job["proposal"] = window_of(wo, proposal=True)
         job["checked_in"] = wo.arrived_at is not None
         job["time_zone"] = prop.time_zone or svc.settings.default_time_zone

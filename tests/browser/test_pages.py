@@ -15,6 +15,7 @@ from tests.integration.conftest import U, eventually
 
 pytestmark = pytest.mark.integration
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -31,6 +32,11 @@ def browser():
             "--disable-sync", "--no-first-run", "--disable-quic"])
         yield instance
         instance.close()
+
+
+def loaded_images(page) -> int:
+    """Images the browser really fetched (through their presigned S3 links) and decoded."""
+    return page.evaluate("Array.from(document.images).filter(i => i.complete && i.naturalWidth > 0).length")
 
 
 def shot(page, name: str) -> None:
@@ -53,10 +59,14 @@ def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser,
     page.keyboard.type("The bathroom sink drains very slowly")
     page.get_by_label("Pets at home?").fill("A shy cat")
     page.get_by_label("The technician may enter if I am not home").check()
+    page.get_by_label("Photos (optional, up to 5)").set_input_files(str(PHOTOS / "sink.jpg"))
     page.get_by_role("button", name="Send request").click()
     page.wait_for_url(re.compile(r"/requests/wo-"))
     wo_id = re.search(r"/requests/(wo-[0-9a-f]+)", page.url).group(1)
     assert "We have your request" in page.content() or "technician" in page.content()
+    # The photo went straight to S3 after the request was created; it shows once the check kept it.
+    eventually(lambda: (page.reload() or True) and loaded_images(page) == 1, interval=0.5)
+    assert page.get_by_alt_text("Your photo").is_visible()
     shot(page, "2-tenant-status-received")
 
     # The vendor opens the link from the SMS offer.
@@ -87,14 +97,21 @@ def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser,
     assert "A visit is scheduled" in page.content() and "09:30-11:00" in page.content()
     vendor.reload()
     assert "09:30-11:00" in vendor.content()
+    assert loaded_images(vendor) == 1  # the tenant's photo, in the job's context
     shot(vendor, "4-vendor-scheduled")
+    # A photo of the finished work: the form posts straight to S3, which sends the browser back here.
+    vendor.get_by_label("Add a photo of the work").set_input_files(str(PHOTOS / "drain.png"))
+    vendor.get_by_role("button", name="Upload photo").click()
+    vendor.wait_for_url(re.compile(r"/vendor/jobs/"))
+    eventually(lambda: (vendor.reload() or True) and loaded_images(vendor) == 2, interval=0.5)
     vendor.get_by_label("What did you do?").fill("Cleared the drain trap, tested the flow")
     vendor.get_by_role("button", name="Mark as complete").click()
     vendor.wait_for_load_state()
     assert "completed" in vendor.content()
 
-    # The tenant confirms the fix on the status page.
+    # The tenant confirms the fix on the status page (and sees the technician's photo).
     eventually(lambda: (page.reload() or True) and "Is it fixed?" in page.content(), interval=0.5)
+    assert loaded_images(page) == 2 and page.get_by_alt_text("Photo from the technician").is_visible()
     shot(page, "5-tenant-follow-up")
     page.get_by_label("Yes, it is fixed").check()
     page.get_by_role("button", name="Send my answer").click()

@@ -148,3 +148,40 @@ def test_visit_timers_ignore_a_stale_visit_and_fail_only_an_unknown_work_order(s
     event = load_event("sqs/visit_scheduled", work_order_id="wo-does-not-exist", window_version="1")
     resp = invoke(stack, "VisitTimersFunction", event)
     assert resp == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+
+
+def test_photo_check_keeps_a_real_image_once(stack):
+    from pathlib import Path
+
+    wo_id, _ = created(stack)
+    jpeg = (Path(__file__).resolve().parents[1] / "fixtures" / "photos" / "sink.jpg").read_bytes()
+    bucket, key = stack.cloud.physical("PhotosBucket"), f"uploads/{wo_id}/tenant/handler-test-0123456789"
+    stack.cloud.client("s3").put_object(Bucket=bucket, Key=key, Body=jpeg)  # S3 announces it too
+    event = load_event("eventbridge/s3_object_created", bucket=bucket, key=key)
+    assert invoke(stack, "PhotoCheckFunction", event)["outcome"] in ("accepted", "duplicate", "gone")
+    assert invoke(stack, "PhotoCheckFunction", event)["outcome"] in ("duplicate", "gone")
+    stack.cloud.wait_idle(timeout=20)
+    assert [p.upload_key for p in stack.repo.get_work_order(wo_id).photos] == [key]
+    other = load_event("eventbridge/s3_object_created", bucket="someone-elses-bucket", key=key)
+    assert invoke(stack, "PhotoCheckFunction", other) == {"outcome": "ignored"}
+
+
+def test_email_inbound_reads_the_raw_message_the_rule_stored(stack):
+    import uuid
+    from email.message import EmailMessage
+
+    message_id = f"handlertest{uuid.uuid4().hex}"
+    raw = EmailMessage()
+    raw["From"], raw["To"] = "Jade Wilson <jade@tenant.example.com>", "maintenance@example.com"
+    raw["Subject"] = f"Closet door off its track {message_id[-6:]}"
+    raw.set_content("The sliding closet door came off its track.")
+    stack.cloud.client("s3").put_object(Bucket=stack.cloud.physical("InboundEmailBucket"),
+                                        Key=f"inbound-email/{message_id}", Body=raw.as_bytes())
+    event = load_event("ses/inbound_email", message_id=message_id,
+                       function_arn=stack.cloud.resources["EmailInboundFunction"])
+    assert invoke(stack, "EmailInboundFunction", event) == {"processed": 1}
+    assert invoke(stack, "EmailInboundFunction", event) == {"processed": 1}  # SES retried: dropped
+    unit = stack.ids.unit("unit-harbor-202")
+    opened = [w for w in stack.repo.list_work_orders(property_id=stack.repo.get_unit(unit).property_id)
+              if message_id[-6:] in w.description]
+    assert len(opened) == 1 and opened[0].source.value == "email"

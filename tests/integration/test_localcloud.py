@@ -64,7 +64,12 @@ def test_real_template_every_resource_is_real(cloud: LocalCloud) -> None:
     assert cloud.client("dynamodb").describe_table(TableName="opslayer-test")["Table"]["TableStatus"] == "ACTIVE"
     rules = cloud.client("events").list_rules(EventBusName="opslayer-test")["Rules"]
     template_rules = [s for s in cloud.translated["Resources"].values() if s["Type"] == "AWS::Events::Rule"]
-    assert len(rules) == len(template_rules) >= 2
+    on_bus = [s for s in template_rules if s["Properties"].get("EventBusName")]
+    assert len(rules) == len(on_bus) >= 2
+    default = {r["Name"] for r in cloud.client("events").list_rules(EventBusName="default")["Rules"]}
+    on_default = {cloud.physical(logical_id) for logical_id, s in cloud.translated["Resources"].items()
+                  if s["Type"] == "AWS::Events::Rule" and not s["Properties"].get("EventBusName")}
+    assert on_default and on_default <= default  # S3 announces uploads on the default bus
     functions = cloud.client("lambda")
     triage_env = functions.get_function_configuration(FunctionName="opslayer-test-triage")["Environment"]
     from tests.conftest import CLOUD_PARAMETERS

@@ -93,3 +93,31 @@ def test_tracing_on_everywhere():
     assert TEMPLATE["Globals"]["Function"]["Tracing"] == "Active"
     assert RESOURCES["WorkOrderStateMachine"]["Properties"]["Tracing"]["Enabled"] is True
     assert RESOURCES["Api"]["Properties"]["TracingEnabled"] is True
+
+
+@pytest.mark.parametrize("name", ["PhotosBucket", "InboundEmailBucket"])
+def test_buckets_are_encrypted_private_and_tls_only(name):
+    props = RESOURCES[name]["Properties"]
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    policy = next(r for r in RESOURCES.values() if r["Type"] == "AWS::S3::BucketPolicy"
+                  and r["Properties"]["Bucket"] == {"Ref": name})
+    deny = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert props["LifecycleConfiguration"]["Rules"]
+
+
+def test_unchecked_uploads_expire_and_only_uploads_are_checked():
+    photos = RESOURCES["PhotosBucket"]["Properties"]
+    assert {"Prefix": "uploads/", "ExpirationInDays": 1}.items() <= photos["LifecycleConfiguration"]["Rules"][0].items()
+    assert photos["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    pattern = RESOURCES["PhotoCheckFunction"]["Properties"]["Events"]["PhotoUploaded"]["Properties"]["Pattern"]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "uploads/"}]
+
+
+def test_inbound_mail_is_stored_before_the_function_runs_and_only_ses_may_invoke_it():
+    rule = RESOURCES["InboundEmailRule"]["Properties"]["Rule"]
+    assert [next(iter(a)) for a in rule["Actions"]] == ["S3Action", "LambdaAction"]
+    assert rule["ScanEnabled"] is True and rule["TlsPolicy"] == "Require"
+    permission = RESOURCES["EmailInboundSesPermission"]["Properties"]
+    assert permission["Principal"] == "ses.amazonaws.com" and permission["SourceAccount"]

@@ -40,6 +40,7 @@ class FunctionRuntime:
 
     package_prefix: str
     endpoint_url: str | None = None
+    s3_endpoint_url: str | None = None  # an S3 endpoint browsers can reach (presigned URLs point there)
 
 
 _runtimes: dict[str, FunctionRuntime] = {}
@@ -121,6 +122,8 @@ def function_environment(fn: Any, runtime: FunctionRuntime, request_id: str) -> 
     }
     if runtime.endpoint_url:
         env["AWS_ENDPOINT_URL"] = runtime.endpoint_url
+    if runtime.s3_endpoint_url:
+        env["AWS_ENDPOINT_URL_S3"] = runtime.s3_endpoint_url
     env.update({k: str(v) for k, v in (fn.environment_vars or {}).items()})
     return env
 

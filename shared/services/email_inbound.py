@@ -1,0 +1,208 @@
+"""Inbound email: what a tenant's email can do (SES receipt rule -> raw MIME in S3 -> this use case).
+
+- from a known tenant's address (indexed like phones; SPF or DKIM must pass, so a forged From does
+  nothing): a reply whose subject (or text) names one of their work orders is added to it, or answers
+  its follow-up (YES / NO, as for SMS); otherwise STATUS replies with the latest open request's status,
+  YES / NO answers a completed job's follow-up, and anything else opens a request (source "email")
+- image attachments become photos through the same checked path as uploads (written under uploads/)
+- an unknown sender gets no work order, and a polite answer only when the mail passed SES's checks
+- from a vendor's address: an invoice (matched by reference and sender, else the ops exception queue)
+- a repeated SES delivery (same message id) is dropped
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.domain import photos as photo_rules
+from shared.domain.directory import Unit
+from shared.domain.inbound_email import InboundEmail
+from shared.domain.workorder import OPEN_STATUSES, Source, Status, TimelineEntry, WorkOrder
+from shared.observability import count, logger
+from shared.services.container import Services
+from shared.services.sms import Intent, classify
+
+RAW_PREFIX = "inbound-email/"  # the receipt rule's S3Action ObjectKeyPrefix (template.yaml)
+SIGNATURE = "\n\n-- \nYour property's maintenance team"
+UNKNOWN_TEXT = ("Thank you for writing. We could not match this email address to a resident of a property we "
+                "look after, so no request was opened. Please use the request form (the QR code in your building) "
+                "or call the office.")
+NOTHING_TO_ANSWER = ("We have no repair waiting for your answer. To report a problem, describe it in an email to "
+                     "this address; write STATUS for an update.")
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """What SES's checks said: spam and virus must not fail; SPF or DKIM must pass to act as a tenant."""
+
+    spam: str = "PASS"
+    virus: str = "PASS"
+    spf: str = "PASS"
+    dkim: str = "PASS"
+    dmarc: str = "PASS"
+
+    @property
+    def deliverable(self) -> bool:
+        return self.spam != "FAIL" and self.virus != "FAIL"
+
+    @property
+    def authenticated(self) -> bool:
+        return self.dmarc != "FAIL" and (self.spf == "PASS" or self.dkim == "PASS")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: str
+    reply: str | None = None  # the body of an email answer (None = nothing to send)
+    work_order_id: str | None = None
+    photos: int = 0  # attachments handed to the photo check
+
+
+def handle_email(svc: Services, mail: InboundEmail, message_id: str, verdicts: Verdicts) -> Outcome:
+    """Apply one inbound email, once per SES message id (if applying fails the claim is released, so
+    SES's retry of the asynchronous invoke applies it again; the raw message stays in S3)."""
+    if not svc.repo.claim_inbound_email(message_id):
+        count("EmailInboundDuplicate")
+        return Outcome("duplicate")
+    try:
+        return _handle(svc, mail, message_id, verdicts)
+    except Exception:
+        svc.repo.release_inbound_email(message_id)
+        raise
+
+
+def _handle(svc: Services, mail: InboundEmail, message_id: str, verdicts: Verdicts) -> Outcome:
+    count("EmailInbound")
+    if not verdicts.deliverable:
+        count("EmailInboundRefused")
+        return Outcome("refused")
+    if mail.automatic:  # an out-of-office or list message: act on nothing, never answer (no mail loops)
+        return Outcome("automatic_ignored")
+    if verdicts.authenticated and mail.from_address and svc.repo.vendors_for_email(mail.from_address):
+        return _vendor_invoice(svc, mail, message_id)
+    unit = _tenant_unit(svc, mail.from_address) if verdicts.authenticated else None
+    if unit is None:
+        count("EmailUnknownSender")
+        return Outcome("unknown_sender", UNKNOWN_TEXT if verdicts.authenticated else None)
+    return _for_tenant(svc, unit, mail, message_id, _their_work_orders(svc, unit, mail.from_address))
+
+
+def _vendor_invoice(svc: Services, mail: InboundEmail, message_id: str) -> Outcome:
+    """A vendor's email is an invoice: matched by the work-order reference and the sender; what does not
+    match or cannot be read goes to the ops exception queue (shared/services/invoicing.py)."""
+    from shared.domain.invoices import sniff
+    from shared.services import invoicing
+
+    document = next(((a.filename, sniff(a.data) or a.content_type, a.data) for a in mail.attachments
+                     if sniff(a.data) in ("application/pdf", "image/jpeg", "image/png")), None)
+    result = invoicing.submit_by_email(svc, mail.from_address, mail.subject, mail.text, document, message_id)
+    if "invoice_id" in result:
+        return Outcome("invoice_received", f"Thank you, we received your invoice for {result['work_order_id']}.",
+                       result["work_order_id"])
+    return Outcome("invoice_exception", "Thank you. We could not match this invoice to one of your jobs "
+                                        "automatically; our team will review it. Please include the job "
+                                        "reference (wo-...) in the subject next time.")
+
+
+def _tenant_unit(svc: Services, address: str) -> Unit | None:
+    """The unit whose current tenant has this address (stale index entries are skipped)."""
+    if not address:
+        return None
+    for unit_id in svc.repo.units_for_email(address):
+        unit = svc.repo.find_unit(unit_id)
+        if unit and unit.tenant and (unit.tenant.email or "").lower() == address:
+            return unit
+    return None
+
+
+def _their_work_orders(svc: Services, unit: Unit, address: str) -> list[WorkOrder]:
+    found = svc.repo.list_work_orders(property_id=unit.property_id)
+    return [w for w in found if w.unit_id == unit.id and (w.tenant.email or "").lower() == address]
+
+
+def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
+                mine: list[WorkOrder]) -> Outcome:
+    text = mail.text or mail.subject_words
+    intent = classify(text)
+    referenced = next((w for w in mine if w.id == mail.reference), None)
+    if referenced is not None:
+        if intent in (Intent.YES, Intent.NO) and referenced.status == Status.COMPLETED:
+            return _answer(svc, referenced, intent == Intent.YES, mail)
+        return _add_to(svc, referenced, mail)
+    if intent == Intent.STATUS:
+        open_ = [w for w in mine if w.status in OPEN_STATUSES]
+        if not open_:
+            return Outcome("status", "You have no open maintenance requests. Describe a problem in an email to "
+                                     "this address to report one.")
+        from shared.services.sms import status_text
+
+        _record(svc, open_[0].id, "reply to STATUS")
+        return Outcome("status", status_text(svc, open_[0]), open_[0].id)
+    if intent in (Intent.YES, Intent.NO):
+        completed = next((w for w in mine if w.status == Status.COMPLETED), None)
+        if completed is not None:
+            return _answer(svc, completed, intent == Intent.YES, mail)
+        if len(text.split()) <= 2:
+            return Outcome("nothing_to_answer", NOTHING_TO_ANSWER)
+    return _open_request(svc, unit, mail, message_id)
+
+
+def _open_request(svc: Services, unit: Unit, mail: InboundEmail, message_id: str) -> Outcome:
+    from shared.schemas import NewRequest
+    from shared.services import workorders
+
+    parts = [p for p in (mail.subject_words, " ".join(mail.text.split())) if p]
+    description = ": ".join(parts) if len(parts) == 2 and not parts[1].startswith(parts[0]) else " ".join(parts[-1:])
+    if len(description) < 3:
+        return Outcome("too_short", "Please describe the problem in a few words.")
+    assert unit.tenant is not None
+    req = NewRequest(unit_id=unit.id, name=unit.tenant.name, phone=unit.tenant.phone, email=mail.from_address,
+                     description=description[:5000])
+    wo = workorders.submit_request(svc, req, source=Source.EMAIL, idempotency_key=f"email:{message_id}")
+    logger.info("email request", extra={"work_order_id": wo.id})
+    # The acknowledgement (with the status link) is the usual WorkOrderReceived message.
+    return Outcome("request_opened", None, wo.id, _attach(svc, wo, mail))
+
+
+def _add_to(svc: Services, wo: WorkOrder, mail: InboundEmail) -> Outcome:
+    added = _attach(svc, wo, mail)
+    if mail.text:
+        svc.repo.add_timeline(wo.id, TimelineEntry(at=svc.clock(), event="tenant_message",
+                                                   detail=f"Email from tenant: {mail.text[:1000]}", actor="tenant"))
+    what = " and your photo(s)" if added else ""
+    _record(svc, wo.id, "message added")
+    return Outcome("added_to_request", f"Thank you, we added your message{what} to request {wo.id}.", wo.id, added)
+
+
+def _answer(svc: Services, wo: WorkOrder, resolved: bool, mail: InboundEmail) -> Outcome:
+    from shared.services import workorders
+
+    comment = f"by email: {' '.join((mail.text or mail.subject_words).split())}"[:2000]
+    # The authenticated address on file is the tenant's credential here, as the phone is for SMS.
+    workorders.answer_follow_up(svc, wo.id, resolved, comment)
+    added = _attach(svc, wo, mail)
+    reply = (f"Thank you for confirming! We have closed request {wo.id}." if resolved
+             else f"Sorry it is not fixed. We are sending a technician back and will keep you posted. Ref {wo.id}")
+    _record(svc, wo.id, "YES" if resolved else "NO")
+    return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", reply, wo.id, added)
+
+
+def _attach(svc: Services, wo: WorkOrder, mail: InboundEmail) -> int:
+    """Image attachments go under uploads/ like any upload: the photo check keeps or rejects each."""
+    room = photo_rules.rules().max_per_party - photo_rules.count_for(wo.photos, "tenant")
+    images = [a for a in mail.attachments if a.content_type.startswith("image/")][:max(0, room)]
+    store = svc.photo_store()
+    for attachment in images:
+        store.put(photo_rules.upload_key(wo.id, "tenant"), attachment.data, attachment.content_type)
+    return len(images)
+
+
+def _record(svc: Services, wo_id: str, what: str) -> None:
+    svc.repo.add_timeline(wo_id, TimelineEntry(at=svc.clock(), event="notified",
+                                               detail=f"Email to tenant: {what}"))
+
+
+def reply_subject(mail: InboundEmail, outcome: Outcome) -> str:
+    subject = mail.subject_words or "Your maintenance request"
+    ref = outcome.work_order_id
+    return f"Re: {subject}" + (f" ({ref})" if ref and ref not in subject else "")
