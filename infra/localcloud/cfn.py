@@ -531,7 +531,8 @@ class BucketModel(LocalModel):
     NAME_PROPERTY = "BucketName"
     ATTRS = ("Arn", "DomainName", "RegionalDomainName", "DualStackDomainName", "WebsiteURL")
     HANDLED = ("BucketName", "BucketEncryption", "PublicAccessBlockConfiguration", "LifecycleConfiguration",
-               "CorsConfiguration", "NotificationConfiguration", "OwnershipControls", "Tags")
+               "CorsConfiguration", "NotificationConfiguration", "OwnershipControls", "VersioningConfiguration",
+               "Tags")
 
     @classmethod
     def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
@@ -552,6 +553,8 @@ class BucketModel(LocalModel):
         bucket = backend.create_bucket(bucket_name, region)
         if "BucketEncryption" in props:
             backend.put_bucket_encryption(bucket_name, cfn_to_api_encryption(props["BucketEncryption"]))
+        if "VersioningConfiguration" in props:
+            backend.put_bucket_versioning(bucket_name, props["VersioningConfiguration"]["Status"])
         if "PublicAccessBlockConfiguration" in props:
             backend.put_public_access_block(bucket_name, dict(props["PublicAccessBlockConfiguration"]))
         if "LifecycleConfiguration" in props:

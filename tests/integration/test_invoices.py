@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.conftest import UNITS, VENDORS, U, eventually
+from tests.integration.conftest import UNITS, VENDORS, U, V, eventually
 from tests.integration.test_lifecycle import execution, submit, tenant_messages, wait_offer, wait_status, window
 
 pytestmark = pytest.mark.integration
@@ -95,6 +95,12 @@ def test_clean_invoice_is_auto_approved_billed_in_buildium_and_closed(stack, api
     bill = eventually(lambda: bills_for(fake_buildium, wo_id, stack, api, ops_headers))[0]
     assert str(bill["Id"]) == record["bill"]["bill_id"] == inv["bill_pms_id"]
     assert bill["ReferenceNumber"] == "AQ-1001"
+    # The PDF is kept in the documents bucket: versioned and encrypted with the data key.
+    s3, bucket = stack.cloud.client("s3"), stack.cloud.physical("DocumentBucket")
+    assert s3.get_object(Bucket=bucket, Key=inv["attachment"]["key"])["Body"].read() == PDF
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     files = fake_buildium.bill_files(bill["Id"])
     assert [f["data"] for f in files] == [PDF] and "AQ-1001.pdf" in str(files[0])
     assert sum(float(line["Amount"]) for line in bill["Lines"]) == pytest.approx(215.90)
@@ -200,14 +206,40 @@ def test_ops_close_without_invoice_ends_the_workflow(stack, api, ops_headers):
     assert any(e["event"] == "closed" and "In-house handyman" in e["detail"] for e in record["actions"])
 
 
-def test_unmatched_email_invoice_lands_in_the_ops_exception_queue(stack, api, ops_headers):
-    fn = stack.cloud.physical("InvoicingFunction")
-    assert fn  # the email path itself is tested with the inbound email function; here the service's queue
-    from shared.services import invoicing
+def test_a_vendor_emails_the_invoice_with_its_pdf_and_the_job_closes(stack, api, ops_headers, fake_buildium):
+    from tests.integration.test_photos_email import mail
 
-    listed = api.get("/ops/invoice-exceptions", headers=ops_headers)
-    assert listed.status == 200 and "exceptions" in listed.json()
-    assert invoicing.read_email_invoice("Invoice number: 9\nTotal: 10.00\nMaterials: 10.00")["total"] == "10.00"
+    wo_id, vendor_id, _ = verified_job(stack, api, ops_headers, U("unit-maple-2b"), "Toilet runs all night")
+    vendor = VENDORS[vendor_id]
+    body = (f"Hello, please find our invoice for {wo_id} attached.\n\nInvoice number: EM-42\nDate: {today()}\n"
+            "Labour: 1 h x 95.00\nMaterials: 18.50\nTrip charge: 75.00\nTotal: 188.50\n\nThanks,\nDispatch")
+    stack.cloud.receive_email(mail(f"{vendor.name} <{vendor.email}>", f"Invoice EM-42 for job {wo_id}", body,
+                                   [("EM-42.pdf", "application/pdf", PDF)]))
+    full = wait_status(api, ops_headers, wo_id, "closed")
+    record = api.get(f"/ops/work-orders/{wo_id}/record", headers=ops_headers).json()
+    inv = record["invoice"]
+    assert inv["source"] == "email" and inv["total"] == "188.50" and inv["attachment"]["filename"] == "EM-42.pdf"
+    assert [line["kind"] for line in inv["lines"]] == ["labour", "material", "trip"]
+    assert fake_buildium.bill_files(int(full["bill_pms_id"]))[0]["data"] == PDF
+    assert any(m["to"] == vendor.email and "received your invoice" in m["body"] for m in stack.cloud.outbox())
+
+
+def test_unmatched_or_unreadable_email_invoices_land_in_the_ops_exception_queue(stack, api, ops_headers):
+    from tests.integration.test_photos_email import mail
+
+    vendor = VENDORS[V("ven-volt")]
+    before = api.get("/ops/invoice-exceptions", headers=ops_headers).json()["count"]
+    stack.cloud.receive_email(mail(vendor.email, "Invoice 7781", "Invoice number: 7781\nTotal: 120.00",
+                                   [("7781.pdf", "application/pdf", PDF)]))
+    stack.cloud.receive_email(mail(vendor.email, "Invoice for wo-00000000000aaaaaaaaaa",
+                                   "See attached.", [("x.pdf", "application/pdf", PDF)]))
+    listed = eventually(lambda: (r := api.get("/ops/invoice-exceptions", headers=ops_headers).json())["count"]
+                        >= before + 2 and r)
+    reasons = [e["reason"] for e in listed["exceptions"][-2:]]
+    assert reasons == ["no work-order reference in the email", "unknown work order wo-00000000000aaaaaaaaaa"]
+    assert all(e["source"] == "email" and e["has_attachment"] for e in listed["exceptions"][-2:])
+    assert all(vendor.email not in str(e) for e in listed["exceptions"])  # no sender address kept in the queue
+    assert api.get("/ops/invoice-exceptions").status == 401
 
 
 def test_invoice_before_verification_is_flagged_and_waits_for_the_workflow(stack, api, ops_headers):
