@@ -82,9 +82,9 @@ def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser,
     vendor.wait_for_load_state()
     # The tenant gave words, not windows: the vendor proposes a time (the property's local time) ...
     day = (datetime.now(UTC) + timedelta(days=1)).astimezone(ZoneInfo("America/New_York")).date()
-    vendor.get_by_label("Date").fill(day.isoformat())
-    vendor.get_by_label("From").fill("09:30")
-    vendor.get_by_label("To").fill("11:00")
+    vendor.get_by_label("Date", exact=True).fill(day.isoformat())
+    vendor.get_by_label("From", exact=True).fill("09:30")
+    vendor.get_by_label("To", exact=True).fill("11:00")
     vendor.get_by_role("button", name="Send the proposal to the tenant").click()
     vendor.wait_for_load_state()
     assert "Proposed, waiting for the tenant" in vendor.content()

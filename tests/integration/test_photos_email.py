@@ -146,7 +146,7 @@ def test_photo_slots_need_the_right_link_and_an_open_job(stack, api, ops_headers
     job_view = api.get(f"/vendor/jobs/{job}").json()
     assert job_view["photos"][0]["party"] == "vendor" and job_view["photo_upload"] is True
     api.post(f"/ops/work-orders/{wo_id}/cancel", {"reason": "tenant fixed it"}, headers=ops_headers)
-    assert slot(api, wo_id, token).status == 409  # closed: no more photos
+    assert slot(api, wo_id, token).status == 403  # cancelled: its links stop working, so no more photos
 
 
 def test_an_upload_with_a_key_we_never_issued_is_deleted(stack, api):

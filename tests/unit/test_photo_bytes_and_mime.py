@@ -59,7 +59,7 @@ def _mail(**kw) -> EmailMessage:
     return message
 
 
-def test_parse_reads_sender_reference_new_text_and_image_attachments():
+def test_parse_reads_sender_reference_new_text_and_image_and_pdf_attachments():
     message = _mail()
     message.set_content("Yes it's fixed, thanks!\n\nOn Tue, 24 Nov 2026 at 09:00, Maintenance wrote:\n"
                         "> Is it fixed? Reply YES or NO\n")
@@ -70,7 +70,9 @@ def test_parse_reads_sender_reference_new_text_and_image_attachments():
     assert mail.from_address == "ana@tenant.example.com" and mail.from_name == "Ana Lopez"
     assert mail.reference == "wo-0001a2b3c4d5e6f7a8b9c" and mail.subject_words.startswith("Is it fixed?")
     assert mail.text == "Yes it's fixed, thanks!"
-    assert [(a.filename, a.content_type, a.data) for a in mail.attachments] == [("after.jpg", "image/jpeg", jpeg)]
+    # Images (photos) and PDFs (a vendor's invoice) are kept; anything else is not.
+    assert [(a.filename, a.content_type, a.data) for a in mail.attachments] == [
+        ("after.jpg", "image/jpeg", jpeg), ("invoice.pdf", "application/pdf", b"%PDF-1.7")]
     assert mail.automatic is False
 
 
