@@ -100,6 +100,8 @@ VENDOR_TEXT: dict[str, dict[str, str]] = {
         "st_offered": "offered to you", "st_accepted": "accepted: set a visit time", "st_scheduled": "scheduled",
         "st_completed": "completed", "st_verified": "closed", "st_cancelled": "cancelled",
         "st_escalated": "with the ops team", "st_no_longer_available": "no longer available",
+        "st_invoice_awaited": "done: send your invoice", "st_coded": "invoice waiting for approval",
+        "st_approved": "invoice approved", "st_billed": "invoice approved and billed", "st_closed": "closed",
     },
     "es": {
         "job": "Trabajo", "status": "Estado", "priority": "Prioridad", "trade": "Oficio", "address": "Dirección",
@@ -118,6 +120,8 @@ VENDOR_TEXT: dict[str, dict[str, str]] = {
         "st_scheduled": "programado", "st_completed": "terminado", "st_verified": "cerrado",
         "st_cancelled": "cancelado", "st_escalated": "con el equipo de operaciones",
         "st_no_longer_available": "ya no está disponible",
+        "st_invoice_awaited": "terminado: envíe su factura", "st_coded": "factura esperando aprobación",
+        "st_approved": "factura aprobada", "st_billed": "factura aprobada y registrada", "st_closed": "cerrado",
         "p_emergency": "emergencia", "p_urgent": "urgente", "p_routine": "rutina",
         "tr_plumbing": "plomería", "tr_electrical": "electricidad", "tr_hvac": "climatización",
         "tr_appliance": "electrodomésticos", "tr_locksmith": "cerrajería", "tr_pest": "control de plagas",
@@ -183,7 +187,7 @@ def vendor_job(job: dict[str, Any], token: str, prefix: str = "", lang: str = "e
                          f'<button>{t["complete"]}</button></form>')
     photos = photo_section(job.get("photos") or [], upload, VENDOR_PHOTO_TEXT.get(lang, VENDOR_PHOTO_TEXT["en"]))
     return page(f"{t['job']} {job['work_order_id']}",
-                f"{recall}<dl>{facts}</dl>{''.join(forms)}{photos}{invoice_section(job, base)}", lang)
+                f"{recall}<dl>{facts}</dl>{''.join(forms)}{photos}{invoice_section(job, base, lang)}", lang)
 
 
 # ---------------------------------------------------------------- tenant pages (English and Spanish)
@@ -357,35 +361,54 @@ def request_form(unit: str, property_name: str, action: str, errors: dict[str, s
 
 
 # ---------------------------------------------------------------- invoices, approvals, the record
-def invoice_section(job: dict[str, Any], base: str) -> str:
+INVOICE_TEXT: dict[str, dict[str, str]] = {
+    "en": {"yours": "Your invoices", "send": "Send your invoice", "nte": "Not to exceed", "number": "Invoice number",
+           "date": "Invoice date", "hours": "Labour hours", "rate": "Hourly rate", "materials": "Materials (what)",
+           "materials_amount": "Materials amount", "trip": "Trip charge", "tax": "Tax", "total": "Total",
+           "file": "Invoice PDF or photo (optional, up to 4 MB)", "button": "Send invoice",
+           "submitted": "received", "pending_approval": "waiting for approval", "approved": "approved",
+           "rejected": "not approved", "billed": "approved and billed", "superseded": "closed without it"},
+    "es": {"yours": "Sus facturas", "send": "Envíe su factura", "nte": "Monto máximo", "number": "Número de factura",
+           "date": "Fecha de la factura", "hours": "Horas de mano de obra", "rate": "Tarifa por hora",
+           "materials": "Materiales (cuáles)", "materials_amount": "Importe de materiales",
+           "trip": "Cargo por desplazamiento", "tax": "Impuestos", "total": "Total",
+           "file": "Factura en PDF o foto (opcional, hasta 4 MB)", "button": "Enviar factura",
+           "submitted": "recibida", "pending_approval": "esperando aprobación", "approved": "aprobada",
+           "rejected": "no aprobada", "billed": "aprobada y facturada", "superseded": "cerrada sin ella"},
+}
+
+
+def invoice_section(job: dict[str, Any], base: str, lang: str = "en") -> str:
     """The vendor's invoices so far, and the invoice form once the job is done (no JavaScript needed)."""
+    t = INVOICE_TEXT.get(lang, INVOICE_TEXT["en"])
     rows = "".join(
-        f"<li>{escape(i['invoice_number'])}: {escape(i['total'])} - {escape(i['status'])}"
+        f"<li>{escape(i['invoice_number'])}: {escape(i['total'])} - {escape(t.get(i['status'], i['status']))}"
         + (f" ({escape(i['rejection_reason'])})" if i.get("rejection_reason") else "") + "</li>"
         for i in job.get("invoices") or [])
-    listing = f"<h2>Your invoices</h2><ul>{rows}</ul>" if rows else ""
+    listing = f"<h2>{t['yours']}</h2><ul>{rows}</ul>" if rows else ""
     if "invoice" not in job["allowed_actions"]:
         return listing
-    nte = f"<p>Not-to-exceed: {escape(job['nte']['text'])}</p>" if job.get("nte") else ""
+    nte = f"<p>{t['nte']}: {escape(job['nte']['text'])}</p>" if job.get("nte") else ""
     currency = escape(job.get("currency") or "USD")
 
     def money(name: str, label: str, required: bool = False) -> str:
         return (f'<label>{label} <input name="{name}" inputmode="decimal" pattern="\\d+(\\.\\d{{1,2}})?"'
                 f'{" required" if required else ""}></label>')
 
-    return (f'{listing}<h2>Send your invoice</h2>{nte}'
+    rate, materials, trip, tax, total = (f"{t[k]} ({currency})" for k in ("rate", "materials_amount", "trip", "tax",
+                                                                          "total"))
+    return (f'{listing}<h2>{t["send"]}</h2>{nte}'
             f'<form method="post" action="{base}/invoice" enctype="multipart/form-data">'
             f'<input type="hidden" name="currency" value="{currency}">'
-            f'<label>Invoice number <input name="invoice_number" required maxlength="40"></label>'
-            f'<label>Invoice date <input name="invoice_date" type="date" required></label>'
-            f'{money("labour_hours", "Labour hours")}{money("labour_rate", f"Hourly rate ({currency})")}'
-            f'<label>Materials (what) <input name="materials_description" maxlength="200"></label>'
-            f'{money("materials_amount", f"Materials amount ({currency})")}'
-            f'{money("trip_charge", f"Trip charge ({currency})")}{money("tax", f"Tax ({currency})")}'
-            f'{money("total", f"Total ({currency})", required=True)}'
-            f'<label>Invoice PDF or photo (optional, up to 4 MB) <input type="file" name="attachment" '
+            f'<label>{t["number"]} <input name="invoice_number" required maxlength="40"></label>'
+            f'<label>{t["date"]} <input name="invoice_date" type="date" required></label>'
+            f'{money("labour_hours", t["hours"])}{money("labour_rate", rate)}'
+            f'<label>{t["materials"]} <input name="materials_description" maxlength="200"></label>'
+            f'{money("materials_amount", materials)}{money("trip_charge", trip)}{money("tax", tax)}'
+            f'{money("total", total, required=True)}'
+            f'<label>{t["file"]} <input type="file" name="attachment" '
             f'accept="application/pdf,image/jpeg,image/png"></label>'
-            f"<button>Send invoice</button></form>")
+            f"<button>{t['button']}</button></form>")
 
 
 def _lines_table(lines: list[dict[str, Any]], currency: str) -> str:
@@ -462,7 +485,12 @@ def report(record: dict[str, Any]) -> str:
             + (f"<p>Attachment: <a href=\"{escape(attachment['download_url'])}\">{escape(attachment['filename'])}</a>"
                f" ({attachment['size']} bytes)</p>" if attachment else "")
             + (f"<p>Bill: {escape(inv['bill_pms_id'])}</p>" if inv.get("bill_pms_id") else ""))
-    body = (f"<dl>{facts}</dl><h2>Timeline (every step, message and actor)</h2><table><thead><tr><th>When (UTC)"
+    photos = "".join(f'<figure><a href="{escape(p["url"])}"><img src="{escape(p["url"])}" alt="Photo from the '
+                     f'{escape(p["party"])}" width="160"></a><figcaption>{escape(p["party"])}, '
+                     f'{escape(p["uploaded_at"][:16].replace("T", " "))}</figcaption></figure>'
+                     for p in record.get("photos") or [])
+    body = (f"<dl>{facts}</dl>" + (f"<h2>Photos</h2>{photos}" if photos else "")
+            + f"<h2>Timeline (every step, message and actor)</h2><table><thead><tr><th>When (UTC)"
             f"</th><th>What</th><th>Who</th><th>Detail</th></tr></thead><tbody>{timeline}</tbody></table>"
             f"<h2>Invoices</h2>{invoices or '<p>None</p>'}<p><small>Generated {escape(record['generated_at'])}"
             f"</small></p>")

@@ -237,6 +237,8 @@ def remind(svc: Services, wo_id: str, stage: str) -> dict[str, bool]:
 def job_facts(svc: Services, wo: WorkOrder, inv: Invoice) -> JobFacts:
     on_site = next((e.at for e in reversed(wo.timeline) if e.event == "checkin" and "on site" in e.detail), None)
     started = on_site or (wo.window.start if wo.window else None)
+    if started and wo.completed_at and started > wo.completed_at:
+        started = None  # finished before the planned window: when the work began is not known
     return JobFacts(work_order_id=wo.id, status_at_submission=inv.work_order_status_at_submission,
                     vendor_id=inv.vendor_id, trade=wo.trade.value if wo.trade else None, source=wo.source.value,
                     property_id=wo.property_id, unit_id=wo.unit_id, currency=wo.currency,

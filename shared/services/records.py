@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.services.container import Services
+from shared.services.photos import view_links
 from shared.services.views import ops_work_order
 
 
@@ -34,7 +35,7 @@ def full_record(svc: Services, wo_id: str) -> dict[str, Any]:
         "timeline": timeline,
         "messages": [e for e in timeline if e["event"] in ("notified", "sms_deferred", "sms_suppressed")],
         "actions": [e for e in timeline if e["event"] not in ("notified", "sms_deferred", "sms_suppressed")],
-        "photos": record.get("photos", []),
+        "photos": view_links(svc, svc.repo.get_work_order(wo_id)),  # with short-lived links (private bucket)
         "invoices": invoices,
         "invoice": current,
         "bill": {"pms": "buildium", "bill_id": record.get("bill_pms_id")} if record.get("bill_pms_id") else None,

@@ -16,6 +16,7 @@ from tests.integration.conftest import U, eventually
 pytestmark = pytest.mark.integration
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
+INVOICE_PDF = b"%PDF-1.4\n% a vendor's invoice\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -44,7 +45,7 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser, mint):
+def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser, mint, api):
     unit_id = U("unit-harbor-102")
     form_url = f"{served}/units/{unit_id}/request?key={mint(unit_id, 'unit', unit_id, 600)}"
     page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
@@ -118,6 +119,40 @@ def test_tenant_and_vendor_do_the_whole_job_in_a_browser(stack, served, browser,
     page.wait_for_load_state()
     assert "Your request is closed" in page.content()
     shot(page, "6-tenant-closed")
+
+    # The vendor is asked for the invoice and sends it from the job page, with its PDF (multipart form).
+    eventually(lambda: (vendor.reload() or True) and "Send your invoice" in vendor.content(), interval=0.5)
+    vendor.get_by_label("Invoice number").fill("BR-100")
+    vendor.get_by_label("Invoice date").fill(datetime.now(UTC).date().isoformat())
+    vendor.get_by_label("Labour hours").fill("1")
+    vendor.get_by_label("Hourly rate (USD)").fill("95")
+    vendor.get_by_label("Materials (what)").fill("Drain snake rental")
+    vendor.get_by_label("Materials amount (USD)").fill("20.00")
+    vendor.get_by_label("Trip charge (USD)").fill("75")
+    vendor.get_by_label("Total (USD)").fill("190.00")
+    vendor.get_by_label("Invoice PDF or photo").set_input_files(
+        files=[{"name": "BR-100.pdf", "mimeType": "application/pdf", "buffer": INVOICE_PDF}])
+    shot(vendor, "6b-vendor-invoice-form")
+    vendor.get_by_role("button", name="Send invoice").click()
+    vendor.wait_for_url(re.compile(r"/vendor/jobs/"))
+    assert "Your invoices" in vendor.content() and "BR-100" in vendor.content()
+    ops = {"X-Ops-Key": stack.ops_key()}
+    closed = eventually(lambda: (r := api.get(f"/ops/work-orders/{wo_id}", headers=ops).json())["status"]
+                        == "closed" and r)
+    record = api.get(f"/ops/work-orders/{wo_id}/record", headers=ops).json()
+    assert record["invoice"]["attachment"]["filename"] == "BR-100.pdf" and record["invoice"]["total"] == "190.00"
+    assert [line["kind"] for line in record["invoice"]["lines"]] == ["labour", "material", "trip"]
+    vendor.reload()
+    assert "approved and billed" in vendor.content()
+    shot(vendor, "6c-vendor-invoice-billed")
+
+    # Ops print the closed work order's record.
+    report = browser.new_page(extra_http_headers=ops)
+    report.goto(f"{served}/ops/work-orders/{wo_id}/report")
+    assert "BR-100" in report.content() and closed["bill_pms_id"] in report.content()
+    assert loaded_images(report) == 2  # the tenant's and the technician's photos, on the record
+    shot(report, "6d-ops-work-order-report")
+    report.close()
     vendor.close()
     page.close()
 
