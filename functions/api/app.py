@@ -184,6 +184,11 @@ def _is_form() -> bool:
         "application/x-www-form-urlencoded")
 
 
+def _see_other(path: str) -> Response:
+    """A form post answers with a redirect to the page to show (post/redirect/get)."""
+    return Response(body="", status_code=303, headers={"Location": _path(path)})
+
+
 def _base_url() -> str:
     configured = services().settings.public_base_url
     if configured:
@@ -279,7 +284,7 @@ def request_feedback(id):
     token = _query("token")
     wo = wo_service.tenant_feedback(services(), id, token, body.resolved, body.comment)
     if _is_form():
-        return Response(body="", status_code=303, headers={"Location": _path(f"/requests/{id}?token={token}")})
+        return _see_other(f"/requests/{id}?token={token}")
     return _json(200, {"id": wo.id, "status": wo.status.value})
 
 
@@ -294,7 +299,7 @@ def request_visit(id):
     token = _query("token")
     wo = visits.tenant_visit(services(), id, token, body.action, body.comment)
     if _is_form():
-        return Response(body="", status_code=303, headers={"Location": _path(f"/requests/{id}?token={token}")})
+        return _see_other(f"/requests/{id}?token={token}")
     return _json(200, {"id": wo.id, "status": wo.status.value, "window": views.window_of(wo),
                        "proposal": views.window_of(wo, proposal=True)})
 
@@ -339,7 +344,7 @@ def unit_request_submit(unit_id):
     svc = services()
     wo = wo_service.submit_request(svc, req)
     status = views.tenant_link(svc, wo, "")
-    return Response(body="", status_code=303, headers={"Location": _path(status)})
+    return _see_other(status)
 
 
 @app.route("/vendor/jobs/{token}", methods=["GET"])
@@ -370,7 +375,7 @@ def vendor_photo_slot(token):
 
 def _vendor_result(token: str, wo: Any) -> Response:
     if _is_form():  # a browser form: back to the job page (post/redirect/get)
-        return Response(body="", status_code=303, headers={"Location": _path(f"/vendor/jobs/{token}")})
+        return _see_other(f"/vendor/jobs/{token}")
     return _json(200, {"id": wo.id, "status": wo.status.value,
                        "allowed_actions": wo_service.vendor_actions(wo, wo.vendor_id or "")})
 
@@ -445,7 +450,7 @@ def vendor_invoice(token):
         body = _body(schemas.InvoiceIn)
     inv = invoicing.submit_by_link(services(), token, body)
     if _is_form() or content_type.startswith("multipart/form-data"):
-        return Response(body="", status_code=303, headers={"Location": _path(f"/vendor/jobs/{token}")})
+        return _see_other(f"/vendor/jobs/{token}")
     return _json(202, {"invoice_id": inv.id, "work_order_id": inv.work_order_id, "status": inv.status.value,
                        "total": str(inv.total), "currency": inv.currency})
 
@@ -469,7 +474,7 @@ def _decision(token: str, approve: bool) -> Response:
     reason = None if approve else _body(schemas.Reject).reason
     inv = invoicing.decide(services(), token, approve, reason)
     if _is_form():
-        return Response(body="", status_code=303, headers={"Location": _path(f"/approvals/{token}")})
+        return _see_other(f"/approvals/{token}")
     return _json(200, {"invoice_id": inv.id, "status": inv.status.value})
 
 

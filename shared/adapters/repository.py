@@ -80,6 +80,23 @@ class Repository:
         resp = self.db.get_item(TableName=self.table, Key=self._key(pk, sk), ConsistentRead=consistent)
         return self._data(resp["Item"]) if "Item" in resp else None
 
+    def _ids_under(self, pk: str, attribute: str) -> list[str]:
+        """One attribute of every item of a small partition (an index entry per item)."""
+        resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk",
+                             ExpressionAttributeValues={":pk": {"S": pk}})
+        return [self._data(i)[attribute] for i in resp["Items"]]
+
+    def _put_first(self, data: dict[str, Any]) -> bool:
+        """Put the item unless one with its key exists; True if this call created it."""
+        try:
+            self.db.put_item(TableName=self.table, Item=self._item(data),
+                             ConditionExpression="attribute_not_exists(PK)")
+            return True
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+
     # ------------------------------------------------------------ work orders
     def _wo_item(self, wo: WorkOrder) -> dict[str, Any]:
         data = wo.model_dump(mode="json", exclude={"timeline"})
@@ -257,9 +274,7 @@ class Repository:
         self.db.transact_write_items(TransactItems=ops)
 
     def vendors_for_email(self, email: str) -> list[str]:
-        resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk",
-                             ExpressionAttributeValues={":pk": {"S": f"VENDOREMAIL#{email.strip().lower()}"}})
-        return [self._data(i)["vendor_id"] for i in resp["Items"]]
+        return self._ids_under(f"VENDOREMAIL#{email.strip().lower()}", "vendor_id")
 
     def get_property(self, prop_id: str) -> Property:
         data = self._get(f"PROPERTY#{prop_id}", META, consistent=False)
@@ -280,10 +295,7 @@ class Repository:
         return Vendor.model_validate(data)
 
     def vendors_for(self, trade: str, area: str) -> list[Vendor]:
-        resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk",
-                             ExpressionAttributeValues={":pk": {"S": f"VENDORS#{trade}#{area}"}})
-        ids = [self._data(i)["vendor_id"] for i in resp["Items"]]
-        return self.get_vendors(ids)
+        return self.get_vendors(self._ids_under(f"VENDORS#{trade}#{area}", "vendor_id"))
 
     def get_vendors(self, ids: list[str]) -> list[Vendor]:
         vendors: list[Vendor] = []
@@ -449,9 +461,7 @@ class Repository:
             {"PK": f"PHONE#{phone}", "SK": f"UNIT#{unit_id}", "unit_id": unit_id}))
 
     def units_for_phone(self, phone: str) -> list[str]:
-        resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk",
-                             ExpressionAttributeValues={":pk": {"S": f"PHONE#{phone}"}})
-        return [self._data(i)["unit_id"] for i in resp["Items"]]
+        return self._ids_under(f"PHONE#{phone}", "unit_id")
 
     def set_sms_opt_out(self, phone: str, opted_out: bool, at: str) -> None:
         key = self._key(f"SMSOPTOUT#{phone}", "SMSOPTOUT")
@@ -465,16 +475,8 @@ class Repository:
 
     def claim_inbound_sms(self, channel: str, message_id: str, ttl_seconds: int = 7 * 86400) -> bool:
         """True the first time this inbound message id is seen; False for a provider's retry (duplicate)."""
-        try:
-            self.db.put_item(TableName=self.table, Item=self._item(
-                {"PK": f"SMSIN#{channel}#{message_id}", "SK": "SMSIN",
-                 "expires_at": int(time.time()) + ttl_seconds}),
-                ConditionExpression="attribute_not_exists(PK)")
-            return True
-        except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._put_first({"PK": f"SMSIN#{channel}#{message_id}", "SK": "SMSIN",
+                                "expires_at": int(time.time()) + ttl_seconds})
 
     # ------------------------------------------------------------ invoices
     def save_invoice(self, inv: Invoice, expected_version: int | None) -> Invoice:
@@ -507,14 +509,8 @@ class Repository:
     def claim_invoice_number(self, vendor_id: str, number: str, invoice_id: str, wo_id: str) -> dict[str, Any] | None:
         """Record a vendor's invoice number; returns the earlier claim if the number was already used."""
         key = number.strip().lower()
-        try:
-            self.db.put_item(TableName=self.table, Item=self._item(
-                {"PK": f"VINV#{vendor_id}", "SK": key, "invoice_id": invoice_id, "work_order_id": wo_id}),
-                ConditionExpression="attribute_not_exists(PK)")
+        if self._put_first({"PK": f"VINV#{vendor_id}", "SK": key, "invoice_id": invoice_id, "work_order_id": wo_id}):
             return None
-        except Exception as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
         return self._get(f"VINV#{vendor_id}", key)
 
     # ------------------------------------------------------------ email (tenant addresses, inbound dedupe)
@@ -526,21 +522,12 @@ class Repository:
             {"PK": f"EMAIL#{address.strip().lower()}", "SK": f"UNIT#{unit_id}", "unit_id": unit_id}))
 
     def units_for_email(self, address: str) -> list[str]:
-        resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk",
-                             ExpressionAttributeValues={":pk": {"S": f"EMAIL#{address.strip().lower()}"}})
-        return [self._data(i)["unit_id"] for i in resp["Items"]]
+        return self._ids_under(f"EMAIL#{address.strip().lower()}", "unit_id")
 
     def claim_inbound_email(self, message_id: str, ttl_seconds: int = 7 * 86400) -> bool:
         """True the first time SES delivers this message id; False for a repeated delivery."""
-        try:
-            self.db.put_item(TableName=self.table, Item=self._item(
-                {"PK": f"EMAILIN#{message_id}", "SK": "EMAILIN", "expires_at": int(time.time()) + ttl_seconds}),
-                ConditionExpression="attribute_not_exists(PK)")
-            return True
-        except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._put_first({"PK": f"EMAILIN#{message_id}", "SK": "EMAILIN",
+                                "expires_at": int(time.time()) + ttl_seconds})
 
     def release_inbound_email(self, message_id: str) -> None:
         self.db.delete_item(TableName=self.table, Key=self._key(f"EMAILIN#{message_id}", "EMAILIN"))
