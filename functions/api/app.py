@@ -434,6 +434,7 @@ def vendor_complete(token):
 @endpoint(html_errors=True)
 def vendor_invoice(token):
     """The vendor's invoice: JSON, or the job page's form (with an optional PDF or photo)."""
+    from shared.invoice_schemas import InvoiceIn, invoice_from_form
     from shared.services import invoicing
 
     _refuse_cross_site()
@@ -441,13 +442,13 @@ def vendor_invoice(token):
     content_type = (request.headers or {}).get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         fields, files = http.parse_multipart(request.raw_body or b"", content_type)
-        body = schemas.InvoiceIn.model_validate(schemas.invoice_from_form(fields, files.get("attachment")))
+        body = InvoiceIn.model_validate(invoice_from_form(fields, files.get("attachment")))
     elif _is_form():
-        body = schemas.InvoiceIn.model_validate(schemas.invoice_from_form(
+        body = InvoiceIn.model_validate(invoice_from_form(
             {k: v[-1].strip() for k, v in parse_qs((request.raw_body or b"").decode("utf-8", "replace")).items()},
             None))
     else:
-        body = _body(schemas.InvoiceIn)
+        body = _body(InvoiceIn)
     inv = invoicing.submit_by_link(services(), token, body)
     if _is_form() or content_type.startswith("multipart/form-data"):
         return _see_other(f"/vendor/jobs/{token}")
@@ -471,7 +472,9 @@ def _decision(token: str, approve: bool) -> Response:
     from shared.services import invoicing
 
     _refuse_cross_site()
-    reason = None if approve else _body(schemas.Reject).reason
+    from shared.invoice_schemas import Reject
+
+    reason = None if approve else _body(Reject).reason
     inv = invoicing.decide(services(), token, approve, reason)
     if _is_form():
         return _see_other(f"/approvals/{token}")
@@ -591,10 +594,11 @@ def ops_cancel(id):
 @endpoint()
 def ops_close(id):
     """Close without an invoice (in-house work, warranty), with the reason on the record."""
+    from shared.invoice_schemas import CloseWithoutInvoice
     from shared.services import invoicing
 
     actor = _require_ops()
-    body = _body(schemas.CloseWithoutInvoice)
+    body = _body(CloseWithoutInvoice)
     wo = invoicing.close_without_invoice(services(), id, body.reason, actor=actor)
     return _json(200, {"id": wo.id, "status": wo.status.value})
 

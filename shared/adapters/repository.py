@@ -28,14 +28,16 @@ import secrets
 import time
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.aws import client as aws_client
 from shared.adapters.aws import error_code
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
-from shared.domain.invoices import Invoice
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
+
+if TYPE_CHECKING:  # the invoice model is built on first use: most functions never touch invoices
+    from shared.domain.invoices import Invoice
 
 META = "META"
 WO_SK = "WO"
@@ -495,12 +497,16 @@ class Repository:
         return new
 
     def get_invoice(self, wo_id: str, invoice_id: str) -> Invoice:
+        from shared.domain.invoices import Invoice
+
         data = self._get(f"WO#{wo_id}", f"INV#{invoice_id}")
         if data is None:
             raise NotFound(f"No invoice {invoice_id}.")
         return Invoice.model_validate(data)
 
     def invoices_for(self, wo_id: str) -> list[Invoice]:
+        from shared.domain.invoices import Invoice
+
         resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk AND begins_with(SK, :inv)",
                              ExpressionAttributeValues={":pk": {"S": f"WO#{wo_id}"}, ":inv": {"S": "INV#"}},
                              ConsistentRead=True)

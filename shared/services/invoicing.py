@@ -31,7 +31,7 @@ from shared.services.container import Services
 from shared.services.workorders import _entry, _publish, mutate, vendor_scope
 
 if TYPE_CHECKING:
-    from shared.schemas import InvoiceIn
+    from shared.invoice_schemas import InvoiceIn
 
 # A vendor may invoice once the work is done; only one invoice is processed at a time.
 INVOICEABLE = (Status.COMPLETED, Status.VERIFIED, Status.INVOICE_AWAITED)
@@ -121,7 +121,7 @@ def _keep_attachment(svc: Services, wo: WorkOrder, inv_id: str, body: InvoiceIn)
     except ValueError as exc:
         raise InvalidInput("The attachment is not valid base64.",
                            [{"field": "attachment.data_base64", "message": str(exc)}]) from exc
-    from shared.schemas import MAX_ATTACHMENT_BYTES
+    from shared.invoice_schemas import MAX_ATTACHMENT_BYTES
 
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise InvalidInput("The attachment is too large.", [{"field": "attachment", "message":
@@ -565,7 +565,7 @@ def submit_by_email(svc: Services, sender: str, subject: str, text: str,
     anything that does not match or cannot be read goes to the ops exception queue (never dropped)."""
     from pydantic import ValidationError
 
-    from shared.schemas import InvoiceIn, invoice_from_form
+    from shared.invoice_schemas import InvoiceIn, invoice_from_form
 
     summary = {"message_id": message_id, "subject": subject[:200], "has_attachment": attachment is not None}
     ref = REFERENCE.search(subject) or REFERENCE.search(text)

@@ -21,7 +21,7 @@ from shared.domain.invoices import (
     sniff,
 )
 from shared.http import parse_multipart
-from shared.schemas import InvoiceIn, invoice_from_form
+from shared.invoice_schemas import InvoiceIn, invoice_from_form
 from shared.services.invoicing import read_email_invoice
 
 ON_SITE = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
