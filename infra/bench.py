@@ -19,7 +19,8 @@ from collections.abc import Callable
 
 HANDLERS = ["functions.api.app", "functions.intake", "functions.triage", "functions.dispatch", "functions.workflow",
             "functions.notification", "functions.pms_sync", "functions.pms_writer", "functions.sensors",
-            "functions.preventive", "functions.sms_inbound", "functions.photo_check", "functions.email_inbound"]
+            "functions.preventive", "functions.sms_inbound", "functions.photo_check", "functions.email_inbound",
+            "functions.visit_timers", "functions.invoicing"]
 
 
 def _stats(samples: list[float]) -> tuple[float, float]:
@@ -50,7 +51,7 @@ def _row(name: str, samples: list[float], floor: float, goal: str = "") -> str:
 
 
 def _work_order_cost(stack: object, base: str) -> str:
-    """Meter every AWS request and Lambda second of one routine request's whole lifecycle."""
+    """Meter every AWS request and Lambda second of one routine request's whole lifecycle, to closed."""
     from infra.costs import estimate, table
     from infra.drill import Drill
     from infra.localcloud.usage import metering
@@ -138,7 +139,8 @@ def main() -> int:
     per_message = [t / 100 for t in _time(lambda: [classify(message) for _ in range(100)], 20)]
     floor_dict = statistics.median([t / 100 for t in _time(lambda: [message.lower().split() for _ in range(100)], 20)])
     print(_row("(d) triage classify() of a 200-char message", per_message, floor_dict, "floor: lower().split()"))
-    print("\n(e) AWS cost of one routine work order, intake to verified fix (metered on the local cloud):")
+    print("\n(e) AWS cost of one routine work order, intake to closed - fix verified, invoice checked and coded, "
+          "bill in the PMS (metered on the local cloud):")
     print(cost_table)
     return 0
 
