@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from shared.domain import photos as photo_rules
 from shared.domain.directory import Unit
 from shared.domain.inbound_email import InboundEmail
-from shared.domain.replies import DEFAULT_LANGUAGE, reply, supported
+from shared.domain.replies import DEFAULT_LANGUAGE, reply
 from shared.domain.workorder import OPEN_STATUSES, Source, Status, TimelineEntry, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
-from shared.services.sms import Intent, classify, reply_language, spanish, tenant_language
+from shared.services.sms import Intent, classify, reply_language, request_language, tenant_language
 
 RAW_PREFIX = "inbound-email/"  # the receipt rule's S3Action ObjectKeyPrefix (template.yaml)
 
@@ -167,10 +167,8 @@ def _open_request(svc: Services, unit: Unit, mail: InboundEmail, message_id: str
         lang = tenant_language(unit, None, _said(mail))
         return Outcome("too_short", reply("email.too_short", lang), language=lang)
     assert unit.tenant is not None
-    # No saved preference but written in Spanish: the request (so its acknowledgement) is in Spanish.
-    said = None if supported(unit.tenant.language) else ("es" if spanish(_said(mail)) else None)
     req = NewRequest(unit_id=unit.id, name=unit.tenant.name, phone=unit.tenant.phone, email=mail.from_address,
-                     description=description[:5000], language=said)
+                     description=description[:5000], language=request_language(unit, description))
     wo = workorders.submit_request(svc, req, source=Source.EMAIL, idempotency_key=f"email:{message_id}")
     logger.info("email request", extra={"work_order_id": wo.id})
     # The acknowledgement (with the status link) is the usual WorkOrderReceived message.

@@ -36,7 +36,7 @@ STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit
 START_WORDS = frozenset({"start", "unstop"})
 HELP_WORDS = frozenset({"help", "info", "ayuda"})
 STATUS_KEYWORDS = frozenset({"status", "estado"})
-YES_WORDS_ES = frozenset({"si", "vale", "listo", "lista", "claro", "arreglado", "arreglada"})
+YES_WORDS_ES = frozenset({"si", "listo", "arreglado", "arreglada"})
 NO_WORDS_ES = frozenset({"todavia", "sigue", "aun"})
 YES_WORDS = frozenset({"yes", "y", "yep", "yeah", "yup", "ok", "okay", "fixed", "oui", "sure"}) | YES_WORDS_ES
 NO_WORDS = frozenset({"no", "n", "nope", "nah", "not", "non", "still"}) | NO_WORDS_ES
@@ -182,6 +182,15 @@ def tenant_language(unit: Unit, wo: WorkOrder | None, said: str) -> str:
                           said=said)
 
 
+def request_language(unit: Unit, said: str) -> str | None:
+    """The language a request opened by text or email is saved with: none of its own when the unit's
+    tenant has a saved preference (it inherits that), else Spanish when they wrote clearly Spanish, so the
+    acknowledgement and every later message are in Spanish."""
+    if unit.tenant and supported(unit.tenant.language):
+        return None
+    return "es" if spanish(said) else None
+
+
 def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit: Unit | None) -> Outcome:
     if unit is None or unit.tenant is None:
         count("SmsUnknownNumber")
@@ -210,10 +219,8 @@ def _open_request(svc: Services, unit: Unit, phone: str, msg: InboundSms) -> Out
     if len(description) < 3:
         return Outcome("too_short", reply("sms.too_short", tenant_language(unit, None, msg.body)))
     assert unit.tenant is not None
-    # No saved preference but written in Spanish: the request (so its acknowledgement) is in Spanish.
-    said = None if supported(unit.tenant.language) else ("es" if spanish(msg.body) else None)
     req = NewRequest(unit_id=unit.id, name=unit.tenant.name, phone=phone, email=unit.tenant.email,
-                     description=description[:5000], language=said)
+                     description=description[:5000], language=request_language(unit, msg.body))
     wo = workorders.submit_request(svc, req, source=Source.SMS, idempotency_key=f"sms:{msg.message_id}")
     logger.info("sms request", extra={"work_order_id": wo.id})
     # The acknowledgement (with the status link) is the usual WorkOrderReceived message.

@@ -105,3 +105,16 @@ def test_a_vendor_who_prefers_spanish_gets_the_invoice_answer_in_spanish(stack):
     english = eventually(lambda: emails_to(stack, volt.email, "Re: October invoice"))
     assert english[0]["body"].startswith("Thank you. We could not match this invoice")
     assert english[0]["body"].endswith("Your property's maintenance team")
+
+
+def test_a_request_texted_in_spanish_is_acknowledged_in_spanish(stack, api, ops_headers):
+    from tests.integration.test_sms import newest_sms_wo, sms_to, sms_wo_ids
+
+    unit = U("unit-harbor-102")
+    tenant = UNITS[unit].tenant
+    before = sms_wo_ids(api, ops_headers)
+    assert twilio(stack, api, tenant.phone, "La ducha no está arreglada y gotea").text.endswith("<Response/>")
+    wo = newest_sms_wo(api, ops_headers, unit, before)
+    assert record(api, ops_headers, wo["id"])["tenant"]["language"] == "es"
+    eventually(lambda: any(wo["id"] in m["body"] and m["body"].startswith("Hola")
+                           for m in sms_to(stack, tenant.phone)))

@@ -103,3 +103,11 @@ def test_email_subject_and_signature_follow_the_reply_language():
     assert reply_subject(blank, Outcome("status", "x", "wo-1")) == "Re: Your maintenance request (wo-1)"
     assert "El equipo de mantenimiento" in signature(Outcome("status", "x", language="es"))
     assert signature(Outcome("status", "x")) == "\n\n-- \nYour property's maintenance team"
+
+
+def test_a_request_written_in_spanish_is_saved_in_spanish_unless_a_preference_is_on_file():
+    from shared.services.sms import request_language
+
+    assert request_language(unit(None), "La ducha no está arreglada y gotea") == "es"
+    assert request_language(unit(None), "The shower drips") is None  # inherits nothing: English
+    assert request_language(unit("en"), "La ducha no está arreglada") is None  # the saved choice stands
