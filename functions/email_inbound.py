@@ -8,7 +8,7 @@ from shared.services.container import services
 def _apply(record: dict) -> None:
     from shared.adapters.storage import ObjectStore
     from shared.domain.inbound_email import parse
-    from shared.services.email_inbound import RAW_PREFIX, SIGNATURE, Verdicts, handle_email, reply_subject
+    from shared.services.email_inbound import RAW_PREFIX, Verdicts, handle_email, reply_subject, signature
 
     ses = record["ses"]
     message_id = ses["mail"]["messageId"]
@@ -26,7 +26,7 @@ def _apply(record: dict) -> None:
     outcome = handle_email(svc, mail, message_id, verdicts)
     bind(work_order_id=outcome.work_order_id)
     if outcome.reply and mail.from_address:
-        svc.messenger.email(mail.from_address, reply_subject(mail, outcome), outcome.reply + SIGNATURE)
+        svc.messenger.email(mail.from_address, reply_subject(mail, outcome), outcome.reply + signature(outcome))
     logger.info("inbound email", extra={"action": outcome.action, "photos": outcome.photos,
                                         "ses_message_id": message_id})
 

@@ -8,6 +8,8 @@
 - an unknown sender gets no work order, and a polite answer only when the mail passed SES's checks
 - from a vendor's address: an invoice (matched by reference and sender, else the ops exception queue)
 - a repeated SES delivery (same message id) is dropped
+Every answer is in the sender's language (shared/rules/replies.json; the choice as for SMS: the saved
+preference, else Spanish when the email is clearly Spanish, else English), signature and subject too.
 """
 
 from __future__ import annotations
@@ -17,18 +19,13 @@ from dataclasses import dataclass
 from shared.domain import photos as photo_rules
 from shared.domain.directory import Unit
 from shared.domain.inbound_email import InboundEmail
+from shared.domain.replies import DEFAULT_LANGUAGE, reply
 from shared.domain.workorder import OPEN_STATUSES, Source, Status, TimelineEntry, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
-from shared.services.sms import Intent, classify
+from shared.services.sms import Intent, classify, reply_language, request_language, tenant_language
 
 RAW_PREFIX = "inbound-email/"  # the receipt rule's S3Action ObjectKeyPrefix (template.yaml)
-SIGNATURE = "\n\n-- \nYour property's maintenance team"
-UNKNOWN_TEXT = ("Thank you for writing. We could not match this email address to a resident of a property we "
-                "look after, so no request was opened. Please use the request form (the QR code in your building) "
-                "or call the office.")
-NOTHING_TO_ANSWER = ("We have no repair waiting for your answer. To report a problem, describe it in an email to "
-                     "this address; write STATUS for an update.")
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,7 @@ class Outcome:
     reply: str | None = None  # the body of an email answer (None = nothing to send)
     work_order_id: str | None = None
     photos: int = 0  # attachments handed to the photo check
+    language: str = DEFAULT_LANGUAGE  # of the reply, its subject and signature
 
 
 def handle_email(svc: Services, mail: InboundEmail, message_id: str, verdicts: Verdicts) -> Outcome:
@@ -78,30 +76,35 @@ def _handle(svc: Services, mail: InboundEmail, message_id: str, verdicts: Verdic
         return Outcome("refused")
     if mail.automatic:  # an out-of-office or list message: act on nothing, never answer (no mail loops)
         return Outcome("automatic_ignored")
-    if verdicts.authenticated and mail.from_address and svc.repo.vendors_for_email(mail.from_address):
-        return _vendor_invoice(svc, mail, message_id)
+    vendor_ids = svc.repo.vendors_for_email(mail.from_address) if verdicts.authenticated and mail.from_address \
+        else []
+    if vendor_ids:
+        return _vendor_invoice(svc, mail, message_id, vendor_ids)
     unit = _tenant_unit(svc, mail.from_address) if verdicts.authenticated else None
     if unit is None:
         count("EmailUnknownSender")
-        return Outcome("unknown_sender", UNKNOWN_TEXT if verdicts.authenticated else None)
+        lang = reply_language(said=_said(mail))
+        return Outcome("unknown_sender", reply("email.unknown_sender", lang) if verdicts.authenticated else None,
+                       language=lang)
     return _for_tenant(svc, unit, mail, message_id, _their_work_orders(svc, unit, mail.from_address))
 
 
-def _vendor_invoice(svc: Services, mail: InboundEmail, message_id: str) -> Outcome:
+def _vendor_invoice(svc: Services, mail: InboundEmail, message_id: str, vendor_ids: list[str]) -> Outcome:
     """A vendor's email is an invoice: matched by the work-order reference and the sender; what does not
-    match or cannot be read goes to the ops exception queue (shared/services/invoicing.py)."""
+    match or cannot be read goes to the ops exception queue (shared/services/invoicing.py). The answer is
+    in the vendor's language (Vendor.language)."""
     from shared.domain.invoices import sniff
     from shared.services import invoicing
 
     document = next(((a.filename, sniff(a.data) or a.content_type, a.data) for a in mail.attachments
                      if sniff(a.data) in ("application/pdf", "image/jpeg", "image/png")), None)
     result = invoicing.submit_by_email(svc, mail.from_address, mail.subject, mail.text, document, message_id)
+    vendors = [svc.repo.find_vendor(v) for v in vendor_ids]
+    lang = reply_language(*(v.language for v in vendors if v), said=_said(mail))
     if "invoice_id" in result:
-        return Outcome("invoice_received", f"Thank you, we received your invoice for {result['work_order_id']}.",
-                       result["work_order_id"])
-    return Outcome("invoice_exception", "Thank you. We could not match this invoice to one of your jobs "
-                                        "automatically; our team will review it. Please include the job "
-                                        "reference (wo-...) in the subject next time.")
+        return Outcome("invoice_received", reply("email.invoice_received", lang, reference=result["work_order_id"]),
+                       result["work_order_id"], language=lang)
+    return Outcome("invoice_exception", reply("email.invoice_exception", lang), language=lang)
 
 
 def _tenant_unit(svc: Services, address: str) -> Unit | None:
@@ -120,30 +123,37 @@ def _their_work_orders(svc: Services, unit: Unit, address: str) -> list[WorkOrde
     return [w for w in found if w.unit_id == unit.id and (w.tenant.email or "").lower() == address]
 
 
+def _said(mail: InboundEmail) -> str:
+    """What the sender wrote (the subject when the body is empty), to classify and to tell the language."""
+    return mail.text or mail.subject_words
+
+
 def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
                 mine: list[WorkOrder]) -> Outcome:
-    text = mail.text or mail.subject_words
+    text = _said(mail)
     intent = classify(text)
     referenced = next((w for w in mine if w.id == mail.reference), None)
     if referenced is not None:
         if intent in (Intent.YES, Intent.NO) and referenced.status == Status.COMPLETED:
-            return _answer(svc, referenced, intent == Intent.YES, mail)
-        return _add_to(svc, referenced, mail)
+            return _answer(svc, unit, referenced, intent == Intent.YES, mail)
+        return _add_to(svc, unit, referenced, mail)
     if intent == Intent.STATUS:
         open_ = [w for w in mine if w.status in OPEN_STATUSES]
         if not open_:
-            return Outcome("status", "You have no open maintenance requests. Describe a problem in an email to "
-                                     "this address to report one.")
+            lang = tenant_language(unit, mine[0] if mine else None, text)
+            return Outcome("status", reply("email.no_open_requests", lang), language=lang)
         from shared.services.sms import status_text
 
+        lang = tenant_language(unit, open_[0], text)
         _record(svc, open_[0].id, "reply to STATUS")
-        return Outcome("status", status_text(svc, open_[0]), open_[0].id)
+        return Outcome("status", status_text(svc, open_[0], lang), open_[0].id, language=lang)
     if intent in (Intent.YES, Intent.NO):
         completed = next((w for w in mine if w.status == Status.COMPLETED), None)
         if completed is not None:
-            return _answer(svc, completed, intent == Intent.YES, mail)
+            return _answer(svc, unit, completed, intent == Intent.YES, mail)
         if len(text.split()) <= 2:
-            return Outcome("nothing_to_answer", NOTHING_TO_ANSWER)
+            lang = tenant_language(unit, mine[0] if mine else None, text)
+            return Outcome("nothing_to_answer", reply("email.nothing_to_answer", lang), language=lang)
     return _open_request(svc, unit, mail, message_id)
 
 
@@ -154,37 +164,39 @@ def _open_request(svc: Services, unit: Unit, mail: InboundEmail, message_id: str
     parts = [p for p in (mail.subject_words, " ".join(mail.text.split())) if p]
     description = ": ".join(parts) if len(parts) == 2 and not parts[1].startswith(parts[0]) else " ".join(parts[-1:])
     if len(description) < 3:
-        return Outcome("too_short", "Please describe the problem in a few words.")
+        lang = tenant_language(unit, None, _said(mail))
+        return Outcome("too_short", reply("email.too_short", lang), language=lang)
     assert unit.tenant is not None
     req = NewRequest(unit_id=unit.id, name=unit.tenant.name, phone=unit.tenant.phone, email=mail.from_address,
-                     description=description[:5000])
+                     description=description[:5000], language=request_language(unit, description))
     wo = workorders.submit_request(svc, req, source=Source.EMAIL, idempotency_key=f"email:{message_id}")
     logger.info("email request", extra={"work_order_id": wo.id})
     # The acknowledgement (with the status link) is the usual WorkOrderReceived message.
     return Outcome("request_opened", None, wo.id, _attach(svc, wo, mail))
 
 
-def _add_to(svc: Services, wo: WorkOrder, mail: InboundEmail) -> Outcome:
+def _add_to(svc: Services, unit: Unit, wo: WorkOrder, mail: InboundEmail) -> Outcome:
     added = _attach(svc, wo, mail)
     if mail.text:
         svc.repo.add_timeline(wo.id, TimelineEntry(at=svc.clock(), event="tenant_message",
                                                    detail=f"Email from tenant: {mail.text[:1000]}", actor="tenant"))
-    what = " and your photo(s)" if added else ""
+    lang = tenant_language(unit, wo, _said(mail))
     _record(svc, wo.id, "message added")
-    return Outcome("added_to_request", f"Thank you, we added your message{what} to request {wo.id}.", wo.id, added)
+    text = reply("email.added_with_photos" if added else "email.added", lang, reference=wo.id)
+    return Outcome("added_to_request", text, wo.id, added, lang)
 
 
-def _answer(svc: Services, wo: WorkOrder, resolved: bool, mail: InboundEmail) -> Outcome:
+def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, mail: InboundEmail) -> Outcome:
     from shared.services import workorders
 
     comment = f"by email: {' '.join((mail.text or mail.subject_words).split())}"[:2000]
     # The authenticated address on file is the tenant's credential here, as the phone is for SMS.
     workorders.answer_follow_up(svc, wo.id, resolved, comment)
     added = _attach(svc, wo, mail)
-    reply = (f"Thank you for confirming! We have closed request {wo.id}." if resolved
-             else f"Sorry it is not fixed. We are sending a technician back and will keep you posted. Ref {wo.id}")
+    lang = tenant_language(unit, wo, _said(mail))
+    text = reply("email.resolved" if resolved else "email.not_resolved", lang, reference=wo.id)
     _record(svc, wo.id, "YES" if resolved else "NO")
-    return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", reply, wo.id, added)
+    return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", text, wo.id, added, lang)
 
 
 def _attach(svc: Services, wo: WorkOrder, mail: InboundEmail) -> int:
@@ -203,6 +215,11 @@ def _record(svc: Services, wo_id: str, what: str) -> None:
 
 
 def reply_subject(mail: InboundEmail, outcome: Outcome) -> str:
-    subject = mail.subject_words or "Your maintenance request"
+    subject = mail.subject_words or reply("email.subject", outcome.language)
     ref = outcome.work_order_id
     return f"Re: {subject}" + (f" ({ref})" if ref and ref not in subject else "")
+
+
+def signature(outcome: Outcome) -> str:
+    """Appended to every answer, in the answer's language."""
+    return reply("email.signature", outcome.language)

@@ -7,6 +7,7 @@ Twilio-compatible webhook). One use case; the channels only parse, verify and de
 - STATUS replies with the latest open work order's status in plain words
 - STOP / START / HELP and the carriers' synonyms are honoured (opt-out recorded; outbound SMS checks it)
 - an unknown number gets a polite "not registered" reply and no work order
+Every reply is in the tenant's language (shared/rules/replies.json; see `reply_language`).
 Quiet hours for outbound SMS live here too (pure: the clock is passed in).
 """
 
@@ -26,34 +27,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.directory import Unit
+from shared.domain.replies import DEFAULT_LANGUAGE, reply, supported
 from shared.domain.workorder import OPEN_STATUSES, Source, Status, TimelineEntry, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
 
 STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
 START_WORDS = frozenset({"start", "unstop"})
-HELP_WORDS = frozenset({"help", "info"})
-YES_WORDS = frozenset({"yes", "y", "yep", "yeah", "yup", "si", "ok", "okay", "fixed", "oui", "sure"})
-NO_WORDS = frozenset({"no", "n", "nope", "nah", "not", "non", "still"})
-
-HELP_TEXT = ("Opslayer maintenance: text a description of the problem to report it, STATUS for an update, "
-             "YES or NO to answer 'Is it fixed?'. Reply STOP to opt out. Msg&data rates may apply.")
-STOP_TEXT = "You are unsubscribed from maintenance texts and will get no more messages. Reply START to resubscribe."
-START_TEXT = "You are resubscribed to maintenance texts. Reply HELP for help, STOP to opt out."
-UNKNOWN_TEXT = ("Sorry, this number is not registered with your property's maintenance service. "
-                "Please use the web form or call the office.")
-NOTHING_TO_ANSWER = ("We have no repair waiting for your answer. Text a description of a problem to report it, "
-                     "or STATUS for an update.")
-
-STATUS_WORDS = {
-    Status.RECEIVED: "received and being reviewed",
-    Status.TRIAGED: "reviewed; we are finding a technician",
-    Status.OFFERED: "reviewed; we are finding a technician",
-    Status.REOPENED: "reopened; we are sending a technician back",
-    Status.ACCEPTED: "assigned to a technician, who will confirm a visit time",
-    Status.SCHEDULED: "scheduled",
-    Status.COMPLETED: "done, according to the technician. Is it fixed? Reply YES or NO",
-}
+HELP_WORDS = frozenset({"help", "info", "ayuda"})
+STATUS_KEYWORDS = frozenset({"status", "estado"})
+YES_WORDS_ES = frozenset({"si", "listo", "arreglado", "arreglada"})
+NO_WORDS_ES = frozenset({"todavia", "sigue", "aun"})
+YES_WORDS = frozenset({"yes", "y", "yep", "yeah", "yup", "ok", "okay", "fixed", "oui", "sure"}) | YES_WORDS_ES
+NO_WORDS = frozenset({"no", "n", "nope", "nah", "not", "non", "still"}) | NO_WORDS_ES
+# "it's fixed" / "ya está arreglado": a leading word, then (within three words) a fixed word, and no negation
+FIXED_PHRASES = {"it": (frozenset({"fixed"}), "not"), "ya": (frozenset({"arreglado", "arreglada", "funciona"}), "no")}
+# The classifier's words that only Spanish uses: a text with one of them is answered in Spanish when the
+# tenant has no saved preference ("no" is both languages' word, so it says nothing).
+SPANISH_WORDS = YES_WORDS_ES | NO_WORDS_ES | {"estado", "ayuda", "arreglado", "arreglada", "funciona"}
 
 
 class Intent(StrEnum):
@@ -104,9 +95,10 @@ def classify(body: str) -> Intent:
         return Intent.START
     if single and first in HELP_WORDS:
         return Intent.HELP
-    if single and first == "status":
+    if single and first in STATUS_KEYWORDS:
         return Intent.STATUS
-    if first in YES_WORDS or (first == "it" and "fixed" in words[:3] and "not" not in words):
+    fixed, negation = FIXED_PHRASES.get(first, (frozenset(), ""))
+    if first in YES_WORDS or (fixed.intersection(words[:3]) and negation not in words):
         return Intent.YES
     if first in NO_WORDS:
         return Intent.NO
@@ -115,6 +107,20 @@ def classify(body: str) -> Intent:
 
 def _only_answer(body: str) -> bool:
     return len(_words(body)) <= 2
+
+
+def spanish(body: str) -> bool:
+    """The text uses one of the classifier's Spanish words (no general language detection)."""
+    return not SPANISH_WORDS.isdisjoint(_words(body))
+
+
+def reply_language(*preferences: str | None, said: str = "") -> str:
+    """The first saved preference we answer in (most specific first: the work order's tenant, then the
+    unit's); else Spanish when what they wrote is clearly Spanish; else English."""
+    for preference in preferences:
+        if supported(preference):
+            return str(preference)
+    return "es" if spanish(said) else DEFAULT_LANGUAGE
 
 
 # ---------------------------------------------------------------- the use case
@@ -129,18 +135,20 @@ def handle_inbound(svc: Services, msg: InboundSms) -> Outcome:
     try:
         phone = normalize_phone(msg.from_phone)
     except ValueError:
-        return Outcome("unknown_number", UNKNOWN_TEXT)
+        return Outcome("unknown_number", reply("sms.unknown_number", reply_language(said=msg.body)))
     intent = classify(msg.body)
+    unit = _tenant_unit(svc, phone)
+    lang = reply_language(unit.tenant.language if unit and unit.tenant else None, said=msg.body)
     opted_out = svc.repo.sms_opted_out(phone)
     if intent == Intent.STOP:
         svc.repo.set_sms_opt_out(phone, True, svc.clock().isoformat())
-        return _done("opted_out", STOP_TEXT)
+        return _done("opted_out", reply("sms.stop", lang))
     if intent == Intent.START or (opted_out and intent == Intent.YES and _only_answer(msg.body)):
         svc.repo.set_sms_opt_out(phone, False, svc.clock().isoformat())
-        return _done("opted_in", START_TEXT)
+        return _done("opted_in", reply("sms.start", lang))
     if intent == Intent.HELP:
-        return _done("help", HELP_TEXT)
-    outcome = _for_tenant(svc, msg, phone, intent)
+        return _done("help", reply("sms.help", lang))
+    outcome = _for_tenant(svc, msg, phone, intent, unit)
     if opted_out and outcome.reply:  # the number said STOP: act, but send nothing back
         return Outcome(outcome.action, None, outcome.work_order_id)
     return outcome
@@ -167,23 +175,39 @@ def _their_work_orders(svc: Services, unit: Unit, phone: str) -> list[WorkOrder]
     return [w for w in found if w.unit_id == unit.id and w.tenant.phone == phone]
 
 
-def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent) -> Outcome:
-    unit = _tenant_unit(svc, phone)
+def tenant_language(unit: Unit, wo: WorkOrder | None, said: str) -> str:
+    """The language to answer a tenant in: the work order's saved preference (or, for an answer about no
+    one work order, their newest one's), the unit tenant's, else what they wrote."""
+    return reply_language(wo.tenant.language if wo else None, unit.tenant.language if unit.tenant else None,
+                          said=said)
+
+
+def request_language(unit: Unit, said: str) -> str | None:
+    """The language a request opened by text or email is saved with: none of its own when the unit's
+    tenant has a saved preference (it inherits that), else Spanish when they wrote clearly Spanish, so the
+    acknowledgement and every later message are in Spanish."""
+    if unit.tenant and supported(unit.tenant.language):
+        return None
+    return "es" if spanish(said) else None
+
+
+def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit: Unit | None) -> Outcome:
     if unit is None or unit.tenant is None:
         count("SmsUnknownNumber")
-        return Outcome("unknown_number", UNKNOWN_TEXT)
+        return Outcome("unknown_number", reply("sms.unknown_number", reply_language(said=msg.body)))
     mine = _their_work_orders(svc, unit, phone)
     if intent == Intent.STATUS:
-        return _status(svc, mine, msg)
+        return _status(svc, unit, mine, msg)
     if intent in (Intent.YES, Intent.NO):
         completed = next((w for w in mine if w.status == Status.COMPLETED), None)
         if completed is not None:
-            return _answer(svc, completed, intent == Intent.YES, msg)
+            return _answer(svc, unit, completed, intent == Intent.YES, msg)
         proposed = next((w for w in mine if w.proposal and w.status in (Status.ACCEPTED, Status.SCHEDULED)), None)
         if proposed is not None:
-            return _answer_proposal(svc, proposed, intent == Intent.YES, msg)
+            return _answer_proposal(svc, unit, proposed, intent == Intent.YES, msg)
         if _only_answer(msg.body):
-            return Outcome("nothing_to_answer", NOTHING_TO_ANSWER)
+            lang = tenant_language(unit, mine[0] if mine else None, msg.body)
+            return Outcome("nothing_to_answer", reply("sms.nothing_to_answer", lang))
     return _open_request(svc, unit, phone, msg)
 
 
@@ -193,57 +217,65 @@ def _open_request(svc: Services, unit: Unit, phone: str, msg: InboundSms) -> Out
 
     description = " ".join(msg.body.split())
     if len(description) < 3:
-        return Outcome("too_short", "Please describe the problem in a few words (or reply HELP).")
+        return Outcome("too_short", reply("sms.too_short", tenant_language(unit, None, msg.body)))
     assert unit.tenant is not None
     req = NewRequest(unit_id=unit.id, name=unit.tenant.name, phone=phone, email=unit.tenant.email,
-                     description=description[:5000])
+                     description=description[:5000], language=request_language(unit, msg.body))
     wo = workorders.submit_request(svc, req, source=Source.SMS, idempotency_key=f"sms:{msg.message_id}")
     logger.info("sms request", extra={"work_order_id": wo.id})
     # The acknowledgement (with the status link) is the usual WorkOrderReceived message.
     return Outcome("request_opened", None, wo.id)
 
 
-def _answer(svc: Services, wo: WorkOrder, resolved: bool, msg: InboundSms) -> Outcome:
+def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, msg: InboundSms) -> Outcome:
     from shared.services import workorders
 
     comment = f"by SMS: {' '.join(msg.body.split())}"[:2000]
     workorders.answer_follow_up(svc, wo.id, resolved, comment)  # the phone on file is the tenant's credential
-    reply = ("Thanks for confirming! We have closed this repair. Ref " + wo.id if resolved
-             else "Sorry it is not fixed. We are sending a technician back and will text you. Ref " + wo.id)
+    text = reply("sms.resolved" if resolved else "sms.not_resolved", tenant_language(unit, wo, msg.body),
+                 reference=wo.id)
     _record_reply(svc, wo.id, msg, "YES" if resolved else "NO")
-    return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", reply, wo.id)
+    return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", text, wo.id)
 
 
-def _answer_proposal(svc: Services, wo: WorkOrder, confirmed: bool, msg: InboundSms) -> Outcome:
+def _answer_proposal(svc: Services, unit: Unit, wo: WorkOrder, confirmed: bool, msg: InboundSms) -> Outcome:
     from shared.services import visits
 
     # The phone on file is the tenant's credential here, as for the follow-up answer.
     visits.visit_answer(svc, wo.id, "confirm" if confirmed else "decline", "by SMS")
-    reply = ("Thanks! The visit is confirmed. Ref " + wo.id if confirmed
-             else "OK, we have asked the technician for another time. Ref " + wo.id)
+    text = reply("sms.visit_confirmed" if confirmed else "sms.visit_declined", tenant_language(unit, wo, msg.body),
+                 reference=wo.id)
     _record_reply(svc, wo.id, msg, "YES" if confirmed else "NO")
-    return Outcome("visit_confirmed" if confirmed else "visit_declined", reply, wo.id)
+    return Outcome("visit_confirmed" if confirmed else "visit_declined", text, wo.id)
 
 
-def _status(svc: Services, mine: list[WorkOrder], msg: InboundSms) -> Outcome:
+def _status(svc: Services, unit: Unit, mine: list[WorkOrder], msg: InboundSms) -> Outcome:
     open_ = [w for w in mine if w.status in OPEN_STATUSES]
     if not open_:
-        return Outcome("status", "You have no open maintenance requests. Text a description of a problem to report "
-                                 "one.")
+        lang = tenant_language(unit, mine[0] if mine else None, msg.body)
+        return Outcome("status", reply("sms.no_open_requests", lang))
     wo = open_[0]
-    return Outcome("status", status_text(svc, wo), _record_reply(svc, wo.id, msg, "STATUS"))
+    text = status_text(svc, wo, tenant_language(unit, wo, msg.body))
+    return Outcome("status", text, _record_reply(svc, wo.id, msg, "STATUS"))
 
 
-def status_text(svc: Services, wo: WorkOrder) -> str:
-    words = STATUS_WORDS.get(wo.status, wo.status.value)
-    what = f" ({wo.trade.value})" if wo.trade else ""
-    text = f"Your request{what} is {words}"
+def status_text(svc: Services, wo: WorkOrder, language: str = DEFAULT_LANGUAGE) -> str:
+    """The latest request's status in plain words (the visit's day in the tenant's language)."""
+    from shared.domain.replies import book
+    from shared.services.notifications import TRADES_ES
+    from shared.services.notifications import _fmt as format_window  # the lifecycle messages' format
+
+    trade = wo.trade.value if wo.trade else ""
+    trade = TRADES_ES.get(trade, trade) if language == "es" else trade
+    values = {"reference": wo.id, "trade": f" ({trade})" if trade else ""}
     if wo.status == Status.SCHEDULED and wo.window:
         vendor = svc.repo.find_vendor(wo.vendor_id) if wo.vendor_id else None
-        who = vendor.name if vendor else "The technician"
-        text = f"Your request{what} is scheduled: {who} will come {wo.window.start:%a %d %b %H:%M}" \
-               f"-{wo.window.end:%H:%M}"
-    return f"{text}. Ref {wo.id}"
+        who = vendor.name if vendor else reply("status.technician", language)
+        return reply("status.scheduled_line", language, vendor=who,
+                     window=format_window(wo.window, language, zone=False), **values)
+    key = f"status.{wo.status.value}"
+    words = reply(key, language) if key in book().replies else wo.status.value
+    return reply("status.line", language, status=words, **values)
 
 
 def _record_reply(svc: Services, wo_id: str, msg: InboundSms, what: str) -> str:
