@@ -56,7 +56,7 @@ DAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
 
 
-def _fmt(window: Window | None, lang: str = "en", zone: bool = True) -> str:
+def format_window(window: Window | None, lang: str = "en", zone: bool = True) -> str:
     """'Tue 24 Nov 09:00-11:00 (UTC-0500)' / 'mar 24 nov 09:00-11:00 (UTC-0500)'."""
     if not window:
         return "una hora por confirmar" if lang == "es" else "a time to be confirmed"
@@ -66,7 +66,7 @@ def _fmt(window: Window | None, lang: str = "en", zone: bool = True) -> str:
 
 
 def _fmt_window(wo: WorkOrder) -> str:
-    return _fmt(wo.window)
+    return format_window(wo.window)
 
 
 def _availability(wo: WorkOrder, lang: str = "en") -> str:
@@ -74,7 +74,7 @@ def _availability(wo: WorkOrder, lang: str = "en") -> str:
         return "sin indicar" if lang == "es" else "not given"
     if isinstance(wo.availability, str):
         return wo.availability
-    return "; ".join(_fmt(w, lang, zone=False) for w in wo.availability)
+    return "; ".join(format_window(w, lang, zone=False) for w in wo.availability)
 
 
 def _in_hours(hours: int, lang: str) -> str:
@@ -133,8 +133,8 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         "priority_es": {"emergency": "URGENTE (emergencia)", "urgent": "urgente", "routine": "de rutina"}.get(
             str(wo.priority or ""), str(wo.priority or "")),
         "trade_es": TRADES_ES.get(str(wo.trade or ""), str(wo.trade or "")),
-        "window_es": _fmt(wo.window, "es"), "availability_es": _availability(wo, "es"),
-        "proposal": _fmt(wo.proposal), "proposal_es": _fmt(wo.proposal, "es"),
+        "window_es": format_window(wo.window, "es"), "availability_es": _availability(wo, "es"),
+        "proposal": format_window(wo.proposal), "proposal_es": format_window(wo.proposal, "es"),
         "nte": money(wo.nte_cents, wo.currency) if wo.nte_cents is not None else "not set",
         "reminder_when": _in_hours(int(detail.get("hours") or 1), "en"),
         "reminder_when_es": _in_hours(int(detail.get("hours") or 1), "es"),

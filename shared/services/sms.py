@@ -262,8 +262,10 @@ def _status(svc: Services, unit: Unit, mine: list[WorkOrder], msg: InboundSms) -
 def status_text(svc: Services, wo: WorkOrder, language: str = DEFAULT_LANGUAGE) -> str:
     """The latest request's status in plain words (the visit's day in the tenant's language)."""
     from shared.domain.replies import book
-    from shared.services.notifications import TRADES_ES
-    from shared.services.notifications import _fmt as format_window  # the lifecycle messages' format
+    from shared.services.notifications import (
+        TRADES_ES,
+        format_window,  # the lifecycle messages' format
+    )
 
     trade = wo.trade.value if wo.trade else ""
     trade = TRADES_ES.get(trade, trade) if language == "es" else trade
