@@ -169,3 +169,30 @@ class PhotoSlot(Strict):
     """Ask for one upload slot; the declared type is pinned in the upload policy (the check still sniffs)."""
 
     content_type: Literal["image/jpeg", "image/png", "image/webp", "image/heic"] | None = None
+
+
+FORM_WINDOWS = 3  # day / from / to rows on the tenant's request form
+
+
+def form_windows(raw: dict[str, str], zone: ZoneInfo, now: datetime) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """The request form's day/from/to rows (the property's local time) as windows, and errors by field."""
+    windows: list[dict[str, str]] = []
+    errors: dict[str, str] = {}
+    for n in range(1, FORM_WINDOWS + 1):
+        day, start, end = (raw.get(f"w{n}_{part}", "").strip() for part in ("date", "from", "to"))
+        if not (day or start or end):
+            continue
+        if not (day and start and end):
+            errors[f"w{n}"] = "give the day, a from time and a to time"
+            continue
+        try:
+            first = datetime.combine(dt.date.fromisoformat(day), dt.time.fromisoformat(start), zone)
+            last = datetime.combine(dt.date.fromisoformat(day), dt.time.fromisoformat(end), zone)
+        except ValueError:
+            errors[f"w{n}"] = "not a valid day and time"
+            continue
+        if last <= first or last <= now:
+            errors[f"w{n}"] = "the to time must be after the from time" if last <= first else "this time is past"
+            continue
+        windows.append({"start": first.isoformat(), "end": last.isoformat()})
+    return windows, errors

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 from chalice import Chalice, Response
 from pydantic import BaseModel, ValidationError
@@ -333,15 +334,23 @@ def unit_request_submit(unit_id):
     unit, prop, key = _unit_link(unit_id)
     raw = {k: v[-1].strip() for k, v in parse_qs((app.current_request.raw_body or b"").decode("utf-8", "replace"))
            .items()}
-    fields = {k: v for k, v in raw.items() if v and k in schemas.NewRequest.model_fields}
+    fields: dict[str, Any] = {k: v for k, v in raw.items() if v and k in schemas.NewRequest.model_fields}
+    svc = services()
+    zone = ZoneInfo(prop.time_zone or svc.settings.default_time_zone)
+    windows, errors = schemas.form_windows(raw, zone, svc.clock())
+    if windows:  # times to pick from; words about availability go with the description
+        fields["availability"] = windows
+        if raw.get("availability") and raw.get("description"):
+            fields["description"] = f"{raw['description']}\n(When I am home: {raw['availability']})"
     try:
         req = schemas.NewRequest.model_validate({**fields, "unit_id": unit_id})
     except ValidationError as exc:
-        errors = {str(e["loc"][0]): e["msg"] for e in exc.errors(include_url=False, include_input=False) if e["loc"]}
+        errors.update({str(e["loc"][0]): e["msg"] for e in exc.errors(include_url=False, include_input=False)
+                       if e["loc"]})
+    if errors:
         action = _path(f"/units/{unit_id}/request?key={key}")
         form = pages.request_form(unit.label, prop.name, action, errors, raw, lang=pages.language(raw.get("language")))
         return _html(422, form)
-    svc = services()
     wo = wo_service.submit_request(svc, req)
     status = views.tenant_link(svc, wo, "")
     return _see_other(status)

@@ -195,7 +195,9 @@ TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title_form": "Maintenance request", "unit": "unit", "name": "Your name",
         "phone": "Mobile phone (for text updates)", "email": "Email", "description": "What is wrong?",
-        "availability": "When are you home? (e.g. weekdays after 5pm)", "pets": "Pets at home?",
+        "availability": "Anything else about when you are home? (e.g. weekdays after 5pm)", "pets": "Pets at home?",
+        "windows": "When can the technician come? Give up to 3 times; the technician picks one (local time)",
+        "win_day": "Day", "win_from": "from", "win_to": "to",
         "entry": "The technician may enter if I am not home", "send": "Send request",
         "title_status": "Request", "status": "Status", "technician": "Technician", "visit": "Visit",
         "fixed_q": "Is it fixed?", "yes": "Yes, it is fixed", "no": "No, it is not fixed",
@@ -230,7 +232,9 @@ TEXT: dict[str, dict[str, str]] = {
         "title_form": "Solicitud de mantenimiento", "unit": "unidad", "name": "Su nombre",
         "phone": "Teléfono móvil (para avisos por SMS)", "email": "Correo electrónico",
         "description": "¿Qué problema hay?",
-        "availability": "¿Cuándo está en casa? (p. ej. entre semana después de las 5)",
+        "availability": "¿Algo más sobre cuándo está en casa? (p. ej. entre semana después de las 5)",
+        "windows": "¿Cuándo puede venir el técnico? Indique hasta 3 horarios; el técnico elige uno (hora local)",
+        "win_day": "Día", "win_from": "desde", "win_to": "hasta",
         "pets": "¿Hay mascotas en casa?", "entry": "El técnico puede entrar si no estoy en casa",
         "send": "Enviar solicitud", "title_status": "Solicitud", "status": "Estado", "technician": "Técnico",
         "visit": "Visita", "fixed_q": "¿Quedó arreglado?", "yes": "Sí, quedó arreglado",
@@ -326,6 +330,22 @@ def tenant_status(view: dict[str, Any], feedback_url: str, lang: str = "en", vis
     return page(f"{t['title_status']} {view['id']}", body, lang)
 
 
+def _window_rows(t: dict[str, str], errors: dict[str, str], values: dict[str, str]) -> str:
+    """Up to three day/from/to rows: times the vendor can pick from (no JavaScript, native inputs)."""
+    rows = ""
+    for n in range(1, 4):
+        error = (f'<p class="error" id="w{n}-error" role="alert">{escape(errors[f"w{n}"])}</p>'
+                 if f"w{n}" in errors else "")
+        inputs = "".join(
+            f'<label>{escape(t[label])}{" " + str(n) if part == "date" else ""} <input name="w{n}_{part}" '
+            f'type="{kind}" aria-label="{escape(t["win_day"])} {n}{"" if part == "date" else ", " + escape(t[label])}" '
+            f'value="{escape(values.get(f"w{n}_{part}", ""))}"></label>'
+            for part, kind, label in (("date", "date", "win_day"), ("from", "time", "win_from"),
+                                      ("to", "time", "win_to")))
+        rows += f'<div class="window">{inputs}{error}</div>'
+    return f"<fieldset><legend>{escape(t['windows'])}</legend>{rows}</fieldset>"
+
+
 def request_form(unit: str, property_name: str, action: str, errors: dict[str, str] | None = None,
                  values: dict[str, str] | None = None, lang: str = "en") -> str:
     """The per-unit request form (the lobby QR code leads here). Works without JavaScript."""
@@ -349,6 +369,7 @@ def request_form(unit: str, property_name: str, action: str, errors: dict[str, s
         + field("email", text("email", "email", extra='autocomplete="email"'))
         + field("description", f'<textarea id="description" name="description" required minlength="3" '
                                f'maxlength="5000">{escape(values.get("description", ""))}</textarea>')
+        + _window_rows(t, errors, values)
         + field("availability", text("availability", extra='maxlength="500"'))
         + field("pets", text("pets", extra='maxlength="200"'))
         + f'<label><input type="checkbox" name="entry_permission" value="true"> {t["entry"]}</label>'

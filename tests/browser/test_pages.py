@@ -186,6 +186,48 @@ def test_vendor_picks_a_tenant_window_in_spanish(stack, served, browser, api):
     context.close()
 
 
+def test_tenant_gives_times_on_the_form_and_the_vendor_picks_one(stack, served, browser, mint, api):
+    unit_id = U("unit-maple-3a")
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{served}/units/{unit_id}/request?key={mint(unit_id, 'unit', unit_id, 600)}")
+    page.get_by_label("Your name").fill("Eli Brooks")
+    page.get_by_label("What is wrong?").fill("The bedroom ceiling light flickers")
+    local = datetime.now(UTC).astimezone(ZoneInfo("America/New_York"))
+    day = (local + timedelta(days=2)).date().isoformat()
+    for n, (when, start, end) in enumerate([(day, "13:00", "15:00"),
+                                            ((local - timedelta(days=1)).date().isoformat(), "16:00", "18:00")], 1):
+        page.get_by_label(f"Day {n}", exact=True).fill(when)
+        page.get_by_label(f"Day {n}, from").fill(start)
+        page.get_by_label(f"Day {n}, to").fill(end)
+    page.get_by_label("Anything else about when you are home?").fill("Weekday evenings too")
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_load_state()
+    # A time in the past is refused next to its row; nothing typed is lost.
+    assert "this time is past" in page.locator("#w2-error").inner_text()
+    assert page.get_by_label("Day 1", exact=True).input_value() == day
+    shot(page, "7b-tenant-form-window-error")
+    page.get_by_label("Day 2", exact=True).fill(day)
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_url(re.compile(r"/requests/wo-"))
+    wo_id = re.search(r"/requests/(wo-[0-9a-f]+)", page.url).group(1)
+
+    offer = eventually(lambda: [m for m in stack.cloud.outbox()
+                                if wo_id in m["body"] and "Accept or decline" in m["body"] and m["channel"] == "sms"])
+    vendor = browser.new_page(viewport={"width": 390, "height": 844})
+    vendor.goto(served + re.search(r"/vendor/jobs/[\w\-.]+", offer[0]["body"]).group(0))
+    vendor.get_by_role("button", name="Accept the job").click()
+    vendor.wait_for_load_state()
+    vendor.get_by_label(re.compile(r"16:00-18:00")).check()
+    vendor.get_by_role("button", name="Schedule this time").click()
+    vendor.wait_for_load_state()
+    full = api.get(f"/ops/work-orders/{wo_id}", headers={"X-Ops-Key": stack.ops_key()}).json()
+    assert full["status"] == "scheduled" and "Weekday evenings too" in full["description"]
+    start = datetime.fromisoformat(full["window"]["start"]).astimezone(ZoneInfo("America/New_York"))
+    assert (start.date().isoformat(), f"{start:%H:%M}") == (day, "16:00")
+    vendor.close()
+    page.close()
+
+
 def test_bad_form_input_is_shown_next_to_the_field_and_nothing_is_created(stack, served, browser, mint):
     unit_id = U("unit-harbor-102")
     page = browser.new_page()
