@@ -11,6 +11,7 @@ from infra.localcloud.patches import (
     eventbridge,
     iot_rules,
     lambda_inprocess,
+    metrics_flush,
     scheduler_clock,
     sfn_clients,
     sns_lambda,
@@ -20,6 +21,7 @@ from infra.localcloud.patches import (
 
 PATCHES = (
     ("lambda-in-process", lambda_inprocess.apply),
+    ("powertools-metrics-flush", metrics_flush.apply),
     ("sqs-poller", sqs_poller.apply),
     ("eventbridge-targets", eventbridge.apply),
     ("sns-lambda-deliveries", sns_lambda.apply),
