@@ -266,3 +266,27 @@ def test_local_email_route_delivers_raw_mime_through_the_receipt_rule(stack, ser
     eventually(lambda: [w for w in api.get("/ops/work-orders?source=email", headers=ops_headers).json()["work_orders"]
                         if w["unit_id"] == U("unit-maple-1a")])
     assert requests.post(f"{served}/_local/email", data=b"", timeout=5).status_code == 400
+
+
+def test_an_async_event_that_keeps_failing_lands_in_the_dead_letter_queue(stack):
+    """SES invokes the function asynchronously: after Lambda's two retries the event is kept in the DLQ."""
+    import json
+
+    from tests.events import load_event
+
+    message_id = f"missing{uuid.uuid4().hex}"  # the receipt rule never stored this message
+    event = load_event("ses/inbound_email", message_id=message_id,
+                       function_arn=stack.cloud.resources["EmailInboundFunction"])
+    stack.cloud.client("lambda").invoke(FunctionName=stack.cloud.physical("EmailInboundFunction"),
+                                        InvocationType="Event", Payload=json.dumps(event).encode())
+    sqs = stack.cloud.client("sqs")
+    dlq = stack.cloud.physical("AsyncInvokeDLQ")
+
+    def dead_letters() -> list[dict]:
+        got = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+                                  VisibilityTimeout=0)
+        return [m for m in got.get("Messages", []) if message_id in m["Body"]]
+
+    kept = eventually(dead_letters)[0]
+    assert kept["MessageAttributes"]["ErrorMessage"]["StringValue"] and kept["MessageAttributes"]["RequestID"]
+    assert json.loads(kept["Body"]) == event  # the whole event, so ops can replay it

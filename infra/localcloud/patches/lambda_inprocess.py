@@ -162,6 +162,37 @@ def invoke_in_process(fn: Any, event: Any) -> tuple[str, bool, str]:
     return payload, False, ""
 
 
+ASYNC_ATTEMPTS = 3  # Lambda's default for asynchronous invokes: the first try and two retries
+
+
+def _invoke_async(invoke: Any, backend: Any, fn: Any, qualifier: str | None, body: Any) -> None:
+    """An ``Event`` invoke as Lambda runs it: retried twice on a function error, then sent to the function's
+    dead-letter queue (``DeadLetterConfig``) with the request id and error, as Lambda does."""
+    error = ""
+    for _ in range(ASYNC_ATTEMPTS):
+        response_headers: dict[str, str] = {}
+        payload = invoke(backend, fn.function_name, qualifier, body, {}, response_headers)
+        if "x-amz-function-error" not in response_headers:
+            return
+        error = payload.decode() if isinstance(payload, bytes) else str(payload)
+    target = getattr(fn, "localcloud_dead_letter_arn", None)
+    if not target:
+        log.warning("%s: asynchronous event dropped after %d attempts (no DeadLetterConfig)", fn.function_name,
+                    ASYNC_ATTEMPTS)
+        return
+    from moto.sqs.models import sqs_backends
+
+    _, _, _, region, account, queue_name = target.split(":", 5)
+    details = json.loads(error) if error.startswith("{") else {"errorMessage": error}
+    event = body.decode() if isinstance(body, bytes) else body if isinstance(body, str) else json.dumps(body)
+    sqs_backends[account][region].send_message(
+        queue_name, event,
+        message_attributes={
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+            "ErrorMessage": {"DataType": "String", "StringValue": str(details.get("errorMessage", ""))[:1000]},
+            "RequestID": {"DataType": "String", "StringValue": str(details.get("requestId", ""))}})
+
+
 def apply() -> None:
     """Install the in-process invoke hook, asynchronous ``Event`` invokes and string-valued
     environments for CloudFormation-created functions (idempotent)."""
@@ -181,9 +212,7 @@ def apply() -> None:
         ) -> Any:
             if (headers or {}).get("x-amz-invocation-type") == "Event":
                 fn = self.get_function(function_name, qualifier)  # raises for an unknown function
-                deliveries.submit(
-                    fn.function_arn, original_backend_invoke, self, function_name, qualifier, body, {}, {}
-                )
+                deliveries.submit(fn.function_arn, _invoke_async, original_backend_invoke, self, fn, qualifier, body)
                 response_headers["Content-Length"] = "0"
                 return b""
             return original_backend_invoke(self, function_name, qualifier, body, headers, response_headers)
@@ -200,7 +229,11 @@ def apply() -> None:
             if variables:
                 for name, value in variables.items():
                     variables[name] = str(value).lower() if isinstance(value, bool) else str(value)
-            return original_cfn_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+            created = original_cfn_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+            # moto keeps no DeadLetterConfig: remember it for the asynchronous invokes that use it.
+            dead_letter = ((cloudformation_json.get("Properties") or {}).get("DeadLetterConfig") or {})
+            created.localcloud_dead_letter_arn = dead_letter.get("TargetArn")
+            return created
 
         LambdaFunction.create_from_cloudformation_json = classmethod(  # type: ignore[method-assign,assignment]
             create_from_cloudformation_json
