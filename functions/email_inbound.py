@@ -6,7 +6,6 @@ from shared.services.container import services
 
 
 def _apply(record: dict) -> None:
-    from shared.adapters.storage import ObjectStore
     from shared.domain.inbound_email import parse
     from shared.services.email_inbound import RAW_PREFIX, Verdicts, handle_email, reply_subject, signature
 
@@ -16,7 +15,7 @@ def _apply(record: dict) -> None:
     verdicts = Verdicts(**{name: (receipt.get(f"{name}Verdict") or {}).get("status", "GRAY")
                            for name in ("spam", "virus", "spf", "dkim", "dmarc")})
     svc = services()
-    raw = ObjectStore(svc.settings.inbound_email_bucket).read(f"{RAW_PREFIX}{message_id}")
+    raw = svc.inbound_mail().read(f"{RAW_PREFIX}{message_id}")
     try:
         mail = parse(raw)
     except Exception as exc:  # a message the email package cannot read: nothing to retry

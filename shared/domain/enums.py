@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+WORK_ORDER_ID = r"wo-[0-9a-f]{11,24}"  # how a work-order id is found in a subject, a key or a text
+
 
 class Trade(StrEnum):
     PLUMBING = "plumbing"

@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
-REFERENCE = re.compile(r"\b(wo-[0-9a-f]{11,24})\b")
+from shared.domain.enums import WORK_ORDER_ID
+
+REFERENCE = re.compile(rf"\b({WORK_ORDER_ID})\b")
 # Where the quoted previous message starts in the usual mail clients.
 _QUOTE_START = re.compile(
     r"^(>|On .{3,200} wrote:\s*$|El .{3,200} escribió:\s*$|-{2,}\s*Original Message\s*-{2,}|_{10,}\s*$|"

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from shared.domain.enums import WORK_ORDER_ID
+
 RULES = Path(__file__).resolve().parent.parent / "rules" / "photos.json"
 UPLOADS = "uploads/"
 KEPT = "photos/"
 PARTIES = ("tenant", "vendor")
 HEAD_BYTES = 32  # enough for every signature below
-_KEY = re.compile(r"^uploads/(wo-[0-9a-f]{11,24})/(tenant|vendor)/([A-Za-z0-9_-]{16,64})$")
+_KEY = re.compile(rf"^uploads/({WORK_ORDER_ID})/(tenant|vendor)/([A-Za-z0-9_-]{{16,64}})$")
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 
 

@@ -40,6 +40,12 @@ class Services:
 
         return LinkTokens(self.repo, self.link_key())
 
+    def inbound_mail(self) -> Any:
+        """The raw inbound emails the SES receipt rule stored."""
+        from shared.adapters.storage import ObjectStore
+
+        return ObjectStore(self.settings.inbound_email_bucket)
+
     def photo_store(self) -> Any:
         """The photos bucket (uploads are checked there; see shared/services/photos.py)."""
         from shared.adapters.storage import ObjectStore

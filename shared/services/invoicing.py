@@ -92,8 +92,8 @@ def submit(svc: Services, wo_id: str, vendor_id: str, body: InvoiceIn, source: s
     def attach(current: WorkOrder):
         if current.invoice_id == inv.id:
             return None
-        prior = current_invoice(svc, current)
-        if current.status == Status.CLOSED or (prior and prior.status in ACTIVE) or current.status not in INVOICEABLE:
+        # An invoice in progress keeps its id on the work order (a rejection clears it): no second read.
+        if current.invoice_id is not None or current.status not in INVOICEABLE:
             raise InvalidTransition("Another invoice or a closure got here first.", {"status": current.status.value})
         before[:] = [current]
         return current.model_copy(update={"invoice_id": inv.id}), [_entry(
@@ -257,10 +257,11 @@ def code_invoice(svc: Services, wo_id: str) -> dict[str, str]:
     if inv.approval is not None:  # a replayed step: keep the first decision
         return {"route": inv.approval.route, "invoice_id": inv.id}
     rules = default_rules()
-    checks = run_checks(inv, job_facts(svc, wo, inv), rules, svc.clock().date())
+    facts = job_facts(svc, wo, inv)
+    checks = run_checks(inv, facts, rules, svc.clock().date())
     accounts = {a.get("number", ""): a for a in svc.repo.listed("GLACCOUNTS")}
     owner = _owner(svc, wo.property_id)
-    coding = code(job_facts(svc, wo, inv), rules, accounts, owner["name"] if owner else "(no owner on file)")
+    coding = code(facts, rules, accounts, owner["name"] if owner else "(no owner on file)")
     checked = inv.model_copy(update={"checks": checks, "coding": coding})
     approval = approval_route(checked, rules, wo.property_id, has_owner=owner is not None)
     auto = approval.route == "auto"
@@ -524,7 +525,6 @@ def _closable(wo: WorkOrder) -> frozenset[Status]:
 
 
 # ---------------------------------------------------------------- invoices by email
-REFERENCE = re.compile(r"\b(wo-[0-9a-f]{21})\b")
 FIELD = re.compile(r"^\s*(invoice\s*(?:number|no\.?|#)|invoice\s*date|date|labou?r|materials?|trip(?:\s*charge)?|tax|"
                    r"total|currency)\s*[:=]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 HOURS = re.compile(r"^([\d.]+)\s*(?:h|hours?)?\s*[x\u00d7@*]\s*([\d.]+)", re.IGNORECASE)
@@ -568,6 +568,8 @@ def submit_by_email(svc: Services, sender: str, subject: str, text: str,
     from shared.invoice_schemas import InvoiceIn, invoice_from_form
 
     summary = {"message_id": message_id, "subject": subject[:200], "has_attachment": attachment is not None}
+    from shared.domain.inbound_email import REFERENCE
+
     ref = REFERENCE.search(subject) or REFERENCE.search(text)
     if not ref:
         return {"exception": record_exception(svc, "email", "no work-order reference in the email", summary)}

@@ -7,11 +7,12 @@ from typing import Any
 
 from shared.services.container import Services
 from shared.services.photos import view_links
-from shared.services.views import ops_work_order
+from shared.services.views import ops_view
 
 
 def full_record(svc: Services, wo_id: str) -> dict[str, Any]:
-    record = ops_work_order(svc, wo_id)
+    wo = svc.repo.get_work_order(wo_id, with_timeline=True)
+    record = ops_view(svc, wo)
     timeline = record.pop("timeline", [])
     prop = svc.repo.get_property(record["property_id"])
     unit = svc.repo.get_unit(record["unit_id"])
@@ -35,7 +36,7 @@ def full_record(svc: Services, wo_id: str) -> dict[str, Any]:
         "timeline": timeline,
         "messages": [e for e in timeline if e["event"] in ("notified", "sms_deferred", "sms_suppressed")],
         "actions": [e for e in timeline if e["event"] not in ("notified", "sms_deferred", "sms_suppressed")],
-        "photos": view_links(svc, svc.repo.get_work_order(wo_id)),  # with short-lived links (private bucket)
+        "photos": view_links(svc, wo),  # with short-lived links (the bucket is private)
         "invoices": invoices,
         "invoice": current,
         "bill": {"pms": "buildium", "bill_id": record.get("bill_pms_id")} if record.get("bill_pms_id") else None,

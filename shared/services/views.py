@@ -94,7 +94,11 @@ def _vendor_invoices(svc: Services, wo: WorkOrder) -> list[dict[str, Any]]:
 
 
 def ops_work_order(svc: Services, wo_id: str) -> dict[str, Any]:
-    wo = svc.repo.get_work_order(wo_id, with_timeline=True)
+    return ops_view(svc, svc.repo.get_work_order(wo_id, with_timeline=True))
+
+
+def ops_view(svc: Services, wo: WorkOrder) -> dict[str, Any]:
+    """What ops see of a work order (loaded with its timeline)."""
     record = wo.model_dump(mode="json")
     for secret_field in ("offer", "stage_wait"):  # task tokens are capabilities: never shown
         if record.get(secret_field):
