@@ -1,4 +1,4 @@
-"""`opslayer` command line: the drill (and, later, PMS tools)."""
+"""`opslayer` command line: the drill, PMS tools, and triage (eval, train, correct, export)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,68 @@ def _pms_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _triage_eval(args: argparse.Namespace) -> int:
+    from infra.triage.dataset import load_examples
+    from infra.triage.evaluate import full_report, triage_decision
+
+    examples = load_examples(args.file)
+    text, figures = full_report(examples, triage_decision(args.mode), f"{args.file} ({args.mode})")
+    print(json.dumps(figures, indent=2) if args.json else text)
+    return 0
+
+
+def _triage_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from infra.triage.train import CORPUS, train_file
+
+    out = train_file(Path(args.corpus) if args.corpus else CORPUS, Path(args.out) if args.out else None)
+    print(f"wrote {out} ({out.stat().st_size // 1024} KiB)")
+    return 0
+
+
+def _ops_headers(url: str, key: str | None) -> dict[str, str]:
+    """The local ops key (X-Ops-Key): given, or read from a running `make local`."""
+    import requests
+
+    if key is None:
+        resp = requests.get(f"{url.rstrip('/')}/_local/demo", timeout=30)
+        resp.raise_for_status()
+        key = resp.json()["ops_key"]
+    return {"X-Ops-Key": key}
+
+
+def _triage_correct(args: argparse.Namespace) -> int:
+    import requests
+
+    resp = requests.post(f"{args.url.rstrip('/')}/ops/work-orders/{args.work_order}/triage",
+                         json={"trade": args.trade, "priority": args.priority, "reason": args.reason},
+                         headers=_ops_headers(args.url, args.ops_key), timeout=30)
+    print(json.dumps(resp.json(), indent=2))
+    return 0 if resp.ok else 1
+
+
+def _triage_export(args: argparse.Namespace) -> int:
+    """Ops corrections as labelled JSONL lines (the blind set's format, plus why) for the next rules and model."""
+    import requests
+
+    resp = requests.get(f"{args.url.rstrip('/')}/ops/triage/corrections",
+                        headers=_ops_headers(args.url, args.ops_key), timeout=60)
+    resp.raise_for_status()
+    lines = [json.dumps({"id": f"ops-{c['work_order_id']}-{n}", "text": c["text"], "trade": c["after"]["trade"],
+                         "priority": c["after"]["priority"], "was": c["before"], "reason": c["reason"],
+                         "actor": c["actor"], "language": c.get("language") or None}, ensure_ascii=False)
+             for n, c in enumerate(resp.json()["corrections"], start=1)]
+    text = "".join(line + "\n" for line in lines)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {len(lines)} corrections to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="opslayer")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,8 +145,37 @@ def main(argv: list[str] | None = None) -> int:
     sync = pms_sub.add_parser("sync", help="pull the whole portfolio from the PMS API (initial import)")
     sync.add_argument("--url", default=DEFAULT_URL, help="a running `make local` (default %(default)s)")
     sync.set_defaults(func=_pms_sync)
+    _triage_parsers(sub)
     args = parser.parse_args(argv)
     return args.func(args)
+
+
+def _triage_parsers(sub: argparse._SubParsersAction) -> None:
+    triage = sub.add_parser("triage", help="measure, retrain and correct triage")
+    t_sub = triage.add_subparsers(dest="triage_command", required=True)
+    ev = t_sub.add_parser("eval", help="per-class precision/recall and confusion matrices for a labelled JSONL file")
+    ev.add_argument("file", help="labelled messages (JSONL: text, trade, priority, hazard, language, ...)")
+    ev.add_argument("--mode", choices=["combined", "rules", "model"], default="combined",
+                    help="what to measure: production's combination (default), the rules alone, the model alone")
+    ev.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ev.set_defaults(func=_triage_eval)
+    tr = t_sub.add_parser("train", help="retrain the model from the training corpus (deterministic)")
+    tr.add_argument("--corpus", help="training JSONL (default: infra/triage/corpus/train.jsonl)")
+    tr.add_argument("--out", help="weights file (default: the shipped shared/rules/triage_model.json)")
+    tr.set_defaults(func=_triage_train)
+    co = t_sub.add_parser("correct", help="ops: correct one work order's triage (re-dispatch / re-time)")
+    co.add_argument("work_order")
+    co.add_argument("--trade", required=True)
+    co.add_argument("--priority", required=True, choices=["emergency", "urgent", "routine"])
+    co.add_argument("--reason", required=True)
+    co.add_argument("--url", default=DEFAULT_URL)
+    co.add_argument("--ops-key", help="X-Ops-Key (default: read from a running `make local`)")
+    co.set_defaults(func=_triage_correct)
+    ex = t_sub.add_parser("export", help="write every ops correction as a labelled example (JSONL)")
+    ex.add_argument("--url", default=DEFAULT_URL)
+    ex.add_argument("--ops-key", help="X-Ops-Key (default: read from a running `make local`)")
+    ex.add_argument("--out", help="file to write (default: standard output)")
+    ex.set_defaults(func=_triage_export)
 
 
 if __name__ == "__main__":

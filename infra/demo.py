@@ -56,6 +56,14 @@ VENDORS = [
            phone="+15550200007", email="hello@handyhands.example.com"),
     Vendor(id="ven-southflow", name="SouthFlow Plumbing", trades=[Trade.PLUMBING], service_areas=["south"],
            phone="+15550200008", email="crew@southflow.example.com"),
+    Vendor(id="ven-summit", name="Summit Elevator", trades=[Trade.ELEVATOR], service_areas=["north", "south"],
+           phone="+15550200009", email="service@summitelevator.example.com"),
+    Vendor(id="ven-clearview", name="ClearView Glass & Doors", trades=[Trade.GLAZING_DOORS],
+           service_areas=["north", "south"], phone="+15550200010", email="jobs@clearview.example.com"),
+    Vendor(id="ven-keystone", name="Keystone Structural", trades=[Trade.STRUCTURAL, Trade.ROOFING],
+           service_areas=["north", "south"], phone="+15550200011", email="field@keystone.example.com"),
+    Vendor(id="ven-firewatch", name="Firewatch Life Safety", trades=[Trade.FIRE_SAFETY],
+           service_areas=["north", "south"], phone="+15550200012", email="dispatch@firewatch.example.com"),
 ]
 
 ON_CALL = Contact(name="Ops On-Call", phone="+15550100000", email="oncall@opslayer.example.com")

@@ -27,9 +27,12 @@ VENDOR_CATEGORIES: list[tuple[int, str, bool]] = [
     (10, "Uncategorized", True), (11, "Plumbing", False), (12, "Electrical", False),
     (13, "Heating & Cooling (HVAC)", False), (14, "Appliance Repair", False), (15, "Locksmith", False),
     (16, "General Maintenance", False), (17, "Pest Control", False), (18, "Roofing", False),
+    (19, "Elevator Service", False), (20, "Glass & Doors", False), (21, "Structural & Exterior", False),
+    (22, "Fire & Life Safety", False),
 ]
 TRADE_CATEGORY = {Trade.PLUMBING: 11, Trade.ELECTRICAL: 12, Trade.HVAC: 13, Trade.APPLIANCE: 14,
-                  Trade.LOCKSMITH: 15, Trade.GENERAL: 16, Trade.PEST: 17, Trade.ROOFING: 18}
+                  Trade.LOCKSMITH: 15, Trade.GENERAL: 16, Trade.PEST: 17, Trade.ROOFING: 18,
+                  Trade.ELEVATOR: 19, Trade.GLAZING_DOORS: 20, Trade.STRUCTURAL: 21, Trade.FIRE_SAFETY: 22}
 
 # A small chart of accounts: (id, number, name, type, subtype, parent id, default account name, is bank).
 GL_ACCOUNTS: list[tuple[int, str, str, str, str, int | None, str | None, bool]] = [

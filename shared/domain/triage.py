@@ -36,11 +36,11 @@ import functools
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -54,7 +54,11 @@ from pydantic import (
     model_validator,
 )
 
-from shared.domain.enums import Priority, Trade
+from shared.domain.enums import DEFAULT_TRADE, Hazard, Priority, Trade
+from shared.domain.text import BOUNDARY, clause_tokens, fold
+
+if TYPE_CHECKING:
+    from shared.domain.triage_model import TriageModel
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -64,6 +68,7 @@ __all__ = [
     "TriageResult",
     "TriageRules",
     "classify",
+    "classify_rules",
     "explain_tokens",
     "load_rules",
     "parse_rules",
@@ -75,7 +80,6 @@ DEFAULT_RULES_PATH: Path = Path(__file__).resolve().parent.parent / "rules" / "t
 
 # Higher is more pressing.
 _PRIORITY_RANK: dict[Priority, int] = {Priority.ROUTINE: 0, Priority.URGENT: 1, Priority.EMERGENCY: 2}
-_BOUNDARY = "|"  # the boundary token; can never be produced by the word tokenizer
 _FUZZY_CACHE_MAX = 20_000
 
 
@@ -95,6 +99,16 @@ class TriageResult:
     matched_rules: tuple[str, ...]
     """Ids of the rules that fired (after overrides), in rule-file order, for the audit trail."""
     rules_version: str
+    hazard: Hazard = Hazard.NONE
+    """The emergency's hazard class; for a question (``ask``), the class being asked about."""
+    ask: bool = False
+    """Unsure whether this is an emergency: ask the tenant a safety question at once."""
+    vulnerable: bool = False
+    """A vulnerable occupant (infant, elderly, medical need) is mentioned."""
+    emergency_probability: float | None = None
+    """The learned model's probability that this is an emergency (None for the rules alone)."""
+    opinions: dict[str, str] = field(default_factory=dict)
+    """What each opinion said (``rules``, ``model``), for the audit trail."""
 
     @property
     def emergency(self) -> bool:
@@ -105,33 +119,9 @@ class TriageResult:
 # Text normalisation (shared by the rule compiler and the classifier, so both see the same words)
 # --------------------------------------------------------------------------------------------------
 
-_APOSTROPHES = re.compile(r"['\u2019\u2018\u02bc`\u00b4]")
-_SPACED_DASH = re.compile(r"\s[-\u2013\u2014]+\s|[\u2013\u2014]")
-_TOKEN = re.compile(r"[a-z0-9]+|[.,;:!?\n\r]+")
-
-
-def _fold(text: str) -> str:
-    """Lower-case, strip accents, drop apostrophes (contractions become one token)."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _APOSTROPHES.sub("", text)
-
-
-def _raw_tokens(folded: str) -> list[str]:
-    """Word tokens plus one boundary token per run of clause punctuation."""
-    folded = _SPACED_DASH.sub(" , ", folded)
-    out: list[str] = []
-    for tok in _TOKEN.findall(folded):
-        if tok[0].isalnum():
-            out.append(tok)
-        elif not out or out[-1] != _BOUNDARY:
-            out.append(_BOUNDARY)
-    return out
-
-
 def _word_tokens(text: str) -> list[str]:
     """Tokens of a rule-file phrase (no boundaries)."""
-    return [t for t in _raw_tokens(_fold(text)) if t != _BOUNDARY]
+    return [t for t in clause_tokens(fold(text)) if t != BOUNDARY]
 
 
 def _osa_distance(a: str, b: str, limit: int) -> int:
@@ -222,6 +212,42 @@ class FuzzyConfig(_Strict):
     )
 
 
+class Qualifier(StrEnum):
+    STOPPED = "stopped"  # over, past, went away: "it stopped", "nothing smells now"
+    CONTAINED = "contained"  # slow, small, caught: "a cup an hour into a bucket", "not growing"
+    SPREADING = "spreading"  # ongoing and growing: "spreading into the hallway", "still coming"
+    VULNERABLE = "vulnerable"  # an infant, an elderly or disabled person, a medical need
+
+
+class Policy(_Strict):
+    """How qualifiers change a rule's priority, and how the rules and the learned model are combined."""
+
+    demote: dict[Qualifier, list[Hazard]] = Field(
+        description="an emergency rule of these hazards becomes urgent (and asked about) with this qualifier")
+    raise_: dict[Qualifier, list[Hazard]] = Field(
+        alias="raise", description="an urgent rule of these hazards becomes an emergency with this qualifier")
+    emergency_probability: float = Field(
+        ge=0, le=1, description="the model declares an emergency at or above this probability")
+    ask_probability: float = Field(
+        ge=0, le=1, description="below emergency_probability and at or above this, ask the safety question")
+    rules_confirm_probability: float = Field(
+        ge=0, le=1, description="a rules emergency stands when the model gives it at least this probability; "
+                                "below, the tenant is asked at once instead")
+    no_answer_is_emergency: list[Hazard] = Field(
+        description="hazard classes treated as an emergency when the safety question is not answered in time")
+    model_trade_probability: float = Field(
+        ge=0, le=1, description="the model's trade wins at or above this probability (or when no trade rule "
+                                "fired); below, the rules' trade")
+    hazard_words: dict[Hazard, str] = Field(description="plain words for each hazard class (on-call page)")
+    qualifier_words: dict[Qualifier, str] = Field(description="plain words added to a raised rule's reason")
+
+    @model_validator(mode="after")
+    def _check(self) -> Policy:
+        if self.ask_probability > self.emergency_probability:
+            raise ValueError("ask_probability must not exceed emergency_probability")
+        return self
+
+
 class Rule(_Strict):
     id: RuleId
     description: str | None = None
@@ -232,11 +258,25 @@ class Rule(_Strict):
     weight: float = Field(default=1.0, gt=0, le=100)
     negatable: bool = True
     overrides: list[RuleId] = Field(default_factory=list)
+    hazard: Hazard | None = Field(
+        default=None, description="the hazard class: required on emergency rules; on an urgent rule, the emergency "
+                                  "it becomes when a qualifier raises it (spreading water, a vulnerable occupant)")
+    qualifies: Qualifier | None = Field(
+        default=None, description="a qualifier rule sets no trade or priority: it says the hazard is stopped, "
+                                  "contained, spreading, or that a vulnerable occupant is affected")
 
     @model_validator(mode="after")
     def _check(self) -> Rule:
+        if self.qualifies is not None:
+            if self.trade is not None or self.priority is not Priority.ROUTINE or self.hazard is not None:
+                raise ValueError(f"rule {self.id!r}: a qualifier rule sets no trade, priority or hazard")
+            return self
         if self.priority is Priority.EMERGENCY and not (self.reason and self.reason.strip()):
             raise ValueError(f"rule {self.id!r}: an emergency rule needs a plain-words 'reason'")
+        if self.priority is Priority.EMERGENCY and self.hazard in (None, Hazard.NONE):
+            raise ValueError(f"rule {self.id!r}: an emergency rule needs its hazard class")
+        if self.hazard not in (None, Hazard.NONE) and not (self.reason and self.reason.strip()):
+            raise ValueError(f"rule {self.id!r}: a rule with a hazard needs a plain-words 'reason'")
         if self.trade is None and self.priority is Priority.ROUTINE and not self.overrides:
             raise ValueError(f"rule {self.id!r}: sets neither a trade, a priority above routine, nor overrides")
         for pattern in self.patterns:
@@ -252,6 +292,7 @@ class TriageRules(_Strict):
     version: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}\.\d+$")]
     changelog: list[ChangelogEntry] = Field(min_length=1)
     trade_precedence: list[Trade] = Field(description="tie-break order, first wins; must list every trade")
+    policy: Policy
     negation: NegationConfig
     gap_stops: list[Word] = Field(
         default_factory=list, description="words a pattern gap (*N) never skips, e.g. but"
@@ -319,8 +360,9 @@ class _Compiled:
     def __init__(self, rules: TriageRules) -> None:
         self.version = rules.version
         self.rules = rules.rules
+        self.policy = rules.policy
         self.precedence = {trade: i for i, trade in enumerate(rules.trade_precedence)}
-        self.replacements = [(_fold(k), _fold(v)) for k, v in rules.replacements.items()]
+        self.replacements = [(fold(k), fold(v)) for k, v in rules.replacements.items()]
         self.spelling = dict(rules.spelling)
         self.compounds = self._compile_compounds(rules.compounds)
         self.groups = {
@@ -334,7 +376,7 @@ class _Compiled:
         self.neg_pseudo = [tuple(_word_tokens(p)) for p in neg.pseudo]
         # A gap never skips a clause boundary, a gap-stop word or a negation cue
         # ("the lock isn't broken" must not match "lock *3 broken").
-        self.gap_blockers = frozenset(rules.gap_stops) | self.neg_cues | {_BOUNDARY}
+        self.gap_blockers = frozenset(rules.gap_stops) | self.neg_cues | {BOUNDARY}
 
         self.by_first: dict[str, list[_Pattern]] = {}
         vocabulary: set[str] = set(self.spelling.values()) | set(self.compounds_words)
@@ -415,14 +457,14 @@ class _Compiled:
     # -- run time -----------------------------------------------------------------------------------
 
     def tokens(self, text: str) -> list[str]:
-        folded = _fold(text)
+        folded = fold(text)
         for old, new in self.replacements:
             folded = folded.replace(old, new)
-        tokens = [self._correct(t) for t in _raw_tokens(folded)]
+        tokens = [self._correct(t) for t in clause_tokens(folded)]
         return self._merge_compounds(tokens)
 
     def _correct(self, token: str) -> str:
-        if token == _BOUNDARY:
+        if token == BOUNDARY:
             return token
         fixed = self.spelling.get(token)
         if fixed is not None:
@@ -500,7 +542,7 @@ class _Compiled:
     def negated(self, tokens: Sequence[str], start: int) -> bool:
         for j in range(start - 1, max(-1, start - 1 - self.neg_window), -1):
             tok = tokens[j]
-            if tok == _BOUNDARY or tok in self.neg_terminators:
+            if tok == BOUNDARY or tok in self.neg_terminators:
                 return False
             if tok in self.neg_cues and not self._pseudo_at(tokens, j):
                 return True
@@ -588,23 +630,48 @@ def _decide(compiled: _Compiled, fired: Iterable[int]) -> TriageResult:
     active = set(fired)
     silenced = {target for i in active for target in compiled.overrides[i]}
     active -= silenced
-    ordered = sorted(active)
-    rules = [compiled.rules[i] for i in ordered]
+    fired_rules = [compiled.rules[i] for i in sorted(active)]
+    policy = compiled.policy
+    qualifiers = {r.qualifies for r in fired_rules if r.qualifies is not None}
+    rules = [r for r in fired_rules if r.qualifies is None]
+    # Spreading water or an ongoing hazard is never "contained" or "stopped" by another phrase of the message.
+    demoting = set() if Qualifier.SPREADING in qualifiers else qualifiers & set(policy.demote)
 
-    priority = max((r.priority for r in rules), key=_PRIORITY_RANK.__getitem__, default=Priority.ROUTINE)
+    effective: list[tuple[Rule, Priority, str | None]] = []  # rule, its priority here, its reason here
+    demoted: list[Rule] = []
+    for rule in rules:
+        priority, reason = rule.priority, rule.reason
+        if priority is Priority.EMERGENCY and any(rule.hazard in policy.demote[q] for q in demoting):
+            priority = Priority.URGENT
+            demoted.append(rule)
+        elif priority is Priority.URGENT and rule.hazard not in (None, Hazard.NONE):
+            raised_by = [q for q in sorted(qualifiers) if rule.hazard in policy.raise_.get(q, ())]
+            if raised_by:
+                priority = Priority.EMERGENCY
+                reason = f"{rule.reason} ({policy.qualifier_words[raised_by[0]]})"
+        effective.append((rule, priority, reason))
 
+    priority = max((p for _, p, _ in effective), key=_PRIORITY_RANK.__getitem__, default=Priority.ROUTINE)
+    emergencies = sorted((e for e in effective if e[1] is Priority.EMERGENCY), key=lambda e: -e[0].weight)
     reasons: list[str] = []  # most specific (heaviest) emergency first, then rule-file order
-    for rule in sorted(rules, key=lambda r: -r.weight):
-        if rule.priority is Priority.EMERGENCY and rule.reason and rule.reason not in reasons:
-            reasons.append(rule.reason)
+    for _, _, reason in emergencies:
+        if reason and reason not in reasons:
+            reasons.append(reason)
+    hazard = Hazard.NONE
+    ask = False
+    if emergencies:
+        hazard = emergencies[0][0].hazard or Hazard.NONE
+    elif demoted:  # a hazard was named but reads as stopped or contained: ask rather than guess
+        hazard = max(demoted, key=lambda r: r.weight).hazard or Hazard.NONE
+        ask = True
 
     best: dict[Trade, tuple[int, float]] = {}
-    for rule in rules:
+    for rule, rule_priority, _ in effective:
         if rule.trade is None:
             continue
         rank, score = best.get(rule.trade, (0, 0.0))
-        best[rule.trade] = (max(rank, _PRIORITY_RANK[rule.priority]), score + rule.weight)
-    trade = Trade.GENERAL
+        best[rule.trade] = (max(rank, _PRIORITY_RANK[rule_priority]), score + rule.weight)
+    trade = DEFAULT_TRADE
     if best:
         trade = max(best, key=lambda t: (best[t][0], best[t][1], -compiled.precedence[t]))
 
@@ -612,8 +679,13 @@ def _decide(compiled: _Compiled, fired: Iterable[int]) -> TriageResult:
         trade=trade,
         priority=priority,
         emergency_reason="; ".join(reasons) if priority is Priority.EMERGENCY else None,
-        matched_rules=tuple(r.id for r in rules),
+        matched_rules=tuple(r.id for r in fired_rules),
         rules_version=compiled.version,
+        hazard=hazard,
+        ask=ask,
+        vulnerable=Qualifier.VULNERABLE in qualifiers,
+        opinions={"rules": f"{trade.value}/{priority.value}/{hazard.value}" + ("/ask" if ask else ""),
+                  "rules_trade": "matched" if best else "unsure"},
     )
 
 
@@ -622,8 +694,8 @@ def explain_tokens(text: str, rules: TriageRules | None = None) -> list[str]:
     return (rules or load_rules())._compiled.tokens(text)
 
 
-def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
-    """Triage a tenant message.  Never raises on a string: empty or unknown text is general/routine."""
+def classify_rules(text: str, rules: TriageRules | None = None) -> TriageResult:
+    """Triage by the rules alone.  Never raises on a string: empty or unknown text is general/routine."""
     ruleset = rules if rules is not None else load_rules()
     compiled = ruleset._compiled
     if not isinstance(text, str):
@@ -634,9 +706,55 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
     except Exception:  # pragma: no cover - defensive: triage must not drop a work order
         logger.exception("triage engine failed; falling back to general/urgent for human review")
         return TriageResult(
-            trade=Trade.GENERAL,
+            trade=DEFAULT_TRADE,
             priority=Priority.URGENT,
             emergency_reason=None,
             matched_rules=("engine.fallback",),
             rules_version=compiled.version,
+            ask=True,
         )
+
+
+def classify(text: str, rules: TriageRules | None = None, model: TriageModel | None = None) -> TriageResult:
+    """Triage a tenant message: the rules, then the learned model's second opinion, safety first.
+
+    - an emergency when the model says so with confidence (``policy.emergency_probability``), or when a
+      rule says so and the model does not rule it out (``policy.rules_confirm_probability``);
+    - otherwise urgent or routine as the model reads it, with a safety question (``ask``) when the model's
+      emergency probability is in the uncertain band, or a rule named a hazard the model doubts or that
+      reads as stopped or contained;
+    - the model's trade when it is sure enough (or no trade rule fired), else the rules'.
+    """
+    from shared.domain.triage_model import ModelFileError, load_model
+
+    ruleset = rules if rules is not None else load_rules()
+    result = classify_rules(text, ruleset)
+    try:
+        opinion = (model or load_model()).predict(text if isinstance(text, str) else str(text or ""))
+    except ModelFileError:
+        logger.exception("triage model unavailable; the rules decide alone")
+        return result
+    policy = ruleset.policy
+    p_emergency = opinion.emergency_probability
+    model_hazard = Hazard(max((h for h in opinion.hazard if h != Hazard.NONE.value), key=opinion.hazard.__getitem__))
+    model_trade, trade_probability = opinion.best(opinion.trade)
+    update: dict[str, Any] = {"emergency_probability": round(p_emergency, 4),
+                              "opinions": {**result.opinions, "model": f"{model_trade}/"
+                                           f"{opinion.best(opinion.priority)[0]}/{opinion.best(opinion.hazard)[0]}",
+                                           "model_version": opinion.model_version}}
+    hazard = result.hazard if result.hazard is not Hazard.NONE else model_hazard
+    if result.priority is Priority.EMERGENCY and p_emergency >= policy.rules_confirm_probability:
+        pass  # the rules' emergency stands, with their reason
+    elif p_emergency >= policy.emergency_probability:
+        update |= {"priority": Priority.EMERGENCY, "hazard": hazard, "ask": False,
+                   "emergency_reason": result.emergency_reason or policy.hazard_words[hazard]}
+    else:
+        # Not an emergency on the evidence: urgent or routine as the model reads it; ask when either
+        # opinion saw a possible emergency (the model in the uncertain band, or a rule hazard).
+        urgent = opinion.priority.get(Priority.URGENT.value, 0.0) >= opinion.priority.get(Priority.ROUTINE.value, 0.0)
+        ask = p_emergency >= policy.ask_probability or result.ask or result.priority is Priority.EMERGENCY
+        update |= {"priority": Priority.URGENT if urgent else Priority.ROUTINE, "emergency_reason": None,
+                   "ask": ask, "hazard": hazard if ask else Hazard.NONE}
+    if trade_probability >= policy.model_trade_probability or result.opinions.get("rules_trade") == "unsure":
+        update["trade"] = Trade(model_trade)
+    return replace(result, **update)
