@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from shared.domain.enums import Priority
 
 TIMERS = Path(__file__).resolve().parent / "rules" / "timers.json"
-STAGES = ("accept", "schedule", "arrive", "complete", "followup", "invoice", "approval")
+STAGES = ("accept", "schedule", "arrive", "complete", "followup", "invoice", "approval", "safety_question")
 
 
 class Timeouts(BaseModel):
@@ -31,7 +31,8 @@ class Timeouts(BaseModel):
         s = self.stages
         return {"offer": s["accept"][priority], "schedule": s["schedule"][priority],
                 "completion": s["complete"][priority], "followup": s["followup"][priority],
-                "invoice": s["invoice"][priority], "approval": s["approval"][priority]}
+                "invoice": s["invoice"][priority], "approval": s["approval"][priority],
+                "safety": s["safety_question"][priority]}
 
 
 @cache

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.domain.enums import Priority, Trade
 from shared.domain.workorder import Window
 
 MAX_DESCRIPTION = 5000
@@ -77,6 +78,20 @@ class NewRequest(Strict):
 class Feedback(Strict):
     resolved: bool
     comment: str | None = Field(default=None, max_length=2000)
+
+
+class SafetyAnswer(Strict):
+    """The tenant's answer to triage's safety question: is anyone in danger, is it spreading?"""
+
+    answer: Literal["yes", "no"]
+
+
+class TriageCorrectionRequest(Strict):
+    """Ops correct a triage: the new trade and priority, and why (kept as a labelled example)."""
+
+    trade: Trade
+    priority: Priority
+    reason: str = Field(min_length=3, max_length=500)
 
 
 class Decline(Strict):

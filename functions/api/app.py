@@ -262,7 +262,8 @@ def get_request(id):
         upload = photos.tenant_slot(services(), id, token, redirect=_page_url(f"/requests/{id}?token={token}")) \
             if view["photo_upload"] else None  # presigning writes nothing: this GET changes no state
         return _html(200, pages.tenant_status(view, _path(f"/requests/{id}/feedback?token={token}"), lang,
-                                              _path(f"/requests/{id}/visit?token={token}"), upload))
+                                              _path(f"/requests/{id}/visit?token={token}"), upload,
+                                              _path(f"/requests/{id}/safety?token={token}")))
     return _json(200, view)
 
 
@@ -287,6 +288,23 @@ def request_feedback(id):
     if _is_form():
         return _see_other(f"/requests/{id}?token={token}")
     return _json(200, {"id": wo.id, "status": wo.status.value})
+
+
+@app.route("/requests/{id}/safety", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def request_safety(id):
+    """The tenant's YES or NO to triage's safety question (the buttons on the status page)."""
+    from shared.services import safety
+
+    _refuse_cross_site()
+    body = _body(schemas.SafetyAnswer)
+    token = _query("token")
+    svc = services()
+    wo_service.tenant_scope(svc, id, token, "safety")
+    wo = safety.answer(svc, id, body.answer == "yes", via="the status page")
+    if _is_form():
+        return _see_other(f"/requests/{id}?token={token}")
+    return _json(200, {"id": wo.id, "status": wo.status.value, "priority": wo.priority.value if wo.priority else None})
 
 
 @app.route("/requests/{id}/visit", methods=["POST"], content_types=ALL_TYPES)
@@ -610,6 +628,31 @@ def ops_close(id):
     body = _body(CloseWithoutInvoice)
     wo = invoicing.close_without_invoice(services(), id, body.reason, actor=actor)
     return _json(200, {"id": wo.id, "status": wo.status.value})
+
+
+@app.route("/ops/work-orders/{id}/triage", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_triage(id):
+    """Correct a triage: dispatched again or re-timed, the tenant told when it matters, the example kept."""
+    from shared.services import corrections
+
+    actor = _require_ops()
+    body = _body(schemas.TriageCorrectionRequest)
+    done = corrections.correct_triage(services(), id, body.trade, body.priority, body.reason, actor=actor)
+    wo = done.work_order
+    return _json(200, {"id": wo.id, "status": wo.status.value, "trade": wo.trade.value if wo.trade else None,
+                       "priority": wo.priority.value if wo.priority else None,
+                       "redispatched": done.redispatched, "tenant_told": done.tenant_told})
+
+
+@app.route("/ops/triage/corrections", methods=["GET"])
+@endpoint()
+def ops_triage_corrections():
+    """Every triage correction as a labelled example (``opslayer triage export`` writes them out)."""
+    from shared.services import corrections
+
+    _require_ops()
+    return _json(200, {"corrections": corrections.corrections(services())})
 
 
 @app.route("/ops/work-orders/{id}/record", methods=["GET"])

@@ -201,6 +201,9 @@ TEXT: dict[str, dict[str, str]] = {
         "entry": "The technician may enter if I am not home", "send": "Send request",
         "title_status": "Request", "status": "Status", "technician": "Technician", "visit": "Visit",
         "fixed_q": "Is it fixed?", "yes": "Yes, it is fixed", "no": "No, it is not fixed",
+        "safety_title": "Please answer now", "safety_yes": "YES, it is an emergency", "safety_no": "NO, no danger",
+        "ev_safety_question": "We asked whether it is an emergency", "ev_safety_answered": "You answered",
+        "ev_safety_unanswered": "No answer: handled by the rules for emergencies",
         "comment": "Anything to add?", "answer": "Send my answer", "history": "What happened",
         "received": "We have your request.", "triaged": "We have reviewed your request and are finding a technician.",
         "offered": "We are finding a technician for you.",
@@ -238,6 +241,10 @@ TEXT: dict[str, dict[str, str]] = {
         "pets": "¿Hay mascotas en casa?", "entry": "El técnico puede entrar si no estoy en casa",
         "send": "Enviar solicitud", "title_status": "Solicitud", "status": "Estado", "technician": "Técnico",
         "visit": "Visita", "fixed_q": "¿Quedó arreglado?", "yes": "Sí, quedó arreglado",
+        "safety_title": "Responda ahora, por favor", "safety_yes": "SÍ, es una emergencia",
+        "safety_no": "NO, no hay peligro",
+        "ev_safety_question": "Le preguntamos si es una emergencia", "ev_safety_answered": "Usted respondió",
+        "ev_safety_unanswered": "Sin respuesta: se aplican las reglas de emergencia",
         "no": "No, no quedó arreglado", "comment": "¿Algo más?", "answer": "Enviar mi respuesta",
         "history": "Qué ha pasado", "received": "Recibimos su solicitud.",
         "triaged": "Revisamos su solicitud y estamos buscando un técnico.",
@@ -305,7 +312,7 @@ def _visit_forms(view: dict[str, Any], visit_url: str, t: dict[str, str]) -> str
 
 
 def tenant_status(view: dict[str, Any], feedback_url: str, lang: str = "en", visit_url: str = "",
-                  upload: dict[str, Any] | None = None) -> str:
+                  upload: dict[str, Any] | None = None, safety_url: str = "") -> str:
     """The tenant's status page: the timeline in plain words, who is coming and when, the follow-up."""
     t = TEXT[lang]
     rows = "".join(
@@ -319,6 +326,11 @@ def tenant_status(view: dict[str, Any], feedback_url: str, lang: str = "en", vis
     if view.get("proposal"):
         facts.append(_field(t["proposal"], when(view["proposal"])))
     question = _visit_forms(view, visit_url, t) if visit_url else ""
+    if view.get("safety_question") and safety_url:
+        question = (f'<form method="post" action="{escape(safety_url)}" class="safety"><fieldset>'
+                    f'<legend>{escape(t["safety_title"])}: {escape(view["safety_question"]["question"])}</legend>'
+                    f'<button name="answer" value="yes">{escape(t["safety_yes"])}</button> '
+                    f'<button name="answer" value="no">{escape(t["safety_no"])}</button></fieldset></form>') + question
     if view.get("feedback_due"):
         question += (f'<form method="post" action="{escape(feedback_url)}"><fieldset><legend>{t["fixed_q"]}</legend>'
                     f'<label><input type="radio" name="resolved" value="true" required> {t["yes"]}</label>'

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.domain.directory import Contact
-from shared.domain.enums import Priority, Trade
+from shared.domain.enums import Hazard, Priority, Trade
 from shared.domain.errors import InvalidTransition
 from shared.domain.photos import Photo
 
@@ -46,8 +46,8 @@ OPEN_STATUSES = tuple(s for s in Status if s not in TERMINAL)
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RECEIVED: frozenset({Status.TRIAGED}),
     Status.TRIAGED: frozenset({Status.OFFERED}),
-    Status.OFFERED: frozenset({Status.OFFERED, Status.ACCEPTED}),
-    Status.ACCEPTED: frozenset({Status.SCHEDULED}),
+    Status.OFFERED: frozenset({Status.OFFERED, Status.ACCEPTED, Status.TRIAGED}),  # triaged: ops corrected it
+    Status.ACCEPTED: frozenset({Status.SCHEDULED, Status.TRIAGED}),
     Status.SCHEDULED: frozenset({Status.SCHEDULED, Status.COMPLETED}),
     Status.COMPLETED: frozenset({Status.VERIFIED, Status.REOPENED}),
     Status.REOPENED: frozenset({Status.OFFERED}),
@@ -96,6 +96,27 @@ class StageWait(BaseModel):
     task_token: str
 
 
+class SafetyQuestion(BaseModel):
+    """Triage was unsure whether this is an emergency, so the tenant was asked at once (workflow waits)."""
+
+    hazard: Hazard
+    asked_at: datetime
+    task_token: str | None = None
+    answer: str | None = None  # "yes", "no", "no_answer", or "ops" when a triage correction settled it
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+
+
+class TriageCorrection(BaseModel):
+    """Ops changed the triage; kept as a labelled example for the next rules and model."""
+
+    at: datetime
+    actor: str
+    reason: str
+    before: dict[str, str | None]
+    after: dict[str, str | None]
+
+
 class TimelineEntry(BaseModel):
     at: datetime
     event: str
@@ -118,6 +139,11 @@ class WorkOrder(BaseModel):
     trade: Trade | None = None
     priority: Priority | None = None
     emergency_reason: str | None = None
+    hazard: Hazard | None = None  # the emergency's hazard class (or the one a safety question asked about)
+    vulnerable: bool = False  # a vulnerable occupant was mentioned
+    emergency_probability: float | None = None  # the learned model's opinion at triage
+    safety_question: SafetyQuestion | None = None
+    triage_corrections: list[TriageCorrection] = Field(default_factory=list)
     triage_rules_version: str | None = None
     matched_rules: list[str] = Field(default_factory=list)
     candidates: list[str] = Field(default_factory=list)
@@ -156,6 +182,11 @@ class WorkOrder(BaseModel):
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = Field(default_factory=list)
+
+    @property
+    def asking_safety(self) -> bool:
+        """True while the tenant's YES or NO would answer triage's safety question."""
+        return bool(self.safety_question and self.safety_question.answer is None)
 
     def require_transition(self, target: Status) -> None:
         if target not in TRANSITIONS[self.status]:

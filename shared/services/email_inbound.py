@@ -133,6 +133,10 @@ def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
     text = _said(mail)
     intent = classify(text)
     referenced = next((w for w in mine if w.id == mail.reference), None)
+    asking = referenced if referenced is not None and referenced.asking_safety else (
+        None if referenced is not None else next((w for w in mine if w.asking_safety), None))
+    if asking is not None and intent in (Intent.YES, Intent.NO):
+        return _answer_safety(svc, unit, asking, intent == Intent.YES, mail)
     if referenced is not None:
         if intent in (Intent.YES, Intent.NO) and referenced.status == Status.COMPLETED:
             return _answer(svc, unit, referenced, intent == Intent.YES, mail)
@@ -184,6 +188,17 @@ def _add_to(svc: Services, unit: Unit, wo: WorkOrder, mail: InboundEmail) -> Out
     _record(svc, wo.id, "message added")
     text = reply("email.added_with_photos" if added else "email.added", lang, reference=wo.id)
     return Outcome("added_to_request", text, wo.id, added, lang)
+
+
+def _answer_safety(svc: Services, unit: Unit, wo: WorkOrder, yes: bool, mail: InboundEmail) -> Outcome:
+    """The tenant's YES or NO to triage's safety question (the authenticated address is the credential)."""
+    from shared.services import safety
+
+    safety.answer(svc, wo.id, yes, via="email")
+    lang = tenant_language(unit, wo, _said(mail))
+    _record(svc, wo.id, "YES" if yes else "NO")
+    return Outcome("safety_yes" if yes else "safety_no",
+                   reply("safety.yes" if yes else "safety.no", lang, reference=wo.id), wo.id, language=lang)
 
 
 def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, mail: InboundEmail) -> Outcome:

@@ -8,11 +8,12 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from shared.domain.directory import Contact, Property, Unit
+from shared.domain.enums import trade_name
 from shared.domain.nte import money
 from shared.domain.workorder import TimelineEntry, Window, WorkOrder
 from shared.observability import count, logger
@@ -20,9 +21,6 @@ from shared.services.container import Services
 from shared.services.views import tenant_link, vendor_link
 
 MESSAGES = Path(__file__).resolve().parent.parent / "rules" / "messages.json"
-TRADES_ES = {"plumbing": "plomería", "electrical": "electricidad", "hvac": "climatización",
-             "appliance": "electrodomésticos", "locksmith": "cerrajería", "pest": "control de plagas",
-             "roofing": "techos", "general": "mantenimiento general"}
 
 
 class Translation(BaseModel):
@@ -35,6 +33,13 @@ class MessageTemplate(BaseModel):
     subject: str
     body: str
     es: Translation | None = None  # Spanish, for tenants and vendors who prefer it
+    via: Literal["all", "source"] = "all"  # "source": only by the channel the request came in on
+    urgent: bool = False  # never held for quiet hours (a possible emergency)
+
+    def channels(self, source: str) -> tuple[str, ...]:
+        if self.via == "source" and source in ("sms", "email"):
+            return (source,)
+        return ("sms", "email")
 
     def text(self, language: str | None) -> tuple[str, str]:
         """(subject, body) in the recipient's language, English when there is no translation."""
@@ -45,6 +50,11 @@ class MessageTemplate(BaseModel):
 class MessageBook(BaseModel):
     version: str
     events: dict[str, list[MessageTemplate]]
+    safety_questions: dict[str, dict[str, str]]  # hazard class -> language -> the question
+
+    def safety_question(self, hazard: str | None, language: str | None) -> str:
+        texts = self.safety_questions.get(hazard or "none") or self.safety_questions["none"]
+        return texts.get(language or "en") or texts["en"]
 
 
 @cache
@@ -120,6 +130,10 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         "description": desc, "description_short": desc if len(desc) <= 80 else desc[:77] + "...",
         "priority": (wo.priority or "").upper() if wo.priority == "emergency" else str(wo.priority or ""),
         "trade": str(wo.trade or ""), "emergency_reason": wo.emergency_reason or "emergency",
+        "safety_question": message_book().safety_question(
+            wo.safety_question.hazard.value if wo.safety_question else None, "en"),
+        "safety_question_es": message_book().safety_question(
+            wo.safety_question.hazard.value if wo.safety_question else None, "es"),
         "vendor_name": vendor_name, "window": _fmt_window(wo), "availability": _availability(wo),
         "reason": str(detail.get("detail") or detail.get("reason") or ""),
         "recall_note": "RECALL (no charge): this repeats a recent job of yours. " if wo.recall_of else "",
@@ -132,7 +146,7 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         "recall_note_es": "GARANTÍA (sin cargo): repite un trabajo reciente suyo. " if wo.recall_of else "",
         "priority_es": {"emergency": "URGENTE (emergencia)", "urgent": "urgente", "routine": "de rutina"}.get(
             str(wo.priority or ""), str(wo.priority or "")),
-        "trade_es": TRADES_ES.get(str(wo.trade or ""), str(wo.trade or "")),
+        "trade_es": trade_name(wo.trade, "es"),
         "window_es": format_window(wo.window, "es"), "availability_es": _availability(wo, "es"),
         "proposal": format_window(wo.proposal), "proposal_es": format_window(wo.proposal, "es"),
         "nte": money(wo.nte_cents, wo.currency) if wo.nte_cents is not None else "not set",
@@ -197,12 +211,13 @@ def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder
         subject = Template(raw_subject).safe_substitute(values)
         body = Template(raw_body).safe_substitute(values)
         for channel, address in (("sms", contact.phone), ("email", contact.email)):
-            if not address:
+            if not address or channel not in tpl.channels(wo.source.value):
                 continue
             key = f"msg:{event_key}:{tpl.to}:{channel}"
             if svc.repo.done(key):
                 continue
-            if channel == "sms" and not _sms_may_go(svc, detail_type, wo, prop, tpl.to, address, key, held):
+            if channel == "sms" and not _sms_may_go(svc, detail_type, wo, prop, tpl.to, address, key, held,
+                                                    urgent=tpl.urgent):
                 continue
             if channel == "sms":
                 svc.messenger.sms(address, body)
@@ -218,7 +233,7 @@ def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder
 
 # ---------------------------------------------------------------- SMS rules: opt-outs and quiet hours
 def _sms_may_go(svc: Services, detail_type: str, wo: WorkOrder, prop: Property, role: str, phone: str, key: str,
-                held: list[datetime]) -> bool:
+                held: list[datetime], urgent: bool = False) -> bool:
     """False when this SMS must not go now: the number opted out (STOP; email still goes), or it is a
     non-emergency message in the property's quiet hours (deferred: the event is queued again, not dropped)."""
     if svc.repo.sms_opted_out(phone):
@@ -227,7 +242,7 @@ def _sms_may_go(svc: Services, detail_type: str, wo: WorkOrder, prop: Property, 
                 at=svc.clock(), event="sms_suppressed", detail=f"SMS to {role} not sent: the number opted out (STOP)"))
         count("MessageSmsOptedOut")
         return False
-    release = quiet_release(svc, wo, prop)
+    release = None if urgent else quiet_release(svc, wo, prop)
     if release is None:
         return True
     held.append(release)

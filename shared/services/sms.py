@@ -196,6 +196,9 @@ def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit
         count("SmsUnknownNumber")
         return Outcome("unknown_number", reply("sms.unknown_number", reply_language(said=msg.body)))
     mine = _their_work_orders(svc, unit, phone)
+    asking = next((w for w in mine if w.asking_safety), None)
+    if asking is not None and intent in (Intent.YES, Intent.NO, Intent.TEXT):
+        return _answer_safety(svc, unit, asking, intent, msg)
     if intent == Intent.STATUS:
         return _status(svc, unit, mine, msg)
     if intent in (Intent.YES, Intent.NO):
@@ -238,6 +241,23 @@ def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, msg: Inbou
     return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", text, wo.id)
 
 
+def _answer_safety(svc: Services, unit: Unit, wo: WorkOrder, intent: Intent, msg: InboundSms) -> Outcome:
+    """The tenant's answer to triage's safety question (the phone on file is their credential). Free text
+    is read as YES when it describes an emergency; otherwise the tenant is asked again for YES or NO."""
+    from shared.services import safety
+
+    lang = tenant_language(unit, wo, msg.body)
+    yes = safety.yes_from_text(msg.body) if intent == Intent.TEXT else intent == Intent.YES
+    if yes is None:
+        svc.repo.add_timeline(wo.id, TimelineEntry(at=svc.clock(), event="tenant_message",
+                                                   detail="SMS from tenant (not YES or NO)", actor="tenant"))
+        return Outcome("safety_yes_or_no", reply("safety.yes_or_no", lang, reference=wo.id), wo.id)
+    safety.answer(svc, wo.id, yes, via="SMS")
+    _record_reply(svc, wo.id, msg, "YES" if yes else "NO")
+    return Outcome("safety_yes" if yes else "safety_no", reply("safety.yes" if yes else "safety.no", lang,
+                                                               reference=wo.id), wo.id)
+
+
 def _answer_proposal(svc: Services, unit: Unit, wo: WorkOrder, confirmed: bool, msg: InboundSms) -> Outcome:
     from shared.services import visits
 
@@ -261,14 +281,11 @@ def _status(svc: Services, unit: Unit, mine: list[WorkOrder], msg: InboundSms) -
 
 def status_text(svc: Services, wo: WorkOrder, language: str = DEFAULT_LANGUAGE) -> str:
     """The latest request's status in plain words (the visit's day in the tenant's language)."""
+    from shared.domain.enums import trade_name
     from shared.domain.replies import book
-    from shared.services.notifications import (
-        TRADES_ES,
-        format_window,  # the lifecycle messages' format
-    )
+    from shared.services.notifications import format_window  # the lifecycle messages' format
 
-    trade = wo.trade.value if wo.trade else ""
-    trade = TRADES_ES.get(trade, trade) if language == "es" else trade
+    trade = trade_name(wo.trade, language) if wo.trade else ""
     values = {"reference": wo.id, "trade": f" ({trade})" if trade else ""}
     if wo.status == Status.SCHEDULED and wo.window:
         vendor = svc.repo.find_vendor(wo.vendor_id) if wo.vendor_id else None

@@ -15,7 +15,7 @@ from shared.services.workorders import tenant_scope, vendor_scope
 TENANT_EVENTS = {"received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
                  "reopened", "escalated", "cancelled", "notified", "proposed", "proposal_declined",
                  "reschedule_requested", "no_show", "checkin",
-                 "photo_added", "photo_rejected"}
+                 "photo_added", "photo_rejected", "safety_question", "safety_answered", "safety_unanswered"}
 
 
 def _for_tenant(event: str, detail: str) -> bool:
@@ -44,6 +44,11 @@ def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any
         "allowed_actions": tenant_actions(wo, svc.clock()), "proposal": window_of(wo, proposal=True),
         "photos": photos.view_links(svc, wo), "photo_upload": photos.tenant_may_add(wo),
     }
+    if wo.asking_safety and wo.safety_question:
+        from shared.services.notifications import message_book
+
+        view["safety_question"] = {"hazard": wo.safety_question.hazard.value, "question": message_book(
+            ).safety_question(wo.safety_question.hazard.value, view["language"])}
     if wo.vendor_id:
         view["vendor"] = {"name": svc.repo.get_vendor(wo.vendor_id).name}
     if wo.window:

@@ -13,6 +13,7 @@ from shared.domain.errors import ConcurrentUpdate, InvalidInput, InvalidTransiti
 from shared.domain.workorder import (
     TRANSITIONS,
     Offer,
+    SafetyQuestion,
     Source,
     StageWait,
     Status,
@@ -120,10 +121,16 @@ def triage(svc: Services, wo_id: str) -> dict[str, Any]:
         else:
             result = classify(wo.description)
             update = {"trade": result.trade, "priority": result.priority, "emergency_reason": result.emergency_reason,
+                      "hazard": result.hazard if result.hazard.value != "none" else None,
+                      "vulnerable": result.vulnerable, "emergency_probability": result.emergency_probability,
                       "triage_rules_version": result.rules_version, "matched_rules": list(result.matched_rules)}
+            if result.ask:
+                update["safety_question"] = SafetyQuestion(hazard=result.hazard, asked_at=svc.clock())
             detail = f"{result.trade.value}, {result.priority.value}"
             if result.emergency_reason:
                 detail += f" ({result.emergency_reason})"
+            if result.ask:
+                detail += f"; unsure whether it is an emergency ({result.hazard.value.replace('_', ' ')}): asking"
         classified = wo.model_copy(update=update)
         primary = correlate(svc, classified)
         incident = primary or (wo.id if _is_building_fault(classified) else None)
@@ -143,10 +150,16 @@ def triage(svc: Services, wo_id: str) -> dict[str, Any]:
         if saved:
             _publish(svc, "WorkOrderTriaged", wo, "triaged", trade=wo.trade, priority=wo.priority,
                      incident_id=wo.incident_id)
+    linked = bool(wo.incident_id and wo.incident_id != wo.id)
+    return triage_output(svc, wo, ask=bool(wo.safety_question and wo.safety_question.answer is None and not linked))
+
+
+def triage_output(svc: Services, wo: WorkOrder, ask: bool = False) -> dict[str, Any]:
+    """What the workflow reads as ``$.triage`` (after triage, a safety answer, or an ops correction)."""
     assert wo.priority is not None and wo.trade is not None
     linked = bool(wo.incident_id and wo.incident_id != wo.id)
     return {"trade": wo.trade.value, "priority": wo.priority.value,
-            "emergency": wo.priority.value == "emergency" and not linked, "linked": linked,
+            "emergency": wo.priority.value == "emergency" and not linked, "linked": linked, "ask": ask,
             "timeouts": svc.settings.timeouts.for_priority(wo.priority)}
 
 
