@@ -1,5 +1,6 @@
-"""Visit timers: VisitScheduled events (EventBridge -> SQS) create the visit's one-time schedules
-(reminders, arrive deadline); EventBridge Scheduler invokes this function again when one fires."""
+"""One-time timers: VisitScheduled events (EventBridge -> SQS) create the visit's schedules (reminders,
+arrive deadline), SafetyQuestionAsked the safety question's no-answer timer; EventBridge Scheduler invokes
+this function again when one fires."""
 
 import json
 
@@ -14,8 +15,14 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def _plan(record: SQSRecord) -> None:
-    detail = json.loads(record.body)["detail"]
+    event = json.loads(record.body)
+    detail = event["detail"]
     bind(work_order_id=detail["work_order_id"])
+    if event.get("detail-type") == "SafetyQuestionAsked":
+        from shared.services import safety
+
+        logger.info("safety timer planned", extra={"planned": safety.plan_timer(services(), detail["work_order_id"])})
+        return
     made = plan_timers(services(), detail["work_order_id"], int(detail["window_version"]))
     logger.info("visit timers planned", extra={"kinds": made})
 
@@ -26,6 +33,13 @@ def _plan(record: SQSRecord) -> None:
 def lambda_handler(event, context):
     if "Records" in event:
         return process_partial_response(event=event, record_handler=_plan, processor=processor, context=context)
+    if event.get("action") == "safety_unanswered":
+        from shared.services import safety
+
+        bind(work_order_id=event["work_order_id"])
+        outcome = safety.unanswered(services(), event["work_order_id"])
+        logger.info("safety timer fired", extra={"outcome": outcome})
+        return {"outcome": outcome}
     if event.get("action") != "fire":
         raise ValueError(f"unknown visit timer event {event.get('action')!r}")
     bind(work_order_id=event["work_order_id"])

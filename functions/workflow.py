@@ -1,4 +1,4 @@
-"""Lifecycle steps that wait for people (safety question, schedule, completion, follow-up) and their timers."""
+"""Lifecycle steps that wait for people (schedule, completion, follow-up) and their timers."""
 
 from shared.observability import bind, logger, metrics, tracer
 from shared.services.container import services
@@ -20,15 +20,6 @@ def lambda_handler(event, context):
     if action == "overdue":
         stage_overdue(svc, wo_id, event["stage"])
         return {"escalated": True}
-    if action == "ask_safety":
-        from shared.services import safety
-
-        safety.ask(svc, wo_id, event["task_token"])
-        return {"parked": True}
-    if action == "safety_unanswered":
-        from shared.services import safety
-
-        return safety.unanswered(svc, wo_id)
     if action == "followup_unanswered":
         followup_unanswered(svc, wo_id)
         return {"verified": True}

@@ -51,20 +51,26 @@ GL_ACCOUNTS: list[tuple[int, str, str, str, str, int | None, str | None, bool]] 
     (9016, "6060", "General Maintenance", "Expense", "OperatingExpenses", 9010, None, False),
     (9017, "6070", "Pest Control", "Expense", "OperatingExpenses", 9010, None, False),
     (9018, "6080", "Roof Repairs", "Expense", "OperatingExpenses", 9010, None, False),
+    (9019, "6090", "Elevator Service", "Expense", "OperatingExpenses", 9010, None, False),
+    (9022, "6100", "Glass & Doors", "Expense", "OperatingExpenses", 9010, None, False),
+    (9023, "6110", "Structural & Exterior Repairs", "Expense", "OperatingExpenses", 9010, None, False),
+    (9024, "6120", "Fire & Life Safety", "Expense", "OperatingExpenses", 9010, None, False),
     (9020, "6500", "Utilities", "Expense", "OperatingExpenses", None, None, False),
     (9021, "6700", "Management Fees", "Expense", "OperatingExpenses", None, None, False),
 ]
-CATEGORY_GL_ACCOUNT = {11: 9011, 12: 9012, 13: 9013, 14: 9014, 15: 9015, 16: 9016, 17: 9017, 18: 9018}
+CATEGORY_GL_ACCOUNT = {11: 9011, 12: 9012, 13: 9013, 14: 9014, 15: 9015, 16: 9016, 17: 9017, 18: 9018,
+                       19: 9019, 20: 9022, 21: 9023, 22: 9024}
 
 PROPERTY_IDS = {"prop-maple": 101, "prop-harbor": 102}
 PROPERTY_STREETS = {"prop-maple": "120 Maple Ave", "prop-harbor": "8 Harbor St"}
 VENDOR_STREETS = {  # the demo has no vendor addresses: invented, in the vendor's (first) service area
     "ven-aqua": "14 Elm St", "ven-pipeline": "300 Center Rd", "ven-volt": "77 Depot St", "ven-breeze": "5 Mill Ln",
     "ven-appliance": "410 Commerce Dr", "ven-keys": "9 Main St", "ven-handy": "62 Oak St",
-    "ven-southflow": "18 Bay Rd",
+    "ven-southflow": "18 Bay Rd", "ven-summit": "2 Tower Ct", "ven-clearview": "51 Glass Ave",
+    "ven-keystone": "800 Quarry Rd", "ven-firewatch": "33 Station St",
 }
 # Buildium allows one category per vendor; the demo's two-trade vendors get their main trade (the first).
-MAIN_TRADE_NOTE = {"ven-pipeline": "also roofing", "ven-handy": "also pest control"}
+MAIN_TRADE_NOTE = {"ven-pipeline": "also roofing", "ven-handy": "also pest control", "ven-keystone": "also roofing"}
 
 
 @dataclass

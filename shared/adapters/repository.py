@@ -43,6 +43,17 @@ META = "META"
 WO_SK = "WO"
 
 
+def _stored(value: Any) -> Any:
+    """A value DynamoDB accepts: floats become Decimals (through their shortest repr, so 0.1 stays 0.1)."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _stored(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stored(v) for v in value]
+    return value
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -70,7 +81,7 @@ class Repository:
 
     # ------------------------------------------------------------ (de)serialisation
     def _item(self, data: dict[str, Any]) -> dict[str, Any]:
-        return {k: self._ser.serialize(v) for k, v in data.items() if v is not None}
+        return {k: self._ser.serialize(_stored(v)) for k, v in data.items() if v is not None}
 
     def _data(self, item: dict[str, Any]) -> dict[str, Any]:
         return _plain({k: self._de.deserialize(v) for k, v in item.items()})

@@ -231,8 +231,10 @@ class Policy(_Strict):
     ask_probability: float = Field(
         ge=0, le=1, description="below emergency_probability and at or above this, ask the safety question")
     rules_confirm_probability: float = Field(
-        ge=0, le=1, description="a rules emergency stands when the model gives it at least this probability; "
-                                "below, the tenant is asked at once instead")
+        ge=0, le=1, description="a rules emergency of a hazard in `rules_need_confirmation` stands when the model "
+                                "gives it at least this probability; below, the tenant is asked at once instead")
+    rules_need_confirmation: list[Hazard] = Field(
+        description="hazards whose rule emergencies the model may turn into a question (the others always stand)")
     no_answer_is_emergency: list[Hazard] = Field(
         description="hazard classes treated as an emergency when the safety question is not answered in time")
     model_trade_probability: float = Field(
@@ -719,7 +721,8 @@ def classify(text: str, rules: TriageRules | None = None, model: TriageModel | N
     """Triage a tenant message: the rules, then the learned model's second opinion, safety first.
 
     - an emergency when the model says so with confidence (``policy.emergency_probability``), or when a
-      rule says so and the model does not rule it out (``policy.rules_confirm_probability``);
+      rule says so: always for life safety, for the other hazards when the model does not rule it out
+      (``policy.rules_confirm_probability``);
     - otherwise urgent or routine as the model reads it, with a safety question (``ask``) when the model's
       emergency probability is in the uncertain band, or a rule named a hazard the model doubts or that
       reads as stopped or contained;
@@ -743,7 +746,8 @@ def classify(text: str, rules: TriageRules | None = None, model: TriageModel | N
                                            f"{opinion.best(opinion.priority)[0]}/{opinion.best(opinion.hazard)[0]}",
                                            "model_version": opinion.model_version}}
     hazard = result.hazard if result.hazard is not Hazard.NONE else model_hazard
-    if result.priority is Priority.EMERGENCY and p_emergency >= policy.rules_confirm_probability:
+    if result.priority is Priority.EMERGENCY and (p_emergency >= policy.rules_confirm_probability
+                                                  or result.hazard not in policy.rules_need_confirmation):
         pass  # the rules' emergency stands, with their reason
     elif p_emergency >= policy.emergency_probability:
         update |= {"priority": Priority.EMERGENCY, "hazard": hazard, "ask": False,

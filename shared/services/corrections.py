@@ -1,11 +1,15 @@
-"""Ops correct a triage: the job is dispatched again or re-timed, and the correction is kept.
+"""Change a work order's triage after the fact: ops correct it, or the tenant's safety answer raises it.
 
-A correction while the job waits for a vendor's answer (offered) or for a visit time (accepted)
-resumes the workflow with ``{"outcome": "retriaged"}``: it pages on-call if the job is now an
-emergency and dispatches again with the new trade and the new priority's timers. While the safety
-question is open, the correction answers it. Later on, the correction is recorded (and kept as an
-example) without moving the job. Every correction is also written to a collection that
-``opslayer triage export`` reads (one Query, no Scan) for the next rules and model.
+What happens to the job depends on where it is:
+- offered (waiting for a vendor's answer): the offer is withdrawn and the job dispatched again with the
+  new trade and the new priority's timers (the workflow resumes with ``retriaged``);
+- accepted (waiting for a visit time): a new trade dispatches again (``retriaged``, the vendor is told the
+  job is withdrawn); the same trade with another priority re-times the wait (``retimed``);
+- earlier (being ranked) or later (scheduled and on): the triage is changed, without moving the job.
+Raised to an emergency, the on-call contact is paged at once whatever the stage (deduplicated with the
+workflow's own page). The tenant is told when it changes what happens to them. Ops corrections are also
+written to a collection that ``opslayer triage export`` reads (one Query, no Scan) for the next rules
+and model.
 """
 
 from __future__ import annotations
@@ -16,22 +20,32 @@ from typing import Any
 from shared.domain.enums import Priority, Trade
 from shared.domain.errors import InvalidTransition
 from shared.domain.workorder import OPEN_STATUSES, Status, TriageCorrection, WorkOrder
+from shared.observability import count
 from shared.services.container import Services
 from shared.services.workorders import _entry, _publish, mutate, triage_output
 
 CORRECTIONS = "TRIAGE_CORRECTIONS"
-REDISPATCH_FROM = {Status.OFFERED, Status.ACCEPTED}
 
 
 @dataclass(frozen=True)
-class Corrected:
+class Retriaged:
     work_order: WorkOrder
     redispatched: bool
+    retimed: bool
     tenant_told: bool
 
 
-def correct_triage(svc: Services, wo_id: str, trade: Trade, priority: Priority, reason: str,
-                   actor: str = "ops") -> Corrected:
+def _path(old: WorkOrder, trade: Trade) -> str:
+    """What the workflow does with the change: redispatch, retime, or nothing (record only)."""
+    if old.status == Status.OFFERED and old.offer:
+        return "retriaged"
+    if old.status == Status.ACCEPTED and old.stage_wait and old.stage_wait.stage == "schedule":
+        return "retriaged" if trade != old.trade else "retimed"
+    return "record"
+
+
+def retriage(svc: Services, wo_id: str, trade: Trade, priority: Priority, reason: str, actor: str,
+             event: str = "triage_corrected", keep_example: bool = True) -> Retriaged:
     before: list[WorkOrder] = []
 
     def apply(wo: WorkOrder):
@@ -42,54 +56,64 @@ def correct_triage(svc: Services, wo_id: str, trade: Trade, priority: Priority, 
             raise InvalidTransition("The triage already says this trade and priority.",
                                     {"trade": trade.value, "priority": priority.value})
         before[:] = [wo]
-        correction = TriageCorrection(
-            at=svc.clock(), actor=actor, reason=reason,
-            before={"trade": wo.trade.value, "priority": wo.priority.value,
-                    "hazard": wo.hazard.value if wo.hazard else None},
-            after={"trade": trade.value, "priority": priority.value})
+        path = _path(wo, trade)
         update: dict[str, Any] = {
             "trade": trade, "priority": priority,
-            "emergency_reason": f"set by ops: {reason}" if priority is Priority.EMERGENCY else None,
-            "triage_corrections": [*wo.triage_corrections, correction]}
-        q = wo.safety_question
-        if q and q.answer is None:
-            update["safety_question"] = q.model_copy(update={"answer": "ops", "answered_at": svc.clock(),
-                                                             "answered_by": actor})
-        if wo.status in REDISPATCH_FROM:
+            "emergency_reason": reason if priority is Priority.EMERGENCY else None}
+        if keep_example:
+            update["triage_corrections"] = [*wo.triage_corrections, TriageCorrection(
+                at=svc.clock(), actor=actor, reason=reason,
+                before={"trade": wo.trade.value, "priority": wo.priority.value,
+                        "hazard": wo.hazard.value if wo.hazard else None},
+                after={"trade": trade.value, "priority": priority.value})]
+        if wo.asking_safety and wo.safety_question and event == "triage_corrected":
+            update["safety_question"] = wo.safety_question.model_copy(update={
+                "answer": "ops", "answered_at": svc.clock(), "answered_by": actor})
+        if path == "retriaged":
             update |= {"status": Status.TRIAGED, "offer": None, "stage_wait": None, "vendor_id": None,
-                       "candidates": [], "window": None, "proposal": None}
+                       "candidates": [], "proposal": None}
         detail = (f"{wo.trade.value}, {wo.priority.value} -> {trade.value}, {priority.value}: {reason}"
-                  + ("; dispatching again" if wo.status in REDISPATCH_FROM else ""))
-        return wo.model_copy(update=update), [_entry(svc, "triage_corrected", detail, actor=actor)]
+                  + {"retriaged": "; dispatching again", "retimed": "; timers reset", "record": ""}[path])
+        return wo.model_copy(update=update), [_entry(svc, event, detail, actor=actor)]
 
     saved = mutate(svc, wo_id, apply)
     assert saved is not None and before
     old = before[0]
-    svc.repo.put_listed(CORRECTIONS, f"{svc.clock().isoformat()}#{wo_id}", {
-        "work_order_id": wo_id, "text": old.description, "actor": actor, "reason": reason,
-        "before": saved.triage_corrections[-1].before, "after": saved.triage_corrections[-1].after,
-        "language": old.tenant.language or ""})
+    path = _path(old, trade)
+    if keep_example:
+        correction = saved.triage_corrections[-1]
+        svc.repo.put_listed(CORRECTIONS, f"{correction.at.isoformat()}#{wo_id}", {
+            "work_order_id": wo_id, "text": old.description, "actor": actor, "reason": reason,
+            "before": correction.before, "after": correction.after, "language": old.tenant.language or ""})
+        count("TriageCorrected")
 
-    redispatched = False
-    output = triage_output(svc, saved)
-    if old.safety_question and old.safety_question.answer is None and old.safety_question.task_token:
-        redispatched = svc.workflow.resume(old.safety_question.task_token, output)
-    elif old.status == Status.OFFERED and old.offer:
-        redispatched = svc.workflow.resume(old.offer.task_token, {"outcome": "retriaged", "triage": output})
-    elif old.status == Status.ACCEPTED and old.stage_wait:
-        redispatched = svc.workflow.resume(old.stage_wait.task_token, {"outcome": "retriaged", "triage": output})
-
+    key = f"retriage:{saved.version}"
+    if priority is Priority.EMERGENCY and old.priority is not Priority.EMERGENCY:
+        # The same event (and key) the workflow's PageOnCall state sends: on-call is paged once.
+        _publish(svc, "EmergencyDeclared", saved, "EmergencyDeclared", trade=trade.value, priority=priority.value)
+    moved = False
+    if path == "retriaged":
+        token = old.offer.task_token if old.status == Status.OFFERED and old.offer else old.stage_wait.task_token
+        moved = svc.workflow.resume(token, {"outcome": "retriaged", "triage": triage_output(svc, saved)})
+        withdrawn = old.vendor_id or (old.offer.vendor_id if old.offer else None)
+        if withdrawn:
+            _publish(svc, "JobWithdrawn", saved, key, vendor_id=withdrawn)
+    elif path == "retimed" and old.stage_wait:
+        moved = svc.workflow.resume(old.stage_wait.task_token, {"outcome": "retimed",
+                                                                "triage": triage_output(svc, saved)})
     # The tenant hears of it when it changes what happens to them: emergency handling, or another trade.
-    tenant_told = (old.trade != trade) or ((old.priority is Priority.EMERGENCY) != (priority is Priority.EMERGENCY))
-    withdrawn = old.vendor_id or (old.offer.vendor_id if old.offer else None)
-    key = f"triage:{len(saved.triage_corrections)}"
-    if tenant_told:
+    tenant_told = trade != old.trade or (priority is Priority.EMERGENCY) != (old.priority is Priority.EMERGENCY)
+    if tenant_told and actor != "tenant":  # the tenant's own YES is answered where they gave it
         _publish(svc, "TriageCorrected", saved, key, trade=trade.value, priority=priority.value)
-    if withdrawn and old.status in REDISPATCH_FROM:
-        _publish(svc, "JobWithdrawn", saved, key, vendor_id=withdrawn)
-    return Corrected(saved, redispatched, tenant_told)
+    return Retriaged(saved, path == "retriaged" and moved, path == "retimed" and moved, tenant_told)
+
+
+def correct_triage(svc: Services, wo_id: str, trade: Trade, priority: Priority, reason: str,
+                   actor: str = "ops") -> Retriaged:
+    """Ops correct a triage (kept as a labelled example)."""
+    return retriage(svc, wo_id, trade, priority, reason, actor)
 
 
 def corrections(svc: Services) -> list[dict[str, Any]]:
-    """Every triage correction, oldest first, as labelled examples (text, the corrected labels, why)."""
+    """Every ops correction, oldest first, as labelled examples (text, the corrected labels, why)."""
     return sorted(svc.repo.listed(CORRECTIONS), key=lambda c: c.get("SK", ""))

@@ -176,7 +176,7 @@ def _after_missed(svc: Services, wo: WorkOrder, by: str) -> None:
 
 
 # ---------------------------------------------------------------- timers (one-time Scheduler schedules)
-def _schedules(svc: Services) -> Any:
+def schedules(svc: Services) -> Any:
     from shared.adapters.scheduler import OneTimeSchedules
 
     s = svc.settings
@@ -211,11 +211,11 @@ def plan_timers(svc: Services, wo_id: str, window_version: int) -> list[str]:
         return []
     now = svc.clock()
     made = []
-    schedules = _schedules(svc)
+    timers = schedules(svc)
     for kind, at in timer_plan(svc, wo).items():
         if at <= now:
             continue
-        schedules.put(f"{wo.id}-{kind}", at, {"action": "fire", "work_order_id": wo.id, "kind": kind,
+        timers.put(f"{wo.id}-{kind}", at, {"action": "fire", "work_order_id": wo.id, "kind": kind,
                                               "window_version": window_version})
         made.append(kind)
     return made

@@ -130,7 +130,8 @@ def triage(svc: Services, wo_id: str) -> dict[str, Any]:
             if result.emergency_reason:
                 detail += f" ({result.emergency_reason})"
             if result.ask:
-                detail += f"; unsure whether it is an emergency ({result.hazard.value.replace('_', ' ')}): asking"
+                detail += (f"; unsure whether it is an emergency ({result.hazard.value.replace('_', ' ')}): "
+                           "asking the tenant")
         classified = wo.model_copy(update=update)
         primary = correlate(svc, classified)
         incident = primary or (wo.id if _is_building_fault(classified) else None)
@@ -150,16 +151,17 @@ def triage(svc: Services, wo_id: str) -> dict[str, Any]:
         if saved:
             _publish(svc, "WorkOrderTriaged", wo, "triaged", trade=wo.trade, priority=wo.priority,
                      incident_id=wo.incident_id)
-    linked = bool(wo.incident_id and wo.incident_id != wo.id)
-    return triage_output(svc, wo, ask=bool(wo.safety_question and wo.safety_question.answer is None and not linked))
+            if wo.asking_safety and wo.safety_question and not (wo.incident_id and wo.incident_id != wo.id):
+                _publish(svc, "SafetyQuestionAsked", wo, "safety", hazard=wo.safety_question.hazard.value)
+    return triage_output(svc, wo)
 
 
-def triage_output(svc: Services, wo: WorkOrder, ask: bool = False) -> dict[str, Any]:
+def triage_output(svc: Services, wo: WorkOrder) -> dict[str, Any]:
     """What the workflow reads as ``$.triage`` (after triage, a safety answer, or an ops correction)."""
     assert wo.priority is not None and wo.trade is not None
     linked = bool(wo.incident_id and wo.incident_id != wo.id)
     return {"trade": wo.trade.value, "priority": wo.priority.value,
-            "emergency": wo.priority.value == "emergency" and not linked, "linked": linked, "ask": ask,
+            "emergency": wo.priority.value == "emergency" and not linked, "linked": linked,
             "timeouts": svc.settings.timeouts.for_priority(wo.priority)}
 
 

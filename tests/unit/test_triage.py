@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from shared.domain.enums import Priority, Trade
+from shared.domain.enums import Hazard, Priority, Trade
 from shared.domain.triage import (
     DEFAULT_RULES_PATH,
     RulesFileError,
     TriageResult,
     TriageRules,
-    classify,
+    classify_rules,
     explain_tokens,
     load_rules,
     parse_rules,
@@ -82,7 +82,7 @@ MESSAGES: list[tuple[str, Trade, Priority]] = [
     ("Breaker for the kitchen keeps tripping whenever I use the microwave and the kettle", E, URG),
     ("I saw a rat in the kitchen last night running along the counter. Also droppings in the pantry", X, URG),
     ("We think we have bed bugs, woke up with bites and found some on the mattress", X, URG),
-    ("Bedroom window is cracked after the storm, there's a draft coming in", G, URG),
+    ("Bedroom window is cracked after the storm, there's a draft coming in", Trade.GLAZING_DOORS, URG),
     ("I lost my keys somewhere today, I'm at a friend's tonight, can I get a new set?", L, URG),
     ("Key snapped off in the deadbolt on my mailbox... actually on my bedroom door", L, URG),
     ("Not an emergency but the heat is weak, the bedrooms barely get warm", H, URG),
@@ -119,7 +119,9 @@ MESSAGES: list[tuple[str, Trade, Priority]] = [
     ("There's a wasp nest under the balcony railing", X, ROUT),
     ("Gutters are full of leaves and overflowing onto the walkway", R, ROUT),
     ("the toilet keeps running after flushing, have to jiggle the handle", P, ROUT),
-    ("The smoke detector in the hallway keeps chirping, I think it needs a new battery", G, ROUT),
+    ("The smoke detector in the hallway keeps chirping, I think it needs a new battery", Trade.FIRE_SAFETY, URG),
+    ("Somebody is trapped in the elevator between the 3rd and 4th floor", Trade.ELEVATOR, EMERG),
+    ("The balcony railing on the 5th floor is loose and wobbly, my kids play out there", Trade.STRUCTURAL, EMERG),
     ("Thermostat display is faded, hard to read the numbers", H, ROUT),
     ("The bathroom door lock doesn't work, it just spins", L, ROUT),
     ("I noticed a water stain on the ceiling, it's old and dry, just cosmetic", G, ROUT),
@@ -136,7 +138,7 @@ MESSAGES: list[tuple[str, Trade, Priority]] = [
 
 @pytest.mark.parametrize(("text", "trade", "priority"), MESSAGES, ids=[m[0][:40] or "<empty>" for m in MESSAGES])
 def test_realistic_messages(text: str, trade: Trade, priority: Priority) -> None:
-    result = classify(text)
+    result = classify_rules(text)
     assert (result.trade, result.priority) == (trade, priority), result.matched_rules
 
 
@@ -162,8 +164,8 @@ NEGATION_PAIRS: list[tuple[str, str, str]] = [
 
 @pytest.mark.parametrize(("negated", "plain", "rule_id"), NEGATION_PAIRS)
 def test_negation_suppresses_the_rule_only_when_negated(negated: str, plain: str, rule_id: str) -> None:
-    assert rule_id in classify(plain).matched_rules
-    assert rule_id not in classify(negated).matched_rules
+    assert rule_id in classify_rules(plain).matched_rules
+    assert rule_id not in classify_rules(negated).matched_rules
 
 
 @pytest.mark.parametrize(
@@ -180,16 +182,16 @@ def test_negation_suppresses_the_rule_only_when_negated(negated: str, plain: str
     ],
 )
 def test_negation_scope_is_bounded(text: str, rule_id: str) -> None:
-    assert rule_id in classify(text).matched_rules
+    assert rule_id in classify_rules(text).matched_rules
 
 
 def test_the_spec_negation_examples() -> None:
-    r = classify("no leak, just a dripping tap")
+    r = classify_rules("no leak, just a dripping tap")
     assert (r.trade, r.priority, r.emergency) == (Trade.PLUMBING, Priority.ROUTINE, False)
-    assert not classify("not an emergency but the heat is weak").emergency
-    r = classify("there's no gas smell, the stove just won't light")
+    assert not classify_rules("not an emergency but the heat is weak").emergency
+    r = classify_rules("there's no gas smell, the stove just won't light")
     assert (r.trade, r.emergency) == (Trade.APPLIANCE, False)
-    r = classify("no sparks or anything, the outlet is just loose")
+    r = classify_rules("no sparks or anything, the outlet is just loose")
     assert (r.trade, r.priority) == (Trade.ELECTRICAL, Priority.ROUTINE)
 
 
@@ -201,15 +203,15 @@ def test_negation_window_and_cues_come_from_the_data() -> None:
     text = "there is no visible sign of a leak"  # the cue is 5 tokens before "leak"
     data = _rules_data()
     assert data["negation"]["window"] < 5
-    assert classify(text).emergency  # outside the default window: the leak counts
+    assert classify_rules(text).emergency  # outside the default window: the leak counts
     data["negation"]["window"] = 5
-    assert not classify(text, parse_rules(data)).emergency
+    assert not classify_rules(text, parse_rules(data)).emergency
     # remove "no" from the cues: "no leak" is no longer negated
     data = _rules_data()
     data["negation"]["cues"].remove("no")
     data["negation"]["pseudo"] = [p for p in data["negation"]["pseudo"] if not p.startswith("no ")]
-    assert classify("no leak", parse_rules(data)).emergency
-    assert not classify("no leak").emergency
+    assert classify_rules("no leak", parse_rules(data)).emergency
+    assert not classify_rules("no leak").emergency
 
 
 # --- misspellings, case, unicode -----------------------------------------------------------------
@@ -230,7 +232,7 @@ def test_negation_window_and_cues_come_from_the_data() -> None:
     ],
 )
 def test_misspellings_are_understood(text: str, trade: Trade) -> None:
-    assert classify(text).trade is trade
+    assert classify_rules(text).trade is trade
 
 
 @pytest.mark.parametrize(
@@ -248,7 +250,7 @@ def test_misspellings_are_understood(text: str, trade: Trade) -> None:
     ],
 )
 def test_fuzzy_matching_does_not_invent_words(text: str, must_not_fire: str) -> None:
-    assert must_not_fire not in classify(text).matched_rules
+    assert must_not_fire not in classify_rules(text).matched_rules
 
 
 def test_case_punctuation_and_apostrophes_do_not_matter() -> None:
@@ -258,7 +260,7 @@ def test_case_punctuation_and_apostrophes_do_not_matter() -> None:
         "the heater isnt working",
         "the heater isn\u2019t working...",
     ]
-    results = {(classify(v).trade, classify(v).priority) for v in variants}
+    results = {(classify_rules(v).trade, classify_rules(v).priority) for v in variants}
     assert results == {(Trade.HVAC, Priority.EMERGENCY)}
 
 
@@ -269,7 +271,7 @@ def test_tokens_fold_accents_contractions_and_compounds() -> None:
 
 
 def test_a_water_heater_is_not_the_heating() -> None:
-    r = classify("the water heater is not working")
+    r = classify_rules("the water heater is not working")
     assert (r.trade, r.priority) == (Trade.PLUMBING, Priority.URGENT)
     assert "hvac.no_heat" not in r.matched_rules
 
@@ -279,7 +281,7 @@ def test_a_water_heater_is_not_the_heating() -> None:
 
 def test_result_reports_version_reason_and_rules() -> None:
     rules = load_rules()
-    r = classify("I smell gas in the kitchen")
+    r = classify_rules("I smell gas in the kitchen")
     assert isinstance(r, TriageResult)
     assert r.rules_version == rules.version == _rules_data()["version"]
     assert r.emergency is True
@@ -289,7 +291,7 @@ def test_result_reports_version_reason_and_rules() -> None:
 
 @pytest.mark.parametrize("text", [m[0] for m in MESSAGES if m[2] is Priority.EMERGENCY])
 def test_every_emergency_has_a_reason_and_matched_rules(text: str) -> None:
-    r = classify(text)
+    r = classify_rules(text)
     assert r.emergency
     assert r.matched_rules
     assert r.emergency_reason and r.emergency_reason.strip()
@@ -297,37 +299,37 @@ def test_every_emergency_has_a_reason_and_matched_rules(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["I think there's a gas leak", "gas is leaking from the stove", "fuga de gas"])
 def test_a_gas_leak_is_not_reported_as_a_water_leak(text: str) -> None:
-    r = classify(text)
+    r = classify_rules(text)
     assert r.emergency_reason == "gas smell or gas leak"
     assert "plumbing.active_leak" not in r.matched_rules
 
 
 def test_non_emergencies_have_no_reason() -> None:
-    r = classify("the toilet is clogged")
+    r = classify_rules("the toilet is clogged")
     assert r.priority is Priority.URGENT and not r.emergency and r.emergency_reason is None
 
 
 def test_multi_issue_message_takes_the_most_pressing_issue() -> None:
-    r = classify("The cabinet hinge is loose, the bedroom blinds are broken, and I smell gas near the stove.")
+    r = classify_rules("The cabinet hinge is loose, the bedroom blinds are broken, and I smell gas near the stove.")
     assert (r.trade, r.priority, r.emergency_reason) == (Trade.PLUMBING, Priority.EMERGENCY, "gas smell or gas leak")
-    r = classify("sparks from the outlet by the sink and the sink is also leaking")
+    r = classify_rules("sparks from the outlet by the sink and the sink is also leaking")
     assert r.trade is Trade.ELECTRICAL and r.emergency
     assert "sparks from electrical" in (r.emergency_reason or "")
     assert "active water leak" in (r.emergency_reason or "")
 
 
 def test_result_is_frozen() -> None:
-    r = classify("the toilet is clogged")
+    r = classify_rules("the toilet is clogged")
     with pytest.raises(AttributeError):
         r.trade = Trade.GENERAL  # type: ignore[misc]
 
 
 def test_classification_is_deterministic() -> None:
     texts = [m[0] for m in MESSAGES]
-    first = [classify(t) for t in texts]
+    first = [classify_rules(t) for t in texts]
     fresh = load_rules(DEFAULT_RULES_PATH)  # a separate, uncached load of the same file
-    assert [classify(t, fresh) for t in texts] == first
-    assert [classify(t) for t in reversed(texts)] == list(reversed(first))
+    assert [classify_rules(t, fresh) for t in texts] == first
+    assert [classify_rules(t) for t in reversed(texts)] == list(reversed(first))
 
 
 def test_default_rules_are_loaded_once() -> None:
@@ -338,7 +340,7 @@ def test_default_rules_are_loaded_once() -> None:
 
 @pytest.mark.parametrize("text", ["", " ", "\n\n", "!!!", "???...", "a" * 5000, "\x00\x01\ufffd", "🔥💧⚡️🐀"])
 def test_classify_never_raises_and_defaults_to_general_routine(text: str) -> None:
-    r = classify(text)
+    r = classify_rules(text)
     assert (r.trade, r.priority, r.matched_rules) == (Trade.GENERAL, Priority.ROUTINE, ())
 
 
@@ -350,7 +352,7 @@ def test_classify_never_raises_on_random_text() -> None:
         noise = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 200)))
         mixed = " ".join(rng.choice(words) for _ in range(rng.randint(0, 60)))
         for text in (noise, mixed, noise + mixed):
-            r = classify(text)
+            r = classify_rules(text)
             assert r.trade in Trade and r.priority in Priority
             assert "engine.fallback" not in r.matched_rules
 
@@ -420,24 +422,26 @@ def test_loader_reports_a_missing_file(tmp_path: Path) -> None:
 def test_a_custom_rule_file_changes_the_classification(tmp_path: Path) -> None:
     data = _rules_data()
     data["version"] = "2099-01-01.1"
-    data["changelog"].insert(0, {"version": "2099-01-01.1", "changes": ["elevators are emergencies"]})
+    data["changelog"].insert(0, {"version": "2099-01-01.1", "changes": ["a jammed gate is an emergency"]})
     data["rules"].insert(
         0,
         {
-            "id": "general.elevator_stuck",
-            "patterns": ["elevator *3 stuck"],
+            "id": "general.gate_jammed",
+            "patterns": ["gate *3 jammed"],
             "trade": "general",
             "priority": "emergency",
-            "reason": "person stuck in elevator",
+            "hazard": "security",
+            "reason": "the building gate is jammed open",
             "weight": 5,
         },
     )
     custom = load_rules(_write(tmp_path, data))
-    text = "the elevator is stuck between floors with my neighbour inside"
-    assert classify(text).priority is Priority.ROUTINE
-    r = classify(text, custom)
-    assert (r.priority, r.emergency_reason, r.rules_version) == (
+    text = "the parking gate is jammed wide open"
+    assert classify_rules(text).priority is Priority.ROUTINE
+    r = classify_rules(text, custom)
+    assert (r.priority, r.emergency_reason, r.rules_version, r.hazard) == (
         Priority.EMERGENCY,
-        "person stuck in elevator",
+        "the building gate is jammed open",
         "2099-01-01.1",
+        Hazard.SECURITY,
     )

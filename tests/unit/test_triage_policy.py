@@ -1,0 +1,132 @@
+"""Emergencies by hazard class, the qualifiers (stopped, contained, spreading, vulnerable), and the
+safety-first combination of the rules with the learned model (a stub model here, so each rule of the
+policy is shown on its own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from shared.domain.enums import Hazard, Priority, Trade
+from shared.domain.triage import classify, classify_rules, load_rules
+from shared.domain.triage_model import Opinion
+
+
+def test_every_emergency_rule_names_its_hazard_and_the_policy_is_data():
+    rules = load_rules()
+    assert all(r.hazard not in (None, Hazard.NONE) for r in rules.rules if r.priority is Priority.EMERGENCY)
+    assert set(rules.policy.no_answer_is_emergency) == {Hazard.LIFE_SAFETY, Hazard.WATER}
+    assert rules.policy.ask_probability < rules.policy.emergency_probability
+
+
+@pytest.mark.parametrize(("text", "hazard"), [
+    ("Somebody is trapped in the elevator, it stopped between floors", Hazard.LIFE_SAFETY),
+    ("bricks are falling off the facade onto the sidewalk", Hazard.LIFE_SAFETY),
+    ("I smell gas in the kitchen", Hazard.LIFE_SAFETY),
+    ("the front door of the building won't latch anymore, anyone can walk in", Hazard.SECURITY),
+    ("a pipe burst under the sink", Hazard.WATER),
+    ("sprinkler head broke and is spraying water", Hazard.WATER),
+    ("no heat and it is 20 degrees outside", Hazard.ESSENTIAL_SERVICE),
+])
+def test_hazard_classes(text, hazard):
+    r = classify_rules(text)
+    assert (r.priority, r.hazard) == (Priority.EMERGENCY, hazard), r.matched_rules
+
+
+@pytest.mark.parametrize("text", [
+    "there was a burning smell for 20 minutes when the heat came on, then it went away",
+    "the pipe under the sink was leaking last night but it stopped, it's dry now",
+    "olía a gas en la cocina pero ya se fue el olor",
+])
+def test_a_stopped_hazard_is_asked_about_not_declared(text):
+    r = classify_rules(text)
+    assert r.priority is not Priority.EMERGENCY and r.ask and r.hazard is not Hazard.NONE, r.matched_rules
+
+
+def test_contained_water_is_urgent_and_spreading_water_is_an_emergency():
+    contained = classify_rules("small leak under the sink, dripping into a bucket, not growing")
+    assert contained.priority is Priority.URGENT and not contained.emergency
+    spreading = classify_rules("the small leak under the sink is now spreading across the floor into the hallway")
+    assert spreading.priority is Priority.EMERGENCY and spreading.hazard is Hazard.WATER
+    assert "spreading" in (spreading.emergency_reason or "")
+
+
+def test_a_vulnerable_occupant_raises_an_urgent_hazard():
+    plain = classify_rules("the heat is weak, the bedrooms barely get warm")
+    assert plain.priority is Priority.URGENT and not plain.vulnerable
+    raised = classify_rules("the heat is weak, the bedrooms barely get warm and we have a newborn baby")
+    assert raised.priority is Priority.EMERGENCY and raised.vulnerable
+    assert raised.hazard is Hazard.ESSENTIAL_SERVICE and "vulnerable" in (raised.emergency_reason or "")
+    spanish = classify_rules("la calefacción casi no calienta y mi abuela de 90 años tiene frío")
+    assert spanish.priority is Priority.EMERGENCY and spanish.vulnerable
+
+
+@dataclass
+class StubModel:
+    """The model's port with fixed answers: only the policy is under test."""
+
+    emergency: float
+    trade: str = "plumbing"
+    trade_probability: float = 0.9
+    urgent: float | None = None
+
+    def predict(self, text: str) -> Opinion:
+        rest = 1.0 - self.emergency
+        urgent = rest / 2 if self.urgent is None else self.urgent
+        others = (1 - self.trade_probability) / (len(Trade) - 1)
+        return Opinion(priority={"emergency": self.emergency, "urgent": urgent, "routine": rest - urgent},
+                       trade={t.value: (self.trade_probability if t.value == self.trade else others) for t in Trade},
+                       hazard={"water": 0.6, "life_safety": 0.1, "security": 0.1, "essential_service": 0.1,
+                               "none": 0.1},
+                       model_version="stub")
+
+
+def test_the_model_declares_an_emergency_the_rules_missed():
+    policy = load_rules().policy
+    r = classify("the kitchen is wet", model=StubModel(emergency=policy.emergency_probability + 0.01))
+    assert r.emergency and r.hazard is Hazard.WATER and r.emergency_reason and not r.ask
+    assert r.opinions["model_version"] == "stub"
+
+
+def test_the_uncertain_band_asks_and_dispatches_as_urgent_or_routine():
+    policy = load_rules().policy
+    middle = (policy.ask_probability + policy.emergency_probability) / 2
+    r = classify("the kitchen is wet", model=StubModel(emergency=middle, urgent=0.5))
+    assert r.ask and r.priority is Priority.URGENT and r.hazard is Hazard.WATER and r.emergency_reason is None
+    low = classify("the kitchen is wet", model=StubModel(emergency=policy.ask_probability / 2, urgent=0.1))
+    assert not low.ask and low.priority is Priority.ROUTINE and low.hazard is Hazard.NONE
+
+
+def test_a_life_safety_rule_always_stands():
+    gas = classify("I smell gas in the kitchen", model=StubModel(emergency=0.0))
+    assert gas.emergency and gas.emergency_reason == "gas smell or gas leak" and gas.hazard is Hazard.LIFE_SAFETY
+    assert classify("hay una fuga de gas en la cocina, huele muchísimo").emergency  # the shipped model doubts it
+
+
+def test_a_water_rule_the_model_rules_out_is_asked_about():
+    policy = load_rules().policy
+    assert Hazard.WATER in policy.rules_need_confirmation
+    text = "a pipe burst under the sink"
+    sure = classify(text, model=StubModel(emergency=policy.rules_confirm_probability))
+    assert sure.emergency and sure.emergency_reason
+    doubted = classify(text, model=StubModel(emergency=policy.rules_confirm_probability / 2))
+    assert not doubted.emergency and doubted.ask and doubted.hazard is Hazard.WATER
+
+
+def test_the_model_decides_the_trade_when_sure_and_the_rules_otherwise():
+    text = "I smell gas in the kitchen"
+    assert classify(text, model=StubModel(emergency=0.9, trade="hvac", trade_probability=0.9)).trade is Trade.HVAC
+    rules = load_rules()
+    strict = rules.model_copy(update={"policy": rules.policy.model_copy(update={"model_trade_probability": 0.95})})
+    strict._compiled = rules._compiled
+    assert classify(text, rules=strict, model=StubModel(emergency=0.9, trade="hvac",
+                                                        trade_probability=0.9)).trade is Trade.PLUMBING
+
+
+def test_the_shipped_combination_on_plain_messages():
+    assert classify("Water is pouring through my ceiling and spreading into the hallway").emergency
+    assert classify("hay una fuga de gas en la cocina, huele muchísimo").emergency
+    calm = classify("Could someone repaint the scuffed wall in the living room sometime next week?")
+    assert calm.priority is Priority.ROUTINE and not calm.ask and calm.trade is Trade.GENERAL
+    assert classify("The elevator in building B is stuck with my neighbor inside").trade is Trade.ELEVATOR
