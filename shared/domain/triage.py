@@ -723,9 +723,9 @@ def classify(text: str, rules: TriageRules | None = None, model: TriageModel | N
     - an emergency when the model says so with confidence (``policy.emergency_probability``), or when a
       rule says so: always for life safety, for the other hazards when the model does not rule it out
       (``policy.rules_confirm_probability``);
-    - otherwise urgent or routine as the model reads it, with a safety question (``ask``) when the model's
-      emergency probability is in the uncertain band, or a rule named a hazard the model doubts or that
-      reads as stopped or contained;
+    - otherwise urgent when a rule or the model says so, else routine; with a safety question (``ask``)
+      when the model's emergency probability is in the uncertain band, or a rule named a hazard the
+      model doubts or that reads as stopped or contained;
     - the model's trade when it is sure enough (or no trade rule fired), else the rules'.
     """
     from shared.domain.triage_model import ModelFileError, load_model
@@ -753,9 +753,10 @@ def classify(text: str, rules: TriageRules | None = None, model: TriageModel | N
         update |= {"priority": Priority.EMERGENCY, "hazard": hazard, "ask": False,
                    "emergency_reason": result.emergency_reason or policy.hazard_words[hazard]}
     else:
-        # Not an emergency on the evidence: urgent or routine as the model reads it; ask when either
+        # Not an emergency on the evidence: urgent when a rule or the model says so; ask when either
         # opinion saw a possible emergency (the model in the uncertain band, or a rule hazard).
-        urgent = opinion.priority.get(Priority.URGENT.value, 0.0) >= opinion.priority.get(Priority.ROUTINE.value, 0.0)
+        urgent = (result.priority is not Priority.ROUTINE  # a rule's urgent stands: under-prioritising costs more
+                  or opinion.priority.get(Priority.URGENT.value, 0.0) >= opinion.priority.get(Priority.ROUTINE.value, 0.0))
         ask = p_emergency >= policy.ask_probability or result.ask or result.priority is Priority.EMERGENCY
         update |= {"priority": Priority.URGENT if urgent else Priority.ROUTINE, "emergency_reason": None,
                    "ask": ask, "hazard": hazard if ask else Hazard.NONE}

@@ -67,6 +67,10 @@ for _status in MONEY_STATUSES - {Status.CLOSED}:  # the money side can be escala
 TRANSITIONS[Status.ESCALATED] = frozenset({Status.CLOSED})  # ops close an escalated job with a reason
 
 
+SAFETY_QUESTION_STATUSES = frozenset({Status.RECEIVED, Status.TRIAGED, Status.OFFERED, Status.ACCEPTED,
+                                      Status.SCHEDULED})
+
+
 class Source(StrEnum):
     WEB = "web"
     SMS = "sms"
@@ -185,8 +189,10 @@ class WorkOrder(BaseModel):
 
     @property
     def asking_safety(self) -> bool:
-        """True while the tenant's YES or NO would answer triage's safety question."""
-        return bool(self.safety_question and self.safety_question.answer is None)
+        """True while the tenant's YES or NO would answer triage's safety question: unanswered, and the
+        job not done yet (after completion the tenant is asked "is it fixed?" instead)."""
+        return bool(self.safety_question and self.safety_question.answer is None
+                    and self.status in SAFETY_QUESTION_STATUSES)
 
     def require_transition(self, target: Status) -> None:
         if target not in TRANSITIONS[self.status]:
@@ -238,3 +244,15 @@ def tenant_actions(wo: WorkOrder, now: datetime | None = None) -> list[str]:
 def public_status(wo: WorkOrder) -> dict[str, Any]:
     """Plain-words summary for tenants (no internal ids, no tokens)."""
     return {"status": wo.status.value, "trade": wo.trade, "priority": wo.priority}
+
+
+def safety_question_to_answer(mine: list[WorkOrder]) -> WorkOrder | None:
+    """The work order whose safety question a tenant's YES or NO answers: one still asking, unless a job
+    of theirs was completed since (then the newest question is "is it fixed?")."""
+    asking = next((w for w in mine if w.asking_safety and w.safety_question), None)
+    completed = next((w for w in mine if w.status == Status.COMPLETED), None)
+    if asking is None or asking.safety_question is None:
+        return None
+    if completed is not None and (completed.completed_at or completed.updated_at) > asking.safety_question.asked_at:
+        return None
+    return asking

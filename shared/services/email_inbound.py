@@ -20,7 +20,14 @@ from shared.domain import photos as photo_rules
 from shared.domain.directory import Unit
 from shared.domain.inbound_email import InboundEmail
 from shared.domain.replies import DEFAULT_LANGUAGE, reply
-from shared.domain.workorder import OPEN_STATUSES, Source, Status, TimelineEntry, WorkOrder
+from shared.domain.workorder import (
+    OPEN_STATUSES,
+    Source,
+    Status,
+    TimelineEntry,
+    WorkOrder,
+    safety_question_to_answer,
+)
 from shared.observability import count, logger
 from shared.services.container import Services
 from shared.services.sms import Intent, classify, reply_language, request_language, tenant_language
@@ -133,8 +140,10 @@ def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
     text = _said(mail)
     intent = classify(text)
     referenced = next((w for w in mine if w.id == mail.reference), None)
-    asking = referenced if referenced is not None and referenced.asking_safety else (
-        None if referenced is not None else next((w for w in mine if w.asking_safety), None))
+    if referenced is not None:  # a reply names its request: the question asked about that one, if any
+        asking = referenced if referenced.asking_safety else None
+    else:
+        asking = safety_question_to_answer(mine)
     if asking is not None and intent in (Intent.YES, Intent.NO):
         return _answer_safety(svc, unit, asking, intent == Intent.YES, mail)
     if referenced is not None:

@@ -28,7 +28,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.directory import Unit
 from shared.domain.replies import DEFAULT_LANGUAGE, reply, supported
-from shared.domain.workorder import OPEN_STATUSES, Source, Status, TimelineEntry, WorkOrder
+from shared.domain.workorder import (
+    OPEN_STATUSES,
+    Source,
+    Status,
+    TimelineEntry,
+    WorkOrder,
+    safety_question_to_answer,
+)
 from shared.observability import count, logger
 from shared.services.container import Services
 
@@ -196,7 +203,7 @@ def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit
         count("SmsUnknownNumber")
         return Outcome("unknown_number", reply("sms.unknown_number", reply_language(said=msg.body)))
     mine = _their_work_orders(svc, unit, phone)
-    asking = next((w for w in mine if w.asking_safety), None)
+    asking = safety_question_to_answer(mine)
     if asking is not None and intent in (Intent.YES, Intent.NO, Intent.TEXT):
         return _answer_safety(svc, unit, asking, intent, msg)
     if intent == Intent.STATUS:

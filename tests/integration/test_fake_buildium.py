@@ -132,7 +132,7 @@ def test_pagination_reports_the_total_and_slices(fake: FakeBuildium) -> None:
     assert [u["Id"] for u in page.json()] == [1011, 1012]
     first = call(fake, "GET", "/v1/rentals/units", params={"limit": 3, "orderby": "UnitNumber desc"}).json()
     assert [u["UnitNumber"] for u in first] == ["3B", "3A", "302"]
-    assert len(call(fake, "GET", "/v1/glaccounts").json()) == 17  # default limit 50 covers the chart
+    assert len(call(fake, "GET", "/v1/glaccounts").json()) == 21  # default limit 50 covers the chart
     assert call(fake, "GET", "/v1/rentals/units", params={"limit": 0}).status_code == 400
 
 
@@ -249,7 +249,7 @@ def test_deleted_records_are_404_and_emit_deleted_events(fake: FakeBuildium) -> 
     gone = call(fake, "GET", f"/v1/vendors/{vendor_id}")
     assert gone.status_code == 404
     assert gone.json()["ErrorCode"]
-    assert call(fake, "GET", "/v1/vendors").headers["X-Total-Count"] == "7"
+    assert call(fake, "GET", "/v1/vendors").headers["X-Total-Count"] == "11"
     assert fake.delete("unit", "unit-maple-1a")[0]["EventName"] == "RentalUnit.Deleted"
     assert call(fake, "GET", f"/v1/rentals/units/{fake.ids['unit']['unit-maple-1a']}").status_code == 404
 

@@ -72,7 +72,7 @@ def test_links_are_random_and_the_table_holds_only_their_hashes(stack, api, mint
     by_key = {(i["PK"]["S"], i["SK"]["S"]): i for i in items}
     item = by_key[(f"LINK#{digest(stack, first)}", "LINK")]
     assert item["work_order_id"]["S"] == wo_id and item["party"]["S"] == "tenant" and item["party_id"]["S"] == unit
-    assert [a["S"] for a in item["actions"]["L"]] == ["view", "feedback", "visit"]
+    assert [a["S"] for a in item["actions"]["L"]] == ["view", "feedback", "visit", "safety"]
     expires = int(item["link_expires_at"]["N"])
     assert abs(expires - (time.time() + 600)) < 60
     assert int(item["expires_at"]["N"]) == expires + links.RENEWABLE_FOR  # the table's TTL attribute
