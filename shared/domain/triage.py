@@ -755,8 +755,9 @@ def classify(text: str, rules: TriageRules | None = None, model: TriageModel | N
     else:
         # Not an emergency on the evidence: urgent when a rule or the model says so; ask when either
         # opinion saw a possible emergency (the model in the uncertain band, or a rule hazard).
+        said = opinion.priority
         urgent = (result.priority is not Priority.ROUTINE  # a rule's urgent stands: under-prioritising costs more
-                  or opinion.priority.get(Priority.URGENT.value, 0.0) >= opinion.priority.get(Priority.ROUTINE.value, 0.0))
+                  or said.get(Priority.URGENT.value, 0.0) >= said.get(Priority.ROUTINE.value, 0.0))
         ask = p_emergency >= policy.ask_probability or result.ask or result.priority is Priority.EMERGENCY
         update |= {"priority": Priority.URGENT if urgent else Priority.ROUTINE, "emergency_reason": None,
                    "ask": ask, "hazard": hazard if ask else Hazard.NONE}
