@@ -39,11 +39,13 @@ HEADS: dict[str, tuple[str, ...]] = {
     "priority": tuple(p.value for p in Priority),
     "trade": tuple(t.value for t in Trade),
     "hazard": tuple(h.value for h in Hazard),
+    "language": ("en", "es"),
 }
 
 
 def _label(example: Example, head: str) -> str:
-    return {"priority": example.priority, "trade": example.trade, "hazard": example.hazard}[head]
+    return {"priority": example.priority, "trade": example.trade, "hazard": example.hazard,
+            "language": example.language}[head]
 
 
 class _Sparse:

@@ -3,7 +3,8 @@
 The weights file (``shared/rules/triage_model.json``) is written by ``opslayer triage train`` from the
 training corpus; this module only reads it. Inference is plain Python: the message's features are
 looked up in a dict and summed per class, then a softmax, so nothing but the standard library runs
-and nothing is downloaded. One model has three heads sharing the features: priority, trade, hazard.
+and nothing is downloaded. One model has four heads sharing the features: priority, trade, hazard, and the message's language
+(so a request written in Spanish is answered in Spanish).
 
 Features (all from :mod:`shared.domain.text`, the same normalisation the rules use):
 - ``w:`` words, ``b:`` word pairs inside a clause,
@@ -97,6 +98,7 @@ class Opinion:
     trade: dict[str, float]
     hazard: dict[str, float]
     model_version: str
+    language: dict[str, float] | None = None  # the language the message is written in (en, es)
 
     @property
     def emergency_probability(self) -> float:
@@ -121,7 +123,7 @@ class TriageModel:
         rows = [i for i in map(self.vocabulary.get, feats) if i is not None]
         probs = {name: head.probabilities(rows, scale) for name, head in self.heads.items()}
         return Opinion(priority=probs["priority"], trade=probs["trade"], hazard=probs["hazard"],
-                       model_version=self.version)
+                       model_version=self.version, language=probs.get("language"))
 
 
 class ModelFileError(ValueError):
@@ -134,7 +136,7 @@ def parse_model(data: dict[str, Any], source: str = "<data>") -> TriageModel:
             raise ModelFileError(f"{source}: unsupported model format {data.get('format')!r} (expected {FORMAT})")
         vocabulary = {feature: i for i, feature in enumerate(data["features"])}
         heads = {}
-        for name in ("priority", "trade", "hazard"):
+        for name in ("priority", "trade", "hazard", "language"):
             raw = data["heads"][name]
             classes = tuple(raw["classes"])
             weights = array("h")

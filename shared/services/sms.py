@@ -116,6 +116,9 @@ def _only_answer(body: str) -> bool:
     return len(_words(body)) <= 2
 
 
+SPANISH_CONFIDENCE = 0.8  # a request is saved in Spanish when the model is this sure
+
+
 def spanish(body: str) -> bool:
     """The text uses one of the classifier's Spanish words (no general language detection)."""
     return not SPANISH_WORDS.isdisjoint(_words(body))
@@ -195,7 +198,15 @@ def request_language(unit: Unit, said: str) -> str | None:
     acknowledgement and every later message are in Spanish."""
     if unit.tenant and supported(unit.tenant.language):
         return None
-    return "es" if spanish(said) else None
+    return "es" if spanish(said) or written_in_spanish(said) else None
+
+
+def written_in_spanish(text: str) -> bool:
+    """The triage model's language head reads the request as Spanish with confidence."""
+    from shared.domain.triage_model import load_model
+
+    language = load_model().predict(text).language or {}
+    return language.get("es", 0.0) >= SPANISH_CONFIDENCE
 
 
 def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit: Unit | None) -> Outcome:
