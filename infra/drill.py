@@ -157,6 +157,29 @@ class Drill:
         self.fix(scenario, t0, wo_id, tenant, answer_by_sms=True)
         return wo_id
 
+    def run_unsure(self, unit: dict[str, Any]) -> str:
+        """A text triage is unsure about: the tenant is asked at once, answers YES, on-call is paged and the
+        job goes on as an emergency, to the verified fix and the bill."""
+        scenario, tenant, t0 = "unsure", unit["tenant"], time.perf_counter()
+        started = datetime.now(UTC).isoformat()
+        self.step(scenario, "text received (signed webhook)", t0,
+                  lambda: self.text(tenant["phone"], "The heat is not working"))
+        found = self.step(scenario, "work order from the text", t0, lambda: self._ops_find(
+            "sms", lambda w: w["unit_id"] == unit["id"] and w["created_at"] >= started))
+        wo_id = found["id"]
+        self.step(scenario, "safety question asked (sms)", t0,
+                  lambda: self.wait_message(tenant["phone"], wo_id, "Reply YES or NO"))
+        self.step(scenario, "tenant texts YES", t0, lambda: self._safety_yes(tenant["phone"], wo_id))
+        self.step(scenario, "now an emergency", t0,
+                  lambda: self._ops_until(wo_id, lambda r: r.get("priority") == "emergency"))
+        self.fix(scenario, t0, wo_id, tenant, answer_by_sms=True)
+        return wo_id
+
+    def _safety_yes(self, phone: str, wo_id: str) -> None:
+        reply = self.text(phone, "YES")
+        if "emergency" not in reply or wo_id not in reply:
+            raise DrillFailure(f"the YES text did not answer the safety question: {reply[:200]}")
+
     def text(self, phone: str, body: str) -> str:
         """POST /channels/sms as Twilio would (form body, X-Twilio-Signature); returns the TwiML."""
         import base64
@@ -399,6 +422,7 @@ class Drill:
             self.run_pms(units[8])
             self.run_iot(self.demo["sensors"][0])
             self.run_sms(units[10])
+            self.run_unsure(units[3])
         except DrillFailure:
             return False
         return all(s.ok for s in self.steps)

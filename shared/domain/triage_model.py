@@ -3,8 +3,8 @@
 The weights file (``shared/rules/triage_model.json``) is written by ``opslayer triage train`` from the
 training corpus; this module only reads it. Inference is plain Python: the message's features are
 looked up in a dict and summed per class, then a softmax, so nothing but the standard library runs
-and nothing is downloaded. One model has four heads sharing the features: priority, trade, hazard, and the message's language
-(so a request written in Spanish is answered in Spanish).
+and nothing is downloaded. One model has four heads sharing the features: priority, trade, hazard, and
+the message's language (so a request written in Spanish is answered in Spanish).
 
 Features (all from :mod:`shared.domain.text`, the same normalisation the rules use):
 - ``w:`` words, ``b:`` word pairs inside a clause,

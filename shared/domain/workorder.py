@@ -101,11 +101,10 @@ class StageWait(BaseModel):
 
 
 class SafetyQuestion(BaseModel):
-    """Triage was unsure whether this is an emergency, so the tenant was asked at once (workflow waits)."""
+    """Triage was unsure whether this is an emergency, so the tenant was asked at once (the job goes on)."""
 
     hazard: Hazard
     asked_at: datetime
-    task_token: str | None = None
     answer: str | None = None  # "yes", "no", "no_answer", or "ops" when a triage correction settled it
     answered_at: datetime | None = None
     answered_by: str | None = None
@@ -160,6 +159,7 @@ class WorkOrder(BaseModel):
     # (bumped whenever the visit time changes, so reminders and the arrive timer of an old time are
     # skipped); the vendor's check-in for the current window (stops the arrive timer); no-shows.
     proposal: Window | None = None
+    proposed_at: datetime | None = None  # when the tenant was asked to confirm the proposal
     window_version: int = 0
     arrived_at: datetime | None = None
     visit_missed: bool = False
@@ -169,6 +169,7 @@ class WorkOrder(BaseModel):
     currency: str = "USD"
     completion_notes: str | None = None
     reopen_count: int = 0
+    dispatch_round: int = 0  # bumped when a re-triage dispatches the job again (offers of a new round are new)
     execution_arn: str | None = None
     # The PMS records (Buildium task and work order): set at creation for orders that came from the PMS,
     # else from the PMS sync state (a separate item, see the repository).
@@ -247,12 +248,16 @@ def public_status(wo: WorkOrder) -> dict[str, Any]:
 
 
 def safety_question_to_answer(mine: list[WorkOrder]) -> WorkOrder | None:
-    """The work order whose safety question a tenant's YES or NO answers: one still asking, unless a job
-    of theirs was completed since (then the newest question is "is it fixed?")."""
+    """The work order whose safety question a tenant's YES or NO answers: one still asking, unless the
+    tenant was asked something else since ("is it fixed?", or to confirm a proposed visit time): a YES or
+    NO answers the newest question."""
     asking = next((w for w in mine if w.asking_safety and w.safety_question), None)
-    completed = next((w for w in mine if w.status == Status.COMPLETED), None)
     if asking is None or asking.safety_question is None:
         return None
-    if completed is not None and (completed.completed_at or completed.updated_at) > asking.safety_question.asked_at:
-        return None
+    asked = asking.safety_question.asked_at
+    for w in mine:
+        if w.status == Status.COMPLETED and (w.completed_at or w.updated_at) > asked:
+            return None
+        if w.proposal and w.proposed_at and w.proposed_at > asked:
+            return None
     return asking

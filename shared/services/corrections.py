@@ -71,7 +71,7 @@ def retriage(svc: Services, wo_id: str, trade: Trade, priority: Priority, reason
                 "answer": "ops", "answered_at": svc.clock(), "answered_by": actor})
         if path == "retriaged":
             update |= {"status": Status.TRIAGED, "offer": None, "stage_wait": None, "vendor_id": None,
-                       "candidates": [], "proposal": None}
+                       "candidates": [], "proposal": None, "dispatch_round": wo.dispatch_round + 1}
         detail = (f"{wo.trade.value}, {wo.priority.value} -> {trade.value}, {priority.value}: {reason}"
                   + {"retriaged": "; dispatching again", "retimed": "; timers reset", "record": ""}[path])
         return wo.model_copy(update=update), [_entry(svc, event, detail, actor=actor)]
@@ -96,7 +96,7 @@ def retriage(svc: Services, wo_id: str, trade: Trade, priority: Priority, reason
         token = old.offer.task_token if old.status == Status.OFFERED and old.offer else old.stage_wait.task_token
         moved = svc.workflow.resume(token, {"outcome": "retriaged", "triage": triage_output(svc, saved)})
         withdrawn = old.vendor_id or (old.offer.vendor_id if old.offer else None)
-        if withdrawn:
+        if withdrawn and trade != old.trade:  # same trade: the new offer (new priority) is their news
             _publish(svc, "JobWithdrawn", saved, key, vendor_id=withdrawn)
     elif path == "retimed" and old.stage_wait:
         moved = svc.workflow.resume(old.stage_wait.task_token, {"outcome": "retimed",

@@ -102,8 +102,8 @@ def vendor_propose(svc: Services, token: str, choice: VisitTime) -> WorkOrder:
                 svc, "scheduled", f"Visit scheduled as the vendor proposed (the tenant cannot be reached to "
                                   f"confirm): {_fmt(window)}", actor=actor)
         reachable.append(True)
-        return {"proposal": window}, _entry(svc, "proposed", f"Vendor proposed {_fmt(window)}; waiting for the "
-                                                             f"tenant to confirm", actor=actor)
+        return {"proposal": window, "proposed_at": svc.clock()}, _entry(
+            svc, "proposed", f"Vendor proposed {_fmt(window)}; waiting for the tenant to confirm", actor=actor)
 
     before, wo = _vendor_mutation(svc, token, "propose", build, link_action="schedule")
     if not reachable:

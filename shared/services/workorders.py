@@ -136,6 +136,9 @@ def triage(svc: Services, wo_id: str) -> dict[str, Any]:
         primary = correlate(svc, classified)
         incident = primary or (wo.id if _is_building_fault(classified) else None)
         entries = [_entry(svc, "triaged", detail)]
+        if "safety_question" in update:
+            entries.append(_entry(svc, "safety_question", "Unsure whether it is an emergency: the tenant is asked "
+                                                          "now; the job goes on meanwhile"))
         if primary:
             entries.append(_entry(svc, "joined_incident", f"Same fault already reported in the building; "
                                                           f"handled with {primary}"))
@@ -235,7 +238,8 @@ def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_second
     wo = mutate(svc, wo_id, apply)
     if wo and published and wo.offer:
         svc.repo.bump_vendor_stat(wo.offer.vendor_id, "offers")
-        _publish(svc, "VendorOffered", wo, f"offer:{wo.reopen_count}:{index}", vendor_id=wo.offer.vendor_id)
+        _publish(svc, "VendorOffered", wo, f"offer:{wo.reopen_count}:{wo.dispatch_round}:{index}",
+                 vendor_id=wo.offer.vendor_id)
 
 
 def offer_expired(svc: Services, wo_id: str, index: int) -> str:

@@ -20,11 +20,14 @@ def test_drill_plays_both_scenarios_and_reports_every_step(served):
     # Web requests carry tenant windows (the vendor picks one); the others go by proposal and confirmation.
     assert ("emergency", "vendor picks a tenant window") in names and ("pms", "tenant confirms the time") in names
     assert ("sms", "tenant texts YES to the time") in names
+    # A text triage is unsure about: asked at once, answered YES, paged, and on as an emergency.
+    assert ("unsure", "safety question asked (sms)") in names and ("unsure", "now an emergency") in names
+    assert ("unsure", "on-call paged") in names
     assert all(s.ok for s in drill.steps) and len(drill.steps) >= 30
     table = drill.table()
     assert table.count("\n") == len(drill.steps) and " ms" in table
     # Every scenario runs to closed with a bill recorded by the fake Buildium, coded and checked.
-    assert {i["scenario"] for i in drill.invoices} == {"emergency", "routine", "pms", "iot", "sms"}
+    assert {i["scenario"] for i in drill.invoices} == {"emergency", "routine", "pms", "iot", "sms", "unsure"}
     assert all(i["bill_id"] and i["status"] == "billed" for i in drill.invoices)
     for inv in drill.invoices:  # clean invoices are approved automatically; a recall (should be free) goes to ops
         failed = {c["rule"] for c in inv["checks"] if not c["passed"]}

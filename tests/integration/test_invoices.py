@@ -258,7 +258,9 @@ def test_invoice_before_verification_is_flagged_and_waits_for_the_workflow(stack
     wait_status(api, ops_headers, wo_id, "coded")
     approval = approval_token(stack, wo_id, OPS)
     view = api.get(f"/approvals/{approval}").json()
-    assert [c["rule"] for c in view["checks"] if not c["passed"]] == ["work_verified"]
+    failed = [c["rule"] for c in view["checks"] if not c["passed"]]
+    # (a recall too when another scenario fixed the same unit's same trade recently: the suite runs in any order)
+    assert "work_verified" in failed and set(failed) <= {"work_verified", "recall"}
     assert api.post(f"/approvals/{approval}/approve", {}).json()["status"] == "approved"
     wait_status(api, ops_headers, wo_id, "closed")
 
