@@ -10,7 +10,7 @@ from infra.triage.dataset import Example, load_examples
 from infra.triage.evaluate import Decision, evaluate, full_report
 
 BLIND = Path(__file__).resolve().parents[1] / "data" / "triage" / "blind.jsonl"
-BLIND_SHA256 = "176f77e12a4e91d1c9860433f76d9d67ef5fa1f5fb053dd4ff08665dca7e2e03"
+BLIND_SHA256 = "2ce3a5e6321fd25bec804bd9ea2c51be69bffaa704891f2f7feca3ed681d77a5"
 
 
 def ex(n: int, priority: str, trade: str = "plumbing", language: str = "en") -> Example:
