@@ -109,6 +109,8 @@ class TriageResult:
     """The learned model's probability that this is an emergency (None for the rules alone)."""
     opinions: dict[str, str] = field(default_factory=dict)
     """What each opinion said (``rules``, ``model``), for the audit trail."""
+    stands: bool = False
+    """A rule whose emergency stands whatever the model says fired (gas, carbon monoxide)."""
 
     @property
     def emergency(self) -> bool:
@@ -231,10 +233,8 @@ class Policy(_Strict):
     ask_probability: float = Field(
         ge=0, le=1, description="below emergency_probability and at or above this, ask the safety question")
     rules_confirm_probability: float = Field(
-        ge=0, le=1, description="a rules emergency of a hazard in `rules_need_confirmation` stands when the model "
-                                "gives it at least this probability; below, the tenant is asked at once instead")
-    rules_need_confirmation: list[Hazard] = Field(
-        description="hazards whose rule emergencies the model may turn into a question (the others always stand)")
+        ge=0, le=1, description="a rules emergency stands when the model gives it at least this probability "
+                                "(or one of its rules `stands`); below, the tenant is asked at once instead")
     no_answer_is_emergency: list[Hazard] = Field(
         description="hazard classes treated as an emergency when the safety question is not answered in time")
     model_trade_probability: float = Field(
@@ -263,6 +263,8 @@ class Rule(_Strict):
     hazard: Hazard | None = Field(
         default=None, description="the hazard class: required on emergency rules; on an urgent rule, the emergency "
                                   "it becomes when a qualifier raises it (spreading water, a vulnerable occupant)")
+    stands: bool = Field(
+        default=False, description="an emergency of this rule stands whatever the model says (gas, carbon monoxide)")
     qualifies: Qualifier | None = Field(
         default=None, description="a qualifier rule sets no trade or priority: it says the hazard is stopped, "
                                   "contained, spreading, or that a vulnerable occupant is affected")
@@ -686,6 +688,7 @@ def _decide(compiled: _Compiled, fired: Iterable[int]) -> TriageResult:
         hazard=hazard,
         ask=ask,
         vulnerable=Qualifier.VULNERABLE in qualifiers,
+        stands=any(rule.stands for rule, _, _ in emergencies),
         opinions={"rules": f"{trade.value}/{priority.value}/{hazard.value}" + ("/ask" if ask else ""),
                   "rules_trade": "matched" if best else "unsure"},
     )
@@ -721,11 +724,11 @@ def classify(text: str, rules: TriageRules | None = None, model: TriageModel | N
     """Triage a tenant message: the rules, then the learned model's second opinion, safety first.
 
     - an emergency when the model says so with confidence (``policy.emergency_probability``), or when a
-      rule says so: always for life safety, for the other hazards when the model does not rule it out
-      (``policy.rules_confirm_probability``);
-    - otherwise urgent when a rule or the model says so, else routine; with a safety question (``ask``)
-      when the model's emergency probability is in the uncertain band, or a rule named a hazard the
-      model doubts or that reads as stopped or contained;
+      rule says so and the model does not rule it out (``policy.rules_confirm_probability``; the rules
+      marked ``stands``, gas and carbon monoxide, stand whatever the model says);
+    - otherwise urgent or routine as the model reads it, with a safety question (``ask``) when the
+      model's emergency probability is in the uncertain band, or a rule named a hazard the model doubts
+      or that reads as stopped or contained (no answer in time: an emergency for life safety and water);
     - the model's trade when it is sure enough (or no trade rule fired), else the rules'.
     """
     from shared.domain.triage_model import ModelFileError, load_model
@@ -746,18 +749,16 @@ def classify(text: str, rules: TriageRules | None = None, model: TriageModel | N
                                            f"{opinion.best(opinion.priority)[0]}/{opinion.best(opinion.hazard)[0]}",
                                            "model_version": opinion.model_version}}
     hazard = result.hazard if result.hazard is not Hazard.NONE else model_hazard
-    if result.priority is Priority.EMERGENCY and (p_emergency >= policy.rules_confirm_probability
-                                                  or result.hazard not in policy.rules_need_confirmation):
+    if result.priority is Priority.EMERGENCY and (p_emergency >= policy.rules_confirm_probability or result.stands):
         pass  # the rules' emergency stands, with their reason
     elif p_emergency >= policy.emergency_probability:
         update |= {"priority": Priority.EMERGENCY, "hazard": hazard, "ask": False,
                    "emergency_reason": result.emergency_reason or policy.hazard_words[hazard]}
     else:
-        # Not an emergency on the evidence: urgent when a rule or the model says so; ask when either
+        # Not an emergency on the evidence: urgent or routine as the model reads it; ask when either
         # opinion saw a possible emergency (the model in the uncertain band, or a rule hazard).
         said = opinion.priority
-        urgent = (result.priority is not Priority.ROUTINE  # a rule's urgent stands: under-prioritising costs more
-                  or said.get(Priority.URGENT.value, 0.0) >= said.get(Priority.ROUTINE.value, 0.0))
+        urgent = said.get(Priority.URGENT.value, 0.0) >= said.get(Priority.ROUTINE.value, 0.0)
         ask = p_emergency >= policy.ask_probability or result.ask or result.priority is Priority.EMERGENCY
         update |= {"priority": Priority.URGENT if urgent else Priority.ROUTINE, "emergency_reason": None,
                    "ask": ask, "hazard": hazard if ask else Hazard.NONE}

@@ -98,15 +98,25 @@ def test_the_uncertain_band_asks_and_dispatches_as_urgent_or_routine():
     assert not low.ask and low.priority is Priority.ROUTINE and low.hazard is Hazard.NONE
 
 
-def test_a_life_safety_rule_always_stands():
+def test_gas_and_carbon_monoxide_stand_whatever_the_model_says():
     gas = classify("I smell gas in the kitchen", model=StubModel(emergency=0.0))
     assert gas.emergency and gas.emergency_reason == "gas smell or gas leak" and gas.hazard is Hazard.LIFE_SAFETY
-    assert classify("hay una fuga de gas en la cocina, huele muchísimo").emergency  # the shipped model doubts it
+    assert classify("the carbon monoxide alarm is going off", model=StubModel(emergency=0.0)).emergency
+    assert classify("hay una fuga de gas en la cocina, huele muchísimo").emergency
+
+
+def test_another_life_safety_rule_the_model_doubts_is_asked_and_defaults_to_an_emergency():
+    policy = load_rules().policy
+    text = "sparks are coming out of the outlet"
+    sure = classify(text, model=StubModel(emergency=policy.rules_confirm_probability))
+    assert sure.emergency and sure.hazard is Hazard.LIFE_SAFETY
+    doubted = classify(text, model=StubModel(emergency=0.0))
+    assert not doubted.emergency and doubted.ask and doubted.hazard is Hazard.LIFE_SAFETY
+    assert Hazard.LIFE_SAFETY in policy.no_answer_is_emergency  # asked at once; no answer makes it an emergency
 
 
 def test_a_water_rule_the_model_rules_out_is_asked_about():
     policy = load_rules().policy
-    assert Hazard.WATER in policy.rules_need_confirmation
     text = "a pipe burst under the sink"
     sure = classify(text, model=StubModel(emergency=policy.rules_confirm_probability))
     assert sure.emergency and sure.emergency_reason
