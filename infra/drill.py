@@ -144,15 +144,18 @@ class Drill:
         self.fix(scenario, t0, wo_id, unit["tenant"])
         return wo_id
 
+    def texted(self, scenario: str, t0: float, unit: dict[str, Any], body: str) -> str:
+        """A request by text through the Twilio-compatible webhook; returns its work order id."""
+        started = datetime.now(UTC).isoformat()
+        self.step(scenario, "text received (signed webhook)", t0, lambda: self.text(unit["tenant"]["phone"], body))
+        found = self.step(scenario, "work order from the text", t0, lambda: self._ops_find(
+            "sms", lambda w: w["unit_id"] == unit["id"] and w["created_at"] >= started))
+        return found["id"]
+
     def run_sms(self, unit: dict[str, Any]) -> str:
         """A request and its follow-up, all by text message through the Twilio-compatible webhook."""
         scenario, tenant, t0 = "sms", unit["tenant"], time.perf_counter()
-        started = datetime.now(UTC).isoformat()
-        self.step(scenario, "text received (signed webhook)", t0,
-                  lambda: self.text(tenant["phone"], "The hallway light flickers and buzzes all evening"))
-        found = self.step(scenario, "work order from the text", t0, lambda: self._ops_find(
-            "sms", lambda w: w["unit_id"] == unit["id"] and w["created_at"] >= started))
-        wo_id = found["id"]
+        wo_id = self.texted(scenario, t0, unit, "The hallway light flickers and buzzes all evening")
         self.step(scenario, "tenant acknowledged (sms)", t0, lambda: self.wait_message(tenant["phone"], wo_id))
         self.fix(scenario, t0, wo_id, tenant, answer_by_sms=True)
         return wo_id
@@ -161,12 +164,7 @@ class Drill:
         """A text triage is unsure about: the tenant is asked at once, answers YES, on-call is paged and the
         job goes on as an emergency, to the verified fix and the bill."""
         scenario, tenant, t0 = "unsure", unit["tenant"], time.perf_counter()
-        started = datetime.now(UTC).isoformat()
-        self.step(scenario, "text received (signed webhook)", t0,
-                  lambda: self.text(tenant["phone"], "The heat is not working"))
-        found = self.step(scenario, "work order from the text", t0, lambda: self._ops_find(
-            "sms", lambda w: w["unit_id"] == unit["id"] and w["created_at"] >= started))
-        wo_id = found["id"]
+        wo_id = self.texted(scenario, t0, unit, "The heat is not working")
         self.step(scenario, "safety question asked (sms)", t0,
                   lambda: self.wait_message(tenant["phone"], wo_id, "Reply YES or NO"))
         self.step(scenario, "tenant texts YES", t0, lambda: self._safety_yes(tenant["phone"], wo_id))

@@ -215,7 +215,8 @@ def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit
         return Outcome("unknown_number", reply("sms.unknown_number", reply_language(said=msg.body)))
     mine = _their_work_orders(svc, unit, phone)
     asking = safety_question_to_answer(mine)
-    if asking is not None and intent in (Intent.YES, Intent.NO, Intent.TEXT):
+    if asking is not None and (intent in (Intent.YES, Intent.NO) or
+                               (intent == Intent.TEXT and _describes_an_emergency(msg.body))):
         return _answer_safety(svc, unit, asking, intent, msg)
     if intent == Intent.STATUS:
         return _status(svc, unit, mine, msg)
@@ -259,18 +260,21 @@ def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, msg: Inbou
     return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", text, wo.id)
 
 
+def _describes_an_emergency(body: str) -> bool:
+    from shared.services import safety
+
+    return safety.yes_from_text(body) is True
+
+
 def _answer_safety(svc: Services, unit: Unit, wo: WorkOrder, intent: Intent, msg: InboundSms) -> Outcome:
-    """The tenant's answer to triage's safety question (the phone on file is their credential). Free text
-    is read as YES when it describes an emergency; otherwise the tenant is asked again for YES or NO."""
+    """The tenant's answer to triage's safety question (the phone on file is their credential): YES, NO, or
+    free text that describes an emergency, read as YES. Other free text is a new request, as always."""
     from shared.services import safety
 
     lang = tenant_language(unit, wo, msg.body)
-    yes = safety.yes_from_text(msg.body) if intent == Intent.TEXT else intent == Intent.YES
-    if yes is None:
-        svc.repo.add_timeline(wo.id, TimelineEntry(at=svc.clock(), event="tenant_message",
-                                                   detail="SMS from tenant (not YES or NO)", actor="tenant"))
-        return Outcome("safety_yes_or_no", reply("safety.yes_or_no", lang, reference=wo.id), wo.id)
-    safety.answer(svc, wo.id, yes, via="SMS")
+    yes = intent != Intent.NO
+    said = " ".join(msg.body.split())[:300]
+    safety.answer(svc, wo.id, yes, via=f"SMS (\"{said}\")" if intent == Intent.TEXT else "SMS")
     _record_reply(svc, wo.id, msg, "YES" if yes else "NO")
     return Outcome("safety_yes" if yes else "safety_no", reply("safety.yes" if yes else "safety.no", lang,
                                                                reference=wo.id), wo.id)

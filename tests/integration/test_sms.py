@@ -153,7 +153,7 @@ def test_help_and_status_by_text(stack, api, ops_headers):
     assert "STOP" in help_reply.text and "STATUS" in help_reply.text
     assert "<Message>" in twilio(stack, api, tenant.phone, "STATUS").text  # "no open requests" or the latest one
     before = sms_wo_ids(api, ops_headers)
-    twilio(stack, api, tenant.phone, "The oven does not heat up")
+    twilio(stack, api, tenant.phone, "The dishwasher does not drain at all")
     wo = newest_sms_wo(api, ops_headers, unit, before)
     eventually(lambda: record(api, ops_headers, wo["id"])["trade"])
     reply = twilio(stack, api, tenant.phone, "status").text
