@@ -121,7 +121,7 @@ def main() -> int:
     print(f"\nOpslayer benchmarks ({time.strftime('%Y-%m-%d %H:%M')}, python {sys.version.split()[0]})")
     print(_row("(a) POST /requests -> vendor offer in outbox", offer, floor_put,
                f"goal median <= 300 ms: {'met' if _stats(offer)[0] <= 300 else 'NOT met'}"))
-    print(_row("(b) full drill (4 scenarios)", drills, floor_put))
+    print(_row("(b) full drill (6 scenarios, each to a bill)", drills, floor_put))
     print(f"{'    floor: bare moto put_item':<44} median {floor_put:8.2f} ms")
     for module in HANDLERS:
         samples = _import_ms(f"import {module}")
