@@ -31,8 +31,7 @@ class Timeouts(BaseModel):
         s = self.stages
         return {"offer": s["accept"][priority], "schedule": s["schedule"][priority],
                 "completion": s["complete"][priority], "followup": s["followup"][priority],
-                "invoice": s["invoice"][priority], "approval": s["approval"][priority],
-                "safety": s["safety_question"][priority]}
+                "invoice": s["invoice"][priority], "approval": s["approval"][priority]}
 
 
 @cache

@@ -130,10 +130,6 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         "description": desc, "description_short": desc if len(desc) <= 80 else desc[:77] + "...",
         "priority": (wo.priority or "").upper() if wo.priority == "emergency" else str(wo.priority or ""),
         "trade": str(wo.trade or ""), "emergency_reason": wo.emergency_reason or "emergency",
-        "safety_question": message_book().safety_question(
-            wo.safety_question.hazard.value if wo.safety_question else None, "en"),
-        "safety_question_es": message_book().safety_question(
-            wo.safety_question.hazard.value if wo.safety_question else None, "es"),
         "vendor_name": vendor_name, "window": _fmt_window(wo), "availability": _availability(wo),
         "reason": str(detail.get("detail") or detail.get("reason") or ""),
         "recall_note": "RECALL (no charge): this repeats a recent job of yours. " if wo.recall_of else "",
@@ -160,6 +156,10 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         from shared.services.invoicing import invoice_variables
 
         values.update(invoice_variables(svc, wo, detail, any("$approval_url" in t.body for t in templates)))
+    if wo.safety_question and any("$safety_question" in t.body for t in templates):
+        book, hazard = message_book(), wo.safety_question.hazard.value
+        values |= {"safety_question": book.safety_question(hazard, "en"),
+                   "safety_question_es": book.safety_question(hazard, "es")}
     # Links are signed only for the messages that carry them.
     if any("$status_url" in t.body for t in templates):
         values["status_url"] = tenant_link(svc, wo, base)

@@ -103,8 +103,8 @@ def unanswered(svc: Services, wo_id: str) -> str:
     return "kept"
 
 
-def yes_from_text(text: str) -> bool | None:
-    """A free-text answer read by triage: True when it describes an emergency, None when unclear."""
+def describes_an_emergency(text: str) -> bool:
+    """Free text sent while a safety question is open counts as YES when triage reads it as an emergency."""
     from shared.domain.triage import classify
 
-    return True if classify(text).emergency else None
+    return classify(text).emergency

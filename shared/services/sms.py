@@ -215,9 +215,11 @@ def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit
         return Outcome("unknown_number", reply("sms.unknown_number", reply_language(said=msg.body)))
     mine = _their_work_orders(svc, unit, phone)
     asking = safety_question_to_answer(mine)
-    if asking is not None and (intent in (Intent.YES, Intent.NO) or
-                               (intent == Intent.TEXT and _describes_an_emergency(msg.body))):
-        return _answer_safety(svc, unit, asking, intent, msg)
+    if asking is not None and intent in (Intent.YES, Intent.NO, Intent.TEXT):
+        from shared.services import safety
+
+        if intent != Intent.TEXT or safety.describes_an_emergency(msg.body):
+            return _answer_safety(svc, unit, asking, intent, msg)
     if intent == Intent.STATUS:
         return _status(svc, unit, mine, msg)
     if intent in (Intent.YES, Intent.NO):
@@ -258,12 +260,6 @@ def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, msg: Inbou
                  reference=wo.id)
     _record_reply(svc, wo.id, msg, "YES" if resolved else "NO")
     return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", text, wo.id)
-
-
-def _describes_an_emergency(body: str) -> bool:
-    from shared.services import safety
-
-    return safety.yes_from_text(body) is True
 
 
 def _answer_safety(svc: Services, unit: Unit, wo: WorkOrder, intent: Intent, msg: InboundSms) -> Outcome:

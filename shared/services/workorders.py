@@ -129,16 +129,14 @@ def triage(svc: Services, wo_id: str) -> dict[str, Any]:
             detail = f"{result.trade.value}, {result.priority.value}"
             if result.emergency_reason:
                 detail += f" ({result.emergency_reason})"
-            if result.ask:
-                detail += (f"; unsure whether it is an emergency ({result.hazard.value.replace('_', ' ')}): "
-                           "asking the tenant")
         classified = wo.model_copy(update=update)
         primary = correlate(svc, classified)
         incident = primary or (wo.id if _is_building_fault(classified) else None)
         entries = [_entry(svc, "triaged", detail)]
         if "safety_question" in update:
-            entries.append(_entry(svc, "safety_question", "Unsure whether it is an emergency: the tenant is asked "
-                                                          "now; the job goes on meanwhile"))
+            entries.append(_entry(svc, "safety_question", f"Unsure whether it is an emergency "
+                                                          f"({update['hazard'].value.replace('_', ' ')}): the tenant "
+                                                          "is asked now; the job goes on meanwhile"))
         if primary:
             entries.append(_entry(svc, "joined_incident", f"Same fault already reported in the building; "
                                                           f"handled with {primary}"))

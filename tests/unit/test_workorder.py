@@ -153,8 +153,7 @@ def test_stage_timers_come_from_data_and_overrides():
 
     base = timeouts("{}")
     assert base.for_priority(Priority.EMERGENCY) == {"offer": 900, "schedule": 1800, "completion": 43200,
-                                                     "followup": 172800, "invoice": 604800, "approval": 86400,
-                                                     "safety": 600}
+                                                     "followup": 172800, "invoice": 604800, "approval": 86400}
     assert timeouts('{"accept": {"urgent": 2}}').for_priority(Priority.URGENT)["offer"] == 2
     assert base.arrive_grace(Priority.ROUTINE) == 7200 and base.reminders_before_visit == [86400, 3600]
     assert timeouts('{"arrive": {"urgent": 60}}').arrive_grace(Priority.URGENT) == 60
