@@ -1,7 +1,7 @@
 """Vendor invoices: money, the named checks, GL coding and the approval decision (pure: no I/O).
 
 Amounts are `Decimal` rounded to cents (half up) and always travel with their currency; the rules the
-checks, coding and approval use are data (`shared/rules/invoice_rules.json`, see the README).
+checks, coding and approval use are data (`shared/rules/invoice_rules.json`, see docs/rules.md).
 """
 
 from __future__ import annotations
