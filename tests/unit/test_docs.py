@@ -1,4 +1,4 @@
-"""The docs stay true to the tree: every relative link resolves, and every API route is documented."""
+"""The docs stay true to the tree: every relative link and anchor resolves, every API route is documented."""
 
 from __future__ import annotations
 
@@ -21,9 +21,21 @@ EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # http:, https:, m
 
 
 def relative_links(markdown: str) -> list[str]:
-    """Link targets inside the repository (not in code, not external, not an anchor on the same page)."""
+    """Link targets inside the repository (not in code, not external); "#x" is an anchor on the same page."""
     text = CODE_SPAN.sub("", FENCE.sub("", markdown))
-    return [target for target in LINK.findall(text) if not EXTERNAL.match(target) and not target.startswith("#")]
+    return [target for target in LINK.findall(text) if not EXTERNAL.match(target)]
+
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens; repeats get -1, -2, …"""
+    found: set[str] = set()
+    counts: dict[str, int] = {}
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*#*$", FENCE.sub("", markdown), re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        n = counts.get(slug, 0)
+        counts[slug] = n + 1
+        found.add(slug if n == 0 else f"{slug}-{n}")
+    return found
 
 
 def api_routes() -> set[tuple[str, str]]:
@@ -52,15 +64,31 @@ def documented(method: str, path: str, text: str) -> bool:
 
 @pytest.mark.parametrize("doc", DOCS, ids=[str(d.relative_to(ROOT)) for d in DOCS])
 def test_every_relative_link_resolves_to_a_file(doc: Path) -> None:
-    missing = [target for target in relative_links(doc.read_text(encoding="utf-8"))
-               if not (doc.parent / target.split("#", 1)[0].split("?", 1)[0]).exists()]
+    missing = [target for target in relative_links(doc.read_text(encoding="utf-8")) if not target.startswith("#")
+               and not (doc.parent / target.split("#", 1)[0].split("?", 1)[0]).exists()]
     assert not missing, f"{doc.relative_to(ROOT)} links to missing files: {missing}"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[str(d.relative_to(ROOT)) for d in DOCS])
+def test_every_anchor_names_a_heading_of_its_page(doc: Path) -> None:
+    broken = []
+    for target in relative_links(doc.read_text(encoding="utf-8")):
+        path, _, anchor = target.partition("#")
+        page = doc.parent / path if path else doc
+        if anchor and page.suffix == ".md" and page.exists() and anchor not in anchors(page.read_text("utf-8")):
+            broken.append(target)
+    assert not broken, f"{doc.relative_to(ROOT)} links to headings that do not exist: {broken}"
+
+
+def test_anchors_follow_githubs_rules() -> None:
+    text = "# Opslayer\n## Local only (`make local`, the drill)\n### invoice_rules.json\n## Notes\n## Notes\n"
+    assert anchors(text) >= {"opslayer", "local-only-make-local-the-drill", "invoice_rulesjson", "notes", "notes-1"}
 
 
 def test_the_link_check_sees_links_and_images_and_ignores_code() -> None:
     text = ("[a](docs/api.md#errors) ![b](docs/screenshots/x.png) [c](https://example.com) [d](#here) "
             "`[e](nope.md)`\n```\n[f](nope.md)\n```\n")
-    assert relative_links(text) == ["docs/api.md#errors", "docs/screenshots/x.png"]
+    assert relative_links(text) == ["docs/api.md#errors", "docs/screenshots/x.png", "#here"]
 
 
 def test_the_route_scan_finds_the_api() -> None:
