@@ -13,6 +13,12 @@ from shared.config import Settings, settings
 from shared.domain.workorder import utcnow
 
 
+def _s3_object_store(bucket: str) -> Any:
+    from shared.adapters.storage import ObjectStore
+
+    return ObjectStore(bucket)
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -23,16 +29,17 @@ class Services:
     secrets: SecretCache
     queues: QueueSender = field(default_factory=QueueSender)
     clock: Callable[[], datetime] = field(default=utcnow)
-    _pms: Any = None
+    # bucket name -> its object store (tests pass in-memory stores; see tests/fakes)
+    object_store: Callable[[str], Any] = field(default=_s3_object_store)
+    _pms: Any = None  # the PMS adapter, built on first use unless given
+    _schedules: Any = None  # the visit timers' one-time schedules, built on first use unless given
 
     def link_key(self) -> bytes:
         return self.secrets.get(self.settings.link_secret_arn).encode()
 
     def documents(self) -> Any:
         """The documents bucket: invoices and their attachments."""
-        from shared.adapters.storage import ObjectStore
-
-        return ObjectStore(self.settings.document_bucket)
+        return self.object_store(self.settings.document_bucket)
 
     def link_tokens(self) -> Any:
         """Issue and verify tenant, vendor and unit links (shared.services.link_tokens.LinkTokens)."""
@@ -42,15 +49,21 @@ class Services:
 
     def inbound_mail(self) -> Any:
         """The raw inbound emails the SES receipt rule stored."""
-        from shared.adapters.storage import ObjectStore
-
-        return ObjectStore(self.settings.inbound_email_bucket)
+        return self.object_store(self.settings.inbound_email_bucket)
 
     def photo_store(self) -> Any:
         """The photos bucket (uploads are checked there; see shared/services/photos.py)."""
-        from shared.adapters.storage import ObjectStore
+        return self.object_store(self.settings.photos_bucket)
 
-        return ObjectStore(self.settings.photos_bucket)
+    def schedules(self) -> Any:
+        """One-time EventBridge Scheduler schedules invoking the visit-timers function (visits, safety)."""
+        if self._schedules is None:
+            from shared.adapters.scheduler import OneTimeSchedules
+
+            s = self.settings
+            self._schedules = OneTimeSchedules(s.visit_schedule_group, s.visit_timers_function_arn,
+                                               s.visit_scheduler_role_arn)
+        return self._schedules
 
     def pms(self) -> Any:
         """The PMS adapter (Buildium), with its API key from Secrets Manager; built on first use."""
