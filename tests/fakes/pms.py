@@ -20,7 +20,13 @@ from shared.pms.models import (
     PmsWorkOrder,
     WorkOrderSync,
 )
-from shared.pms.port import PmsRejected
+from shared.pms.port import PmsPort, PmsRejected
+
+
+def _tag(reference: str) -> str:
+    """Records the port creates carry their Opslayer reference, so the PMS sync knows its own writes
+    when they come back (shared/services/pms_sync.py OUR_REFERENCE); written as the Buildium adapter does."""
+    return f"[Opslayer {reference}]"
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,15 @@ class InMemoryPms:
         self._ids = itertools.count(9001)
 
     # ------------------------------------------------------------ test controls
+    @classmethod
+    def copy_of(cls, pms: PmsPort) -> InMemoryPms:
+        """A twin holding everything another PMS adapter lists (e.g. the Buildium client on the fake Buildium)."""
+        twin = cls()
+        for kind in EntityKind:
+            for entity in pms.list(kind):
+                twin.add(kind, entity)  # type: ignore[arg-type]
+        return twin
+
     def add(self, kind: EntityKind, entity: BaseModel) -> BaseModel:
         """Seed an entity (its `pms_id` is its key); returns it."""
         self.entities[kind][entity.pms_id] = entity.model_copy(deep=True)  # type: ignore[attr-defined]
@@ -83,7 +98,9 @@ class InMemoryPms:
         known = self.references.get((EntityKind.TASK, request.reference))
         if known is not None:
             return known
-        task = PmsTask(pms_id=self._new_id(), title=request.title, description=request.description,
+        tag = _tag(request.reference)
+        task = PmsTask(pms_id=self._new_id(), title=f"{tag} {request.title}",
+                       description=f"{request.description}\n\n{tag}",
                        property_pms_id=request.property_pms_id, unit_pms_id=request.unit_pms_id,
                        requested_by_pms_id=request.requested_by_pms_id, status="new", priority=request.priority)
         self.entities[EntityKind.TASK][task.pms_id] = task
@@ -96,7 +113,8 @@ class InMemoryPms:
         if known is not None:
             return known
         created = PmsWorkOrder(pms_id=self._new_id(), task_pms_id=order.task_pms_id,
-                               vendor_pms_id=order.vendor_pms_id, title=order.title, description=order.description,
+                               vendor_pms_id=order.vendor_pms_id, title=order.title,
+                               description=f"{_tag(order.reference)} {order.title}\n\n{order.description}",
                                status="new", priority=order.priority)
         self.entities[EntityKind.WORK_ORDER][created.pms_id] = created
         self.references[(EntityKind.WORK_ORDER, order.reference)] = created.pms_id
@@ -118,9 +136,10 @@ class InMemoryPms:
         known = self.references.get((EntityKind.BILL, bill.reference))
         if known is not None:
             return known
-        for other in self.entities[EntityKind.BILL].values():  # a hand-entered bill for the same invoice
-            if isinstance(other, PmsBill) and other.vendor_pms_id == bill.vendor_pms_id \
-                    and other.reference.lower() == bill.invoice_number.lower():
+        for other in self.entities[EntityKind.BILL].values():  # a bill entered by hand for the same invoice
+            if isinstance(other, PmsBill) and other.opslayer_reference is None \
+                    and other.vendor_pms_id == bill.vendor_pms_id \
+                    and other.reference.strip().lower() == bill.invoice_number.strip().lower():
                 raise PmsRejected(f"bill {other.pms_id} already has invoice number {bill.invoice_number}")
         created = PmsBill(pms_id=self._new_id(), vendor_pms_id=bill.vendor_pms_id,
                           work_order_pms_id=bill.work_order_pms_id, reference=bill.invoice_number, total=bill.total,
