@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infra import demo
-from shared.adapters.repository import Repository
 from shared.config import Settings, timeouts
+from shared.ports import RepositoryPort
 from shared.services.container import Services
 from tests.fakes.clock import FrozenClock
 from tests.fakes.messaging import ACCOUNT, REGION, FakeQueues, FakeSecrets, FakeWorkflow, Outbox, RecordingEvents
@@ -102,7 +102,7 @@ class DemoIds(demo.Ids):
 DEMO_IDS = DemoIds()
 
 
-def seed_demo(repo: InMemoryRepository | Repository, today: date) -> None:
+def seed_demo(repo: RepositoryPort, today: date) -> None:
     """The demo portfolio of infra/demo.py: properties, units (tenant phones and emails indexed), vendors,
     the dispatch profile (preferred vendors, on-call, ops, owners), sensors and preventive assets."""
     from shared.services.preventive import Asset

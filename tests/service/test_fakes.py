@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shared.pms.models import EntityKind
+from shared.pms.port import PmsError
 from shared.services.container import Services
-from tests.fakes import DEFAULT_NOW, FakeQueues, FakeSchedules, FakeWorkflow, FrozenClock, Outbox
+from tests.fakes import DEFAULT_NOW, FakeQueues, FakeSchedules, FakeWorkflow, FrozenClock, InMemoryPms, Outbox
 
 
 def test_the_clock_stands_still_until_moved_and_only_forward() -> None:
@@ -69,3 +71,12 @@ def test_outbox_and_queues_record_in_order() -> None:
     queues.send_delayed("q1", "{}", 5000)
     assert [(m.attributes, m.delay_seconds) for m in queues.on("q1")] == [({"reason": "x"}, 0), ({}, 900)]
     assert queues.on("q1")[0].json() == {"a": 1}
+
+
+def test_the_pms_fails_a_call_when_told_then_works_again() -> None:
+    pms = InMemoryPms()
+    pms.fail_next("get", PmsError("Buildium is down"))
+    with pytest.raises(PmsError):
+        pms.get(EntityKind.UNIT, "1")
+    assert pms.get(EntityKind.UNIT, "1") is None
+    assert pms.calls == ["get", "get"]
