@@ -69,6 +69,9 @@ class Workflow:
                 raise
 
 
+MAX_DELAY_SECONDS = 900  # SQS DelaySeconds: at most 15 minutes
+
+
 class QueueSender:
     """Messages to an SQS queue (what must not be lost is queued before it is acknowledged)."""
 
@@ -79,6 +82,13 @@ class QueueSender:
         sqs = self._client or aws_client("sqs")
         attrs = {k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()}
         return sqs.send_message(QueueUrl=queue_url, MessageBody=body, MessageAttributes=attrs)["MessageId"]
+
+    def send_delayed(self, queue_url: str, body: str, delay_seconds: int) -> str:
+        """A message that comes back later (clamped to 0..15 minutes): deferred SMS re-check their quiet
+        hours on each return instead of being dropped."""
+        sqs = self._client or aws_client("sqs")
+        delay = max(0, min(MAX_DELAY_SECONDS, int(delay_seconds)))
+        return sqs.send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=delay)["MessageId"]
 
 
 class Messenger:

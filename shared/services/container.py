@@ -5,34 +5,57 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.messaging import EventPublisher, Messenger, QueueSender, SecretCache, Workflow
 from shared.adapters.repository import Repository
 from shared.config import Settings, settings
 from shared.domain.workorder import utcnow
 
+if TYPE_CHECKING:
+    from shared.pms.port import PmsPort
+    from shared.ports import (
+        EventPort,
+        MessengerPort,
+        ObjectStorePort,
+        QueuePort,
+        RepositoryPort,
+        SchedulesPort,
+        SecretsPort,
+        WorkflowPort,
+    )
+
+
+def _s3_object_store(bucket: str) -> ObjectStorePort:
+    from shared.adapters.storage import ObjectStore
+
+    return ObjectStore(bucket)
+
 
 @dataclass
 class Services:
+    """Every port a use case reaches (shared/ports.py): the AWS adapters here, in-memory twins in tests
+    (tests/fakes.fake_services)."""
+
     settings: Settings
-    repo: Repository
-    events: EventPublisher
-    workflow: Workflow
-    messenger: Messenger
-    secrets: SecretCache
-    queues: QueueSender = field(default_factory=QueueSender)
+    repo: RepositoryPort
+    events: EventPort
+    workflow: WorkflowPort
+    messenger: MessengerPort
+    secrets: SecretsPort
+    queues: QueuePort = field(default_factory=QueueSender)
     clock: Callable[[], datetime] = field(default=utcnow)
-    _pms: Any = None
+    # bucket name -> its object store
+    object_store: Callable[[str], ObjectStorePort] = field(default=_s3_object_store)
+    _pms: PmsPort | None = None  # the PMS adapter, built on first use unless given
+    _schedules: SchedulesPort | None = None  # the visit timers' one-time schedules, built on first use unless given
 
     def link_key(self) -> bytes:
         return self.secrets.get(self.settings.link_secret_arn).encode()
 
-    def documents(self) -> Any:
+    def documents(self) -> ObjectStorePort:
         """The documents bucket: invoices and their attachments."""
-        from shared.adapters.storage import ObjectStore
-
-        return ObjectStore(self.settings.document_bucket)
+        return self.object_store(self.settings.document_bucket)
 
     def link_tokens(self) -> Any:
         """Issue and verify tenant, vendor and unit links (shared.services.link_tokens.LinkTokens)."""
@@ -40,19 +63,25 @@ class Services:
 
         return LinkTokens(self.repo, self.link_key())
 
-    def inbound_mail(self) -> Any:
+    def inbound_mail(self) -> ObjectStorePort:
         """The raw inbound emails the SES receipt rule stored."""
-        from shared.adapters.storage import ObjectStore
+        return self.object_store(self.settings.inbound_email_bucket)
 
-        return ObjectStore(self.settings.inbound_email_bucket)
-
-    def photo_store(self) -> Any:
+    def photo_store(self) -> ObjectStorePort:
         """The photos bucket (uploads are checked there; see shared/services/photos.py)."""
-        from shared.adapters.storage import ObjectStore
+        return self.object_store(self.settings.photos_bucket)
 
-        return ObjectStore(self.settings.photos_bucket)
+    def schedules(self) -> SchedulesPort:
+        """One-time EventBridge Scheduler schedules invoking the visit-timers function (visits, safety)."""
+        if self._schedules is None:
+            from shared.adapters.scheduler import OneTimeSchedules
 
-    def pms(self) -> Any:
+            s = self.settings
+            self._schedules = OneTimeSchedules(s.visit_schedule_group, s.visit_timers_function_arn,
+                                               s.visit_scheduler_role_arn)
+        return self._schedules
+
+    def pms(self) -> PmsPort:
         """The PMS adapter (Buildium), with its API key from Secrets Manager; built on first use."""
         if self._pms is None:
             from shared.pms.buildium import BuildiumClient

@@ -187,11 +187,9 @@ def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
             if tenant_templates:
                 sent += _send(svc, detail_type, detail, member, tenant_templates, f"{event_key}:{member_id}", held)
     if held:  # deferred, not dropped: the event comes back (at most 15 min later) and checks again
-        from shared.adapters.delayed_queue import send_delayed
-
         delay = max(1, int((min(held) - svc.clock()).total_seconds()))
-        send_delayed(svc.settings.notification_queue_url,
-                     json.dumps({"detail-type": detail_type, "detail": detail}), delay)
+        svc.queues.send_delayed(svc.settings.notification_queue_url,
+                                json.dumps({"detail-type": detail_type, "detail": detail}), delay)
     return sent
 
 

@@ -36,13 +36,11 @@ def _hazard_words(wo: WorkOrder) -> str:
 
 def plan_timer(svc: Services, wo_id: str) -> bool:
     """The no-answer timer (SafetyQuestionAsked -> the timers queue). False when already answered."""
-    from shared.services.visits import schedules
-
     wo = svc.repo.get_work_order(wo_id)
     if not wo.asking_safety or wo.safety_question is None or wo.priority is None:
         return False
     at = wo.safety_question.asked_at + timedelta(seconds=svc.settings.timeouts.stages["safety_question"][wo.priority])
-    schedules(svc).put(f"{wo.id}-safety", at, {"action": "safety_unanswered", "work_order_id": wo.id})
+    svc.schedules().put(f"{wo.id}-safety", at, {"action": "safety_unanswered", "work_order_id": wo.id})
     return True
 
 

@@ -176,13 +176,6 @@ def _after_missed(svc: Services, wo: WorkOrder, by: str) -> None:
 
 
 # ---------------------------------------------------------------- timers (one-time Scheduler schedules)
-def schedules(svc: Services) -> Any:
-    from shared.adapters.scheduler import OneTimeSchedules
-
-    s = svc.settings
-    return OneTimeSchedules(s.visit_schedule_group, s.visit_timers_function_arn, s.visit_scheduler_role_arn)
-
-
 def _reminder_kind(lead_seconds: int) -> str:
     return f"remind_{lead_seconds // 3600}h" if lead_seconds % 3600 == 0 else f"remind_{lead_seconds}s"
 
@@ -211,7 +204,7 @@ def plan_timers(svc: Services, wo_id: str, window_version: int) -> list[str]:
         return []
     now = svc.clock()
     made = []
-    timers = schedules(svc)
+    timers = svc.schedules()
     for kind, at in timer_plan(svc, wo).items():
         if at <= now:
             continue

@@ -1,0 +1,41 @@
+"""DynamoDB single-table repository: one class per kind of record (work_orders, directory, invoices,
+links, pms_links, channels) over a shared `Table`; `Repository` is all of them.
+
+Access patterns (no Scan anywhere):
+  work order + timeline       PK=WO#<id>                SK=WO | TL#<at>#<n>
+  its PMS sync state          PK=WO#<id>                SK=PMS   (kept apart: PMS writes never race lifecycle writes)
+  work orders by status       GSI1 PK=STATUS#<status>   SK=<created_at>#<id>
+  work orders by property     GSI2 PK=PROPERTY#<id>     SK=<created_at>#<id>
+  property / unit / vendor    PK=PROPERTY#<id> | UNIT#<id> | VENDOR#<id>   SK=META
+  vendors by trade and area   PK=VENDORS#<trade>#<area> SK=VENDOR#<id>   (adjacency list)
+  vendors by email address    PK=VENDOREMAIL#<email>    SK=VENDOR#<id>   (inbound email invoices)
+  idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
+  dedupe markers              PK=ONCE#<key>             SK=ONCE   (TTL)
+  link tokens                 PK=LINK#<hmac of token>   SK=LINK   (scope; TTL after the renewal grace)
+  configuration               PK=CONFIG                 SK=<name>
+  PMS links and event order   PK=PMS#<kind>#<pms id>    SK=LINK   (opslayer id, last applied event time)
+  GL accounts from the PMS    PK=GLACCOUNTS             SK=<pms id>
+  sensors and assets          PK=SENSOR#<id> | ASSETS   SK=META | <asset id>
+  invoices of a work order    PK=WO#<id>                SK=INV#<invoice id>   (versioned like work orders)
+  a vendor's invoice numbers  PK=VINV#<vendor id>       SK=<number, lower case> (duplicate check)
+  unmatched invoices          PK=INVOICE_EXCEPTIONS     SK=<exception id>     (ops queue)
+  tenant phone / email        PK=PHONE#<e164> | EMAIL#<address>   SK=UNIT#<unit id>   (inbound SMS / email)
+Every work-order write is conditional on its version, so replays and races cannot corrupt it.
+"""
+
+from __future__ import annotations
+
+from shared.adapters.repository.channels import Channels
+from shared.adapters.repository.directory import Directory
+from shared.adapters.repository.invoices import Invoices
+from shared.adapters.repository.links import Links
+from shared.adapters.repository.pms_links import PmsLinks
+from shared.adapters.repository.table import Table
+from shared.adapters.repository.work_orders import WorkOrders
+
+
+class Repository(WorkOrders, Directory, Invoices, Links, PmsLinks, Channels):
+    """Every kind of record over one table: `Repository(table_name)`, as callers have always built it."""
+
+
+__all__ = ["Channels", "Directory", "Invoices", "Links", "PmsLinks", "Repository", "Table", "WorkOrders"]

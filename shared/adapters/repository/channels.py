@@ -1,0 +1,108 @@
+"""Tenant phones and emails, SMS opt-outs, inbound-message claims, configuration, small listed
+collections (GL accounts, assets) and plain records (sensors, incidents).
+
+  tenant phone / email        PK=PHONE#<e164> | EMAIL#<address>   SK=UNIT#<unit id>   (inbound SMS / email)
+  SMS opt-out (STOP)          PK=SMSOPTOUT#<e164>       SK=SMSOPTOUT
+  inbound SMS / email seen    PK=SMSIN#<channel>#<id> | EMAILIN#<id>   SK=SMSIN | EMAILIN   (TTL)
+  configuration               PK=CONFIG                 SK=<name>
+  listed collections          PK=<collection>           SK=<item id>   (GLACCOUNTS, ASSETS)
+  sensors                     PK=SENSOR#<id>            SK=META | OPEN
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from shared.adapters.aws import error_code
+from shared.adapters.repository.table import Table
+from shared.domain.directory import Contact
+
+
+class Channels(Table):
+    def index_tenant_phone(self, phone: str, unit_id: str) -> None:
+        """Point a tenant's phone at their unit (written with every tenant contact; read by inbound SMS)."""
+        self.db.put_item(TableName=self.table, Item=self._item(
+            {"PK": f"PHONE#{phone}", "SK": f"UNIT#{unit_id}", "unit_id": unit_id}))
+
+    def units_for_phone(self, phone: str) -> list[str]:
+        return self._ids_under(f"PHONE#{phone}", "unit_id")
+
+    def set_sms_opt_out(self, phone: str, opted_out: bool, at: str) -> None:
+        key = self._key(f"SMSOPTOUT#{phone}", "SMSOPTOUT")
+        if opted_out:
+            self.db.put_item(TableName=self.table, Item={**key, "opted_out_at": {"S": at}})
+        else:
+            self.db.delete_item(TableName=self.table, Key=key)
+
+    def sms_opted_out(self, phone: str) -> bool:
+        return self._get(f"SMSOPTOUT#{phone}", "SMSOPTOUT") is not None
+
+    def claim_inbound_sms(self, channel: str, message_id: str, ttl_seconds: int = 7 * 86400) -> bool:
+        """True the first time this inbound message id is seen; False for a provider's retry (duplicate)."""
+        return self._put_first({"PK": f"SMSIN#{channel}#{message_id}", "SK": "SMSIN",
+                                "expires_at": int(time.time()) + ttl_seconds})
+
+    def index_tenant_email(self, address: str, unit_id: str) -> None:
+        """Point a tenant's email address at their unit (read by inbound email, like phones for SMS)."""
+        self.db.put_item(TableName=self.table, Item=self._item(
+            {"PK": f"EMAIL#{address.strip().lower()}", "SK": f"UNIT#{unit_id}", "unit_id": unit_id}))
+
+    def units_for_email(self, address: str) -> list[str]:
+        return self._ids_under(f"EMAIL#{address.strip().lower()}", "unit_id")
+
+    def claim_inbound_email(self, message_id: str, ttl_seconds: int = 7 * 86400) -> bool:
+        """True the first time SES delivers this message id; False for a repeated delivery."""
+        return self._put_first({"PK": f"EMAILIN#{message_id}", "SK": "EMAILIN",
+                                "expires_at": int(time.time()) + ttl_seconds})
+
+    def release_inbound_email(self, message_id: str) -> None:
+        self.db.delete_item(TableName=self.table, Key=self._key(f"EMAILIN#{message_id}", "EMAILIN"))
+
+    def put_config(self, name: str, value: dict[str, Any]) -> None:
+        self.db.put_item(TableName=self.table, Item=self._item({"PK": "CONFIG", "SK": name, "value": value}))
+
+    def get_config(self, name: str) -> dict[str, Any] | None:
+        data = self._get("CONFIG", name, consistent=False)
+        return data["value"] if data else None
+
+    def ops_contact(self) -> Contact | None:
+        value = self.get_config("ops_contact")
+        return Contact.model_validate(value) if value else None
+
+    def get_record(self, pk: str, sk: str) -> dict[str, Any] | None:
+        return self._get(pk, sk)
+
+    def put_record(self, pk: str, sk: str, data: dict[str, Any]) -> None:
+        self.db.put_item(TableName=self.table, Item=self._item({"PK": pk, "SK": sk, **data}))
+
+    def add_to_set(self, pk: str, sk: str, attribute: str, value: str) -> None:
+        """Append to a list attribute unless already there (a replayed join is a no-op)."""
+        try:
+            self.db.update_item(
+                TableName=self.table, Key=self._key(pk, sk),
+                UpdateExpression="SET #a = list_append(if_not_exists(#a, :empty), :v)",
+                ConditionExpression="NOT contains(#a, :s)",
+                ExpressionAttributeNames={"#a": attribute},
+                ExpressionAttributeValues={":v": {"L": [{"S": value}]}, ":empty": {"L": []}, ":s": {"S": value}})
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
+    def put_listed(self, collection: str, item_id: str, data: dict[str, Any]) -> None:
+        """An item of a small, bounded collection read in one Query (GL accounts, assets)."""
+        self.db.put_item(TableName=self.table, Item=self._item({"PK": collection, "SK": item_id, **data}))
+
+    def delete_listed(self, collection: str, item_id: str) -> None:
+        self.db.delete_item(TableName=self.table, Key=self._key(collection, item_id))
+
+    def listed(self, collection: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "PK = :pk",
+                                  "ExpressionAttributeValues": {":pk": {"S": collection}}}
+        while True:
+            resp = self.db.query(**kwargs)
+            items += [self._data(i) for i in resp["Items"]]
+            if "LastEvaluatedKey" not in resp:
+                return items
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

@@ -1,0 +1,95 @@
+"""Properties, units and vendors, with the vendor indexes dispatch and inbound email read.
+
+  property / unit / vendor    PK=PROPERTY#<id> | UNIT#<id> | VENDOR#<id>   SK=META
+  vendors by trade and area   PK=VENDORS#<trade>#<area> SK=VENDOR#<id>   (adjacency list)
+  vendors by email address    PK=VENDOREMAIL#<email>    SK=VENDOR#<id>   (inbound email invoices)
+"""
+
+from __future__ import annotations
+
+from shared.adapters.repository.table import META, Table
+from shared.domain.directory import Property, Unit, Vendor
+from shared.domain.errors import NotFound
+
+
+class Directory(Table):
+    def put_property(self, prop: Property) -> None:
+        self.db.put_item(TableName=self.table, Item=self._item(
+            {"PK": f"PROPERTY#{prop.id}", "SK": META, "type": "property", **prop.model_dump(mode="json")}))
+
+    def put_unit(self, unit: Unit) -> None:
+        self.db.put_item(TableName=self.table, Item=self._item(
+            {"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")}))
+
+    def put_vendor(self, vendor: Vendor) -> None:
+        ops = [{"Put": {"TableName": self.table, "Item": self._item(
+            {"PK": f"VENDOR#{vendor.id}", "SK": META, "type": "vendor", **vendor.model_dump(mode="json")})}}]
+        for trade in vendor.trades:
+            for area in vendor.service_areas:
+                ops.append({"Put": {"TableName": self.table, "Item": self._item(
+                    {"PK": f"VENDORS#{trade.value}#{area}", "SK": f"VENDOR#{vendor.id}", "vendor_id": vendor.id})}})
+        if vendor.email:  # inbound email (invoices) finds the vendor by address
+            ops.append({"Put": {"TableName": self.table, "Item": self._item(
+                {"PK": f"VENDOREMAIL#{vendor.email.strip().lower()}", "SK": f"VENDOR#{vendor.id}",
+                 "vendor_id": vendor.id})}})
+        self.db.transact_write_items(TransactItems=ops)
+
+    def vendors_for_email(self, email: str) -> list[str]:
+        return self._ids_under(f"VENDOREMAIL#{email.strip().lower()}", "vendor_id")
+
+    def get_property(self, prop_id: str) -> Property:
+        data = self._get(f"PROPERTY#{prop_id}", META, consistent=False)
+        if data is None:
+            raise NotFound("No such property.", {"id": prop_id})
+        return Property.model_validate(data)
+
+    def get_unit(self, unit_id: str) -> Unit:
+        data = self._get(f"UNIT#{unit_id}", META, consistent=False)
+        if data is None:
+            raise NotFound("No such unit.", {"unit_id": unit_id})
+        return Unit.model_validate(data)
+
+    def get_vendor(self, vendor_id: str) -> Vendor:
+        data = self._get(f"VENDOR#{vendor_id}", META, consistent=False)
+        if data is None:
+            raise NotFound("No such vendor.", {"id": vendor_id})
+        return Vendor.model_validate(data)
+
+    def vendors_for(self, trade: str, area: str) -> list[Vendor]:
+        return self.get_vendors(self._ids_under(f"VENDORS#{trade}#{area}", "vendor_id"))
+
+    def get_vendors(self, ids: list[str]) -> list[Vendor]:
+        vendors: list[Vendor] = []
+        for start in range(0, len(ids), 100):
+            keys = [self._key(f"VENDOR#{i}", META) for i in ids[start:start + 100]]
+            request = {self.table: {"Keys": keys}}
+            while request:
+                resp = self.db.batch_get_item(RequestItems=request)
+                vendors += [Vendor.model_validate(self._data(i)) for i in resp["Responses"].get(self.table, [])]
+                request = resp.get("UnprocessedKeys") or {}
+        return vendors
+
+    def bump_vendor_stat(self, vendor_id: str, stat: str) -> None:
+        self.db.update_item(TableName=self.table, Key=self._key(f"VENDOR#{vendor_id}", META),
+                            UpdateExpression="SET stats.#s = if_not_exists(stats.#s, :zero) + :one",
+                            ExpressionAttributeNames={"#s": stat},
+                            ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
+                            ConditionExpression="attribute_exists(PK)")
+
+    def find_unit(self, unit_id: str) -> Unit | None:
+        try:
+            return self.get_unit(unit_id)
+        except NotFound:
+            return None
+
+    def find_property(self, prop_id: str) -> Property | None:
+        try:
+            return self.get_property(prop_id)
+        except NotFound:
+            return None
+
+    def find_vendor(self, vendor_id: str) -> Vendor | None:
+        try:
+            return self.get_vendor(vendor_id)
+        except NotFound:
+            return None

@@ -1,0 +1,155 @@
+"""Work orders (every write conditional on its version), their timeline, the status and property indexes.
+
+  work order + timeline       PK=WO#<id>                SK=WO | TL#<at>#<n>
+  work orders by status       GSI1 PK=STATUS#<status>   SK=<created_at>#<id>
+  work orders by property     GSI2 PK=PROPERTY#<id>     SK=<created_at>#<id>
+  idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from shared.adapters.aws import error_code
+from shared.adapters.repository.table import WO_SK, Table
+from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
+from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
+
+
+class WorkOrders(Table):
+    def _wo_item(self, wo: WorkOrder) -> dict[str, Any]:
+        data = wo.model_dump(mode="json", exclude={"timeline"})
+        created = f"{data['created_at']}#{wo.id}"
+        return self._item({
+            "PK": f"WO#{wo.id}", "SK": WO_SK, "type": "work_order", **data,
+            "GSI1PK": f"STATUS#{wo.status.value}", "GSI1SK": created,
+            "GSI2PK": f"PROPERTY#{wo.property_id}", "GSI2SK": created,
+        })
+
+    def create_work_order(self, wo: WorkOrder, entry: TimelineEntry,
+                          idempotency: tuple[str, str] | None = None, ttl_seconds: int = 86400) -> WorkOrder:
+        """Persist a new work order. With (scoped key, request fingerprint) a replay returns the first one."""
+        ops: list[dict[str, Any]] = []
+        if idempotency:
+            key, fingerprint = idempotency
+            ops.append({"Put": {
+                "TableName": self.table,
+                "Item": self._item({"PK": f"IDEM#{key}", "SK": "IDEM", "work_order_id": wo.id,
+                                    "fingerprint": fingerprint, "expires_at": int(time.time()) + ttl_seconds}),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }})
+        ops.append({"Put": {"TableName": self.table, "Item": self._wo_item(wo),
+                            "ConditionExpression": "attribute_not_exists(PK)"}})
+        ops.append(self._timeline_put(wo.id, entry))
+        try:
+            self.db.transact_write_items(TransactItems=ops)
+        except Exception as exc:
+            if error_code(exc) != "TransactionCanceledException" or not idempotency:
+                raise
+            record = self._get(f"IDEM#{idempotency[0]}", "IDEM")
+            if record is None:
+                raise
+            if record["fingerprint"] != idempotency[1]:
+                raise IdempotencyConflict(
+                    "This Idempotency-Key was already used for a different request.") from exc
+            return self.get_work_order(record["work_order_id"])
+        return wo.model_copy(update={"timeline": [entry]})
+
+    def get_work_order(self, wo_id: str, with_timeline: bool = False) -> WorkOrder:
+        if not with_timeline:
+            data = self._get(f"WO#{wo_id}", WO_SK)
+            if data is None:
+                raise NotFound("No such work order.", {"id": wo_id})
+            return WorkOrder.model_validate(data)
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "PK = :pk",
+                                  "ExpressionAttributeValues": {":pk": {"S": f"WO#{wo_id}"}},
+                                  "ConsistentRead": True}
+        while True:
+            resp = self.db.query(**kwargs)
+            items.extend(self._data(i) for i in resp["Items"])
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        meta = next((i for i in items if i["SK"] == WO_SK), None)
+        if meta is None:
+            raise NotFound("No such work order.", {"id": wo_id})
+        timeline = [TimelineEntry.model_validate(i) for i in items if i["SK"].startswith("TL#")]
+        timeline.sort(key=lambda e: e.at)
+        pms = next((i for i in items if i["SK"] == "PMS"), {})
+        linked = {k: pms[k] or meta.get(k) for k in ("pms_task_id", "pms_work_order_id") if k in pms}
+        return WorkOrder.model_validate({**meta, **linked, "timeline": timeline})
+
+    def save(self, wo: WorkOrder, expected_version: int, entries: list[TimelineEntry] = ()) -> WorkOrder:
+        """Write the new state of a work order if nobody changed it since `expected_version`."""
+        new = wo.model_copy(update={"version": expected_version + 1})
+        ops = [{"Put": {
+            "TableName": self.table, "Item": self._wo_item(new),
+            "ConditionExpression": "#v = :expected",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+        }}]
+        ops += [self._timeline_put(wo.id, e) for e in entries]
+        try:
+            self.db.transact_write_items(TransactItems=ops)
+        except Exception as exc:
+            if error_code(exc) == "TransactionCanceledException":
+                raise ConcurrentUpdate("The work order changed in the meantime; reload and try again.",
+                                       {"id": wo.id}) from exc
+            raise
+        return new
+
+    def add_timeline(self, wo_id: str, entry: TimelineEntry) -> None:
+        """A timeline entry that does not change the work order (an SMS reply, a deferral)."""
+        self.db.transact_write_items(TransactItems=[self._timeline_put(wo_id, entry)])
+
+    def list_work_orders(self, status: str | None = None, property_id: str | None = None,
+                         source: str | None = None, limit: int = 100) -> list[WorkOrder]:
+        if property_id:
+            queries = [("GSI2", f"PROPERTY#{property_id}")]
+        elif status:
+            queries = [("GSI1", f"STATUS#{status}")]
+        else:
+            queries = [("GSI1", f"STATUS#{s.value}") for s in Status]
+        found: list[WorkOrder] = []
+        for index, pk in queries:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table, "IndexName": index, "ScanIndexForward": False, "Limit": limit,
+                "KeyConditionExpression": f"{index}PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+            }
+            resp = self.db.query(**kwargs)
+            found.extend(WorkOrder.model_validate(self._data(i)) for i in resp["Items"])
+        # Status partitions are read one after another: an order that moved between two of them is seen
+        # twice (GSIs are eventually consistent too). Keep its latest version.
+        latest: dict[str, WorkOrder] = {}
+        for w in found:
+            if w.id not in latest or w.version > latest[w.id].version:
+                latest[w.id] = w
+        found = [w for w in latest.values() if (not status or w.status.value == status)
+                 and (not source or w.source.value == source)]
+        found.sort(key=lambda w: w.created_at, reverse=True)
+        return found[:limit]
+
+    def recent_work_orders(self, property_id: str, since: datetime) -> list[WorkOrder]:
+        """Work orders of a property created since a moment (GSI2, newest first)."""
+        found: list[WorkOrder] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "IndexName": "GSI2", "ScanIndexForward": False,
+            "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK >= :since",
+            "ExpressionAttributeValues": {":pk": {"S": f"PROPERTY#{property_id}"},
+                                          ":since": {"S": since.isoformat()}}}
+        while True:
+            resp = self.db.query(**kwargs)
+            found += [WorkOrder.model_validate(self._data(i)) for i in resp["Items"]]
+            if "LastEvaluatedKey" not in resp:
+                return found
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def open_work_orders(self) -> list[WorkOrder]:
+        result: list[WorkOrder] = []
+        for s in OPEN_STATUSES:
+            result += self.list_work_orders(status=s.value)
+        return result

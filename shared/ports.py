@@ -1,0 +1,235 @@
+"""The ports use cases reach through `Services` (shared/services/container.py), as Protocols: the AWS adapters
+in shared/adapters implement them, and so do the in-memory twins in tests/fakes (a contract test per port
+keeps both honest). The PMS port is shared/pms/port.py. Types only: nothing here runs at import."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from shared.domain.directory import Contact, Property, Unit, Vendor
+    from shared.domain.invoices import Invoice
+    from shared.domain.workorder import TimelineEntry, WorkOrder
+
+
+class WorkOrderStore(Protocol):
+    """Work orders (every write conditional on its version), their timeline, the status and property indexes."""
+
+    def create_work_order(self, wo: WorkOrder, entry: TimelineEntry,
+                          idempotency: tuple[str, str] | None = None, ttl_seconds: int = 86400) -> WorkOrder:
+        """Persist a new work order. With (scoped key, request fingerprint) a replay returns the first one."""
+
+    def get_work_order(self, wo_id: str, with_timeline: bool = False) -> WorkOrder: ...
+
+    def save(self, wo: WorkOrder, expected_version: int, entries: list[TimelineEntry] = ()) -> WorkOrder:
+        """Write the new state of a work order if nobody changed it since `expected_version`."""
+
+    def add_timeline(self, wo_id: str, entry: TimelineEntry) -> None:
+        """A timeline entry that does not change the work order (an SMS reply, a deferral)."""
+
+    def list_work_orders(self, status: str | None = None, property_id: str | None = None,
+                         source: str | None = None, limit: int = 100) -> list[WorkOrder]: ...
+
+    def recent_work_orders(self, property_id: str, since: datetime) -> list[WorkOrder]:
+        """Work orders of a property created since a moment (GSI2, newest first)."""
+
+    def open_work_orders(self) -> list[WorkOrder]: ...
+
+
+
+class DirectoryStore(Protocol):
+    """Properties, units and vendors, with the vendor indexes dispatch and inbound email read."""
+
+    def put_property(self, prop: Property) -> None: ...
+
+    def put_unit(self, unit: Unit) -> None: ...
+
+    def put_vendor(self, vendor: Vendor) -> None: ...
+
+    def vendors_for_email(self, email: str) -> list[str]: ...
+
+    def get_property(self, prop_id: str) -> Property: ...
+
+    def get_unit(self, unit_id: str) -> Unit: ...
+
+    def get_vendor(self, vendor_id: str) -> Vendor: ...
+
+    def vendors_for(self, trade: str, area: str) -> list[Vendor]: ...
+
+    def get_vendors(self, ids: list[str]) -> list[Vendor]: ...
+
+    def bump_vendor_stat(self, vendor_id: str, stat: str) -> None: ...
+
+    def find_unit(self, unit_id: str) -> Unit | None: ...
+
+    def find_property(self, prop_id: str) -> Property | None: ...
+
+    def find_vendor(self, vendor_id: str) -> Vendor | None: ...
+
+
+
+class InvoiceStore(Protocol):
+    """Invoices (versioned like work orders) and vendors' invoice numbers (the duplicate check)."""
+
+    def save_invoice(self, inv: Invoice, expected_version: int | None) -> Invoice:
+        """Create (expected_version None) or update an invoice with a version check."""
+
+    def get_invoice(self, wo_id: str, invoice_id: str) -> Invoice: ...
+
+    def invoices_for(self, wo_id: str) -> list[Invoice]: ...
+
+    def claim_invoice_number(self, vendor_id: str, number: str, invoice_id: str, wo_id: str) -> dict[str, Any] | None:
+        """Record a vendor's invoice number; returns the earlier claim if the number was already used."""
+
+
+
+class LinkStore(Protocol):
+    """Link tokens (only their hashes), first-write-wins markers of done side effects, expiring counters."""
+
+    def put_link(self, digest: str, record: dict[str, Any], ttl_at: int) -> None:
+        """Store a new link's scope under its hash; a collision (never expected) fails loudly."""
+
+    def get_link(self, digest: str) -> dict[str, Any] | None: ...
+
+    def close_link(self, digest: str, attribute: str, value: str) -> bool:
+        """Set a one-time mark on a live link (`answered`, `revoked`); False if it was already set, the
+        link was revoked, or it does not exist."""
+
+    def hit(self, counter: str, ttl_seconds: int) -> int:
+        """Add one to a counter that expires; returns the new count (one UpdateItem)."""
+
+    def done(self, key: str) -> bool:
+        """Whether an at-least-once side effect (a message sent, say) was already recorded."""
+
+    def mark_done(self, key: str, wo_id: str, entry: TimelineEntry, ttl_seconds: int = 30 * 86400) -> None:
+        """Record a side effect as done and add it to the work order's timeline, atomically."""
+
+
+
+class PmsLinkStore(Protocol):
+    """PMS ids to Opslayer ids, the order of applied PMS events, and what was last written to the PMS."""
+
+    def advance_pms_event(self, kind: str, pms_id: str, occurred_at: str) -> bool:
+        """Record that an event of this time was applied; False if a newer one already was (stale)."""
+
+    def link_pms(self, kind: str, pms_id: str, opslayer_id: str) -> None: ...
+
+    def pms_link(self, kind: str, pms_id: str) -> str | None: ...
+
+    def pms_state(self, wo_id: str) -> dict[str, Any]:
+        """What was last written to the PMS for a work order: {pms_task_id, pms_work_order_id, synced_version}."""
+
+    def put_pms_state(self, wo_id: str, task_id: str, order_id: str | None, synced_version: int) -> None:
+        """Record a PMS write. A slower writer never moves the synced version back."""
+
+
+
+class ChannelStore(Protocol):
+    """Tenant phones and emails, SMS opt-outs, inbound-message claims, configuration, small listed
+collections (GL accounts, assets) and plain records (sensors, incidents)."""
+
+    def index_tenant_phone(self, phone: str, unit_id: str) -> None:
+        """Point a tenant's phone at their unit (written with every tenant contact; read by inbound SMS)."""
+
+    def units_for_phone(self, phone: str) -> list[str]: ...
+
+    def set_sms_opt_out(self, phone: str, opted_out: bool, at: str) -> None: ...
+
+    def sms_opted_out(self, phone: str) -> bool: ...
+
+    def claim_inbound_sms(self, channel: str, message_id: str, ttl_seconds: int = 7 * 86400) -> bool:
+        """True the first time this inbound message id is seen; False for a provider's retry (duplicate)."""
+
+    def index_tenant_email(self, address: str, unit_id: str) -> None:
+        """Point a tenant's email address at their unit (read by inbound email, like phones for SMS)."""
+
+    def units_for_email(self, address: str) -> list[str]: ...
+
+    def claim_inbound_email(self, message_id: str, ttl_seconds: int = 7 * 86400) -> bool:
+        """True the first time SES delivers this message id; False for a repeated delivery."""
+
+    def release_inbound_email(self, message_id: str) -> None: ...
+
+    def put_config(self, name: str, value: dict[str, Any]) -> None: ...
+
+    def get_config(self, name: str) -> dict[str, Any] | None: ...
+
+    def ops_contact(self) -> Contact | None: ...
+
+    def get_record(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+
+    def put_record(self, pk: str, sk: str, data: dict[str, Any]) -> None: ...
+
+    def add_to_set(self, pk: str, sk: str, attribute: str, value: str) -> None:
+        """Append to a list attribute unless already there (a replayed join is a no-op)."""
+
+    def put_listed(self, collection: str, item_id: str, data: dict[str, Any]) -> None:
+        """An item of a small, bounded collection read in one Query (GL accounts, assets)."""
+
+    def delete_listed(self, collection: str, item_id: str) -> None: ...
+
+    def listed(self, collection: str) -> list[dict[str, Any]]: ...
+
+
+
+class RepositoryPort(WorkOrderStore, DirectoryStore, InvoiceStore, LinkStore, PmsLinkStore, ChannelStore, Protocol):
+    """Every kind of record (shared.adapters.repository.Repository; tests.fakes.InMemoryRepository)."""
+
+
+# ---------------------------------------------------------------- outbound side effects
+class EventPort(Protocol):
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+class WorkflowPort(Protocol):
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        """Start the named execution (a second start of a name returns the first one's ARN)."""
+
+    def execution_arn(self, name: str) -> str: ...
+
+    def resume(self, task_token: str, output: dict[str, Any]) -> bool:
+        """Complete a task-token wait. False when the wait is already over (timed out or done)."""
+
+    def stop(self, execution_arn: str, cause: str) -> None: ...
+
+
+class MessengerPort(Protocol):
+    def sms(self, phone: str, body: str) -> str: ...
+
+    def email(self, to: str, subject: str, body: str) -> str: ...
+
+
+class SecretsPort(Protocol):
+    def get(self, arn: str) -> str: ...
+
+
+class QueuePort(Protocol):
+    def send(self, queue_url: str, body: str, attributes: dict[str, str] | None = None) -> str: ...
+
+    def send_delayed(self, queue_url: str, body: str, delay_seconds: int) -> str: ...
+
+
+class ObjectStorePort(Protocol):
+    def upload_slot(self, key: str, max_bytes: int, expires: int, content_type: str | None = None,
+                    redirect: str | None = None) -> dict[str, Any]: ...
+
+    def view_url(self, key: str, expires: int) -> str: ...
+
+    def size(self, key: str) -> int | None: ...
+
+    def head(self, key: str, length: int) -> bytes:
+        """The first `length` bytes; ObjectGone if the object was deleted meanwhile."""
+
+    def read(self, key: str) -> bytes: ...
+
+    def put(self, key: str, body: bytes, content_type: str) -> None: ...
+
+    def copy(self, source: str, target: str, content_type: str) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class SchedulesPort(Protocol):
+    def put(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
+        """Create the one-time schedule, or move an existing one with this name to the new time and payload."""

@@ -1,0 +1,401 @@
+"""One contract, two repositories: the DynamoDB adapter on moto (a table shaped like template.yaml's) and
+the in-memory twin services tests run on (tests/fakes). A difference is a bug in the twin, or news about
+the real one. Organised by kind of record, like both implementations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from shared.adapters.aws import error_code
+from shared.adapters.repository import Repository
+from shared.domain.directory import Contact, Property, Unit, Vendor
+from shared.domain.enums import Trade
+from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
+from shared.domain.invoices import Invoice, InvoiceLine, LineKind
+from shared.domain.workorder import Source, Status, TimelineEntry, WorkOrder
+from tests.contract.conftest import new_dynamodb_table
+from tests.fakes import InMemoryRepository
+
+T0 = datetime(2026, 6, 10, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def repo(request: pytest.FixtureRequest) -> Repository | InMemoryRepository:
+    if request.param == "memory":
+        return InMemoryRepository()
+    request.getfixturevalue("aws")
+    client, name = new_dynamodb_table()
+    return Repository(name, client=client)
+
+
+def work_order(wo_id: str, minutes: int = 0, **fields: Any) -> WorkOrder:
+    at = T0 + timedelta(minutes=minutes)
+    values: dict[str, Any] = {"id": wo_id, "property_id": "prop-1", "unit_id": "unit-1",
+                              "tenant": Contact(name="Ana", phone="+15550100010"), "description": "Faucet drips",
+                              "created_at": at, "updated_at": at}
+    return WorkOrder(**{**values, **fields})
+
+
+def entry(minutes: int, event: str = "received") -> TimelineEntry:
+    return TimelineEntry(at=T0 + timedelta(minutes=minutes), event=event, detail=f"{event} detail")
+
+
+def invoice(inv_id: str, minutes: int = 0, wo_id: str = "wo-1", **fields: Any) -> Invoice:
+    values: dict[str, Any] = {
+        "id": inv_id, "work_order_id": wo_id, "vendor_id": "ven-1", "invoice_number": "A-100",
+        "invoice_date": T0.date(), "currency": "USD", "total": Decimal("120.50"), "source": "link",
+        "lines": [InvoiceLine(kind=LineKind.LABOUR, description="Labour", quantity=Decimal("1.5"),
+                              unit_price=Decimal("80.33"))],
+        "work_order_status_at_submission": "verified", "submitted_at": T0 + timedelta(minutes=minutes)}
+    return Invoice(**{**values, **fields})
+
+
+def vendor(vendor_id: str, trades: list[Trade], areas: list[str], email: str | None = None) -> Vendor:
+    return Vendor(id=vendor_id, name=vendor_id.title(), trades=trades, service_areas=areas, email=email)
+
+
+# ================================================================ work orders and their timeline
+class TestWorkOrders:
+    def test_create_then_get(self, repo: Repository) -> None:
+        wo = work_order("wo-1", candidates=["ven-a"], emergency_probability=0.7)
+        created = repo.create_work_order(wo, entry(0))
+        assert created == wo.model_copy(update={"timeline": [entry(0)]})
+        assert repo.get_work_order("wo-1") == wo
+        assert repo.get_work_order("wo-1", with_timeline=True).timeline == [entry(0)]
+
+    def test_unknown_work_order_is_not_found(self, repo: Repository) -> None:
+        for with_timeline in (False, True):
+            with pytest.raises(NotFound) as caught:
+                repo.get_work_order("wo-none", with_timeline=with_timeline)
+            assert caught.value.details == {"id": "wo-none"}
+
+    def test_a_replay_with_the_same_key_and_request_returns_the_first(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1"), entry(0), ("unit-1#k1", "fp-1"))
+        replay = repo.create_work_order(work_order("wo-2"), entry(1), ("unit-1#k1", "fp-1"))
+        assert replay == work_order("wo-1")  # as stored, without its timeline
+        with pytest.raises(NotFound):
+            repo.get_work_order("wo-2")
+
+    def test_the_same_key_for_another_request_is_a_conflict(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1"), entry(0), ("unit-1#k1", "fp-1"))
+        with pytest.raises(IdempotencyConflict):
+            repo.create_work_order(work_order("wo-2"), entry(1), ("unit-1#k1", "fp-2"))
+        repo.create_work_order(work_order("wo-3"), entry(1), ("unit-1#k2", "fp-2"))  # another key is new
+        assert repo.get_work_order("wo-3").id == "wo-3"
+
+    def test_an_existing_id_is_never_overwritten(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1"), entry(0))
+        for idem in (None, ("unit-1#k9", "fp")):
+            with pytest.raises(Exception) as caught:
+                repo.create_work_order(work_order("wo-1", description="Other"), entry(1), idem)
+            assert error_code(caught.value) == "TransactionCanceledException"
+        assert repo.get_work_order("wo-1").description == "Faucet drips"
+
+    def test_save_is_versioned(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1"), entry(0))
+        loaded = repo.get_work_order("wo-1")
+        saved = repo.save(loaded.model_copy(update={"status": Status.TRIAGED}), loaded.version, [entry(1, "triaged")])
+        assert saved.version == loaded.version + 1
+        assert repo.get_work_order("wo-1") == saved
+        with pytest.raises(ConcurrentUpdate):  # a writer that read the old version loses
+            repo.save(loaded.model_copy(update={"status": Status.CANCELLED}), loaded.version, [entry(2, "x")])
+        current = repo.get_work_order("wo-1", with_timeline=True)
+        assert current.status == Status.TRIAGED
+        assert [e.event for e in current.timeline] == ["received", "triaged"]  # the loser wrote nothing
+
+    def test_save_of_an_unknown_work_order_is_a_concurrent_update(self, repo: Repository) -> None:
+        with pytest.raises(ConcurrentUpdate):
+            repo.save(work_order("wo-ghost"), 0)
+
+    def test_timeline_is_in_time_order_whatever_the_write_order(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1"), entry(0))
+        repo.add_timeline("wo-1", entry(5, "late"))
+        repo.add_timeline("wo-1", entry(2, "early"))
+        wo = repo.get_work_order("wo-1")
+        repo.save(wo, wo.version, [entry(3, "saved")])
+        assert [e.event for e in repo.get_work_order("wo-1", with_timeline=True).timeline] == [
+            "received", "early", "saved", "late"]
+
+    def test_returned_models_do_not_alias_the_store(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1", candidates=["ven-a"]), entry(0))
+        loaded = repo.get_work_order("wo-1", with_timeline=True)
+        loaded.candidates.append("ven-b")
+        loaded.timeline.append(entry(9))
+        loaded.tenant.name = "Changed"
+        again = repo.get_work_order("wo-1", with_timeline=True)
+        assert (again.candidates, len(again.timeline), again.tenant.name) == (["ven-a"], 1, "Ana")
+
+    def test_list_by_status_property_and_source_newest_first(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1", 1), entry(1))
+        repo.create_work_order(work_order("wo-2", 2, property_id="prop-2", source=Source.SMS), entry(2))
+        repo.create_work_order(work_order("wo-3", 3), entry(3))
+        wo3 = repo.get_work_order("wo-3")
+        repo.save(wo3.model_copy(update={"status": Status.TRIAGED}), wo3.version)
+
+        assert [w.id for w in repo.list_work_orders()] == ["wo-3", "wo-2", "wo-1"]
+        assert [w.id for w in repo.list_work_orders(status="received")] == ["wo-2", "wo-1"]
+        assert [w.id for w in repo.list_work_orders(status="triaged")] == ["wo-3"]
+        assert [w.id for w in repo.list_work_orders(property_id="prop-1")] == ["wo-3", "wo-1"]
+        assert [w.id for w in repo.list_work_orders(property_id="prop-1", status="received")] == ["wo-1"]
+        assert [w.id for w in repo.list_work_orders(source="sms")] == ["wo-2"]
+        assert [w.id for w in repo.list_work_orders(limit=2)] == ["wo-3", "wo-2"]
+        assert repo.list_work_orders()[0].version == 1  # the saved state, not the created one
+
+    def test_recent_work_orders_of_a_property(self, repo: Repository) -> None:
+        for n in (1, 2, 3):
+            repo.create_work_order(work_order(f"wo-{n}", n * 10), entry(n * 10))
+        repo.create_work_order(work_order("wo-other", 30, property_id="prop-2"), entry(30))
+        assert [w.id for w in repo.recent_work_orders("prop-1", T0 + timedelta(minutes=15))] == ["wo-3", "wo-2"]
+        assert repo.recent_work_orders("prop-1", T0 + timedelta(days=1)) == []
+
+    def test_open_work_orders_leave_out_terminal_ones(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1", 1), entry(1))
+        repo.create_work_order(work_order("wo-2", 2), entry(2))
+        wo2 = repo.get_work_order("wo-2")
+        repo.save(wo2.model_copy(update={"status": Status.CANCELLED}), wo2.version)
+        assert [w.id for w in repo.open_work_orders()] == ["wo-1"]
+
+
+# ================================================================ directory
+class TestDirectory:
+    def test_properties_and_units(self, repo: Repository) -> None:
+        prop = Property(id="prop-1", name="Maple", address="1 Maple Ave", service_area="north",
+                        preferred_vendors={"plumbing": ["ven-a"]}, on_call=Contact(name="Dana", phone="+1555"))
+        unit = Unit(id="unit-1", property_id="prop-1", label="1A", tenant=Contact(name="Ana", email="a@x.test"))
+        repo.put_property(prop)
+        repo.put_unit(unit)
+        assert repo.get_property("prop-1") == prop == repo.find_property("prop-1")
+        assert repo.get_unit("unit-1") == unit == repo.find_unit("unit-1")
+        with pytest.raises(NotFound) as no_prop:
+            repo.get_property("prop-x")
+        with pytest.raises(NotFound) as no_unit:
+            repo.get_unit("unit-x")
+        assert (no_prop.value.details, no_unit.value.details) == ({"id": "prop-x"}, {"unit_id": "unit-x"})
+        assert repo.find_property("prop-x") is None and repo.find_unit("unit-x") is None
+
+    def test_vendors_by_id_trade_and_area(self, repo: Repository) -> None:
+        repo.put_vendor(vendor("ven-b", [Trade.PLUMBING, Trade.ROOFING], ["north", "south"]))
+        repo.put_vendor(vendor("ven-a", [Trade.PLUMBING], ["north"]))
+        assert repo.get_vendor("ven-a") == vendor("ven-a", [Trade.PLUMBING], ["north"]) == repo.find_vendor("ven-a")
+        assert sorted(v.id for v in repo.vendors_for("plumbing", "north")) == ["ven-a", "ven-b"]
+        assert [v.id for v in repo.vendors_for("roofing", "south")] == ["ven-b"]
+        assert repo.vendors_for("hvac", "north") == []
+        assert sorted(v.id for v in repo.get_vendors(["ven-a", "ven-x", "ven-b"])) == ["ven-a", "ven-b"]
+        with pytest.raises(NotFound) as caught:
+            repo.get_vendor("ven-x")
+        assert caught.value.details == {"id": "ven-x"}
+        assert repo.find_vendor("ven-x") is None
+
+    def test_a_vendor_keeps_the_index_entries_of_areas_it_no_longer_serves(self, repo: Repository) -> None:
+        """As the DynamoDB adapter does today (put_vendor adds index entries, never removes them)."""
+        repo.put_vendor(vendor("ven-a", [Trade.PLUMBING], ["north"]))
+        repo.put_vendor(vendor("ven-a", [Trade.PLUMBING], ["south"]))
+        assert [v.id for v in repo.vendors_for("plumbing", "north")] == ["ven-a"]
+        assert [v.service_areas for v in repo.vendors_for("plumbing", "south")] == [["south"]]
+
+    def test_vendors_by_email_ignore_case_and_spaces(self, repo: Repository) -> None:
+        repo.put_vendor(vendor("ven-a", [Trade.HVAC], ["north"], email="Office@Breeze.test"))
+        repo.put_vendor(vendor("ven-b", [Trade.HVAC], ["north"], email="office@breeze.test"))
+        assert repo.vendors_for_email(" OFFICE@breeze.test ") == ["ven-a", "ven-b"]
+        assert repo.vendors_for_email("nobody@x.test") == []
+
+    def test_vendor_stats_count_up(self, repo: Repository) -> None:
+        repo.put_vendor(vendor("ven-a", [Trade.HVAC], ["north"]))
+        for stat in ("offers", "offers", "accepted"):
+            repo.bump_vendor_stat("ven-a", stat)
+        stats = repo.get_vendor("ven-a").stats
+        assert (stats.offers, stats.accepted, stats.declined) == (2, 1, 0)
+
+    def test_stats_of_an_unknown_vendor_fail(self, repo: Repository) -> None:
+        with pytest.raises(Exception) as caught:
+            repo.bump_vendor_stat("ven-x", "offers")
+        assert error_code(caught.value) == "ConditionalCheckFailedException"
+        assert repo.find_vendor("ven-x") is None
+
+
+# ================================================================ invoices
+class TestInvoices:
+    def test_create_update_and_read(self, repo: Repository) -> None:
+        created = repo.save_invoice(invoice("inv-1"), None)
+        assert created.version == 1
+        assert repo.get_invoice("wo-1", "inv-1") == created
+        updated = repo.save_invoice(created.model_copy(update={"rejection_reason": "x"}), created.version)
+        assert updated.version == 2
+        assert repo.get_invoice("wo-1", "inv-1").rejection_reason == "x"
+
+    def test_versions_are_checked(self, repo: Repository) -> None:
+        created = repo.save_invoice(invoice("inv-1"), None)
+        with pytest.raises(ConcurrentUpdate):
+            repo.save_invoice(invoice("inv-1"), None)  # created twice
+        repo.save_invoice(created, created.version)
+        with pytest.raises(ConcurrentUpdate):
+            repo.save_invoice(created, created.version)  # stale
+        with pytest.raises(ConcurrentUpdate):
+            repo.save_invoice(invoice("inv-ghost"), 1)  # never created
+
+    def test_unknown_invoice_is_not_found(self, repo: Repository) -> None:
+        with pytest.raises(NotFound):
+            repo.get_invoice("wo-1", "inv-x")
+
+    def test_invoices_of_a_work_order_in_submission_order(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1"), entry(0))
+        repo.save_invoice(invoice("inv-b", 5), None)
+        repo.save_invoice(invoice("inv-a", 9), None)
+        repo.save_invoice(invoice("inv-c", 1), None)
+        repo.save_invoice(invoice("inv-other", 2, wo_id="wo-2"), None)
+        assert [i.id for i in repo.invoices_for("wo-1")] == ["inv-c", "inv-b", "inv-a"]
+        assert repo.invoices_for("wo-3") == []
+        assert len(repo.get_work_order("wo-1", with_timeline=True).timeline) == 1  # invoices are no timeline
+
+    def test_an_invoice_number_is_claimed_once_per_vendor(self, repo: Repository) -> None:
+        assert repo.claim_invoice_number("ven-1", "A-100", "inv-1", "wo-1") is None
+        assert repo.claim_invoice_number("ven-1", " a-100 ", "inv-2", "wo-2") == {
+            "PK": "VINV#ven-1", "SK": "a-100", "invoice_id": "inv-1", "work_order_id": "wo-1"}
+        assert repo.claim_invoice_number("ven-2", "A-100", "inv-3", "wo-3") is None
+
+
+# ================================================================ links, done markers, counters
+class TestLinksAndMarkers:
+    def test_links_are_stored_once_by_digest(self, repo: Repository) -> None:
+        repo.put_link("d1", {"work_order_id": "wo-1", "party": "vendor", "actions": ["accept"]}, 1_900_000_000)
+        assert repo.get_link("d1") == {"PK": "LINK#d1", "SK": "LINK", "type": "link", "work_order_id": "wo-1",
+                                       "party": "vendor", "actions": ["accept"], "expires_at": 1_900_000_000}
+        with pytest.raises(Exception) as caught:
+            repo.put_link("d1", {"work_order_id": "wo-2"}, 1)
+        assert error_code(caught.value) == "ConditionalCheckFailedException"
+        assert repo.get_link("d1")["work_order_id"] == "wo-1"
+        assert repo.get_link("d-none") is None
+
+    def test_close_link_sets_a_mark_once(self, repo: Repository) -> None:
+        repo.put_link("d1", {"work_order_id": "wo-1"}, 1_900_000_000)
+        assert repo.close_link("d1", "answered", "accept") is True
+        assert repo.close_link("d1", "answered", "decline") is False
+        assert repo.get_link("d1")["answered"] == "accept"
+        assert repo.close_link("d1", "revoked", "ops") is True
+        assert repo.close_link("d1", "renewed", "x") is False  # revoked: no more marks
+        assert repo.close_link("d-none", "answered", "x") is False
+        assert repo.get_link("d-none") is None  # a failed close creates nothing
+
+    def test_counters_count_per_name(self, repo: Repository) -> None:
+        assert [repo.hit("RL#ip#1", 60) for _ in range(3)] == [1, 2, 3]
+        assert repo.hit("RL#ip#2", 60) == 1
+
+    def test_done_markers_record_a_timeline_entry(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1"), entry(0))
+        assert repo.done("sms:wo-1:offer") is False
+        repo.mark_done("sms:wo-1:offer", "wo-1", entry(1, "notified"))
+        assert repo.done("sms:wo-1:offer") is True
+        assert repo.done("sms:wo-1:other") is False
+        assert [e.event for e in repo.get_work_order("wo-1", with_timeline=True).timeline] == ["received", "notified"]
+
+
+# ================================================================ PMS links and state
+class TestPmsLinks:
+    def test_links_between_pms_and_opslayer_ids(self, repo: Repository) -> None:
+        assert repo.pms_link("unit", "101") is None
+        repo.link_pms("unit", "101", "unit-1")
+        repo.link_pms("tenant", "101", "unit-9")  # kinds are separate
+        assert (repo.pms_link("unit", "101"), repo.pms_link("tenant", "101")) == ("unit-1", "unit-9")
+        repo.link_pms("unit", "101", "unit-2")
+        assert repo.pms_link("unit", "101") == "unit-2"
+
+    def test_events_apply_in_order_and_stale_ones_are_refused(self, repo: Repository) -> None:
+        assert repo.advance_pms_event("task", "7", "2026-06-10T10:00:00Z") is True
+        assert repo.advance_pms_event("task", "7", "2026-06-10T11:00:00Z") is True
+        assert repo.advance_pms_event("task", "7", "2026-06-10T10:30:00Z") is False
+        assert repo.advance_pms_event("task", "7", "2026-06-10T11:00:00Z") is True  # the same event again
+        assert repo.advance_pms_event("task", "8", "2026-06-10T09:00:00Z") is True
+        assert repo.pms_link("task", "7") is None  # an event order is no link
+        repo.link_pms("task", "7", "wo-1")
+        assert repo.advance_pms_event("task", "7", "2026-06-10T10:45:00Z") is False  # linking kept the order
+        assert repo.pms_link("task", "7") == "wo-1"
+
+    def test_pms_state_never_moves_back(self, repo: Repository) -> None:
+        assert repo.pms_state("wo-1") == {}
+        repo.put_pms_state("wo-1", "task-1", None, 3)
+        assert repo.pms_state("wo-1") == {"PK": "WO#wo-1", "SK": "PMS", "pms_task_id": "task-1", "synced_version": 3}
+        repo.put_pms_state("wo-1", "task-1", "order-1", 2)  # a slower writer
+        assert repo.pms_state("wo-1")["synced_version"] == 3
+        repo.put_pms_state("wo-1", "task-1", "order-1", 3)
+        assert repo.pms_state("wo-1")["pms_work_order_id"] == "order-1"
+
+    def test_the_work_order_shows_its_pms_ids(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1", pms_task_id="task-0"), entry(0))
+        repo.put_pms_state("wo-1", "task-1", "order-1", 1)
+        full = repo.get_work_order("wo-1", with_timeline=True)
+        assert (full.pms_task_id, full.pms_work_order_id) == ("task-1", "order-1")
+        assert repo.get_work_order("wo-1").pms_task_id == "task-0"  # without the timeline: the order alone
+
+
+# ================================================================ channels, configuration, records
+class TestChannelsAndConfig:
+    def test_tenant_phones_point_at_units(self, repo: Repository) -> None:
+        repo.index_tenant_phone("+15550100010", "unit-2")
+        repo.index_tenant_phone("+15550100010", "unit-1")
+        repo.index_tenant_phone("+15550100010", "unit-1")
+        assert repo.units_for_phone("+15550100010") == ["unit-1", "unit-2"]
+        assert repo.units_for_phone("+15550100099") == []
+
+    def test_tenant_emails_point_at_units_ignoring_case(self, repo: Repository) -> None:
+        repo.index_tenant_email("Ana@Tenant.test ", "unit-1")
+        assert repo.units_for_email("ana@tenant.TEST") == ["unit-1"]
+        assert repo.units_for_email("ben@tenant.test") == []
+
+    def test_sms_opt_out_and_back_in(self, repo: Repository) -> None:
+        assert repo.sms_opted_out("+1555") is False
+        repo.set_sms_opt_out("+1555", True, "2026-06-10T10:00:00Z")
+        assert repo.sms_opted_out("+1555") is True
+        repo.set_sms_opt_out("+1555", False, "2026-06-10T11:00:00Z")
+        assert repo.sms_opted_out("+1555") is False
+        repo.set_sms_opt_out("+1666", False, "2026-06-10T11:00:00Z")  # never opted out: nothing to undo
+        assert repo.sms_opted_out("+1666") is False
+
+    def test_inbound_messages_are_claimed_once(self, repo: Repository) -> None:
+        assert repo.claim_inbound_sms("twilio", "SM1") is True
+        assert repo.claim_inbound_sms("twilio", "SM1") is False
+        assert repo.claim_inbound_sms("sns", "SM1") is True
+        assert repo.claim_inbound_email("m1") is True
+        assert repo.claim_inbound_email("m1") is False
+        repo.release_inbound_email("m1")  # processing failed: the next delivery may try again
+        assert repo.claim_inbound_email("m1") is True
+        repo.release_inbound_email("m-never")
+
+    def test_configuration(self, repo: Repository) -> None:
+        assert repo.get_config("quiet_hours") is None and repo.ops_contact() is None
+        repo.put_config("quiet_hours", {"enabled": False, "start": "22:00"})
+        repo.put_config("ops_contact", {"name": "Ops", "email": "ops@x.test"})
+        assert repo.get_config("quiet_hours") == {"enabled": False, "start": "22:00"}
+        assert repo.ops_contact() == Contact(name="Ops", email="ops@x.test")
+
+    def test_records_read_back_as_dynamodb_gives_them(self, repo: Repository) -> None:
+        repo.put_record("SENSOR#s1", "META", {"unit_id": "unit-1", "gone": None, "ratio": 0.1, "whole": 2.0,
+                                              "nested": {"x": None, "n": 1.0, "items": [1.5, "a"]}})
+        assert repo.get_record("SENSOR#s1", "META") == {
+            "PK": "SENSOR#s1", "SK": "META", "unit_id": "unit-1", "ratio": 0.1, "whole": 2,
+            "nested": {"x": None, "n": 1, "items": [1.5, "a"]}}
+        assert repo.get_record("SENSOR#s2", "META") is None
+        repo.put_record("SENSOR#s1", "META", {"unit_id": "unit-2"})  # a put replaces the whole record
+        assert repo.get_record("SENSOR#s1", "META") == {"PK": "SENSOR#s1", "SK": "META", "unit_id": "unit-2"}
+
+    def test_add_to_set_appends_once(self, repo: Repository) -> None:
+        repo.add_to_set("INCIDENT#i1", "META", "members", "wo-2")
+        repo.add_to_set("INCIDENT#i1", "META", "members", "wo-1")
+        repo.add_to_set("INCIDENT#i1", "META", "members", "wo-2")
+        assert repo.get_record("INCIDENT#i1", "META") == {"PK": "INCIDENT#i1", "SK": "META",
+                                                          "members": ["wo-2", "wo-1"]}
+
+    def test_listed_collections(self, repo: Repository) -> None:
+        repo.put_listed("ASSETS", "b-boiler", {"kind": "boiler", "interval_days": 365})
+        repo.put_listed("ASSETS", "a-filter", {"kind": "filter", "interval_days": 90})
+        repo.put_listed("GLACCOUNTS", "5000", {"name": "Repairs"})
+        assert repo.listed("ASSETS") == [
+            {"PK": "ASSETS", "SK": "a-filter", "kind": "filter", "interval_days": 90},
+            {"PK": "ASSETS", "SK": "b-boiler", "kind": "boiler", "interval_days": 365}]
+        repo.delete_listed("ASSETS", "a-filter")
+        repo.delete_listed("ASSETS", "never")
+        assert [i["SK"] for i in repo.listed("ASSETS")] == ["b-boiler"]
+        assert repo.listed("EMPTY") == []

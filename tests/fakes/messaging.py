@@ -1,0 +1,208 @@
+"""Twins of the outbound adapters in shared/adapters/messaging.py: they record what the code sent."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.adapters.messaging import MAX_DELAY_SECONDS
+from tests.fakes.table import AwsError
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:opslayer-test"
+
+
+class RecordingEvents:
+    """EventPublisher: keeps `(detail_type, detail)` in order, each detail as EventBridge delivers it (JSON)."""
+
+    def __init__(self, bus_name: str = "opslayer-test") -> None:
+        self.bus = bus_name
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        self.published.append((detail_type, json.loads(json.dumps(detail, default=str))))
+
+    def types(self) -> list[str]:
+        return [t for t, _ in self.published]
+
+    def of_type(self, detail_type: str) -> list[dict[str, Any]]:
+        return [d for t, d in self.published if t == detail_type]
+
+    def last(self, detail_type: str) -> dict[str, Any]:
+        found = self.of_type(detail_type)
+        if not found:
+            raise AssertionError(f"no {detail_type} event; published: {self.types()}")
+        return found[-1]
+
+    def clear(self) -> None:
+        self.published.clear()
+
+
+@dataclass
+class Execution:
+    name: str
+    arn: str
+    input: dict[str, Any]
+    stopped: str | None = None  # the cause, once stopped
+
+
+class FakeWorkflow:
+    """Workflow: named executions (a second start of a name returns the first one's ARN), task tokens
+    handed out as the state machine would (`wait_token`), resumes and stops recorded."""
+
+    def __init__(self, state_machine_arn: str = STATE_MACHINE_ARN) -> None:
+        self.arn = state_machine_arn
+        self.executions: dict[str, Execution] = {}
+        self.resumed: list[tuple[str, dict[str, Any]]] = []
+        self._waiting: dict[str, str] = {}  # task token -> execution name ("" when not tied to one)
+        self._tokens = itertools.count(1)
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        found = self.executions.get(name)
+        if found is None:
+            found = self.executions[name] = Execution(name, self.execution_arn(name), json.loads(json.dumps(payload)))
+        return found.arn
+
+    def execution_arn(self, name: str) -> str:
+        return self.arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+    def wait_token(self, step: str = "wait", execution: str = "") -> str:
+        """A task token for a `.waitForTaskToken` step (offer, schedule, completion...), live until resumed,
+        expired or its execution stopped."""
+        token = f"token-{next(self._tokens)}-{step}"
+        self._waiting[token] = execution
+        return token
+
+    def expire(self, token: str) -> None:
+        """The step's timeout fired: a later resume finds the wait over (TaskTimedOut)."""
+        self._waiting.pop(token, None)
+
+    def waiting(self, token: str) -> bool:
+        return token in self._waiting
+
+    def resume(self, task_token: str, output: dict[str, Any]) -> bool:
+        if task_token not in self._waiting:
+            return False
+        del self._waiting[task_token]
+        self.resumed.append((task_token, json.loads(json.dumps(output))))
+        return True
+
+    def output_for(self, task_token: str) -> dict[str, Any] | None:
+        return next((out for token, out in self.resumed if token == task_token), None)
+
+    def stop(self, execution_arn: str, cause: str) -> None:
+        for execution in self.executions.values():
+            if execution.arn == execution_arn and execution.stopped is None:
+                execution.stopped = cause[:256]
+                self._waiting = {t: e for t, e in self._waiting.items() if e != execution.name}
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    channel: str  # "sms" | "email"
+    to: str
+    body: str
+    subject: str | None = None
+    id: str = ""
+
+
+class Outbox:
+    """Messenger: every SMS and email, in order."""
+
+    def __init__(self, sender_email: str = "maintenance@example.com") -> None:
+        self.sender = sender_email
+        self.sent: list[SentMessage] = []
+        self._ids = itertools.count(1)
+
+    def sms(self, phone: str, body: str) -> str:
+        message = SentMessage("sms", phone, body, id=f"sms-{next(self._ids)}")
+        self.sent.append(message)
+        return message.id
+
+    def email(self, to: str, subject: str, body: str) -> str:
+        message = SentMessage("email", to, body, subject, id=f"email-{next(self._ids)}")
+        self.sent.append(message)
+        return message.id
+
+    def sent_to(self, address: str) -> list[SentMessage]:
+        """Messages to a phone number or an email address (case-insensitive for email)."""
+        return [m for m in self.sent if m.to.lower() == address.lower()]
+
+    def sms_to(self, phone: str) -> list[SentMessage]:
+        return [m for m in self.sent_to(phone) if m.channel == "sms"]
+
+    def emails_to(self, address: str) -> list[SentMessage]:
+        return [m for m in self.sent_to(address) if m.channel == "email"]
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+
+class FakeSecrets:
+    """SecretCache over a dict, cached for `ttl_seconds` like the real one (so rotation is seen as late)."""
+
+    def __init__(self, values: dict[str, str] | None = None, ttl_seconds: float = 300) -> None:
+        self.ttl = ttl_seconds
+        self.values = dict(values or {})
+        self.reads: list[str] = []  # ARNs fetched from "Secrets Manager" (cache misses)
+        self._cache: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, arn: str, value: str) -> None:
+        """Create or rotate a secret in the store (readers see it once their cached copy is older than ttl)."""
+        self.values[arn] = value
+
+    def get(self, arn: str) -> str:
+        now = time.monotonic()
+        hit = self._cache.get(arn)
+        if hit and now - hit[0] < self.ttl:
+            return hit[1]
+        if arn not in self.values:
+            raise AwsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+        self.reads.append(arn)
+        value = self.values[arn]
+        with self._lock:
+            self._cache[arn] = (now, value)
+        return value
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    queue_url: str
+    body: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    delay_seconds: int = 0
+    id: str = ""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class FakeQueues:
+    """QueueSender: messages per queue URL, with their attributes and delay (clamped like SQS's)."""
+
+    def __init__(self) -> None:
+        self.sent: list[QueuedMessage] = []
+        self._ids = itertools.count(1)
+
+    def send(self, queue_url: str, body: str, attributes: dict[str, str] | None = None) -> str:
+        return self._record(QueuedMessage(queue_url, body, dict(attributes or {}), id=f"msg-{next(self._ids)}"))
+
+    def send_delayed(self, queue_url: str, body: str, delay_seconds: int) -> str:
+        delay = max(0, min(MAX_DELAY_SECONDS, int(delay_seconds)))
+        return self._record(QueuedMessage(queue_url, body, delay_seconds=delay, id=f"msg-{next(self._ids)}"))
+
+    def _record(self, message: QueuedMessage) -> str:
+        self.sent.append(message)
+        return message.id
+
+    def on(self, queue_url: str) -> list[QueuedMessage]:
+        return [m for m in self.sent if m.queue_url == queue_url]
+
+    def clear(self) -> None:
+        self.sent.clear()
