@@ -41,6 +41,7 @@ def test_later_reports_in_the_window_join_and_are_not_dispatched(svc: Services) 
     others = [report(svc, unit) for unit in HARBOR[1:]]
     primary = svc.repo.get_work_order(first)
     assert members(svc, primary) == others
+    assert members(svc, svc.repo.get_work_order(others[0])) == []  # a member holds no incident of its own
     for wo_id in others:
         wo = svc.repo.get_work_order(wo_id)
         assert wo.incident_id == first and wo.status == Status.TRIAGED and is_member(wo)

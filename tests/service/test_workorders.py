@@ -5,12 +5,13 @@ waiting stages, cancel."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from shared.domain.enums import Priority, Trade
-from shared.domain.errors import InvalidInput, InvalidTransition, LinkRejected
-from shared.domain.workorder import Source, Status
+from shared.domain.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, LinkRejected
+from shared.domain.workorder import Source, Status, WorkOrder
 from shared.schemas import NewRequest
 from shared.services.container import Services
 from shared.services.preventive import assets, generate
@@ -415,7 +416,6 @@ def test_not_fixed_reopens_the_job_and_it_goes_back_to_the_same_vendor_first(svc
     vendor_decline(svc, job.link, "No capacity")
     offer_next(svc, job, 1)  # Pipeline Pros takes it
     vendor_accept(svc, job.link)
-
     vendor_schedule(svc, job.link, visit(svc))
     vendor_complete(svc, job.link, "Cleared the trap")
     old_link = job.link
@@ -448,7 +448,6 @@ def test_a_second_followup_cannot_be_answered_with_the_first_followups_link(svc:
     rank(svc, job.id, reopen=True)
     offer_next(svc, job, 0)
     vendor_accept(svc, job.link)
-
     vendor_schedule(svc, job.link, visit(svc))
     vendor_complete(svc, job.link, "Second try")
     with pytest.raises(LinkRejected) as spent:
@@ -458,12 +457,10 @@ def test_a_second_followup_cannot_be_answered_with_the_first_followups_link(svc:
 
 
 def test_a_verified_preventive_job_restarts_its_assets_cycle(svc: Services) -> None:
-
     [wo_id, *_] = [w for w in generate(svc) if svc.repo.get_work_order(w).asset_id == "hvac-filter-maple-2a"]
     start_lifecycle(svc, wo_id)
     decided = triage(svc, wo_id)
     rank(svc, wo_id, reopen=False)
-
     job = offer_next(svc, Job(wo_id, decided), 0)
     vendor_accept(svc, job.link)
     vendor_schedule(svc, job.link, visit(svc))
@@ -480,7 +477,6 @@ def test_the_same_unit_and_trade_within_the_recall_window_goes_to_the_same_vendo
     vendor_decline(svc, first.link, "Busy")
     offer_next(svc, first, 1)  # Pipeline Pros does the first job (not the preferred AquaFix)
     vendor_accept(svc, first.link)
-
     vendor_schedule(svc, first.link, visit(svc))
     vendor_complete(svc, first.link, "Tightened the handle")
     svc.clock.advance(days=svc.settings.recall_window_days - 1)
@@ -533,3 +529,47 @@ def test_offers_of_each_round_have_their_own_event_key(svc: Services) -> None:
     offer_next(svc, job, 1)
     assert [d["event_key"] for d in svc.events.of_type("VendorOffered")] == [
         f"{job.id}:offer:0:0:0", f"{job.id}:offer:0:0:1"]
+
+
+# ---------------------------------------------------------------- concurrent writes
+def save_after_a_concurrent_write(svc: Services, monkeypatch: pytest.MonkeyPatch,
+                                  concurrent: dict[str, Any], times: int = 1) -> None:
+    """The next `times` saves each find that another writer changed the work order (`concurrent`) first."""
+    real_save = svc.repo.save
+    left = [times]
+
+    def save(wo: WorkOrder, expected_version: int, entries: Any = ()) -> WorkOrder:
+        if left[0] > 0:
+            left[0] -= 1
+            current = svc.repo.get_work_order(wo.id)
+            real_save(current.model_copy(update=concurrent), current.version)
+        return real_save(wo, expected_version, entries)
+
+    monkeypatch.setattr(svc.repo, "save", save)
+
+
+def test_an_answer_racing_another_write_is_applied_to_the_fresh_state(svc: Services,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    job = offered(svc, MAPLE, DRIP)
+    save_after_a_concurrent_write(svc, monkeypatch, {"pets": "a dog"})
+    wo = vendor_accept(svc, job.link)
+    assert (wo.status, wo.vendor_id, wo.pets) == (Status.ACCEPTED, "ven-aqua", "a dog")  # neither write lost
+
+
+def test_a_write_that_keeps_losing_the_race_gives_up_with_a_conflict(svc: Services,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    job = offered(svc, MAPLE, DRIP)
+    save_after_a_concurrent_write(svc, monkeypatch, {"pets": "a dog"}, times=10)
+    with pytest.raises(ConcurrentUpdate):
+        vendor_accept(svc, job.link)
+    assert job.load(svc).status == Status.OFFERED
+    assert "VendorAccepted" not in svc.events.types() and svc.workflow.waiting(job.offer_token)
+
+
+def test_two_triage_steps_racing_announce_one_decision(svc: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    wo = submit(svc, MAPLE, DRIP)
+    save_after_a_concurrent_write(svc, monkeypatch, {"status": Status.TRIAGED, "trade": Trade.GENERAL,
+                                                     "priority": Priority.URGENT})
+    decided = triage(svc, wo.id)
+    assert (decided["trade"], decided["priority"]) == ("general", "urgent")  # the step that won stands
+    assert svc.events.of_type("WorkOrderTriaged") == []  # announced by the winner, not again here
