@@ -15,9 +15,19 @@ from shared.schemas import NewRequest
 from shared.services.container import Services
 from shared.services.corrections import corrections
 from shared.services.safety import answer, describes_an_emergency, plan_timer, unanswered
-from shared.services.workorders import cancel, escalate, start_lifecycle, submit_request, triage, vendor_decline
+from shared.services.visits import vendor_schedule
+from shared.services.workorders import (
+    cancel,
+    escalate,
+    start_lifecycle,
+    submit_request,
+    triage,
+    vendor_accept,
+    vendor_complete,
+    vendor_decline,
+)
 from tests.fakes import DEFAULT_NOW
-from tests.service.journey import offer_next, offered, triaged
+from tests.service.journey import offer_next, offered, triaged, visit
 from tests.service.steps import deliver
 
 WATER = "The bathroom sink is leaking under the cabinet"  # plumbing routine; asks about water
@@ -198,3 +208,17 @@ def test_a_yes_between_two_offers_puts_the_next_offer_on_emergency_timers(svc: S
     assert offer is not None
     emergency = svc.settings.timeouts.for_priority(Priority.EMERGENCY)["offer"]
     assert offer.expires_at == svc.clock() + timedelta(seconds=emergency)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: answer() checks only that the question is unanswered, not "
+                   "WorkOrder.asking_safety: a YES from a stale status page after the work is done raises a "
+                   "completed job to an emergency and pages on-call")
+def test_a_yes_after_the_work_is_done_is_refused(svc: Services) -> None:
+    job = offered(svc, UNIT, WATER)
+    vendor_accept(svc, job.link)
+    vendor_schedule(svc, job.link, visit(svc))
+    vendor_complete(svc, job.link, "Resealed the trap")
+    assert not job.load(svc).asking_safety  # the tenant is asked "is it fixed?" now
+    with pytest.raises(InvalidTransition):
+        answer(svc, job.id, yes=True, via="the status page")
+    assert "EmergencyDeclared" not in svc.events.types()

@@ -132,3 +132,13 @@ def test_a_boiler_fault_and_tenants_reports_share_one_building_incident(svc: Ser
     assert triage(svc, tenant.id)["linked"] is True
     joined = svc.repo.get_work_order(tenant.id)
     assert joined.incident_id == sensor_wo and joined.status == Status.TRIAGED
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a redelivered alert (the same sensor and timestamp) within the "
+                   "window is recorded as a repeat: the timeline says the sensor alerted twice")
+def test_the_same_alert_redelivered_within_the_window_is_recorded_once(svc: Services) -> None:
+    same = alert(svc, value=1)
+    _, wo_id = handle_alert(svc, same)
+    handle_alert(svc, same)  # SQS delivers at least once
+    events = [e.event for e in svc.repo.get_work_order(wo_id, with_timeline=True).timeline]
+    assert events.count("sensor_alert") == 0
