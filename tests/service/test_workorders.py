@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shared.domain import nte
 from shared.domain.enums import Priority, Trade
 from shared.domain.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, LinkRejected
 from shared.domain.workorder import Source, Status, WorkOrder
@@ -143,7 +144,8 @@ def test_an_unsure_request_is_dispatched_and_the_tenant_asked_beside_it(svc: Ser
     assert stored.safety_question is not None and stored.safety_question.hazard.value == "water"
     assert stored.safety_question.asked_at == svc.clock() and stored.asking_safety
     assert [e.event for e in stored.timeline] == ["received", "triaged", "safety_question"]
-    assert "(uncontrolled water)" not in stored.timeline[-1].detail and "(water)" in stored.timeline[-1].detail
+    assert stored.timeline[-1].detail == ("Unsure whether it is an emergency (water): the tenant is asked now; "
+                                          "the job goes on meanwhile")
     assert svc.events.last("SafetyQuestionAsked") == {
         "work_order_id": wo.id, "status": "triaged", "event_key": f"{wo.id}:safety", "hazard": "water"}
 
@@ -168,7 +170,9 @@ def test_the_preferred_vendor_is_ranked_first_and_the_offer_carries_the_not_to_e
     assert svc.repo.get_work_order(job.id).candidates == ["ven-aqua", "ven-pipeline"]
     offer_next(svc, job, 0)
     wo = job.load(svc)
-    assert wo.status == Status.OFFERED and wo.nte_cents and wo.nte_cents > 0 and wo.currency == "USD"
+    assert wo.status == Status.OFFERED
+    assert (wo.nte_cents, wo.currency) == nte.rules().amount(Trade.PLUMBING, Priority.EMERGENCY, "prop-maple")
+    assert wo.nte_cents and wo.nte_cents > nte.rules().amount(Trade.PLUMBING, Priority.ROUTINE, "prop-maple")[0]
     assert wo.offer is not None and wo.offer.task_token == job.offer_token
     assert svc.events.last("VendorOffered") == {
         "work_order_id": job.id, "status": "offered", "event_key": f"{job.id}:offer:0:0:0", "vendor_id": "ven-aqua"}
