@@ -190,12 +190,14 @@ class TestDirectory:
         assert caught.value.details == {"id": "ven-x"}
         assert repo.find_vendor("ven-x") is None
 
-    def test_a_vendor_keeps_the_index_entries_of_areas_it_no_longer_serves(self, repo: Repository) -> None:
-        """As the DynamoDB adapter does today (put_vendor adds index entries, never removes them)."""
-        repo.put_vendor(vendor("ven-a", [Trade.PLUMBING], ["north"]))
-        repo.put_vendor(vendor("ven-a", [Trade.PLUMBING], ["south"]))
-        assert [v.id for v in repo.vendors_for("plumbing", "north")] == ["ven-a"]
+    def test_a_vendor_is_no_longer_found_by_the_areas_trades_and_address_it_dropped(self, repo: Repository) -> None:
+        repo.put_vendor(vendor("ven-a", [Trade.PLUMBING, Trade.HVAC], ["north"], email="a@pipes.test"))
+        repo.put_vendor(vendor("ven-a", [Trade.PLUMBING], ["south"], email="desk@pipes.test"))
+        assert repo.vendors_for("plumbing", "north") == []
+        assert repo.vendors_for("hvac", "north") == []
         assert [v.service_areas for v in repo.vendors_for("plumbing", "south")] == [["south"]]
+        assert repo.vendors_for_email("a@pipes.test") == []
+        assert repo.vendors_for_email("desk@pipes.test") == ["ven-a"]
 
     def test_vendors_by_email_ignore_case_and_spaces(self, repo: Repository) -> None:
         repo.put_vendor(vendor("ven-a", [Trade.HVAC], ["north"], email="Office@Breeze.test"))

@@ -10,6 +10,7 @@ from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from shared.adapters.repository.directory import vendor_index_keys
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
@@ -131,15 +132,14 @@ class InMemoryDirectory(_Part):
         self.table.put({"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")})
 
     def put_vendor(self, vendor: Vendor) -> None:
-        # As the real adapter: index entries of trades/areas the vendor no longer has are not removed.
+        old = self.table.get(f"VENDOR#{vendor.id}", META)
+        keep = vendor_index_keys(vendor)
         self.table.put({"PK": f"VENDOR#{vendor.id}", "SK": META, "type": "vendor", **vendor.model_dump(mode="json")})
-        for trade in vendor.trades:
-            for area in vendor.service_areas:
-                self.table.put({"PK": f"VENDORS#{trade.value}#{area}", "SK": f"VENDOR#{vendor.id}",
-                                "vendor_id": vendor.id})
-        if vendor.email:
-            self.table.put({"PK": f"VENDOREMAIL#{vendor.email.strip().lower()}", "SK": f"VENDOR#{vendor.id}",
-                            "vendor_id": vendor.id})
+        for pk, sk in keep:
+            self.table.put({"PK": pk, "SK": sk, "vendor_id": vendor.id})
+        if old is not None:
+            for pk, sk in vendor_index_keys(Vendor.model_validate(old)) - keep:
+                self.table.delete(pk, sk)
 
     def vendors_for_email(self, email: str) -> list[str]:
         return self._ids_under(f"VENDOREMAIL#{email.strip().lower()}", "vendor_id")

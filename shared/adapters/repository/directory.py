@@ -12,6 +12,15 @@ from shared.domain.directory import Property, Unit, Vendor
 from shared.domain.errors import NotFound
 
 
+def vendor_index_keys(vendor: Vendor) -> set[tuple[str, str]]:
+    """The index entries dispatch (trade x area) and inbound email (address) find the vendor by."""
+    keys = {(f"VENDORS#{trade.value}#{area}", f"VENDOR#{vendor.id}")
+            for trade in vendor.trades for area in vendor.service_areas}
+    if vendor.email:
+        keys.add((f"VENDOREMAIL#{vendor.email.strip().lower()}", f"VENDOR#{vendor.id}"))
+    return keys
+
+
 class Directory(Table):
     def put_property(self, prop: Property) -> None:
         self.db.put_item(TableName=self.table, Item=self._item(
@@ -22,16 +31,16 @@ class Directory(Table):
             {"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")}))
 
     def put_vendor(self, vendor: Vendor) -> None:
+        """The vendor and its index entries; entries of trades, areas or an address it no longer has go."""
+        old = self._get(f"VENDOR#{vendor.id}", META)
+        keep = vendor_index_keys(vendor)
         ops = [{"Put": {"TableName": self.table, "Item": self._item(
             {"PK": f"VENDOR#{vendor.id}", "SK": META, "type": "vendor", **vendor.model_dump(mode="json")})}}]
-        for trade in vendor.trades:
-            for area in vendor.service_areas:
-                ops.append({"Put": {"TableName": self.table, "Item": self._item(
-                    {"PK": f"VENDORS#{trade.value}#{area}", "SK": f"VENDOR#{vendor.id}", "vendor_id": vendor.id})}})
-        if vendor.email:  # inbound email (invoices) finds the vendor by address
-            ops.append({"Put": {"TableName": self.table, "Item": self._item(
-                {"PK": f"VENDOREMAIL#{vendor.email.strip().lower()}", "SK": f"VENDOR#{vendor.id}",
-                 "vendor_id": vendor.id})}})
+        ops += [{"Put": {"TableName": self.table, "Item": self._item({"PK": pk, "SK": sk, "vendor_id": vendor.id})}}
+                for pk, sk in sorted(keep)]
+        if old is not None:
+            stale = vendor_index_keys(Vendor.model_validate(old)) - keep
+            ops += [{"Delete": {"TableName": self.table, "Key": self._key(pk, sk)}} for pk, sk in sorted(stale)]
         self.db.transact_write_items(TransactItems=ops)
 
     def vendors_for_email(self, email: str) -> list[str]:
