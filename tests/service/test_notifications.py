@@ -358,3 +358,16 @@ def test_the_timeline_records_who_was_told_what(svc: Services) -> None:
     deliver(svc)
     assert [d.split(":")[0] for d in notified(svc, wo.id)] == ["SMS to tenant", "EMAIL to tenant"]
     assert json.dumps(notified(svc, wo.id)).count(ANA) == 0  # no phone numbers in the timeline
+
+
+def test_a_vendor_who_prefers_spanish_gets_spanish_offers_and_confirmations(svc: Services) -> None:
+    handy = svc.repo.get_vendor("ven-handy")
+    svc.repo.put_vendor(handy.model_copy(update={"language": "es"}))
+    wo, _ = scheduled(svc, "unit-harbor-102", "Closet door hinge is loose")
+    assert wo.vendor_id == "ven-handy"
+    deliver(svc, "VendorOffered", "VisitScheduled")
+    offer, confirmed = svc.messenger.sms_to(handy.phone or "")
+    assert offer.body.startswith("Nuevo trabajo de rutina de mantenimiento general para Handy Hands")
+    assert "Monto máximo: 300.00 USD" in offer.body
+    assert confirmed.body.startswith("Confirmado:") and "unidad 102" in confirmed.body
+    assert svc.messenger.sms_to("+15550100017")[0].body.startswith("Handy Hands will come")  # the tenant: English

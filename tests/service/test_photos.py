@@ -191,3 +191,21 @@ def test_view_links_are_short_lived_and_only_for_kept_photos(svc: Services) -> N
     kept = key.replace("uploads/", "photos/", 1)
     assert link == {"url": f"{store(svc).url}{kept}?expires=600", "party": "tenant", "content_type": "image/png",
                     "size": len(PNG), "uploaded_at": svc.clock().isoformat()}
+
+
+def test_a_concurrent_delivery_that_recorded_the_photo_first_leaves_one_photo(svc: Services,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    wo = triaged(svc, UNIT, LEAK)
+    key = tenant_slot(svc, wo.id, tenant_token(svc, wo))["key"]
+    before = svc.repo.get_work_order(wo.id)  # what the second delivery read before the first one saved
+    assert upload(svc, key, PNG) == "accepted"
+    store(svc).put(key, PNG, "image/png")  # the second delivery still sees the upload
+    reads = iter([before])
+    real_get = svc.repo.get_work_order
+    monkeypatch.setattr(svc.repo, "get_work_order", lambda wo_id, **kw: next(reads, None) or real_get(wo_id, **kw))
+
+    assert check_upload(svc, store(svc), key) == "duplicate"
+    monkeypatch.undo()
+    assert len(svc.repo.get_work_order(wo.id).photos) == 1
+    assert key not in store(svc).objects
+    assert len(svc.events.of_type("PhotoAdded")) == 1

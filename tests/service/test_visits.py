@@ -274,3 +274,13 @@ def test_a_reminder_lead_that_is_not_whole_hours_is_named_in_seconds() -> None:
     assert svc.schedules().get(f"{wo.id}-remind_1800s").at == local(svc, 1, 8, 30)
     timer_fired(svc, wo.id, "remind_1800s", 1)
     assert svc.events.last("VisitReminder")["hours"] == 1  # "in about 1 hour", never "in 0 hours"
+
+
+def test_a_no_show_the_tenant_reported_is_not_counted_again_by_the_arrive_timer(svc: Services) -> None:
+    wo, _ = scheduled(svc, UNIT, LEAK)
+    svc.clock.set(local(svc, 1, 10))
+    visit_answer(svc, wo.id, "no_show")
+    svc.clock.set(local(svc, 1, 13))
+    assert timer_fired(svc, wo.id, "arrive", 1) == "arrived"  # nothing more to do for this visit
+    assert svc.repo.get_work_order(wo.id).missed_visits == 1
+    assert len(svc.events.of_type("VisitMissed")) == 1
