@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import pytest
+
 from shared.domain.directory import Contact
 from shared.domain.workorder import Source, Status, Window
 from shared.services.container import Services
@@ -371,3 +373,27 @@ def test_a_vendor_who_prefers_spanish_gets_spanish_offers_and_confirmations(svc:
     assert "Monto máximo: 300.00 USD" in offer.body
     assert confirmed.body.startswith("Confirmado:") and "unidad 102" in confirmed.body
     assert svc.messenger.sms_to("+15550100017")[0].body.startswith("Handy Hands will come")  # the tenant: English
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "bug: VendorAccepted's event key is `accepted:<reopen_count>` (workorders.vendor_accept), without the "
+    "dispatch round, so after a redispatch (a triage correction to another trade) the new vendor's acceptance "
+    "has the first one's key and notify() dedupes it: the tenant is never told who comes now"))
+def test_after_a_redispatch_the_tenant_is_told_the_new_vendor_accepted(svc: Services) -> None:
+    from shared.domain.enums import Priority, Trade
+    from shared.services.corrections import correct_triage
+    from shared.services.workorders import await_stage, rank, triage_output, vendor_accept
+    from tests.service.journeys import vendor_token
+    from tests.service.steps import offer_to
+
+    wo, _ = accepted(svc, UNIT, "The kitchen light flickers")  # electrical: Volt Electric accepts
+    await_stage(svc, wo.id, "schedule", svc.workflow.wait_token("schedule", wo.id))
+    deliver(svc)
+    svc.messenger.clear()
+    correct_triage(svc, wo.id, Trade.PLUMBING, Priority.ROUTINE, "it is the faucet, not the light")
+    rank(svc, wo.id, reopen=False)
+    offer_to(svc, wo.id, 0, triage_output(svc, svc.repo.get_work_order(wo.id)))
+    vendor_accept(svc, vendor_token(svc, wo.id, "ven-aqua"))
+
+    deliver(svc, "VendorAccepted")
+    assert any("AquaFix Plumbing" in m.body for m in svc.messenger.sms_to(ANA))
