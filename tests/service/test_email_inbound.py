@@ -257,3 +257,17 @@ def test_the_answer_keeps_the_subject_names_the_request_and_is_signed_in_its_lan
     empty = InboundEmail(from_address=ANA, from_name="Ana", subject="", text="")
     assert reply_subject(empty, Outcome("too_short", "x", language="es")) == f"Re: {reply('email.subject', 'es')}"
     assert signature(Outcome("x", language="es")) == reply("email.signature", "es")
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "bug: the VisitProposed email says \"Reply YES to confirm\", but email_inbound._for_tenant never answers a "
+    "proposal: a YES naming the request is only added to it as a message, and the visit stays unconfirmed"))
+def test_yes_in_a_reply_to_a_proposal_confirms_the_visit(svc: Services, ana: Mailbox) -> None:
+    from shared.services.visits import vendor_propose
+    from tests.service.journeys import accepted, at, window
+
+    wo, token = accepted(svc, UNIT, LEAK)
+    vendor_propose(svc, token, at(window(svc, 2, 13)))
+    outcome = ana.send(f"Re: Can you make it? ({wo.id})", "Yes")
+    assert svc.repo.get_work_order(wo.id).status == Status.SCHEDULED
+    assert outcome.work_order_id == wo.id
