@@ -5,6 +5,7 @@ a number that said STOP."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from shared.services.notifications import format_window, notify, quiet_release
 from shared.services.visits import vendor_propose
 from shared.services.workorders import escalate
 from tests.fakes.services import DEMO_TIME_ZONE
-from tests.service.journeys import accepted, at, local, scheduled, triaged, window
+from tests.service.journeys import accepted, at, completed, local, scheduled, triaged, window
 from tests.service.steps import deliver, submit
 
 LEAK = "The bathroom faucet drips constantly"  # plumbing, routine
@@ -397,3 +398,36 @@ def test_after_a_redispatch_the_tenant_is_told_the_new_vendor_accepted(svc: Serv
 
     deliver(svc, "VendorAccepted")
     assert any("AquaFix Plumbing" in m.body for m in svc.messenger.sms_to(ANA))
+
+
+# ---------------------------------------------------------------- every template renders
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_message_of_every_event_fills_all_its_variables(svc: Services, language: str) -> None:
+    """Each event of the message book, for a job with a vendor, a visit, a proposal and an invoice: no
+    `$name` is left in any subject or body (tenant and vendor speak `language`)."""
+    from shared.domain.enums import Hazard
+    from shared.domain.workorder import SafetyQuestion
+    from shared.services.invoicing import submit_by_email
+    from shared.services.notifications import message_book
+
+    vendor = svc.repo.get_vendor("ven-aqua")
+    svc.repo.put_vendor(vendor.model_copy(update={"language": language}))
+    wo, _ = completed(svc, UNIT, LEAK, language=language)
+    invoice = submit_by_email(svc, vendor.email or "", f"Invoice {wo.id}",
+                              "Invoice number: AQ-7\nMaterials: 120.00\nTotal: 120.00", None, "ses-invoice")
+    current = svc.repo.get_work_order(wo.id)
+    question = SafetyQuestion(hazard=Hazard.WATER, asked_at=svc.clock())
+    svc.repo.save(current.model_copy(update={"proposal": window(svc, 3, 13), "safety_question": question}),
+                  current.version)
+    svc.messenger.clear()
+
+    book = message_book().events
+    for n, detail_type in enumerate(book):
+        detail = {"work_order_id": wo.id, "event_key": f"{wo.id}:all:{n}", "vendor_id": "ven-aqua", "hours": 2,
+                  "eta_minutes": 15, "detail": "the reason", "reason": "the reason", "reported_by": "tenant",
+                  "invoice_id": invoice["invoice_id"], "route": "ops"}
+        assert notify(svc, detail_type, detail) == 2 * len(book[detail_type]), detail_type
+    left = [(m.subject, m.body) for m in svc.messenger.sent if re.search(r"\$[a-z_]+", f"{m.subject} {m.body}")]
+    assert left == []
+    spanish = [m for m in svc.messenger.sent_to(ANA) if m.body.startswith(("Hola", "Recordatorio", "Lo sentimos"))]
+    assert bool(spanish) == (language == "es")
