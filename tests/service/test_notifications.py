@@ -115,7 +115,7 @@ def test_the_visit_time_is_written_in_the_recipients_language_and_zone(svc: Serv
     assert f"Ref {wo.id}" in vendor_sms.body
 
 
-def test_format_window_without_a_window_or_zone() -> None:
+def test_a_visit_window_is_written_per_language_with_or_without_its_offset() -> None:
     assert format_window(None) == "a time to be confirmed"
     assert format_window(None, "es") == "una hora por confirmar"
     start = datetime(2026, 11, 24, 9, 0, tzinfo=DEMO_TIME_ZONE)
@@ -139,7 +139,7 @@ def test_a_proposal_names_the_proposed_time_and_the_tenants_windows_are_listed(s
         in proposal.body
 
 
-def test_availability_as_free_text_or_missing(svc: Services) -> None:
+def test_the_tenants_availability_is_quoted_as_written_or_said_to_be_missing(svc: Services) -> None:
     accepted(svc, UNIT, LEAK, availability="weekday mornings")
     accepted(svc, "unit-maple-1b", "The kitchen sink faucet drips")
     deliver(svc, "VendorOffered")
@@ -321,7 +321,7 @@ def test_quiet_hours_follow_the_configured_policy_and_the_propertys_zone(svc: Se
     assert release is not None and release.isoformat() == "2026-06-11T08:00:00-07:00"
 
 
-def test_quiet_hours_disabled_send_at_night(svc: Services) -> None:
+def test_with_quiet_hours_disabled_a_routine_sms_goes_at_night(svc: Services) -> None:
     svc.repo.put_config("quiet_hours", {"enabled": False})
     svc.clock.set(local(svc, 0, 23))
     submit(svc, UNIT, LEAK)
@@ -356,7 +356,7 @@ def test_a_members_tenant_is_not_asked_to_answer_the_primarys_proposal(svc: Serv
     assert len(svc.messenger.sms_to(ANA)) == 1
 
 
-def test_the_timeline_records_who_was_told_what(svc: Services) -> None:
+def test_the_timeline_names_the_role_and_channel_never_the_phone_number(svc: Services) -> None:
     wo = submit(svc, UNIT, LEAK)
     deliver(svc)
     assert [d.split(":")[0] for d in notified(svc, wo.id)] == ["SMS to tenant", "EMAIL to tenant"]

@@ -312,7 +312,7 @@ def test_other_free_text_while_asked_is_a_new_request(svc: Services, ana: Texts)
     ("HELP", Intent.HELP), ("Estado", Intent.STATUS), ("Sí", Intent.YES), ("ya está arreglado", Intent.YES),
     ("it is not fixed", Intent.TEXT), ("nope", Intent.NO), ("", Intent.TEXT), ("My sink leaks", Intent.TEXT),
 ])
-def test_classify(body: str, intent: Intent) -> None:
+def test_keywords_come_before_yes_and_no_and_a_negated_fix_is_no_yes(body: str, intent: Intent) -> None:
     assert classify(body) == intent
 
 
