@@ -11,6 +11,8 @@ from shared.adapters.messaging import EventPublisher, Messenger, QueueSender, Se
 from shared.adapters.repository import Repository
 from shared.config import Settings, settings
 from shared.domain.workorder import utcnow
+from shared.pms.port import PmsPort, WebhookVerifier
+from shared.pms.providers import PmsConnection, provider
 
 
 @dataclass
@@ -23,7 +25,8 @@ class Services:
     secrets: SecretCache
     queues: QueueSender = field(default_factory=QueueSender)
     clock: Callable[[], datetime] = field(default=utcnow)
-    _pms: Any = None
+    _pms: PmsPort | None = None  # built on first use (tests may pass their own)
+    _webhooks: WebhookVerifier | None = None  # tests may pass their own; else built per call (the key rotates)
 
     def link_key(self) -> bytes:
         return self.secrets.get(self.settings.link_secret_arn).encode()
@@ -52,14 +55,20 @@ class Services:
 
         return ObjectStore(self.settings.photos_bucket)
 
-    def pms(self) -> Any:
-        """The PMS adapter (Buildium), with its API key from Secrets Manager; built on first use."""
+    def pms(self) -> PmsPort:
+        """The configured PMS's adapter (the PmsProvider setting), with its API credentials from Secrets
+        Manager; built on first use."""
         if self._pms is None:
-            from shared.pms.buildium import BuildiumClient
-
-            self._pms = BuildiumClient.from_secret(self.settings.buildium_base_url,
-                                                   self.secrets.get(self.settings.buildium_api_secret_arn))
+            connection = PmsConnection(self.settings.pms_base_url, self.secrets.get(self.settings.pms_api_secret_arn))
+            self._pms = provider(self.settings.pms_provider).client(connection)
         return self._pms
+
+    def webhook_verifier(self) -> WebhookVerifier:
+        """The configured PMS's webhook verifier, with the current signing key."""
+        if self._webhooks is not None:
+            return self._webhooks
+        return provider(self.settings.pms_provider).webhook_verifier(
+            self.secrets.get(self.settings.pms_webhook_secret_arn), self.settings.pms_account_id)
 
 
 _built: dict[int, Services] = {}
@@ -75,6 +84,7 @@ def services() -> Services:
 
 
 def _build(cfg: Settings) -> Services:
+    provider(cfg.pms_provider)  # an unknown PMS fails here, at init, not on the first PMS call
     return Services(
         settings=cfg,
         repo=Repository(cfg.table_name),

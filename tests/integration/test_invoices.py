@@ -54,7 +54,7 @@ def verified_job(stack, api, ops_headers, unit: str, description: str) -> tuple[
 
 
 def bills_for(fake, wo_id: str, stack, api, ops_headers) -> list[dict]:
-    order = api.get(f"/ops/work-orders/{wo_id}", headers=ops_headers).json()["buildium_work_order_id"]
+    order = api.get(f"/ops/work-orders/{wo_id}", headers=ops_headers).json()["pms"]["work_order_id"]
     return [b for b in fake.list("bill") if str(b.get("WorkOrderId")) == str(order)] if order else []
 
 
