@@ -596,3 +596,19 @@ def test_the_webhook_use_case_answers_a_rejection_with_4xx_and_queues_nothing(
     with pytest.raises(MalformedRequest if reason == "malformed_body" else Unauthorized):  # 400, else 401
         receive_webhook(svc, delivery.headers, delivery.body)
     assert svc.queues.sent == []
+
+
+def test_the_template_offers_exactly_the_registered_providers_to_every_function_that_talks_to_the_pms() -> None:
+    from infra.localcloud.template import load_template
+
+    template = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+    parameter = template["Parameters"]["PmsProvider"]
+    assert parameter["AllowedValues"] == sorted(PROVIDERS) and parameter["Default"] == "buildium"
+    talking = 0
+    for name, resource in template["Resources"].items():
+        env = ((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+        if {"PMS_API_SECRET_ARN", "PMS_WEBHOOK_SECRET_ARN"} & set(env):
+            assert env.get("PMS_PROVIDER") == {"Ref": "PmsProvider"}, name
+            talking += 1
+        assert not [key for key in env if key.startswith("BUILDIUM_")], name  # one way: the neutral PMS_* names
+    assert talking == 4  # the API (webhooks), the PMS sync, the PMS writer and invoicing (bills)
