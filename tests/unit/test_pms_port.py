@@ -612,3 +612,75 @@ def test_the_template_offers_exactly_the_registered_providers_to_every_function_
             talking += 1
         assert not [key for key in env if key.startswith("BUILDIUM_")], name  # one way: the neutral PMS_* names
     assert talking == 4  # the API (webhooks), the PMS sync, the PMS writer and invoicing (bills)
+
+
+# ====================================================================== the use cases see only the port
+class WriterRepo:
+    """What `sync_out` reads and records, in memory: one work order on one unit."""
+
+    def __init__(self, unit_pms_id: str, tenant_pms_id: str | None) -> None:
+        from shared.domain.directory import Contact, Property, Unit
+        from shared.domain.workorder import WorkOrder
+
+        now = datetime(2026, 12, 3, 12, tzinfo=UTC)
+        self.work_order = WorkOrder(id="wo-01JWRITER", property_id="prop-b101", unit_id="unit-b9", priority="urgent",
+                                    tenant=Contact(name="Ana"), description="Kitchen sink leaking", created_at=now,
+                                    updated_at=now)
+        self.unit = Unit(id="unit-b9", pms_id=unit_pms_id, tenant_pms_id=tenant_pms_id, property_id="prop-b101",
+                         label="9")
+        self.property = Property(id="prop-b101", pms_id="101", name="Harbor Lofts", address="1 Harbor St",
+                                 service_area="north")
+        self.recorded: list[tuple[str, str | None, str | None, int]] = []
+
+    def get_work_order(self, wo_id: str) -> Any:
+        return self.work_order
+
+    def pms_state(self, wo_id: str) -> dict[str, Any]:
+        return {}
+
+    def get_unit(self, unit_id: str) -> Any:
+        return self.unit
+
+    def get_property(self, property_id: str) -> Any:
+        return self.property
+
+    def put_pms_state(self, wo_id: str, task_id: str | None, order_id: str | None, version: int) -> None:
+        self.recorded.append((wo_id, task_id, order_id, version))
+
+
+def writer_services(repo: WriterRepo) -> Any:
+    from shared.services.container import Services
+
+    return Services(settings=Settings(timeouts=timeouts(None)), repo=repo, events=None,  # type: ignore[arg-type]
+                    workflow=None, messenger=None, secrets=None)  # type: ignore[arg-type]
+
+
+def test_the_writer_logs_a_work_order_in_the_pms_through_the_port(pms: BuildiumHarness) -> None:
+    from shared.services.pms_writer import sync_out
+
+    _, unit, tenant = pms.occupied_unit()
+    repo = WriterRepo(unit, tenant)
+    assert sync_out(writer_services(repo), pms.port(), repo.work_order.id) == "synced"
+    (wo_id, task_id, order_id, _), = repo.recorded
+    assert wo_id == repo.work_order.id and task_id and order_id is None  # no vendor yet: no PMS work order
+    assert isinstance(pms.port().get(EntityKind.TASK, task_id), PmsTask)
+
+
+def test_the_writer_keeps_a_work_order_the_pms_cannot_hold_in_opslayer(pms: BuildiumHarness) -> None:
+    from shared.services.pms_writer import sync_out
+
+    _, unit = pms.vacant_unit()
+    repo = WriterRepo(unit, None)
+    assert sync_out(writer_services(repo), pms.port(), repo.work_order.id) == "no_lease"
+    assert repo.recorded == [] and pms.writes == 0
+
+
+def test_the_writer_lets_an_outage_fail_the_message_for_a_retry(pms: BuildiumHarness) -> None:
+    from shared.services.pms_writer import sync_out
+
+    _, unit, tenant = pms.occupied_unit()
+    repo = WriterRepo(unit, tenant)
+    pms.down = True
+    with pytest.raises(PmsError):
+        sync_out(writer_services(repo), pms.port(), repo.work_order.id)
+    assert repo.recorded == []
