@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from shared.pms.port import PmsPort, WebhookVerifier
+if TYPE_CHECKING:  # imported by the composition root on every cold start: stays light
+    from shared.pms.port import PmsPort, WebhookVerifier
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.messaging import EventPublisher, Messenger, QueueSender, SecretCache, Workflow
 from shared.adapters.repository import Repository
 from shared.config import Settings, settings
 from shared.domain.workorder import utcnow
-from shared.pms.port import PmsPort, WebhookVerifier
 from shared.pms.providers import PmsConnection, provider
+
+if TYPE_CHECKING:  # the port's models stay out of every function's cold start
+    from shared.pms.port import PmsPort, WebhookVerifier
 
 
 @dataclass
