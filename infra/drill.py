@@ -125,7 +125,7 @@ class Drill:
         emitted = self.step(scenario, "Buildium request + signed webhook", t0, lambda: self._emit(unit))
         task_id = str(emitted["task_id"])
         found = self.step(scenario, "work order from the Buildium task", t0,
-                          lambda: self._ops_find("pms", lambda w: w.get("buildium_task_id") == task_id))
+                          lambda: self._ops_find("pms", lambda w: w["pms"]["task_id"] == task_id))
         wo_id = found["id"]
         self.step(scenario, "tenant acknowledged (sms)", t0, lambda: self.wait_message(tenant["phone"], wo_id))
         self.fix(scenario, t0, wo_id, tenant)

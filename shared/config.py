@@ -73,10 +73,13 @@ class Settings(BaseModel):
     ops_key_secret_arn: str = ""
     sender_email: str = "maintenance@example.com"
     pms_inbound_queue_url: str = ""
-    buildium_base_url: str = "https://api.buildium.com"
-    buildium_api_secret_arn: str = ""
-    buildium_webhook_secret_arn: str = ""
-    buildium_account_id: str = ""
+    # The PMS (one per deployment; shared/pms/providers.py lists the adapters). Neutral names: the
+    # template maps its Buildium* parameters and secrets onto these.
+    pms_provider: str = "buildium"
+    pms_base_url: str = ""  # "" = the provider's production API
+    pms_api_secret_arn: str = ""
+    pms_webhook_secret_arn: str = ""
+    pms_account_id: str = ""  # the only PMS account whose webhooks are accepted; "" = any
     sensor_repeat_window_seconds: int = 6 * 3600
     sensor_dlq_url: str = ""
     preventive_lead_days: int = 14
@@ -105,9 +108,9 @@ _ENV = {
     "link_ttl_seconds": "LINK_TTL_SECONDS", "unit_link_ttl_seconds": "UNIT_LINK_TTL_SECONDS",
     "public_base_url": "PUBLIC_BASE_URL",
     "ops_auth_mode": "OPS_AUTH_MODE", "ops_key_secret_arn": "OPS_KEY_SECRET_ARN", "sender_email": "SENDER_EMAIL",
-    "pms_inbound_queue_url": "PMS_INBOUND_QUEUE_URL", "buildium_base_url": "BUILDIUM_BASE_URL",
-    "buildium_api_secret_arn": "BUILDIUM_API_SECRET_ARN", "buildium_webhook_secret_arn": "BUILDIUM_WEBHOOK_SECRET_ARN",
-    "buildium_account_id": "BUILDIUM_ACCOUNT_ID", "sensor_repeat_window_seconds": "SENSOR_REPEAT_WINDOW_SECONDS",
+    "pms_inbound_queue_url": "PMS_INBOUND_QUEUE_URL", "pms_provider": "PMS_PROVIDER", "pms_base_url": "PMS_BASE_URL",
+    "pms_api_secret_arn": "PMS_API_SECRET_ARN", "pms_webhook_secret_arn": "PMS_WEBHOOK_SECRET_ARN",
+    "pms_account_id": "PMS_ACCOUNT_ID", "sensor_repeat_window_seconds": "SENSOR_REPEAT_WINDOW_SECONDS",
     "sensor_dlq_url": "SENSOR_DLQ_URL", "preventive_lead_days": "PREVENTIVE_LEAD_DAYS",
     "recall_window_days": "RECALL_WINDOW_DAYS", "rate_limit_per_ip_per_minute": "RATE_LIMIT_PER_IP_PER_MINUTE",
     "rate_limit_per_link_per_minute": "RATE_LIMIT_PER_LINK_PER_MINUTE",

@@ -493,7 +493,8 @@ def report(record: dict[str, Any]) -> str:
         _field("Source", wo.get("source")), _field("Problem", wo.get("description")),
         _field("Vendor", (record.get("vendor") or {}).get("name")),
         _field("Completion notes", wo.get("completion_notes")),
-        _field("Buildium task / work order", f"{wo.get('buildium_task_id')} / {wo.get('buildium_work_order_id')}"),
+        _field(f"{wo['pms']['provider'].title()} task / work order",
+               f"{wo['pms']['task_id']} / {wo['pms']['work_order_id']}"),
         _field("Bill in the PMS", (record.get("bill") or {}).get("bill_id")),
         _field("Created", wo.get("created_at")), _field("Last change", wo.get("updated_at")),
     ])

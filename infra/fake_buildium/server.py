@@ -103,6 +103,7 @@ class FakeBuildium:
     def __init__(self, account_id: int = 123456, client_id: str = "fake-client-id",
                  client_secret: str = "fake-client-secret", webhook_secret: str = "fake-webhook-secret",
                  seed: demo_seed.Seed | None = None, clock: Callable[[], datetime] | None = None) -> None:
+        spec_dict()  # no spec, no fake: fail here, naming the missing file, not later inside a request
         self.account_id, self.client_id, self.client_secret = account_id, client_id, client_secret
         self.webhook_secret = webhook_secret
         self.clock = clock or (lambda: datetime.now(UTC))

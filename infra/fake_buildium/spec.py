@@ -13,19 +13,38 @@ SPEC_HOST = "https://api.buildium.com"  # the spec's server; requests are checke
 _RELATIVE = Path("shared") / "specs" / "buildium-openapi.json"
 
 
+class SpecUnavailable(FileNotFoundError):
+    """No usable Buildium OpenAPI document: the fake cannot run without it (it shapes every record and checks
+    every request)."""
+
+
 def spec_path() -> Path:
-    """The spec lives next to the repo (../shared/specs); an env var can point elsewhere."""
+    """The spec lives next to the repo (../shared/specs, or in any folder above it); BUILDIUM_OPENAPI_SPEC can point
+    elsewhere. Raises SpecUnavailable naming the path it needs and how to provide it."""
+    expected = Path(__file__).resolve().parents[3] / _RELATIVE  # ../shared/specs/buildium-openapi.json, by the repo
     if os.environ.get(SPEC_ENV):
-        return Path(os.environ[SPEC_ENV])
+        given = Path(os.environ[SPEC_ENV])
+        if not given.is_file():
+            raise SpecUnavailable(f"The Buildium OpenAPI spec is not at {given} (the {SPEC_ENV} environment "
+                                  f"variable): point {SPEC_ENV} at Buildium's OpenAPI JSON document, or unset it "
+                                  f"to use {expected}.")
+        return given
     for parent in Path(__file__).resolve().parents:
         if (parent / _RELATIVE).is_file():
             return parent / _RELATIVE
-    raise FileNotFoundError(f"buildium-openapi.json not found above {__file__}; set {SPEC_ENV}")
+    raise SpecUnavailable(f"The Buildium OpenAPI spec is missing: the fake Buildium needs it at {expected} (next to "
+                          f"the repo). Save Buildium's Open API v1 document (JSON) there, or set {SPEC_ENV} to where "
+                          f"it is.")
 
 
 @cache
 def spec_dict() -> dict[str, Any]:
-    return json.loads(spec_path().read_text())
+    path = spec_path()
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise SpecUnavailable(f"The Buildium OpenAPI spec at {path} is not JSON ({exc}): replace it with "
+                              f"Buildium's Open API v1 document.") from None
 
 
 @cache

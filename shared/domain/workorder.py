@@ -171,7 +171,7 @@ class WorkOrder(BaseModel):
     reopen_count: int = 0
     dispatch_round: int = 0  # bumped when a re-triage dispatches the job again (offers of a new round are new)
     execution_arn: str | None = None
-    # The PMS records (Buildium task and work order): set at creation for orders that came from the PMS,
+    # The PMS records (its task and work order): set at creation for orders that came from the PMS,
     # else from the PMS sync state (a separate item, see the repository).
     pms_task_id: str | None = None
     pms_work_order_id: str | None = None

@@ -49,7 +49,7 @@ from shared.pms.models import (
     PmsWorkOrder,
     WorkOrderSync,
 )
-from shared.pms.port import PmsError, PmsRejected
+from shared.pms.port import PmsError, PmsRejected, UnitCannotHoldRequests
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,7 @@ PHONE_PREFERENCE = ("Cell", "Personal", "Home", "Office", "Other", "NotSet")
 TITLE_MAX = 127  # Buildium rejects longer task titles
 RETRY_AFTER_MAX = 60.0  # longer than this and the caller should retry later, not a Lambda sleeping
 OPSLAYER_NOTES_MARKER = "--- Opslayer ---"
+DEFAULT_BASE_URL = "https://api.buildium.com"  # the production Open API (the BuildiumBaseUrl parameter overrides it)
 
 # Bill limits the spec states (BillPostMessage, BillLinePostMessage, FileNamePostMessage).
 BILL_MEMO_MAX, BILL_LINE_MEMO_MAX, REFERENCE_NUMBER_MAX, FILE_NAME_MAX = 245, 240, 40, 255
@@ -146,6 +147,10 @@ class BuildiumError(PmsError):
 
 class BuildiumRejected(BuildiumError, PmsRejected):
     """Buildium refused the write (or would: checked before sending); the same write will fail again."""
+
+
+class UnitWithoutLease(BuildiumRejected, UnitCannotHoldRequests):
+    """Buildium ties a resident request to a lease: a vacant unit cannot hold one."""
 
 
 def reference_tag(reference: str) -> str:
@@ -505,7 +510,7 @@ class BuildiumClient:
             current = current or [t["Id"] for t in lease.get("CurrentTenants") or []]
             if current:
                 return int(lease["Id"]), int(current[0])
-        raise BuildiumError("no_lease_for_unit")
+        raise UnitWithoutLease("no_lease_for_unit")
 
     def sync_work_order(self, work_order_pms_id: str | None, task_pms_id: str, state: WorkOrderSync) -> None:
         """PUT the work order (vendor, Opslayer notes) and the resident request (status, due date).

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -22,6 +23,8 @@ from datetime import UTC, datetime
 
 from shared.pms.models import EntityKind, Operation, PmsEvent
 from shared.pms.port import WebhookRejected
+
+log = logging.getLogger(__name__)
 
 PMS_NAME = "buildium"
 TIMESTAMP_HEADER = "buildium-webhook-timestamp"
@@ -101,7 +104,8 @@ def parse_datetime(value: str) -> datetime:
 
 
 class BuildiumWebhookVerifier:
-    """Implements WebhookVerifier for Buildium callbacks."""
+    """Implements WebhookVerifier for Buildium callbacks: the HMAC above, a timestamp no older than
+    `tolerance_seconds` and no more than `future_skew_seconds` ahead, and (when given) the AccountId."""
 
     def __init__(
         self,
@@ -169,6 +173,7 @@ class BuildiumWebhookVerifier:
             kind, id_field = ENTITY_EVENTS[entity]
             operation = OPERATIONS[op_name]
         else:
+            log.info("buildium webhook event not followed: %s", name[:100])
             return None  # a valid event we do not handle: the caller acknowledges and ignores it
 
         pms_id = payload.get(id_field)

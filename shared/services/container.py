@@ -11,9 +11,10 @@ from shared.adapters.messaging import EventPublisher, Messenger, QueueSender, Se
 from shared.adapters.repository import Repository
 from shared.config import Settings, settings
 from shared.domain.workorder import utcnow
+from shared.pms.providers import PmsConnection, provider
 
-if TYPE_CHECKING:
-    from shared.pms.port import PmsPort
+if TYPE_CHECKING:  # the port's models stay out of every function's cold start
+    from shared.pms.port import PmsPort, WebhookVerifier
     from shared.ports import (
         EventPort,
         MessengerPort,
@@ -49,6 +50,7 @@ class Services:
     object_store: Callable[[str], ObjectStorePort] = field(default=_s3_object_store)
     _pms: PmsPort | None = None  # the PMS adapter, built on first use unless given
     _schedules: SchedulesPort | None = None  # the visit timers' one-time schedules, built on first use unless given
+    _webhooks: WebhookVerifier | None = None  # tests may pass their own; else built per call (the key rotates)
 
     def link_key(self) -> bytes:
         return self.secrets.get(self.settings.link_secret_arn).encode()
@@ -82,13 +84,19 @@ class Services:
         return self._schedules
 
     def pms(self) -> PmsPort:
-        """The PMS adapter (Buildium), with its API key from Secrets Manager; built on first use."""
+        """The configured PMS's adapter (the PmsProvider setting), with its API credentials from Secrets
+        Manager; built on first use."""
         if self._pms is None:
-            from shared.pms.buildium import BuildiumClient
-
-            self._pms = BuildiumClient.from_secret(self.settings.buildium_base_url,
-                                                   self.secrets.get(self.settings.buildium_api_secret_arn))
+            connection = PmsConnection(self.settings.pms_base_url, self.secrets.get(self.settings.pms_api_secret_arn))
+            self._pms = provider(self.settings.pms_provider).client(connection)
         return self._pms
+
+    def webhook_verifier(self) -> WebhookVerifier:
+        """The configured PMS's webhook verifier, with the current signing key."""
+        if self._webhooks is not None:
+            return self._webhooks
+        return provider(self.settings.pms_provider).webhook_verifier(
+            self.secrets.get(self.settings.pms_webhook_secret_arn), self.settings.pms_account_id)
 
 
 _built: dict[int, Services] = {}
@@ -104,6 +112,7 @@ def services() -> Services:
 
 
 def _build(cfg: Settings) -> Services:
+    provider(cfg.pms_provider)  # an unknown PMS fails here, at init, not on the first PMS call
     return Services(
         settings=cfg,
         repo=Repository(cfg.table_name),

@@ -1,7 +1,7 @@
 """PMS -> Opslayer: webhooks in (verify, queue), events applied (fetch the entity, upsert idempotently),
 and the full reconciliation that catches anything a lost webhook missed.
 
-Events are thin and may arrive twice or out of order (Buildium says so): the entity is always fetched
+Events are thin and may arrive twice or out of order (PMS webhooks are at-least-once): the entity is always fetched
 from the API, so applying any event yields the PMS's current state, and an event older than one
 already applied for the same entity is skipped.
 """
@@ -36,6 +36,7 @@ from shared.pms.models import (
     PmsVendorCategory,
     PmsWorkOrder,
 )
+from shared.pms.port import PmsPort, WebhookRejected
 from shared.services.container import Services
 
 MAPPING = Path(__file__).resolve().parent.parent / "rules" / "pms_mapping.json"
@@ -104,25 +105,17 @@ def normalize_phone(raw: str | None) -> str | None:
 
 # ---------------------------------------------------------------- webhooks in
 def receive_webhook(svc: Services, headers: dict[str, str], body: bytes) -> str:
-    """Verify the signature and timestamp, then queue the event. Returns "queued" or "ignored"."""
-    from shared.pms.buildium_webhooks import BuildiumWebhookVerifier
-    from shared.pms.port import WebhookRejected
-
-    secret = svc.secrets.get(svc.settings.buildium_webhook_secret_arn)
-    verifier = BuildiumWebhookVerifier(secret, account_id=svc.settings.buildium_account_id or None)
+    """Verify the delivery with the configured PMS's verifier, then queue the event. Returns "queued" or
+    "ignored" (a genuine event of a kind Opslayer does not follow)."""
     try:
-        event = verifier.verify(headers, body)
+        event = svc.webhook_verifier().verify(headers, body)
     except WebhookRejected as exc:
         count("PmsWebhookRejected")
         if exc.reason == "malformed_body":
             raise MalformedRequest("The webhook body is not valid JSON.", {"reason": exc.reason}) from exc
         raise Unauthorized("The webhook signature or timestamp is not valid.", {"reason": exc.reason}) from exc
     if event is None:
-        try:
-            name = str(json.loads(body).get("EventName", ""))[:100]
-        except (ValueError, AttributeError):
-            name = ""
-        logger.info("webhook event ignored", extra={"event_name": name})
+        logger.info("webhook event ignored", extra={"pms": svc.settings.pms_provider})
         count("PmsWebhookIgnored")
         return "ignored"
     svc.queues.send(svc.settings.pms_inbound_queue_url, event.model_dump_json(), {"event_name": event.name})
@@ -131,7 +124,7 @@ def receive_webhook(svc: Services, headers: dict[str, str], body: bytes) -> str:
 
 
 # ---------------------------------------------------------------- events applied
-def apply_event(svc: Services, pms: Any, event: PmsEvent) -> str:
+def apply_event(svc: Services, pms: PmsPort, event: PmsEvent) -> str:
     """Apply one event; returns what happened (for logs and tests)."""
     occurred = event.occurred_at.isoformat(timespec="microseconds")  # one format: compared as strings
     if not svc.repo.advance_pms_event(event.kind.value, event.pms_id, occurred):
@@ -144,7 +137,7 @@ def apply_event(svc: Services, pms: Any, event: PmsEvent) -> str:
     return outcome
 
 
-def upsert(svc: Services, pms: Any, entity: object) -> str:
+def upsert(svc: Services, pms: PmsPort, entity: object) -> str:
     handlers = {PmsProperty: _property, PmsUnit: _unit, PmsLease: _lease, PmsTenant: _tenant, PmsVendor: _vendor,
                 PmsVendorCategory: _vendor_category, PmsGLAccount: _gl_account, PmsTask: _task,
                 PmsWorkOrder: _work_order, PmsBill: _bill}
@@ -154,7 +147,7 @@ def upsert(svc: Services, pms: Any, entity: object) -> str:
     return handler(svc, pms, entity)
 
 
-def _property(svc: Services, pms: Any, p: PmsProperty) -> str:
+def _property(svc: Services, pms: PmsPort, p: PmsProperty) -> str:
     existing = svc.repo.find_property(property_id(p.pms_id))
     area = mapping().area_for(p.address.postal_code, p.address.city)
     prop = Property(id=property_id(p.pms_id), pms_id=p.pms_id, name=p.name, address=p.address.one_line(),
@@ -166,7 +159,7 @@ def _property(svc: Services, pms: Any, p: PmsProperty) -> str:
     return "upserted"
 
 
-def _unit(svc: Services, pms: Any, u: PmsUnit) -> str:
+def _unit(svc: Services, pms: PmsPort, u: PmsUnit) -> str:
     existing = svc.repo.find_unit(unit_id(u.pms_id))
     unit = Unit(id=unit_id(u.pms_id), pms_id=u.pms_id, property_id=property_id(u.property_pms_id), label=u.label,
                 # The PMS's unit description is where managers keep access notes.
@@ -185,7 +178,7 @@ def _contact(t: PmsTenant) -> Contact:
     return Contact(name=t.name or "Resident", phone=normalize_phone(t.phone), email=t.email)
 
 
-def _lease(svc: Services, pms: Any, lease: PmsLease) -> str:
+def _lease(svc: Services, pms: PmsPort, lease: PmsLease) -> str:
     unit = svc.repo.find_unit(unit_id(lease.unit_pms_id))
     if unit is None:
         pms_unit = pms.get(EntityKind.UNIT, lease.unit_pms_id)
@@ -208,7 +201,7 @@ def _lease(svc: Services, pms: Any, lease: PmsLease) -> str:
     return "unchanged"
 
 
-def _tenant(svc: Services, pms: Any, t: PmsTenant) -> str:
+def _tenant(svc: Services, pms: PmsPort, t: PmsTenant) -> str:
     linked = svc.repo.pms_link("tenant", t.pms_id)
     unit = svc.repo.find_unit(linked) if linked else None
     if unit is None or unit.tenant_pms_id != t.pms_id:
@@ -228,7 +221,7 @@ def _index_phone(svc: Services, contact: Contact, unit_id: str) -> None:
         svc.repo.index_tenant_email(contact.email, unit_id)
 
 
-def _vendor(svc: Services, pms: Any, v: PmsVendor) -> str:
+def _vendor(svc: Services, pms: PmsPort, v: PmsVendor) -> str:
     category = v.category_name
     if category is None and v.category_pms_id:
         found = pms.get(EntityKind.VENDOR_CATEGORY, v.category_pms_id)
@@ -247,7 +240,7 @@ def _vendor(svc: Services, pms: Any, v: PmsVendor) -> str:
     return "upserted"
 
 
-def _vendor_category(svc: Services, pms: Any, category: PmsVendorCategory) -> str:
+def _vendor_category(svc: Services, pms: PmsPort, category: PmsVendorCategory) -> str:
     """A renamed category may change its vendors' trade: re-map the vendors in it."""
     changed = 0
     for vendor in pms.list(EntityKind.VENDOR):
@@ -257,7 +250,7 @@ def _vendor_category(svc: Services, pms: Any, category: PmsVendorCategory) -> st
     return f"remapped {changed}"
 
 
-def _bill(svc: Services, pms: Any, bill: PmsBill) -> str:
+def _bill(svc: Services, pms: PmsPort, bill: PmsBill) -> str:
     """A bill entered in the PMS for one of our work orders is recorded in its timeline (once)."""
     from shared.services.workorders import _entry, mutate
 
@@ -277,12 +270,12 @@ def _bill(svc: Services, pms: Any, bill: PmsBill) -> str:
     return "recorded" if mutate(svc, wo_id, record) else "unchanged"
 
 
-def _gl_account(svc: Services, pms: Any, a: PmsGLAccount) -> str:
+def _gl_account(svc: Services, pms: PmsPort, a: PmsGLAccount) -> str:
     svc.repo.put_listed("GLACCOUNTS", a.pms_id, a.model_dump(mode="json"))
     return "upserted"
 
 
-def _task(svc: Services, pms: Any, task: PmsTask) -> str:
+def _task(svc: Services, pms: PmsPort, task: PmsTask) -> str:
     """A resident request created in the PMS becomes an Opslayer work order (once)."""
     if task.kind != "resident_request":
         return "ignored"
@@ -318,7 +311,7 @@ def _mirror_task(svc: Services, wo_id: str, task: PmsTask) -> str:
     return "unchanged"
 
 
-def _work_order(svc: Services, pms: Any, order: PmsWorkOrder) -> str:
+def _work_order(svc: Services, pms: PmsPort, order: PmsWorkOrder) -> str:
     ours = OUR_REFERENCE.search(f"{order.title} {order.description}")
     if ours:
         svc.repo.link_pms("work_order", order.pms_id, ours.group(1))
@@ -343,7 +336,7 @@ def _work_order(svc: Services, pms: Any, order: PmsWorkOrder) -> str:
     return "created"
 
 
-def _create_from_pms(svc: Services, pms: Any, unit_pms_id: str, tenant_pms_id: str | None, title: str,
+def _create_from_pms(svc: Services, pms: PmsPort, unit_pms_id: str, tenant_pms_id: str | None, title: str,
                      description: str, key: str, pms_task_id: str | None = None,
                      pms_work_order_id: str | None = None) -> str | None:
     from shared.schemas import NewRequest
@@ -396,7 +389,7 @@ ORDER = (EntityKind.PROPERTY, EntityKind.UNIT, EntityKind.VENDOR, EntityKind.LEA
          EntityKind.TASK)
 
 
-def reconcile(svc: Services, pms: Any) -> dict[str, int]:
+def reconcile(svc: Services, pms: PmsPort) -> dict[str, int]:
     """Pull the whole portfolio through the API (all pages) and upsert it: the initial import, and the
     scheduled catch-up for anything a lost webhook missed."""
     counts: dict[str, int] = {}

@@ -4,16 +4,13 @@ the writer pushes X's current state, so duplicated or reordered messages are har
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared.observability import count, logger
 from shared.pms.models import NewResidentRequest, NewWorkOrder, WorkOrderSync
+from shared.pms.port import PmsPort, UnitCannotHoldRequests
 from shared.services.container import Services
 
 
-def sync_out(svc: Services, pms: Any, wo_id: str) -> str:
-    from shared.pms.buildium import BuildiumError
-
+def sync_out(svc: Services, pms: PmsPort, wo_id: str) -> str:
     wo = svc.repo.get_work_order(wo_id)
     state = svc.repo.pms_state(wo_id)
     task_id = state.get("pms_task_id") or wo.pms_task_id
@@ -30,14 +27,12 @@ def sync_out(svc: Services, pms: Any, wo_id: str) -> str:
             reference=wo.id, property_pms_id=prop.pms_id, unit_pms_id=unit.pms_id,
             requested_by_pms_id=unit.tenant_pms_id, title=title, description=wo.description,
             priority=(wo.priority or "routine")))
-    except BuildiumError as exc:
-        if exc.reason != "no_lease_for_unit":
-            raise
-        # Buildium ties resident requests to a lease: a vacant unit's work order stays in Opslayer only.
-        logger.warning("not written to the PMS: the unit has no lease", extra={"unit_id": unit.id})
+    except UnitCannotHoldRequests:
+        # E.g. Buildium ties resident requests to a lease: a vacant unit's work order stays in Opslayer only.
+        logger.warning("not written to the PMS: the unit cannot hold requests there", extra={"unit_id": unit.id})
         return "no_lease"
     vendor_pms = svc.repo.get_vendor(wo.vendor_id).pms_id if wo.vendor_id else None
-    if order_id is None and vendor_pms:  # a Buildium work order needs its vendor: created at acceptance
+    if order_id is None and vendor_pms:  # PMS work orders may need a vendor: created at acceptance
         order_id = pms.ensure_work_order(NewWorkOrder(
             reference=wo.id, task_pms_id=task_id, vendor_pms_id=vendor_pms, title=title,
             description=wo.description, priority=(wo.priority or "routine")))

@@ -39,6 +39,7 @@ def full_record(svc: Services, wo_id: str) -> dict[str, Any]:
         "photos": view_links(svc, wo),  # with short-lived links (the bucket is private)
         "invoices": invoices,
         "invoice": current,
-        "bill": {"pms": "buildium", "bill_id": record.get("bill_pms_id")} if record.get("bill_pms_id") else None,
+        "bill": {"provider": svc.settings.pms_provider, "bill_id": record["bill_pms_id"]} if record.get("bill_pms_id")
+        else None,
         "generated_at": svc.clock().isoformat(),
     }

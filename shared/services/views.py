@@ -108,10 +108,12 @@ def ops_view(svc: Services, wo: WorkOrder) -> dict[str, Any]:
     for secret_field in ("offer", "stage_wait"):  # task tokens are capabilities: never shown
         if record.get(secret_field):
             record[secret_field].pop("task_token", None)
-    # The PMS is Buildium today: name its ids the way Buildium users know them.
+    # The PMS's task and work order: on the work order when it came from the PMS, else in the sync state
+    # (the bill stays in bill_pms_id, set when it is entered).
     synced = svc.repo.pms_state(wo.id) if not (wo.pms_task_id and wo.pms_work_order_id) else {}
-    record["buildium_task_id"] = wo.pms_task_id or synced.get("pms_task_id")
-    record["buildium_work_order_id"] = wo.pms_work_order_id or synced.get("pms_work_order_id")
+    record["pms"] = {"provider": svc.settings.pms_provider,
+                     "task_id": record.pop("pms_task_id") or synced.get("pms_task_id"),
+                     "work_order_id": record.pop("pms_work_order_id") or synced.get("pms_work_order_id")}
     return record
 
 
@@ -120,7 +122,7 @@ def ops_list(svc: Services, status: str | None, property_id: str | None, source:
     return {"work_orders": [{
         "id": w.id, "status": w.status.value, "source": w.source.value, "property_id": w.property_id,
         "unit_id": w.unit_id, "trade": w.trade, "priority": w.priority, "vendor_id": w.vendor_id,
-        "buildium_task_id": w.pms_task_id, "incident_id": w.incident_id,
+        "pms": {"provider": svc.settings.pms_provider, "task_id": w.pms_task_id}, "incident_id": w.incident_id,
         "created_at": w.created_at.isoformat(), "updated_at": w.updated_at.isoformat()} for w in items],
         "count": len(items)}
 

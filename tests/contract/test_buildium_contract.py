@@ -27,6 +27,7 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
+from infra.fake_buildium.spec import SpecUnavailable, spec_path
 from shared.pms.buildium import BuildiumClient, BuildiumRejected
 from shared.pms.models import (
     BillAttachment,
@@ -48,13 +49,14 @@ from shared.pms.models import (
     WorkOrderSync,
 )
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared/specs/buildium-openapi.json"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BASE = "https://api.buildium.com"
 BUCKET = "https://buildium-files.s3.amazonaws.com/"  # what an upload ticket's BucketUrl points to
 
-if not SPEC_PATH.exists():
-    pytest.skip(f"Buildium OpenAPI spec not found at {SPEC_PATH}", allow_module_level=True)
+try:  # found the way the fake Buildium finds it (next to the repo, in a folder above, or BUILDIUM_OPENAPI_SPEC)
+    SPEC_PATH = spec_path()
+except SpecUnavailable as missing:
+    pytest.skip(str(missing), allow_module_level=True)
 
 openapi_core = pytest.importorskip("openapi_core", reason="openapi-core is a dev dependency")
 from openapi_core import Config, OpenAPI  # noqa: E402

@@ -45,8 +45,8 @@ def fake_settings(**changes: Any) -> Settings:
         "link_secret_arn": _secret_arn("link"), "public_base_url": "https://opslayer.test",
         "ops_auth_mode": "key", "ops_key_secret_arn": _secret_arn("ops-key"),
         "sender_email": "maintenance@opslayer.test", "pms_inbound_queue_url": _queue_url("pms-inbound"),
-        "buildium_base_url": "https://buildium.fake.test", "buildium_api_secret_arn": _secret_arn("buildium"),
-        "buildium_webhook_secret_arn": _secret_arn("buildium-webhook"), "buildium_account_id": "1001",
+        "pms_base_url": "https://buildium.fake.test", "pms_api_secret_arn": _secret_arn("buildium"),
+        "pms_webhook_secret_arn": _secret_arn("buildium-webhook"), "pms_account_id": "1001",
         "sensor_dlq_url": _queue_url("sensor-dlq"), "twilio_auth_token_secret_arn": _secret_arn("twilio"),
         "notification_queue_url": _queue_url("notifications"), "document_bucket": "opslayer-test-documents",
         "visit_schedule_group": "opslayer-test-visits",
@@ -62,8 +62,8 @@ def fake_secret_values(cfg: Settings) -> dict[str, str]:
     """The value of every secret the settings name."""
     return {cfg.link_secret_arn: LINK_SECRET, cfg.ops_key_secret_arn: OPS_KEY,
             cfg.twilio_auth_token_secret_arn: TWILIO_AUTH_TOKEN,
-            cfg.buildium_webhook_secret_arn: BUILDIUM_WEBHOOK_SECRET,
-            cfg.buildium_api_secret_arn: json.dumps({"client_id": "test-client", "client_secret": "test-secret"})}
+            cfg.pms_webhook_secret_arn: BUILDIUM_WEBHOOK_SECRET,
+            cfg.pms_api_secret_arn: json.dumps({"client_id": "test-client", "client_secret": "test-secret"})}
 
 
 def fake_services(**overrides: Any) -> Services:

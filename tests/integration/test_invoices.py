@@ -54,7 +54,7 @@ def verified_job(stack, api, ops_headers, unit: str, description: str) -> tuple[
 
 
 def bills_for(fake, wo_id: str, stack, api, ops_headers) -> list[dict]:
-    order = api.get(f"/ops/work-orders/{wo_id}", headers=ops_headers).json()["buildium_work_order_id"]
+    order = api.get(f"/ops/work-orders/{wo_id}", headers=ops_headers).json()["pms"]["work_order_id"]
     return [b for b in fake.list("bill") if str(b.get("WorkOrderId")) == str(order)] if order else []
 
 
@@ -94,6 +94,7 @@ def test_clean_invoice_is_auto_approved_billed_in_buildium_and_closed(stack, api
     # The bill in Buildium: linked to the work order there, coded to the GL account, with the PDF.
     bill = eventually(lambda: bills_for(fake_buildium, wo_id, stack, api, ops_headers))[0]
     assert str(bill["Id"]) == record["bill"]["bill_id"] == inv["bill_pms_id"]
+    assert record["bill"]["provider"] == "buildium"
     assert bill["ReferenceNumber"] == "AQ-1001"
     # The PDF is kept in the documents bucket: versioned and encrypted with the data key.
     s3, bucket = stack.cloud.client("s3"), stack.cloud.physical("DocumentBucket")
@@ -109,6 +110,7 @@ def test_clean_invoice_is_auto_approved_billed_in_buildium_and_closed(stack, api
     report = api.get(f"/ops/work-orders/{wo_id}/report", headers={**ops_headers, "Accept": "text/html"})
     assert report.status == 200 and "AQ-1001" in report.text and str(bill["Id"]) in report.text
     assert "Plumbing Repairs" in report.text and "invoice_approved" in report.text
+    assert "Buildium task / work order" in report.text
 
     # Closed means closed: another invoice is refused, and the tenant still just sees "verified".
     again = api.post(f"/vendor/jobs/{token}/invoice", invoice("AQ-1002"))

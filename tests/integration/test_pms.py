@@ -83,7 +83,7 @@ def test_resident_request_created_in_buildium_runs_the_lifecycle_and_syncs_back(
         assert stack.deliver_webhook(event) == 202
         assert stack.deliver_webhook(event) == 202  # Buildium may deliver twice: still one work order
     found = eventually(lambda: [w for w in api.get("/ops/work-orders?source=pms", headers=ops_headers).json()
-                                ["work_orders"] if w["buildium_task_id"] == str(task_id)])
+                                ["work_orders"] if w["pms"]["task_id"] == str(task_id)])
     assert len(found) == 1
     wo_id = found[0]["id"]
     assert found[0]["unit_id"] == U(unit_key)
@@ -94,12 +94,12 @@ def test_resident_request_created_in_buildium_runs_the_lifecycle_and_syncs_back(
     # and its status follows the lifecycle.
     eventually(lambda: any(str(task_id) in json.dumps(r["body"]) for r in calls(stack, "POST", "/v1/workorders")))
     assert not [r for r in calls(stack, "POST", "/v1/tasks/residentrequests") if wo_id in json.dumps(r["body"])]
-    full = eventually(lambda: (r := record(api, ops_headers, wo_id))["buildium_work_order_id"] and r)
-    assert full["buildium_task_id"] == str(task_id)
-    eventually(lambda: stack.fake.get("work_order", int(full["buildium_work_order_id"])).get("VendorId")
+    full = eventually(lambda: (r := record(api, ops_headers, wo_id))["pms"]["work_order_id"] and r)
+    assert (full["pms"]["provider"], full["pms"]["task_id"]) == ("buildium", str(task_id))
+    eventually(lambda: stack.fake.get("work_order", int(full["pms"]["work_order_id"])).get("VendorId")
                == IDS.buildium["vendor"][_demo_key(vendor)])
     assert len([w for w in api.get("/ops/work-orders?source=pms", headers=ops_headers).json()["work_orders"]
-                if w["buildium_task_id"] == str(task_id)]) == 1
+                if w["pms"]["task_id"] == str(task_id)]) == 1
 
 
 def _demo_key(vendor_id: str) -> str:
@@ -108,14 +108,14 @@ def _demo_key(vendor_id: str) -> str:
 
 def test_web_request_is_logged_in_buildium_once_and_kept_in_sync(stack, api, ops_headers):
     wo_id = submit(api, U("unit-harbor-302"), "Closet door came off its track")["id"]
-    full = eventually(lambda: (r := record(api, ops_headers, wo_id))["buildium_task_id"] and r)
-    task = stack.fake.get("task", int(full["buildium_task_id"]))
+    full = eventually(lambda: (r := record(api, ops_headers, wo_id))["pms"]["task_id"] and r)
+    task = stack.fake.get("task", int(full["pms"]["task_id"]))
     assert wo_id in json.dumps(task)
-    assert full["buildium_work_order_id"] is None  # a Buildium work order needs its vendor
+    assert full["pms"]["work_order_id"] is None  # a Buildium work order needs its vendor
     _, token = wait_offer(stack, wo_id)
     api.post(f"/vendor/jobs/{token}/accept")
-    eventually(lambda: record(api, ops_headers, wo_id)["buildium_work_order_id"])
-    eventually(lambda: stack.fake.get("task", int(full["buildium_task_id"]))["TaskStatus"] == "InProgress")
+    eventually(lambda: record(api, ops_headers, wo_id)["pms"]["work_order_id"])
+    eventually(lambda: stack.fake.get("task", int(full["pms"]["task_id"]))["TaskStatus"] == "InProgress")
     creates = [r for r in calls(stack, "POST", "/v1/tasks/residentrequests") if wo_id in json.dumps(r["body"])]
     assert len(creates) == 1
 
@@ -124,7 +124,7 @@ def test_pms_outage_never_blocks_the_tenant_and_catches_up(stack, api, ops_heade
     stack.fake.fail_next(status=503, times=8)
     wo_id = submit(api, U("unit-harbor-202"), "Bathroom fan is very noisy")["id"]
     wait_offer(stack, wo_id)  # the lifecycle went on while Buildium was down
-    full = eventually(lambda: (r := record(api, ops_headers, wo_id))["buildium_task_id"] and r, timeout=30)
+    full = eventually(lambda: (r := record(api, ops_headers, wo_id))["pms"]["task_id"] and r, timeout=30)
     assert full["status"] in ("offered", "accepted")
 
 

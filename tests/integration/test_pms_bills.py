@@ -22,7 +22,7 @@ def test_own_bill_is_not_recorded_as_a_pms_bill_but_a_hand_entered_one_is(stack,
     wo_id = submit(api, U("unit-harbor-302"), "Closet door came off its track again")["id"]
     _, token = wait_offer(stack, wo_id)
     assert api.post(f"/vendor/jobs/{token}/accept").status == 200
-    order_id = int(eventually(lambda: record(api, ops_headers, wo_id)["buildium_work_order_id"]))
+    order_id = int(eventually(lambda: record(api, ops_headers, wo_id)["pms"]["work_order_id"]))
     for event in [e for e in fake.events if e.get("WorkOrderId") == order_id]:
         assert stack.deliver_webhook(event) == 202  # Buildium tells us about the work order Opslayer created
     order = fake.get("work_order", order_id)
