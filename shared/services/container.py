@@ -63,7 +63,7 @@ class Services:
         """Issue and verify tenant, vendor and unit links (shared.services.link_tokens.LinkTokens)."""
         from shared.services.link_tokens import LinkTokens
 
-        return LinkTokens(self.repo, self.link_key())
+        return LinkTokens(self.repo, self.link_key(), self.clock)
 
     def inbound_mail(self) -> ObjectStorePort:
         """The raw inbound emails the SES receipt rule stored."""

@@ -7,25 +7,30 @@ to revoke); a single-use answer and a renewal add one conditional UpdateItem eac
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from shared.domain import links
 from shared.domain.errors import NotFound
 from shared.domain.links import LinkScope
-from shared.domain.workorder import Status
+from shared.domain.workorder import Status, utcnow
 
 
 @dataclass(frozen=True)
 class LinkTokens:
     repo: Any  # shared.adapters.repository.Repository
     pepper: bytes  # the link key from Secrets Manager
+    clock: Callable[[], datetime] = field(default=utcnow)  # the services' clock (frozen in tests)
+
+    def _now(self, now: float | None) -> float:
+        return self.clock().timestamp() if now is None else now
 
     def issue(self, work_order_id: str, party: str, party_id: str, ttl_seconds: int,
               now: float | None = None) -> str:
         """A fresh random token for this scope (only its hash is stored)."""
-        scope = links.new_scope(work_order_id, party, party_id, ttl_seconds, time.time() if now is None else now)
+        scope = links.new_scope(work_order_id, party, party_id, ttl_seconds, self._now(now))
         token = links.new_token()
         record = {"work_order_id": scope.work_order_id, "party": scope.party, "party_id": scope.party_id,
                   "actions": list(scope.actions), "link_expires_at": scope.expires_at}
@@ -42,7 +47,7 @@ class LinkTokens:
             raise links.invalid()
         scope = LinkScope(data["work_order_id"], data["party"], data["party_id"], tuple(data["actions"]),
                           int(data["link_expires_at"]), data.get("answered"))
-        links.check_expiry(scope, time.time() if now is None else now, allow_expired)
+        links.check_expiry(scope, self._now(now), allow_expired)
         if scope.party != "unit" and self._cancelled(scope.work_order_id):
             raise links.invalid()
         return scope

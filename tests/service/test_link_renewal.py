@@ -4,7 +4,6 @@ phone or email on file, once per old link (revoked first), and the caller learns
 from __future__ import annotations
 
 import re
-import time
 
 from shared.domain import links
 from shared.domain.directory import Contact
@@ -22,7 +21,7 @@ DAY = 86400
 
 def expired(svc: Services, wo_id: str, party: str, party_id: str) -> str:
     """A link that expired a day ago (the link code reads the wall clock)."""
-    return svc.link_tokens().issue(wo_id, party, party_id, DAY, now=time.time() - 2 * DAY)
+    return svc.link_tokens().issue(wo_id, party, party_id, DAY, now=svc.clock().timestamp() - 2 * DAY)
 
 
 def renewals(svc: Services, wo_id: str) -> list[str]:
@@ -105,8 +104,9 @@ def test_a_vendor_no_longer_on_the_job_gets_nothing(svc: Services) -> None:
 
 def test_unit_links_unknown_and_long_gone_links_renew_nothing(svc: Services) -> None:
     wo = triaged(svc, UNIT, LEAK)
-    unit_link = svc.link_tokens().issue(UNIT, "unit", UNIT, DAY, now=time.time() - 2 * DAY)
-    gone = svc.link_tokens().issue(wo.id, "tenant", UNIT, DAY, now=time.time() - DAY - links.RENEWABLE_FOR - 60)
+    unit_link = svc.link_tokens().issue(UNIT, "unit", UNIT, DAY, now=svc.clock().timestamp() - 2 * DAY)
+    long_ago = svc.clock().timestamp() - DAY - links.RENEWABLE_FOR - 60
+    gone = svc.link_tokens().issue(wo.id, "tenant", UNIT, DAY, now=long_ago)
     for token in (unit_link, gone, links.new_token(), "not-a-token"):
         renew(svc, token)
     assert svc.messenger.sent == [] and renewals(svc, wo.id) == []

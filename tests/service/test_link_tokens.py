@@ -2,8 +2,7 @@
 (work order or unit, party, actions) and an expiry; unknown, forged, revoked and long-gone links are
 refused alike; an answer is spent once; a cancelled work order's links stop working.
 
-The link code reads the wall clock unless given `now` (it does not use `svc.clock`), so these tests pass
-the frozen clock's time explicitly."""
+Links read the services' clock (`svc.clock`) unless given `now`."""
 
 from __future__ import annotations
 
@@ -53,6 +52,15 @@ def test_a_token_is_random_and_the_table_holds_only_its_peppered_hash(svc: Servi
                                    "expires_at")} == {
         "work_order_id": wo_id, "party": "tenant", "party_id": UNIT, "actions": list(links.TENANT_ACTIONS),
         "link_expires_at": int(now) + 14 * DAY, "expires_at": int(now) + 14 * DAY + links.RENEWABLE_FOR}
+
+
+def test_a_link_expires_on_the_services_clock(svc: Services, tokens: LinkTokens, wo_id: str) -> None:
+    token = tokens.issue(wo_id, "tenant", UNIT, DAY)
+    assert tokens.verify(token).expires_at == int(svc.clock.timestamp()) + DAY
+    svc.clock.advance(seconds=DAY + 1)
+    with pytest.raises(LinkRejected) as refused:
+        tokens.verify(token)
+    assert reason(refused) == "expired"
 
 
 def test_a_live_link_gives_its_scope(svc: Services, tokens: LinkTokens, wo_id: str) -> None:
