@@ -15,7 +15,8 @@ from pydantic import BaseModel, ValidationError
 
 from shared import http, schemas
 from shared.domain.errors import DomainError, InvalidInput, MalformedRequest, Unauthorized
-from shared.observability import bind, count, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, count, logger
 from shared.services import views
 from shared.services import workorders as wo_service
 from shared.services.container import services
@@ -686,9 +687,8 @@ def ops_invoice_exceptions():
     return _json(200, {"exceptions": items, "count": len(items)})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(requires=("link_secret_arn", "pms_inbound_queue_url", "buildium_webhook_secret_arn",
+                        "twilio_auth_token_secret_arn", "document_bucket", "photos_bucket"))
 def handler(event, context):
     """The Lambda entry point: the Chalice app with logging context, tracing and metrics around it."""
     return app(event, context)
