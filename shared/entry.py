@@ -3,6 +3,7 @@ Powertools stack (logger context with the function's service name, tracing, metr
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 from collections.abc import Callable
@@ -28,15 +29,23 @@ def lambda_entry(*, requires: tuple[str, ...] = ()) -> Callable[[Handler], Handl
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         def named(event: Any, context: Any) -> Any:
-            # The logger is built once per process, at the first import; the service is this function's
-            # (POWERTOOLS_SERVICE_NAME in its template Environment), read per invocation because the local cloud
-            # runs every function in one process.
-            logger.append_keys(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or logger.service)
+            # The service is this function's (POWERTOOLS_SERVICE_NAME in its template Environment), read per
+            # invocation: the logger is built once per process, and the local cloud runs every function in one.
+            logger.thread_safe_append_keys(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or logger.service,
+                                           function_name=getattr(context, "function_name", None),
+                                           function_request_id=getattr(context, "aws_request_id", None))
             return handler(event, context)
 
-        wrapped = logger.inject_lambda_context(clear_state=True)(tracer.capture_lambda_handler(
+        stacked = logger.inject_lambda_context(clear_state=True)(tracer.capture_lambda_handler(
             metrics.log_metrics(named)))
-        wrapped.required_settings = required  # type: ignore[attr-defined]
-        return wrapped
+
+        @functools.wraps(handler)
+        def invoke(event: Any, context: Any) -> Any:
+            # Keys bound during the invocation (service, ids: see observability.bind) live in its own context:
+            # concurrent or nested invocations in one process never see each other's.
+            return contextvars.copy_context().run(stacked, event, context)
+
+        invoke.required_settings = required  # type: ignore[attr-defined]
+        return invoke
 
     return decorate

@@ -115,3 +115,41 @@ def test_a_decorated_handler_logs_with_its_service_name_and_flushes_its_metrics(
         emf = [line for line in lines if "_aws" in line]
         assert [m["Name"] for m in emf[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == ["UnitTestInvocation"]
     assert lambda_handler.__name__ == "lambda_handler"
+
+
+def test_concurrent_invocations_in_one_process_each_log_their_own_service_and_ids(monkeypatch, capsys):
+    """The local cloud runs every function on threads of one process: keys must not cross invocations."""
+    import threading
+
+    from infra.localcloud import envoverlay
+    from shared.entry import lambda_entry
+    from shared.observability import bind, logger
+
+    for var, value in every_setting().items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    both_bound = threading.Barrier(2, timeout=10)
+
+    @lambda_entry()
+    def lambda_handler(event, context):
+        bind(work_order_id=event["id"])
+        both_bound.wait()  # each has bound its keys before either logs
+        logger.info("handled")
+        return event["id"]
+
+    def invoke(service: str, work_order_id: str) -> None:
+        context = SimpleNamespace(function_name=f"opslayer-test-{service}", memory_limit_in_mb=128,
+                                  invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{service}",
+                                  aws_request_id=f"req-{service}")
+        with envoverlay.overlay({"POWERTOOLS_SERVICE_NAME": service}):
+            lambda_handler({"id": work_order_id}, context)
+
+    capsys.readouterr()
+    threads = [threading.Thread(target=invoke, args=args) for args in (("intake", "wo-a"), ("triage", "wo-b"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    logs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"message":"handled"' in line]
+    seen = {(log["service"], log["function_name"], log["work_order_id"]) for log in logs}
+    assert seen == {("intake", "opslayer-test-intake", "wo-a"), ("triage", "opslayer-test-triage", "wo-b")}
