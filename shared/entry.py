@@ -33,6 +33,8 @@ def lambda_entry(*, requires: tuple[str, ...] = ()) -> Callable[[Handler], Handl
             # invocation: the logger is built once per process, and the local cloud runs every function in one.
             logger.thread_safe_append_keys(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or logger.service,
                                            function_name=getattr(context, "function_name", None),
+                                           function_arn=getattr(context, "invoked_function_arn", None),
+                                           function_memory_size=getattr(context, "memory_limit_in_mb", None),
                                            function_request_id=getattr(context, "aws_request_id", None))
             return handler(event, context)
 

@@ -151,5 +151,7 @@ def test_concurrent_invocations_in_one_process_each_log_their_own_service_and_id
     for thread in threads:
         thread.join()
     logs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"message":"handled"' in line]
-    seen = {(log["service"], log["function_name"], log["work_order_id"]) for log in logs}
-    assert seen == {("intake", "opslayer-test-intake", "wo-a"), ("triage", "opslayer-test-triage", "wo-b")}
+    seen = {(log["service"], log["function_name"], log["function_arn"].rsplit(":", 1)[-1], log["work_order_id"])
+            for log in logs}
+    assert seen == {("intake", "opslayer-test-intake", "intake", "wo-a"),
+                    ("triage", "opslayer-test-triage", "triage", "wo-b")}
