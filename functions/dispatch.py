@@ -1,13 +1,12 @@
 """Lifecycle steps of dispatch: rank vendors, offer (task-token wait), offer expiry, escalation."""
 
-from shared.observability import bind, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, logger
 from shared.services.container import services
 from shared.services.workorders import escalate, offer, offer_expired, rank
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry()
 def lambda_handler(event, context):
     wo_id = event["work_order_id"]
     bind(work_order_id=wo_id)

@@ -1,7 +1,8 @@
 """Inbound email from the SES receipt rule: the raw message is in S3 (the rule's S3 action ran first);
 apply it once, answer by SES when there is something to say. Thin: parse, one use case, reply."""
 
-from shared.observability import bind, count, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, count, logger
 from shared.services.container import services
 
 
@@ -30,9 +31,7 @@ def _apply(record: dict) -> None:
                                         "ses_message_id": message_id})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(requires=("inbound_email_bucket", "photos_bucket", "document_bucket"))
 def lambda_handler(event, context):
     records = event.get("Records", [])
     for record in records:

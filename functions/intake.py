@@ -9,7 +9,8 @@ import json
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.observability import bind, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, logger
 from shared.services.container import services
 from shared.services.workorders import start_lifecycle
 
@@ -25,8 +26,6 @@ def _start(record: SQSRecord) -> None:
     logger.info("lifecycle started", extra={"execution": arn.rsplit(":", 1)[-1]})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(requires=("state_machine_arn",))
 def lambda_handler(event, context):
     return process_partial_response(event=event, record_handler=_start, processor=processor, context=context)

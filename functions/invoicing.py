@@ -1,7 +1,8 @@
 """The money steps of the workflow: wait for the invoice, check and code it, wait for approval, post the
 bill to the PMS and close. Each action is idempotent (Step Functions retries tasks)."""
 
-from shared.observability import bind, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, logger
 from shared.services import invoicing
 from shared.services.container import services
 
@@ -10,9 +11,7 @@ class PmsUnavailable(Exception):
     """The error name the state machine retries the bill on (ASL matches error names)."""
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(requires=("document_bucket", "pms_api_secret_arn"))
 def lambda_handler(event, context):
     wo_id = event["work_order_id"]
     bind(work_order_id=wo_id)

@@ -5,7 +5,8 @@ import json
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.observability import bind, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind
 from shared.services.container import services
 from shared.services.notifications import notify
 
@@ -20,8 +21,6 @@ def _notify(record: SQSRecord) -> None:
     notify(services(), event["detail-type"], detail)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(requires=("link_secret_arn", "public_base_url", "notification_queue_url"))
 def lambda_handler(event, context):
     return process_partial_response(event=event, record_handler=_notify, processor=processor, context=context)

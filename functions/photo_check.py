@@ -1,13 +1,12 @@
 """Checks each photo uploaded to the photos bucket (S3 "Object Created" on the default EventBridge bus)."""
 
-from shared.observability import bind, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, logger
 from shared.services.container import services
 from shared.services.photos import check_upload
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(requires=("photos_bucket",))
 def lambda_handler(event, context):
     detail = event.get("detail") or {}
     key = (detail.get("object") or {}).get("key")

@@ -4,7 +4,8 @@ reconciliation ({"action": "reconcile"} from EventBridge Scheduler) pulls the wh
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.observability import bind, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, logger
 from shared.pms.models import PmsEvent
 from shared.services.container import services
 from shared.services.pms_sync import apply_event, reconcile
@@ -20,9 +21,7 @@ def _apply(record: SQSRecord) -> None:
     logger.info("pms event applied", extra={"event_name": event.name, "pms_id": event.pms_id, "outcome": outcome})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(requires=("pms_api_secret_arn",))
 def lambda_handler(event, context):
     if isinstance(event, dict) and event.get("action") == "reconcile":
         svc = services()

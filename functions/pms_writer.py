@@ -6,7 +6,8 @@ import json
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.observability import bind, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, logger
 from shared.services.container import services
 from shared.services.pms_writer import sync_out
 
@@ -22,8 +23,6 @@ def _sync(record: SQSRecord) -> None:
     logger.info("pms sync", extra={"event": event.get("detail-type"), "outcome": outcome})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(requires=("pms_api_secret_arn",))
 def lambda_handler(event, context):
     return process_partial_response(event=event, record_handler=_sync, processor=processor, context=context)

@@ -7,7 +7,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from shared.observability import bind, count, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, count, logger
 from shared.services.container import services
 from shared.services.sensors import SensorAlert, UnknownLocation, handle_alert
 
@@ -36,8 +37,6 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(requires=("sensor_dlq_url",))
 def lambda_handler(event, context):
     return process_partial_response(event=event, record_handler=_alert, processor=processor, context=context)

@@ -5,7 +5,8 @@ import json
 
 from pydantic import ValidationError
 
-from shared.observability import bind, count, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, count, logger
 from shared.services.container import services
 from shared.services.sms import InboundSms, handle_inbound
 
@@ -30,9 +31,7 @@ def _apply(record: dict) -> None:
     logger.info("inbound sms", extra={"channel": "eum", "action": outcome.action})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry()
 def lambda_handler(event, context):
     for record in event.get("Records", []):
         _apply(record)

@@ -1,13 +1,12 @@
 """Lifecycle step: trade and priority from the versioned triage rules."""
 
-from shared.observability import bind, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, logger
 from shared.services.container import services
 from shared.services.workorders import triage
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry()
 def lambda_handler(event, context):
     bind(work_order_id=event["work_order_id"])
     result = triage(services(), event["work_order_id"])

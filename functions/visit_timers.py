@@ -7,7 +7,8 @@ import json
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.observability import bind, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, logger
 from shared.services.container import services
 from shared.services.visits import plan_timers, timer_fired
 
@@ -27,9 +28,7 @@ def _plan(record: SQSRecord) -> None:
     logger.info("visit timers planned", extra={"kinds": made})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry(requires=("visit_schedule_group", "visit_timers_function_arn", "visit_scheduler_role_arn"))
 def lambda_handler(event, context):
     if "Records" in event:
         return process_partial_response(event=event, record_handler=_plan, processor=processor, context=context)

@@ -1,13 +1,12 @@
 """Lifecycle steps that wait for people (schedule, completion, follow-up) and their timers."""
 
-from shared.observability import bind, logger, metrics, tracer
+from shared.entry import lambda_entry
+from shared.observability import bind, logger
 from shared.services.container import services
 from shared.services.workorders import await_stage, escalate, followup_unanswered, stage_overdue
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@lambda_entry()
 def lambda_handler(event, context):
     wo_id = event["work_order_id"]
     bind(work_order_id=wo_id)

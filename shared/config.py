@@ -102,26 +102,9 @@ class Settings(BaseModel):
     timeouts: Timeouts
 
 
-_ENV = {
-    "stage": "STAGE", "table_name": "TABLE_NAME", "event_bus_name": "EVENT_BUS_NAME",
-    "state_machine_arn": "STATE_MACHINE_ARN", "link_secret_arn": "LINK_SECRET_ARN",
-    "link_ttl_seconds": "LINK_TTL_SECONDS", "unit_link_ttl_seconds": "UNIT_LINK_TTL_SECONDS",
-    "public_base_url": "PUBLIC_BASE_URL",
-    "ops_auth_mode": "OPS_AUTH_MODE", "ops_key_secret_arn": "OPS_KEY_SECRET_ARN", "sender_email": "SENDER_EMAIL",
-    "pms_inbound_queue_url": "PMS_INBOUND_QUEUE_URL", "pms_provider": "PMS_PROVIDER", "pms_base_url": "PMS_BASE_URL",
-    "pms_api_secret_arn": "PMS_API_SECRET_ARN", "pms_webhook_secret_arn": "PMS_WEBHOOK_SECRET_ARN",
-    "pms_account_id": "PMS_ACCOUNT_ID", "sensor_repeat_window_seconds": "SENSOR_REPEAT_WINDOW_SECONDS",
-    "sensor_dlq_url": "SENSOR_DLQ_URL", "preventive_lead_days": "PREVENTIVE_LEAD_DAYS",
-    "recall_window_days": "RECALL_WINDOW_DAYS", "rate_limit_per_ip_per_minute": "RATE_LIMIT_PER_IP_PER_MINUTE",
-    "rate_limit_per_link_per_minute": "RATE_LIMIT_PER_LINK_PER_MINUTE",
-    "twilio_auth_token_secret_arn": "TWILIO_AUTH_TOKEN_SECRET_ARN", "notification_queue_url": "NOTIFICATION_QUEUE_URL",
-    "quiet_hours_start": "QUIET_HOURS_START", "quiet_hours_end": "QUIET_HOURS_END",
-    "default_time_zone": "DEFAULT_TIME_ZONE", "document_bucket": "DOCUMENT_BUCKET",
-    "invoice_reminders": "INVOICE_REMINDERS", "visit_schedule_group": "VISIT_SCHEDULE_GROUP",
-    "visit_timers_function_arn": "VISIT_TIMERS_FUNCTION_ARN", "visit_scheduler_role_arn": "VISIT_SCHEDULER_ROLE_ARN",
-    "photos_bucket": "PHOTOS_BUCKET", "inbound_email_bucket": "INBOUND_EMAIL_BUCKET",
-}
-_KEYS = (*_ENV.values(), "STAGE_TIMER_OVERRIDES")
+# Each setting is read from the env var of its name in upper case (table_name <- TABLE_NAME).
+ENV_VARS: dict[str, str] = {name: name.upper() for name in Settings.model_fields if name != "timeouts"}
+_KEYS = (*ENV_VARS.values(), "STAGE_TIMER_OVERRIDES")
 
 
 def settings() -> Settings:
@@ -133,5 +116,21 @@ def settings() -> Settings:
 @lru_cache(maxsize=32)
 def _build(values: tuple[str | None, ...]) -> Settings:
     env = dict(zip(_KEYS, values, strict=True))
-    given = {field: env[name] for field, name in _ENV.items() if env[name] not in (None, "")}
+    given = {field: env[name] for field, name in ENV_VARS.items() if env[name] not in (None, "")}
     return Settings(timeouts=timeouts(env["STAGE_TIMER_OVERRIDES"]), **given)
+
+
+class MissingSetting(RuntimeError):
+    """A function started without a setting it cannot work without (raised at cold start, naming the env var)."""
+
+
+def require(*names: str) -> None:
+    """Fail now, naming the env var, if any of these settings is unset or empty in this environment
+    (a model default such as table_name's "opslayer-dev" does not count: the function's env must say)."""
+    unknown = [name for name in names if name not in ENV_VARS]
+    if unknown:
+        raise ValueError(f"not settings: {', '.join(unknown)} (known: {', '.join(ENV_VARS)})")
+    missing = [ENV_VARS[name] for name in names if not (os.environ.get(ENV_VARS[name]) or "").strip()]
+    if missing:
+        raise MissingSetting(f"missing required environment variable(s): {', '.join(missing)} "
+                             "(set them in this function's Environment in template.yaml)")

@@ -61,6 +61,7 @@ def count(name: str, value: float = 1) -> None:
 
 
 def bind(work_order_id: str | None = None, correlation_id: str | None = None) -> None:
+    """Ids on every later log line of this invocation (its own context: see shared.entry.lambda_entry)."""
     keys = {k: v for k, v in {"work_order_id": work_order_id, "correlation_id": correlation_id}.items() if v}
     if keys:
-        logger.append_keys(**keys)
+        logger.thread_safe_append_keys(**keys)

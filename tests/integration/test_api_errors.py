@@ -33,6 +33,16 @@ def test_malformed_bodies(api, raw, code, status):
     error_of(api.call("POST", "/requests", raw=raw, headers={"Content-Type": "application/json"}), status, code)
 
 
+@pytest.mark.parametrize("raw,content_type,message", [
+    (b"description=Caf%E9+sink+leak", "application/x-www-form-urlencoded", "not valid utf-8"),
+    (b"description=Sink+leak", "application/x-www-form-urlencoded; charset=klingon", "'klingon' is not supported"),
+    (b'{"description": "Caf\xe9 sink leak"}', "application/json", "not valid UTF-8"),
+])
+def test_bodies_not_in_their_charset_are_a_400_naming_the_problem(api, raw, content_type, message):
+    resp = api.call("POST", "/requests", raw=raw, headers={"Content-Type": content_type})
+    assert message in error_of(resp, 400, "bad_request")["message"]
+
+
 @pytest.mark.parametrize("patch,field", [
     ({"unit_id": None}, "unit_id"),
     ({"description": 42}, "description"),

@@ -17,9 +17,10 @@ FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless
 
 
 def test_template_api_events_and_chalice_routes_are_identical():
-    from functions.api.app import app
+    from tests.lambda_modules import every_setting, fresh_import
 
-    routes = {(path, method) for path, entries in app.routes.items() for method in entries}
+    with fresh_import("functions.api.app", every_setting()) as module:  # the handler checks its settings
+        routes = {(path, method) for path, entries in module.app.routes.items() for method in entries}
     events = {(e["Properties"]["Path"], e["Properties"]["Method"].upper())
               for e in RESOURCES["ApiFunction"]["Properties"]["Events"].values() if e["Type"] == "Api"}
     assert routes == events

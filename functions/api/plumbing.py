@@ -1,0 +1,161 @@
+"""The API's plumbing shared by every blueprint: the app object, responses, body parsing, errors, links.
+
+Helper names are kept from when every route lived in app.py (routes call them unchanged)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Chalice, Response
+from pydantic import BaseModel, ValidationError
+
+from shared import http
+from shared.domain.errors import DomainError
+from shared.observability import count
+from shared.services.container import services
+
+from . import pages
+
+
+class OpslayerChalice(Chalice):
+    """Chalice keeps the current request on the app object; make it per thread so concurrent
+    in-process invocations (the local cloud's server mode) cannot see each other's request."""
+
+    _local = threading.local()
+
+    @property  # type: ignore[override]
+    def current_request(self):
+        return getattr(self._local, "request", None)
+
+    @current_request.setter
+    def current_request(self, value):
+        self._local.request = value
+
+    @property  # type: ignore[override]
+    def lambda_context(self):
+        return getattr(self._local, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, value):
+        self._local.context = value
+
+
+app = OpslayerChalice(app_name="opslayer")
+ALL_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, default=str), status_code=status,
+                    headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def _wants_html() -> bool:
+    accept = (app.current_request.headers or {}).get("accept", "")
+    return "text/html" in accept or ("application/json" not in accept and "*/*" not in accept and bool(accept))
+
+
+def _error(status: int, body: dict[str, Any], html: bool = False) -> Response:
+    if html:
+        return Response(body=pages.error_page(status, body["message"]), status_code=status,
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+    return _json(status, body)
+
+
+def endpoint(html_errors: bool = False) -> Callable:
+    """Map domain and validation errors to 4xx bodies; anything else is a logged 500 without details."""
+
+    def wrap(view: Callable) -> Callable:
+        def run(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except DomainError as exc:
+                status, body = http.from_domain(exc)
+                if html_errors and _wants_html() and isinstance(exc.details, dict) \
+                        and exc.details.get("reason") == "expired":
+                    return _html(status, pages.expired_page(body["message"], _path("/links/renew"), _token_in_use()))
+            except ValidationError as exc:
+                status, body = http.from_validation(exc)
+            count(f"Http{status}")
+            return _error(status, body, html_errors and _wants_html())
+
+        run.__name__ = view.__name__
+        run.__doc__ = view.__doc__
+        return run
+
+    return wrap
+
+
+def _body(model: type[BaseModel]) -> Any:
+    """Parse a JSON (or HTML form) body into `model`, or raise a 4xx naming the problem."""
+    request = app.current_request
+    return model.model_validate(http.parse_body(request.raw_body or b"", (request.headers or {}).get("content-type")))
+
+
+def _form(exact: bool = False) -> dict[str, str]:
+    """The request's urlencoded form, stripped (or `exact`, as sent): see `shared.http.parse_form`."""
+    request = app.current_request
+    return http.parse_form(request.raw_body or b"", (request.headers or {}).get("content-type"), exact=exact)
+
+
+def _token_in_use() -> str:
+    request = app.current_request
+    return (request.uri_params or {}).get("token") or _query("token") or _query("key") or ""
+
+
+def _html(status: int, body: str) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def _path(path: str) -> str:
+    """A same-site link: behind the execute-api host the stage is part of the path."""
+    request = app.current_request
+    host = (request.headers or {}).get("host", "")
+    stage = (request.context or {}).get("stage")
+    return f"/{stage}{path}" if stage and "execute-api" in host else path
+
+
+def _refuse_cross_site() -> None:
+    """Forms are only accepted from our own pages (links are bearer tokens: a cross-site post must not
+    be able to use one). Browsers send Sec-Fetch-Site and Origin; other clients send neither."""
+    from shared.domain.errors import LinkRejected
+
+    headers = app.current_request.headers or {}
+    origin = headers.get("origin", "")
+    if headers.get("sec-fetch-site") == "cross-site" or (
+            origin and origin != "null" and origin.split("://", 1)[-1] != headers.get("host", "")):
+        raise LinkRejected("This form can only be sent from our own page.", {"reason": "cross_site"})
+
+
+def _is_form() -> bool:
+    return (app.current_request.headers or {}).get("content-type", "").startswith(
+        "application/x-www-form-urlencoded")
+
+
+def _see_other(path: str) -> Response:
+    """A form post answers with a redirect to the page to show (post/redirect/get)."""
+    return Response(body="", status_code=303, headers={"Location": _path(path)})
+
+
+def _base_url() -> str:
+    configured = services().settings.public_base_url
+    if configured:
+        return configured
+    request = app.current_request
+    host = (request.headers or {}).get("host", "localhost")
+    stage = (request.context or {}).get("stage")
+    return f"https://{host}" + (f"/{stage}" if stage and "execute-api" in host else "")
+
+
+def _page_url(path: str) -> str:
+    """Absolute URL of one of our pages as this browser reached it (S3 redirects back there after an
+    upload). API Gateway sets X-Forwarded-Proto; the stage is in the path behind execute-api."""
+    headers = app.current_request.headers or {}
+    proto = headers.get("x-forwarded-proto", "https").split(",")[0].strip()
+    return f"{proto}://{headers.get('host', 'localhost')}{_path(path)}"
+
+
+def _query(name: str) -> str | None:
+    return (app.current_request.query_params or {}).get(name)

@@ -1,0 +1,158 @@
+"""Ops routes (IAM-authorized in the template; an X-Ops-Key in key mode): lists, records, reports,
+corrections, cancel and close."""
+
+from __future__ import annotations
+
+import hmac
+
+from chalice import Blueprint
+
+from shared import schemas
+from shared.domain.errors import InvalidInput, Unauthorized
+from shared.services import views
+from shared.services import workorders as wo_service
+from shared.services.container import services
+
+from .. import pages
+from ..plumbing import (
+    ALL_TYPES,
+    _base_url,
+    _body,
+    _html,
+    _json,
+    _query,
+    endpoint,
+)
+
+bp = Blueprint(__name__)
+
+
+def _require_ops() -> str:
+    svc = services()
+    request = bp.current_request
+    if svc.settings.ops_auth_mode == "key":
+        given = (request.headers or {}).get("x-ops-key", "")
+        expected = svc.secrets.get(svc.settings.ops_key_secret_arn)
+        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Unauthorized("A valid X-Ops-Key header is required.")
+        return "ops:key"
+    identity = (request.context or {}).get("identity") or {}
+    caller = identity.get("userArn") or identity.get("caller")
+    if not caller:  # API Gateway's AWS_IAM authorizer fills these; never trust a request without them
+        raise Unauthorized("This route is IAM-authorized.")
+    return f"ops:{caller}"
+
+
+@bp.route("/ops/work-orders", methods=["GET"])
+@endpoint()
+def ops_list():
+    _require_ops()
+    status = _query("status")
+    from shared.domain.workorder import Source, Status
+
+    if status and status not in {s.value for s in Status}:
+        raise InvalidInput(f"Unknown status {status!r}.", {"allowed": [s.value for s in Status]})
+    source = _query("source")
+    if source and source not in {s.value for s in Source}:
+        raise InvalidInput(f"Unknown source {source!r}.", {"allowed": [s.value for s in Source]})
+    return _json(200, views.ops_list(services(), status, _query("property_id"), source))
+
+
+@bp.route("/ops/work-orders/{id}", methods=["GET"])
+@endpoint()
+def ops_get(id):
+    _require_ops()
+    return _json(200, views.ops_work_order(services(), id))
+
+
+@bp.route("/ops/units/{unit_id}/qr", methods=["GET"])
+@endpoint()
+def ops_unit_qr(unit_id):
+    """A printable page with the unit's request QR code, for the lobby or the unit's door."""
+    import segno
+
+    _require_ops()
+    svc = services()
+    unit = svc.repo.get_unit(unit_id)
+    prop = svc.repo.get_property(unit.property_id)
+    url = views.unit_request_link(svc, unit_id, _base_url())
+    svg = segno.make(url, error="m").svg_inline(scale=6, title=f"Request form for unit {unit.label}")
+    return _html(200, pages.unit_qr(prop.name, unit.label, url, svg))
+
+
+@bp.route("/ops/work-orders/{id}/cancel", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_cancel(id):
+    actor = _require_ops()
+    body = _body(schemas.Cancel)
+    wo = wo_service.cancel(services(), id, body.reason, actor=actor)
+    return _json(200, {"id": wo.id, "status": wo.status.value})
+
+
+@bp.route("/ops/work-orders/{id}/close", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_close(id):
+    """Close without an invoice (in-house work, warranty), with the reason on the record."""
+    from shared.invoice_schemas import CloseWithoutInvoice
+    from shared.services import invoicing
+
+    actor = _require_ops()
+    body = _body(CloseWithoutInvoice)
+    wo = invoicing.close_without_invoice(services(), id, body.reason, actor=actor)
+    return _json(200, {"id": wo.id, "status": wo.status.value})
+
+
+@bp.route("/ops/work-orders/{id}/triage", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_triage(id):
+    """Correct a triage: dispatched again or re-timed, the tenant told when it matters, the example kept."""
+    from shared.services import corrections
+
+    actor = _require_ops()
+    body = _body(schemas.TriageCorrectionRequest)
+    done = corrections.correct_triage(services(), id, body.trade, body.priority, body.reason, actor=actor)
+    wo = done.work_order
+    return _json(200, {"id": wo.id, "status": wo.status.value, "trade": wo.trade.value if wo.trade else None,
+                       "priority": wo.priority.value if wo.priority else None,
+                       "redispatched": done.redispatched, "tenant_told": done.tenant_told})
+
+
+@bp.route("/ops/triage/corrections", methods=["GET"])
+@endpoint()
+def ops_triage_corrections():
+    """Every triage correction as a labelled example (``opslayer triage export`` writes them out)."""
+    from shared.services import corrections
+
+    _require_ops()
+    return _json(200, {"corrections": corrections.corrections(services())})
+
+
+@bp.route("/ops/work-orders/{id}/record", methods=["GET"])
+@endpoint()
+def ops_record(id):
+    """The complete record: every step, message, actor, photo, invoice, check, coding, approval, bill."""
+    from shared.services import records
+
+    _require_ops()
+    return _json(200, records.full_record(services(), id))
+
+
+@bp.route("/ops/work-orders/{id}/report", methods=["GET"])
+@endpoint()
+def ops_report(id):
+    """The same record as a printable HTML page (print to PDF from the browser)."""
+    from shared.services import records
+
+    _require_ops()
+    return _html(200, pages.report(records.full_record(services(), id)))
+
+
+@bp.route("/ops/invoice-exceptions", methods=["GET"])
+@endpoint()
+def ops_invoice_exceptions():
+    """Invoices that matched no work order (kept, never dropped), oldest first."""
+    from shared.services import invoicing
+
+    _require_ops()
+    items = invoicing.exceptions(services())
+    return _json(200, {"exceptions": items, "count": len(items)})

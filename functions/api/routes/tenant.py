@@ -1,0 +1,175 @@
+"""Tenant routes: a request (JSON, or the per-unit form), its status page, feedback, the safety answer,
+the visit and photos. Reached with the link the tenant was sent (a bearer token)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalice import Blueprint
+from pydantic import ValidationError
+
+from shared import schemas
+from shared.domain.errors import InvalidInput
+from shared.observability import bind
+from shared.services import views
+from shared.services import workorders as wo_service
+from shared.services.container import services
+
+from .. import pages
+from ..plumbing import (
+    ALL_TYPES,
+    _base_url,
+    _body,
+    _form,
+    _html,
+    _is_form,
+    _json,
+    _page_url,
+    _path,
+    _query,
+    _refuse_cross_site,
+    _see_other,
+    _wants_html,
+    endpoint,
+)
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/requests", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def create_request():
+    """Tenant intake: persisted before the 202; an Idempotency-Key makes retries return the same order."""
+    req = _body(schemas.NewRequest)
+    key = (bp.current_request.headers or {}).get("idempotency-key")
+    if key is not None and not (1 <= len(key) <= 255):
+        raise InvalidInput("Idempotency-Key must be 1 to 255 characters.")
+    svc = services()
+    wo = wo_service.submit_request(svc, req, idempotency_key=key)
+    bind(work_order_id=wo.id)
+    url = views.tenant_link(svc, wo, _base_url())
+    return _json(202, {"id": wo.id, "status": wo.status.value, "status_url": url}, {"Location": url})
+
+
+@bp.route("/requests/{id}", methods=["GET"])
+@endpoint(html_errors=True)
+def get_request(id):
+    token = _query("token")
+    view = views.tenant_status(services(), id, token)
+    if _wants_html():
+        from shared.services import photos
+
+        lang = pages.language(view["language"])
+        upload = photos.tenant_slot(services(), id, token, redirect=_page_url(f"/requests/{id}?token={token}")) \
+            if view["photo_upload"] else None  # presigning writes nothing: this GET changes no state
+        return _html(200, pages.tenant_status(view, _path(f"/requests/{id}/feedback?token={token}"), lang,
+                                              _path(f"/requests/{id}/visit?token={token}"), upload,
+                                              _path(f"/requests/{id}/safety?token={token}")))
+    return _json(200, view)
+
+
+@bp.route("/requests/{id}/photos", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def request_photo_slot(id):
+    """An upload slot (presigned POST) for a photo of the tenant's open request."""
+    from shared.services import photos
+
+    _refuse_cross_site()
+    body = _body(schemas.PhotoSlot)
+    return _json(201, photos.tenant_slot(services(), id, _query("token"), body.content_type))
+
+
+@bp.route("/requests/{id}/feedback", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def request_feedback(id):
+    _refuse_cross_site()
+    body = _body(schemas.Feedback)
+    token = _query("token")
+    wo = wo_service.tenant_feedback(services(), id, token, body.resolved, body.comment)
+    if _is_form():
+        return _see_other(f"/requests/{id}?token={token}")
+    return _json(200, {"id": wo.id, "status": wo.status.value})
+
+
+@bp.route("/requests/{id}/safety", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def request_safety(id):
+    """The tenant's YES or NO to triage's safety question (the buttons on the status page)."""
+    from shared.services import safety
+
+    _refuse_cross_site()
+    body = _body(schemas.SafetyAnswer)
+    token = _query("token")
+    svc = services()
+    wo_service.tenant_scope(svc, id, token, "safety")
+    wo = safety.answer(svc, id, body.answer == "yes", via="the status page")
+    if _is_form():
+        return _see_other(f"/requests/{id}?token={token}")
+    return _json(200, {"id": wo.id, "status": wo.status.value, "priority": wo.priority.value if wo.priority else None})
+
+
+@bp.route("/requests/{id}/visit", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def request_visit(id):
+    """The tenant about the visit: confirm or decline a proposed time, ask to reschedule, nobody came."""
+    from shared.services import visits
+
+    _refuse_cross_site()
+    body = _body(schemas.TenantVisit)
+    token = _query("token")
+    wo = visits.tenant_visit(services(), id, token, body.action, body.comment)
+    if _is_form():
+        return _see_other(f"/requests/{id}?token={token}")
+    return _json(200, {"id": wo.id, "status": wo.status.value, "window": views.window_of(wo),
+                       "proposal": views.window_of(wo, proposal=True)})
+
+
+def _unit_link(unit_id: str) -> tuple[Any, Any, str]:
+    """The unit behind a per-unit request link (a token: unit ids alone cannot be used to spam)."""
+    from shared.domain import links
+
+    svc = services()
+    key = _query("key") or ""
+    scope = svc.link_tokens().verify(key)
+    links.require(scope, unit_id, "unit", "request")
+    unit = svc.repo.get_unit(unit_id)
+    return unit, svc.repo.get_property(unit.property_id), key
+
+
+@bp.route("/units/{unit_id}/request", methods=["GET"])
+@endpoint(html_errors=True)
+def unit_request_form(unit_id):
+    unit, prop, key = _unit_link(unit_id)
+    lang = pages.language(_query("lang"), (bp.current_request.headers or {}).get("accept-language"))
+    action = _path(f"/units/{unit_id}/request?key={key}")
+    return _html(200, pages.request_form(unit.label, prop.name, action, lang=lang))
+
+
+@bp.route("/units/{unit_id}/request", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def unit_request_submit(unit_id):
+    """The per-unit form posts here; errors come back on the form, next to their fields."""
+    _refuse_cross_site()
+    unit, prop, key = _unit_link(unit_id)
+    raw = _form()
+    fields: dict[str, Any] = {k: v for k, v in raw.items() if v and k in schemas.NewRequest.model_fields}
+    svc = services()
+    zone = ZoneInfo(prop.time_zone or svc.settings.default_time_zone)
+    windows, errors = schemas.form_windows(raw, zone, svc.clock())
+    if windows:  # times to pick from; words about availability go with the description
+        fields["availability"] = windows
+        if raw.get("availability") and raw.get("description"):
+            fields["description"] = f"{raw['description']}\n(When I am home: {raw['availability']})"
+    try:
+        req = schemas.NewRequest.model_validate({**fields, "unit_id": unit_id})
+    except ValidationError as exc:
+        errors.update({str(e["loc"][0]): e["msg"] for e in exc.errors(include_url=False, include_input=False)
+                       if e["loc"]})
+    if errors:
+        action = _path(f"/units/{unit_id}/request?key={key}")
+        form = pages.request_form(unit.label, prop.name, action, errors, raw, lang=pages.language(raw.get("language")))
+        return _html(422, form)
+    wo = wo_service.submit_request(svc, req)
+    status = views.tenant_link(svc, wo, "")
+    return _see_other(status)

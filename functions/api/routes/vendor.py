@@ -1,0 +1,139 @@
+"""Vendor routes: the job page and every action on it (accept, decline, schedule, propose, check in,
+complete, invoice, photos), reached with the vendor's job link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel
+
+from shared import http, schemas
+from shared.services import views
+from shared.services import workorders as wo_service
+from shared.services.container import services
+
+from .. import pages
+from ..plumbing import (
+    ALL_TYPES,
+    _body,
+    _form,
+    _is_form,
+    _json,
+    _page_url,
+    _path,
+    _refuse_cross_site,
+    _see_other,
+    _wants_html,
+    endpoint,
+)
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/vendor/jobs/{token}", methods=["GET"])
+@endpoint(html_errors=True)
+def vendor_job(token):
+    job = views.vendor_job(services(), token)
+    if _wants_html():
+        from shared.services import photos
+
+        lang = pages.language(job.get("language"), (bp.current_request.headers or {}).get("accept-language"))
+        upload = photos.vendor_slot(services(), token, redirect=_page_url(f"/vendor/jobs/{token}")) \
+            if job.get("photo_upload") else None  # presigning writes nothing: this GET changes no state
+        return Response(body=pages.vendor_job(job, token, _path(""), lang, upload), status_code=200,
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+    return _json(200, job)
+
+
+@bp.route("/vendor/jobs/{token}/photos", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def vendor_photo_slot(token):
+    """An upload slot (presigned POST) for a photo of the job (e.g. the finished work)."""
+    from shared.services import photos
+
+    _refuse_cross_site()
+    body = _body(schemas.PhotoSlot)
+    return _json(201, photos.vendor_slot(services(), token, body.content_type))
+
+
+def _vendor_result(token: str, wo: Any) -> Response:
+    if _is_form():  # a browser form: back to the job page (post/redirect/get)
+        return _see_other(f"/vendor/jobs/{token}")
+    return _json(200, {"id": wo.id, "status": wo.status.value,
+                       "allowed_actions": wo_service.vendor_actions(wo, wo.vendor_id or "")})
+
+
+def _vendor_action(token: str, schema: type[BaseModel], act: Callable[[Any, Any], Any]) -> Response:
+    """Every vendor action: same-site form or JSON body, validated, one use case, then the result."""
+    _refuse_cross_site()
+    body = _body(schema)
+    return _vendor_result(token, act(services(), body))
+
+
+@bp.route("/vendor/jobs/{token}/accept", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_accept(token):
+    return _vendor_action(token, schemas.Empty, lambda svc, _: wo_service.vendor_accept(svc, token))
+
+
+@bp.route("/vendor/jobs/{token}/decline", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_decline(token):
+    return _vendor_action(token, schemas.Decline, lambda svc, b: wo_service.vendor_decline(svc, token, b.reason))
+
+
+@bp.route("/vendor/jobs/{token}/schedule", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_schedule(token):
+    """One of the tenant's windows (`window`), or a time already agreed with the tenant: scheduled."""
+    from shared.services import visits
+
+    return _vendor_action(token, schemas.Schedule, lambda svc, b: visits.vendor_schedule(svc, token, b))
+
+
+@bp.route("/vendor/jobs/{token}/propose", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_propose(token):
+    """Another time: the tenant confirms or declines it."""
+    from shared.services import visits
+
+    return _vendor_action(token, schemas.Propose, lambda svc, b: visits.vendor_propose(svc, token, b))
+
+
+@bp.route("/vendor/jobs/{token}/checkin", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_checkin(token):
+    return _vendor_action(token, schemas.CheckIn,
+                          lambda svc, b: wo_service.vendor_checkin(svc, token, b.eta_minutes))
+
+
+@bp.route("/vendor/jobs/{token}/complete", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def vendor_complete(token):
+    return _vendor_action(token, schemas.Complete, lambda svc, b: wo_service.vendor_complete(svc, token, b.notes))
+
+
+@bp.route("/vendor/jobs/{token}/invoice", methods=["POST"], content_types=[*ALL_TYPES, "multipart/form-data"])
+@endpoint(html_errors=True)
+def vendor_invoice(token):
+    """The vendor's invoice: JSON, or the job page's form (with an optional PDF or photo)."""
+    from shared.invoice_schemas import InvoiceIn, invoice_from_form
+    from shared.services import invoicing
+
+    _refuse_cross_site()
+    request = bp.current_request
+    content_type = (request.headers or {}).get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        fields, files = http.parse_multipart(request.raw_body or b"", content_type)
+        body = InvoiceIn.model_validate(invoice_from_form(fields, files.get("attachment")))
+    elif _is_form():
+        body = InvoiceIn.model_validate(invoice_from_form(_form(), None))
+    else:
+        body = _body(InvoiceIn)
+    inv = invoicing.submit_by_link(services(), token, body)
+    if _is_form() or content_type.startswith("multipart/form-data"):
+        return _see_other(f"/vendor/jobs/{token}")
+    return _json(202, {"invoice_id": inv.id, "work_order_id": inv.work_order_id, "status": inv.status.value,
+                       "total": str(inv.total), "currency": inv.currency})
