@@ -94,6 +94,8 @@ def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:
 
 # ---------------------------------------------------------------- plumbing
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(body, views.View):
+        body = body.as_json()
     return Response(body=json.dumps(body, default=str), status_code=status,
                     headers={"Content-Type": "application/json", **(headers or {})})
 
@@ -258,9 +260,9 @@ def get_request(id):
     if _wants_html():
         from shared.services import photos
 
-        lang = pages.language(view["language"])
+        lang = pages.language(view.language)
         upload = photos.tenant_slot(services(), id, token, redirect=_page_url(f"/requests/{id}?token={token}")) \
-            if view["photo_upload"] else None  # presigning writes nothing: this GET changes no state
+            if view.photo_upload else None  # presigning writes nothing: this GET changes no state
         return _html(200, pages.tenant_status(view, _path(f"/requests/{id}/feedback?token={token}"), lang,
                                               _path(f"/requests/{id}/visit?token={token}"), upload,
                                               _path(f"/requests/{id}/safety?token={token}")))
@@ -381,9 +383,9 @@ def vendor_job(token):
     if _wants_html():
         from shared.services import photos
 
-        lang = pages.language(job.get("language"), (app.current_request.headers or {}).get("accept-language"))
+        lang = pages.language(job.language, (app.current_request.headers or {}).get("accept-language"))
         upload = photos.vendor_slot(services(), token, redirect=_page_url(f"/vendor/jobs/{token}")) \
-            if job.get("photo_upload") else None  # presigning writes nothing: this GET changes no state
+            if job.photo_upload else None  # presigning writes nothing: this GET changes no state
         return Response(body=pages.vendor_job(job, token, _path(""), lang, upload), status_code=200,
                         headers={"Content-Type": "text/html; charset=utf-8"})
     return _json(200, job)
@@ -589,7 +591,7 @@ def renew_link():
     renew(services(), body.token)
     message = "If this link was ours, a new one is on its way to the phone or email we have on file."
     if _is_form():
-        return _html(202, pages.page("New link", f"<p>{message}</p>"))
+        return _html(202, pages.message_page("New link", message))
     return _json(202, {"status": "accepted", "message": message})
 
 
