@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import jinja2
 
-    from shared.services.views import TenantStatus, VendorJob
+    from shared.services.views import ApprovalView, TenantStatus, VendorJob
 
 HERE = Path(__file__).parent
 PHOTO_TYPES = "image/jpeg,image/png,image/webp,image/heic"
@@ -129,9 +129,9 @@ def request_form(unit: str, property_name: str, action: str, errors: dict[str, s
 
 
 # ---------------------------------------------------------------- approvals and the record (ops, English)
-def approval(view: Any, base: str) -> str:
+def approval(view: ApprovalView, base: str) -> str:
     """The approver's page: the job, the invoice lines, every check and the coding; approve or reject."""
-    return render("approval.html", title=f"Invoice {view['invoice_number']}", view=view, base=base)
+    return render("approval.html", title=f"Invoice {view.invoice_number}", view=view, base=base)
 
 
 def report(record: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from shared.domain import links
+from shared.domain.invoices import CheckResult, Coding
 from shared.domain.nte import money
 from shared.domain.workorder import MONEY_STATUSES, Status, WorkOrder, tenant_actions, vendor_actions
 from shared.services import photos
@@ -124,6 +125,41 @@ class VendorJob(View):
     checked_in: bool = False
     time_zone: str | None = None
     invoices: list[VendorInvoice] | None = None
+
+
+class InvoiceLineView(View):
+    kind: str
+    description: str
+    quantity: str
+    unit_price: str
+    amount: str
+
+
+class ApprovalView(View):
+    """What the owner or ops see of one invoice they are asked to approve."""
+
+    work_order_id: str
+    invoice_id: str
+    approver: str  # the route: "owner" or "ops"
+    pending: bool
+    status: str
+    property: str
+    unit: str
+    trade: str | None
+    description: str
+    vendor: str
+    invoice_number: str
+    invoice_date: str
+    currency: str
+    total: str
+    nte: str | None
+    lines: list[InvoiceLineView]
+    checks: list[CheckResult]
+    coding: Coding | None
+    reason: str | None
+    decision: str | None
+    completion_notes: str | None
+    allowed_actions: list[str]
 
 
 def _for_tenant(event: str, detail: str) -> bool:

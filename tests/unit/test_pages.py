@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from functions.api import pages
-from shared.services.views import TenantStatus, VendorJob
+from shared.services.views import ApprovalView, TenantStatus, VendorJob
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ['<script>window.__xss=1</script>', '"><img src=x onerror=window.__xss=2>', "{{7*7}}", "{% raw %}"]
@@ -90,10 +90,13 @@ def test_approval_page_and_report_show_what_people_typed_as_text():
     line = {"kind": "labour", "description": EVIL, "quantity": "1", "unit_price": "1.00", "amount": "1.00"}
     check = {"rule": EVIL, "passed": False, "reason": EVIL}
     coding = {"gl_account_number": "6010", "gl_account_name": EVIL, "cost_center": EVIL, "rule": EVIL, "owner": EVIL}
-    view = {"work_order_id": "wo-1", "property": EVIL, "unit": EVIL, "description": EVIL, "completion_notes": EVIL,
-            "vendor": EVIL, "invoice_number": EVIL, "invoice_date": "2026-11-24", "total": "1.00", "currency": "USD",
-            "nte": None, "reason": EVIL, "status": "pending_approval", "lines": [line], "checks": [check],
-            "coding": coding, "allowed_actions": ["approve", "reject"]}
+    view = ApprovalView.model_validate({
+        "work_order_id": "wo-1", "invoice_id": "inv-1", "approver": "owner", "pending": True, "trade": "hvac",
+        "property": EVIL, "unit": EVIL, "description": EVIL, "completion_notes": EVIL, "vendor": EVIL,
+        "invoice_number": EVIL, "invoice_date": "2026-11-24", "total": "1.00", "currency": "USD", "nte": None,
+        "reason": EVIL, "decision": None, "status": "pending_approval", "lines": [line], "checks": [check],
+        "coding": {**coding, "property_id": "p", "unit_id": "u", "gl_account_pms_id": None},
+        "allowed_actions": ["approve", "reject"]})
     approval = pages.approval(view, f"/approvals/{EVIL}")
     assert_inert(approval)
     assert "FAILED" in approval and "Reject" in approval
