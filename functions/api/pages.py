@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import jinja2
 
-    from shared.services.views import ApprovalView, TenantStatus, VendorJob
+    from shared.services.views import ApprovalView, TenantStatus, VendorJob, VisitWindow
 
 HERE = Path(__file__).parent
 PHOTO_TYPES = "image/jpeg,image/png,image/webp,image/heic"
@@ -47,13 +47,11 @@ def language(preferred: str | None, accept_language: str | None = None) -> str:
     return "en"
 
 
-def when(window: Any) -> str:
-    """A visit window people can read: "2026-11-24 09:00-11:00 (UTC-05:00)" (a dict or a model with ISO
-    8601 ``start`` and ``end``)."""
+def when(window: VisitWindow) -> str:
+    """A visit window people can read: "2026-11-24 09:00-11:00 (UTC-05:00)"."""
     from datetime import datetime
 
-    start_iso, end_iso = (window["start"], window["end"]) if isinstance(window, dict) else (window.start, window.end)
-    start, end = datetime.fromisoformat(start_iso), datetime.fromisoformat(end_iso)
+    start, end = datetime.fromisoformat(window.start), datetime.fromisoformat(window.end)
     offset = start.strftime("%z")
     zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
     if start.date() == end.date():

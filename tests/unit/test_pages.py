@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from functions.api import pages
-from shared.services.views import ApprovalView, TenantStatus, VendorJob
+from shared.services.views import ApprovalView, TenantStatus, VendorJob, VisitWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ['<script>window.__xss=1</script>', '"><img src=x onerror=window.__xss=2>', "{{7*7}}", "{% raw %}"]
@@ -115,6 +115,12 @@ def test_approval_page_and_report_show_what_people_typed_as_text():
     assert "max-width:60rem" in report and "Coded to GL 6010" in report
 
 
+def test_visit_windows_read_in_the_property_time():
+    assert pages.when(VisitWindow.model_validate(WINDOW)) == "2026-11-24 09:00-11:00 (UTC-05:00)"
+    two_days = VisitWindow(start="2026-11-24T22:00:00+00:00", end="2026-11-25T01:00:00+00:00")
+    assert pages.when(two_days) == "2026-11-24 22:00 - 2026-11-25 01:00 (UTC+00:00)"
+
+
 def test_simple_pages_escape_their_message():
     assert_inert(pages.error_page(403, EVIL))
     assert_inert(pages.expired_page(EVIL, "/links/renew", EVIL))
@@ -166,4 +172,3 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("jinja2", 
                           check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
-    assert "2026-11-24 09:00-11:00" in pages.when(WINDOW)
