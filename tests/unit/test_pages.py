@@ -100,7 +100,8 @@ def test_approval_page_and_report_show_what_people_typed_as_text():
     approval = pages.approval(view, f"/approvals/{EVIL}")
     assert_inert(approval)
     assert "FAILED" in approval and "Reject" in approval
-    record = {"work_order": {"id": "wo-1", "status": "closed", "description": EVIL, "completion_notes": EVIL},
+    record = {"work_order": {"id": "wo-1", "status": "closed", "description": EVIL, "completion_notes": EVIL,
+                             "pms": {"provider": "buildium", "task_id": EVIL, "work_order_id": EVIL}},
               "property": {"name": EVIL, "address": EVIL}, "unit": {"label": EVIL}, "vendor": {"name": EVIL},
               "bill": None, "generated_at": "2026-11-24T10:00:00+00:00",
               "photos": [{"url": f"https://s3/{EVIL}", "party": "vendor", "uploaded_at": "2026-11-24T10:00:00"}],
