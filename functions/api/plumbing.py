@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from shared import http
 from shared.domain.errors import DomainError
 from shared.observability import count
+from shared.services import views
 from shared.services.container import services
 
 from . import pages
@@ -48,6 +49,8 @@ ALL_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plai
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(body, views.View):
+        body = body.as_json()
     return Response(body=json.dumps(body, default=str), status_code=status,
                     headers={"Content-Type": "application/json", **(headers or {})})
 

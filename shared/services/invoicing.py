@@ -28,6 +28,7 @@ from shared.domain.invoices import (
 from shared.domain.workorder import StageWait, Status, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
+from shared.services.views import ApprovalView
 from shared.services.workorders import _entry, _publish, mutate, vendor_scope
 
 if TYPE_CHECKING:
@@ -339,7 +340,8 @@ def approver_scope(svc: Services, token: str, action: str) -> links.LinkScope:
     return scope
 
 
-def approval_view(svc: Services, token: str) -> dict[str, Any]:
+def approval_view(svc: Services, token: str) -> ApprovalView:
+
     scope = approver_scope(svc, token, "view")
     route, _, invoice_id = scope.party_id.partition(":")
     wo = svc.repo.get_work_order(scope.work_order_id)
@@ -352,7 +354,7 @@ def approval_view(svc: Services, token: str) -> dict[str, Any]:
     vendor = svc.repo.get_vendor(inv.vendor_id)
     pending = inv.status == InvoiceStatus.PENDING_APPROVAL and wo.invoice_id == inv.id and \
         inv.approval is not None and inv.approval.route == route
-    return {
+    return ApprovalView.model_validate({
         "work_order_id": wo.id, "invoice_id": inv.id, "approver": route, "pending": pending,
         "status": inv.status.value, "property": prop.name, "unit": unit.label, "trade": wo.trade,
         "description": wo.description, "vendor": vendor.name, "invoice_number": inv.invoice_number,
@@ -360,13 +362,12 @@ def approval_view(svc: Services, token: str) -> dict[str, Any]:
         "nte": f"{wo.nte_cents / 100:.2f}" if wo.nte_cents is not None else None,
         "lines": [{"kind": line.kind.value, "description": line.description, "quantity": str(line.quantity),
                    "unit_price": str(cents(line.unit_price)), "amount": str(line.amount)} for line in inv.lines],
-        "checks": [c.model_dump() for c in inv.checks],
-        "coding": inv.coding.model_dump() if inv.coding else None,
+        "checks": inv.checks, "coding": inv.coding,
         "reason": inv.approval.reason if inv.approval else None,
         "decision": inv.approval.decision if inv.approval else None,
         "completion_notes": wo.completion_notes,
         "allowed_actions": ["approve", "reject"] if pending else [],
-    }
+    })
 
 
 def decide(svc: Services, token: str, approve: bool, reason: str | None) -> Invoice:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from shared.domain import links
+from shared.domain.invoices import CheckResult, Coding
 from shared.domain.nte import money
 from shared.domain.workorder import MONEY_STATUSES, Status, WorkOrder, tenant_actions, vendor_actions
 from shared.services import photos
@@ -18,6 +21,147 @@ TENANT_EVENTS = {"received", "triaged", "offered", "accepted", "scheduled", "com
                  "photo_added", "photo_rejected", "safety_question", "safety_answered", "safety_unanswered"}
 
 
+class View(BaseModel):
+    """A read model. Its JSON leaves out the optional parts a view did not fill in (e.g. a vendor's access
+    details when the job is not theirs), so the API answers with the same fields it always has."""
+
+    model_config = ConfigDict(frozen=True)
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class VisitWindow(View):
+    start: str  # ISO 8601 with the property's offset
+    end: str
+
+
+class PhotoLink(View):
+    url: str  # short-lived (the bucket is private)
+    party: str
+    content_type: str
+    size: int
+    uploaded_at: str
+
+
+class TimelineItem(View):
+    at: str
+    event: str
+    detail: str
+
+
+class SafetyQuestion(View):
+    hazard: str
+    question: str
+
+
+class Named(View):
+    name: str
+
+
+class TenantStatus(View):
+    """What a tenant sees of their request."""
+
+    id: str
+    status: str
+    trade: str | None
+    priority: str | None
+    timeline: list[TimelineItem]
+    feedback_due: bool
+    language: str
+    allowed_actions: list[str]
+    proposal: VisitWindow | None
+    photos: list[PhotoLink]
+    photo_upload: bool
+    safety_question: SafetyQuestion | None = None
+    vendor: Named | None = None
+    window: VisitWindow | None = None
+
+
+class NotToExceed(View):
+    cents: int
+    currency: str
+    text: str
+
+
+class TenantContact(View):
+    name: str
+    phone: str | None
+
+
+class VendorInvoice(View):
+    invoice_number: str
+    total: str
+    status: str
+    rejection_reason: str | None
+
+
+class VendorJob(View):
+    """What a vendor sees of a job; the contact and access details only when it is offered or assigned
+    to them, their invoices only when it is assigned to them."""
+
+    work_order_id: str
+    status: str
+    allowed_actions: list[str]
+    trade: str | None
+    priority: str | None
+    property: str
+    address: str
+    unit: str
+    description: str
+    window: VisitWindow | None
+    recall: bool
+    nte: NotToExceed | None
+    language: str | None
+    currency: str
+    access_instructions: str | None = None
+    entry_permission: bool | None = None
+    pets: str | None = None
+    tenant: TenantContact | None = None
+    availability: str | list[VisitWindow] | None = None
+    photos: list[PhotoLink] = []
+    photo_upload: bool = False
+    proposal: VisitWindow | None = None
+    checked_in: bool = False
+    time_zone: str | None = None
+    invoices: list[VendorInvoice] | None = None
+
+
+class InvoiceLineView(View):
+    kind: str
+    description: str
+    quantity: str
+    unit_price: str
+    amount: str
+
+
+class ApprovalView(View):
+    """What the owner or ops see of one invoice they are asked to approve."""
+
+    work_order_id: str
+    invoice_id: str
+    approver: str  # the route: "owner" or "ops"
+    pending: bool
+    status: str
+    property: str
+    unit: str
+    trade: str | None
+    description: str
+    vendor: str
+    invoice_number: str
+    invoice_date: str
+    currency: str
+    total: str
+    nte: str | None
+    lines: list[InvoiceLineView]
+    checks: list[CheckResult]
+    coding: Coding | None
+    reason: str | None
+    decision: str | None
+    completion_notes: str | None
+    allowed_actions: list[str]
+
+
 def _for_tenant(event: str, detail: str) -> bool:
     return event in TENANT_EVENTS and (event != "notified" or " to tenant:" in detail)
 
@@ -28,8 +172,7 @@ def window_of(wo: WorkOrder, proposal: bool = False) -> dict[str, str] | None:
     return {"start": w.start.isoformat(), "end": w.end.isoformat()} if w else None
 
 
-
-def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any]:
+def tenant_status(svc: Services, wo_id: str, token: str | None) -> TenantStatus:
     scope = tenant_scope(svc, wo_id, token, "view")
     wo = svc.repo.get_work_order(wo_id, with_timeline=True)
     view: dict[str, Any] = {
@@ -53,10 +196,10 @@ def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any
         view["vendor"] = {"name": svc.repo.get_vendor(wo.vendor_id).name}
     if wo.window:
         view["window"] = window_of(wo)
-    return view
+    return TenantStatus.model_validate(view)
 
 
-def vendor_job(svc: Services, token: str) -> dict[str, Any]:
+def vendor_job(svc: Services, token: str) -> VendorJob:
     scope = vendor_scope(svc, token, "view")
     wo = svc.repo.get_work_order(scope.work_order_id)
     unit = svc.repo.get_unit(wo.unit_id)
@@ -89,7 +232,7 @@ def vendor_job(svc: Services, token: str) -> dict[str, Any]:
         job["time_zone"] = prop.time_zone or svc.settings.default_time_zone
         if wo.vendor_id == scope.party_id:
             job["invoices"] = _vendor_invoices(svc, wo)
-    return job
+    return VendorJob.model_validate(job)
 
 
 def _vendor_invoices(svc: Services, wo: WorkOrder) -> list[dict[str, Any]]:

@@ -33,5 +33,5 @@ def renew_link():
     renew(services(), body.token)
     message = "If this link was ours, a new one is on its way to the phone or email we have on file."
     if _is_form():
-        return _html(202, pages.page("New link", f"<p>{message}</p>"))
+        return _html(202, pages.message_page("New link", message))
     return _json(202, {"status": "accepted", "message": message})

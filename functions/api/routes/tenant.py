@@ -60,9 +60,9 @@ def get_request(id):
     if _wants_html():
         from shared.services import photos
 
-        lang = pages.language(view["language"])
+        lang = pages.language(view.language)
         upload = photos.tenant_slot(services(), id, token, redirect=_page_url(f"/requests/{id}?token={token}")) \
-            if view["photo_upload"] else None  # presigning writes nothing: this GET changes no state
+            if view.photo_upload else None  # presigning writes nothing: this GET changes no state
         return _html(200, pages.tenant_status(view, _path(f"/requests/{id}/feedback?token={token}"), lang,
                                               _path(f"/requests/{id}/visit?token={token}"), upload,
                                               _path(f"/requests/{id}/safety?token={token}")))

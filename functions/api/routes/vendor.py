@@ -39,9 +39,9 @@ def vendor_job(token):
     if _wants_html():
         from shared.services import photos
 
-        lang = pages.language(job.get("language"), (bp.current_request.headers or {}).get("accept-language"))
+        lang = pages.language(job.language, (bp.current_request.headers or {}).get("accept-language"))
         upload = photos.vendor_slot(services(), token, redirect=_page_url(f"/vendor/jobs/{token}")) \
-            if job.get("photo_upload") else None  # presigning writes nothing: this GET changes no state
+            if job.photo_upload else None  # presigning writes nothing: this GET changes no state
         return Response(body=pages.vendor_job(job, token, _path(""), lang, upload), status_code=200,
                         headers={"Content-Type": "text/html; charset=utf-8"})
     return _json(200, job)
