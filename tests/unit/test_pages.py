@@ -4,6 +4,7 @@ JSON routes never load the template engine."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 from functions.api import pages
 from shared.services.views import ApprovalView, TenantStatus, VendorJob, VisitWindow
+from tests.lambda_modules import every_setting
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ['<script>window.__xss=1</script>', '"><img src=x onerror=window.__xss=2>', "{{7*7}}", "{% raw %}"]
@@ -169,7 +171,8 @@ answer = app.handler(load_event("api/health"), context)
 assert answer["statusCode"] == 200, answer
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("jinja2", "markupsafe"))))
 """
+    env = {**os.environ, **every_setting()}  # the function's settings are checked at import
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          check=False)
+                          check=False, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
