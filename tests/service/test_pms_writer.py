@@ -153,3 +153,30 @@ def test_an_accepted_offer_is_written_with_its_vendor(svc: Services, pms: InMemo
     assert sync_out(svc, pms, wo.id) == "synced"
     [order] = pms.entities[EntityKind.WORK_ORDER].values()
     assert isinstance(order, PmsWorkOrder) and (order.vendor_pms_id, order.status) == ("4101", "accepted")
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a PMS work order a PMS user created for a request Opslayer already "
+                                       "handles is only linked (pms_sync._work_order, 'linked'); the writer does "
+                                       "not know it and creates a second PMS work order at acceptance")
+def test_a_pms_work_order_made_by_hand_for_our_request_is_the_one_kept_in_sync(svc: Services,
+                                                                               pms: InMemoryPms) -> None:
+    from datetime import timedelta
+
+    from shared.pms.models import Operation, PmsEvent
+    from shared.schemas import NewRequest
+    from shared.services.pms_sync import apply_event
+    from shared.services.workorders import submit_request
+
+    from_pms = submit_request(svc, NewRequest(unit_id=UNIT, name="Lena Fischer", description=LEAK),
+                              pms_task_id="71")
+    svc.repo.link_pms("task", "71", from_pms.id)
+    pms.add(EntityKind.WORK_ORDER, PmsWorkOrder(pms_id="82", task_pms_id="71", title="Plumber visit"))
+    made_by_hand = PmsEvent(pms="fake", name="WorkOrder.Created", kind=EntityKind.WORK_ORDER,
+                            operation=Operation.CREATED, pms_id="82", occurred_at=svc.clock() + timedelta(seconds=1),
+                            account_id="1001")
+    assert apply_event(svc, pms, made_by_hand) == "linked"
+
+    accepted_by(svc, from_pms.id, "ven-southflow")
+    sync_out(svc, pms, from_pms.id)
+    assert list(pms.entities[EntityKind.WORK_ORDER]) == ["82"]
+    assert pms.syncs[-1].work_order_pms_id == "82"
