@@ -67,9 +67,9 @@ def completed_job(svc: Services, unit_id: str, description: str = LEAK, hours_on
     vendor_accept(svc, token)
     start = svc.clock() + timedelta(days=1)
     vendor_schedule(svc, token, VisitTime(start=start, end=start + timedelta(hours=2)))
-    svc.clock.set(start)  # type: ignore[attr-defined]
+    svc.clock.set(start)
     vendor_checkin(svc, token, None)
-    svc.clock.advance(hours=hours_on_site)  # type: ignore[attr-defined]
+    svc.clock.advance(hours=hours_on_site)
     done = vendor_complete(svc, token, "Replaced the supply line")
     assert done.status == Status.COMPLETED
     return done, token
@@ -106,7 +106,8 @@ def invoice(number: str, *, on: date, attachment: bytes | None = PDF, content_ty
     body: dict[str, Any] = {"invoice_number": number, "invoice_date": on.isoformat(), "currency": extra or "USD",
                             "lines": lines, "total": str(total)}
     if attachment is not None:
-        body["attachment"] = {"filename": f"{number}.pdf", "content_type": content_type,
+        extension = {"image/jpeg": "jpg", "image/png": "png"}.get(content_type, "pdf")
+        body["attachment"] = {"filename": f"{number}.{extension}", "content_type": content_type,
                               "data_base64": base64.b64encode(attachment).decode()}
     return InvoiceIn.model_validate(body)
 

@@ -66,7 +66,7 @@ def test_a_clean_small_invoice_is_auto_approved_billed_with_its_pdf_and_closed(s
 
     assert (inv.status, str(inv.total), inv.source, inv.vendor_id) == (InvoiceStatus.SUBMITTED, "215.90", "link",
                                                                        "ven-aqua")
-    assert svc.documents().read(inv.attachment.key) == PDF  # type: ignore[union-attr]
+    assert svc.documents().read(inv.attachment.key) == PDF
     assert workflow(svc).output_for(wait) == {"outcome": "submitted", "invoice_id": inv.id}
     assert svc.events.last("InvoiceReceived") == {"work_order_id": wo.id, "status": "invoice_awaited",
                                                   "event_key": f"{wo.id}:invoice:{inv.id}",
@@ -152,7 +152,7 @@ def test_an_image_attachment_is_kept_with_its_sniffed_type(svc: Services) -> Non
                                                        content_type="image/jpeg"))
     assert inv.attachment is not None and inv.attachment.content_type == "image/jpeg"
     assert svc.documents().content_type(inv.attachment.key) == "image/jpeg"
-    assert inv.attachment.key == f"invoices/{wo.id}/{inv.id}/IMG-1.pdf"
+    assert inv.attachment.key == f"invoices/{wo.id}/{inv.id}/IMG-1.jpg"
 
 
 def test_only_the_assigned_vendor_may_invoice_and_only_once_the_work_is_done(svc: Services) -> None:
@@ -233,7 +233,7 @@ def test_ops_approve_an_invoice_over_the_auto_limit(svc: Services) -> None:
     raise_nte(svc, wo.id, 100000)
     inv = invoicing.submit_by_link(svc, token, invoice("BIG-2", on=today(svc), materials="420.00", tax="0"))
     wait = coded_for_approval(svc, wo.id)
-    assert svc.repo.get_invoice(wo.id, inv.id).approval.reason == (  # type: ignore[union-attr]
+    assert svc.repo.get_invoice(wo.id, inv.id).approval.reason == (
         "590.00 is over the auto-approval limit 500.00")
     # A replayed coding step keeps the first decision; a replayed wait publishes nothing new.
     assert invoicing.code_invoice(svc, wo.id) == {"route": "ops", "invoice_id": inv.id}
@@ -295,7 +295,7 @@ def test_an_invoice_over_the_nte_goes_to_ops(svc: Services) -> None:
     invoicing.code_invoice(svc, wo.id)
     failed = {c.rule: c.reason for c in svc.repo.get_invoice(wo.id, inv.id).failed_checks()}
     assert failed == {"over_nte": "Total 650.00 is over the not-to-exceed amount 500"}
-    assert svc.repo.get_invoice(wo.id, inv.id).approval.reason == "Failed checks: over_nte"  # type: ignore[union-attr]
+    assert svc.repo.get_invoice(wo.id, inv.id).approval.reason == "Failed checks: over_nte"
 
 
 def test_an_unknown_gl_account_is_coded_but_the_bill_is_not_possible(svc: Services) -> None:
@@ -552,7 +552,7 @@ def test_unmatched_or_unreadable_emailed_invoices_land_in_the_ops_exception_queu
         (aqua, f"Invoice for {wo.id}", email_body(wo.id, total="999.00")),  # lines do not add up
     ]
     for n, (sender, subject, body) in enumerate(cases):
-        svc.clock.advance(minutes=1)  # type: ignore[attr-defined]  (the queue lists by arrival)
+        svc.clock.advance(minutes=1)  # the queue lists by arrival
         assert "exception" in invoicing.submit_by_email(svc, sender, subject, body, None, f"m-{n}")
     listed = invoicing.exceptions(svc)
     assert [e["reason"] for e in listed] == [

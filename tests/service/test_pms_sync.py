@@ -87,7 +87,7 @@ def webhook(name: str, **ids: object) -> str:
 def test_a_signed_webhook_is_queued_as_a_thin_event(svc: Services) -> None:
     body = webhook("Vendor.Updated", VendorId=51)
     assert pms_sync.receive_webhook(svc, signed(body), body.encode()) == "queued"
-    [queued] = svc.queues.on(svc.settings.pms_inbound_queue_url)  # type: ignore[attr-defined]
+    [queued] = svc.queues.on(svc.settings.pms_inbound_queue_url)
     assert queued.attributes == {"event_name": "Vendor.Updated"}
     parsed = PmsEvent.model_validate_json(queued.body)
     assert (parsed.kind, parsed.operation, parsed.pms_id, parsed.account_id) == (EntityKind.VENDOR,
@@ -100,7 +100,7 @@ def test_a_signed_webhook_is_queued_as_a_thin_event(svc: Services) -> None:
 def test_an_event_we_do_not_handle_is_acknowledged_and_ignored(svc: Services) -> None:
     body = webhook("Applicant.Created", ApplicantId=7)
     assert pms_sync.receive_webhook(svc, signed(body), body.encode()) == "ignored"
-    assert svc.queues.sent == []  # type: ignore[attr-defined]
+    assert svc.queues.sent == []
 
 
 @pytest.mark.parametrize(("headers", "reason"), [
@@ -116,13 +116,13 @@ def test_a_webhook_that_does_not_verify_is_unauthorized_and_nothing_is_queued(sv
     with pytest.raises(Unauthorized) as refused:
         pms_sync.receive_webhook(svc, headers(body), body.encode())
     assert refused.value.details == {"reason": reason}
-    assert svc.queues.sent == []  # type: ignore[attr-defined]
+    assert svc.queues.sent == []
 
 
 def test_a_signed_body_that_is_not_json_is_malformed(svc: Services) -> None:
     with pytest.raises(MalformedRequest):
         pms_sync.receive_webhook(svc, signed("{not json"), b"{not json")
-    assert svc.queues.sent == []  # type: ignore[attr-defined]
+    assert svc.queues.sent == []
 
 
 # ---------------------------------------------------------------- the reconciliation (initial import)
@@ -166,7 +166,7 @@ def test_the_reconciliation_leaves_alone_what_a_newer_webhook_already_applied(sv
 def test_a_lost_webhook_is_caught_by_the_next_reconciliation(svc: Services, imported: InMemoryPms) -> None:
     imported.add(EntityKind.UNIT, PmsUnit(pms_id="11", property_pms_id="1", label="4C",
                                           description="Gate code 4411; dog in unit"))
-    svc.clock.advance(hours=6)  # type: ignore[attr-defined]
+    svc.clock.advance(hours=6)
     pms_sync.reconcile(svc, imported)
     unit = svc.repo.get_unit("unit-b11")
     assert unit.access_instructions == "Gate code 4411; dog in unit"
@@ -319,6 +319,16 @@ def test_requests_that_are_not_for_dispatch_are_ignored(svc: Services, imported:
     for pms_id in ("72", "73", "74", "75"):
         assert pms_sync.apply_event(svc, imported, event(EntityKind.TASK, pms_id, svc.clock())) == "ignored"
     assert svc.repo.list_work_orders(source="pms") == []
+
+
+def test_a_reconciliation_picks_up_an_open_request_once(svc: Services, pms: InMemoryPms) -> None:
+    resident_request(pms, "71")
+    resident_request(pms, "72", status="Completed")
+    assert pms_sync.reconcile(svc, pms)["task"] == 2
+    svc.clock.advance(hours=6)
+    pms_sync.reconcile(svc, pms)  # the scheduled catch-up reads the same request again
+    [wo] = svc.repo.list_work_orders(source="pms")
+    assert (wo.pms_task_id, wo.unit_id) == ("71", "unit-b11")
 
 
 def test_our_own_request_coming_back_is_only_linked(svc: Services, imported: InMemoryPms) -> None:

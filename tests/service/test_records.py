@@ -51,7 +51,7 @@ def test_the_record_of_a_billed_and_closed_job_tells_the_whole_story(svc: Servic
     assert [line["amount"] for line in kept["lines"]] == ["95.00", "42.50", "75.00", "3.40"]
     assert kept["coding"]["gl_account_number"] == "6010" and kept["approval"]["route"] == "auto"
     assert kept["attachment"]["download_url"] == (
-        f"https://opslayer-test-documents.s3.fake.test/{inv.attachment.key}?expires=900")  # type: ignore[union-attr]
+        f"https://opslayer-test-documents.s3.fake.test/{inv.attachment.key}?expires=900")
     assert "task_token" not in json.dumps(record)
 
 
@@ -67,7 +67,7 @@ def test_the_record_keeps_a_rejected_invoice_beside_the_current_one_without_its_
         update={"task_token": "secret-token"})}), rejected.version)
     approver = invoicing.approval_link(svc, svc.repo.get_work_order(wo.id), rejected.id, "ops", "https://x.test")
     invoicing.decide(svc, approver.rsplit("/", 1)[1], approve=False, reason="Rate card is 110/h")
-    svc.clock.advance(minutes=5)  # type: ignore[attr-defined]
+    svc.clock.advance(minutes=5)
     current = invoicing.submit_by_link(svc, token, invoice("R-1", on=svc.clock().date(), attachment=None))
 
     record = full_record(svc, wo.id)

@@ -123,12 +123,14 @@ def test_the_offered_vendor_sees_the_job_with_access_details(svc: Services) -> N
     assert "invoices" not in job  # not assigned yet
 
 
-def test_a_vendor_not_involved_sees_no_contact_or_access_details(svc: Services) -> None:
+def test_a_vendor_not_involved_sees_no_contact_or_access_details_in_their_language(svc: Services) -> None:
     wo_id = offered(svc)
+    volt = svc.repo.get_vendor("ven-volt")
+    svc.repo.put_vendor(volt.model_copy(update={"language": "es"}))
     job = vendor_job(svc, vendor_token(svc, wo_id, "ven-volt"))
-    assert (job["status"], job["allowed_actions"]) == ("no_longer_available", [])
+    assert (job["status"], job["allowed_actions"], job["language"]) == ("no_longer_available", [], "es")
     assert not {"tenant", "access_instructions", "photos", "availability", "invoices"} & set(job)
-    assert job["language"] is None
+    assert vendor_job(svc, vendor_token(svc, wo_id, "ven-aqua"))["language"] is None
 
 
 def test_an_answered_offer_link_does_not_answer_again(svc: Services) -> None:
