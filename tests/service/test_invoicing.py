@@ -632,3 +632,15 @@ def test_the_over_nte_reason_shows_the_nte_as_money(svc: Services) -> None:
     invoicing.code_invoice(svc, wo.id)
     [failed] = svc.repo.get_invoice(wo.id, inv.id).failed_checks()
     assert failed.reason == "Total 650.00 is over the not-to-exceed amount 500.00"
+
+
+def test_an_approved_job_ops_close_is_not_billed_afterwards(svc: Services) -> None:
+    link_demo_to_pms(svc)
+    wo, token, _ = verified_job(svc, MAPLE)
+    inv = invoicing.submit_by_link(svc, token, invoice("C-1", on=today(svc)))
+    invoicing.code_invoice(svc, wo.id)  # auto-approved: the workflow goes on to the bill
+    invoicing.close_without_invoice(svc, wo.id, "Paid from the owner's warranty")
+    assert svc.repo.get_invoice(wo.id, inv.id).status == InvoiceStatus.SUPERSEDED
+    with pytest.raises(InvalidTransition, match="No approved invoice to bill"):
+        invoicing.post_bill(svc, wo.id)
+    assert fake_pms(svc).calls == [] and svc.repo.get_work_order(wo.id).status == Status.CLOSED
