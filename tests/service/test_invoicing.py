@@ -12,10 +12,9 @@ from shared.domain.invoices import InvoiceStatus
 from shared.domain.workorder import Status
 from shared.pms.models import EntityKind, PmsBill
 from shared.pms.port import PmsError, PmsRejected
-from shared.services import invoicing
+from shared.services import invoicing, views
 from shared.services.container import Services
 from shared.services.records import full_record
-from shared.services.views import vendor_job
 from shared.services.workorders import mutate
 from tests.service.invoice_journey import (
     PDF,
@@ -191,7 +190,7 @@ def test_failed_checks_go_to_ops_whose_rejection_returns_the_job_to_the_vendor(s
         "invoice_id": inv.id, "route": "ops"}
 
     approver = approval_token(svc, wo.id)
-    view = invoicing.approval_view(svc, approver)
+    view = invoicing.approval_view(svc, approver).as_json()
     assert (view["approver"], view["pending"], view["allowed_actions"]) == ("ops", True, ["approve", "reject"])
     assert (view["total"], view["nte"], view["vendor"]) == ("420.90", "500.00", "AquaFix Plumbing")
     assert [c["rule"] for c in view["checks"] if not c["passed"]] == ["labour_rate", "hours_vs_visit"]
@@ -206,7 +205,7 @@ def test_failed_checks_go_to_ops_whose_rejection_returns_the_job_to_the_vendor(s
     assert svc.events.last("InvoiceRejected")["reason"] == "Rate card is 110/h"
     with pytest.raises(InvalidTransition, match="rejected"):
         invoicing.decide(svc, approver, approve=True, reason=None)  # one decision per invoice
-    job = vendor_job(svc, token)
+    job = views.vendor_job(svc, token).as_json()
     assert job["invoices"] == [{"invoice_number": "PL-77", "total": "420.90 USD", "status": "rejected",
                                 "rejection_reason": "Rate card is 110/h"}]
     assert "invoice" in job["allowed_actions"]
@@ -393,7 +392,7 @@ def test_an_owner_who_does_not_answer_hands_the_approval_to_ops(svc: Services) -
     assert coded.approval.reason == "1695.00 is over the owner-approval limit 1500.00"
     assert coded.coding is not None and coded.coding.owner == "Harbor Lofts Owner LLC"
     owner_link = approval_token(svc, wo.id, "owner")
-    assert invoicing.approval_view(svc, owner_link)["allowed_actions"] == ["approve", "reject"]
+    assert invoicing.approval_view(svc, owner_link).as_json()["allowed_actions"] == ["approve", "reject"]
 
     for n in (1, 2):
         assert invoicing.remind(svc, wo.id, "approval") == {"again": True}
@@ -406,7 +405,7 @@ def test_an_owner_who_does_not_answer_hands_the_approval_to_ops(svc: Services) -
     assert svc.events.last("InvoiceApprovalRequested")["route"] == "ops"
     assert svc.repo.get_work_order(wo.id).reminders == {"approval": 0}
 
-    view = invoicing.approval_view(svc, owner_link)
+    view = invoicing.approval_view(svc, owner_link).as_json()
     assert (view["pending"], view["allowed_actions"]) == (False, [])
     with pytest.raises(LinkRejected, match="replaced"):
         invoicing.decide(svc, owner_link, approve=True, reason=None)
@@ -480,7 +479,7 @@ def test_invoice_message_variables_carry_the_reason_and_a_signed_link_only_when_
                      "reason": "593.40 is over the auto-approval limit 500.00"}
     linked = invoicing.invoice_variables(svc, current, {"invoice_id": inv.id, "reason": "x"}, with_link=True)
     assert "reason" not in linked and linked["approval_url"].startswith("https://opslayer.test/approvals/olk1_")
-    assert invoicing.approval_view(svc, linked["approval_url"].rsplit("/", 1)[1])["approver"] == "ops"
+    assert invoicing.approval_view(svc, linked["approval_url"].rsplit("/", 1)[1]).approver == "ops"
 
 
 # ---------------------------------------------------------------- closing without an invoice

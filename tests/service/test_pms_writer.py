@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 
 from shared.domain.workorder import Status
-from shared.pms.buildium import BuildiumError
 from shared.pms.models import EntityKind, PmsTask, PmsWorkOrder
-from shared.pms.port import PmsError, PmsRejected
+from shared.pms.port import PmsError, PmsRejected, UnitCannotHoldRequests
 from shared.services.container import Services
 from shared.services.pms_writer import sync_out
 from shared.services.views import ops_work_order
@@ -42,7 +41,7 @@ def test_a_new_request_is_logged_as_a_resident_request_without_a_pms_work_order(
     assert isinstance(task, PmsTask)
     assert (task.unit_pms_id, task.property_pms_id, task.requested_by_pms_id, task.priority) == (
         "2012", "102", "3012", "routine")
-    assert task.title == f"Maintenance: {LEAK}" and task.status == "received"
+    assert task.title == f"[Opslayer {wo.id}] Maintenance: {LEAK}" and task.status == "received"
     assert pms.entities[EntityKind.WORK_ORDER] == {}  # a PMS work order needs its vendor
     [call] = pms.syncs
     assert (call.work_order_pms_id, call.task_pms_id, call.state.status) == (None, task.pms_id, "received")
@@ -103,14 +102,14 @@ def test_a_unit_the_pms_does_not_know_is_not_written(svc: Services) -> None:
 
 def test_a_vacant_unit_s_work_order_stays_in_opslayer_only(svc: Services, pms: InMemoryPms) -> None:
     wo = submit(svc, UNIT, LEAK)
-    pms.fail_next("ensure_resident_request", BuildiumError("no_lease_for_unit", 400))
+    pms.fail_next("ensure_resident_request", UnitCannotHoldRequests("the unit has no lease"))
     assert sync_out(svc, pms, wo.id) == "no_lease"
     assert pms.syncs == [] and svc.repo.pms_state(wo.id) == {}
 
 
 def test_a_pms_outage_fails_the_message_and_its_retry_writes_once(svc: Services, pms: InMemoryPms) -> None:
     wo = submit(svc, UNIT, LEAK)
-    pms.fail_next("ensure_resident_request", BuildiumError("unavailable", 503))
+    pms.fail_next("ensure_resident_request", PmsError("unavailable"))
     with pytest.raises(PmsError):
         sync_out(svc, pms, wo.id)
     assert svc.repo.pms_state(wo.id) == {}

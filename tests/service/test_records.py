@@ -34,7 +34,7 @@ def test_the_record_of_a_billed_and_closed_job_tells_the_whole_story(svc: Servic
                                   "pms_id": "101"}
     assert record["unit"] == {"id": UNIT, "label": "2A", "pms_id": "2003"}
     assert record["vendor"] == {"id": "ven-aqua", "name": "AquaFix Plumbing", "pms_id": "4101"}
-    assert record["bill"] == {"pms": "buildium", "bill_id": bill_id}
+    assert record["bill"] == {"provider": "buildium", "bill_id": bill_id}
     assert record["generated_at"] == svc.clock().isoformat()
 
     actions = [e["event"] for e in record["actions"]]

@@ -11,24 +11,25 @@ import pytest
 from shared.domain.enums import Hazard
 from shared.domain.errors import LinkRejected, NotFound
 from shared.domain.workorder import Offer, SafetyQuestion, StageWait
-from shared.services import invoicing
+from shared.services import invoicing, views
 from shared.services.container import Services
-from shared.services.views import (
-    ops_list,
-    ops_view,
-    ops_work_order,
-    tenant_link,
-    tenant_status,
-    unit_request_link,
-    vendor_job,
-    vendor_link,
-)
+from shared.services.views import ops_list, ops_view, ops_work_order, tenant_link, unit_request_link, vendor_link
 from shared.services.workorders import mutate, rank, start_lifecycle, triage
 from tests.service.invoice_journey import completed_job, invoice, pms_ids_in_view, verified_job
 from tests.service.steps import offer_to, submit
 
 UNIT = "unit-maple-1a"
 LEAK = "The bathroom faucet drips constantly"
+
+
+def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict:
+    """The tenant's view as the API serves it (JSON)."""
+    return views.tenant_status(svc, wo_id, token).as_json()
+
+
+def vendor_job(svc: Services, token: str) -> dict:
+    """The vendor's view as the API serves it (JSON)."""
+    return views.vendor_job(svc, token).as_json()
 
 
 def tenant_token(svc: Services, wo_id: str) -> str:
