@@ -4,6 +4,7 @@ bill to the PMS and close. Each action is idempotent (Step Functions retries tas
 from shared.observability import bind, logger, metrics, tracer
 from shared.services import invoicing
 from shared.services.container import services
+from shared.services.workorders import escalate
 
 
 class PmsUnavailable(Exception):
@@ -35,8 +36,6 @@ def lambda_handler(event, context):
         try:
             return invoicing.post_bill(svc, wo_id)
         except (invoicing.BillNotPossible, PmsRejected) as exc:  # a person must look: no retry
-            from shared.services.workorders import escalate
-
             escalate(svc, wo_id, "bill_not_possible", f"The bill could not be entered in the PMS: {exc}; ops alerted")
             return {"bill_id": "", "escalated": True}
         except PmsError as exc:  # unreachable or failing now: the state machine retries with backoff

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ValidationError
 
 from shared import http, schemas
 from shared.domain.errors import DomainError, InvalidInput, MalformedRequest, Unauthorized
+from shared.domain.workorder import vendor_actions
 from shared.observability import bind, count, logger, metrics, tracer
-from shared.services import views
+from shared.services import views, writes
 from shared.services import workorders as wo_service
 from shared.services.container import services
 
@@ -300,7 +301,7 @@ def request_safety(id):
     body = _body(schemas.SafetyAnswer)
     token = _query("token")
     svc = services()
-    wo_service.tenant_scope(svc, id, token, "safety")
+    writes.tenant_scope(svc, id, token, "safety")
     wo = safety.answer(svc, id, body.answer == "yes", via="the status page")
     if _is_form():
         return _see_other(f"/requests/{id}?token={token}")
@@ -404,7 +405,7 @@ def _vendor_result(token: str, wo: Any) -> Response:
     if _is_form():  # a browser form: back to the job page (post/redirect/get)
         return _see_other(f"/vendor/jobs/{token}")
     return _json(200, {"id": wo.id, "status": wo.status.value,
-                       "allowed_actions": wo_service.vendor_actions(wo, wo.vendor_id or "")})
+                       "allowed_actions": vendor_actions(wo, wo.vendor_id or "")})
 
 
 def _vendor_action(token: str, schema: type[BaseModel], act: Callable[[Any, Any], Any]) -> Response:

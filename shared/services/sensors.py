@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from string import Template
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +18,8 @@ from shared.domain.enums import Priority, Trade
 from shared.domain.workorder import TERMINAL, Source, WorkOrder
 from shared.observability import count
 from shared.services.container import Services
+from shared.services.workorders import submit_request
+from shared.services.writes import Edit, entry, mutate
 
 RULES = Path(__file__).resolve().parent.parent / "rules" / "sensor_rules.json"
 
@@ -87,8 +89,7 @@ def register_sensor(svc: Services, sensor_id: str, unit_id: str, location: str) 
 
 def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
     """Returns (outcome, work order id): "created" or "updated"."""
-    from shared.schemas import NewRequest
-    from shared.services.workorders import _entry, mutate, submit_request
+    from shared.schemas import NewRequest  # cold start: pydantic's request schema only when an alert comes
 
     registered = svc.repo.get_record(f"SENSOR#{alert.sensor_id}", "META") or {}
     unit_id = alert.unit_id or registered.get("unit_id")
@@ -107,12 +108,12 @@ def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
         value = "" if alert.value is None else alert.value
         detail = f"Sensor alert repeated: {alert.type} {alert.severity} {value}"
 
-        def repeat(wo: WorkOrder) -> Any:
+        def repeat(wo: WorkOrder) -> Edit[None] | None:
             if wo.status in TERMINAL:
                 return None
-            return wo, [_entry(svc, "sensor_alert", detail.strip(), actor=f"sensor:{alert.sensor_id}")]
+            return Edit(wo, [entry(svc, "sensor_alert", detail.strip(), actor=f"sensor:{alert.sensor_id}")])
 
-        if mutate(svc, wo_id, repeat):
+        if mutate(svc, wo_id, repeat).after:
             svc.repo.put_record(f"SENSOR#{alert.sensor_id}", "OPEN",
                                 {"work_order_id": wo_id, "until": (now + window).isoformat()})
             count("SensorAlertRepeated")

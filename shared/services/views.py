@@ -9,7 +9,7 @@ from shared.domain.nte import money
 from shared.domain.workorder import MONEY_STATUSES, Status, WorkOrder, tenant_actions, vendor_actions
 from shared.services import photos
 from shared.services.container import Services
-from shared.services.workorders import tenant_scope, vendor_scope
+from shared.services.writes import tenant_scope, vendor_scope
 
 # Timeline events a tenant sees, in plain words (internal steps such as ranking stay internal).
 TENANT_EVENTS = {"received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
