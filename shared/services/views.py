@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain import links
+from shared.domain.messages import message_book
 from shared.domain.nte import money
 from shared.domain.workorder import MONEY_STATUSES, Status, WorkOrder, tenant_actions, vendor_actions
 from shared.services import photos
@@ -45,8 +46,6 @@ def tenant_status(svc: Services, wo_id: str, token: str | None) -> dict[str, Any
         "photos": photos.view_links(svc, wo), "photo_upload": photos.tenant_may_add(wo),
     }
     if wo.asking_safety and wo.safety_question:
-        from shared.services.notifications import message_book
-
         view["safety_question"] = {"hazard": wo.safety_question.hazard.value, "question": message_book(
             ).safety_question(wo.safety_question.hazard.value, view["language"])}
     if wo.vendor_id:
