@@ -2,6 +2,7 @@
 bill to the PMS and close. Each action is idempotent (Step Functions retries tasks)."""
 
 from shared.observability import bind, logger, metrics, tracer
+from shared.pms.port import PmsError, PmsRejected
 from shared.services import invoicing
 from shared.services.container import services
 from shared.services.workorders import escalate
@@ -31,8 +32,6 @@ def lambda_handler(event, context):
     if action == "code":
         return invoicing.code_invoice(svc, wo_id)
     if action == "bill":
-        from shared.pms.port import PmsError, PmsRejected
-
         try:
             return invoicing.post_bill(svc, wo_id)
         except (invoicing.BillNotPossible, PmsRejected) as exc:  # a person must look: no retry

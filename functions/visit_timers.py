@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shared.observability import bind, logger, metrics, tracer
+from shared.services import safety
 from shared.services.container import services
 from shared.services.visits import plan_timers, timer_fired
 
@@ -19,8 +20,6 @@ def _plan(record: SQSRecord) -> None:
     detail = event["detail"]
     bind(work_order_id=detail["work_order_id"])
     if event.get("detail-type") == "SafetyQuestionAsked":
-        from shared.services import safety
-
         logger.info("safety timer planned", extra={"planned": safety.plan_timer(services(), detail["work_order_id"])})
         return
     made = plan_timers(services(), detail["work_order_id"], int(detail["window_version"]))
@@ -34,8 +33,6 @@ def lambda_handler(event, context):
     if "Records" in event:
         return process_partial_response(event=event, record_handler=_plan, processor=processor, context=context)
     if event.get("action") == "safety_unanswered":
-        from shared.services import safety
-
         bind(work_order_id=event["work_order_id"])
         outcome = safety.unanswered(services(), event["work_order_id"])
         logger.info("safety timer fired", extra={"outcome": outcome})

@@ -105,7 +105,7 @@ def request_language(unit: Unit, said: str) -> str | None:
 
 def written_in_spanish(text: str) -> bool:
     """The triage model's language head reads the request as Spanish with confidence."""
-    from shared.domain.triage_model import load_model
+    from shared.domain.triage_model import load_model  # cold start: the model loads only for free text
 
     language = load_model().predict(text).language or {}
     return language.get("es", 0.0) >= SPANISH_CONFIDENCE

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.domain import links
 from shared.domain.errors import InvalidInput, InvalidTransition, LinkRejected, NotFound
+from shared.domain.inbound_email import REFERENCE
 from shared.domain.invoices import (
     Attachment,
     Invoice,
@@ -24,8 +25,9 @@ from shared.domain.invoices import (
     default_rules,
     new_invoice_id,
     run_checks,
+    sniff,
 )
-from shared.domain.workorder import StageWait, Status, WorkOrder
+from shared.domain.workorder import TRANSITIONS, StageWait, Status, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
 from shared.services.workorders import escalate
@@ -113,14 +115,12 @@ def submit(svc: Services, wo_id: str, vendor_id: str, body: InvoiceIn, source: s
 def _keep_attachment(svc: Services, wo: WorkOrder, inv_id: str, body: InvoiceIn) -> Attachment | None:
     if body.attachment is None:
         return None
-    from shared.domain.invoices import sniff
-
     try:
         data = body.attachment.data()
     except ValueError as exc:
         raise InvalidInput("The attachment is not valid base64.",
                            [{"field": "attachment.data_base64", "message": str(exc)}]) from exc
-    from shared.invoice_schemas import MAX_ATTACHMENT_BYTES
+    from shared.invoice_schemas import MAX_ATTACHMENT_BYTES  # cold start: the API's schemas only on this path
 
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise InvalidInput("The attachment is too large.", [{"field": "attachment", "message":
@@ -431,7 +431,7 @@ class BillNotPossible(Exception):
 def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
     """The approved invoice becomes a bill in the PMS (idempotent on the invoice id), linked to the PMS
     work order and with the attachment; then the work order is billed."""
-    from shared.pms.models import BillAttachment, NewBill, NewBillLine
+    from shared.pms.models import BillAttachment, NewBill, NewBillLine  # cold start: the PMS models only to bill
 
     wo = svc.repo.get_work_order(wo_id)
     inv = current_invoice(svc, wo)
@@ -507,8 +507,6 @@ def close_without_invoice(svc: Services, wo_id: str, reason: str, actor: str = "
 
 
 def _closable(wo: WorkOrder) -> frozenset[Status]:
-    from shared.domain.workorder import TRANSITIONS
-
     # Billed work closes through the workflow; everything else on the money side (and escalations) may close.
     return TRANSITIONS[wo.status] if wo.status != Status.BILLED else frozenset()
 
@@ -554,11 +552,9 @@ def submit_by_email(svc: Services, sender: str, subject: str, text: str,
     anything that does not match or cannot be read goes to the ops exception queue (never dropped)."""
     from pydantic import ValidationError
 
-    from shared.invoice_schemas import InvoiceIn, invoice_from_form
+    from shared.invoice_schemas import InvoiceIn, invoice_from_form  # cold start: the API's schemas only here
 
     summary = {"message_id": message_id, "subject": subject[:200], "has_attachment": attachment is not None}
-    from shared.domain.inbound_email import REFERENCE
-
     ref = REFERENCE.search(subject) or REFERENCE.search(text)
     if not ref:
         return {"exception": record_exception(svc, "email", "no work-order reference in the email", summary)}

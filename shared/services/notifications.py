@@ -16,6 +16,7 @@ from shared.domain.quiet_hours import QuietHours
 from shared.domain.workorder import TimelineEntry, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
+from shared.services.incidents import members, mirror
 from shared.services.views import tenant_link, vendor_link
 
 
@@ -97,7 +98,7 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         "reason_note_es": f"Dijo: \"{detail['detail']}\"." if detail.get("detail") else "",
     }
     if detail.get("invoice_id"):
-        from shared.services.invoicing import invoice_variables
+        from shared.services.invoicing import invoice_variables  # cold start: the money side only for its events
 
         values.update(invoice_variables(svc, wo, detail, any("$approval_url" in t.body for t in templates)))
     if wo.safety_question and any("$safety_question" in t.body for t in templates):
@@ -121,8 +122,6 @@ def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
     held: list[datetime] = []  # quiet hours: when held SMS may go
     sent = _send(svc, detail_type, detail, wo, templates, event_key, held) if templates else 0
     if wo.incident_id == wo.id:
-        from shared.services.incidents import members, mirror
-
         mirror(svc, detail_type, wo)
         for member_id in members(svc, wo):
             member = svc.repo.get_work_order(member_id)

@@ -9,16 +9,18 @@ anything else is deleted and the rejection recorded. Unchecked uploads expire (b
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.adapters.storage import ObjectGone, ObjectStore
 from shared.domain import photos as rules
-from shared.domain.errors import InvalidTransition, NotFound
+from shared.domain.errors import InvalidTransition, NotFound, ObjectGone
 from shared.domain.photos import Photo, count_for, judge, kept_key, parse_upload_key, upload_key
 from shared.domain.workorder import TERMINAL, Status, TimelineEntry, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
 from shared.services.writes import Edit, entry, mutate, publish, tenant_scope, vendor_scope
+
+if TYPE_CHECKING:  # the type only: the store comes from the container (Services.photo_store)
+    from shared.adapters.storage import ObjectStore
 
 VENDOR_PHOTO_STATUSES = (Status.ACCEPTED, Status.SCHEDULED, Status.COMPLETED)
 

@@ -20,11 +20,12 @@ from shared.domain.workorder import WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
 from shared.services.corrections import retriage
+from shared.services.visits import schedules
 from shared.services.writes import Edit, entry, mutate
 
 
 def _policy() -> Any:
-    from shared.domain.triage import load_rules
+    from shared.domain.triage import load_rules  # cold start: the triage rules load only when asked
 
     return load_rules().policy
 
@@ -36,8 +37,6 @@ def _hazard_words(wo: WorkOrder) -> str:
 
 def plan_timer(svc: Services, wo_id: str) -> bool:
     """The no-answer timer (SafetyQuestionAsked -> the timers queue). False when already answered."""
-    from shared.services.visits import schedules
-
     wo = svc.repo.get_work_order(wo_id)
     if not wo.asking_safety or wo.safety_question is None or wo.priority is None:
         return False
@@ -104,6 +103,6 @@ def unanswered(svc: Services, wo_id: str) -> str:
 
 def describes_an_emergency(text: str) -> bool:
     """Free text sent while a safety question is open counts as YES when triage reads it as an emergency."""
-    from shared.domain.triage import classify
+    from shared.domain.triage import classify  # cold start: see _policy
 
     return classify(text).emergency
