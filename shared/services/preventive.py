@@ -43,7 +43,7 @@ def assets(svc: Services) -> list[Asset]:
 
 def generate(svc: Services, today: date | None = None) -> list[str]:
     """Create the work orders that are due within the lead time; returns their ids (new or existing)."""
-    from shared.schemas import NewRequest  # cold start: the request schema (email validation) only here
+    from shared.schemas import NewRequest  # cold start: the request schema only on the schedule's path
 
     today = today or svc.clock().date()
     lead = timedelta(days=svc.settings.preventive_lead_days)

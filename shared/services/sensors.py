@@ -1,82 +1,20 @@
-"""IoT sensor alerts -> work orders (source "iot"). Rules are data (shared/rules/sensor_rules.json):
-a leak or smoke alert is an emergency. Repeated alerts from one sensor within the window update the
-open work order instead of opening new ones."""
+"""IoT sensor alerts -> work orders (source "iot"). The rules are data (shared/domain/sensors.py,
+shared/rules/sensor_rules.json): a leak or smoke alert is an emergency. Repeated alerts from one sensor
+within the window update the open work order instead of opening new ones."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from functools import cache
-from pathlib import Path
 from string import Template
-from typing import Literal
-
-from pydantic import BaseModel, Field
 
 from shared.domain.directory import Contact
-from shared.domain.enums import Priority, Trade
+from shared.domain.sensors import SensorAlert, rules
 from shared.domain.workorder import TERMINAL, Source, WorkOrder
 from shared.observability import count
+from shared.schemas import NewRequest
 from shared.services.container import Services
 from shared.services.workorders import submit_request
 from shared.services.writes import Edit, entry, mutate
-
-RULES = Path(__file__).resolve().parent.parent / "rules" / "sensor_rules.json"
-
-
-class SensorAlert(BaseModel):
-    """The payload published on opslayer/<site>/sensors/<sensor>/alerts (plus what the topic rule adds)."""
-
-    sensor_id: str = Field(min_length=1, max_length=128)
-    type: Literal["leak", "hvac_fault", "temperature", "smoke", "power"]
-    severity: str = Field(min_length=1, max_length=32)
-    value: float | str | None = None
-    unit_id: str | None = None
-    asset_id: str | None = None
-    ts: datetime
-    site: str | None = None
-
-
-class Threshold(BaseModel):
-    value: float
-    priority: Priority
-    reason: str | None = None
-
-
-class Override(BaseModel):
-    priority: Priority
-    reason: str | None = None
-
-
-class SensorRule(BaseModel):
-    trade: Trade
-    priority: Priority
-    reason: str | None = None
-    text: str
-    by_severity: dict[str, Override] = Field(default_factory=dict)
-    below: Threshold | None = None
-    above: Threshold | None = None
-
-    def decide(self, alert: SensorAlert) -> tuple[Priority, str | None]:
-        chosen: Override | Threshold | None = self.by_severity.get(alert.severity.lower())
-        number = alert.value if isinstance(alert.value, int | float) else None
-        if number is not None and self.below and number < self.below.value:
-            chosen = self.below
-        elif number is not None and self.above and number > self.above.value:
-            chosen = self.above
-        if chosen:
-            return chosen.priority, chosen.reason
-        return self.priority, self.reason
-
-
-class SensorRules(BaseModel):
-    version: str
-    types: dict[str, SensorRule]
-
-
-@cache
-def rules() -> SensorRules:
-    return SensorRules.model_validate(json.loads(RULES.read_text()))
 
 
 class UnknownLocation(ValueError):
@@ -89,8 +27,6 @@ def register_sensor(svc: Services, sensor_id: str, unit_id: str, location: str) 
 
 def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
     """Returns (outcome, work order id): "created" or "updated"."""
-    from shared.schemas import NewRequest  # cold start: pydantic's request schema only when an alert comes
-
     registered = svc.repo.get_record(f"SENSOR#{alert.sensor_id}", "META") or {}
     unit_id = alert.unit_id or registered.get("unit_id")
     if not unit_id or svc.repo.find_unit(unit_id) is None:

@@ -35,6 +35,7 @@ from shared.domain.workorder import (
     safety_question_to_answer,
 )
 from shared.observability import count, logger
+from shared.schemas import NewRequest, normalize_phone
 from shared.services import safety, visits, workorders
 from shared.services.container import Services
 
@@ -63,8 +64,6 @@ class Outcome:
 # ---------------------------------------------------------------- the use case
 def handle_inbound(svc: Services, msg: InboundSms) -> Outcome:
     """Apply one inbound text, once per provider message id."""
-    from shared.schemas import normalize_phone  # cold start: see _open_request
-
     if not svc.repo.claim_inbound_sms(msg.channel, msg.message_id):
         count("SmsInboundDuplicate")
         return Outcome("duplicate")
@@ -137,8 +136,6 @@ def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit
 
 
 def _open_request(svc: Services, unit: Unit, phone: str, msg: InboundSms) -> Outcome:
-    from shared.schemas import NewRequest  # cold start: the request schema (email validation) only here
-
     description = " ".join(msg.body.split())
     if len(description) < 3:
         return Outcome("too_short", reply("sms.too_short", tenant_language(unit, None, msg.body)))
