@@ -1,13 +1,15 @@
 """Inbound email from the SES receipt rule: the raw message is in S3 (the rule's S3 action ran first);
 apply it once, answer by SES when there is something to say. Thin: parse, one use case, reply."""
 
-from shared.domain.inbound_email import parse
 from shared.observability import bind, count, logger, metrics, tracer
 from shared.services.container import services
-from shared.services.email_inbound import RAW_PREFIX, Verdicts, handle_email, reply_subject, signature
 
 
 def _apply(record: dict) -> None:
+    # cold start: the MIME parser and the use cases load with the first message, not at import
+    from shared.domain.inbound_email import parse
+    from shared.services.email_inbound import RAW_PREFIX, Verdicts, handle_email, reply_subject, signature
+
     ses = record["ses"]
     message_id = ses["mail"]["messageId"]
     receipt = ses.get("receipt") or {}

@@ -169,7 +169,7 @@ def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
 
 
 def _open_request(svc: Services, unit: Unit, mail: InboundEmail, message_id: str) -> Outcome:
-    from shared.schemas import NewRequest  # cold start: the request schema (email validation) only here
+    from shared.schemas import NewRequest  # cold start: the schemas (email validation) load on first use, not at import
 
     parts = [p for p in (mail.subject_words, " ".join(mail.text.split())) if p]
     description = ": ".join(parts) if len(parts) == 2 and not parts[1].startswith(parts[0]) else " ".join(parts[-1:])

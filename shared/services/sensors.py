@@ -11,7 +11,6 @@ from shared.domain.directory import Contact
 from shared.domain.sensors import SensorAlert, rules
 from shared.domain.workorder import TERMINAL, Source, WorkOrder
 from shared.observability import count
-from shared.schemas import NewRequest
 from shared.services.container import Services
 from shared.services.workorders import submit_request
 from shared.services.writes import Edit, entry, mutate
@@ -27,6 +26,8 @@ def register_sensor(svc: Services, sensor_id: str, unit_id: str, location: str) 
 
 def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
     """Returns (outcome, work order id): "created" or "updated"."""
+    from shared.schemas import NewRequest  # cold start: the schemas (email validation) load on first use, not at import
+
     registered = svc.repo.get_record(f"SENSOR#{alert.sensor_id}", "META") or {}
     unit_id = alert.unit_id or registered.get("unit_id")
     if not unit_id or svc.repo.find_unit(unit_id) is None:

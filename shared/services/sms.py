@@ -35,7 +35,6 @@ from shared.domain.workorder import (
     safety_question_to_answer,
 )
 from shared.observability import count, logger
-from shared.schemas import NewRequest, normalize_phone
 from shared.services import safety, visits, workorders
 from shared.services.container import Services
 
@@ -64,6 +63,8 @@ class Outcome:
 # ---------------------------------------------------------------- the use case
 def handle_inbound(svc: Services, msg: InboundSms) -> Outcome:
     """Apply one inbound text, once per provider message id."""
+    from shared.schemas import normalize_phone  # cold start: the schemas load on first use, not at import
+
     if not svc.repo.claim_inbound_sms(msg.channel, msg.message_id):
         count("SmsInboundDuplicate")
         return Outcome("duplicate")
@@ -136,6 +137,8 @@ def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit
 
 
 def _open_request(svc: Services, unit: Unit, phone: str, msg: InboundSms) -> Outcome:
+    from shared.schemas import NewRequest  # cold start: the schemas (email validation) load on first use, not at import
+
     description = " ".join(msg.body.split())
     if len(description) < 3:
         return Outcome("too_short", reply("sms.too_short", tenant_language(unit, None, msg.body)))
