@@ -24,15 +24,18 @@ local: $(STAMP)
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-## make test: lint, template lint, then the whole pytest suite (unit, handler, integration, browser)
+## make test: lint, template lint, import contracts, then the whole pytest suite (unit, handler, integration, browser)
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
+## make lint: ruff, cfn-lint, and the import contracts (layers, pure domain, no cycles: pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/lint-imports
 
 ## make bench: latency and import-time benchmarks against floors measured in the same run
 bench: $(STAMP)

@@ -7,6 +7,7 @@ from shared.services.container import services
 
 
 def _apply(record: dict) -> None:
+    # cold start: the MIME parser and the use cases load with the first message, not at import
     from shared.domain.inbound_email import parse
     from shared.services.email_inbound import RAW_PREFIX, Verdicts, handle_email, reply_subject, signature
 

@@ -3,8 +3,10 @@ bill to the PMS and close. Each action is idempotent (Step Functions retries tas
 
 from shared.entry import lambda_entry
 from shared.observability import bind, logger
+from shared.pms.port import PmsError, PmsRejected
 from shared.services import invoicing
 from shared.services.container import services
+from shared.services.workorders import escalate
 
 
 class PmsUnavailable(Exception):
@@ -29,13 +31,9 @@ def lambda_handler(event, context):
     if action == "code":
         return invoicing.code_invoice(svc, wo_id)
     if action == "bill":
-        from shared.pms.port import PmsError, PmsRejected
-
         try:
             return invoicing.post_bill(svc, wo_id)
         except (invoicing.BillNotPossible, PmsRejected) as exc:  # a person must look: no retry
-            from shared.services.workorders import escalate
-
             escalate(svc, wo_id, "bill_not_possible", f"The bill could not be entered in the PMS: {exc}; ops alerted")
             return {"bill_id": "", "escalated": True}
         except PmsError as exc:  # unreachable or failing now: the state machine retries with backoff

@@ -7,10 +7,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
+from shared.domain.sensors import SensorAlert
 from shared.entry import lambda_entry
 from shared.observability import bind, count, logger
 from shared.services.container import services
-from shared.services.sensors import SensorAlert, UnknownLocation, handle_alert
+from shared.services.sensors import UnknownLocation, handle_alert
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shared.entry import lambda_entry
 from shared.observability import bind, logger
+from shared.services import safety
 from shared.services.container import services
 from shared.services.visits import plan_timers, timer_fired
 
@@ -20,8 +21,6 @@ def _plan(record: SQSRecord) -> None:
     detail = event["detail"]
     bind(work_order_id=detail["work_order_id"])
     if event.get("detail-type") == "SafetyQuestionAsked":
-        from shared.services import safety
-
         logger.info("safety timer planned", extra={"planned": safety.plan_timer(services(), detail["work_order_id"])})
         return
     made = plan_timers(services(), detail["work_order_id"], int(detail["window_version"]))
@@ -33,8 +32,6 @@ def lambda_handler(event, context):
     if "Records" in event:
         return process_partial_response(event=event, record_handler=_plan, processor=processor, context=context)
     if event.get("action") == "safety_unanswered":
-        from shared.services import safety
-
         bind(work_order_id=event["work_order_id"])
         outcome = safety.unanswered(services(), event["work_order_id"])
         logger.info("safety timer fired", extra={"outcome": outcome})

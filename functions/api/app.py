@@ -15,7 +15,7 @@ from shared.entry import lambda_entry
 from shared.observability import bind, count, logger
 from shared.services.container import services
 
-from .plumbing import _json, app, endpoint
+from .plumbing import app, endpoint, json_response
 from .routes import approvals, links, ops, tenant, vendor, webhooks
 
 SECURITY_HEADERS = {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
@@ -65,7 +65,7 @@ def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:
 @app.route("/health", methods=["GET"])
 @endpoint()
 def health():
-    return _json(200, {"status": "ok", "service": "opslayer"})
+    return json_response(200, {"status": "ok", "service": "opslayer"})
 
 
 for routes in (tenant, vendor, approvals, webhooks, ops, links):

@@ -48,23 +48,23 @@ app = OpslayerChalice(app_name="opslayer")
 ALL_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
 
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     if isinstance(body, views.View):
         body = body.as_json()
     return Response(body=json.dumps(body, default=str), status_code=status,
                     headers={"Content-Type": "application/json", **(headers or {})})
 
 
-def _wants_html() -> bool:
+def wants_html() -> bool:
     accept = (app.current_request.headers or {}).get("accept", "")
     return "text/html" in accept or ("application/json" not in accept and "*/*" not in accept and bool(accept))
 
 
-def _error(status: int, body: dict[str, Any], html: bool = False) -> Response:
+def error_response(status: int, body: dict[str, Any], html: bool = False) -> Response:
     if html:
         return Response(body=pages.error_page(status, body["message"]), status_code=status,
                         headers={"Content-Type": "text/html; charset=utf-8"})
-    return _json(status, body)
+    return json_response(status, body)
 
 
 def endpoint(html_errors: bool = False) -> Callable:
@@ -76,13 +76,14 @@ def endpoint(html_errors: bool = False) -> Callable:
                 return view(*args, **kwargs)
             except DomainError as exc:
                 status, body = http.from_domain(exc)
-                if html_errors and _wants_html() and isinstance(exc.details, dict) \
+                if html_errors and wants_html() and isinstance(exc.details, dict) \
                         and exc.details.get("reason") == "expired":
-                    return _html(status, pages.expired_page(body["message"], _path("/links/renew"), _token_in_use()))
+                    page = pages.expired_page(body["message"], api_path("/links/renew"), token_in_use())
+                    return html_response(status, page)
             except ValidationError as exc:
                 status, body = http.from_validation(exc)
             count(f"Http{status}")
-            return _error(status, body, html_errors and _wants_html())
+            return error_response(status, body, html_errors and wants_html())
 
         run.__name__ = view.__name__
         run.__doc__ = view.__doc__
@@ -91,28 +92,28 @@ def endpoint(html_errors: bool = False) -> Callable:
     return wrap
 
 
-def _body(model: type[BaseModel]) -> Any:
+def read_body(model: type[BaseModel]) -> Any:
     """Parse a JSON (or HTML form) body into `model`, or raise a 4xx naming the problem."""
     request = app.current_request
     return model.model_validate(http.parse_body(request.raw_body or b"", (request.headers or {}).get("content-type")))
 
 
-def _form(exact: bool = False) -> dict[str, str]:
+def form_fields(exact: bool = False) -> dict[str, str]:
     """The request's urlencoded form, stripped (or `exact`, as sent): see `shared.http.parse_form`."""
     request = app.current_request
     return http.parse_form(request.raw_body or b"", (request.headers or {}).get("content-type"), exact=exact)
 
 
-def _token_in_use() -> str:
+def token_in_use() -> str:
     request = app.current_request
-    return (request.uri_params or {}).get("token") or _query("token") or _query("key") or ""
+    return (request.uri_params or {}).get("token") or query_param("token") or query_param("key") or ""
 
 
-def _html(status: int, body: str) -> Response:
+def html_response(status: int, body: str) -> Response:
     return Response(body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
-def _path(path: str) -> str:
+def api_path(path: str) -> str:
     """A same-site link: behind the execute-api host the stage is part of the path."""
     request = app.current_request
     host = (request.headers or {}).get("host", "")
@@ -120,7 +121,7 @@ def _path(path: str) -> str:
     return f"/{stage}{path}" if stage and "execute-api" in host else path
 
 
-def _refuse_cross_site() -> None:
+def refuse_cross_site() -> None:
     """Forms are only accepted from our own pages (links are bearer tokens: a cross-site post must not
     be able to use one). Browsers send Sec-Fetch-Site and Origin; other clients send neither."""
     from shared.domain.errors import LinkRejected
@@ -132,17 +133,17 @@ def _refuse_cross_site() -> None:
         raise LinkRejected("This form can only be sent from our own page.", {"reason": "cross_site"})
 
 
-def _is_form() -> bool:
+def is_form() -> bool:
     return (app.current_request.headers or {}).get("content-type", "").startswith(
         "application/x-www-form-urlencoded")
 
 
-def _see_other(path: str) -> Response:
+def see_other(path: str) -> Response:
     """A form post answers with a redirect to the page to show (post/redirect/get)."""
-    return Response(body="", status_code=303, headers={"Location": _path(path)})
+    return Response(body="", status_code=303, headers={"Location": api_path(path)})
 
 
-def _base_url() -> str:
+def request_base_url() -> str:
     configured = services().settings.public_base_url
     if configured:
         return configured
@@ -152,13 +153,13 @@ def _base_url() -> str:
     return f"https://{host}" + (f"/{stage}" if stage and "execute-api" in host else "")
 
 
-def _page_url(path: str) -> str:
+def page_url(path: str) -> str:
     """Absolute URL of one of our pages as this browser reached it (S3 redirects back there after an
     upload). API Gateway sets X-Forwarded-Proto; the stage is in the path behind execute-api."""
     headers = app.current_request.headers or {}
     proto = headers.get("x-forwarded-proto", "https").split(",")[0].strip()
-    return f"{proto}://{headers.get('host', 'localhost')}{_path(path)}"
+    return f"{proto}://{headers.get('host', 'localhost')}{api_path(path)}"
 
 
-def _query(name: str) -> str | None:
+def query_param(name: str) -> str | None:
     return (app.current_request.query_params or {}).get(name)

@@ -6,13 +6,9 @@ from typing import Any
 
 from shared.adapters.aws import client as aws_client
 from shared.adapters.aws import error_code
+from shared.domain.errors import ObjectGone
 
 _MISSING = ("404", "NoSuchKey", "NotFound")
-
-
-class ObjectGone(Exception):
-    """The object was deleted meanwhile (another delivery of the same event got there first)."""
-
 
 class ObjectStore:
     def __init__(self, bucket: str, client: Any = None) -> None:

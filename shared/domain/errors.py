@@ -3,6 +3,10 @@
 from typing import Any
 
 
+class ObjectGone(Exception):
+    """A stored object was deleted meanwhile (another delivery of the same event got there first)."""
+
+
 class DomainError(Exception):
     code = "domain_error"
 

@@ -22,7 +22,8 @@ from shared.domain.errors import InvalidTransition
 from shared.domain.workorder import OPEN_STATUSES, Status, TriageCorrection, WorkOrder
 from shared.observability import count
 from shared.services.container import Services
-from shared.services.workorders import _entry, _publish, mutate, triage_output
+from shared.services.workorders import triage_output
+from shared.services.writes import Edit, entry, mutate, publish
 
 CORRECTIONS = "TRIAGE_CORRECTIONS"
 
@@ -46,16 +47,13 @@ def _path(old: WorkOrder, trade: Trade) -> str:
 
 def retriage(svc: Services, wo_id: str, trade: Trade, priority: Priority, reason: str, actor: str,
              event: str = "triage_corrected", keep_example: bool = True) -> Retriaged:
-    before: list[WorkOrder] = []
-
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[None]:
         if wo.status not in OPEN_STATUSES or wo.trade is None or wo.priority is None:
             raise InvalidTransition(f"A work order that is {wo.status.value} cannot be re-triaged.",
                                     {"status": wo.status.value})
         if wo.trade == trade and wo.priority == priority:
             raise InvalidTransition("The triage already says this trade and priority.",
                                     {"trade": trade.value, "priority": priority.value})
-        before[:] = [wo]
         path = _path(wo, trade)
         update: dict[str, Any] = {
             "trade": trade, "priority": priority,
@@ -74,11 +72,11 @@ def retriage(svc: Services, wo_id: str, trade: Trade, priority: Priority, reason
                        "candidates": [], "proposal": None, "dispatch_round": wo.dispatch_round + 1}
         detail = (f"{wo.trade.value}, {wo.priority.value} -> {trade.value}, {priority.value}: {reason}"
                   + {"retriaged": "; dispatching again", "retimed": "; timers reset", "record": ""}[path])
-        return wo.model_copy(update=update), [_entry(svc, event, detail, actor=actor)]
+        return Edit(wo.model_copy(update=update), [entry(svc, event, detail, actor=actor)])
 
-    saved = mutate(svc, wo_id, apply)
-    assert saved is not None and before
-    old = before[0]
+    change = mutate(svc, wo_id, apply)
+    old, saved = change.before, change.after
+    assert saved is not None
     path = _path(old, trade)
     if keep_example:
         correction = saved.triage_corrections[-1]
@@ -90,21 +88,21 @@ def retriage(svc: Services, wo_id: str, trade: Trade, priority: Priority, reason
     key = f"retriage:{saved.version}"
     if priority is Priority.EMERGENCY and old.priority is not Priority.EMERGENCY:
         # The same event (and key) the workflow's PageOnCall state sends: on-call is paged once.
-        _publish(svc, "EmergencyDeclared", saved, "EmergencyDeclared", trade=trade.value, priority=priority.value)
+        publish(svc, "EmergencyDeclared", saved, "EmergencyDeclared", trade=trade.value, priority=priority.value)
     moved = False
     if path == "retriaged":
         token = old.offer.task_token if old.status == Status.OFFERED and old.offer else old.stage_wait.task_token
         moved = svc.workflow.resume(token, {"outcome": "retriaged", "triage": triage_output(svc, saved)})
         withdrawn = old.vendor_id or (old.offer.vendor_id if old.offer else None)
         if withdrawn and trade != old.trade:  # same trade: the new offer (new priority) is their news
-            _publish(svc, "JobWithdrawn", saved, key, vendor_id=withdrawn)
+            publish(svc, "JobWithdrawn", saved, key, vendor_id=withdrawn)
     elif path == "retimed" and old.stage_wait:
         moved = svc.workflow.resume(old.stage_wait.task_token, {"outcome": "retimed",
                                                                 "triage": triage_output(svc, saved)})
     # The tenant hears of it when it changes what happens to them: emergency handling, or another trade.
     tenant_told = trade != old.trade or (priority is Priority.EMERGENCY) != (old.priority is Priority.EMERGENCY)
     if tenant_told and actor != "tenant":  # the tenant's own YES is answered where they gave it
-        _publish(svc, "TriageCorrected", saved, key, trade=trade.value, priority=priority.value)
+        publish(svc, "TriageCorrected", saved, key, trade=trade.value, priority=priority.value)
     return Retriaged(saved, path == "retriaged" and moved, path == "retimed" and moved, tenant_told)
 
 

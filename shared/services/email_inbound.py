@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from shared.domain import photos as photo_rules
 from shared.domain.directory import Unit
 from shared.domain.inbound_email import InboundEmail
+from shared.domain.intent import Intent, classify, reply_language, request_language, tenant_language
+from shared.domain.invoices import sniff
 from shared.domain.replies import DEFAULT_LANGUAGE, reply
 from shared.domain.workorder import (
     OPEN_STATUSES,
@@ -29,8 +31,9 @@ from shared.domain.workorder import (
     safety_question_to_answer,
 )
 from shared.observability import count, logger
+from shared.services import invoicing, safety, workorders
 from shared.services.container import Services
-from shared.services.sms import Intent, classify, reply_language, request_language, tenant_language
+from shared.services.sms import status_text
 
 RAW_PREFIX = "inbound-email/"  # the receipt rule's S3Action ObjectKeyPrefix (template.yaml)
 
@@ -100,9 +103,6 @@ def _vendor_invoice(svc: Services, mail: InboundEmail, message_id: str, vendor_i
     """A vendor's email is an invoice: matched by the work-order reference and the sender; what does not
     match or cannot be read goes to the ops exception queue (shared/services/invoicing.py). The answer is
     in the vendor's language (Vendor.language)."""
-    from shared.domain.invoices import sniff
-    from shared.services import invoicing
-
     document = next(((a.filename, sniff(a.data) or a.content_type, a.data) for a in mail.attachments
                      if sniff(a.data) in ("application/pdf", "image/jpeg", "image/png")), None)
     result = invoicing.submit_by_email(svc, mail.from_address, mail.subject, mail.text, document, message_id)
@@ -155,8 +155,6 @@ def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
         if not open_:
             lang = tenant_language(unit, mine[0] if mine else None, text)
             return Outcome("status", reply("email.no_open_requests", lang), language=lang)
-        from shared.services.sms import status_text
-
         lang = tenant_language(unit, open_[0], text)
         _record(svc, open_[0].id, "reply to STATUS")
         return Outcome("status", status_text(svc, open_[0], lang), open_[0].id, language=lang)
@@ -171,8 +169,7 @@ def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
 
 
 def _open_request(svc: Services, unit: Unit, mail: InboundEmail, message_id: str) -> Outcome:
-    from shared.schemas import NewRequest
-    from shared.services import workorders
+    from shared.schemas import NewRequest  # cold start: the schemas (email validation) load on first use, not at import
 
     parts = [p for p in (mail.subject_words, " ".join(mail.text.split())) if p]
     description = ": ".join(parts) if len(parts) == 2 and not parts[1].startswith(parts[0]) else " ".join(parts[-1:])
@@ -201,8 +198,6 @@ def _add_to(svc: Services, unit: Unit, wo: WorkOrder, mail: InboundEmail) -> Out
 
 def _answer_safety(svc: Services, unit: Unit, wo: WorkOrder, yes: bool, mail: InboundEmail) -> Outcome:
     """The tenant's YES or NO to triage's safety question (the authenticated address is the credential)."""
-    from shared.services import safety
-
     safety.answer(svc, wo.id, yes, via="email")
     lang = tenant_language(unit, wo, _said(mail))
     _record(svc, wo.id, "YES" if yes else "NO")
@@ -211,8 +206,6 @@ def _answer_safety(svc: Services, unit: Unit, wo: WorkOrder, yes: bool, mail: In
 
 
 def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, mail: InboundEmail) -> Outcome:
-    from shared.services import workorders
-
     comment = f"by email: {' '.join((mail.text or mail.subject_words).split())}"[:2000]
     # The authenticated address on file is the tenant's credential here, as the phone is for SMS.
     workorders.answer_follow_up(svc, wo.id, resolved, comment)

@@ -5,12 +5,12 @@ their tenants are told at every stage."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from shared.domain.correlation import building_fault
-from shared.domain.workorder import TERMINAL, Status, TimelineEntry, WorkOrder
+from shared.domain.workorder import TERMINAL, Status, WorkOrder
 from shared.observability import count
 from shared.services.container import Services
+from shared.services.writes import Edit, entry, mutate
 
 MIRRORED = {"VendorAccepted", "VisitScheduled", "WorkCompleted", "WorkOrderVerified", "WorkOrderEscalated",
             "WorkOrderCancelled"}
@@ -49,21 +49,18 @@ def members(svc: Services, primary: WorkOrder) -> list[str]:
 
 def mirror(svc: Services, detail_type: str, primary: WorkOrder) -> list[WorkOrder]:
     """Bring every member to the primary's stage (status, vendor, window) with a timeline entry."""
-    from shared.services.workorders import mutate
-
     if detail_type not in MIRRORED:
         return []
     updated = []
     for member_id in members(svc, primary):
-        def apply(m: WorkOrder) -> Any:
+        def apply(m: WorkOrder) -> Edit[None] | None:
             if m.status in TERMINAL or (m.status == primary.status and m.window == primary.window):
                 return None
-            entry = TimelineEntry(at=svc.clock(), event=primary.status.value,
-                                  detail=f"Building incident {primary.id}: {primary.status.value}")
-            return m.model_copy(update={"status": primary.status, "vendor_id": primary.vendor_id,
-                                        "window": primary.window}), [entry]
+            return Edit(m.model_copy(update={"status": primary.status, "vendor_id": primary.vendor_id,
+                                             "window": primary.window}),
+                        [entry(svc, primary.status.value, f"Building incident {primary.id}: {primary.status.value}")])
 
-        saved = mutate(svc, member_id, apply)
+        saved = mutate(svc, member_id, apply).after
         if saved:
             updated.append(saved)
     return updated

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.domain import links
 from shared.domain.errors import InvalidInput, InvalidTransition, LinkRejected, NotFound
+from shared.domain.inbound_email import REFERENCE
 from shared.domain.invoices import (
     Attachment,
     Invoice,
@@ -24,12 +25,14 @@ from shared.domain.invoices import (
     default_rules,
     new_invoice_id,
     run_checks,
+    sniff,
 )
-from shared.domain.workorder import StageWait, Status, WorkOrder
+from shared.domain.workorder import TRANSITIONS, StageWait, Status, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
 from shared.services.views import ApprovalView
-from shared.services.workorders import _entry, _publish, mutate, vendor_scope
+from shared.services.workorders import escalate
+from shared.services.writes import Edit, entry, mutate, publish, vendor_scope
 
 if TYPE_CHECKING:
     from shared.invoice_schemas import InvoiceIn
@@ -88,25 +91,23 @@ def submit(svc: Services, wo_id: str, vendor_id: str, body: InvoiceIn, source: s
                   source=source, attachment=attachment, work_order_status_at_submission=wo.status.value,
                   submitted_at=svc.clock(), duplicate_of=duplicate_of)
     inv = svc.repo.save_invoice(inv, None)
-    before: list[WorkOrder] = []
-
-    def attach(current: WorkOrder):
+    def attach(current: WorkOrder) -> Edit[None] | None:
         if current.invoice_id == inv.id:
             return None
         # An invoice in progress keeps its id on the work order (a rejection clears it): no second read.
         if current.invoice_id is not None or current.status not in INVOICEABLE:
             raise InvalidTransition("Another invoice or a closure got here first.", {"status": current.status.value})
-        before[:] = [current]
-        return current.model_copy(update={"invoice_id": inv.id}), [_entry(
+        return Edit(current.model_copy(update={"invoice_id": inv.id}), [entry(
             svc, "invoice_received", f"Invoice {inv.invoice_number} for {_money(inv.total, inv.currency)} received "
-                                     f"({source})", actor=f"vendor:{vendor_id}")]
+                                     f"({source})", actor=f"vendor:{vendor_id}")])
 
-    saved = mutate(svc, wo.id, attach)
+    change = mutate(svc, wo.id, attach)
+    saved = change.after
     if saved is None:
         return inv
     count("InvoiceReceived")
-    _publish(svc, "InvoiceReceived", saved, f"invoice:{inv.id}", vendor_id=vendor_id, invoice_id=inv.id)
-    wait = before[0].stage_wait if before else None
+    publish(svc, "InvoiceReceived", saved, f"invoice:{inv.id}", vendor_id=vendor_id, invoice_id=inv.id)
+    wait = change.before.stage_wait
     if wait and wait.stage == "invoice":
         svc.workflow.resume(wait.task_token, {"outcome": "submitted", "invoice_id": inv.id})
     return inv
@@ -115,14 +116,12 @@ def submit(svc: Services, wo_id: str, vendor_id: str, body: InvoiceIn, source: s
 def _keep_attachment(svc: Services, wo: WorkOrder, inv_id: str, body: InvoiceIn) -> Attachment | None:
     if body.attachment is None:
         return None
-    from shared.domain.invoices import sniff
-
     try:
         data = body.attachment.data()
     except ValueError as exc:
         raise InvalidInput("The attachment is not valid base64.",
                            [{"field": "attachment.data_base64", "message": str(exc)}]) from exc
-    from shared.invoice_schemas import MAX_ATTACHMENT_BYTES
+    from shared.invoice_schemas import MAX_ATTACHMENT_BYTES  # cold start: the API's schemas only on this path
 
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise InvalidInput("The attachment is too large.", [{"field": "attachment", "message":
@@ -155,10 +154,8 @@ def exceptions(svc: Services) -> list[dict[str, Any]]:
 def await_invoice(svc: Services, wo_id: str, task_token: str) -> None:
     """Park until the vendor invoices. An invoice that came early (before verification) goes on at once;
     a work order ops already closed ends the wait."""
-    asked: list[bool] = []
-    parked: list[bool] = []
-
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[bool] | None:
+        """Result: whether the wait is parked (no invoice came early)."""
         if wo.status not in (Status.VERIFIED, Status.INVOICE_AWAITED):
             return None
         pending = current_invoice(svc, wo)
@@ -167,17 +164,16 @@ def await_invoice(svc: Services, wo_id: str, task_token: str) -> None:
         entries = []
         if wo.status == Status.VERIFIED:
             update["status"] = Status.INVOICE_AWAITED
-            entries.append(_entry(svc, "invoice_awaited", "Invoice already received" if early
-                                  else "Waiting for the vendor's invoice"))
-            asked.append(not early)
+            entries.append(entry(svc, "invoice_awaited", "Invoice already received" if early
+                                 else "Waiting for the vendor's invoice"))
         if not early:
             update["stage_wait"] = StageWait(stage="invoice", task_token=task_token)
-            parked.append(True)
-        return (wo.model_copy(update=update), entries) if update else None
+        return Edit(wo.model_copy(update=update), entries, result=not early) if update else None
 
-    wo = mutate(svc, wo_id, apply)
-    if wo is not None and any(asked):
-        _publish(svc, "InvoiceRequested", wo, "invoice_requested", vendor_id=wo.vendor_id)
+    change = mutate(svc, wo_id, apply)
+    parked = bool(change.result)
+    if change.after is not None and parked and change.before.status == Status.VERIFIED:  # asked for it now
+        publish(svc, "InvoiceRequested", change.after, "invoice_requested", vendor_id=change.after.vendor_id)
     if parked:
         return
     current = svc.repo.get_work_order(wo_id)
@@ -189,49 +185,48 @@ def remind(svc: Services, wo_id: str, stage: str) -> dict[str, bool]:
     """A wait timed out: remind (up to the configured count), then escalate. An owner who does not
     answer hands the approval to ops first."""
     limit = int(svc.settings.invoice_reminders)
-    escalate_now: list[str] = []
-    reroute: list[bool] = []
+    waiting_in = Status.INVOICE_AWAITED if stage == "invoice" else Status.CODED
 
-    def apply(wo: WorkOrder):
-        waiting_in = Status.INVOICE_AWAITED if stage == "invoice" else Status.CODED
+    def apply(wo: WorkOrder) -> Edit[bool] | None:
+        """Result: whether the approval is rerouted to ops (else a reminder). None: moved on, or out of
+        reminders (the caller tells which from the state it was decided on)."""
         if wo.status != waiting_in:
             return None
         sent = wo.reminders.get(stage, 0)
         if sent < limit:
-            return wo.model_copy(update={"reminders": {**wo.reminders, stage: sent + 1}}), [
-                _entry(svc, f"{stage}_reminder", f"Reminder {sent + 1} of {limit}: "
-                       + ("the invoice is still due" if stage == "invoice" else "the invoice still needs approval"))]
+            return Edit(wo.model_copy(update={"reminders": {**wo.reminders, stage: sent + 1}}), [
+                entry(svc, f"{stage}_reminder", f"Reminder {sent + 1} of {limit}: "
+                      + ("the invoice is still due" if stage == "invoice" else "the invoice still needs approval"))],
+                result=False)
         if stage == "approval":
             inv = current_invoice(svc, wo)
             if inv and inv.approval and inv.approval.route == "owner":
-                reroute.append(True)
-                return wo.model_copy(update={"reminders": {**wo.reminders, stage: 0}}), [
-                    _entry(svc, "approval_rerouted", "The owner did not answer; ops now approve this invoice")]
-        escalate_now.append(stage)
+                return Edit(wo.model_copy(update={"reminders": {**wo.reminders, stage: 0}}), [
+                    entry(svc, "approval_rerouted", "The owner did not answer; ops now approve this invoice")],
+                    result=True)
         return None
 
-    wo = mutate(svc, wo_id, apply)
-    if escalate_now:
-        from shared.services.workorders import escalate
-
+    change = mutate(svc, wo_id, apply)
+    wo = change.after
+    if wo is None and change.before.status == waiting_in:  # out of reminders
         escalate(svc, wo_id, f"{stage}_overdue", "No invoice from the vendor after reminders; ops alerted"
                  if stage == "invoice" else "The invoice was not approved in time; ops alerted")
         return {"again": False}
     if wo is None:
         return {"again": True}  # the work order moved on meanwhile: the wait returns at once
-    if reroute:
+    if change.result:
         inv = current_invoice(svc, wo)
         assert inv is not None and inv.approval is not None
         svc.repo.save_invoice(inv.model_copy(update={"approval": inv.approval.model_copy(
             update={"route": "ops", "reason": inv.approval.reason + "; the owner did not answer"})}), inv.version)
-        _publish(svc, "InvoiceApprovalRequested", wo, f"approval:{inv.id}:ops", invoice_id=inv.id, route="ops")
+        publish(svc, "InvoiceApprovalRequested", wo, f"approval:{inv.id}:ops", invoice_id=inv.id, route="ops")
     else:
         event = "InvoiceReminder" if stage == "invoice" else "ApprovalReminder"
         detail: dict[str, Any] = {"vendor_id": wo.vendor_id}
         if stage == "approval" and wo.invoice_id:
             inv = current_invoice(svc, wo)
             detail.update(invoice_id=wo.invoice_id, route=inv.approval.route if inv and inv.approval else "ops")
-        _publish(svc, event, wo, f"{stage}_reminder:{wo.reminders.get(stage)}:{wo.invoice_id}", **detail)
+        publish(svc, event, wo, f"{stage}_reminder:{wo.reminders.get(stage)}:{wo.invoice_id}", **detail)
     return {"again": True}
 
 
@@ -276,24 +271,24 @@ def code_invoice(svc: Services, wo_id: str) -> dict[str, str]:
     summary = f"{len(checks) - len(failed)} of {len(checks)} checks passed" + (
         "; failed: " + "; ".join(f"{c.rule} ({c.reason})" for c in failed) if failed else "")
 
-    def apply(current: WorkOrder):
+    def apply(current: WorkOrder) -> Edit[None] | None:
         if current.status != Status.INVOICE_AWAITED:
             return None
-        entries = [_entry(svc, "invoice_checked", summary),
-                   _entry(svc, "invoice_coded", f"Coded to GL {coding.gl_account_number} {coding.gl_account_name}, "
+        entries = [entry(svc, "invoice_checked", summary),
+                   entry(svc, "invoice_coded", f"Coded to GL {coding.gl_account_number} {coding.gl_account_name}, "
                                                 f"cost center {coding.cost_center} (rule {coding.rule})")]
         update: dict[str, Any] = {"status": Status.CODED, "stage_wait": None, "reminders": {}}
         if auto:
             update["status"] = Status.APPROVED
-            entries.append(_entry(svc, "invoice_approved", f"Approved automatically: {approval.reason}",
+            entries.append(entry(svc, "invoice_approved", f"Approved automatically: {approval.reason}",
                                   actor="auto"))
         else:
-            entries.append(_entry(svc, "approval_requested", f"Approval by {approval.route}: {approval.reason}"))
-        return current.model_copy(update=update), entries
+            entries.append(entry(svc, "approval_requested", f"Approval by {approval.route}: {approval.reason}"))
+        return Edit(current.model_copy(update=update), entries)
 
-    if current := mutate(svc, wo_id, apply):
+    if current := mutate(svc, wo_id, apply).after:
         count("InvoiceAutoApproved" if auto else "InvoiceNeedsApproval")
-        _publish(svc, "InvoiceCoded", current, f"coded:{inv.id}", invoice_id=inv.id, route=approval.route,
+        publish(svc, "InvoiceCoded", current, f"coded:{inv.id}", invoice_id=inv.id, route=approval.route,
                  failed_checks=[c.rule for c in failed])
     return {"route": approval.route, "invoice_id": inv.id}
 
@@ -304,23 +299,23 @@ def _owner(svc: Services, property_id: str) -> dict[str, Any] | None:
 
 
 def await_approval(svc: Services, wo_id: str, task_token: str) -> None:
-    published: list[Invoice] = []
-
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[Invoice] | None:
+        """Result: the invoice whose approval is requested now (None when the wait was parked before)."""
         if wo.status != Status.CODED:
             return None
         inv = current_invoice(svc, wo)
         if inv is None or inv.status != InvoiceStatus.PENDING_APPROVAL:
             return None
-        if not (wo.stage_wait and wo.stage_wait.stage == "approval"):
-            published.append(inv)
-        return wo.model_copy(update={"stage_wait": StageWait(stage="approval", task_token=task_token)}), []
+        first = not (wo.stage_wait and wo.stage_wait.stage == "approval")
+        return Edit(wo.model_copy(update={"stage_wait": StageWait(stage="approval", task_token=task_token)}), [],
+                    result=inv if first else None)
 
-    wo = mutate(svc, wo_id, apply)
+    change = mutate(svc, wo_id, apply)
+    wo = change.after
     if wo is not None:
-        for inv in published:
+        if inv := change.result:
             route = inv.approval.route if inv.approval else "ops"
-            _publish(svc, "InvoiceApprovalRequested", wo, f"approval:{inv.id}:{route}", invoice_id=inv.id,
+            publish(svc, "InvoiceApprovalRequested", wo, f"approval:{inv.id}:{route}", invoice_id=inv.id,
                      route=route)
         return
     current = svc.repo.get_work_order(wo_id)
@@ -390,30 +385,27 @@ def decide(svc: Services, token: str, approve: bool, reason: str | None) -> Invo
                                                     "decision": decision, "decided_at": svc.clock(),
                                                     "comment": reason})})
     decided = svc.repo.save_invoice(decided, inv.version)
-    before: list[WorkOrder] = []
-
-    def apply(current: WorkOrder):
+    def apply(current: WorkOrder) -> Edit[None]:
         if current.status != Status.CODED or current.invoice_id != inv.id:
             raise InvalidTransition("The invoice is no longer waiting for a decision.",
                                     {"status": current.status.value})
-        before[:] = [current]
         who = "ops" if route == "ops" else "owner"
         if approve:
-            return current.model_copy(update={"status": Status.APPROVED, "stage_wait": None, "reminders": {}}), [
-                _entry(svc, "invoice_approved", f"Invoice {inv.invoice_number} approved by {who}"
-                       + (f": {reason}" if reason else ""), actor=who)]
-        return current.model_copy(update={"status": Status.INVOICE_AWAITED, "stage_wait": None, "invoice_id": None,
-                                          "reminders": {}}), [
-            _entry(svc, "invoice_rejected", f"Invoice {inv.invoice_number} rejected by {who}: {reason}", actor=who)]
+            return Edit(current.model_copy(update={"status": Status.APPROVED, "stage_wait": None, "reminders": {}}), [
+                entry(svc, "invoice_approved", f"Invoice {inv.invoice_number} approved by {who}"
+                      + (f": {reason}" if reason else ""), actor=who)])
+        return Edit(current.model_copy(update={"status": Status.INVOICE_AWAITED, "stage_wait": None,
+                                               "invoice_id": None, "reminders": {}}), [
+            entry(svc, "invoice_rejected", f"Invoice {inv.invoice_number} rejected by {who}: {reason}", actor=who)])
 
-    saved = mutate(svc, wo.id, apply)
-    assert saved is not None
+    change = mutate(svc, wo.id, apply)
+    saved = change.saved
     if approve:
-        _publish(svc, "InvoiceApproved", saved, f"approved:{inv.id}", invoice_id=inv.id)
+        publish(svc, "InvoiceApproved", saved, f"approved:{inv.id}", invoice_id=inv.id)
     else:
-        _publish(svc, "InvoiceRejected", saved, f"rejected:{inv.id}", invoice_id=inv.id, vendor_id=inv.vendor_id,
+        publish(svc, "InvoiceRejected", saved, f"rejected:{inv.id}", invoice_id=inv.id, vendor_id=inv.vendor_id,
                  reason=reason)
-    wait = before[0].stage_wait
+    wait = change.before.stage_wait
     if wait and wait.stage == "approval":
         svc.workflow.resume(wait.task_token, {"outcome": decision})
     count(f"Invoice{decision.capitalize()}")
@@ -440,7 +432,7 @@ class BillNotPossible(Exception):
 def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
     """The approved invoice becomes a bill in the PMS (idempotent on the invoice id), linked to the PMS
     work order and with the attachment; then the work order is billed."""
-    from shared.pms.models import BillAttachment, NewBill, NewBillLine
+    from shared.pms.models import BillAttachment, NewBill, NewBillLine  # cold start: the PMS models only to bill
 
     wo = svc.repo.get_work_order(wo_id)
     inv = current_invoice(svc, wo)
@@ -471,56 +463,51 @@ def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
         inv = svc.repo.save_invoice(inv.model_copy(update={"bill_pms_id": bill_id, "status": InvoiceStatus.BILLED}),
                                     inv.version)
 
-    def apply(current: WorkOrder):
+    def apply(current: WorkOrder) -> Edit[None] | None:
         if current.status != Status.APPROVED:
             return None
-        return current.model_copy(update={"status": Status.BILLED, "bill_pms_id": inv.bill_pms_id}), [
-            _entry(svc, "billed", f"Bill {inv.bill_pms_id} entered in the PMS for {_money(inv.total, inv.currency)}")]
+        return Edit(current.model_copy(update={"status": Status.BILLED, "bill_pms_id": inv.bill_pms_id}), [
+            entry(svc, "billed", f"Bill {inv.bill_pms_id} entered in the PMS for {_money(inv.total, inv.currency)}")])
 
-    if saved := mutate(svc, wo_id, apply):
+    if saved := mutate(svc, wo_id, apply).after:
         count("InvoiceBilled")
-        _publish(svc, "InvoiceBilled", saved, f"billed:{inv.id}", invoice_id=inv.id, bill_id=inv.bill_pms_id)
+        publish(svc, "InvoiceBilled", saved, f"billed:{inv.id}", invoice_id=inv.id, bill_id=inv.bill_pms_id)
     return {"bill_id": inv.bill_pms_id or "", "escalated": False}
 
 
 def close(svc: Services, wo_id: str) -> None:
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[None] | None:
         if wo.status != Status.BILLED:
             return None
-        return wo.model_copy(update={"status": Status.CLOSED, "stage_wait": None}), [
-            _entry(svc, "closed", f"Closed: billed as PMS bill {wo.bill_pms_id}")]
+        return Edit(wo.model_copy(update={"status": Status.CLOSED, "stage_wait": None}),
+                    [entry(svc, "closed", f"Closed: billed as PMS bill {wo.bill_pms_id}")])
 
-    if wo := mutate(svc, wo_id, apply):
-        _publish(svc, "WorkOrderClosed", wo, "closed", bill_id=wo.bill_pms_id)
+    if wo := mutate(svc, wo_id, apply).after:
+        publish(svc, "WorkOrderClosed", wo, "closed", bill_id=wo.bill_pms_id)
 
 
 def close_without_invoice(svc: Services, wo_id: str, reason: str, actor: str = "ops") -> WorkOrder:
     """Ops close a job that will not be invoiced (in-house work, warranty) with a reason."""
-    before: list[WorkOrder] = []
-
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[None]:
         if Status.CLOSED not in _closable(wo):
             raise InvalidTransition(f"A work order that is {wo.status.value} cannot be closed without an invoice.",
                                     {"status": wo.status.value})
-        before[:] = [wo]
-        return wo.model_copy(update={"status": Status.CLOSED, "stage_wait": None}), [
-            _entry(svc, "closed", f"Closed without an invoice: {reason}", actor=actor)]
+        return Edit(wo.model_copy(update={"status": Status.CLOSED, "stage_wait": None}),
+                    [entry(svc, "closed", f"Closed without an invoice: {reason}", actor=actor)])
 
-    wo = mutate(svc, wo_id, apply)
-    assert wo is not None
-    inv = current_invoice(svc, before[0])
+    change = mutate(svc, wo_id, apply)
+    before, wo = change.before, change.saved
+    inv = current_invoice(svc, before)
     if inv and inv.status in (InvoiceStatus.SUBMITTED, InvoiceStatus.PENDING_APPROVAL, InvoiceStatus.APPROVED):
         svc.repo.save_invoice(inv.model_copy(update={"status": InvoiceStatus.SUPERSEDED}), inv.version)
-    _publish(svc, "WorkOrderClosed", wo, "closed", reason=reason)
-    wait = before[0].stage_wait
+    publish(svc, "WorkOrderClosed", wo, "closed", reason=reason)
+    wait = before.stage_wait
     if wait and wait.stage in ("invoice", "approval"):
         svc.workflow.resume(wait.task_token, {"outcome": "closed"})
     return wo
 
 
 def _closable(wo: WorkOrder) -> frozenset[Status]:
-    from shared.domain.workorder import TRANSITIONS
-
     # Billed work closes through the workflow; everything else on the money side (and escalations) may close.
     return TRANSITIONS[wo.status] if wo.status != Status.BILLED else frozenset()
 
@@ -566,11 +553,9 @@ def submit_by_email(svc: Services, sender: str, subject: str, text: str,
     anything that does not match or cannot be read goes to the ops exception queue (never dropped)."""
     from pydantic import ValidationError
 
-    from shared.invoice_schemas import InvoiceIn, invoice_from_form
+    from shared.invoice_schemas import InvoiceIn, invoice_from_form  # cold start: the API's schemas only here
 
     summary = {"message_id": message_id, "subject": subject[:200], "has_attachment": attachment is not None}
-    from shared.domain.inbound_email import REFERENCE
-
     ref = REFERENCE.search(subject) or REFERENCE.search(text)
     if not ref:
         return {"exception": record_exception(svc, "email", "no work-order reference in the email", summary)}

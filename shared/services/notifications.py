@@ -5,74 +5,19 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from string import Template
-from typing import Any, Literal
-
-from pydantic import BaseModel
+from typing import Any
 
 from shared.domain.directory import Contact, Property, Unit
-from shared.domain.enums import trade_name
+from shared.domain.enums import Priority, trade_name
+from shared.domain.messages import MessageTemplate, format_window, message_book
 from shared.domain.nte import money
-from shared.domain.workorder import TimelineEntry, Window, WorkOrder
+from shared.domain.quiet_hours import QuietHours
+from shared.domain.workorder import TimelineEntry, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
+from shared.services.incidents import members, mirror
 from shared.services.views import tenant_link, vendor_link
-
-MESSAGES = Path(__file__).resolve().parent.parent / "rules" / "messages.json"
-
-
-class Translation(BaseModel):
-    subject: str
-    body: str
-
-
-class MessageTemplate(BaseModel):
-    to: str
-    subject: str
-    body: str
-    es: Translation | None = None  # Spanish, for tenants and vendors who prefer it
-    via: Literal["all", "source"] = "all"  # "source": only by the channel the request came in on
-    urgent: bool = False  # never held for quiet hours (a possible emergency)
-
-    def channels(self, source: str) -> tuple[str, ...]:
-        if self.via == "source" and source in ("sms", "email"):
-            return (source,)
-        return ("sms", "email")
-
-    def text(self, language: str | None) -> tuple[str, str]:
-        """(subject, body) in the recipient's language, English when there is no translation."""
-        translated = getattr(self, language, None) if language in ("es",) else None
-        return (translated.subject, translated.body) if translated else (self.subject, self.body)
-
-
-class MessageBook(BaseModel):
-    version: str
-    events: dict[str, list[MessageTemplate]]
-    safety_questions: dict[str, dict[str, str]]  # hazard class -> language -> the question
-
-    def safety_question(self, hazard: str | None, language: str | None) -> str:
-        texts = self.safety_questions.get(hazard or "none") or self.safety_questions["none"]
-        return texts.get(language or "en") or texts["en"]
-
-
-@cache
-def message_book() -> MessageBook:
-    return MessageBook.model_validate(json.loads(MESSAGES.read_text()))
-
-
-DAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
-MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
-
-
-def format_window(window: Window | None, lang: str = "en", zone: bool = True) -> str:
-    """'Tue 24 Nov 09:00-11:00 (UTC-0500)' / 'mar 24 nov 09:00-11:00 (UTC-0500)'."""
-    if not window:
-        return "una hora por confirmar" if lang == "es" else "a time to be confirmed"
-    s, e = window.start, window.end
-    day = f"{DAYS_ES[s.weekday()]} {s.day:02d} {MONTHS_ES[s.month - 1]}" if lang == "es" else f"{s:%a %d %b}"
-    return f"{day} {s:%H:%M}-{e:%H:%M}" + (f" (UTC{s:%z})" if zone else "")
 
 
 def _fmt_window(wo: WorkOrder) -> str:
@@ -153,7 +98,7 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         "reason_note_es": f"Dijo: \"{detail['detail']}\"." if detail.get("detail") else "",
     }
     if detail.get("invoice_id"):
-        from shared.services.invoicing import invoice_variables
+        from shared.services.invoicing import invoice_variables  # cold start: the money side only for its events
 
         values.update(invoice_variables(svc, wo, detail, any("$approval_url" in t.body for t in templates)))
     if wo.safety_question and any("$safety_question" in t.body for t in templates):
@@ -177,8 +122,6 @@ def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
     held: list[datetime] = []  # quiet hours: when held SMS may go
     sent = _send(svc, detail_type, detail, wo, templates, event_key, held) if templates else 0
     if wo.incident_id == wo.id:
-        from shared.services.incidents import members, mirror
-
         mirror(svc, detail_type, wo)
         for member_id in members(svc, wo):
             member = svc.repo.get_work_order(member_id)
@@ -255,9 +198,7 @@ def _sms_may_go(svc: Services, detail_type: str, wo: WorkOrder, prop: Property, 
 
 def quiet_release(svc: Services, wo: WorkOrder, prop: Property) -> datetime | None:
     """When a non-emergency SMS for this work order may go, if it may not go now (None = now is fine)."""
-    from shared.domain.enums import Priority
-    from shared.domain.triage import classify
-    from shared.services.sms import QuietHours
+    from shared.domain.triage import classify  # cold start: the rules and the model load only when needed
 
     policy = svc.repo.get_config("quiet_hours") or {}
     if policy.get("enabled") is False:

@@ -9,16 +9,18 @@ anything else is deleted and the rejection recorded. Unchecked uploads expire (b
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.adapters.storage import ObjectGone, ObjectStore
 from shared.domain import photos as rules
-from shared.domain.errors import InvalidTransition, NotFound
+from shared.domain.errors import InvalidTransition, NotFound, ObjectGone
 from shared.domain.photos import Photo, count_for, judge, kept_key, parse_upload_key, upload_key
 from shared.domain.workorder import TERMINAL, Status, TimelineEntry, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
-from shared.services.workorders import _entry, _publish, mutate, tenant_scope, vendor_scope
+from shared.services.writes import Edit, entry, mutate, publish, tenant_scope, vendor_scope
+
+if TYPE_CHECKING:  # the type only: the store comes from the container (Services.photo_store)
+    from shared.adapters.storage import ObjectStore
 
 VENDOR_PHOTO_STATUSES = (Status.ACCEPTED, Status.SCHEDULED, Status.COMPLETED)
 
@@ -113,17 +115,17 @@ def check_upload(svc: Services, store: ObjectStore, key: str) -> str:
         return "gone"  # already judged by another delivery of the same event (moved or deleted)
     photo = Photo(key=target, upload_key=key, party=party, content_type=kind, size=size, uploaded_at=svc.clock())
 
-    def apply(current: WorkOrder):
+    def apply(current: WorkOrder) -> Edit[None] | None:
         if any(p.upload_key == key for p in current.photos):
             return None
         if count_for(current.photos, party) >= rules.rules().max_per_party:
             raise _LimitReached
         kb = max(1, size // 1024)
-        return current.model_copy(update={"photos": [*current.photos, photo]}), [
-            _entry(svc, "photo_added", f"Photo added by the {party} ({kind}, {kb} KB)", actor=party)]
+        return Edit(current.model_copy(update={"photos": [*current.photos, photo]}),
+                    [entry(svc, "photo_added", f"Photo added by the {party} ({kind}, {kb} KB)", actor=party)])
 
     try:
-        saved = mutate(svc, wo_id, apply)
+        saved = mutate(svc, wo_id, apply).after
     except _LimitReached:
         store.delete(target)
         return _reject(svc, store, wo_id, party, key,
@@ -132,7 +134,7 @@ def check_upload(svc: Services, store: ObjectStore, key: str) -> str:
     if saved is None:
         return "duplicate"
     count("PhotoAccepted")
-    _publish(svc, "PhotoAdded", saved, f"photo:{key.rsplit('/', 1)[-1]}", party=party)
+    publish(svc, "PhotoAdded", saved, f"photo:{key.rsplit('/', 1)[-1]}", party=party)
     return "accepted"
 
 

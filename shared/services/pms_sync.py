@@ -38,6 +38,8 @@ from shared.pms.models import (
 )
 from shared.pms.port import PmsPort, WebhookRejected
 from shared.services.container import Services
+from shared.services.workorders import cancel, submit_request
+from shared.services.writes import Edit, entry, mutate
 
 MAPPING = Path(__file__).resolve().parent.parent / "rules" / "pms_mapping.json"
 OUR_REFERENCE = re.compile(r"Opslayer (wo-[0-9a-f]{8,})")
@@ -252,8 +254,6 @@ def _vendor_category(svc: Services, pms: PmsPort, category: PmsVendorCategory) -
 
 def _bill(svc: Services, pms: PmsPort, bill: PmsBill) -> str:
     """A bill entered in the PMS for one of our work orders is recorded in its timeline (once)."""
-    from shared.services.workorders import _entry, mutate
-
     if bill.opslayer_reference:  # our own bill coming back: the invoice flow records it, not "the PMS"
         return "own"
     wo_id = svc.repo.pms_link("work_order", bill.work_order_pms_id) if bill.work_order_pms_id else None
@@ -261,13 +261,13 @@ def _bill(svc: Services, pms: PmsPort, bill: PmsBill) -> str:
         return "unlinked"
     marker = f"PMS bill {bill.pms_id}"
 
-    def record(wo: Any) -> Any:
+    def record(wo: Any) -> Edit[None] | None:
         if any(marker in e.detail for e in svc.repo.get_work_order(wo.id, with_timeline=True).timeline):
             return None
         total = f" ({bill.total})" if bill.total is not None else ""
-        return wo, [_entry(svc, "pms_bill", f"{marker} recorded{total}", actor="pms")]
+        return Edit(wo, [entry(svc, "pms_bill", f"{marker} recorded{total}", actor="pms")])
 
-    return "recorded" if mutate(svc, wo_id, record) else "unchanged"
+    return "recorded" if mutate(svc, wo_id, record).after else "unchanged"
 
 
 def _gl_account(svc: Services, pms: PmsPort, a: PmsGLAccount) -> str:
@@ -301,8 +301,6 @@ def _task(svc: Services, pms: PmsPort, task: PmsTask) -> str:
 
 def _mirror_task(svc: Services, wo_id: str, task: PmsTask) -> str:
     """A PMS user closed or cancelled the request: an open Opslayer work order is cancelled too."""
-    from shared.services.workorders import cancel
-
     wo = svc.repo.get_work_order(wo_id)
     if task.status.lower() in ("closed", "cancelled", "canceled", "deferred") and wo.status not in TERMINAL \
             and wo.status.value not in ("completed",):
@@ -340,7 +338,6 @@ def _create_from_pms(svc: Services, pms: PmsPort, unit_pms_id: str, tenant_pms_i
                      description: str, key: str, pms_task_id: str | None = None,
                      pms_work_order_id: str | None = None) -> str | None:
     from shared.schemas import NewRequest
-    from shared.services.workorders import submit_request
 
     unit = svc.repo.find_unit(unit_id(unit_pms_id))
     if unit is None:

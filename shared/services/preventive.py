@@ -1,17 +1,20 @@
 """Preventive maintenance: assets with service intervals get a work order `lead_days` before they are
-due. One work order per asset and due date, however often the schedule fires."""
+due. One work order per asset and due date, however often the schedule fires. When such a work order is
+verified (its WorkOrderVerified event names the asset), the asset's next cycle counts from that day."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from shared.domain.directory import Contact
 from shared.domain.enums import Priority, Trade
-from shared.domain.workorder import Source
+from shared.domain.workorder import Source, TimelineEntry
 from shared.observability import count, logger
 from shared.services.container import Services
+from shared.services.workorders import submit_request
 
 ASSETS = "ASSETS"
 
@@ -40,8 +43,7 @@ def assets(svc: Services) -> list[Asset]:
 
 def generate(svc: Services, today: date | None = None) -> list[str]:
     """Create the work orders that are due within the lead time; returns their ids (new or existing)."""
-    from shared.schemas import NewRequest
-    from shared.services.workorders import submit_request
+    from shared.schemas import NewRequest  # cold start: the request schema only on the schedule's path
 
     today = today or svc.clock().date()
     lead = timedelta(days=svc.settings.preventive_lead_days)
@@ -64,8 +66,28 @@ def generate(svc: Services, today: date | None = None) -> list[str]:
     return created
 
 
-def serviced(svc: Services, asset_id: str, on: date) -> None:
-    """The asset's work order was verified: the next cycle counts from this date."""
+def serviced(svc: Services, asset_id: str, on: date) -> Asset | None:
+    """The asset's work order was verified: the next cycle counts from this date. Returns the asset as
+    updated (None when it is unknown or already serviced since)."""
     found = next((a for a in assets(svc) if a.id == asset_id), None)
-    if found and on > found.last_service:
-        put_asset(svc, found.model_copy(update={"last_service": on}))
+    if found is None or on <= found.last_service:
+        return None
+    updated = found.model_copy(update={"last_service": on})
+    put_asset(svc, updated)
+    return updated
+
+
+def on_verified(svc: Services, detail: dict[str, Any]) -> str:
+    """A preventive work order was verified (the WorkOrderVerified event's detail, with `asset_id` and
+    `serviced_on`). Once per event: a redelivery changes nothing; the work order's timeline says when
+    the asset is due next."""
+    once = f"serviced:{detail['event_key']}"
+    if svc.repo.done(once):
+        return "duplicate"
+    updated = serviced(svc, detail["asset_id"], date.fromisoformat(detail["serviced_on"]))
+    note = (f"Asset {updated.id} serviced: next service due {updated.due.isoformat()}" if updated
+            else f"Asset {detail['asset_id']}: already serviced since, or unknown; nothing changed")
+    svc.repo.mark_done(once, detail["work_order_id"], TimelineEntry(at=svc.clock(), event="asset_serviced",
+                                                                    detail=note))
+    count("PreventiveAssetServiced" if updated else "PreventiveAssetUnchanged")
+    return "serviced" if updated else "unchanged"

@@ -20,11 +20,11 @@ from shared.domain.workorder import WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
 from shared.services.corrections import retriage
-from shared.services.workorders import _entry, mutate
+from shared.services.writes import Edit, entry, mutate
 
 
 def _policy() -> Any:
-    from shared.domain.triage import load_rules
+    from shared.domain.triage import load_rules  # cold start: the triage rules load only when asked
 
     return load_rules().policy
 
@@ -46,50 +46,49 @@ def plan_timer(svc: Services, wo_id: str) -> bool:
 
 def answer(svc: Services, wo_id: str, yes: bool, via: str, actor: str = "tenant") -> WorkOrder:
     """The tenant's YES (an emergency at once) or NO (triage's priority stands)."""
-    words: list[str] = []
-
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[str]:
+        """Result: the hazard in words, for the correction's reason."""
         q = wo.safety_question
         if q is None or q.answer is not None:
             raise InvalidTransition("There is no safety question waiting for an answer on this request.",
                                     {"status": wo.status.value})
-        words[:] = [_hazard_words(wo)]
         kept = wo.priority.value if wo.priority else "triaged"
         detail = (f"The tenant answered YES by {via}: handled as an emergency now" if yes
                   else f"The tenant answered NO by {via}: kept as {kept}")
-        return wo.model_copy(update={"safety_question": q.model_copy(update={
-            "answer": "yes" if yes else "no", "answered_at": svc.clock(), "answered_by": actor})}), [
-            _entry(svc, "safety_answered", detail, actor=actor)]
+        return Edit(wo.model_copy(update={"safety_question": q.model_copy(update={
+            "answer": "yes" if yes else "no", "answered_at": svc.clock(), "answered_by": actor})}),
+            [entry(svc, "safety_answered", detail, actor=actor)], result=_hazard_words(wo))
 
-    saved = mutate(svc, wo_id, apply)
+    change = mutate(svc, wo_id, apply)
+    saved = change.after
     assert saved is not None
     count("SafetyAnsweredYes" if yes else "SafetyAnsweredNo")
     if yes and saved.priority is not Priority.EMERGENCY and saved.trade is not None:
-        return retriage(svc, wo_id, saved.trade, Priority.EMERGENCY, f"{words[0]} (the tenant answered YES)",
+        return retriage(svc, wo_id, saved.trade, Priority.EMERGENCY, f"{change.result} (the tenant answered YES)",
                         actor=actor, event="safety_raised", keep_example=False).work_order
     return saved
 
 
 def unanswered(svc: Services, wo_id: str) -> str:
     """The question's timer fired: an emergency for the hazards the policy names, else triage stands."""
-    emergency: list[bool] = []
-
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[bool] | None:
+        """Result: whether the silence makes it an emergency."""
         q = wo.safety_question
         if q is None or q.answer is not None:
             return None
-        emergency[:] = [q.hazard in _policy().no_answer_is_emergency and wo.priority is not Priority.EMERGENCY]
-        detail = ("No answer to the safety question in time: handled as an emergency" if emergency[0] else
+        emergency = q.hazard in _policy().no_answer_is_emergency and wo.priority is not Priority.EMERGENCY
+        detail = ("No answer to the safety question in time: handled as an emergency" if emergency else
                   f"No answer to the safety question in time: kept as {wo.priority.value if wo.priority else '-'}")
-        return wo.model_copy(update={"safety_question": q.model_copy(update={
-            "answer": "no_answer", "answered_at": svc.clock(), "answered_by": "timer"})}), [
-            _entry(svc, "safety_unanswered", detail)]
+        return Edit(wo.model_copy(update={"safety_question": q.model_copy(update={
+            "answer": "no_answer", "answered_at": svc.clock(), "answered_by": "timer"})}),
+            [entry(svc, "safety_unanswered", detail)], result=emergency)
 
-    saved = mutate(svc, wo_id, apply)
+    change = mutate(svc, wo_id, apply)
+    saved = change.after
     if saved is None:
         return "answered"
     count("SafetyUnanswered")
-    if emergency[0] and saved.trade is not None and saved.status.value not in ("cancelled", "closed"):
+    if change.result and saved.trade is not None and saved.status.value not in ("cancelled", "closed"):
         try:
             retriage(svc, wo_id, saved.trade, Priority.EMERGENCY,
                      f"{_hazard_words(saved)} (no answer to the safety question)", actor="timer",
@@ -103,6 +102,6 @@ def unanswered(svc: Services, wo_id: str) -> str:
 
 def describes_an_emergency(text: str) -> bool:
     """Free text sent while a safety question is open counts as YES when triage reads it as an emergency."""
-    from shared.domain.triage import classify
+    from shared.domain.triage import classify  # cold start: see _policy
 
     return classify(text).emergency

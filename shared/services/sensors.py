@@ -1,80 +1,19 @@
-"""IoT sensor alerts -> work orders (source "iot"). Rules are data (shared/rules/sensor_rules.json):
-a leak or smoke alert is an emergency. Repeated alerts from one sensor within the window update the
-open work order instead of opening new ones."""
+"""IoT sensor alerts -> work orders (source "iot"). The rules are data (shared/domain/sensors.py,
+shared/rules/sensor_rules.json): a leak or smoke alert is an emergency. Repeated alerts from one sensor
+within the window update the open work order instead of opening new ones."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from functools import cache
-from pathlib import Path
 from string import Template
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field
 
 from shared.domain.directory import Contact
-from shared.domain.enums import Priority, Trade
+from shared.domain.sensors import SensorAlert, rules
 from shared.domain.workorder import TERMINAL, Source, WorkOrder
 from shared.observability import count
 from shared.services.container import Services
-
-RULES = Path(__file__).resolve().parent.parent / "rules" / "sensor_rules.json"
-
-
-class SensorAlert(BaseModel):
-    """The payload published on opslayer/<site>/sensors/<sensor>/alerts (plus what the topic rule adds)."""
-
-    sensor_id: str = Field(min_length=1, max_length=128)
-    type: Literal["leak", "hvac_fault", "temperature", "smoke", "power"]
-    severity: str = Field(min_length=1, max_length=32)
-    value: float | str | None = None
-    unit_id: str | None = None
-    asset_id: str | None = None
-    ts: datetime
-    site: str | None = None
-
-
-class Threshold(BaseModel):
-    value: float
-    priority: Priority
-    reason: str | None = None
-
-
-class Override(BaseModel):
-    priority: Priority
-    reason: str | None = None
-
-
-class SensorRule(BaseModel):
-    trade: Trade
-    priority: Priority
-    reason: str | None = None
-    text: str
-    by_severity: dict[str, Override] = Field(default_factory=dict)
-    below: Threshold | None = None
-    above: Threshold | None = None
-
-    def decide(self, alert: SensorAlert) -> tuple[Priority, str | None]:
-        chosen: Override | Threshold | None = self.by_severity.get(alert.severity.lower())
-        number = alert.value if isinstance(alert.value, int | float) else None
-        if number is not None and self.below and number < self.below.value:
-            chosen = self.below
-        elif number is not None and self.above and number > self.above.value:
-            chosen = self.above
-        if chosen:
-            return chosen.priority, chosen.reason
-        return self.priority, self.reason
-
-
-class SensorRules(BaseModel):
-    version: str
-    types: dict[str, SensorRule]
-
-
-@cache
-def rules() -> SensorRules:
-    return SensorRules.model_validate(json.loads(RULES.read_text()))
+from shared.services.workorders import submit_request
+from shared.services.writes import Edit, entry, mutate
 
 
 class UnknownLocation(ValueError):
@@ -87,8 +26,7 @@ def register_sensor(svc: Services, sensor_id: str, unit_id: str, location: str) 
 
 def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
     """Returns (outcome, work order id): "created" or "updated"."""
-    from shared.schemas import NewRequest
-    from shared.services.workorders import _entry, mutate, submit_request
+    from shared.schemas import NewRequest  # cold start: the schemas (email validation) load on first use, not at import
 
     registered = svc.repo.get_record(f"SENSOR#{alert.sensor_id}", "META") or {}
     unit_id = alert.unit_id or registered.get("unit_id")
@@ -107,12 +45,12 @@ def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
         value = "" if alert.value is None else alert.value
         detail = f"Sensor alert repeated: {alert.type} {alert.severity} {value}"
 
-        def repeat(wo: WorkOrder) -> Any:
+        def repeat(wo: WorkOrder) -> Edit[None] | None:
             if wo.status in TERMINAL:
                 return None
-            return wo, [_entry(svc, "sensor_alert", detail.strip(), actor=f"sensor:{alert.sensor_id}")]
+            return Edit(wo, [entry(svc, "sensor_alert", detail.strip(), actor=f"sensor:{alert.sensor_id}")])
 
-        if mutate(svc, wo_id, repeat):
+        if mutate(svc, wo_id, repeat).after:
             svc.repo.put_record(f"SENSOR#{alert.sensor_id}", "OPEN",
                                 {"work_order_id": wo_id, "until": (now + window).isoformat()})
             count("SensorAlertRepeated")

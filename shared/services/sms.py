@@ -8,7 +8,7 @@ Twilio-compatible webhook). One use case; the channels only parse, verify and de
 - STOP / START / HELP and the carriers' synonyms are honoured (opt-out recorded; outbound SMS checks it)
 - an unknown number gets a polite "not registered" reply and no work order
 Every reply is in the tenant's language (shared/rules/replies.json; see `reply_language`).
-Quiet hours for outbound SMS live here too (pure: the clock is passed in).
+The rules (keywords, yes/no, the reply language) are in shared/domain/intent.py.
 """
 
 from __future__ import annotations
@@ -16,18 +16,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
-import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from enum import StrEnum
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.directory import Unit
-from shared.domain.replies import DEFAULT_LANGUAGE, reply, supported
+from shared.domain.enums import trade_name
+from shared.domain.intent import Intent, classify, only_answer, reply_language, request_language, tenant_language
+from shared.domain.messages import format_window
+from shared.domain.replies import DEFAULT_LANGUAGE, book, reply
 from shared.domain.workorder import (
     OPEN_STATUSES,
     Source,
@@ -37,31 +35,8 @@ from shared.domain.workorder import (
     safety_question_to_answer,
 )
 from shared.observability import count, logger
+from shared.services import safety, visits, workorders
 from shared.services.container import Services
-
-STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
-START_WORDS = frozenset({"start", "unstop"})
-HELP_WORDS = frozenset({"help", "info", "ayuda"})
-STATUS_KEYWORDS = frozenset({"status", "estado"})
-YES_WORDS_ES = frozenset({"si", "listo", "arreglado", "arreglada"})
-NO_WORDS_ES = frozenset({"todavia", "sigue", "aun"})
-YES_WORDS = frozenset({"yes", "y", "yep", "yeah", "yup", "ok", "okay", "fixed", "oui", "sure"}) | YES_WORDS_ES
-NO_WORDS = frozenset({"no", "n", "nope", "nah", "not", "non", "still"}) | NO_WORDS_ES
-# "it's fixed" / "ya está arreglado": a leading word, then (within three words) a fixed word, and no negation
-FIXED_PHRASES = {"it": (frozenset({"fixed"}), "not"), "ya": (frozenset({"arreglado", "arreglada", "funciona"}), "no")}
-# The classifier's words that only Spanish uses: a text with one of them is answered in Spanish when the
-# tenant has no saved preference ("no" is both languages' word, so it says nothing).
-SPANISH_WORDS = YES_WORDS_ES | NO_WORDS_ES | {"estado", "ayuda", "arreglado", "arreglada", "funciona"}
-
-
-class Intent(StrEnum):
-    STOP = "stop"
-    START = "start"
-    HELP = "help"
-    STATUS = "status"
-    YES = "yes"
-    NO = "no"
-    TEXT = "text"
 
 
 class InboundSms(BaseModel):
@@ -85,58 +60,10 @@ class Outcome:
     work_order_id: str | None = None
 
 
-def _words(body: str) -> list[str]:
-    plain = unicodedata.normalize("NFKD", body).encode("ascii", "ignore").decode().lower()
-    return re.findall(r"[a-z]+", plain)
-
-
-def classify(body: str) -> Intent:
-    """Keywords first (a carrier's STOP must never be read as a repair request), then yes/no words."""
-    words = _words(body)
-    if not words:
-        return Intent.TEXT
-    first, single = words[0], len(words) == 1
-    if single and first in STOP_WORDS:
-        return Intent.STOP
-    if single and first in START_WORDS:
-        return Intent.START
-    if single and first in HELP_WORDS:
-        return Intent.HELP
-    if single and first in STATUS_KEYWORDS:
-        return Intent.STATUS
-    fixed, negation = FIXED_PHRASES.get(first, (frozenset(), ""))
-    if first in YES_WORDS or (fixed.intersection(words[:3]) and negation not in words):
-        return Intent.YES
-    if first in NO_WORDS:
-        return Intent.NO
-    return Intent.TEXT
-
-
-def _only_answer(body: str) -> bool:
-    return len(_words(body)) <= 2
-
-
-SPANISH_CONFIDENCE = 0.8  # a request is saved in Spanish when the model is this sure
-
-
-def spanish(body: str) -> bool:
-    """The text uses one of the classifier's Spanish words (no general language detection)."""
-    return not SPANISH_WORDS.isdisjoint(_words(body))
-
-
-def reply_language(*preferences: str | None, said: str = "") -> str:
-    """The first saved preference we answer in (most specific first: the work order's tenant, then the
-    unit's); else Spanish when what they wrote is clearly Spanish; else English."""
-    for preference in preferences:
-        if supported(preference):
-            return str(preference)
-    return "es" if spanish(said) else DEFAULT_LANGUAGE
-
-
 # ---------------------------------------------------------------- the use case
 def handle_inbound(svc: Services, msg: InboundSms) -> Outcome:
     """Apply one inbound text, once per provider message id."""
-    from shared.schemas import normalize_phone
+    from shared.schemas import normalize_phone  # cold start: the schemas load on first use, not at import
 
     if not svc.repo.claim_inbound_sms(msg.channel, msg.message_id):
         count("SmsInboundDuplicate")
@@ -153,7 +80,7 @@ def handle_inbound(svc: Services, msg: InboundSms) -> Outcome:
     if intent == Intent.STOP:
         svc.repo.set_sms_opt_out(phone, True, svc.clock().isoformat())
         return _done("opted_out", reply("sms.stop", lang))
-    if intent == Intent.START or (opted_out and intent == Intent.YES and _only_answer(msg.body)):
+    if intent == Intent.START or (opted_out and intent == Intent.YES and only_answer(msg.body)):
         svc.repo.set_sms_opt_out(phone, False, svc.clock().isoformat())
         return _done("opted_in", reply("sms.start", lang))
     if intent == Intent.HELP:
@@ -185,41 +112,15 @@ def _their_work_orders(svc: Services, unit: Unit, phone: str) -> list[WorkOrder]
     return [w for w in found if w.unit_id == unit.id and w.tenant.phone == phone]
 
 
-def tenant_language(unit: Unit, wo: WorkOrder | None, said: str) -> str:
-    """The language to answer a tenant in: the work order's saved preference (or, for an answer about no
-    one work order, their newest one's), the unit tenant's, else what they wrote."""
-    return reply_language(wo.tenant.language if wo else None, unit.tenant.language if unit.tenant else None,
-                          said=said)
-
-
-def request_language(unit: Unit, said: str) -> str | None:
-    """The language a request opened by text or email is saved with: none of its own when the unit's
-    tenant has a saved preference (it inherits that), else Spanish when they wrote clearly Spanish, so the
-    acknowledgement and every later message are in Spanish."""
-    if unit.tenant and supported(unit.tenant.language):
-        return None
-    return "es" if spanish(said) or written_in_spanish(said) else None
-
-
-def written_in_spanish(text: str) -> bool:
-    """The triage model's language head reads the request as Spanish with confidence."""
-    from shared.domain.triage_model import load_model
-
-    language = load_model().predict(text).language or {}
-    return language.get("es", 0.0) >= SPANISH_CONFIDENCE
-
-
 def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit: Unit | None) -> Outcome:
     if unit is None or unit.tenant is None:
         count("SmsUnknownNumber")
         return Outcome("unknown_number", reply("sms.unknown_number", reply_language(said=msg.body)))
     mine = _their_work_orders(svc, unit, phone)
     asking = safety_question_to_answer(mine)
-    if asking is not None and intent in (Intent.YES, Intent.NO, Intent.TEXT):
-        from shared.services import safety
-
-        if intent != Intent.TEXT or safety.describes_an_emergency(msg.body):
-            return _answer_safety(svc, unit, asking, intent, msg)
+    if asking is not None and (intent in (Intent.YES, Intent.NO) or
+                               (intent == Intent.TEXT and safety.describes_an_emergency(msg.body))):
+        return _answer_safety(svc, unit, asking, intent, msg)
     if intent == Intent.STATUS:
         return _status(svc, unit, mine, msg)
     if intent in (Intent.YES, Intent.NO):
@@ -229,15 +130,14 @@ def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit
         proposed = next((w for w in mine if w.proposal and w.status in (Status.ACCEPTED, Status.SCHEDULED)), None)
         if proposed is not None:
             return _answer_proposal(svc, unit, proposed, intent == Intent.YES, msg)
-        if _only_answer(msg.body):
+        if only_answer(msg.body):
             lang = tenant_language(unit, mine[0] if mine else None, msg.body)
             return Outcome("nothing_to_answer", reply("sms.nothing_to_answer", lang))
     return _open_request(svc, unit, phone, msg)
 
 
 def _open_request(svc: Services, unit: Unit, phone: str, msg: InboundSms) -> Outcome:
-    from shared.schemas import NewRequest
-    from shared.services import workorders
+    from shared.schemas import NewRequest  # cold start: the schemas (email validation) load on first use, not at import
 
     description = " ".join(msg.body.split())
     if len(description) < 3:
@@ -252,8 +152,6 @@ def _open_request(svc: Services, unit: Unit, phone: str, msg: InboundSms) -> Out
 
 
 def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, msg: InboundSms) -> Outcome:
-    from shared.services import workorders
-
     comment = f"by SMS: {' '.join(msg.body.split())}"[:2000]
     workorders.answer_follow_up(svc, wo.id, resolved, comment)  # the phone on file is the tenant's credential
     text = reply("sms.resolved" if resolved else "sms.not_resolved", tenant_language(unit, wo, msg.body),
@@ -265,8 +163,6 @@ def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, msg: Inbou
 def _answer_safety(svc: Services, unit: Unit, wo: WorkOrder, intent: Intent, msg: InboundSms) -> Outcome:
     """The tenant's answer to triage's safety question (the phone on file is their credential): YES, NO, or
     free text that describes an emergency, read as YES. Other free text is a new request, as always."""
-    from shared.services import safety
-
     lang = tenant_language(unit, wo, msg.body)
     yes = intent != Intent.NO
     said = " ".join(msg.body.split())[:300]
@@ -277,8 +173,6 @@ def _answer_safety(svc: Services, unit: Unit, wo: WorkOrder, intent: Intent, msg
 
 
 def _answer_proposal(svc: Services, unit: Unit, wo: WorkOrder, confirmed: bool, msg: InboundSms) -> Outcome:
-    from shared.services import visits
-
     # The phone on file is the tenant's credential here, as for the follow-up answer.
     visits.visit_answer(svc, wo.id, "confirm" if confirmed else "decline", "by SMS")
     text = reply("sms.visit_confirmed" if confirmed else "sms.visit_declined", tenant_language(unit, wo, msg.body),
@@ -299,10 +193,6 @@ def _status(svc: Services, unit: Unit, mine: list[WorkOrder], msg: InboundSms) -
 
 def status_text(svc: Services, wo: WorkOrder, language: str = DEFAULT_LANGUAGE) -> str:
     """The latest request's status in plain words (the visit's day in the tenant's language)."""
-    from shared.domain.enums import trade_name
-    from shared.domain.replies import book
-    from shared.services.notifications import format_window  # the lifecycle messages' format
-
     trade = trade_name(wo.trade, language) if wo.trade else ""
     values = {"reference": wo.id, "trade": f" ({trade})" if trade else ""}
     if wo.status == Status.SCHEDULED and wo.window:
@@ -340,30 +230,3 @@ def twiml(reply: str | None) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(reply)}</Message></Response>'
 
 
-# ---------------------------------------------------------------- quiet hours (outbound)
-@dataclass(frozen=True)
-class QuietHours:
-    start: time
-    end: time
-    zone: ZoneInfo
-
-    @classmethod
-    def build(cls, start: str, end: str, time_zone: str | None, default_zone: str) -> QuietHours:
-        try:
-            zone = ZoneInfo(time_zone or default_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo(default_zone)
-        return cls(time.fromisoformat(start), time.fromisoformat(end), zone)
-
-    def release_at(self, now: datetime) -> datetime | None:
-        """None outside quiet hours; else when they end (an aware datetime)."""
-        local = now.astimezone(self.zone)
-        t = local.time()
-        overnight = self.start > self.end
-        inside = (t >= self.start or t < self.end) if overnight else (self.start <= t < self.end)
-        if not inside:
-            return None
-        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
-        if end <= local:
-            end += timedelta(days=1)
-        return end

@@ -8,11 +8,12 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.domain import links
 from shared.domain.invoices import CheckResult, Coding
+from shared.domain.messages import message_book
 from shared.domain.nte import money
 from shared.domain.workorder import MONEY_STATUSES, Status, WorkOrder, tenant_actions, vendor_actions
 from shared.services import photos
 from shared.services.container import Services
-from shared.services.workorders import tenant_scope, vendor_scope
+from shared.services.writes import tenant_scope, vendor_scope
 
 # Timeline events a tenant sees, in plain words (internal steps such as ranking stay internal).
 TENANT_EVENTS = {"received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
@@ -188,8 +189,6 @@ def tenant_status(svc: Services, wo_id: str, token: str | None) -> TenantStatus:
         "photos": photos.view_links(svc, wo), "photo_upload": photos.tenant_may_add(wo),
     }
     if wo.asking_safety and wo.safety_question:
-        from shared.services.notifications import message_book
-
         view["safety_question"] = {"hazard": wo.safety_question.hazard.value, "question": message_book(
             ).safety_question(wo.safety_question.hazard.value, view["language"])}
     if wo.vendor_id:

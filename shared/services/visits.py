@@ -15,20 +15,13 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from shared.domain.errors import InvalidInput, InvalidTransition
-from shared.domain.workorder import Status, TimelineEntry, Window, WorkOrder, tenant_actions
+from shared.domain.workorder import Status, Window, WorkOrder, tenant_actions
 from shared.observability import count, logger
 from shared.services.container import Services
-from shared.services.workorders import (
-    _entry,
-    _publish,
-    _resume_stage,
-    _vendor_mutation,
-    escalate,
-    mutate,
-    tenant_scope,
-)
+from shared.services.workorders import escalate, resume_stage
+from shared.services.writes import Edit, entry, mutate, publish, tenant_scope, vendor_mutate
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # only the API parses a visit time (the schemas stay out of the timers' cold start)
     from shared.schemas import VisitTime
 
 MISSED_VISITS_BEFORE_ESCALATION = 2  # the second no-show of a job goes to ops as an escalation
@@ -66,10 +59,10 @@ def _schedule_update(wo: WorkOrder, window: Window) -> dict[str, Any]:
 
 def _scheduled(svc: Services, before: WorkOrder, wo: WorkOrder, how: str) -> None:
     assert wo.window is not None
-    _publish(svc, "VisitScheduled", wo, f"scheduled:{wo.window_version}", vendor_id=wo.vendor_id,
+    publish(svc, "VisitScheduled", wo, f"scheduled:{wo.window_version}", vendor_id=wo.vendor_id,
              start=wo.window.start.isoformat(), end=wo.window.end.isoformat(), window_version=wo.window_version,
              rescheduled=before.status == Status.SCHEDULED, how=how)
-    _resume_stage(svc, before, "schedule", "scheduled")
+    resume_stage(svc, before, "schedule", "scheduled")
 
 
 # ---------------------------------------------------------------- the vendor (signed link)
@@ -77,40 +70,40 @@ def vendor_schedule(svc: Services, token: str, choice: VisitTime) -> WorkOrder:
     """One of the tenant's windows, or a time already agreed with the tenant: scheduled at once."""
     how = "tenant_window" if choice.window is not None else "set_by_vendor"
 
-    def build(wo: WorkOrder, vendor_id: str):
+    def build(wo: WorkOrder, vendor_id: str) -> Edit[None]:
         window = _resolve(svc, wo, choice)
         verb = "rescheduled" if wo.status == Status.SCHEDULED else "scheduled"
         said = " (one of the tenant's windows)" if how == "tenant_window" else ""
-        return _schedule_update(wo, window), _entry(svc, "scheduled", f"Visit {verb}: {_fmt(window)}{said}",
-                                                    actor=f"vendor:{vendor_id}")
+        return Edit(wo.model_copy(update=_schedule_update(wo, window)),
+                    [entry(svc, "scheduled", f"Visit {verb}: {_fmt(window)}{said}", actor=f"vendor:{vendor_id}")])
 
-    before, wo = _vendor_mutation(svc, token, "schedule", build)
-    _scheduled(svc, before, wo, how)
-    return wo
+    change = vendor_mutate(svc, token, "schedule", build)
+    _scheduled(svc, change.before, change.saved, how)
+    return change.saved
 
 
 def vendor_propose(svc: Services, token: str, choice: VisitTime) -> WorkOrder:
     """Another time: the tenant is asked to confirm it (the current visit, if any, stands meanwhile).
     A tenant we cannot reach (no phone, no email) cannot confirm: the time is scheduled as proposed."""
-    reachable: list[bool] = []
-
-    def build(wo: WorkOrder, vendor_id: str):
+    def build(wo: WorkOrder, vendor_id: str) -> Edit[bool]:
+        """Result: whether the tenant is asked (else the time is scheduled as proposed)."""
         window = _resolve(svc, wo, choice)
         actor = f"vendor:{vendor_id}"
         if not (wo.tenant.phone or wo.tenant.email):
-            return _schedule_update(wo, window), _entry(
+            return Edit(wo.model_copy(update=_schedule_update(wo, window)), [entry(
                 svc, "scheduled", f"Visit scheduled as the vendor proposed (the tenant cannot be reached to "
-                                  f"confirm): {_fmt(window)}", actor=actor)
-        reachable.append(True)
-        return {"proposal": window, "proposed_at": svc.clock()}, _entry(
-            svc, "proposed", f"Vendor proposed {_fmt(window)}; waiting for the tenant to confirm", actor=actor)
+                                  f"confirm): {_fmt(window)}", actor=actor)], result=False)
+        return Edit(wo.model_copy(update={"proposal": window, "proposed_at": svc.clock()}), [entry(
+            svc, "proposed", f"Vendor proposed {_fmt(window)}; waiting for the tenant to confirm", actor=actor)],
+            result=True)
 
-    before, wo = _vendor_mutation(svc, token, "propose", build, link_action="schedule")
-    if not reachable:
-        _scheduled(svc, before, wo, "set_by_vendor")
+    change = vendor_mutate(svc, token, "propose", build, link_action="schedule")
+    wo = change.saved
+    if not change.result:
+        _scheduled(svc, change.before, wo, "set_by_vendor")
         return wo
     assert wo.proposal is not None
-    _publish(svc, "VisitProposed", wo, f"proposed:{wo.version}", vendor_id=wo.vendor_id,
+    publish(svc, "VisitProposed", wo, f"proposed:{wo.version}", vendor_id=wo.vendor_id,
              start=wo.proposal.start.isoformat(), end=wo.proposal.end.isoformat())
     return wo
 
@@ -124,47 +117,46 @@ def tenant_visit(svc: Services, wo_id: str, token: str | None, action: str, comm
 
 def visit_answer(svc: Services, wo_id: str, action: str, comment: str | None = None) -> WorkOrder:
     """The tenant's answer about the visit, once their identity is established (link, or phone on file)."""
-    before: list[WorkOrder] = []
     said = f" - {comment}" if comment else ""
 
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[None]:
         if action not in tenant_actions(wo, svc.clock()):
             raise InvalidTransition(f"The action '{action}' is not possible now: the request is {wo.status.value}"
                                     f"{' with no proposed time' if action in ('confirm', 'decline') else ''}.",
                                     {"status": wo.status.value, "action": action})
-        before[:] = [wo]
         if action == "confirm":
             assert wo.proposal is not None
             verb = "rescheduled" if wo.status == Status.SCHEDULED else "scheduled"
-            return wo.model_copy(update=_schedule_update(wo, wo.proposal)), [_entry(
+            return Edit(wo.model_copy(update=_schedule_update(wo, wo.proposal)), [entry(
                 svc, "scheduled", f"Visit {verb}: {_fmt(wo.proposal)} (proposed by the vendor, confirmed by the "
-                                  f"tenant)", actor="tenant")]
+                                  f"tenant)", actor="tenant")])
         if action == "decline":
-            return wo.model_copy(update={"proposal": None}), [
-                _entry(svc, "proposal_declined", f"Tenant cannot make the proposed time{said}", actor="tenant")]
+            return Edit(wo.model_copy(update={"proposal": None}), [
+                entry(svc, "proposal_declined", f"Tenant cannot make the proposed time{said}", actor="tenant")])
         if action == "reschedule":
-            return wo, [_entry(svc, "reschedule_requested", f"Tenant asked for another time{said}", actor="tenant")]
+            return Edit(wo, [entry(svc, "reschedule_requested", f"Tenant asked for another time{said}",
+                                   actor="tenant")])
         return _missed(svc, wo, "tenant", said)
 
-    wo = mutate(svc, wo_id, apply)
-    assert wo is not None
+    change = mutate(svc, wo_id, apply)
+    wo = change.saved
     if action == "confirm":
-        _scheduled(svc, before[0], wo, "confirmed_by_tenant")
+        _scheduled(svc, change.before, wo, "confirmed_by_tenant")
     elif action == "decline":
-        _publish(svc, "ProposalDeclined", wo, f"declined:{wo.version}", vendor_id=wo.vendor_id,
+        publish(svc, "ProposalDeclined", wo, f"declined:{wo.version}", vendor_id=wo.vendor_id,
                  detail=comment or "")
     elif action == "reschedule":
-        _publish(svc, "RescheduleRequested", wo, f"reschedule:{wo.version}", vendor_id=wo.vendor_id,
+        publish(svc, "RescheduleRequested", wo, f"reschedule:{wo.version}", vendor_id=wo.vendor_id,
                  detail=comment or "")
     else:
         _after_missed(svc, wo, "tenant")
     return wo
 
 
-def _missed(svc: Services, wo: WorkOrder, by: str, said: str = "") -> tuple[WorkOrder, list[TimelineEntry]]:
+def _missed(svc: Services, wo: WorkOrder, by: str, said: str = "") -> Edit[None]:
     who = "Tenant says nobody came" if by == "tenant" else "No check-in by the end of the visit window"
-    return wo.model_copy(update={"visit_missed": True, "missed_visits": wo.missed_visits + 1}), [
-        _entry(svc, "no_show", f"{who}{said}; the vendor is asked to reschedule", actor=by)]
+    return Edit(wo.model_copy(update={"visit_missed": True, "missed_visits": wo.missed_visits + 1}),
+                [entry(svc, "no_show", f"{who}{said}; the vendor is asked to reschedule", actor=by)])
 
 
 def _after_missed(svc: Services, wo: WorkOrder, by: str) -> None:
@@ -172,7 +164,7 @@ def _after_missed(svc: Services, wo: WorkOrder, by: str) -> None:
     if wo.missed_visits >= MISSED_VISITS_BEFORE_ESCALATION:
         escalate(svc, wo.id, "repeated_no_show", f"The technician missed {wo.missed_visits} visits; ops alerted")
         return
-    _publish(svc, "VisitMissed", wo, f"missed:{wo.window_version}", vendor_id=wo.vendor_id, reported_by=by)
+    publish(svc, "VisitMissed", wo, f"missed:{wo.window_version}", vendor_id=wo.vendor_id, reported_by=by)
 
 
 # ---------------------------------------------------------------- timers (one-time Scheduler schedules)
@@ -221,19 +213,19 @@ def timer_fired(svc: Services, wo_id: str, kind: str, window_version: int) -> st
     if wo.status != Status.SCHEDULED or wo.window_version != window_version or wo.window is None:
         return "stale"
     if kind.startswith("remind_"):
-        _publish(svc, "VisitReminder", wo, f"reminder:{window_version}:{kind}", vendor_id=wo.vendor_id,
+        publish(svc, "VisitReminder", wo, f"reminder:{window_version}:{kind}", vendor_id=wo.vendor_id,
                  hours=_reminder_hours(kind))
         return "reminded"
     if kind != "arrive":
         raise ValueError(f"unknown visit timer {kind!r}")
 
-    def apply(current: WorkOrder):
+    def apply(current: WorkOrder) -> Edit[None] | None:
         if current.window_version != window_version or current.arrived_at or current.visit_missed \
                 or current.status != Status.SCHEDULED:
             return None
         return _missed(svc, current, "system")
 
-    missed = mutate(svc, wo_id, apply)
+    missed = mutate(svc, wo_id, apply).after
     if missed is None:
         return "arrived"
     _after_missed(svc, missed, "system")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.domain import links, nte
+from shared.domain.correlation import building_fault
 from shared.domain.directory import Contact, rank_vendors
-from shared.domain.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, LinkRejected, NotFound
+from shared.domain.errors import InvalidInput, InvalidTransition, NotFound
 from shared.domain.workorder import (
     TRANSITIONS,
     Offer,
@@ -17,49 +17,20 @@ from shared.domain.workorder import (
     Source,
     StageWait,
     Status,
-    TimelineEntry,
     WorkOrder,
     new_work_order_id,
     tenant_actions,
-    vendor_actions,
 )
 from shared.observability import count, logger
 from shared.services.container import Services
+from shared.services.incidents import correlate
+from shared.services.writes import Edit, entry, mutate, publish, tenant_scope, vendor_mutate
 
-if TYPE_CHECKING:  # imported lazily: only the API validates requests, only triage classifies
+if TYPE_CHECKING:  # only the API validates requests (the schemas stay out of the other functions' cold start)
     from shared.schemas import NewRequest
-
-Mutation = Callable[[WorkOrder], tuple[WorkOrder, list[TimelineEntry]] | None]
 
 # The status a stage waits in, and the outcome reported once the work order has moved on.
 STAGE_WAITS_IN = {"schedule": Status.ACCEPTED, "completion": Status.SCHEDULED, "followup": Status.COMPLETED}
-
-
-def mutate(svc: Services, wo_id: str, change: Mutation, attempts: int = 4) -> WorkOrder | None:
-    """Load, apply `change` (which may refuse with InvalidTransition), save with a version check.
-    On a concurrent update the change is re-applied to the fresh state. None = nothing to do."""
-    for attempt in range(attempts):
-        wo = svc.repo.get_work_order(wo_id)
-        result = change(wo)
-        if result is None:
-            return None
-        new, entries = result
-        try:
-            return svc.repo.save(new.model_copy(update={"updated_at": svc.clock()}), wo.version, entries)
-        except ConcurrentUpdate:
-            if attempt == attempts - 1:
-                raise
-    return None
-
-
-def _entry(svc: Services, event: str, detail: str = "", actor: str = "system") -> TimelineEntry:
-    return TimelineEntry(at=svc.clock(), event=event, detail=detail, actor=actor)
-
-
-def _publish(svc: Services, detail_type: str, wo: WorkOrder, key: str, **extra: Any) -> None:
-    svc.events.publish(detail_type, {"work_order_id": wo.id, "status": wo.status.value,
-                                     "event_key": f"{wo.id}:{key}", **extra})
-    count(detail_type)
 
 
 # ---------------------------------------------------------------- intake
@@ -85,22 +56,22 @@ def submit_request(svc: Services, req: NewRequest, source: Source = Source.WEB,
     if idempotency_key:
         fingerprint = hashlib.sha256(req.model_dump_json().encode()).hexdigest()
         idem = (f"{unit.id}#{idempotency_key}", fingerprint)
-    stored = svc.repo.create_work_order(wo, _entry(svc, "received", f"Request received via {source.value}",
+    stored = svc.repo.create_work_order(wo, entry(svc, "received", f"Request received via {source.value}",
                                                    actor="tenant"), idem)
     if stored.id == wo.id or (stored.status == Status.RECEIVED and not stored.execution_arn):
         # New, or a replay of a request whose announcement may have failed: (re)announce; the
         # lifecycle start is idempotent on the work-order id.
-        _publish(svc, "WorkOrderReceived", stored, "received", source=stored.source.value)
+        publish(svc, "WorkOrderReceived", stored, "received", source=stored.source.value)
     return stored
 
 
 def start_lifecycle(svc: Services, wo_id: str) -> str:
     arn = svc.workflow.start(wo_id, {"work_order_id": wo_id, "reopen": False})
 
-    def record(wo: WorkOrder):
+    def record(wo: WorkOrder) -> Edit[None] | None:
         if wo.execution_arn == arn:
             return None
-        return wo.model_copy(update={"execution_arn": arn}), []
+        return Edit(wo.model_copy(update={"execution_arn": arn}), [])
 
     mutate(svc, wo_id, record)
     return arn
@@ -110,8 +81,7 @@ def start_lifecycle(svc: Services, wo_id: str) -> str:
 def triage(svc: Services, wo_id: str) -> dict[str, Any]:
     """Trade and priority from the rules (or as a sensor/schedule pre-classified them), then incident
     correlation: a report that joins an open building incident is not dispatched on its own."""
-    from shared.domain.triage import classify
-    from shared.services.incidents import correlate
+    from shared.domain.triage import classify  # cold start: only triage loads the rules and the model
 
     wo = svc.repo.get_work_order(wo_id)
     if wo.status == Status.RECEIVED:
@@ -132,28 +102,29 @@ def triage(svc: Services, wo_id: str) -> dict[str, Any]:
         classified = wo.model_copy(update=update)
         primary = correlate(svc, classified)
         incident = primary or (wo.id if _is_building_fault(classified) else None)
-        entries = [_entry(svc, "triaged", detail)]
+        entries = [entry(svc, "triaged", detail)]
         if "safety_question" in update:
-            entries.append(_entry(svc, "safety_question", f"Unsure whether it is an emergency "
+            entries.append(entry(svc, "safety_question", f"Unsure whether it is an emergency "
                                                           f"({update['hazard'].value.replace('_', ' ')}): the tenant "
                                                           "is asked now; the job goes on meanwhile"))
         if primary:
-            entries.append(_entry(svc, "joined_incident", f"Same fault already reported in the building; "
+            entries.append(entry(svc, "joined_incident", f"Same fault already reported in the building; "
                                                           f"handled with {primary}"))
 
-        def apply(current: WorkOrder):
+        def apply(current: WorkOrder) -> Edit[None] | None:
             if current.status != Status.RECEIVED:
                 return None  # replayed step: keep the first decision
             current.require_transition(Status.TRIAGED)
-            return current.model_copy(update={**update, "status": Status.TRIAGED, "incident_id": incident}), entries
+            return Edit(current.model_copy(update={**update, "status": Status.TRIAGED, "incident_id": incident}),
+                        entries)
 
-        saved = mutate(svc, wo_id, apply)
+        saved = mutate(svc, wo_id, apply).after
         wo = saved or svc.repo.get_work_order(wo_id)
         if saved:
-            _publish(svc, "WorkOrderTriaged", wo, "triaged", trade=wo.trade, priority=wo.priority,
+            publish(svc, "WorkOrderTriaged", wo, "triaged", trade=wo.trade, priority=wo.priority,
                      incident_id=wo.incident_id)
             if wo.asking_safety and wo.safety_question and not (wo.incident_id and wo.incident_id != wo.id):
-                _publish(svc, "SafetyQuestionAsked", wo, "safety", hazard=wo.safety_question.hazard.value)
+                publish(svc, "SafetyQuestionAsked", wo, "safety", hazard=wo.safety_question.hazard.value)
     return triage_output(svc, wo)
 
 
@@ -167,8 +138,6 @@ def triage_output(svc: Services, wo: WorkOrder) -> dict[str, Any]:
 
 
 def _is_building_fault(wo: WorkOrder) -> bool:
-    from shared.domain.correlation import building_fault
-
     return building_fault(wo.trade.value if wo.trade else None, wo.emergency_reason) is not None
 
 
@@ -190,16 +159,16 @@ def rank(svc: Services, wo_id: str, reopen: bool) -> dict[str, int]:
             recall_of, previous = earlier.id, earlier.vendor_id
     candidates = rank_vendors(vendors, wo.trade, prop, previous_vendor_id=previous)
 
-    def apply(current: WorkOrder):
+    def apply(current: WorkOrder) -> Edit[None]:
         detail = f"{len(candidates)} candidate vendor(s)"
-        entries = [_entry(svc, "vendors_ranked", detail + (", previous vendor first" if previous else ""))]
+        entries = [entry(svc, "vendors_ranked", detail + (", previous vendor first" if previous else ""))]
         update: dict[str, Any] = {"candidates": candidates}
         if recall_of and recall_of != current.recall_of:
             update.update(recall_of=recall_of, previous_vendor_id=previous)
             if recall_of != current.id:
-                entries.append(_entry(svc, "recall", f"Recall of {recall_of}: same unit and trade within "
+                entries.append(entry(svc, "recall", f"Recall of {recall_of}: same unit and trade within "
                                                      f"{svc.settings.recall_window_days} days; same vendor first"))
-        return current.model_copy(update=update), entries
+        return Edit(current.model_copy(update=update), entries)
 
     mutate(svc, wo_id, apply)
     return {"count": len(candidates), "index": 0}
@@ -215,78 +184,72 @@ def find_recall(svc: Services, wo: WorkOrder) -> WorkOrder | None:
 
 
 def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_seconds: int) -> None:
-    published: list[bool] = []
-
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[bool]:
+        """Result: whether this is a new offer (else a retried step refreshing its task token)."""
         vendor_id = wo.candidates[index]
         now = svc.clock()
         new_offer = Offer(vendor_id=vendor_id, index=index, task_token=task_token, offered_at=now,
                           expires_at=now + timedelta(seconds=timeout_seconds))
         if wo.status == Status.OFFERED and wo.offer and wo.offer.index == index:
-            return wo.model_copy(update={"offer": new_offer}), []  # retried step: refresh the token only
+            return Edit(wo.model_copy(update={"offer": new_offer}), [], result=False)  # refresh the token only
         wo.require_transition(Status.OFFERED)
-        published.append(True)
         vendor = svc.repo.get_vendor(vendor_id)
         assert wo.trade is not None and wo.priority is not None
         nte_cents, currency = nte.rules().amount(wo.trade, wo.priority, wo.property_id)
-        return wo.model_copy(update={"status": Status.OFFERED, "offer": new_offer, "nte_cents": nte_cents,
-                                     "currency": currency}), [
-            _entry(svc, "offered", f"Offered to {vendor.name}")]
+        return Edit(wo.model_copy(update={"status": Status.OFFERED, "offer": new_offer, "nte_cents": nte_cents,
+                                          "currency": currency}),
+                    [entry(svc, "offered", f"Offered to {vendor.name}")], result=True)
 
-    wo = mutate(svc, wo_id, apply)
-    if wo and published and wo.offer:
+    change = mutate(svc, wo_id, apply)
+    wo = change.after
+    if wo and change.result and wo.offer:
         svc.repo.bump_vendor_stat(wo.offer.vendor_id, "offers")
-        _publish(svc, "VendorOffered", wo, f"offer:{wo.reopen_count}:{wo.dispatch_round}:{index}",
+        publish(svc, "VendorOffered", wo, f"offer:{wo.reopen_count}:{wo.dispatch_round}:{index}",
                  vendor_id=wo.offer.vendor_id)
 
 
 def offer_expired(svc: Services, wo_id: str, index: int) -> str:
     """The offer's timer fired. If the vendor accepted in the same instant, accepted wins."""
-    expired: list[str] = []
-
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[None] | None:
         if wo.status == Status.OFFERED and wo.offer and wo.offer.index == index:
-            expired.append(wo.offer.vendor_id)
-            return wo.model_copy(update={"offer": None}), [_entry(svc, "offer_expired",
-                                                                  "No answer in time; offering the next vendor")]
+            return Edit(wo.model_copy(update={"offer": None}),
+                        [entry(svc, "offer_expired", "No answer in time; offering the next vendor")])
         return None
 
-    mutate(svc, wo_id, apply)
-    if expired:
-        svc.repo.bump_vendor_stat(expired[0], "expired")
+    change = mutate(svc, wo_id, apply)
+    if change.after and change.before.offer:
+        svc.repo.bump_vendor_stat(change.before.offer.vendor_id, "expired")
         return "expired"
     wo = svc.repo.get_work_order(wo_id)
     return "accepted" if wo.vendor_id and wo.status in (Status.ACCEPTED, Status.SCHEDULED) else "expired"
 
 
 def escalate(svc: Services, wo_id: str, reason: str, detail: str) -> None:
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[None] | None:
         if Status.ESCALATED not in TRANSITIONS[wo.status]:
             return None
-        return wo.model_copy(update={"status": Status.ESCALATED, "offer": None, "stage_wait": None}), [
-            _entry(svc, "escalated", detail)]
+        return Edit(wo.model_copy(update={"status": Status.ESCALATED, "offer": None, "stage_wait": None}),
+                    [entry(svc, "escalated", detail)])
 
-    wo = mutate(svc, wo_id, apply)
+    wo = mutate(svc, wo_id, apply).after
     if wo:
-        _publish(svc, "WorkOrderEscalated", wo, "escalated", reason=reason, detail=detail)
+        publish(svc, "WorkOrderEscalated", wo, "escalated", reason=reason, detail=detail)
 
 
 # ---------------------------------------------------------------- people's steps (task-token waits)
 def await_stage(svc: Services, wo_id: str, stage: str, task_token: str) -> None:
     """Park the workflow until a person acts. If they already did (a fast vendor), resume at once."""
     waits_in = STAGE_WAITS_IN[stage]
-    parked: list[bool] = []
 
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[None] | None:
         if wo.status != waits_in:
             return None
-        parked.append(True)
-        return wo.model_copy(update={"stage_wait": StageWait(stage=stage, task_token=task_token)}), []
+        return Edit(wo.model_copy(update={"stage_wait": StageWait(stage=stage, task_token=task_token)}), [])
 
-    wo = mutate(svc, wo_id, apply)
-    if parked and wo:
+    wo = mutate(svc, wo_id, apply).after
+    if wo:
         if stage == "followup":
-            _publish(svc, "FollowUpRequested", wo, f"followup:{wo.reopen_count}")
+            publish(svc, "FollowUpRequested", wo, f"followup:{wo.reopen_count}")
         return
     current = svc.repo.get_work_order(wo_id)
     svc.workflow.resume(task_token, {"outcome": _outcome_after(stage, current.status)})
@@ -303,81 +266,52 @@ def stage_overdue(svc: Services, wo_id: str, stage: str) -> None:
 
 
 def followup_unanswered(svc: Services, wo_id: str) -> None:
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[None] | None:
         if wo.status != Status.COMPLETED:
             return None
-        return wo.model_copy(update={"status": Status.VERIFIED, "stage_wait": None}), [
-            _entry(svc, "verified", "No answer from the tenant in time; closed as resolved")]
+        return Edit(wo.model_copy(update={"status": Status.VERIFIED, "stage_wait": None}),
+                    [entry(svc, "verified", "No answer from the tenant in time; closed as resolved")])
 
-    wo = mutate(svc, wo_id, apply)
+    wo = mutate(svc, wo_id, apply).after
     if wo:
         _verified(svc, wo, answered=False)
 
 
 def _verified(svc: Services, wo: WorkOrder, answered: bool) -> None:
-    if wo.asset_id:  # a preventive job: the asset's next cycle counts from today
-        from shared.services.preventive import serviced
+    """A preventive job's event names its asset and the day it was serviced (the preventive function
+    counts the asset's next cycle from it)."""
+    asset = {"asset_id": wo.asset_id, "serviced_on": svc.clock().date().isoformat()} if wo.asset_id else {}
+    publish(svc, "WorkOrderVerified", wo, "verified", answered=answered, **asset)
 
-        serviced(svc, wo.asset_id, svc.clock().date())
-    _publish(svc, "WorkOrderVerified", wo, "verified", answered=answered)
 
-
-def _resume_stage(svc: Services, old: WorkOrder, stage: str, outcome: str) -> None:
+def resume_stage(svc: Services, old: WorkOrder, stage: str, outcome: str) -> None:
+    """Resume the workflow parked on `stage` in the state before a person's action (if it was parked)."""
     if old.stage_wait and old.stage_wait.stage == stage:
         svc.workflow.resume(old.stage_wait.task_token, {"outcome": outcome})
 
 
 # ---------------------------------------------------------------- vendor actions (their link)
-def vendor_scope(svc: Services, token: str, action: str) -> links.LinkScope:
-    scope = svc.link_tokens().verify(token)
-    links.require(scope, None, "vendor", action)
-    return scope
-
-
-VendorChange = Callable[[WorkOrder, str], tuple[dict[str, Any], TimelineEntry]]
-
-
-def _vendor_mutation(svc: Services, token: str, action: str, build: VendorChange,
-                     link_action: str | None = None) -> tuple[WorkOrder, WorkOrder]:
-    """Apply a vendor's action if their link allows it (`link_action`, default the action itself) and
-    the work order's state does (else 409)."""
-    scope = vendor_scope(svc, token, link_action or action)
-    before: list[WorkOrder] = []
-
-    def apply(wo: WorkOrder):
-        if action not in vendor_actions(wo, scope.party_id):
-            raise InvalidTransition(f"The action '{action}' is not possible now: the job is {wo.status.value}.",
-                                    {"status": wo.status.value, "action": action})
-        links.require_unanswered(scope, action)
-        before[:] = [wo]
-        update, entry = build(wo, scope.party_id)
-        return wo.model_copy(update=update), [entry]
-
-    saved = mutate(svc, scope.work_order_id, apply)
-    assert saved is not None
-    if action in links.SINGLE_USE:  # an offer is answered once per link; a new offer comes with a new link
-        svc.link_tokens().answered(token, action)
-    return before[0], saved
-
-
 def vendor_accept(svc: Services, token: str) -> WorkOrder:
-    def build(wo: WorkOrder, vendor_id: str):
-        return {"status": Status.ACCEPTED, "vendor_id": vendor_id, "offer": None}, \
-            _entry(svc, "accepted", "Vendor accepted the job", actor=f"vendor:{vendor_id}")
+    def build(wo: WorkOrder, vendor_id: str) -> Edit[None]:
+        return Edit(wo.model_copy(update={"status": Status.ACCEPTED, "vendor_id": vendor_id, "offer": None}),
+                    [entry(svc, "accepted", "Vendor accepted the job", actor=f"vendor:{vendor_id}")])
 
-    before, wo = _vendor_mutation(svc, token, "accept", build)
+    change = vendor_mutate(svc, token, "accept", build)
+    before, wo = change.before, change.saved
     assert before.offer is not None
     svc.repo.bump_vendor_stat(wo.vendor_id or "", "accepted")
-    _publish(svc, "VendorAccepted", wo, f"accepted:{wo.reopen_count}", vendor_id=wo.vendor_id)
+    publish(svc, "VendorAccepted", wo, f"accepted:{wo.reopen_count}", vendor_id=wo.vendor_id)
     svc.workflow.resume(before.offer.task_token, {"outcome": "accepted"})
     return wo
 
 
 def vendor_decline(svc: Services, token: str, reason: str) -> WorkOrder:
-    def build(wo: WorkOrder, vendor_id: str):
-        return {"offer": None}, _entry(svc, "declined", f"Vendor declined: {reason}", actor=f"vendor:{vendor_id}")
+    def build(wo: WorkOrder, vendor_id: str) -> Edit[None]:
+        return Edit(wo.model_copy(update={"offer": None}),
+                    [entry(svc, "declined", f"Vendor declined: {reason}", actor=f"vendor:{vendor_id}")])
 
-    before, wo = _vendor_mutation(svc, token, "decline", build)
+    change = vendor_mutate(svc, token, "decline", build)
+    before, wo = change.before, change.saved
     assert before.offer is not None
     svc.repo.bump_vendor_stat(before.offer.vendor_id, "declined")
     count("VendorDeclined")
@@ -390,37 +324,31 @@ def vendor_checkin(svc: Services, token: str, eta_minutes: int | None) -> WorkOr
     for the current window stops its arrive timer (no no-show)."""
     detail = f"Technician on the way, about {eta_minutes} min" if eta_minutes else "Technician on site"
 
-    def build(wo: WorkOrder, vendor_id: str):
-        return {"arrived_at": wo.arrived_at or svc.clock()}, _entry(svc, "checkin", detail, actor=f"vendor:{vendor_id}")
+    def build(wo: WorkOrder, vendor_id: str) -> Edit[None]:
+        return Edit(wo.model_copy(update={"arrived_at": wo.arrived_at or svc.clock()}),
+                    [entry(svc, "checkin", detail, actor=f"vendor:{vendor_id}")])
 
-    _, wo = _vendor_mutation(svc, token, "checkin", build)
-    _publish(svc, "VendorOnTheWay", wo, f"checkin:{wo.version}", vendor_id=wo.vendor_id,
+    wo = vendor_mutate(svc, token, "checkin", build).saved
+    publish(svc, "VendorOnTheWay", wo, f"checkin:{wo.version}", vendor_id=wo.vendor_id,
              eta_minutes=eta_minutes)
     return wo
 
 
 def vendor_complete(svc: Services, token: str, notes: str) -> WorkOrder:
-    def build(wo: WorkOrder, vendor_id: str):
-        return {"status": Status.COMPLETED, "completion_notes": notes, "stage_wait": None,
-                "completed_at": svc.clock()}, \
-            _entry(svc, "completed", f"Work completed: {notes}", actor=f"vendor:{vendor_id}")
+    def build(wo: WorkOrder, vendor_id: str) -> Edit[None]:
+        return Edit(wo.model_copy(update={"status": Status.COMPLETED, "completion_notes": notes,
+                                          "stage_wait": None, "completed_at": svc.clock()}),
+                    [entry(svc, "completed", f"Work completed: {notes}", actor=f"vendor:{vendor_id}")])
 
-    before, wo = _vendor_mutation(svc, token, "complete", build)
+    change = vendor_mutate(svc, token, "complete", build)
+    before, wo = change.before, change.saved
     svc.repo.bump_vendor_stat(wo.vendor_id or "", "completed")
-    _publish(svc, "WorkCompleted", wo, f"completed:{wo.reopen_count}", vendor_id=wo.vendor_id)
-    _resume_stage(svc, before, "completion", "completed")
+    publish(svc, "WorkCompleted", wo, f"completed:{wo.reopen_count}", vendor_id=wo.vendor_id)
+    resume_stage(svc, before, "completion", "completed")
     return wo
 
 
 # ---------------------------------------------------------------- tenant follow-up and ops
-def tenant_scope(svc: Services, wo_id: str, token: str | None, action: str) -> links.LinkScope:
-    if not token:
-        raise LinkRejected("This page needs the link we sent you (token missing).", {"reason": "missing"})
-    scope = svc.link_tokens().verify(token)
-    links.require(scope, wo_id, "tenant", action)
-    return scope
-
-
 def tenant_feedback(svc: Services, wo_id: str, token: str | None, resolved: bool, comment: str | None) -> WorkOrder:
     """The tenant's answer through their link. A link answers once: the next follow-up question (after a
     reopen) comes with a new link, so an old one cannot settle it."""
@@ -435,53 +363,49 @@ def answer_follow_up(svc: Services, wo_id: str, resolved: bool, comment: str | N
                      link: links.LinkScope | None = None) -> WorkOrder:
     """Is it fixed? Closes the job, or reopens it (a building incident's member is escalated instead).
     The caller has authenticated the tenant: their `link`, or an SMS from the phone on file."""
-    before: list[WorkOrder] = []
-
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[None]:
         if "feedback" not in tenant_actions(wo):
             raise InvalidTransition(f"Feedback is not expected now: the request is {wo.status.value}.",
                                     {"status": wo.status.value})
         if link:
             links.require_unanswered(link, "feedback")
-        before[:] = [wo]
         said = f" - {comment}" if comment else ""
         if not resolved and wo.incident_id and wo.incident_id != wo.id:
             # Part of a building incident: no lifecycle of its own to reopen, so a person takes it.
-            return wo.model_copy(update={"status": Status.ESCALATED, "stage_wait": None}), [
-                _entry(svc, "escalated", f"Tenant says it is not fixed{said} (building incident {wo.incident_id})",
-                       actor="tenant")]
+            return Edit(wo.model_copy(update={"status": Status.ESCALATED, "stage_wait": None}), [
+                entry(svc, "escalated", f"Tenant says it is not fixed{said} (building incident {wo.incident_id})",
+                      actor="tenant")])
         if resolved:
-            return wo.model_copy(update={"status": Status.VERIFIED, "stage_wait": None}), [
-                _entry(svc, "verified", f"Tenant confirmed the fix{said}", actor="tenant")]
-        return wo.model_copy(update={
+            return Edit(wo.model_copy(update={"status": Status.VERIFIED, "stage_wait": None}), [
+                entry(svc, "verified", f"Tenant confirmed the fix{said}", actor="tenant")])
+        return Edit(wo.model_copy(update={
             "status": Status.REOPENED, "stage_wait": None, "previous_vendor_id": wo.vendor_id, "vendor_id": None,
             "window": None, "reopen_count": wo.reopen_count + 1}), [
-            _entry(svc, "reopened", f"Tenant says it is not fixed{said}", actor="tenant")]
+            entry(svc, "reopened", f"Tenant says it is not fixed{said}", actor="tenant")])
 
-    wo = mutate(svc, wo_id, apply)
-    assert wo is not None
+    change = mutate(svc, wo_id, apply)
+    before, wo = change.before, change.saved
     if resolved:
         _verified(svc, wo, answered=True)
     elif wo.status == Status.ESCALATED:
-        _publish(svc, "WorkOrderEscalated", wo, "escalated", reason="not_fixed", detail="Tenant says it is not fixed")
+        publish(svc, "WorkOrderEscalated", wo, "escalated", reason="not_fixed", detail="Tenant says it is not fixed")
     else:
-        if before[0].vendor_id:
-            svc.repo.bump_vendor_stat(before[0].vendor_id, "reopened")
-        _publish(svc, "WorkOrderReopened", wo, f"reopened:{wo.reopen_count}")
-    _resume_stage(svc, before[0], "followup", "resolved" if resolved else "not_resolved")
+        if before.vendor_id:
+            svc.repo.bump_vendor_stat(before.vendor_id, "reopened")
+        publish(svc, "WorkOrderReopened", wo, f"reopened:{wo.reopen_count}")
+    resume_stage(svc, before, "followup", "resolved" if resolved else "not_resolved")
     return wo
 
 
 def cancel(svc: Services, wo_id: str, reason: str, actor: str = "ops") -> WorkOrder:
-    def apply(wo: WorkOrder):
+    def apply(wo: WorkOrder) -> Edit[None]:
         wo.require_transition(Status.CANCELLED)
-        return wo.model_copy(update={"status": Status.CANCELLED, "offer": None, "stage_wait": None}), [
-            _entry(svc, "cancelled", reason, actor=actor)]
+        return Edit(wo.model_copy(update={"status": Status.CANCELLED, "offer": None, "stage_wait": None}),
+                    [entry(svc, "cancelled", reason, actor=actor)])
 
-    wo = mutate(svc, wo_id, apply)
-    assert wo is not None
+    wo = mutate(svc, wo_id, apply).saved
     if wo.execution_arn:
         svc.workflow.stop(wo.execution_arn, f"cancelled: {reason}")
-    _publish(svc, "WorkOrderCancelled", wo, "cancelled", reason=reason)
+    publish(svc, "WorkOrderCancelled", wo, "cancelled", reason=reason)
     logger.info("work order cancelled", extra={"work_order_id": wo.id})
     return wo

@@ -185,3 +185,12 @@ def test_email_inbound_reads_the_raw_message_the_rule_stored(stack):
     opened = [w for w in stack.repo.list_work_orders(property_id=stack.repo.get_unit(unit).property_id)
               if message_id[-6:] in w.description]
     assert len(opened) == 1 and opened[0].source.value == "email"
+
+
+def test_preventive_records_a_verified_job_once_per_event(stack):
+    wo_id, _ = created(stack)
+    event = load_event("eventbridge/work_order_verified_preventive", work_order_id=wo_id, asset_id="asset-unknown")
+    assert invoke(stack, "PreventiveFunction", event) == {"asset": "unchanged"}  # no such asset: nothing moves
+    assert invoke(stack, "PreventiveFunction", event) == {"asset": "duplicate"}  # EventBridge delivered it again
+    notes = [e for e in stack.repo.get_work_order(wo_id, with_timeline=True).timeline if e.event == "asset_serviced"]
+    assert len(notes) == 1 and "asset-unknown" in notes[0].detail

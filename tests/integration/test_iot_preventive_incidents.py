@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.integration.conftest import U, eventually
-from tests.integration.test_lifecycle import offers, record, submit, tenant_messages, wait_offer, window
+from tests.integration.test_lifecycle import offers, record, submit, tenant_messages, wait_offer, wait_status, window
 
 pytestmark = pytest.mark.integration
 
@@ -78,6 +78,42 @@ def test_preventive_schedule_creates_due_work_orders_once(stack, api, ops_header
     assets = sorted(record(api, ops_headers, w["id"])["asset_id"] for w in orders)
     assert assets == ["fire-alarm-harbor", "hvac-filter-maple-2a"]  # the boiler is not due within 14 days
     assert all(w["priority"] in (None, "routine") for w in orders)
+
+
+def preventive_order(stack, api, ops_headers, asset_id: str) -> dict:
+    stack.cloud.fire_schedule("PreventiveSchedule")  # idempotent: the order exists once per asset and due date
+    return eventually(lambda: next((r for w in api.get("/ops/work-orders?source=preventive", headers=ops_headers)
+                                    .json()["work_orders"]
+                                    if (r := record(api, ops_headers, w["id"]))["asset_id"] == asset_id), None))
+
+
+def test_a_verified_preventive_job_starts_its_assets_next_cycle_once(stack, api, ops_headers, mint):
+    """The lifecycle announces the verification; the preventive function (its own rule on the bus) moves
+    the asset's last service to that day, once per event."""
+    asset_id = "hvac-filter-maple-2a"
+    wo = preventive_order(stack, api, ops_headers, asset_id)
+    _, token = wait_offer(stack, wo["id"])
+    assert api.post(f"/vendor/jobs/{token}/accept").status == 200
+    assert api.post(f"/vendor/jobs/{token}/schedule", window()).status == 200
+    assert api.post(f"/vendor/jobs/{token}/complete", {"notes": "New filter fitted"}).status == 200
+    wait_status(api, ops_headers, wo["id"], "completed")
+    tenant_token = mint(wo["id"], "tenant", wo["unit_id"], 3600)
+    resp = api.post(f"/requests/{wo['id']}/feedback?token={tenant_token}", {"resolved": True})
+    assert resp.status == 200 and resp.json()["status"] == "verified"
+
+    today = datetime.now(UTC).date().isoformat()
+    serviced = eventually(lambda: [e for e in record(api, ops_headers, wo["id"])["timeline"]
+                                   if e["event"] == "asset_serviced"])
+    asset = next(a for a in stack.repo.listed("ASSETS") if a["id"] == asset_id)
+    assert asset["last_service"] == today and asset_id in serviced[0]["detail"]
+
+    # The same event delivered again (EventBridge delivers at least once) changes nothing.
+    again = stack.invoke("PreventiveFunction", {
+        "source": "opslayer.workorders", "detail-type": "WorkOrderVerified",
+        "detail": {"work_order_id": wo["id"], "status": "verified", "event_key": f"{wo['id']}:verified",
+                   "answered": True, "asset_id": asset_id, "serviced_on": today}})
+    assert again == {"asset": "duplicate"}
+    assert len([e for e in record(api, ops_headers, wo["id"])["timeline"] if e["event"] == "asset_serviced"]) == 1
 
 
 def test_no_heat_reports_become_one_building_incident(stack, api, ops_headers):

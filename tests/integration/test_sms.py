@@ -9,7 +9,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from shared.services.sms import Intent, QuietHours, classify, twilio_signature
+from shared.domain.intent import Intent, classify
+from shared.domain.quiet_hours import QuietHours
+from shared.services.sms import twilio_signature
 from tests.integration.conftest import UNITS, U, eventually
 from tests.integration.test_lifecycle import record, submit, wait_offer, wait_status, window
 

@@ -15,7 +15,7 @@ from shared.pms.port import PmsError, PmsRejected
 from shared.services import invoicing, views
 from shared.services.container import Services
 from shared.services.records import full_record
-from shared.services.workorders import mutate
+from shared.services.writes import Edit, mutate
 from tests.service.invoice_journey import (
     PDF,
     completed_job,
@@ -163,7 +163,7 @@ def test_only_the_assigned_vendor_may_invoice_and_only_once_the_work_is_done(svc
     from tests.service.steps import submit
 
     fresh = submit(svc, "unit-maple-1b", "The bathroom sink is clogged")
-    mutate(svc, fresh.id, lambda w: (w.model_copy(update={"vendor_id": "ven-aqua"}), []))
+    mutate(svc, fresh.id, lambda w: Edit(w.model_copy(update={"vendor_id": "ven-aqua"}), []))
     early = svc.link_tokens().issue(fresh.id, "vendor", "ven-aqua", 3600)
     with pytest.raises(InvalidTransition, match="the job is received"):
         invoicing.submit_by_link(svc, early, invoice("A-1", on=today(svc)))
@@ -224,7 +224,7 @@ def test_failed_checks_go_to_ops_whose_rejection_returns_the_job_to_the_vendor(s
 
 def raise_nte(svc: Services, wo_id: str, nte_cents: int) -> None:
     """Ops raised the job's not-to-exceed amount (a larger job than triage assumed)."""
-    mutate(svc, wo_id, lambda w: (w.model_copy(update={"nte_cents": nte_cents}), []))
+    mutate(svc, wo_id, lambda w: Edit(w.model_copy(update={"nte_cents": nte_cents}), []))
 
 
 def test_ops_approve_an_invoice_over_the_auto_limit(svc: Services) -> None:

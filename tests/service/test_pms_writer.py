@@ -12,7 +12,8 @@ from shared.pms.port import PmsError, PmsRejected, UnitCannotHoldRequests
 from shared.services.container import Services
 from shared.services.pms_writer import sync_out
 from shared.services.views import ops_work_order
-from shared.services.workorders import mutate, vendor_accept
+from shared.services.workorders import vendor_accept
+from shared.services.writes import Edit, mutate
 from tests.fakes import InMemoryPms
 from tests.service.invoice_journey import fake_pms, link_demo_to_pms, pms_ids_in_view, vendor_token
 from tests.service.steps import submit
@@ -29,7 +30,7 @@ def pms(svc: Services) -> InMemoryPms:
 
 def accepted_by(svc: Services, wo_id: str, vendor_id: str) -> None:
     """The vendor accepted the job (the offer step itself is tested with intake and dispatch)."""
-    mutate(svc, wo_id, lambda w: (w.model_copy(update={"status": Status.ACCEPTED, "vendor_id": vendor_id}), []))
+    mutate(svc, wo_id, lambda w: Edit(w.model_copy(update={"status": Status.ACCEPTED, "vendor_id": vendor_id}), []))
 
 
 def test_a_new_request_is_logged_as_a_resident_request_without_a_pms_work_order(svc: Services,
@@ -73,7 +74,7 @@ def test_the_pms_work_order_is_created_at_acceptance_and_follows_the_lifecycle(s
     assert (pms.syncs[-1].work_order_pms_id, pms.syncs[-1].state.vendor_pms_id) == (order.pms_id, "4108")
     assert pms.calls.count("ensure_resident_request") == 1  # the task is not asked for again
 
-    mutate(svc, wo.id, lambda w: (w.model_copy(update={"status": Status.COMPLETED,
+    mutate(svc, wo.id, lambda w: Edit(w.model_copy(update={"status": Status.COMPLETED,
                                                        "completion_notes": "New cartridge"}), []))
     assert sync_out(svc, pms, wo.id) == "synced"
     assert pms.calls.count("ensure_work_order") == 1

@@ -12,7 +12,7 @@ from shared.domain.workorder import Photo
 from shared.services import invoicing
 from shared.services.container import Services
 from shared.services.records import full_record
-from shared.services.workorders import mutate
+from shared.services.writes import Edit, mutate
 from tests.service.invoice_journey import invoice, link_demo_to_pms, pms_ids_in_view, verified_job
 from tests.service.steps import deliver, submit
 
@@ -92,7 +92,7 @@ def test_the_record_links_photos_for_a_short_time(svc: Services) -> None:
     wo = submit(svc, UNIT, "The kitchen light flickers")
     photo = Photo(key=f"photos/{wo.id}/tenant/a.jpg", upload_key=f"uploads/{wo.id}/tenant/a", party="tenant",
                   content_type="image/jpeg", size=1234, uploaded_at=svc.clock())
-    mutate(svc, wo.id, lambda w: (w.model_copy(update={"photos": [photo]}), []))
+    mutate(svc, wo.id, lambda w: Edit(w.model_copy(update={"photos": [photo]}), []))
     [shown] = full_record(svc, wo.id)["photos"]
     assert shown["url"].startswith(f"https://opslayer-test-photos.s3.fake.test/photos/{wo.id}/tenant/a.jpg?expires=")
     assert (shown["party"], shown["size"]) == ("tenant", 1234)

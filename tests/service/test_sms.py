@@ -12,18 +12,15 @@ import pytest
 from shared.domain.directory import Contact
 from shared.domain.enums import Priority
 from shared.domain.errors import IdempotencyConflict
+from shared.domain.intent import Intent, classify, reply_language, request_language
+from shared.domain.quiet_hours import QuietHours
 from shared.domain.replies import reply
 from shared.domain.workorder import Source, Status
 from shared.services.container import Services
 from shared.services.sms import (
     InboundSms,
-    Intent,
     Outcome,
-    QuietHours,
-    classify,
     handle_inbound,
-    reply_language,
-    request_language,
     status_text,
     twilio_signature,
     twilio_signature_valid,

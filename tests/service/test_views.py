@@ -14,7 +14,8 @@ from shared.domain.workorder import Offer, SafetyQuestion, StageWait
 from shared.services import invoicing, views
 from shared.services.container import Services
 from shared.services.views import ops_list, ops_view, ops_work_order, tenant_link, unit_request_link, vendor_link
-from shared.services.workorders import mutate, rank, start_lifecycle, triage
+from shared.services.workorders import rank, start_lifecycle, triage
+from shared.services.writes import Edit, mutate
 from tests.service.invoice_journey import completed_job, invoice, pms_ids_in_view, verified_job
 from tests.service.steps import offer_to, submit
 
@@ -104,7 +105,7 @@ def test_a_completed_job_asks_the_tenant_for_feedback_once_per_link(svc: Service
 def test_the_safety_question_is_shown_in_the_tenant_s_language(svc: Services, language: str | None,
                                                                 question: str) -> None:
     wo = submit(svc, UNIT, LEAK, language=language)
-    mutate(svc, wo.id, lambda w: (w.model_copy(update={"safety_question": SafetyQuestion(
+    mutate(svc, wo.id, lambda w: Edit(w.model_copy(update={"safety_question": SafetyQuestion(
         hazard=Hazard.WATER, asked_at=svc.clock())}), []))
     view = tenant_status(svc, wo.id, tenant_token(svc, wo.id))
     assert view["language"] == (language or "en")
@@ -141,7 +142,7 @@ def test_an_answered_offer_link_does_not_answer_again(svc: Services) -> None:
     token = vendor_token(svc, wo_id, "ven-aqua")
     vendor_decline(svc, token, "Fully booked")
     # Offered again to the same vendor later (e.g. after a triage correction): the old link views only.
-    mutate(svc, wo_id, lambda w: (w.model_copy(update={"offer": Offer(
+    mutate(svc, wo_id, lambda w: Edit(w.model_copy(update={"offer": Offer(
         vendor_id="ven-aqua", index=0, task_token="t", expires_at=svc.clock() + timedelta(hours=1),
         offered_at=svc.clock())}), []))
     assert vendor_job(svc, token)["allowed_actions"] == []
@@ -162,7 +163,7 @@ def test_the_assigned_vendor_sees_their_invoices_and_whether_they_may_invoice(sv
 # ---------------------------------------------------------------- ops
 def test_ops_see_everything_but_the_workflow_s_task_tokens(svc: Services) -> None:
     wo_id = offered(svc)
-    mutate(svc, wo_id, lambda w: (w.model_copy(update={"stage_wait": StageWait(stage="schedule",
+    mutate(svc, wo_id, lambda w: Edit(w.model_copy(update={"stage_wait": StageWait(stage="schedule",
                                                                                  task_token="secret-2")}), []))
     view = ops_work_order(svc, wo_id)
     assert view["offer"]["vendor_id"] == "ven-aqua" and "task_token" not in view["offer"]

@@ -14,6 +14,7 @@ from shared.domain.enums import Priority, Trade
 from shared.domain.errors import ConcurrentUpdate, InvalidInput, InvalidTransition, LinkRejected
 from shared.domain.workorder import Source, Status, WorkOrder
 from shared.schemas import NewRequest
+from shared.services import preventive
 from shared.services.container import Services
 from shared.services.preventive import assets, generate
 from shared.services.visits import vendor_schedule
@@ -471,6 +472,10 @@ def test_a_verified_preventive_job_restarts_its_assets_cycle(svc: Services) -> N
     svc.clock.advance(days=1)
     vendor_complete(svc, job.link, "New filter")
     answer_follow_up(svc, wo_id, resolved=True, comment=None)
+    [verified] = [d for t, d in svc.events.published if t == "WorkOrderVerified"]
+    assert verified["asset_id"] == "hvac-filter-maple-2a"
+    # The preventive function consumes the event (its own EventBridge rule), once per event.
+    assert [preventive.on_verified(svc, verified) for _ in range(2)] == ["serviced", "duplicate"]
     [filter_asset] = [a for a in assets(svc) if a.id == "hvac-filter-maple-2a"]
     assert filter_asset.last_service == svc.clock().date()
 

@@ -11,10 +11,11 @@ import pytest
 from shared.domain.directory import Contact, Unit, Vendor
 from shared.domain.enums import Trade
 from shared.domain.inbound_email import InboundEmail
+from shared.domain.intent import Intent, classify, reply_language, request_language, spanish, tenant_language
 from shared.domain.replies import book, reply
 from shared.domain.workorder import Status, Window, WorkOrder
 from shared.services.email_inbound import Outcome, reply_subject, signature
-from shared.services.sms import Intent, classify, reply_language, spanish, status_text, tenant_language
+from shared.services.sms import status_text
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
@@ -106,8 +107,6 @@ def test_email_subject_and_signature_follow_the_reply_language():
 
 
 def test_a_request_written_in_spanish_is_saved_in_spanish_unless_a_preference_is_on_file():
-    from shared.services.sms import request_language
-
     assert request_language(unit(None), "La ducha no está arreglada y gotea") == "es"
     assert request_language(unit(None), "The shower drips") is None  # inherits nothing: English
     assert request_language(unit("en"), "La ducha no está arreglada") is None  # the saved choice stands

@@ -9,15 +9,15 @@ from shared.services.container import services
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
-    _body,
-    _html,
-    _is_form,
-    _json,
-    _path,
-    _refuse_cross_site,
-    _see_other,
-    _wants_html,
+    api_path,
     endpoint,
+    html_response,
+    is_form,
+    json_response,
+    read_body,
+    refuse_cross_site,
+    see_other,
+    wants_html,
 )
 
 bp = Blueprint(__name__)
@@ -30,22 +30,22 @@ def approval_get(token):
     from shared.services import invoicing
 
     view = invoicing.approval_view(services(), token)
-    if _wants_html():
-        return _html(200, pages.approval(view, _path(f"/approvals/{token}")))
-    return _json(200, view)
+    if wants_html():
+        return html_response(200, pages.approval(view, api_path(f"/approvals/{token}")))
+    return json_response(200, view)
 
 
 def _decision(token: str, approve: bool) -> Response:
     from shared.services import invoicing
 
-    _refuse_cross_site()
+    refuse_cross_site()
     from shared.invoice_schemas import Reject
 
-    reason = None if approve else _body(Reject).reason
+    reason = None if approve else read_body(Reject).reason
     inv = invoicing.decide(services(), token, approve, reason)
-    if _is_form():
-        return _see_other(f"/approvals/{token}")
-    return _json(200, {"invoice_id": inv.id, "status": inv.status.value})
+    if is_form():
+        return see_other(f"/approvals/{token}")
+    return json_response(200, {"invoice_id": inv.id, "status": inv.status.value})
 
 
 @bp.route("/approvals/{token}/approve", methods=["POST"], content_types=ALL_TYPES)

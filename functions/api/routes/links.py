@@ -10,12 +10,12 @@ from shared.services.container import services
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
-    _body,
-    _html,
-    _is_form,
-    _json,
-    _refuse_cross_site,
     endpoint,
+    html_response,
+    is_form,
+    json_response,
+    read_body,
+    refuse_cross_site,
 )
 
 bp = Blueprint(__name__)
@@ -28,10 +28,10 @@ def renew_link():
     whether the link was ours."""
     from shared.services.link_renewal import renew
 
-    _refuse_cross_site()
-    body = _body(schemas.RenewLink)
+    refuse_cross_site()
+    body = read_body(schemas.RenewLink)
     renew(services(), body.token)
     message = "If this link was ours, a new one is on its way to the phone or email we have on file."
-    if _is_form():
-        return _html(202, pages.message_page("New link", message))
-    return _json(202, {"status": "accepted", "message": message})
+    if is_form():
+        return html_response(202, pages.message_page("New link", message))
+    return json_response(202, {"status": "accepted", "message": message})

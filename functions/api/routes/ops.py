@@ -16,12 +16,12 @@ from shared.services.container import services
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
-    _base_url,
-    _body,
-    _html,
-    _json,
-    _query,
     endpoint,
+    html_response,
+    json_response,
+    query_param,
+    read_body,
+    request_base_url,
 )
 
 bp = Blueprint(__name__)
@@ -47,22 +47,22 @@ def _require_ops() -> str:
 @endpoint()
 def ops_list():
     _require_ops()
-    status = _query("status")
+    status = query_param("status")
     from shared.domain.workorder import Source, Status
 
     if status and status not in {s.value for s in Status}:
         raise InvalidInput(f"Unknown status {status!r}.", {"allowed": [s.value for s in Status]})
-    source = _query("source")
+    source = query_param("source")
     if source and source not in {s.value for s in Source}:
         raise InvalidInput(f"Unknown source {source!r}.", {"allowed": [s.value for s in Source]})
-    return _json(200, views.ops_list(services(), status, _query("property_id"), source))
+    return json_response(200, views.ops_list(services(), status, query_param("property_id"), source))
 
 
 @bp.route("/ops/work-orders/{id}", methods=["GET"])
 @endpoint()
 def ops_get(id):
     _require_ops()
-    return _json(200, views.ops_work_order(services(), id))
+    return json_response(200, views.ops_work_order(services(), id))
 
 
 @bp.route("/ops/units/{unit_id}/qr", methods=["GET"])
@@ -75,18 +75,18 @@ def ops_unit_qr(unit_id):
     svc = services()
     unit = svc.repo.get_unit(unit_id)
     prop = svc.repo.get_property(unit.property_id)
-    url = views.unit_request_link(svc, unit_id, _base_url())
+    url = views.unit_request_link(svc, unit_id, request_base_url())
     svg = segno.make(url, error="m").svg_inline(scale=6, title=f"Request form for unit {unit.label}")
-    return _html(200, pages.unit_qr(prop.name, unit.label, url, svg))
+    return html_response(200, pages.unit_qr(prop.name, unit.label, url, svg))
 
 
 @bp.route("/ops/work-orders/{id}/cancel", methods=["POST"], content_types=ALL_TYPES)
 @endpoint()
 def ops_cancel(id):
     actor = _require_ops()
-    body = _body(schemas.Cancel)
+    body = read_body(schemas.Cancel)
     wo = wo_service.cancel(services(), id, body.reason, actor=actor)
-    return _json(200, {"id": wo.id, "status": wo.status.value})
+    return json_response(200, {"id": wo.id, "status": wo.status.value})
 
 
 @bp.route("/ops/work-orders/{id}/close", methods=["POST"], content_types=ALL_TYPES)
@@ -97,9 +97,9 @@ def ops_close(id):
     from shared.services import invoicing
 
     actor = _require_ops()
-    body = _body(CloseWithoutInvoice)
+    body = read_body(CloseWithoutInvoice)
     wo = invoicing.close_without_invoice(services(), id, body.reason, actor=actor)
-    return _json(200, {"id": wo.id, "status": wo.status.value})
+    return json_response(200, {"id": wo.id, "status": wo.status.value})
 
 
 @bp.route("/ops/work-orders/{id}/triage", methods=["POST"], content_types=ALL_TYPES)
@@ -109,10 +109,10 @@ def ops_triage(id):
     from shared.services import corrections
 
     actor = _require_ops()
-    body = _body(schemas.TriageCorrectionRequest)
+    body = read_body(schemas.TriageCorrectionRequest)
     done = corrections.correct_triage(services(), id, body.trade, body.priority, body.reason, actor=actor)
     wo = done.work_order
-    return _json(200, {"id": wo.id, "status": wo.status.value, "trade": wo.trade.value if wo.trade else None,
+    return json_response(200, {"id": wo.id, "status": wo.status.value, "trade": wo.trade.value if wo.trade else None,
                        "priority": wo.priority.value if wo.priority else None,
                        "redispatched": done.redispatched, "tenant_told": done.tenant_told})
 
@@ -124,7 +124,7 @@ def ops_triage_corrections():
     from shared.services import corrections
 
     _require_ops()
-    return _json(200, {"corrections": corrections.corrections(services())})
+    return json_response(200, {"corrections": corrections.corrections(services())})
 
 
 @bp.route("/ops/work-orders/{id}/record", methods=["GET"])
@@ -134,7 +134,7 @@ def ops_record(id):
     from shared.services import records
 
     _require_ops()
-    return _json(200, records.full_record(services(), id))
+    return json_response(200, records.full_record(services(), id))
 
 
 @bp.route("/ops/work-orders/{id}/report", methods=["GET"])
@@ -144,7 +144,7 @@ def ops_report(id):
     from shared.services import records
 
     _require_ops()
-    return _html(200, pages.report(records.full_record(services(), id)))
+    return html_response(200, pages.report(records.full_record(services(), id)))
 
 
 @bp.route("/ops/invoice-exceptions", methods=["GET"])
@@ -155,4 +155,4 @@ def ops_invoice_exceptions():
 
     _require_ops()
     items = invoicing.exceptions(services())
-    return _json(200, {"exceptions": items, "count": len(items)})
+    return json_response(200, {"exceptions": items, "count": len(items)})

@@ -12,26 +12,26 @@ from pydantic import ValidationError
 from shared import schemas
 from shared.domain.errors import InvalidInput
 from shared.observability import bind
-from shared.services import views
+from shared.services import views, writes
 from shared.services import workorders as wo_service
 from shared.services.container import services
 
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
-    _base_url,
-    _body,
-    _form,
-    _html,
-    _is_form,
-    _json,
-    _page_url,
-    _path,
-    _query,
-    _refuse_cross_site,
-    _see_other,
-    _wants_html,
+    api_path,
     endpoint,
+    form_fields,
+    html_response,
+    is_form,
+    json_response,
+    page_url,
+    query_param,
+    read_body,
+    refuse_cross_site,
+    request_base_url,
+    see_other,
+    wants_html,
 )
 
 bp = Blueprint(__name__)
@@ -41,32 +41,32 @@ bp = Blueprint(__name__)
 @endpoint()
 def create_request():
     """Tenant intake: persisted before the 202; an Idempotency-Key makes retries return the same order."""
-    req = _body(schemas.NewRequest)
+    req = read_body(schemas.NewRequest)
     key = (bp.current_request.headers or {}).get("idempotency-key")
     if key is not None and not (1 <= len(key) <= 255):
         raise InvalidInput("Idempotency-Key must be 1 to 255 characters.")
     svc = services()
     wo = wo_service.submit_request(svc, req, idempotency_key=key)
     bind(work_order_id=wo.id)
-    url = views.tenant_link(svc, wo, _base_url())
-    return _json(202, {"id": wo.id, "status": wo.status.value, "status_url": url}, {"Location": url})
+    url = views.tenant_link(svc, wo, request_base_url())
+    return json_response(202, {"id": wo.id, "status": wo.status.value, "status_url": url}, {"Location": url})
 
 
 @bp.route("/requests/{id}", methods=["GET"])
 @endpoint(html_errors=True)
 def get_request(id):
-    token = _query("token")
+    token = query_param("token")
     view = views.tenant_status(services(), id, token)
-    if _wants_html():
+    if wants_html():
         from shared.services import photos
 
         lang = pages.language(view.language)
-        upload = photos.tenant_slot(services(), id, token, redirect=_page_url(f"/requests/{id}?token={token}")) \
+        upload = photos.tenant_slot(services(), id, token, redirect=page_url(f"/requests/{id}?token={token}")) \
             if view.photo_upload else None  # presigning writes nothing: this GET changes no state
-        return _html(200, pages.tenant_status(view, _path(f"/requests/{id}/feedback?token={token}"), lang,
-                                              _path(f"/requests/{id}/visit?token={token}"), upload,
-                                              _path(f"/requests/{id}/safety?token={token}")))
-    return _json(200, view)
+        return html_response(200, pages.tenant_status(view, api_path(f"/requests/{id}/feedback?token={token}"), lang,
+                                              api_path(f"/requests/{id}/visit?token={token}"), upload,
+                                              api_path(f"/requests/{id}/safety?token={token}")))
+    return json_response(200, view)
 
 
 @bp.route("/requests/{id}/photos", methods=["POST"], content_types=ALL_TYPES)
@@ -75,21 +75,21 @@ def request_photo_slot(id):
     """An upload slot (presigned POST) for a photo of the tenant's open request."""
     from shared.services import photos
 
-    _refuse_cross_site()
-    body = _body(schemas.PhotoSlot)
-    return _json(201, photos.tenant_slot(services(), id, _query("token"), body.content_type))
+    refuse_cross_site()
+    body = read_body(schemas.PhotoSlot)
+    return json_response(201, photos.tenant_slot(services(), id, query_param("token"), body.content_type))
 
 
 @bp.route("/requests/{id}/feedback", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def request_feedback(id):
-    _refuse_cross_site()
-    body = _body(schemas.Feedback)
-    token = _query("token")
+    refuse_cross_site()
+    body = read_body(schemas.Feedback)
+    token = query_param("token")
     wo = wo_service.tenant_feedback(services(), id, token, body.resolved, body.comment)
-    if _is_form():
-        return _see_other(f"/requests/{id}?token={token}")
-    return _json(200, {"id": wo.id, "status": wo.status.value})
+    if is_form():
+        return see_other(f"/requests/{id}?token={token}")
+    return json_response(200, {"id": wo.id, "status": wo.status.value})
 
 
 @bp.route("/requests/{id}/safety", methods=["POST"], content_types=ALL_TYPES)
@@ -98,15 +98,16 @@ def request_safety(id):
     """The tenant's YES or NO to triage's safety question (the buttons on the status page)."""
     from shared.services import safety
 
-    _refuse_cross_site()
-    body = _body(schemas.SafetyAnswer)
-    token = _query("token")
+    refuse_cross_site()
+    body = read_body(schemas.SafetyAnswer)
+    token = query_param("token")
     svc = services()
-    wo_service.tenant_scope(svc, id, token, "safety")
+    writes.tenant_scope(svc, id, token, "safety")
     wo = safety.answer(svc, id, body.answer == "yes", via="the status page")
-    if _is_form():
-        return _see_other(f"/requests/{id}?token={token}")
-    return _json(200, {"id": wo.id, "status": wo.status.value, "priority": wo.priority.value if wo.priority else None})
+    if is_form():
+        return see_other(f"/requests/{id}?token={token}")
+    return json_response(200, {"id": wo.id, "status": wo.status.value,
+                               "priority": wo.priority.value if wo.priority else None})
 
 
 @bp.route("/requests/{id}/visit", methods=["POST"], content_types=ALL_TYPES)
@@ -115,13 +116,13 @@ def request_visit(id):
     """The tenant about the visit: confirm or decline a proposed time, ask to reschedule, nobody came."""
     from shared.services import visits
 
-    _refuse_cross_site()
-    body = _body(schemas.TenantVisit)
-    token = _query("token")
+    refuse_cross_site()
+    body = read_body(schemas.TenantVisit)
+    token = query_param("token")
     wo = visits.tenant_visit(services(), id, token, body.action, body.comment)
-    if _is_form():
-        return _see_other(f"/requests/{id}?token={token}")
-    return _json(200, {"id": wo.id, "status": wo.status.value, "window": views.window_of(wo),
+    if is_form():
+        return see_other(f"/requests/{id}?token={token}")
+    return json_response(200, {"id": wo.id, "status": wo.status.value, "window": views.window_of(wo),
                        "proposal": views.window_of(wo, proposal=True)})
 
 
@@ -130,7 +131,7 @@ def _unit_link(unit_id: str) -> tuple[Any, Any, str]:
     from shared.domain import links
 
     svc = services()
-    key = _query("key") or ""
+    key = query_param("key") or ""
     scope = svc.link_tokens().verify(key)
     links.require(scope, unit_id, "unit", "request")
     unit = svc.repo.get_unit(unit_id)
@@ -141,18 +142,18 @@ def _unit_link(unit_id: str) -> tuple[Any, Any, str]:
 @endpoint(html_errors=True)
 def unit_request_form(unit_id):
     unit, prop, key = _unit_link(unit_id)
-    lang = pages.language(_query("lang"), (bp.current_request.headers or {}).get("accept-language"))
-    action = _path(f"/units/{unit_id}/request?key={key}")
-    return _html(200, pages.request_form(unit.label, prop.name, action, lang=lang))
+    lang = pages.language(query_param("lang"), (bp.current_request.headers or {}).get("accept-language"))
+    action = api_path(f"/units/{unit_id}/request?key={key}")
+    return html_response(200, pages.request_form(unit.label, prop.name, action, lang=lang))
 
 
 @bp.route("/units/{unit_id}/request", methods=["POST"], content_types=ALL_TYPES)
 @endpoint(html_errors=True)
 def unit_request_submit(unit_id):
     """The per-unit form posts here; errors come back on the form, next to their fields."""
-    _refuse_cross_site()
+    refuse_cross_site()
     unit, prop, key = _unit_link(unit_id)
-    raw = _form()
+    raw = form_fields()
     fields: dict[str, Any] = {k: v for k, v in raw.items() if v and k in schemas.NewRequest.model_fields}
     svc = services()
     zone = ZoneInfo(prop.time_zone or svc.settings.default_time_zone)
@@ -167,9 +168,9 @@ def unit_request_submit(unit_id):
         errors.update({str(e["loc"][0]): e["msg"] for e in exc.errors(include_url=False, include_input=False)
                        if e["loc"]})
     if errors:
-        action = _path(f"/units/{unit_id}/request?key={key}")
+        action = api_path(f"/units/{unit_id}/request?key={key}")
         form = pages.request_form(unit.label, prop.name, action, errors, raw, lang=pages.language(raw.get("language")))
-        return _html(422, form)
+        return html_response(422, form)
     wo = wo_service.submit_request(svc, req)
     status = views.tenant_link(svc, wo, "")
-    return _see_other(status)
+    return see_other(status)

@@ -10,6 +10,7 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel
 
 from shared import http, schemas
+from shared.domain.workorder import vendor_actions
 from shared.services import views
 from shared.services import workorders as wo_service
 from shared.services.container import services
@@ -17,16 +18,16 @@ from shared.services.container import services
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
-    _body,
-    _form,
-    _is_form,
-    _json,
-    _page_url,
-    _path,
-    _refuse_cross_site,
-    _see_other,
-    _wants_html,
+    api_path,
     endpoint,
+    form_fields,
+    is_form,
+    json_response,
+    page_url,
+    read_body,
+    refuse_cross_site,
+    see_other,
+    wants_html,
 )
 
 bp = Blueprint(__name__)
@@ -36,15 +37,15 @@ bp = Blueprint(__name__)
 @endpoint(html_errors=True)
 def vendor_job(token):
     job = views.vendor_job(services(), token)
-    if _wants_html():
+    if wants_html():
         from shared.services import photos
 
         lang = pages.language(job.language, (bp.current_request.headers or {}).get("accept-language"))
-        upload = photos.vendor_slot(services(), token, redirect=_page_url(f"/vendor/jobs/{token}")) \
+        upload = photos.vendor_slot(services(), token, redirect=page_url(f"/vendor/jobs/{token}")) \
             if job.photo_upload else None  # presigning writes nothing: this GET changes no state
-        return Response(body=pages.vendor_job(job, token, _path(""), lang, upload), status_code=200,
+        return Response(body=pages.vendor_job(job, token, api_path(""), lang, upload), status_code=200,
                         headers={"Content-Type": "text/html; charset=utf-8"})
-    return _json(200, job)
+    return json_response(200, job)
 
 
 @bp.route("/vendor/jobs/{token}/photos", methods=["POST"], content_types=ALL_TYPES)
@@ -53,22 +54,22 @@ def vendor_photo_slot(token):
     """An upload slot (presigned POST) for a photo of the job (e.g. the finished work)."""
     from shared.services import photos
 
-    _refuse_cross_site()
-    body = _body(schemas.PhotoSlot)
-    return _json(201, photos.vendor_slot(services(), token, body.content_type))
+    refuse_cross_site()
+    body = read_body(schemas.PhotoSlot)
+    return json_response(201, photos.vendor_slot(services(), token, body.content_type))
 
 
 def _vendor_result(token: str, wo: Any) -> Response:
-    if _is_form():  # a browser form: back to the job page (post/redirect/get)
-        return _see_other(f"/vendor/jobs/{token}")
-    return _json(200, {"id": wo.id, "status": wo.status.value,
-                       "allowed_actions": wo_service.vendor_actions(wo, wo.vendor_id or "")})
+    if is_form():  # a browser form: back to the job page (post/redirect/get)
+        return see_other(f"/vendor/jobs/{token}")
+    return json_response(200, {"id": wo.id, "status": wo.status.value,
+                       "allowed_actions": vendor_actions(wo, wo.vendor_id or "")})
 
 
 def _vendor_action(token: str, schema: type[BaseModel], act: Callable[[Any, Any], Any]) -> Response:
     """Every vendor action: same-site form or JSON body, validated, one use case, then the result."""
-    _refuse_cross_site()
-    body = _body(schema)
+    refuse_cross_site()
+    body = read_body(schema)
     return _vendor_result(token, act(services(), body))
 
 
@@ -122,18 +123,18 @@ def vendor_invoice(token):
     from shared.invoice_schemas import InvoiceIn, invoice_from_form
     from shared.services import invoicing
 
-    _refuse_cross_site()
+    refuse_cross_site()
     request = bp.current_request
     content_type = (request.headers or {}).get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         fields, files = http.parse_multipart(request.raw_body or b"", content_type)
         body = InvoiceIn.model_validate(invoice_from_form(fields, files.get("attachment")))
-    elif _is_form():
-        body = InvoiceIn.model_validate(invoice_from_form(_form(), None))
+    elif is_form():
+        body = InvoiceIn.model_validate(invoice_from_form(form_fields(), None))
     else:
-        body = _body(InvoiceIn)
+        body = read_body(InvoiceIn)
     inv = invoicing.submit_by_link(services(), token, body)
-    if _is_form() or content_type.startswith("multipart/form-data"):
-        return _see_other(f"/vendor/jobs/{token}")
-    return _json(202, {"invoice_id": inv.id, "work_order_id": inv.work_order_id, "status": inv.status.value,
+    if is_form() or content_type.startswith("multipart/form-data"):
+        return see_other(f"/vendor/jobs/{token}")
+    return json_response(202, {"invoice_id": inv.id, "work_order_id": inv.work_order_id, "status": inv.status.value,
                        "total": str(inv.total), "currency": inv.currency})

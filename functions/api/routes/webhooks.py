@@ -9,10 +9,10 @@ from shared.services.container import services
 
 from ..plumbing import (
     ALL_TYPES,
-    _base_url,
-    _form,
-    _json,
     endpoint,
+    form_fields,
+    json_response,
+    request_base_url,
 )
 
 bp = Blueprint(__name__)
@@ -26,7 +26,7 @@ def buildium_webhook():
 
     request = bp.current_request
     outcome = pms_sync.receive_webhook(services(), dict(request.headers or {}), request.raw_body or b"")
-    return _json(200 if outcome == "ignored" else 202, {"status": outcome})
+    return json_response(200 if outcome == "ignored" else 202, {"status": outcome})
 
 
 @bp.route("/channels/sms", methods=["POST"], content_types=ALL_TYPES)
@@ -37,13 +37,13 @@ def sms_webhook():
 
     request = bp.current_request
     svc = services()
-    params = _form(exact=True)  # the signature covers every parameter exactly as sent
+    params = form_fields(exact=True)  # the signature covers every parameter exactly as sent
     query = "&".join(f"{k}={v}" for k, v in (request.query_params or {}).items())
-    url = _base_url().rstrip("/") + "/channels/sms" + (f"?{query}" if query else "")
+    url = request_base_url().rstrip("/") + "/channels/sms" + (f"?{query}" if query else "")
     token = svc.secrets.get(svc.settings.twilio_auth_token_secret_arn)
     if not sms.twilio_signature_valid(token, url, params, (request.headers or {}).get("x-twilio-signature")):
         count("Http403")
-        return _json(403, {"error": "invalid_signature",
+        return json_response(403, {"error": "invalid_signature",
                            "message": "A valid X-Twilio-Signature header is required."})
     msg = sms.InboundSms(channel="twilio", message_id=params.get("MessageSid") or params.get("SmsSid") or "",
                          from_phone=params.get("From", ""), to_phone=params.get("To", ""), body=params.get("Body", ""))

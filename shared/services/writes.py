@@ -1,0 +1,116 @@
+"""The write core every use case shares: one optimistic, versioned change of a work order, its timeline
+entries, the event that announces it, and the link checks that authorise a tenant's or a vendor's write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from shared.domain import links
+from shared.domain.errors import ConcurrentUpdate, InvalidTransition, LinkRejected
+from shared.domain.workorder import TimelineEntry, WorkOrder, vendor_actions
+from shared.observability import count
+from shared.services.container import Services
+
+T = TypeVar("T")
+
+
+class Edit(NamedTuple, Generic[T]):
+    """What a change function returns when there is something to do: the new state, the timeline entries
+    that explain it, and anything the caller wants to know about the decision (`result`)."""
+
+    after: WorkOrder
+    entries: list[TimelineEntry]
+    result: T | None = None
+
+
+@dataclass(frozen=True)
+class Change(Generic[T]):
+    """What `mutate` did. `before` is the state the change was decided on; `after` the saved state, None
+    when the change function said there was nothing to do (then `result` is None too)."""
+
+    before: WorkOrder
+    after: WorkOrder | None
+    result: T | None = None
+
+    @property
+    def saved(self) -> WorkOrder:
+        """`after`, for a change function that refuses by raising and never returns None."""
+        if self.after is None:
+            raise AssertionError("the change function had nothing to do: nothing was saved")
+        return self.after
+
+
+ChangeFunction = Callable[[WorkOrder], Edit[T] | None]
+
+
+def mutate(svc: Services, wo_id: str, change: ChangeFunction[T], attempts: int = 4) -> Change[T]:
+    """Load, apply `change` (which may refuse with InvalidTransition or return None: nothing to do), save
+    with a version check. On a concurrent update the change is decided again on the fresh state, so it
+    must not act outside the work order (it is a pure decision; side effects follow the returned Change)."""
+    for attempt in range(attempts):
+        before = svc.repo.get_work_order(wo_id)
+        edit = change(before)
+        if edit is None:
+            return Change(before, None)
+        try:
+            saved = svc.repo.save(edit.after.model_copy(update={"updated_at": svc.clock()}), before.version,
+                                  edit.entries)
+        except ConcurrentUpdate:
+            if attempt == attempts - 1:
+                raise
+            continue
+        return Change(before, saved, edit.result)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def entry(svc: Services, event: str, detail: str = "", actor: str = "system") -> TimelineEntry:
+    """A timeline entry stamped with the services' clock."""
+    return TimelineEntry(at=svc.clock(), event=event, detail=detail, actor=actor)
+
+
+def publish(svc: Services, detail_type: str, wo: WorkOrder, key: str, **extra: Any) -> None:
+    """Announce a change on the bus. `key` makes the event's `event_key` (consumers dedupe on it)."""
+    svc.events.publish(detail_type, {"work_order_id": wo.id, "status": wo.status.value,
+                                     "event_key": f"{wo.id}:{key}", **extra})
+    count(detail_type)
+
+
+# ---------------------------------------------------------------- who may write (their link)
+def vendor_scope(svc: Services, token: str, action: str) -> links.LinkScope:
+    """The vendor link's scope if it allows `action` (else LinkRejected)."""
+    scope = svc.link_tokens().verify(token)
+    links.require(scope, None, "vendor", action)
+    return scope
+
+
+VendorChangeFunction = Callable[[WorkOrder, str], Edit[T]]
+
+
+def vendor_mutate(svc: Services, token: str, action: str, build: VendorChangeFunction[T],
+                  link_action: str | None = None) -> Change[T]:
+    """Apply a vendor's action if their link allows it (`link_action`, default the action itself) and the
+    work order's state does (else 409). `build` gets the work order and the vendor's id."""
+    scope = vendor_scope(svc, token, link_action or action)
+
+    def apply(wo: WorkOrder) -> Edit[T]:
+        if action not in vendor_actions(wo, scope.party_id):
+            raise InvalidTransition(f"The action '{action}' is not possible now: the job is {wo.status.value}.",
+                                    {"status": wo.status.value, "action": action})
+        links.require_unanswered(scope, action)
+        return build(wo, scope.party_id)
+
+    change = mutate(svc, scope.work_order_id, apply)
+    if action in links.SINGLE_USE:  # an offer is answered once per link; a new offer comes with a new link
+        svc.link_tokens().answered(token, action)
+    return change
+
+
+def tenant_scope(svc: Services, wo_id: str, token: str | None, action: str) -> links.LinkScope:
+    """The tenant link's scope if it is for this work order and allows `action` (else LinkRejected)."""
+    if not token:
+        raise LinkRejected("This page needs the link we sent you (token missing).", {"reason": "missing"})
+    scope = svc.link_tokens().verify(token)
+    links.require(scope, wo_id, "tenant", action)
+    return scope
