@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from shared.adapters.repository import Repository
+from shared.domain.compliance import VendorInsurance
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.enums import Trade
 
@@ -65,6 +66,14 @@ VENDORS = [
     Vendor(id="ven-firewatch", name="Firewatch Life Safety", trades=[Trade.FIRE_SAFETY],
            service_areas=["north", "south"], phone="+15550200012", email="dispatch@firewatch.example.com"),
 ]
+
+INSURER = "Midwest Mutual"
+INSURED_FOR = timedelta(days=365)  # every demo vendor's liability insurance runs a year from the day the demo runs
+
+
+def insurance(policy_number: str, today: date) -> VendorInsurance:
+    return VendorInsurance(provider=INSURER, policy_number=policy_number, expires_on=today + INSURED_FOR)
+
 
 ON_CALL = Contact(name="Ops On-Call", phone="+15550100000", email="oncall@opslayer.example.com")
 OPS = Contact(name="Ops Team", phone="+15550100009", email="ops@opslayer.example.com")

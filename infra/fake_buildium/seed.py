@@ -6,6 +6,7 @@ Ids are fixed numbers derived from the demo's order, so a test (or a person) can
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from infra import demo
@@ -147,6 +148,7 @@ def build() -> Seed:
         seed.ids["gl_account"][acct] = gid
     for n, vendor in enumerate(demo.VENDORS):
         vid = 4001 + n
+        cover = demo.insurance(f"GL-{vid}", date.today())  # the demo's clock is the real one
         cid = TRADE_CATEGORY[vendor.trades[0]]
         seed.ids["vendor"][vendor.id] = vid
         seed.vendors[vid] = {
@@ -155,8 +157,8 @@ def build() -> Seed:
             "PhoneNumbers": [{"Number": vendor.phone, "Type": "Office"}] if vendor.phone else [],
             "Website": None, "_category_id": cid,
             "Address": address(VENDOR_STREETS[vendor.id], vendor.service_areas[0]),
-            "VendorInsurance": {"Provider": "Midwest Mutual", "PolicyNumber": f"GL-{vid}",
-                                "ExpirationDate": "2027-03-31T00:00:00Z"},
+            "VendorInsurance": {"Provider": cover.provider, "PolicyNumber": cover.policy_number,
+                                "ExpirationDate": f"{cover.expires_on}T00:00:00Z"},
             "Comments": f"Service areas: {', '.join(vendor.service_areas)}"
             + (f"; {MAIN_TRADE_NOTE[vendor.id]}" if vendor.id in MAIN_TRADE_NOTE else ""),
             "AccountNumber": None, "ExpenseGLAccountId": CATEGORY_GL_ACCOUNT[cid], "_updated": SEED_TIME}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, Field
 
+from shared.domain.compliance import InsuranceRules, VendorInsurance, insurance_standing
 from shared.domain.enums import Trade
 
 ANY_AREA = "*"  # a vendor not (yet) restricted to service areas by ops
@@ -68,12 +71,24 @@ class Vendor(BaseModel):
     # "en" | "es": the vendor's messages and job page; unset = English messages, the browser's language on pages
     language: str | None = None
     stats: VendorStats = Field(default_factory=VendorStats)
+    insurance: VendorInsurance | None = None  # synced from the PMS; None: none on file
+
+
+class Ranking(BaseModel):
+    """Dispatch's candidates in order, the vendors left out for compliance and why, and notes for ops
+    about candidates (e.g. no insurance on file): what the ranking record says."""
+
+    candidates: list[str]
+    skipped: dict[str, str] = Field(default_factory=dict)  # vendor id -> reason
+    notes: dict[str, str] = Field(default_factory=dict)  # vendor id -> note
 
 
 def rank_vendors(
-    vendors: list[Vendor], trade: Trade, prop: Property, previous_vendor_id: str | None = None
-) -> list[str]:
-    """Order candidates: the previous vendor (recall), property preference, availability, performance."""
+    vendors: list[Vendor], trade: Trade, prop: Property, on: date, insurance: InsuranceRules,
+    previous_vendor_id: str | None = None,
+) -> Ranking:
+    """Order candidates: the previous vendor (recall), property preference, availability, performance.
+    A vendor whose insurance does not cover the job's date (`on`) is skipped, with the reason."""
     preferred = prop.preferred_vendors.get(trade.value, [])
 
     def key(v: Vendor) -> tuple[int, int, int, float, str]:
@@ -85,6 +100,17 @@ def rank_vendors(
             v.id,
         )
 
-    eligible = [v for v in vendors if v.active and trade in v.trades
+    matching = [v for v in vendors if v.active and trade in v.trades
                 and (prop.service_area in v.service_areas or ANY_AREA in v.service_areas)]
-    return [v.id for v in sorted(eligible, key=key)]
+    eligible: list[Vendor] = []
+    skipped: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    for v in sorted(matching, key=key):
+        standing = insurance_standing(v.insurance, on, insurance)
+        if not standing.allowed:
+            skipped[v.id] = standing.reason or "not compliant"
+            continue
+        eligible.append(v)
+        if standing.reason:
+            notes[v.id] = standing.reason
+    return Ranking(candidates=[v.id for v in eligible], skipped=skipped, notes=notes)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from shared.domain import links, nte
+from shared.domain import compliance, links, nte
 from shared.domain.correlation import building_fault
-from shared.domain.directory import Contact, rank_vendors
+from shared.domain.directory import Contact, Property, Ranking, Vendor, rank_vendors
 from shared.domain.errors import InvalidInput, InvalidTransition, NotFound
 from shared.domain.workorder import (
     TRANSITIONS,
@@ -157,11 +158,13 @@ def rank(svc: Services, wo_id: str, reopen: bool) -> dict[str, int]:
         earlier = find_recall(svc, wo)
         if earlier:
             recall_of, previous = earlier.id, earlier.vendor_id
-    candidates = rank_vendors(vendors, wo.trade, prop, previous_vendor_id=previous)
+    ranking = rank_vendors(vendors, wo.trade, prop, on=job_date(svc, prop),
+                           insurance=compliance.rules().insurance, previous_vendor_id=previous)
+    candidates = ranking.candidates
 
     def apply(current: WorkOrder) -> Edit[None]:
-        detail = f"{len(candidates)} candidate vendor(s)"
-        entries = [entry(svc, "vendors_ranked", detail + (", previous vendor first" if previous else ""))]
+        detail = f"{len(candidates)} candidate vendor(s)" + (", previous vendor first" if previous else "")
+        entries = [entry(svc, "vendors_ranked", detail + ranking_notes(ranking, vendors))]
         update: dict[str, Any] = {"candidates": candidates}
         if recall_of and recall_of != current.recall_of:
             update.update(recall_of=recall_of, previous_vendor_id=previous)
@@ -172,6 +175,21 @@ def rank(svc: Services, wo_id: str, reopen: bool) -> dict[str, int]:
 
     mutate(svc, wo_id, apply)
     return {"count": len(candidates), "index": 0}
+
+
+def job_date(svc: Services, prop: Property) -> date:
+    """Today where the property is (the day compliance is checked for)."""
+    return svc.clock().astimezone(ZoneInfo(prop.time_zone or svc.settings.default_time_zone)).date()
+
+
+def ranking_notes(ranking: Ranking, vendors: list[Vendor]) -> str:
+    """What the ranking record adds: "; skipped: Aqua Plumbing (insurance expired 2026-11-30)"."""
+    names = {v.id: v.name for v in vendors}
+    text = ""
+    for label, reasons in (("skipped", ranking.skipped), ("note", ranking.notes)):
+        if reasons:
+            text += f"; {label}: " + ", ".join(f"{names.get(vid, vid)} ({why})" for vid, why in reasons.items())
+    return text
 
 
 def find_recall(svc: Services, wo: WorkOrder) -> WorkOrder | None:

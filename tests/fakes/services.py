@@ -112,7 +112,7 @@ def seed_demo(repo: RepositoryPort, today: date) -> None:
     for unit in demo.UNITS:
         repo.put_unit(unit)
     for vendor in demo.VENDORS:
-        repo.put_vendor(vendor)
+        repo.put_vendor(vendor.model_copy(update={"insurance": demo.insurance(f"GL-{vendor.id}", today)}))
     demo.apply_dispatch_profile(repo, DEMO_IDS)
     for sensor_id, unit_id, location in demo.sensors(DEMO_IDS):
         repo.put_record(f"SENSOR#{sensor_id}", "META", {"unit_id": unit_id, "location": location})

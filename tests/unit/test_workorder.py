@@ -1,9 +1,10 @@
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
 import pytest
 
+from shared.domain.compliance import InsuranceRules
 from shared.domain.directory import Contact, Property, Vendor, VendorStats, rank_vendors
 from shared.domain.enums import Trade
 from shared.domain.errors import InvalidTransition
@@ -142,9 +143,12 @@ def test_ranking_prefers_recall_vendor_then_property_preference_then_availabilit
         vendor("busy", available=False, offers=10, accepted=10), vendor("pref", offers=10, accepted=0),
         vendor("elsewhere", areas=("south",)), vendor("sparky", trades=("electrical",)), vendor("previous"),
     ]
-    assert rank_vendors(vendors, Trade.PLUMBING, prop) == ["pref", "good", "previous", "poor", "busy"]
-    assert rank_vendors(vendors, Trade.PLUMBING, prop, previous_vendor_id="previous")[0] == "previous"
-    assert rank_vendors(vendors, Trade.HVAC, prop) == []
+    today, policy = date(2026, 12, 3), InsuranceRules()
+    assert rank_vendors(vendors, Trade.PLUMBING, prop, today, policy).candidates == [
+        "pref", "good", "previous", "poor", "busy"]
+    assert rank_vendors(vendors, Trade.PLUMBING, prop, today, policy,
+                        previous_vendor_id="previous").candidates[0] == "previous"
+    assert rank_vendors(vendors, Trade.HVAC, prop, today, policy).candidates == []
 
 
 def test_stage_timers_come_from_data_and_overrides():
