@@ -1,4 +1,5 @@
-"""Notification consumer: lifecycle events (EventBridge -> SQS) become SMS and email."""
+"""Notification consumer: lifecycle events (EventBridge -> SQS) become SMS and email; so does a vendor's
+insurance about to expire (a notice about no work order)."""
 
 import json
 
@@ -17,6 +18,12 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def _notify(record: SQSRecord) -> None:
     event = json.loads(record.body)
     detail = event["detail"]
+    if event["detail-type"] == "VendorInsuranceExpiring":
+        from shared.services.compliance import warn_insurance_expiring  # cold start: notices are rare
+
+        bind(correlation_id=event.get("id"))
+        warn_insurance_expiring(services(), detail)
+        return
     bind(work_order_id=detail.get("work_order_id"), correlation_id=event.get("id"))
     notify(services(), event["detail-type"], detail)
 

@@ -1,5 +1,6 @@
 """PMS consumer: queued webhook events are applied (entity fetched from the PMS API); the scheduled
-reconciliation ({"action": "reconcile"} from EventBridge Scheduler) pulls the whole portfolio."""
+reconciliation ({"action": "reconcile"} from EventBridge Scheduler) pulls the whole portfolio; the daily
+insurance check ({"action": "check_insurance"}) announces vendors whose synced insurance expires soon."""
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -26,4 +27,8 @@ def lambda_handler(event, context):
     if isinstance(event, dict) and event.get("action") == "reconcile":
         svc = services()
         return {"reconciled": reconcile(svc, svc.pms())}
+    if isinstance(event, dict) and event.get("action") == "check_insurance":
+        from shared.services.compliance import check_insurance  # cold start: only the daily check loads it
+
+        return {"insurance_expiring": check_insurance(services())}
     return process_partial_response(event=event, record_handler=_apply, processor=processor, context=context)

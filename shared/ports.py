@@ -4,7 +4,7 @@ keeps both honest). The PMS port is shared/pms/port.py. Types only: nothing here
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -48,6 +48,12 @@ class DirectoryStore(Protocol):
     def put_vendor(self, vendor: Vendor) -> None: ...
 
     def vendors_for_email(self, email: str) -> list[str]: ...
+
+    def vendors_insured_until(self, first: date, last: date) -> list[str]: ...
+
+    def claim_insurance_warning(self, vendor_id: str, expires_on: date, at: str) -> bool: ...
+
+    def release_insurance_warning(self, vendor_id: str, expires_on: date) -> None: ...
 
     def get_property(self, prop_id: str) -> Property: ...
 

@@ -42,7 +42,8 @@ class MessageTemplate(BaseModel):
 
 class MessageBook(BaseModel):
     version: str
-    events: dict[str, list[MessageTemplate]]
+    events: dict[str, list[MessageTemplate]]  # lifecycle events of a work order
+    notices: dict[str, list[MessageTemplate]] = {}  # about no work order (a vendor's insurance expiring)
     safety_questions: dict[str, dict[str, str]]  # hazard class -> language -> the question
 
     def safety_question(self, hazard: str | None, language: str | None) -> str:

@@ -46,6 +46,7 @@ from shared.pms.models import (
     PmsUnit,
     PmsVendor,
     PmsVendorCategory,
+    PmsVendorInsurance,
     PmsWorkOrder,
     WorkOrderSync,
 )
@@ -758,7 +759,17 @@ def _vendor(d: Json) -> PmsVendor:
         category_name=category.get("Name") or None,
         address=_address(d.get("Address")),
         is_active=d.get("IsActive", True),
+        insurance=_vendor_insurance(d.get("VendorInsurance")),
     )
+
+
+def _vendor_insurance(d: Json | None) -> PmsVendorInsurance | None:
+    """VendorInsuranceMessage; all fields empty (Buildium's default) is no insurance on file."""
+    d = d or {}
+    insurance = PmsVendorInsurance(provider=_s(d.get("Provider")).strip() or None,
+                                   policy_number=_s(d.get("PolicyNumber")).strip() or None,
+                                   expires_on=_date(d.get("ExpirationDate")))
+    return insurance if insurance.model_dump(exclude_none=True) else None
 
 
 def _vendor_category(d: Json) -> PmsVendorCategory:

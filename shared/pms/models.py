@@ -96,6 +96,14 @@ class PmsVendorCategory(BaseModel):
     name: str
 
 
+class PmsVendorInsurance(BaseModel):
+    """The vendor's liability insurance as the PMS records it."""
+
+    provider: str | None = None
+    policy_number: str | None = None
+    expires_on: date | None = None  # None: the PMS records no expiration
+
+
 class PmsVendor(BaseModel):
     pms_id: str
     name: str
@@ -105,6 +113,7 @@ class PmsVendor(BaseModel):
     category_name: str | None = None
     address: PmsAddress | None = None
     is_active: bool = True
+    insurance: PmsVendorInsurance | None = None  # None: nothing on file
 
 
 class PmsGLAccount(BaseModel):

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.domain.compliance import VendorInsurance
 from shared.domain.directory import ANY_AREA, Contact, Property, Unit, Vendor, VendorStats
 from shared.domain.enums import Trade
 from shared.domain.errors import MalformedRequest, Unauthorized
@@ -237,6 +238,8 @@ def _vendor(svc: Services, pms: PmsPort, v: PmsVendor) -> str:
         available=existing.available if existing else True,
         language=existing.language if existing else None,
         stats=existing.stats if existing else VendorStats(),
+        # Compliance is the PMS's record: a policy removed there is removed here.
+        insurance=VendorInsurance.model_validate(v.insurance.model_dump()) if v.insurance else None,
     )
     svc.repo.put_vendor(vendor)
     return "upserted"

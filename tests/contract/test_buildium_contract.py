@@ -255,6 +255,22 @@ def test_get_by_id(
     assert fake.operations() == [("GET", get_template)]
 
 
+def test_vendor_insurance_is_read_from_the_spec_shaped_record(client: BuildiumClient, fake: FakeBuildium) -> None:
+    """VendorInsuranceMessage: provider, policy number and the expiration (a date-time in the spec) as a
+    date; a record whose fields are all null (Buildium's default) is no insurance on file."""
+    fake.route("GET", "/v1/vendors/{vendorId}", ok(fixture("vendor")))
+    vendor = client.get(EntityKind.VENDOR, "501")
+    assert isinstance(vendor, PmsVendor) and vendor.insurance is not None
+    assert vendor.insurance.model_dump() == {"provider": "Bay State Casualty", "policy_number": "GL-88213",
+                                             "expires_on": date(2026, 11, 30)}
+    blank = {**fixture("vendor"), "Id": 502,
+             "VendorInsurance": {"Provider": None, "PolicyNumber": " ", "ExpirationDate": None}}
+    fake.route("GET", "/v1/vendors/{vendorId}", ok(blank))
+    assert client.get(EntityKind.VENDOR, "502").insurance is None  # type: ignore[union-attr]
+    fake.route("GET", "/v1/vendors/{vendorId}", ok({k: v for k, v in blank.items() if k != "VendorInsurance"}))
+    assert client.get(EntityKind.VENDOR, "502").insurance is None  # type: ignore[union-attr]
+
+
 def test_get_returns_none_when_gone(client: BuildiumClient, fake: FakeBuildium) -> None:
     fake.route("GET", "/v1/workorders/{workOrderId}", ok(None, status=404))
     assert client.get(EntityKind.WORK_ORDER, "404") is None

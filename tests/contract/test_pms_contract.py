@@ -62,8 +62,10 @@ def test_reads_give_what_the_account_holds_and_none_when_gone(pms: PmsPort, ids:
     unit_id = str(ids["unit"]["unit-maple-1a"])
     unit = pms.get(EntityKind.UNIT, unit_id)
     assert unit is not None and unit.pms_id == unit_id and unit.label == "1A"  # type: ignore[attr-defined]
-    vendors = {v.pms_id for v in pms.list(EntityKind.VENDOR)}  # type: ignore[attr-defined]
-    assert str(ids["vendor"]["ven-aqua"]) in vendors
+    vendors = {v.pms_id: v for v in pms.list(EntityKind.VENDOR)}  # type: ignore[attr-defined]
+    aqua = vendors[str(ids["vendor"]["ven-aqua"])]
+    assert aqua.insurance is not None and aqua.insurance.expires_on is not None  # the demo vendors are insured
+    assert aqua.insurance.policy_number == f"GL-{aqua.pms_id}"
     assert pms.get(EntityKind.UNIT, "987654") is None
     assert pms.get(EntityKind.TASK, "987654") is None
 

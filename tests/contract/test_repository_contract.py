@@ -4,7 +4,7 @@ the real one. Organised by kind of record, like both implementations."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 
 from shared.adapters.aws import error_code
 from shared.adapters.repository import Repository
+from shared.domain.compliance import VendorInsurance
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.enums import Trade
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
@@ -204,6 +205,35 @@ class TestDirectory:
         repo.put_vendor(vendor("ven-b", [Trade.HVAC], ["north"], email="office@breeze.test"))
         assert repo.vendors_for_email(" OFFICE@breeze.test ") == ["ven-a", "ven-b"]
         assert repo.vendors_for_email("nobody@x.test") == []
+
+    def test_vendors_by_insurance_expiry_date_range_across_months(self, repo: Repository) -> None:
+        def insured(vendor_id: str, until: date | None, active: bool = True) -> Vendor:
+            return vendor(vendor_id, [Trade.HVAC], ["north"]).model_copy(update={
+                "active": active, "insurance": VendorInsurance(provider="P", policy_number="1", expires_on=until)})
+
+        for vid, until in (("ven-nov", date(2026, 11, 30)), ("ven-dec", date(2026, 12, 1)),
+                           ("ven-dec31", date(2026, 12, 31)), ("ven-jan", date(2027, 1, 2)),
+                           ("ven-later", date(2027, 1, 3)), ("ven-open", None)):
+            repo.put_vendor(insured(vid, until))
+        repo.put_vendor(vendor("ven-none", [Trade.HVAC], ["north"]))
+        assert repo.vendors_insured_until(date(2026, 12, 1), date(2027, 1, 2)) == ["ven-dec", "ven-dec31", "ven-jan"]
+        assert repo.vendors_insured_until(date(2026, 11, 30), date(2026, 11, 30)) == ["ven-nov"]
+        # A renewal moves the vendor to its new date; a deactivated vendor leaves the index.
+        repo.put_vendor(insured("ven-dec", date(2027, 12, 1)))
+        repo.put_vendor(insured("ven-jan", date(2027, 1, 2), active=False))
+        assert repo.vendors_insured_until(date(2026, 12, 1), date(2027, 1, 2)) == ["ven-dec31"]
+        assert repo.vendors_insured_until(date(2027, 12, 1), date(2027, 12, 1)) == ["ven-dec"]
+        repo.put_vendor(insured("ven-dec31", None))  # no expiration any more
+        assert repo.vendors_insured_until(date(2026, 12, 1), date(2027, 1, 2)) == []
+
+    def test_an_insurance_warning_is_claimed_once_per_vendor_and_expiry_date(self, repo: Repository) -> None:
+        day = date(2026, 12, 31)
+        assert repo.claim_insurance_warning("ven-a", day, T0.isoformat()) is True
+        assert repo.claim_insurance_warning("ven-a", day, T0.isoformat()) is False
+        assert repo.claim_insurance_warning("ven-a", date(2027, 12, 31), T0.isoformat()) is True  # renewed
+        assert repo.claim_insurance_warning("ven-b", day, T0.isoformat()) is True
+        repo.release_insurance_warning("ven-a", day)
+        assert repo.claim_insurance_warning("ven-a", day, T0.isoformat()) is True
 
     def test_vendor_stats_count_up(self, repo: Repository) -> None:
         repo.put_vendor(vendor("ven-a", [Trade.HVAC], ["north"]))

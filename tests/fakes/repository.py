@@ -6,11 +6,16 @@ runs one suite over both)."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import date, datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from shared.adapters.repository.directory import vendor_index_keys
+from shared.adapters.repository.directory import (
+    expiry_months,
+    expiry_range,
+    insurance_warned_key,
+    vendor_index_keys,
+)
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
@@ -143,6 +148,18 @@ class InMemoryDirectory(_Part):
 
     def vendors_for_email(self, email: str) -> list[str]:
         return self._ids_under(f"VENDOREMAIL#{email.strip().lower()}", "vendor_id")
+
+    def vendors_insured_until(self, first: date, last: date) -> list[str]:
+        low, high = expiry_range(first, last)
+        return [i["vendor_id"] for month in expiry_months(first, last)
+                for i in self.table.partition(f"INSURANCE#{month}") if low <= i["SK"] <= high]
+
+    def claim_insurance_warning(self, vendor_id: str, expires_on: date, at: str) -> bool:
+        pk, sk = insurance_warned_key(vendor_id, expires_on)
+        return self.table.put_first({"PK": pk, "SK": sk, "type": "insurance_warning", "warned_at": at})
+
+    def release_insurance_warning(self, vendor_id: str, expires_on: date) -> None:
+        self.table.delete(*insurance_warned_key(vendor_id, expires_on))
 
     def get_property(self, prop_id: str) -> Property:
         data = self.table.get(f"PROPERTY#{prop_id}", META)

@@ -3,9 +3,14 @@
   property / unit / vendor    PK=PROPERTY#<id> | UNIT#<id> | VENDOR#<id>   SK=META
   vendors by trade and area   PK=VENDORS#<trade>#<area> SK=VENDOR#<id>   (adjacency list)
   vendors by email address    PK=VENDOREMAIL#<email>    SK=VENDOR#<id>   (inbound email invoices)
+  insurance by expiry month   PK=INSURANCE#<yyyy-mm>   SK=<yyyy-mm-dd>#VENDOR#<id>   (the daily warning
+                              check reads a date range of one or two months; active vendors only)
+  insurance warning sent      PK=VENDOR#<id>            SK=INSURANCEWARNED#<yyyy-mm-dd>   (once per expiry date)
 """
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 from shared.adapters.repository.table import META, Table
 from shared.domain.directory import Property, Unit, Vendor
@@ -18,7 +23,29 @@ def vendor_index_keys(vendor: Vendor) -> set[tuple[str, str]]:
             for trade in vendor.trades for area in vendor.service_areas}
     if vendor.email:
         keys.add((f"VENDOREMAIL#{vendor.email.strip().lower()}", f"VENDOR#{vendor.id}"))
+    expires = vendor.insurance.expires_on if vendor.insurance else None
+    if expires and vendor.active:
+        keys.add((f"INSURANCE#{expires:%Y-%m}", f"{expires.isoformat()}#VENDOR#{vendor.id}"))
     return keys
+
+
+def expiry_months(first: date, last: date) -> list[str]:
+    """The insurance index partitions ("2026-12", "2027-01") a range of expiry dates spans."""
+    months: list[str] = []
+    day = first.replace(day=1)
+    while day <= last:
+        months.append(f"{day:%Y-%m}")
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def expiry_range(first: date, last: date) -> tuple[str, str]:
+    """The sort-key bounds of the expiry dates first..last (inclusive) in the insurance index."""
+    return first.isoformat(), f"{last.isoformat()}#~"  # "~" sorts after "VENDOR#..."
+
+
+def insurance_warned_key(vendor_id: str, expires_on: date) -> tuple[str, str]:
+    return f"VENDOR#{vendor_id}", f"INSURANCEWARNED#{expires_on.isoformat()}"
 
 
 class Directory(Table):
@@ -45,6 +72,33 @@ class Directory(Table):
 
     def vendors_for_email(self, email: str) -> list[str]:
         return self._ids_under(f"VENDOREMAIL#{email.strip().lower()}", "vendor_id")
+
+    def vendors_insured_until(self, first: date, last: date) -> list[str]:
+        """Ids of the active vendors whose insurance expires between first and last (inclusive), by
+        expiry date: a Query per month of the insurance index, never a Scan."""
+        low, high = expiry_range(first, last)
+        ids: list[str] = []
+        for month in expiry_months(first, last):
+            query = {"TableName": self.table, "KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
+                     "ExpressionAttributeValues": {":pk": {"S": f"INSURANCE#{month}"}, ":low": {"S": low},
+                                                   ":high": {"S": high}}}
+            while True:
+                resp = self.db.query(**query)
+                ids += [self._data(i)["vendor_id"] for i in resp["Items"]]
+                if not resp.get("LastEvaluatedKey"):
+                    break
+                query["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return ids
+
+    def claim_insurance_warning(self, vendor_id: str, expires_on: date, at: str) -> bool:
+        """True once per vendor and expiry date: the first caller warns (a renewal is a new date)."""
+        pk, sk = insurance_warned_key(vendor_id, expires_on)
+        return self._put_first({"PK": pk, "SK": sk, "type": "insurance_warning", "warned_at": at})
+
+    def release_insurance_warning(self, vendor_id: str, expires_on: date) -> None:
+        """Undo a claim whose warning could not be sent (the next check tries again)."""
+        pk, sk = insurance_warned_key(vendor_id, expires_on)
+        self.db.delete_item(TableName=self.table, Key=self._key(pk, sk))
 
     def get_property(self, prop_id: str) -> Property:
         data = self._get(f"PROPERTY#{prop_id}", META, consistent=False)
