@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date, timedelta
 
 import pytest
 
@@ -172,3 +173,25 @@ def test_entity_the_api_no_longer_has_is_treated_as_deleted(stack):
     stack.fake.delete("vendor", vendor_id)  # gone by the time the consumer fetches it (404)
     assert stack.deliver_webhook(event) == 202
     eventually(lambda: stack.repo.get_vendor(V("ven-southflow")).active is False)
+
+
+def test_vendor_insurance_syncs_and_the_daily_check_warns_vendor_and_ops_once(stack):
+    """The insurance-check schedule (wired to the pms-sync function) and the notification rule."""
+    vendor_id = IDS.buildium["vendor"]["ven-keystone"]  # still insured: dispatch is not affected
+    expires = (date.today() + timedelta(days=10)).isoformat()
+    for event in stack.fake.update_vendor(vendor_id, VendorInsurance={
+            "Provider": "Bay State Casualty", "PolicyNumber": "GL-7731", "ExpirationDate": f"{expires}T00:00:00Z"}):
+        assert stack.deliver_webhook(event) == 202
+    keystone = eventually(lambda: (v := stack.repo.get_vendor(V("ven-keystone"))).insurance
+                          and v.insurance.expires_on.isoformat() == expires and v)
+
+    def warnings() -> list[dict]:
+        return [m for m in stack.cloud.outbox() if expires in f"{m.get('subject') or ''} {m['body']}"
+                and m["to"] in (keystone.phone, keystone.email, "+15550100009", "ops@opslayer.example.com")]
+
+    stack.cloud.fire_schedule("InsuranceCheckSchedule")
+    sent = eventually(lambda: len(warnings()) == 4 and warnings())
+    assert {m["to"] for m in sent} == {keystone.phone, keystone.email, "+15550100009", "ops@opslayer.example.com"}
+    stack.cloud.fire_schedule("InsuranceCheckSchedule")  # the next day's run: warned once per expiry date
+    stack.cloud.wait_idle(timeout=30)
+    assert len(warnings()) == 4
