@@ -3,10 +3,20 @@ fresh fakes holding the demo portfolio, the clock frozen at a Wednesday 10:00 in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from shared.observability import metrics
 from shared.services.container import Services
 from tests.fakes import fake_services, seed_demo
+
+
+@pytest.fixture(autouse=True)
+def _no_metrics_left_behind() -> Iterator[None]:
+    """Use cases count metrics that a Lambda invocation would flush; here no handler does, so drop them."""
+    yield
+    metrics.clear_metrics()
 
 
 @pytest.fixture
