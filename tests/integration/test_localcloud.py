@@ -112,6 +112,10 @@ def test_real_template_alarms_reach_the_ops_alert_subscribers(cloud: LocalCloud)
     schedule = cloud.client("scheduler").get_schedule(Name=cloud.physical("StuckSweepSchedule"))
     assert schedule["Target"]["DeadLetterConfig"]["Arn"].endswith(":opslayer-test-scheduler-dlq")
     assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 3
+    assert cloud.fire_schedule("StuckSweepSchedule").error is None
+    answer = cloud.client("lambda").invoke(FunctionName=cloud.physical("StuckSweepFunction"),
+                                           Payload=json.dumps({"action": "sweep"}).encode())
+    assert "FunctionError" not in answer and "stuck" in json.loads(answer["Payload"].read())
 
 
 def test_real_template_state_machine_is_executable_with_substitutions(cloud: LocalCloud) -> None:
