@@ -99,6 +99,7 @@ class Settings(BaseModel):
     visit_schedule_group: str = ""
     visit_timers_function_arn: str = ""
     visit_scheduler_role_arn: str = ""
+    scheduler_dlq_arn: str = ""  # where EventBridge Scheduler puts what it could not deliver after its retries
     photos_bucket: str = ""
     inbound_email_bucket: str = ""
     # Who ops alerts reach (template parameters OpsAlertEmails/OpsAlertPhones, comma-separated): the first
