@@ -3,7 +3,7 @@ their timeline once and counted (the StuckWorkOrders alarm tells ops)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.domain.stuck import SWEPT_STATUSES, stuck_after
 from shared.domain.workorder import TimelineEntry, WorkOrder
@@ -11,8 +11,6 @@ from shared.observability import alarm_count, logger
 from shared.services.container import Services
 
 STUCK_METRIC = "StuckWorkOrders"
-# Work orders read per status (the status index is queried, never the table scanned).
-PER_STATUS_LIMIT = 1000
 
 
 def sweep_stuck(svc: Services) -> list[str]:
@@ -21,15 +19,24 @@ def sweep_stuck(svc: Services) -> list[str]:
     timeouts = svc.settings.timeouts
     grace = timedelta(seconds=timeouts.stuck_grace)
     found: list[str] = []
-    for status in SWEPT_STATUSES:
-        for wo in svc.repo.list_work_orders(status=status.value, limit=PER_STATUS_LIMIT):
-            deadline = stuck_after(wo, timeouts.stages, svc.settings.invoice_reminders, grace)
-            if deadline is not None and now >= deadline and _note(svc, wo, now - deadline + grace):
+    for status in SWEPT_STATUSES:  # one status-index Query each (paged), never a Scan
+        for listed in svc.repo.work_orders_in_status(status.value):
+            if not _past(svc, listed, now, grace):
+                continue
+            wo = svc.repo.get_work_order(listed.id)  # the index lags: confirm on the work order itself
+            deadline = _past(svc, wo, now, grace)
+            if deadline and _note(svc, wo, now - deadline + grace):
                 found.append(wo.id)
     alarm_count(STUCK_METRIC, len(found))  # zero too: the alarm sees the sweep ran
     if found:
         logger.warning("stuck work orders", extra={"work_order_ids": found})
     return found
+
+
+def _past(svc: Services, wo: WorkOrder, now: datetime, grace: timedelta) -> datetime | None:
+    """Its stuck deadline if that has passed (else None)."""
+    deadline = stuck_after(wo, svc.settings.timeouts.stages, svc.settings.invoice_reminders, grace)
+    return deadline if deadline is not None and now >= deadline else None
 
 
 def _note(svc: Services, wo: WorkOrder, overdue: timedelta) -> bool:
