@@ -89,10 +89,8 @@ def test_a_setting_that_does_not_exist_is_refused():
 
 def test_a_decorated_handler_logs_with_its_service_name_and_flushes_its_metrics(monkeypatch, capsys):
     from shared.entry import lambda_entry
-    from shared.observability import count, logger, metrics
+    from shared.observability import count, logger
 
-    # Use cases other tests ran outside a handler counted into the process-wide set, unflushed: not ours.
-    metrics.clear_metrics()
     for var, value in every_setting().items():
         monkeypatch.setenv(var, value)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
