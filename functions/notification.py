@@ -28,6 +28,6 @@ def _notify(record: SQSRecord) -> None:
     notify(services(), event["detail-type"], detail)
 
 
-@lambda_entry(requires=("link_secret_arn", "public_base_url", "notification_queue_url"))
+@lambda_entry(requires=("link_secret_arn", "public_base_url", "notification_queue_url", "ops_alert_emails"))
 def lambda_handler(event, context):
     return process_partial_response(event=event, record_handler=_notify, processor=processor, context=context)

@@ -27,7 +27,8 @@ def _plan(record: SQSRecord) -> None:
     logger.info("visit timers planned", extra={"kinds": made})
 
 
-@lambda_entry(requires=("visit_schedule_group", "visit_timers_function_arn", "visit_scheduler_role_arn"))
+@lambda_entry(requires=("visit_schedule_group", "visit_timers_function_arn", "visit_scheduler_role_arn",
+                        "scheduler_dlq_arn"))
 def lambda_handler(event, context):
     if "Records" in event:
         return process_partial_response(event=event, record_handler=_plan, processor=processor, context=context)

@@ -19,10 +19,13 @@ TEMPLATE = ROOT / "template.yaml"
 REGION = "us-east-1"
 
 
+LOCAL_OPS_ALERT_EMAIL = "ops-alerts@opslayer.example.com"  # subscribed to the alerts topic (nothing is sent)
+
+
 def local_parameters(base_url: str, fake: FakeBuildium, **overrides: str) -> dict[str, str]:
     return {"Stage": "local", "OpsAuthMode": "key", "PublicBaseUrl": base_url,
             "SenderEmail": "maintenance@opslayer.example.com", "BuildiumBaseUrl": fake.url,
-            "BuildiumAccountId": str(fake.account_id), **overrides}
+            "BuildiumAccountId": str(fake.account_id), "OpsAlertEmails": LOCAL_OPS_ALERT_EMAIL, **overrides}
 
 
 @dataclass

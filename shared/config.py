@@ -21,6 +21,7 @@ class Timeouts(BaseModel):
 
     stages: dict[str, dict[Priority, int]]
     reminders_before_visit: list[int] = Field(default_factory=list)  # seconds before a visit's start
+    stuck_grace: int = 3600  # seconds past a stage's timer before the stuck sweep reports the work order
 
     def arrive_grace(self, priority: Priority) -> int:
         """Seconds after the visit window's end without a check-in before the no-show path runs."""
@@ -53,8 +54,9 @@ def timeouts(overrides_json: str | None) -> Timeouts:
         if stage not in STAGES:
             raise ValueError(f"STAGE_TIMER_OVERRIDES: unknown stage {stage!r} (known: {', '.join(STAGES)})")
         stages[stage].update(values)
-    parsed = Timeouts.model_validate({"stages": stages,
-                                      "reminders_before_visit": _timer_rules().get("reminders_before_visit", [])})
+    rules = _timer_rules()
+    parsed = Timeouts.model_validate({"stages": stages, "stuck_grace": rules.get("stuck_grace", 3600),
+                                      "reminders_before_visit": rules.get("reminders_before_visit", [])})
     if any(v < 1 for values in parsed.stages.values() for v in values.values()):
         raise ValueError("stage timers must be at least 1 second")
     return parsed
@@ -97,8 +99,13 @@ class Settings(BaseModel):
     visit_schedule_group: str = ""
     visit_timers_function_arn: str = ""
     visit_scheduler_role_arn: str = ""
+    scheduler_dlq_arn: str = ""  # where EventBridge Scheduler puts what it could not deliver after its retries
     photos_bucket: str = ""
     inbound_email_bucket: str = ""
+    # Who ops alerts reach (template parameters OpsAlertEmails/OpsAlertPhones, comma-separated): the first
+    # of each is the ops contact for escalations unless the `ops_contact` configuration record overrides it.
+    ops_alert_emails: str = ""
+    ops_alert_phones: str = ""
     timeouts: Timeouts
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +60,16 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "O
 def count(name: str, value: float = 1) -> None:
     """One metric per lifecycle event (EMF, flushed by the handler decorator)."""
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def alarm_count(name: str, value: float = 1) -> None:
+    """A count an ops alarm watches (template.yaml): one series per deployment, dimension ``Stage`` only,
+    whichever function emits it (``count`` adds the function's ``service``, so an alarm would need one
+    metric per function). Written at once as its own EMF record."""
+    stage = os.environ.get("STAGE") or "dev"
+    print(json.dumps({"_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [
+        {"Namespace": metrics.namespace, "Dimensions": [["Stage"]], "Metrics": [{"Name": name, "Unit": "Count"}]}]},
+        "Stage": stage, name: value}), flush=True)
 
 
 def bind(work_order_id: str | None = None, correlation_id: str | None = None) -> None:

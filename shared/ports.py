@@ -36,6 +36,9 @@ class WorkOrderStore(Protocol):
 
     def open_work_orders(self) -> list[WorkOrder]: ...
 
+    def work_orders_in_status(self, status: str) -> list[WorkOrder]:
+        """Every work order in a status, oldest first (the status index, page by page: no limit; for sweeps)."""
+
 
 
 class DirectoryStore(Protocol):

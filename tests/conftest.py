@@ -33,6 +33,9 @@ CLOUD_PARAMETERS = {
     # The whole suite comes from one IP; the per-link limit is low enough to test in a second.
     "RateLimitPerIpPerMinute": "100000",
     "RateLimitPerLinkPerMinute": "60",
+    # Two alert emails and one phone: the subscription slots beyond them stay off (their Conditions).
+    "OpsAlertEmails": "ops-alerts@opslayer.test,ops-lead@opslayer.test",
+    "OpsAlertPhones": "+15550100098",
 }
 
 

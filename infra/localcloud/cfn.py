@@ -489,12 +489,13 @@ class SubscriptionModel(LocalModel):
     """``AWS::SNS::Subscription`` in moto's SNS backend (moto has no model: it was silently skipped).
 
     Deliveries to ``lambda`` go through the asynchronous, AWS-shaped path of
-    :mod:`infra.localcloud.patches.sns_lambda`; ``sqs`` is moto's own. Other protocols, and
-    subscription options the local cloud would ignore, fail the deploy with the reason.
+    :mod:`infra.localcloud.patches.sns_lambda`; ``sqs`` is moto's own; ``email`` and ``sms`` (people:
+    the ops alert subscriptions) are kept in moto's SNS, which records what it would send and sends nothing.
+    Other protocols, and subscription options the local cloud would ignore, fail the deploy with the reason.
     """
 
     TYPE = "AWS::SNS::Subscription"
-    SUPPORTED = ("lambda", "sqs")
+    SUPPORTED = ("lambda", "sqs", "email", "sms")
     OPTIONS = ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy")
 
     @classmethod

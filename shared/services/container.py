@@ -80,7 +80,7 @@ class Services:
 
             s = self.settings
             self._schedules = OneTimeSchedules(s.visit_schedule_group, s.visit_timers_function_arn,
-                                               s.visit_scheduler_role_arn)
+                                               s.visit_scheduler_role_arn, dead_letter_arn=s.scheduler_dlq_arn)
         return self._schedules
 
     def pms(self) -> PmsPort:

@@ -54,13 +54,36 @@ def _recipients(svc: Services, role: str, wo: WorkOrder, prop: Property, vendor_
         value = svc.repo.get_config("on_call")
         return Contact.model_validate(value) if value else None
     if role == "ops":
-        return svc.repo.ops_contact()
+        return ops_contact(svc)
     if role == "approver":  # an invoice's approver: the property's owner, or ops
         if detail.get("route") == "owner":
             owner = (svc.repo.get_config("owners") or {}).get(wo.property_id)
             return Contact.model_validate(owner) if owner else None
-        return svc.repo.ops_contact()
+        return ops_contact(svc)
     raise ValueError(f"unknown recipient role {role}")
+
+
+class NoOpsContact(RuntimeError):
+    """Nobody to tell: neither the `ops_contact` configuration record nor the OpsAlertEmails setting."""
+
+
+def ops_contact(svc: Services) -> Contact:
+    """Who messages for ops go to: the `ops_contact` configuration record if set, else the first of the
+    deployment's ops alert email addresses and phone numbers (template parameters, required at deploy and
+    checked at the notification function's cold start). Never None: a message for ops is never dropped;
+    without anyone to tell this raises, so the event is retried and ends in the notification DLQ (alarmed)."""
+    configured = svc.repo.ops_contact()
+    if configured is not None:
+        return configured
+    email = _first(svc.settings.ops_alert_emails)
+    phone = _first(svc.settings.ops_alert_phones)
+    if not (email or phone):
+        raise NoOpsContact("no ops contact: set the OpsAlertEmails parameter (or the ops_contact record)")
+    return Contact(name="Ops", email=email, phone=phone)
+
+
+def _first(comma_separated: str) -> str | None:
+    return next((item.strip() for item in comma_separated.split(",") if item.strip()), None)
 
 
 def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail: dict[str, Any],

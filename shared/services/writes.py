@@ -10,10 +10,13 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from shared.domain import links
 from shared.domain.errors import ConcurrentUpdate, InvalidTransition, LinkRejected
 from shared.domain.workorder import TimelineEntry, WorkOrder, vendor_actions
-from shared.observability import count
+from shared.observability import alarm_count, count
 from shared.services.container import Services
 
 T = TypeVar("T")
+
+# Events an ops alarm watches (template.yaml): also counted once per deployment (observability.alarm_count).
+ALARMED_EVENTS = frozenset({"WorkOrderEscalated"})
 
 
 class Edit(NamedTuple, Generic[T]):
@@ -75,6 +78,8 @@ def publish(svc: Services, detail_type: str, wo: WorkOrder, key: str, **extra: A
     svc.events.publish(detail_type, {"work_order_id": wo.id, "status": wo.status.value,
                                      "event_key": f"{wo.id}:{key}", **extra})
     count(detail_type)
+    if detail_type in ALARMED_EVENTS:
+        alarm_count(detail_type)
 
 
 # ---------------------------------------------------------------- who may write (their link)

@@ -120,6 +120,9 @@ class InMemoryWorkOrders(_Part):
         return [WorkOrder.model_validate(i) for i in self.table.index("GSI2", f"PROPERTY#{property_id}")
                 if i["GSI2SK"] >= bound]
 
+    def work_orders_in_status(self, status: str) -> list[WorkOrder]:
+        return [WorkOrder.model_validate(i) for i in self.table.index("GSI1", f"STATUS#{status}", newest_first=False)]
+
     def open_work_orders(self) -> list[WorkOrder]:
         result: list[WorkOrder] = []
         for s in OPEN_STATUSES:

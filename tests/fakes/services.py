@@ -52,7 +52,9 @@ def fake_settings(**changes: Any) -> Settings:
         "visit_schedule_group": "opslayer-test-visits",
         "visit_timers_function_arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:opslayer-test-visit-timers",
         "visit_scheduler_role_arn": f"arn:aws:iam::{ACCOUNT}:role/opslayer-test-scheduler",
+        "scheduler_dlq_arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:opslayer-test-scheduler-dlq",
         "photos_bucket": "opslayer-test-photos", "inbound_email_bucket": "opslayer-test-inbound-email",
+        "ops_alert_emails": "ops-alerts@opslayer.test,ops-lead@opslayer.test", "ops_alert_phones": "+15550100099",
         "timeouts": timeouts(None),
     }
     return Settings(**{**values, **changes})

@@ -51,11 +51,12 @@ def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
 
 # ----------------------------------------------------------------------------- real template
 def test_real_template_every_resource_is_real(cloud: LocalCloud) -> None:
+    unused_alert_slots = {"OpsAlertEmail3Subscription", "OpsAlertPhone2Subscription", "OpsAlertPhone3Subscription"}
     expected = {
         logical_id
         for logical_id, spec in cloud.translated["Resources"].items()
         if spec.get("Condition") is None or cloud.parameters.get("OpsAuthMode") == "key"
-    }
+    } - unused_alert_slots
     assert expected - set(cloud.resources) == set()
     assert len(cloud.resources) >= 40
 
@@ -83,6 +84,38 @@ def test_real_template_every_resource_is_real(cloud: LocalCloud) -> None:
         QueueUrl=cloud.physical("IntakeQueue"), AttributeNames=["Policy"]
     )["Attributes"]["Policy"]
     assert "events.amazonaws.com" in policy
+
+
+def test_real_template_alarms_reach_the_ops_alert_subscribers(cloud: LocalCloud) -> None:
+    from tests.conftest import CLOUD_PARAMETERS
+
+    topic = cloud.outputs["OpsAlertsTopicArn"]
+    sns = cloud.client("sns")
+    subscribed = sorted((s["Protocol"], s["Endpoint"])
+                        for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"])
+    emails, phones = CLOUD_PARAMETERS["OpsAlertEmails"].split(","), CLOUD_PARAMETERS["OpsAlertPhones"].split(",")
+    assert subscribed == sorted([("email", e) for e in emails] + [("sms", p) for p in phones])
+    key = sns.get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"]
+    assert cloud.physical("AlertsKey") in key  # the stack's own key, not alias/aws/sns
+
+    alarms = cloud.client("cloudwatch").describe_alarms(MaxRecords=100)["MetricAlarms"]
+    assert alarms and all(a["AlarmActions"] == [topic] for a in alarms)
+    watched = {(a["Namespace"], a["MetricName"], d["Value"]) for a in alarms for d in a["Dimensions"]}
+    for name, spec in cloud.translated["Resources"].items():
+        if spec["Type"] == "AWS::Lambda::Function":
+            function = cloud.physical(name)
+            assert {("AWS/Lambda", "Errors", function), ("AWS/Lambda", "Throttles", function)} <= watched, name
+    assert ("Opslayer", "WorkOrderEscalated", "test") in watched
+    assert ("Opslayer", "StuckWorkOrders", "test") in watched
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "opslayer-test-scheduler-dlq") in watched
+
+    schedule = cloud.client("scheduler").get_schedule(Name=cloud.physical("StuckSweepSchedule"))
+    assert schedule["Target"]["DeadLetterConfig"]["Arn"].endswith(":opslayer-test-scheduler-dlq")
+    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 3
+    assert cloud.fire_schedule("StuckSweepSchedule").error is None
+    answer = cloud.client("lambda").invoke(FunctionName=cloud.physical("StuckSweepFunction"),
+                                           Payload=json.dumps({"action": "sweep"}).encode())
+    assert "FunctionError" not in answer and "stuck" in json.loads(answer["Payload"].read())
 
 
 def test_real_template_state_machine_is_executable_with_substitutions(cloud: LocalCloud) -> None:

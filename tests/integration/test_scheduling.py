@@ -111,6 +111,8 @@ def test_vendor_picks_one_of_the_tenant_windows_and_sees_the_nte(stack, api, ops
     assert at_time(timers["arrive"]) == start + timedelta(hours=3, seconds=60)
     assert timers["arrive"]["ActionAfterCompletion"] == "DELETE"
     assert timers["arrive"]["Target"]["Arn"].endswith(":function:opslayer-test-visit-timers")
+    assert timers["arrive"]["Target"]["DeadLetterConfig"]["Arn"].endswith(":opslayer-test-scheduler-dlq")
+    assert timers["arrive"]["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 3
 
 
 def test_proposal_confirmed_by_the_tenant_schedules_the_visit(stack, api, ops_headers):

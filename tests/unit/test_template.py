@@ -122,3 +122,112 @@ def test_inbound_mail_is_stored_before_the_function_runs_and_only_ses_may_invoke
     assert rule["ScanEnabled"] is True and rule["TlsPolicy"] == "Require"
     permission = RESOURCES["EmailInboundSesPermission"]["Properties"]
     assert permission["Principal"] == "ses.amazonaws.com" and permission["SourceAccount"]
+
+
+# ---------------------------------------------------------------- alerts that reach people
+ALARMS = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def _alarms_on(namespace: str, metric: str) -> list[dict]:
+    return [a for a in ALARMS.values() if a.get("Namespace") == namespace and a.get("MetricName") == metric]
+
+
+def _dimension(alarm: dict, name: str):
+    return next(d["Value"] for d in alarm["Dimensions"] if d["Name"] == name)
+
+
+def test_every_alarm_notifies_the_ops_alerts_topic():
+    assert ALARMS
+    for name, alarm in ALARMS.items():
+        assert alarm["AlarmActions"] == [{"Ref": "OpsAlertsTopic"}], name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+
+
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_every_function_has_its_errors_and_throttles_alarm(metric):
+    watched = {_dimension(a, "FunctionName")["Ref"] for a in _alarms_on("AWS/Lambda", metric)}
+    assert watched == set(FUNCTIONS)
+
+
+def test_every_dead_letter_queue_has_its_depth_alarm():
+    dlqs = {k for k, v in RESOURCES.items() if v["Type"] == "AWS::SQS::Queue" and k.endswith("DLQ")}
+    watched = {_dimension(a, "QueueName")["Fn::GetAtt"][0]
+               for a in _alarms_on("AWS/SQS", "ApproximateNumberOfMessagesVisible")}
+    assert dlqs and watched == dlqs
+
+
+def test_escalations_stuck_jobs_failed_executions_and_api_errors_are_alarmed():
+    from shared.services.stuck import STUCK_METRIC
+    from shared.services.writes import ALARMED_EVENTS
+
+    for metric in (*ALARMED_EVENTS, STUCK_METRIC):  # emitted by observability.alarm_count: dimension Stage only
+        [alarm] = _alarms_on("Opslayer", metric)
+        assert alarm["Dimensions"] == [{"Name": "Stage", "Value": {"Ref": "Stage"}}]
+    [failed] = _alarms_on("AWS/States", "ExecutionsFailed")
+    assert _dimension(failed, "StateMachineArn") == {"Ref": "WorkOrderStateMachine"}
+    [api] = _alarms_on("AWS/ApiGateway", "5XXError")
+    assert _dimension(api, "ApiName") == RESOURCES["Api"]["Properties"]["Name"]
+    assert _dimension(api, "Stage") == RESOURCES["Api"]["Properties"]["StageName"]
+
+
+def test_every_schedule_retries_and_dead_letters_to_an_alarmed_queue():
+    schedules = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == "AWS::Scheduler::Schedule"}
+    assert {"ReconcileSchedule", "PreventiveSchedule", "StuckSweepSchedule"} <= set(schedules)
+    role_statements = RESOURCES["SchedulerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    for name, schedule in schedules.items():
+        target = schedule["Target"]
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1, name
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]}}, name
+        assert target["RoleArn"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}, name
+    assert any(s["Action"] == "sqs:SendMessage" and s["Resource"] == {"Fn::GetAtt": ["SchedulerDLQ", "Arn"]}
+               for s in role_statements)
+
+
+def test_the_alerts_topic_has_a_rotated_customer_key_cloudwatch_may_use():
+    topic = RESOURCES["OpsAlertsTopic"]["Properties"]
+    key = RESOURCES[topic["KmsMasterKeyId"]["Ref"]]
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in statements if s["Effect"] == "Allow"
+                  and s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
+    assert cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch[0]["Action"])
+
+
+def test_alert_subscriptions_one_slot_per_listed_address_the_first_email_required():
+    subscriptions = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::SNS::Subscription"
+                     and v["Properties"]["TopicArn"] == {"Ref": "OpsAlertsTopic"}}
+    by_protocol: dict[str, list[tuple[int, str | None, str]]] = {}
+    for sub in subscriptions.values():
+        index, split = sub["Properties"]["Endpoint"]["Fn::Select"]
+        parameter = split["Fn::Split"][1]["Fn::Join"][1][0]["Ref"]
+        by_protocol.setdefault(sub["Properties"]["Protocol"], []).append((index, sub.get("Condition"), parameter))
+    assert sorted(by_protocol["email"]) == [(0, None, "OpsAlertEmails"), (1, "HasOpsAlertEmail2", "OpsAlertEmails"),
+                                            (2, "HasOpsAlertEmail3", "OpsAlertEmails")]
+    assert sorted(by_protocol["sms"]) == [(i, f"HasOpsAlertPhone{i + 1}", "OpsAlertPhones") for i in range(3)]
+    for _, condition, parameter in by_protocol["email"][1:] + by_protocol["sms"]:
+        if condition:  # the condition tests the same slot of the same (comma-padded) list
+            test = TEMPLATE["Conditions"][condition]["Fn::Not"][0]["Fn::Equals"]
+            assert test[1] == "" and test[0]["Fn::Select"][1]["Fn::Split"][1]["Fn::Join"][1][0] == {"Ref": parameter}
+    parameters = TEMPLATE["Parameters"]
+    assert "Default" not in parameters["OpsAlertEmails"]  # a deploy without anyone to alert fails
+    assert parameters["OpsAlertPhones"]["Default"] == ""
+
+
+@pytest.mark.parametrize(("listed", "ok"), [("ops@x.io", True), ("a@x.io,b@x.io,c@x.io", True), ("", False),
+                                             ("a@x.io,b@x.io,c@x.io,d@x.io", False), ("a@x.io, b@x.io", False)])
+def test_ops_alert_emails_one_to_three(listed, ok):
+    assert bool(re.fullmatch(TEMPLATE["Parameters"]["OpsAlertEmails"]["AllowedPattern"], listed)) is ok
+
+
+@pytest.mark.parametrize(("listed", "ok"), [("", True), ("+15550100009", True), ("+15550100009,+442071838750", True),
+                                             ("5550100009", False),
+                                             ("+15550100001,+15550100002,+15550100003,+15550100004", False)])
+def test_ops_alert_phones_zero_to_three_e164(listed, ok):
+    assert bool(re.fullmatch(TEMPLATE["Parameters"]["OpsAlertPhones"]["AllowedPattern"], listed)) is ok
+
+
+def test_the_slot_conditions_match_the_subscription_endpoints():
+    for name, spec in RESOURCES.items():
+        if spec["Type"] == "AWS::SNS::Subscription" and "Condition" in spec:
+            condition = TEMPLATE["Conditions"][spec["Condition"]]["Fn::Not"][0]["Fn::Equals"][0]
+            assert condition == spec["Properties"]["Endpoint"], name

@@ -148,6 +148,19 @@ class WorkOrders(Table):
                 return found
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
+    def work_orders_in_status(self, status: str) -> list[WorkOrder]:
+        """Every work order in a status, oldest first (GSI1, page by page; eventually consistent)."""
+        found: list[WorkOrder] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "IndexName": "GSI1", "ScanIndexForward": True,
+            "KeyConditionExpression": "GSI1PK = :pk", "ExpressionAttributeValues": {":pk": {"S": f"STATUS#{status}"}}}
+        while True:
+            resp = self.db.query(**kwargs)
+            found += [WorkOrder.model_validate(self._data(i)) for i in resp["Items"]]
+            if "LastEvaluatedKey" not in resp:
+                return found
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     def open_work_orders(self) -> list[WorkOrder]:
         result: list[WorkOrder] = []
         for s in OPEN_STATUSES:

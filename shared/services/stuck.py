@@ -1,0 +1,51 @@
+"""The stuck sweep (scheduled): open work orders that sat past their stage's timer plus a grace are noted on
+their timeline once and counted (the StuckWorkOrders alarm tells ops)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from shared.domain.stuck import SWEPT_STATUSES, stuck_after
+from shared.domain.workorder import TimelineEntry, WorkOrder
+from shared.observability import alarm_count, logger
+from shared.services.container import Services
+
+STUCK_METRIC = "StuckWorkOrders"
+
+
+def sweep_stuck(svc: Services) -> list[str]:
+    """Note every newly stuck work order (once per status it is stuck in) and count them. Returns their ids."""
+    now = svc.clock()
+    timeouts = svc.settings.timeouts
+    grace = timedelta(seconds=timeouts.stuck_grace)
+    found: list[str] = []
+    for status in SWEPT_STATUSES:  # one status-index Query each (paged), never a Scan
+        for listed in svc.repo.work_orders_in_status(status.value):
+            if not _past(svc, listed, now, grace):
+                continue
+            wo = svc.repo.get_work_order(listed.id)  # the index lags: confirm on the work order itself
+            deadline = _past(svc, wo, now, grace)
+            if deadline and _note(svc, wo, now - deadline + grace):
+                found.append(wo.id)
+    alarm_count(STUCK_METRIC, len(found))  # zero too: the alarm sees the sweep ran
+    if found:
+        logger.warning("stuck work orders", extra={"work_order_ids": found})
+    return found
+
+
+def _past(svc: Services, wo: WorkOrder, now: datetime, grace: timedelta) -> datetime | None:
+    """Its stuck deadline if that has passed (else None)."""
+    deadline = stuck_after(wo, svc.settings.timeouts.stages, svc.settings.invoice_reminders, grace)
+    return deadline if deadline is not None and now >= deadline else None
+
+
+def _note(svc: Services, wo: WorkOrder, overdue: timedelta) -> bool:
+    """The timeline note, once per work order and stuck status (a job stuck again later is noted again)."""
+    key = f"stuck:{wo.id}:{wo.status.value}:{wo.updated_at.isoformat()}"
+    if svc.repo.done(key):
+        return False
+    hours = max(1, round(overdue.total_seconds() / 3600))
+    svc.repo.mark_done(key, wo.id, TimelineEntry(
+        at=svc.clock(), event="stuck",
+        detail=f"Still {wo.status.value} about {hours} h past the stage's timer; ops alerted"))
+    return True
