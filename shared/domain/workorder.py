@@ -229,15 +229,17 @@ def vendor_actions(wo: WorkOrder, vendor_id: str) -> list[str]:
 
 def tenant_actions(wo: WorkOrder, now: datetime | None = None) -> list[str]:
     """What the tenant may do now: answer a proposed time, ask to reschedule, say nobody came
-    (once the visit window has started and the technician has not checked in), answer the follow-up."""
+    (once the visit window has started and the technician has not checked in), answer the follow-up.
+    A proposed time that has passed can only be declined (the vendor is asked for another)."""
     if wo.status == Status.COMPLETED:
         return ["feedback"]
+    now = now or utcnow()
     actions = []
     if wo.proposal and wo.status in (Status.ACCEPTED, Status.SCHEDULED):
-        actions += ["confirm", "decline"]
+        actions += ["confirm", "decline"] if now < wo.proposal.end else ["decline"]
     if wo.status == Status.SCHEDULED and wo.window:
         actions.append("reschedule")
-        if not wo.arrived_at and not wo.visit_missed and (now or utcnow()) >= wo.window.start:
+        if not wo.arrived_at and not wo.visit_missed and now >= wo.window.start:
             actions.append("no_show")
     return actions
 

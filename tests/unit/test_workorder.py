@@ -82,6 +82,10 @@ def test_tenant_visit_actions_follow_the_proposal_the_window_and_the_check_in():
     assert tenant_actions(wo(status=Status.SCHEDULED, window=later, proposal=later), NOW) == [
         "confirm", "decline", "reschedule"]
     assert tenant_actions(wo(status=Status.SCHEDULED, window=started), NOW) == ["reschedule", "no_show"]
+    passed = Window(start=NOW - timedelta(hours=4), end=NOW - timedelta(hours=2))
+    assert tenant_actions(wo(status=Status.ACCEPTED, proposal=passed), NOW) == ["decline"]
+    assert tenant_actions(wo(status=Status.ACCEPTED, proposal=passed), passed.end) == ["decline"]
+    assert tenant_actions(wo(status=Status.ACCEPTED, proposal=passed), passed.start) == ["confirm", "decline"]
     assert tenant_actions(wo(status=Status.SCHEDULED, window=started, arrived_at=NOW), NOW) == ["reschedule"]
     assert tenant_actions(wo(status=Status.SCHEDULED, window=started, visit_missed=True), NOW) == ["reschedule"]
 
