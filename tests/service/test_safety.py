@@ -210,9 +210,6 @@ def test_a_yes_between_two_offers_puts_the_next_offer_on_emergency_timers(svc: S
     assert offer.expires_at == svc.clock() + timedelta(seconds=emergency)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: answer() checks only that the question is unanswered, not "
-                   "WorkOrder.asking_safety: a YES from a stale status page after the work is done raises a "
-                   "completed job to an emergency and pages on-call")
 def test_a_yes_after_the_work_is_done_is_refused(svc: Services) -> None:
     job = offered(svc, UNIT, WATER)
     vendor_accept(svc, job.link)

@@ -5,13 +5,14 @@ from itertools import pairwise
 import pytest
 
 from shared.domain.directory import Contact, Property, Vendor, VendorStats, rank_vendors
-from shared.domain.enums import Trade
+from shared.domain.enums import Hazard, Trade
 from shared.domain.errors import InvalidTransition
 from shared.domain.workorder import (
     MONEY_STATUSES,
     OPEN_STATUSES,
     TRANSITIONS,
     Offer,
+    SafetyQuestion,
     Status,
     Window,
     WorkOrder,
@@ -88,6 +89,16 @@ def test_tenant_visit_actions_follow_the_proposal_the_window_and_the_check_in():
     assert tenant_actions(wo(status=Status.ACCEPTED, proposal=passed), passed.start) == ["confirm", "decline"]
     assert tenant_actions(wo(status=Status.SCHEDULED, window=started, arrived_at=NOW), NOW) == ["reschedule"]
     assert tenant_actions(wo(status=Status.SCHEDULED, window=started, visit_missed=True), NOW) == ["reschedule"]
+
+
+def test_the_safety_question_is_open_while_unanswered_and_the_work_is_not_done():
+    asked = SafetyQuestion(hazard=Hazard.WATER, asked_at=NOW)
+    assert wo(status=Status.OFFERED, safety_question=asked).asking_safety
+    assert wo(status=Status.SCHEDULED, safety_question=asked).asking_safety
+    assert not wo(status=Status.OFFERED, safety_question=asked.model_copy(update={"answer": "no"})).asking_safety
+    for done in (Status.COMPLETED, Status.VERIFIED, Status.CLOSED, Status.CANCELLED):
+        assert not wo(status=done, safety_question=asked).asking_safety, done
+    assert not wo(status=Status.OFFERED).asking_safety
 
 
 def test_visit_time_is_a_tenant_window_an_iso_pair_or_local_date_and_times():
