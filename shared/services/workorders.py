@@ -300,7 +300,8 @@ def vendor_accept(svc: Services, token: str) -> WorkOrder:
     before, wo = change.before, change.saved
     assert before.offer is not None
     svc.repo.bump_vendor_stat(wo.vendor_id or "", "accepted")
-    publish(svc, "VendorAccepted", wo, f"accepted:{wo.reopen_count}", vendor_id=wo.vendor_id)
+    # one acceptance per dispatch: a redispatch (another trade) brings a new vendor the tenant must hear of
+    publish(svc, "VendorAccepted", wo, f"accepted:{wo.reopen_count}:{wo.dispatch_round}", vendor_id=wo.vendor_id)
     svc.workflow.resume(before.offer.task_token, {"outcome": "accepted"})
     return wo
 
