@@ -145,7 +145,8 @@ def _open_request(svc: Services, unit: Unit, phone: str, msg: InboundSms) -> Out
     assert unit.tenant is not None
     req = NewRequest(unit_id=unit.id, name=unit.tenant.name, phone=phone, email=unit.tenant.email,
                      description=description[:5000], language=request_language(unit, msg.body))
-    wo = workorders.submit_request(svc, req, source=Source.SMS, idempotency_key=f"sms:{msg.message_id}")
+    # a message id is unique per provider only (the inbound claim is per channel too)
+    wo = workorders.submit_request(svc, req, source=Source.SMS, idempotency_key=f"sms:{msg.channel}:{msg.message_id}")
     logger.info("sms request", extra={"work_order_id": wo.id})
     # The acknowledgement (with the status link) is the usual WorkOrderReceived message.
     return Outcome("request_opened", None, wo.id)
