@@ -340,10 +340,6 @@ def test_quiet_hours_within_one_day_and_an_unknown_zone() -> None:
     assert hours.release_at(datetime(2026, 6, 10, 14, 0, tzinfo=ny)) is None
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug: a YES answers a completed job's follow-up before any proposal (sms._for_tenant), even when the "
-    "proposal (\"Reply YES to confirm\") was asked after the follow-up: the tenant's YES to the new visit "
-    "time closes the other job instead (the newest-question rule exists only for the safety question)"))
 def test_yes_answers_the_newest_question_a_proposal_made_after_a_follow_up(svc: Services, ana: Texts) -> None:
     done, _ = completed(svc, UNIT, LEAK)
     svc.clock.advance(hours=2)
