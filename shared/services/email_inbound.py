@@ -31,7 +31,7 @@ from shared.domain.workorder import (
     question_to_answer,
 )
 from shared.observability import count, logger
-from shared.services import invoicing, safety, workorders
+from shared.services import invoicing, safety, visits, workorders
 from shared.services.container import Services
 from shared.services.sms import status_text
 
@@ -142,11 +142,13 @@ def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
     referenced = next((w for w in mine if w.id == mail.reference), None)
     # A YES or NO answers the newest question asked: about the request the reply names, if it names one.
     question = question_to_answer([referenced] if referenced else mine, svc.clock())
-    if question is not None and question.kind != "proposal" and intent in (Intent.YES, Intent.NO):
+    if question is not None and intent in (Intent.YES, Intent.NO):
         wo, yes = question.work_order, intent == Intent.YES
         if question.kind == "safety":
             return _answer_safety(svc, unit, wo, yes, mail)
-        return _answer(svc, unit, wo, yes, mail)
+        if question.kind == "feedback":
+            return _answer(svc, unit, wo, yes, mail)
+        return _answer_proposal(svc, unit, wo, yes, mail)
     if referenced is not None:
         return _add_to(svc, unit, referenced, mail)
     if intent == Intent.STATUS:
@@ -209,6 +211,15 @@ def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, mail: Inbo
     text = reply("email.resolved" if resolved else "email.not_resolved", lang, reference=wo.id)
     _record(svc, wo.id, "YES" if resolved else "NO")
     return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", text, wo.id, added, lang)
+
+
+def _answer_proposal(svc: Services, unit: Unit, wo: WorkOrder, confirmed: bool, mail: InboundEmail) -> Outcome:
+    # The authenticated address on file is the tenant's credential, as for the follow-up answer.
+    visits.visit_answer(svc, wo.id, "confirm" if confirmed else "decline", "by email")
+    lang = tenant_language(unit, wo, _said(mail))
+    text = reply("email.visit_confirmed" if confirmed else "email.visit_declined", lang, reference=wo.id)
+    _record(svc, wo.id, "YES" if confirmed else "NO")
+    return Outcome("visit_confirmed" if confirmed else "visit_declined", text, wo.id, _attach(svc, wo, mail), lang)
 
 
 def _attach(svc: Services, wo: WorkOrder, mail: InboundEmail) -> int:
