@@ -245,6 +245,19 @@ def tenant_actions(wo: WorkOrder, now: datetime | None = None) -> list[str]:
     return actions
 
 
+def held_triage_change(held: dict[str, Any], wo: WorkOrder) -> str | None:
+    """Whether the triage the workflow holds (its `$.triage`) is behind the work order's, and what the workflow
+    must do: "retriaged" for another trade (rank that trade's vendors), "retimed" for another priority only
+    (the same candidates, on the new priority's timers); None when it is current."""
+    if wo.trade is None or wo.priority is None:
+        return None
+    if held.get("trade") != wo.trade.value:
+        return "retriaged"
+    if held.get("priority") != wo.priority.value:
+        return "retimed"
+    return None
+
+
 def public_status(wo: WorkOrder) -> dict[str, Any]:
     """Plain-words summary for tenants (no internal ids, no tokens)."""
     return {"status": wo.status.value, "trade": wo.trade, "priority": wo.priority}

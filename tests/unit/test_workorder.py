@@ -5,7 +5,7 @@ from itertools import pairwise
 import pytest
 
 from shared.domain.directory import Contact, Property, Vendor, VendorStats, rank_vendors
-from shared.domain.enums import Hazard, Trade
+from shared.domain.enums import Hazard, Priority, Trade
 from shared.domain.errors import InvalidTransition
 from shared.domain.workorder import (
     MONEY_STATUSES,
@@ -16,6 +16,7 @@ from shared.domain.workorder import (
     Status,
     Window,
     WorkOrder,
+    held_triage_change,
     new_work_order_id,
     question_to_answer,
     tenant_actions,
@@ -125,6 +126,15 @@ def test_a_yes_or_no_answers_the_newest_question_whatever_its_kind():
     assert answered(passed, safety) == ("safety", "wo-s")  # a time that has passed is no question any more
     answered_safety = safety.model_copy(update={"safety_question": asked.model_copy(update={"answer": "no"})})
     assert answered(answered_safety) is None
+
+
+def test_the_workflows_triage_is_behind_when_the_trade_or_the_priority_changed():
+    job = wo(trade=Trade.PLUMBING, priority=Priority.EMERGENCY)
+    assert held_triage_change({"trade": "plumbing", "priority": "emergency", "timeouts": {}}, job) is None
+    assert held_triage_change({"trade": "plumbing", "priority": "routine"}, job) == "retimed"
+    assert held_triage_change({"trade": "general", "priority": "routine"}, job) == "retriaged"
+    assert held_triage_change({"trade": "general", "priority": "emergency"}, job) == "retriaged"
+    assert held_triage_change({"trade": "plumbing", "priority": "routine"}, wo()) is None  # not triaged yet
 
 
 def test_visit_time_is_a_tenant_window_an_iso_pair_or_local_date_and_times():
