@@ -8,7 +8,8 @@ What happens to the job depends on where it is:
   trade, whose candidates are dropped now; ``retimed`` for another priority: the same candidates);
 - accepted (waiting for a visit time): a new trade dispatches again (``retriaged``, the vendor is told the
   job is withdrawn); the same trade with another priority re-times the wait (``retimed``);
-- earlier (being ranked) or later (scheduled and on): the triage is changed, without moving the job.
+- earlier (being ranked): the triage is changed, and the first offer step hands it to the workflow;
+- later (scheduled and on): the triage is changed, without moving the job.
 Raised to an emergency, the on-call contact is paged at once whatever the stage (deduplicated with the
 workflow's own page). The tenant is told when it changes what happens to them. Ops corrections are also
 written to a collection that ``opslayer triage export`` reads (one Query, no Scan) for the next rules
