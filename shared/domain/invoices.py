@@ -195,8 +195,9 @@ def run_checks(inv: Invoice, job: JobFacts, rules: InvoiceRules, today: date) ->
     check("currency", inv.currency != job.currency, f"Invoice in {inv.currency}, the job is in {job.currency}",
           f"Currency {inv.currency}")
     if job.nte is not None:
-        check("over_nte", total > job.nte, f"Total {total} is over the not-to-exceed amount {job.nte}",
-              f"Total {total} is within the not-to-exceed amount {job.nte}")
+        nte = cents(job.nte)  # money in the reason, like every other amount: 500.00, not 500
+        check("over_nte", total > nte, f"Total {total} is over the not-to-exceed amount {nte}",
+              f"Total {total} is within the not-to-exceed amount {nte}")
     else:
         check("over_nte", False, "", "No not-to-exceed amount on this job")
     check("duplicate_number", job.duplicate_of is not None,

@@ -5,7 +5,7 @@ alert's severity can raise or lower it). Pure: the sensor use case opens or upda
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -70,3 +70,14 @@ class SensorRules(BaseModel):
 @cache
 def rules() -> SensorRules:
     return SensorRules.model_validate(json.loads(RULES.read_text()))
+
+
+def already_recorded(alert: SensorAlert, last_recorded: datetime | None) -> bool:
+    """Whether the open job has this alert already: a sensor's alerts carry its own increasing timestamps,
+    so one no newer than the last recorded is a redelivery (SQS delivers at least once) or a stale copy."""
+    if last_recorded is None:
+        return False
+
+    def utc(at: datetime) -> datetime:
+        return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return utc(alert.ts) <= utc(last_recorded)

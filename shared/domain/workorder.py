@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -229,17 +230,32 @@ def vendor_actions(wo: WorkOrder, vendor_id: str) -> list[str]:
 
 def tenant_actions(wo: WorkOrder, now: datetime | None = None) -> list[str]:
     """What the tenant may do now: answer a proposed time, ask to reschedule, say nobody came
-    (once the visit window has started and the technician has not checked in), answer the follow-up."""
+    (once the visit window has started and the technician has not checked in), answer the follow-up.
+    A proposed time that has passed can only be declined (the vendor is asked for another)."""
     if wo.status == Status.COMPLETED:
         return ["feedback"]
+    now = now or utcnow()
     actions = []
     if wo.proposal and wo.status in (Status.ACCEPTED, Status.SCHEDULED):
-        actions += ["confirm", "decline"]
+        actions += ["confirm", "decline"] if now < wo.proposal.end else ["decline"]
     if wo.status == Status.SCHEDULED and wo.window:
         actions.append("reschedule")
-        if not wo.arrived_at and not wo.visit_missed and (now or utcnow()) >= wo.window.start:
+        if not wo.arrived_at and not wo.visit_missed and now >= wo.window.start:
             actions.append("no_show")
     return actions
+
+
+def held_triage_change(held: dict[str, Any], wo: WorkOrder) -> str | None:
+    """Whether the triage the workflow holds (its `$.triage`) is behind the work order's, and what the workflow
+    must do: "retriaged" for another trade (rank that trade's vendors), "retimed" for another priority only
+    (the same candidates, on the new priority's timers); None when it is current."""
+    if wo.trade is None or wo.priority is None:
+        return None
+    if held.get("trade") != wo.trade.value:
+        return "retriaged"
+    if held.get("priority") != wo.priority.value:
+        return "retimed"
+    return None
 
 
 def public_status(wo: WorkOrder) -> dict[str, Any]:
@@ -247,17 +263,32 @@ def public_status(wo: WorkOrder) -> dict[str, Any]:
     return {"status": wo.status.value, "trade": wo.trade, "priority": wo.priority}
 
 
-def safety_question_to_answer(mine: list[WorkOrder]) -> WorkOrder | None:
-    """The work order whose safety question a tenant's YES or NO answers: one still asking, unless the
-    tenant was asked something else since ("is it fixed?", or to confirm a proposed visit time): a YES or
-    NO answers the newest question."""
-    asking = next((w for w in mine if w.asking_safety and w.safety_question), None)
-    if asking is None or asking.safety_question is None:
-        return None
-    asked = asking.safety_question.asked_at
-    for w in mine:
-        if w.status == Status.COMPLETED and (w.completed_at or w.updated_at) > asked:
-            return None
-        if w.proposal and w.proposed_at and w.proposed_at > asked:
-            return None
-    return asking
+@dataclass(frozen=True)
+class TenantQuestion:
+    """A question a work order is waiting on the tenant for, which a plain YES or NO answers."""
+
+    kind: Literal["safety", "feedback", "proposal"]  # triage's safety question, "is it fixed?", a visit time
+    work_order: WorkOrder
+    asked_at: datetime
+
+
+def open_questions(wo: WorkOrder, now: datetime) -> list[TenantQuestion]:
+    """The questions this work order is waiting on the tenant for: the safety question while it is asked,
+    the follow-up of a completed job, a proposed visit time that can still be confirmed."""
+    asked: list[TenantQuestion] = []
+    if wo.asking_safety and wo.safety_question:
+        asked.append(TenantQuestion("safety", wo, wo.safety_question.asked_at))
+    actions = tenant_actions(wo, now)
+    if "feedback" in actions:
+        asked.append(TenantQuestion("feedback", wo, wo.completed_at or wo.updated_at))
+    if "confirm" in actions:
+        asked.append(TenantQuestion("proposal", wo, wo.proposed_at or wo.updated_at))
+    return asked
+
+
+def question_to_answer(mine: list[WorkOrder], now: datetime) -> TenantQuestion | None:
+    """The question a tenant's YES or NO answers: the newest one asked, whatever its kind and work order
+    (asked "is it fixed?" and then to confirm a visit time, a YES confirms the visit). `mine`: the
+    tenant's work orders, newest first (that order breaks a tie)."""
+    asked = [q for wo in mine for q in open_questions(wo, now)]
+    return max(asked, key=lambda q: q.asked_at, default=None)

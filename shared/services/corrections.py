@@ -3,9 +3,13 @@
 What happens to the job depends on where it is:
 - offered (waiting for a vendor's answer): the offer is withdrawn and the job dispatched again with the
   new trade and the new priority's timers (the workflow resumes with ``retriaged``);
+- between two offers (the last declined or expired, the next not made yet): no wait to resume, so the
+  next offer step finds the workflow's triage behind and hands it the new one (``retriaged`` for another
+  trade, whose candidates are dropped now; ``retimed`` for another priority: the same candidates);
 - accepted (waiting for a visit time): a new trade dispatches again (``retriaged``, the vendor is told the
   job is withdrawn); the same trade with another priority re-times the wait (``retimed``);
-- earlier (being ranked) or later (scheduled and on): the triage is changed, without moving the job.
+- earlier (being ranked): the triage is changed, and the first offer step hands it to the workflow;
+- later (scheduled and on): the triage is changed, without moving the job.
 Raised to an emergency, the on-call contact is paged at once whatever the stage (deduplicated with the
 workflow's own page). The tenant is told when it changes what happens to them. Ops corrections are also
 written to a collection that ``opslayer triage export`` reads (one Query, no Scan) for the next rules
@@ -38,8 +42,8 @@ class Retriaged:
 
 def _path(old: WorkOrder, trade: Trade) -> str:
     """What the workflow does with the change: redispatch, retime, or nothing (record only)."""
-    if old.status == Status.OFFERED and old.offer:
-        return "retriaged"
+    if old.status == Status.OFFERED:
+        return "retriaged" if old.offer else "next_offer"
     if old.status == Status.ACCEPTED and old.stage_wait and old.stage_wait.stage == "schedule":
         return "retriaged" if trade != old.trade else "retimed"
     return "record"
@@ -67,11 +71,12 @@ def retriage(svc: Services, wo_id: str, trade: Trade, priority: Priority, reason
         if wo.asking_safety and wo.safety_question and event == "triage_corrected":
             update["safety_question"] = wo.safety_question.model_copy(update={
                 "answer": "ops", "answered_at": svc.clock(), "answered_by": actor})
-        if path == "retriaged":
+        if path == "retriaged" or (path == "next_offer" and trade != wo.trade):
             update |= {"status": Status.TRIAGED, "offer": None, "stage_wait": None, "vendor_id": None,
                        "candidates": [], "proposal": None, "dispatch_round": wo.dispatch_round + 1}
         detail = (f"{wo.trade.value}, {wo.priority.value} -> {trade.value}, {priority.value}: {reason}"
-                  + {"retriaged": "; dispatching again", "retimed": "; timers reset", "record": ""}[path])
+                  + {"retriaged": "; dispatching again", "retimed": "; timers reset",
+                     "next_offer": "; the next offer follows it", "record": ""}[path])
         return Edit(wo.model_copy(update=update), [entry(svc, event, detail, actor=actor)])
 
     change = mutate(svc, wo_id, apply)

@@ -1,9 +1,10 @@
 """Inbound email: what a tenant's email can do (SES receipt rule -> raw MIME in S3 -> this use case).
 
 - from a known tenant's address (indexed like phones; SPF or DKIM must pass, so a forged From does
-  nothing): a reply whose subject (or text) names one of their work orders is added to it, or answers
-  its follow-up (YES / NO, as for SMS); otherwise STATUS replies with the latest open request's status,
-  YES / NO answers a completed job's follow-up, and anything else opens a request (source "email")
+  nothing): YES / NO answers the newest question asked (as for SMS: the safety question, "is it fixed?",
+  a proposed visit time), of the work order the reply names if it names one; a reply naming one of their
+  work orders is otherwise added to it; STATUS replies with the latest open request's status, and
+  anything else opens a request (source "email")
 - image attachments become photos through the same checked path as uploads (written under uploads/)
 - an unknown sender gets no work order, and a polite answer only when the mail passed SES's checks
 - from a vendor's address: an invoice (matched by reference and sender, else the ops exception queue)
@@ -25,13 +26,12 @@ from shared.domain.replies import DEFAULT_LANGUAGE, reply
 from shared.domain.workorder import (
     OPEN_STATUSES,
     Source,
-    Status,
     TimelineEntry,
     WorkOrder,
-    safety_question_to_answer,
+    question_to_answer,
 )
 from shared.observability import count, logger
-from shared.services import invoicing, safety, workorders
+from shared.services import invoicing, safety, visits, workorders
 from shared.services.container import Services
 from shared.services.sms import status_text
 
@@ -140,15 +140,16 @@ def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
     text = _said(mail)
     intent = classify(text)
     referenced = next((w for w in mine if w.id == mail.reference), None)
-    if referenced is not None:  # a reply names its request: the question asked about that one, if any
-        asking = referenced if referenced.asking_safety else None
-    else:
-        asking = safety_question_to_answer(mine)
-    if asking is not None and intent in (Intent.YES, Intent.NO):
-        return _answer_safety(svc, unit, asking, intent == Intent.YES, mail)
+    # A YES or NO answers the newest question asked: about the request the reply names, if it names one.
+    question = question_to_answer([referenced] if referenced else mine, svc.clock())
+    if question is not None and intent in (Intent.YES, Intent.NO):
+        wo, yes = question.work_order, intent == Intent.YES
+        if question.kind == "safety":
+            return _answer_safety(svc, unit, wo, yes, mail)
+        if question.kind == "feedback":
+            return _answer(svc, unit, wo, yes, mail)
+        return _answer_proposal(svc, unit, wo, yes, mail)
     if referenced is not None:
-        if intent in (Intent.YES, Intent.NO) and referenced.status == Status.COMPLETED:
-            return _answer(svc, unit, referenced, intent == Intent.YES, mail)
         return _add_to(svc, unit, referenced, mail)
     if intent == Intent.STATUS:
         open_ = [w for w in mine if w.status in OPEN_STATUSES]
@@ -158,13 +159,9 @@ def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
         lang = tenant_language(unit, open_[0], text)
         _record(svc, open_[0].id, "reply to STATUS")
         return Outcome("status", status_text(svc, open_[0], lang), open_[0].id, language=lang)
-    if intent in (Intent.YES, Intent.NO):
-        completed = next((w for w in mine if w.status == Status.COMPLETED), None)
-        if completed is not None:
-            return _answer(svc, unit, completed, intent == Intent.YES, mail)
-        if len(text.split()) <= 2:
-            lang = tenant_language(unit, mine[0] if mine else None, text)
-            return Outcome("nothing_to_answer", reply("email.nothing_to_answer", lang), language=lang)
+    if intent in (Intent.YES, Intent.NO) and len(text.split()) <= 2:
+        lang = tenant_language(unit, mine[0] if mine else None, text)
+        return Outcome("nothing_to_answer", reply("email.nothing_to_answer", lang), language=lang)
     return _open_request(svc, unit, mail, message_id)
 
 
@@ -214,6 +211,15 @@ def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, mail: Inbo
     text = reply("email.resolved" if resolved else "email.not_resolved", lang, reference=wo.id)
     _record(svc, wo.id, "YES" if resolved else "NO")
     return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", text, wo.id, added, lang)
+
+
+def _answer_proposal(svc: Services, unit: Unit, wo: WorkOrder, confirmed: bool, mail: InboundEmail) -> Outcome:
+    # The authenticated address on file is the tenant's credential, as for the follow-up answer.
+    visits.visit_answer(svc, wo.id, "confirm" if confirmed else "decline", "by email")
+    lang = tenant_language(unit, wo, _said(mail))
+    text = reply("email.visit_confirmed" if confirmed else "email.visit_declined", lang, reference=wo.id)
+    _record(svc, wo.id, "YES" if confirmed else "NO")
+    return Outcome("visit_confirmed" if confirmed else "visit_declined", text, wo.id, _attach(svc, wo, mail), lang)
 
 
 def _attach(svc: Services, wo: WorkOrder, mail: InboundEmail) -> int:

@@ -319,8 +319,10 @@ def _work_order(svc: Services, pms: PmsPort, order: PmsWorkOrder) -> str:
         return "own"
     if svc.repo.pms_link("work_order", order.pms_id):
         return "unchanged"
-    if order.task_pms_id and svc.repo.pms_link("task", order.task_pms_id):
-        svc.repo.link_pms("work_order", order.pms_id, str(svc.repo.pms_link("task", order.task_pms_id)))
+    request = svc.repo.pms_link("task", order.task_pms_id) if order.task_pms_id else None
+    if request:
+        svc.repo.link_pms("work_order", order.pms_id, request)
+        _adopt_work_order(svc, request, order.pms_id)
         return "linked"
     task = pms.get(EntityKind.TASK, order.task_pms_id) if order.task_pms_id else None
     unit_pms = getattr(task, "unit_pms_id", None)
@@ -335,6 +337,21 @@ def _work_order(svc: Services, pms: PmsPort, order: PmsWorkOrder) -> str:
     if order.task_pms_id:
         svc.repo.link_pms("task", order.task_pms_id, wo)
     return "created"
+
+
+def _adopt_work_order(svc: Services, wo_id: str, order_pms_id: str) -> None:
+    """A PMS user made the PMS work order for one of our requests: the writer keeps that one in sync rather
+    than creating a second at acceptance (unless it has written its own already)."""
+    if svc.repo.pms_state(wo_id).get("pms_work_order_id"):
+        return
+
+    def adopt(wo: Any) -> Edit[None] | None:
+        if wo.pms_work_order_id:
+            return None
+        return Edit(wo.model_copy(update={"pms_work_order_id": order_pms_id}), [
+            entry(svc, "pms_linked", f"PMS work order {order_pms_id}, made in the PMS, linked", actor="pms")])
+
+    mutate(svc, wo_id, adopt)
 
 
 def _create_from_pms(svc: Services, pms: PmsPort, unit_pms_id: str, tenant_pms_id: str | None, title: str,

@@ -49,7 +49,7 @@ def answer(svc: Services, wo_id: str, yes: bool, via: str, actor: str = "tenant"
     def apply(wo: WorkOrder) -> Edit[str]:
         """Result: the hazard in words, for the correction's reason."""
         q = wo.safety_question
-        if q is None or q.answer is not None:
+        if q is None or not wo.asking_safety:  # answered already, or the work is done (a stale page or text)
             raise InvalidTransition("There is no safety question waiting for an answer on this request.",
                                     {"status": wo.status.value})
         kept = wo.priority.value if wo.priority else "triaged"

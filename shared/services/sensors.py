@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from string import Template
 
 from shared.domain.directory import Contact
-from shared.domain.sensors import SensorAlert, rules
+from shared.domain.sensors import SensorAlert, already_recorded, rules
 from shared.domain.workorder import TERMINAL, Source, WorkOrder
 from shared.observability import count
 from shared.services.container import Services
@@ -25,7 +25,7 @@ def register_sensor(svc: Services, sensor_id: str, unit_id: str, location: str) 
 
 
 def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
-    """Returns (outcome, work order id): "created" or "updated"."""
+    """Returns (outcome, work order id): "created", "updated", or "redelivered" (recorded already)."""
     from shared.schemas import NewRequest  # cold start: the schemas (email validation) load on first use, not at import
 
     registered = svc.repo.get_record(f"SENSOR#{alert.sensor_id}", "META") or {}
@@ -42,6 +42,10 @@ def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
     open_record = svc.repo.get_record(f"SENSOR#{alert.sensor_id}", "OPEN")
     if open_record and datetime.fromisoformat(open_record["until"]) > now:
         wo_id = open_record["work_order_id"]
+        last = open_record.get("alert_ts")
+        if already_recorded(alert, datetime.fromisoformat(last) if last else None):
+            count("SensorAlertRedelivered")
+            return "redelivered", wo_id
         value = "" if alert.value is None else alert.value
         detail = f"Sensor alert repeated: {alert.type} {alert.severity} {value}"
 
@@ -51,8 +55,7 @@ def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
             return Edit(wo, [entry(svc, "sensor_alert", detail.strip(), actor=f"sensor:{alert.sensor_id}")])
 
         if mutate(svc, wo_id, repeat).after:
-            svc.repo.put_record(f"SENSOR#{alert.sensor_id}", "OPEN",
-                                {"work_order_id": wo_id, "until": (now + window).isoformat()})
+            _open(svc, alert, wo_id, now + window)
             count("SensorAlertRepeated")
             return "updated", wo_id
     unit = svc.repo.get_unit(unit_id)
@@ -62,7 +65,12 @@ def handle_alert(svc: Services, alert: SensorAlert) -> tuple[str, str]:
     wo = submit_request(svc, req, source=Source.IOT, idempotency_key=f"sensor-{alert.sensor_id}-{alert.ts.isoformat()}",
                         trade=rule.trade, priority=priority, emergency_reason=reason, sensor_id=alert.sensor_id,
                         asset_id=alert.asset_id)
-    svc.repo.put_record(f"SENSOR#{alert.sensor_id}", "OPEN",
-                        {"work_order_id": wo.id, "until": (now + window).isoformat()})
+    _open(svc, alert, wo.id, now + window)
     count("SensorAlertWorkOrder")
     return "created", wo.id
+
+
+def _open(svc: Services, alert: SensorAlert, wo_id: str, until: datetime) -> None:
+    """The sensor's open job until the window ends, with the last alert it recorded (to spot redeliveries)."""
+    svc.repo.put_record(f"SENSOR#{alert.sensor_id}", "OPEN", {"work_order_id": wo_id, "until": until.isoformat(),
+                                                               "alert_ts": alert.ts.isoformat()})

@@ -2,8 +2,8 @@
 Twilio-compatible webhook). One use case; the channels only parse, verify and deliver the reply.
 
 - a text from a known tenant's phone opens a request (source "sms"); the acknowledgement is the usual one
-- YES / NO (in plain words) answers the follow-up of a completed work order, else a visit time the
-  vendor proposed (confirm / decline)
+- YES / NO (in plain words) answers the newest question the tenant was asked: triage's safety question,
+  the follow-up of a completed work order ("is it fixed?"), or a visit time the vendor proposed
 - STATUS replies with the latest open work order's status in plain words
 - STOP / START / HELP and the carriers' synonyms are honoured (opt-out recorded; outbound SMS checks it)
 - an unknown number gets a polite "not registered" reply and no work order
@@ -32,7 +32,7 @@ from shared.domain.workorder import (
     Status,
     TimelineEntry,
     WorkOrder,
-    safety_question_to_answer,
+    question_to_answer,
 )
 from shared.observability import count, logger
 from shared.services import safety, visits, workorders
@@ -117,22 +117,20 @@ def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit
         count("SmsUnknownNumber")
         return Outcome("unknown_number", reply("sms.unknown_number", reply_language(said=msg.body)))
     mine = _their_work_orders(svc, unit, phone)
-    asking = safety_question_to_answer(mine)
-    if asking is not None and (intent in (Intent.YES, Intent.NO) or
-                               (intent == Intent.TEXT and safety.describes_an_emergency(msg.body))):
-        return _answer_safety(svc, unit, asking, intent, msg)
+    question = question_to_answer(mine, svc.clock())  # a YES or NO answers the newest question asked
+    if question is not None and (intent in (Intent.YES, Intent.NO) or (
+            question.kind == "safety" and intent == Intent.TEXT and safety.describes_an_emergency(msg.body))):
+        wo, yes = question.work_order, intent != Intent.NO
+        if question.kind == "safety":
+            return _answer_safety(svc, unit, wo, intent, msg)
+        if question.kind == "feedback":
+            return _answer(svc, unit, wo, yes, msg)
+        return _answer_proposal(svc, unit, wo, yes, msg)
     if intent == Intent.STATUS:
         return _status(svc, unit, mine, msg)
-    if intent in (Intent.YES, Intent.NO):
-        completed = next((w for w in mine if w.status == Status.COMPLETED), None)
-        if completed is not None:
-            return _answer(svc, unit, completed, intent == Intent.YES, msg)
-        proposed = next((w for w in mine if w.proposal and w.status in (Status.ACCEPTED, Status.SCHEDULED)), None)
-        if proposed is not None:
-            return _answer_proposal(svc, unit, proposed, intent == Intent.YES, msg)
-        if only_answer(msg.body):
-            lang = tenant_language(unit, mine[0] if mine else None, msg.body)
-            return Outcome("nothing_to_answer", reply("sms.nothing_to_answer", lang))
+    if intent in (Intent.YES, Intent.NO) and only_answer(msg.body):
+        lang = tenant_language(unit, mine[0] if mine else None, msg.body)
+        return Outcome("nothing_to_answer", reply("sms.nothing_to_answer", lang))
     return _open_request(svc, unit, phone, msg)
 
 
@@ -145,7 +143,8 @@ def _open_request(svc: Services, unit: Unit, phone: str, msg: InboundSms) -> Out
     assert unit.tenant is not None
     req = NewRequest(unit_id=unit.id, name=unit.tenant.name, phone=phone, email=unit.tenant.email,
                      description=description[:5000], language=request_language(unit, msg.body))
-    wo = workorders.submit_request(svc, req, source=Source.SMS, idempotency_key=f"sms:{msg.message_id}")
+    # a message id is unique per provider only (the inbound claim is per channel too)
+    wo = workorders.submit_request(svc, req, source=Source.SMS, idempotency_key=f"sms:{msg.channel}:{msg.message_id}")
     logger.info("sms request", extra={"work_order_id": wo.id})
     # The acknowledgement (with the status link) is the usual WorkOrderReceived message.
     return Outcome("request_opened", None, wo.id)

@@ -121,9 +121,11 @@ def visit_answer(svc: Services, wo_id: str, action: str, comment: str | None = N
 
     def apply(wo: WorkOrder) -> Edit[None]:
         if action not in tenant_actions(wo, svc.clock()):
-            raise InvalidTransition(f"The action '{action}' is not possible now: the request is {wo.status.value}"
-                                    f"{' with no proposed time' if action in ('confirm', 'decline') else ''}.",
-                                    {"status": wo.status.value, "action": action})
+            why = ""
+            if action in ("confirm", "decline"):
+                why = " and the proposed time has passed" if wo.proposal else " with no proposed time"
+            raise InvalidTransition(f"The action '{action}' is not possible now: the request is "
+                                    f"{wo.status.value}{why}.", {"status": wo.status.value, "action": action})
         if action == "confirm":
             assert wo.proposal is not None
             verb = "rescheduled" if wo.status == Status.SCHEDULED else "scheduled"

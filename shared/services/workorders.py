@@ -19,6 +19,7 @@ from shared.domain.workorder import (
     StageWait,
     Status,
     WorkOrder,
+    held_triage_change,
     new_work_order_id,
     tenant_actions,
 )
@@ -201,7 +202,19 @@ def find_recall(svc: Services, wo: WorkOrder) -> WorkOrder | None:
     return max(done, key=lambda w: w.completed_at or since) if done else None
 
 
-def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_seconds: int) -> None:
+def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_seconds: int,
+          held_triage: dict[str, Any] | None = None) -> None:
+    """Offer the job to candidate `index` until the workflow's timeout (the task token waits for the answer).
+    A job re-triaged while no wait could be resumed (between two offers, or while being ranked) is not
+    offered on the old triage: the step hands the workflow the new one instead (see `held_triage_change`)."""
+    if held_triage is not None:
+        current = svc.repo.get_work_order(wo_id)
+        behind = held_triage_change(held_triage, current)
+        if behind:
+            logger.info("offer step: the workflow's triage is out of date", extra={"outcome": behind})
+            svc.workflow.resume(task_token, {"outcome": behind, "triage": triage_output(svc, current)})
+            return
+
     def apply(wo: WorkOrder) -> Edit[bool]:
         """Result: whether this is a new offer (else a retried step refreshing its task token)."""
         vendor_id = wo.candidates[index]
@@ -318,7 +331,8 @@ def vendor_accept(svc: Services, token: str) -> WorkOrder:
     before, wo = change.before, change.saved
     assert before.offer is not None
     svc.repo.bump_vendor_stat(wo.vendor_id or "", "accepted")
-    publish(svc, "VendorAccepted", wo, f"accepted:{wo.reopen_count}", vendor_id=wo.vendor_id)
+    # one acceptance per dispatch: a redispatch (another trade) brings a new vendor the tenant must hear of
+    publish(svc, "VendorAccepted", wo, f"accepted:{wo.reopen_count}:{wo.dispatch_round}", vendor_id=wo.vendor_id)
     svc.workflow.resume(before.offer.task_token, {"outcome": "accepted"})
     return wo
 

@@ -4,8 +4,10 @@ correcting a triage (dispatched again to the new trade, the tenant told, the exa
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -187,3 +189,32 @@ def test_a_spanish_text_gets_the_question_in_spanish_and_si_answers_it(stack, ap
     assert "emergencia" in reply
     eventually(lambda: record(api, ops_headers, wo["id"])["priority"] == "emergency")
     assert any(m["channel"] == "sms" for m in sms_to(stack, tenant.phone))
+
+
+def test_a_relabel_between_two_offers_puts_the_next_offer_on_the_new_timers(stack, api, ops_headers):
+    """No wait is there to resume between two offers, so the offer step checks the triage the workflow holds:
+    behind on the priority, it hands the new one back (RetimedWhileOffered) and the next vendor is offered
+    the job on the emergency timers."""
+    from shared.domain.enums import Priority
+
+    unit = U("unit-maple-2a")
+    wo_id = submit(api, unit, "Kitchen faucet has a slow drip, not urgent")["id"]
+    _, token = wait_offer(stack, wo_id)
+    first = stack.repo.get_work_order(wo_id)
+    assert first.priority is not Priority.EMERGENCY and first.offer is not None
+    # The relabel a safety YES or an ops correction makes while no wait can be resumed (as in the gap
+    # between the decline and the next offer): the workflow is not told.
+    stack.repo.save(first.model_copy(update={"priority": Priority.EMERGENCY}), first.version)
+    assert api.post(f"/vendor/jobs/{token}/decline", {"reason": "Booked solid this week"}).status == 200
+    wait_offer(stack, wo_id, count=2)
+    second = eventually(lambda: (w := stack.repo.get_work_order(wo_id)).offer and w.offer.index == 1 and w)
+
+    sfn = stack.cloud.client("stepfunctions")
+    arn = stack.cloud.physical("WorkOrderStateMachine").replace(":stateMachine:", ":execution:") + f":{wo_id}"
+    history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert "RetimedWhileOffered" in entered
+    timeout = int(json.loads(next(e for e in reversed(history) if e.get("stateEnteredEventDetails", {}).get(
+        "name") == "HasCandidate")["stateEnteredEventDetails"]["input"])["triage"]["timeouts"]["offer"])
+    assert second.offer.expires_at - second.offer.offered_at == timedelta(seconds=timeout)
+    assert timeout < (first.offer.expires_at - first.offer.offered_at).total_seconds()

@@ -26,7 +26,7 @@ def offer_to(svc: Services, wo_id: str, index: int, triage: dict[str, Any]) -> s
     workflow = svc.workflow
     assert isinstance(workflow, FakeWorkflow)
     token = workflow.wait_token(f"offer{index}", execution=wo_id)
-    offer(svc, wo_id, index, token, triage["timeouts"]["offer"])
+    offer(svc, wo_id, index, token, triage["timeouts"]["offer"], triage)
     return token
 
 

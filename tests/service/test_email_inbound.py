@@ -259,9 +259,6 @@ def test_the_answer_keeps_the_subject_names_the_request_and_is_signed_in_its_lan
     assert signature(Outcome("x", language="es")) == reply("email.signature", "es")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug: the VisitProposed email says \"Reply YES to confirm\", but email_inbound._for_tenant never answers a "
-    "proposal: a YES naming the request is only added to it as a message, and the visit stays unconfirmed"))
 def test_yes_in_a_reply_to_a_proposal_confirms_the_visit(svc: Services, ana: Mailbox) -> None:
     from shared.services.visits import vendor_propose
     from tests.service.journeys import accepted, at, window
@@ -271,3 +268,15 @@ def test_yes_in_a_reply_to_a_proposal_confirms_the_visit(svc: Services, ana: Mai
     outcome = ana.send(f"Re: Can you make it? ({wo.id})", "Yes")
     assert svc.repo.get_work_order(wo.id).status == Status.SCHEDULED
     assert outcome.work_order_id == wo.id
+
+
+def test_no_in_an_email_declines_the_proposed_time_and_the_vendor_is_asked_again(svc: Services, ana: Mailbox) -> None:
+    from shared.services.visits import vendor_propose
+    from tests.service.journeys import accepted, at, window
+
+    wo, token = accepted(svc, UNIT, LEAK)
+    vendor_propose(svc, token, at(window(svc, 2, 13)))
+    outcome = ana.send("Re: the visit", "No")  # names no request: the newest question is the proposal
+    assert (outcome.action, outcome.work_order_id) == ("visit_declined", wo.id)
+    assert outcome.reply == reply("email.visit_declined", "en", reference=wo.id)
+    assert svc.repo.get_work_order(wo.id).proposal is None and svc.events.last("ProposalDeclined")

@@ -293,7 +293,7 @@ def test_an_invoice_over_the_nte_goes_to_ops(svc: Services) -> None:
     inv = invoicing.submit_by_link(svc, token, invoice("NTE-1", on=today(svc), materials="480.00", tax="0"))
     invoicing.code_invoice(svc, wo.id)
     failed = {c.rule: c.reason for c in svc.repo.get_invoice(wo.id, inv.id).failed_checks()}
-    assert failed == {"over_nte": "Total 650.00 is over the not-to-exceed amount 500"}
+    assert failed == {"over_nte": "Total 650.00 is over the not-to-exceed amount 500.00"}
     assert svc.repo.get_invoice(wo.id, inv.id).approval.reason == "Failed checks: over_nte"
 
 
@@ -623,8 +623,6 @@ def test_the_bill_is_coded_per_line_and_linked_to_the_pms_work_order(svc: Servic
     assert bill.attachment is not None and bill.attachment.filename == "AQ-2.pdf"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: job_facts passes the NTE as Decimal(cents) / 100, so the over_nte "
-                                       "reason shows '500' where every other amount has two decimals")
 def test_the_over_nte_reason_shows_the_nte_as_money(svc: Services) -> None:
     wo, token, _ = verified_job(svc, MAPLE)
     inv = invoicing.submit_by_link(svc, token, invoice("NTE-2", on=today(svc), materials="480.00", tax="0"))

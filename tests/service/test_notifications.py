@@ -376,10 +376,6 @@ def test_a_vendor_who_prefers_spanish_gets_spanish_offers_and_confirmations(svc:
     assert svc.messenger.sms_to("+15550100017")[0].body.startswith("Handy Hands will come")  # the tenant: English
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug: VendorAccepted's event key is `accepted:<reopen_count>` (workorders.vendor_accept), without the "
-    "dispatch round, so after a redispatch (a triage correction to another trade) the new vendor's acceptance "
-    "has the first one's key and notify() dedupes it: the tenant is never told who comes now"))
 def test_after_a_redispatch_the_tenant_is_told_the_new_vendor_accepted(svc: Services) -> None:
     from shared.domain.enums import Priority, Trade
     from shared.services.corrections import correct_triage

@@ -155,9 +155,6 @@ def test_an_accepted_offer_is_written_with_its_vendor(svc: Services, pms: InMemo
     assert isinstance(order, PmsWorkOrder) and (order.vendor_pms_id, order.status) == ("4101", "accepted")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a PMS work order a PMS user created for a request Opslayer already "
-                                       "handles is only linked (pms_sync._work_order, 'linked'); the writer does "
-                                       "not know it and creates a second PMS work order at acceptance")
 def test_a_pms_work_order_made_by_hand_for_our_request_is_the_one_kept_in_sync(svc: Services,
                                                                                pms: InMemoryPms) -> None:
     from datetime import timedelta
@@ -180,3 +177,25 @@ def test_a_pms_work_order_made_by_hand_for_our_request_is_the_one_kept_in_sync(s
     sync_out(svc, pms, from_pms.id)
     assert list(pms.entities[EntityKind.WORK_ORDER]) == ["82"]
     assert pms.syncs[-1].work_order_pms_id == "82"
+    assert pms_ids_in_view(ops_work_order(svc, from_pms.id))["work_order_id"] == "82"
+
+
+def test_a_pms_work_order_made_by_hand_after_ours_is_only_linked(svc: Services, pms: InMemoryPms) -> None:
+    from datetime import timedelta
+
+    from shared.pms.models import Operation, PmsEvent
+    from shared.services.pms_sync import apply_event
+
+    wo = submit(svc, UNIT, LEAK)
+    accepted_by(svc, wo.id, "ven-southflow")
+    sync_out(svc, pms, wo.id)  # the writer made the PMS work order at acceptance
+    [ours] = list(pms.entities[EntityKind.WORK_ORDER])
+    task_id = svc.repo.pms_state(wo.id)["pms_task_id"]
+    pms.add(EntityKind.WORK_ORDER, PmsWorkOrder(pms_id="82", task_pms_id=task_id, title="Plumber visit"))
+    svc.repo.link_pms("task", task_id, wo.id)
+    made_by_hand = PmsEvent(pms="fake", name="WorkOrder.Created", kind=EntityKind.WORK_ORDER,
+                            operation=Operation.CREATED, pms_id="82", occurred_at=svc.clock() + timedelta(seconds=1),
+                            account_id="1001")
+    assert apply_event(svc, pms, made_by_hand) == "linked"
+    assert svc.repo.get_work_order(wo.id).pms_work_order_id is None
+    assert svc.repo.pms_state(wo.id)["pms_work_order_id"] == ours

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from shared.domain.enums import Priority
+from shared.domain.enums import Priority, Trade
 from shared.domain.errors import InvalidTransition
 from shared.domain.workorder import Source, Status
 from shared.schemas import NewRequest
 from shared.services.container import Services
-from shared.services.corrections import corrections
+from shared.services.corrections import correct_triage, corrections
 from shared.services.safety import answer, describes_an_emergency, plan_timer, unanswered
 from shared.services.visits import vendor_schedule
 from shared.services.workorders import (
@@ -22,13 +22,14 @@ from shared.services.workorders import (
     start_lifecycle,
     submit_request,
     triage,
+    triage_output,
     vendor_accept,
     vendor_complete,
     vendor_decline,
 )
 from tests.fakes import DEFAULT_NOW
 from tests.service.journey import offer_next, offered, triaged, visit
-from tests.service.steps import deliver
+from tests.service.steps import deliver, offer_to
 
 WATER = "The bathroom sink is leaking under the cabinet"  # plumbing routine; asks about water
 CLOGGED = "The toilet is clogged and won't flush"  # plumbing urgent; asks about life safety
@@ -195,24 +196,33 @@ def test_the_question_is_never_held_for_quiet_hours(svc: Services) -> None:
     assert "Reply YES or NO" in sms.body
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a YES (or an ops correction) between two offers - the last one "
-                   "declined or expired, the next not made yet - relabels the job but reaches no task token, so "
-                   "the workflow's next offer runs on the old priority's timers")
 def test_a_yes_between_two_offers_puts_the_next_offer_on_emergency_timers(svc: Services) -> None:
     job = offered(svc, UNIT, WATER)
     vendor_decline(svc, job.link, "Busy")  # the workflow is on its way to the next candidate
     wo = answer(svc, job.id, yes=True, via="SMS")
     assert wo.priority == Priority.EMERGENCY and "EmergencyDeclared" in svc.events.types()
-    offer_next(svc, job, 1)  # made with the triage the workflow holds
+    offer_next(svc, job, 1)  # the offer step, with the routine triage the workflow holds...
+    assert job.load(svc).offer is None  # ...makes no offer on the old timers: it hands the new triage back
+    handed_back = svc.workflow.output_for(job.offer_token)
+    assert handed_back == {"outcome": "retimed", "triage": triage_output(svc, job.load(svc))}
+    job.triage = handed_back["triage"]  # RetimedWhileOffered, then the same candidate again
+    offer_next(svc, job, 1)
     offer = job.load(svc).offer
-    assert offer is not None
+    assert offer is not None and offer.index == 1
     emergency = svc.settings.timeouts.for_priority(Priority.EMERGENCY)["offer"]
     assert offer.expires_at == svc.clock() + timedelta(seconds=emergency)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: answer() checks only that the question is unanswered, not "
-                   "WorkOrder.asking_safety: a YES from a stale status page after the work is done raises a "
-                   "completed job to an emergency and pages on-call")
+def test_a_trade_correction_between_two_offers_ranks_the_new_trades_vendors(svc: Services) -> None:
+    job = offered(svc, UNIT, WATER)
+    vendor_decline(svc, job.link, "Busy")
+    correct_triage(svc, job.id, Trade.GENERAL, Priority.ROUTINE, "a loose cabinet hinge, not a leak")
+    wo = job.load(svc)
+    assert (wo.status, wo.candidates, wo.dispatch_round) == (Status.TRIAGED, [], 1)  # no plumber is offered it
+    token = offer_to(svc, job.id, 1, job.triage)  # the workflow, still on the plumbing candidates
+    assert svc.workflow.output_for(token) == {"outcome": "retriaged", "triage": triage_output(svc, wo)}
+
+
 def test_a_yes_after_the_work_is_done_is_refused(svc: Services) -> None:
     job = offered(svc, UNIT, WATER)
     vendor_accept(svc, job.link)

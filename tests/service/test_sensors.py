@@ -134,11 +134,21 @@ def test_a_boiler_fault_and_tenants_reports_share_one_building_incident(svc: Ser
     assert joined.incident_id == sensor_wo and joined.status == Status.TRIAGED
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a redelivered alert (the same sensor and timestamp) within the "
-                   "window is recorded as a repeat: the timeline says the sensor alerted twice")
 def test_the_same_alert_redelivered_within_the_window_is_recorded_once(svc: Services) -> None:
     same = alert(svc, value=1)
     _, wo_id = handle_alert(svc, same)
     handle_alert(svc, same)  # SQS delivers at least once
     events = [e.event for e in svc.repo.get_work_order(wo_id, with_timeline=True).timeline]
     assert events.count("sensor_alert") == 0
+
+
+def test_a_redelivered_repeat_is_recorded_once_and_a_newer_alert_still_counts(svc: Services) -> None:
+    _, wo_id = handle_alert(svc, alert(svc, value=1))
+    svc.clock.advance(minutes=5)
+    repeat = alert(svc, value=2)
+    assert handle_alert(svc, repeat) == ("updated", wo_id)
+    assert handle_alert(svc, repeat) == ("redelivered", wo_id)
+    svc.clock.advance(minutes=5)
+    assert handle_alert(svc, alert(svc, value=3)) == ("updated", wo_id)
+    events = [e.event for e in svc.repo.get_work_order(wo_id, with_timeline=True).timeline]
+    assert events.count("sensor_alert") == 2

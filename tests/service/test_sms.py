@@ -11,7 +11,6 @@ import pytest
 
 from shared.domain.directory import Contact
 from shared.domain.enums import Priority
-from shared.domain.errors import IdempotencyConflict
 from shared.domain.intent import Intent, classify, reply_language, request_language
 from shared.domain.quiet_hours import QuietHours
 from shared.domain.replies import reply
@@ -86,10 +85,6 @@ def test_the_same_message_id_on_another_channel_is_another_message(svc: Services
     assert len(sms_work_orders(svc)) == 2
 
 
-@pytest.mark.xfail(strict=True, raises=IdempotencyConflict, reason=(
-    "bug: the inbound claim is per channel but the request's idempotency key is `sms:<message id>` without "
-    "the channel, so the same id from the other provider for the same unit raises IdempotencyConflict after "
-    "the claim was taken (the provider's retry is then dropped as a duplicate: the text is lost)"))
 def test_the_same_message_id_from_both_providers_for_one_tenant_opens_two_requests(svc: Services) -> None:
     Texts(svc, channel="twilio").send("The kitchen sink is clogged", message_id="X1")
     other = Texts(svc, channel="eum").send("The hallway light is out", message_id="X1")
@@ -345,10 +340,6 @@ def test_quiet_hours_within_one_day_and_an_unknown_zone() -> None:
     assert hours.release_at(datetime(2026, 6, 10, 14, 0, tzinfo=ny)) is None
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug: a YES answers a completed job's follow-up before any proposal (sms._for_tenant), even when the "
-    "proposal (\"Reply YES to confirm\") was asked after the follow-up: the tenant's YES to the new visit "
-    "time closes the other job instead (the newest-question rule exists only for the safety question)"))
 def test_yes_answers_the_newest_question_a_proposal_made_after_a_follow_up(svc: Services, ana: Texts) -> None:
     done, _ = completed(svc, UNIT, LEAK)
     svc.clock.advance(hours=2)

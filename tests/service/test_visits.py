@@ -286,14 +286,12 @@ def test_a_no_show_the_tenant_reported_is_not_counted_again_by_the_arrive_timer(
     assert len(svc.events.of_type("VisitMissed")) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: visit_answer('confirm') does not check that the proposed time is still ahead, so a proposal "
-    "confirmed after it passed schedules a visit in the past, and plan_timers() then makes no timer at all "
-    "(no reminder, no arrive deadline: the no-show path never runs)"))
 def test_a_proposal_whose_time_has_passed_can_no_longer_be_confirmed(svc: Services) -> None:
     wo, token = accepted(svc, UNIT, LEAK)
     vendor_propose(svc, token, at(window(svc, 1, 9)))
     svc.clock.set(local(svc, 2, 12))  # the day after the proposed visit
-    with pytest.raises((InvalidInput, InvalidTransition)):
+    with pytest.raises(InvalidTransition, match="the proposed time has passed"):
         visit_answer(svc, wo.id, "confirm")
     assert svc.repo.get_work_order(wo.id).status == Status.ACCEPTED
+    visit_answer(svc, wo.id, "decline")  # the tenant can still say no: the vendor is asked for another time
+    assert svc.repo.get_work_order(wo.id).proposal is None and svc.events.last("ProposalDeclined")

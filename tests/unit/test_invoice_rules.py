@@ -70,7 +70,8 @@ def test_a_clean_invoice_passes_every_named_check_with_its_reason():
 @pytest.mark.parametrize(("inv", "job", "rule", "words"), [
     (make_invoice(total="305.11"), facts(), "arithmetic", "add up to 305.10"),
     (make_invoice(currency="CAD"), facts(), "currency", "CAD"),
-    (make_invoice(), facts(nte=Decimal("300")), "over_nte", "over the not-to-exceed amount 300"),
+    (make_invoice(), facts(nte=Decimal("300")), "over_nte", "over the not-to-exceed amount 300.00"),
+    (make_invoice(), facts(nte=Decimal(30000) / 100), "over_nte", "over the not-to-exceed amount 300.00"),
     (make_invoice(), facts(duplicate_of="inv-0 on wo-0"), "duplicate_number", "already used"),
     (make_invoice([line("labour", "1", "150")]), facts(), "labour_rate", "above the rate card (default: 110.00)"),
     (make_invoice([line("trip", "1", "120")]), facts(), "trip_charge", "Trip charge 120.00"),

@@ -6,17 +6,20 @@ import pytest
 
 from shared.domain.compliance import InsuranceRules
 from shared.domain.directory import Contact, Property, Vendor, VendorStats, rank_vendors
-from shared.domain.enums import Trade
+from shared.domain.enums import Hazard, Priority, Trade
 from shared.domain.errors import InvalidTransition
 from shared.domain.workorder import (
     MONEY_STATUSES,
     OPEN_STATUSES,
     TRANSITIONS,
     Offer,
+    SafetyQuestion,
     Status,
     Window,
     WorkOrder,
+    held_triage_change,
     new_work_order_id,
+    question_to_answer,
     tenant_actions,
     vendor_actions,
 )
@@ -83,8 +86,56 @@ def test_tenant_visit_actions_follow_the_proposal_the_window_and_the_check_in():
     assert tenant_actions(wo(status=Status.SCHEDULED, window=later, proposal=later), NOW) == [
         "confirm", "decline", "reschedule"]
     assert tenant_actions(wo(status=Status.SCHEDULED, window=started), NOW) == ["reschedule", "no_show"]
+    passed = Window(start=NOW - timedelta(hours=4), end=NOW - timedelta(hours=2))
+    assert tenant_actions(wo(status=Status.ACCEPTED, proposal=passed), NOW) == ["decline"]
+    assert tenant_actions(wo(status=Status.ACCEPTED, proposal=passed), passed.end) == ["decline"]
+    assert tenant_actions(wo(status=Status.ACCEPTED, proposal=passed), passed.start) == ["confirm", "decline"]
     assert tenant_actions(wo(status=Status.SCHEDULED, window=started, arrived_at=NOW), NOW) == ["reschedule"]
     assert tenant_actions(wo(status=Status.SCHEDULED, window=started, visit_missed=True), NOW) == ["reschedule"]
+
+
+def test_the_safety_question_is_open_while_unanswered_and_the_work_is_not_done():
+    asked = SafetyQuestion(hazard=Hazard.WATER, asked_at=NOW)
+    assert wo(status=Status.OFFERED, safety_question=asked).asking_safety
+    assert wo(status=Status.SCHEDULED, safety_question=asked).asking_safety
+    assert not wo(status=Status.OFFERED, safety_question=asked.model_copy(update={"answer": "no"})).asking_safety
+    for done in (Status.COMPLETED, Status.VERIFIED, Status.CLOSED, Status.CANCELLED):
+        assert not wo(status=done, safety_question=asked).asking_safety, done
+    assert not wo(status=Status.OFFERED).asking_safety
+
+
+def test_a_yes_or_no_answers_the_newest_question_whatever_its_kind():
+    later = Window(start=NOW + timedelta(days=1), end=NOW + timedelta(days=1, hours=2))
+    asked = SafetyQuestion(hazard=Hazard.WATER, asked_at=NOW - timedelta(hours=3))
+    safety = wo(id="wo-s", status=Status.OFFERED, safety_question=asked)
+    done = wo(id="wo-d", status=Status.COMPLETED, completed_at=NOW - timedelta(hours=2))
+    proposed = wo(id="wo-p", status=Status.ACCEPTED, proposal=later, proposed_at=NOW - timedelta(hours=1))
+
+    def answered(*mine: WorkOrder) -> tuple[str, str] | None:
+        question = question_to_answer(list(mine), NOW)
+        return (question.kind, question.work_order.id) if question else None
+
+    assert answered() is None and answered(wo(status=Status.OFFERED)) is None
+    assert answered(safety) == ("safety", "wo-s")
+    assert answered(safety, done) == ("feedback", "wo-d")  # "is it fixed?" was asked after the safety question
+    assert answered(done, proposed) == ("proposal", "wo-p")  # the visit time was proposed after the completion
+    assert answered(proposed, done, safety) == ("proposal", "wo-p")
+    earlier = proposed.model_copy(update={"proposed_at": NOW - timedelta(hours=5)})
+    assert answered(earlier, done) == ("feedback", "wo-d")
+    gone = Window(start=NOW - timedelta(hours=3), end=NOW - timedelta(hours=2))
+    passed = proposed.model_copy(update={"proposal": gone})
+    assert answered(passed, safety) == ("safety", "wo-s")  # a time that has passed is no question any more
+    answered_safety = safety.model_copy(update={"safety_question": asked.model_copy(update={"answer": "no"})})
+    assert answered(answered_safety) is None
+
+
+def test_the_workflows_triage_is_behind_when_the_trade_or_the_priority_changed():
+    job = wo(trade=Trade.PLUMBING, priority=Priority.EMERGENCY)
+    assert held_triage_change({"trade": "plumbing", "priority": "emergency", "timeouts": {}}, job) is None
+    assert held_triage_change({"trade": "plumbing", "priority": "routine"}, job) == "retimed"
+    assert held_triage_change({"trade": "general", "priority": "routine"}, job) == "retriaged"
+    assert held_triage_change({"trade": "general", "priority": "emergency"}, job) == "retriaged"
+    assert held_triage_change({"trade": "plumbing", "priority": "routine"}, wo()) is None  # not triaged yet
 
 
 def test_visit_time_is_a_tenant_window_an_iso_pair_or_local_date_and_times():
