@@ -5,7 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8000
 
-.PHONY: install local test lint bench drill clean browser
+.PHONY: install local test test-fast lint bench drill clean browser
+
+# Every pytest run is in random order (pytest-randomly; it prints the seed: rerun with -p randomly
+# --randomly-seed=N). Phases print their wall time beside a budget (.ci/timed), a report, not an assertion.
+PYTEST   := $(BIN)/python -m pytest -q -p no:cacheprovider
+TIMED    := TIMINGS=.timings .ci/timed
+COVERAGE := --cov=shared --cov-report=term:skip-covered
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,12 +30,24 @@ local: $(STAMP)
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-## make test: lint, template lint, import contracts, then the whole pytest suite (unit, handler, integration, browser)
+## make test-fast: unit + service tests with the coverage of shared/, then contract + handler tests (<= 60 s)
+test-fast: $(STAMP)
+	@status=0; \
+	$(TIMED) "unit + service tests (coverage of shared/)" 30 $(PYTEST) tests/unit tests/service $(COVERAGE) || status=1; \
+	echo "coverage of shared/ from unit+service tests: $$($(BIN)/coverage report --format=total)%"; \
+	$(TIMED) "contract + handler tests" 30 $(PYTEST) tests/contract tests/handlers || status=1; \
+	exit $$status
+
+## make test: lint, template lint, import contracts, test-fast, then the local-cloud tests (integration, browser) (<= 5 min)
 test: $(STAMP) browser
-	$(BIN)/ruff check .
-	$(BIN)/cfn-lint template.yaml
-	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	@rm -f .timings; status=0; \
+	$(TIMED) "ruff" 10 $(BIN)/ruff check . || status=1; \
+	$(TIMED) "cfn-lint" 30 $(BIN)/cfn-lint template.yaml || status=1; \
+	$(TIMED) "import contracts" 10 $(BIN)/lint-imports || status=1; \
+	$(MAKE) --no-print-directory test-fast || status=1; \
+	$(TIMED) "integration + browser tests (local cloud)" 200 $(PYTEST) tests/integration tests/browser || status=1; \
+	$(TIMED) --report 300; \
+	exit $$status
 
 ## make lint: ruff, cfn-lint, and the import contracts (layers, pure domain, no cycles: pyproject.toml)
 lint: $(STAMP)
@@ -45,7 +63,7 @@ drill: $(STAMP)
 	$(BIN)/opslayer drill
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) .pytest_cache .ruff_cache .aws-sam .coverage .timings
 
 # `sam build` runs this for the CoreLayer (Metadata: BuildMethod: makefile): the shared/ package plus
 # the runtime dependencies from pyproject.toml, built for the Lambda runtime (boto3 comes with it).

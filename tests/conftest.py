@@ -26,10 +26,12 @@ CLOUD_PARAMETERS = {
     "Stage": "test",
     "OpsAuthMode": "key",
     "PublicBaseUrl": "http://testserver",
-    # Short, so a test can watch an urgent offer expire, a routine visit's arrive timer fire, and an urgent
-    # job's invoice and approval reminders.
-    "StageTimerOverrides": '{"accept": {"urgent": 2}, "arrive": {"routine": 60}, "invoice": {"urgent": 2}, '
-                           '"approval": {"urgent": 2}}',
+    # The stage timers are the real ones (shared/rules/timers.json): tests that watch a timer fire advance
+    # the frozen clock, which Step Functions' task timeouts and Wait states run on (tests/integration/conftest.py).
+    # Tests advance the frozen clock by days (to let a timer run out): the recurring jobs would then run for
+    # every hour and day skipped. They run when a test fires them (fire_schedule), and once a year otherwise.
+    "ReconcileScheduleExpression": "rate(365 days)",
+    "PreventiveScheduleExpression": "rate(365 days)",
     # The whole suite comes from one IP; the per-link limit is low enough to test in a second.
     "RateLimitPerIpPerMinute": "100000",
     "RateLimitPerLinkPerMinute": "60",
@@ -58,7 +60,7 @@ def cloud(fake_buildium: FakeBuildium) -> Iterator[LocalCloud]:
 
     parameters = {**CLOUD_PARAMETERS, "BuildiumBaseUrl": fake_buildium.url,
                   "BuildiumAccountId": str(fake_buildium.account_id)}
-    # The clock is frozen: schedules fire only when a test fires them (no surprise reconciliation).
+    # The clock is frozen: schedules fire and Step Functions timers end only when a test advances it.
     local = LocalCloud(template=REPO_ROOT / "template.yaml", parameters=parameters, region="us-east-1",
                        frozen_clock=True)
     local.start()

@@ -479,7 +479,10 @@ class LocalCloud:
         self.clock.unfreeze()
 
     def advance_clock(self, seconds: float) -> list[scheduler_clock.Firing]:
-        """Move the clock forward and fire every schedule that became due, in order."""
+        """Move the clock forward: fire every schedule that became due, in order, and end every
+        Step Functions ``Wait`` state and task timeout/heartbeat that became due (a timed-out task
+        fails with ``States.Timeout``). Returns the firings once the ended waits have returned;
+        what they lead to is still running (wait on its result, or :meth:`wait_idle`)."""
         return self.clock.advance(seconds)
 
     def _schedule_name(self, logical_id_or_name: str) -> str:

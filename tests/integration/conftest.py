@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from infra import demo
 from infra.fake_buildium.seed import build as build_seed
+from infra.localcloud.patches import stepfunctions
 from infra.stack import Stack
+from shared.config import timeouts
+
+TIMERS = timeouts(None)
+"""The stage timers the test cloud runs on (shared/rules/timers.json; no overrides)."""
 
 BASE_URL = "http://testserver"
 
@@ -75,6 +81,38 @@ def mint(stack) -> Callable[..., str]:
 @pytest.fixture(scope="session")
 def ops_headers(stack) -> dict[str, str]:
     return {"X-Ops-Key": stack.ops_key()}
+
+
+class Clock:
+    """The session cloud's frozen clock, for a test that lets a work order's timer run out."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.cloud = stack.cloud
+
+    def execution_arn(self, wo_id: str) -> str:
+        return self.cloud.physical("WorkOrderStateMachine").replace(":stateMachine:", ":execution:") + f":{wo_id}"
+
+    def sleeping(self, wo_id: str, seconds: int) -> bool:
+        """The work order's execution waits (no step running) on a timer that ends ``seconds`` from now."""
+        due = self.cloud.clock_now() + timedelta(seconds=seconds)
+        busy = stepfunctions.busy_executions(self.cloud.account_id, self.cloud.region)
+        return self.execution_arn(wo_id) not in busy and due in self.cloud.clock.wakeups()
+
+    def expire(self, wo_id: str, seconds: int) -> None:
+        """Wait until the work order's workflow sits on its ``seconds`` timer, then advance past its end."""
+        eventually(lambda: self.sleeping(wo_id, seconds))
+        self.cloud.advance_clock(seconds)
+
+
+@pytest.fixture
+def clock(stack: Stack) -> Iterator[Clock]:
+    """The frozen clock, set to the present before the test and again after it.
+
+    The app plans visits and reminders in real time; a test that advances the clock days (for a timeout)
+    must not leave the next test's schedules in the clock's past, nor the next test's timers behind."""
+    stack.cloud.freeze_clock(datetime.now(UTC))
+    yield Clock(stack)
+    stack.cloud.freeze_clock(datetime.now(UTC))
 
 
 def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02) -> Any:

@@ -123,7 +123,8 @@ def test_ops_list_filters(api, ops_headers):
     assert all(w["property_id"] == P("prop-harbor") for w in by_property["work_orders"])
     web = api.get(f"/ops/work-orders?source=web&property_id={P('prop-harbor')}", headers=ops_headers).json()
     assert wo_id in [w["id"] for w in web["work_orders"]]
-    assert api.get("/ops/work-orders?source=iot", headers=ops_headers).json()["count"] == 0
+    iot = api.get("/ops/work-orders?source=iot", headers=ops_headers).json()["work_orders"]
+    assert wo_id not in [w["id"] for w in iot] and all(w["source"] == "iot" for w in iot)
     offered = eventually(lambda: wo_id in [w["id"] for w in api.get(
         "/ops/work-orders?status=offered", headers=ops_headers).json()["work_orders"]])
     assert offered

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.conftest import UNITS, VENDORS, U, V, eventually
+from shared.domain.enums import Priority
+from tests.integration.conftest import TIMERS, UNITS, VENDORS, U, V, eventually
 from tests.integration.test_lifecycle import execution, submit, tenant_messages, wait_offer, wait_status, window
 
 pytestmark = pytest.mark.integration
@@ -211,7 +212,8 @@ def test_ops_close_without_invoice_ends_the_workflow(stack, api, ops_headers):
 def test_a_vendor_emails_the_invoice_with_its_pdf_and_the_job_closes(stack, api, ops_headers, fake_buildium):
     from tests.integration.test_photos_email import mail
 
-    wo_id, vendor_id, _ = verified_job(stack, api, ops_headers, U("unit-maple-2b"), "Toilet runs all night")
+    # The only appliance job at this unit: a second plumbing job there would be a recall (ops must approve).
+    wo_id, vendor_id, _ = verified_job(stack, api, ops_headers, U("unit-maple-2b"), "The dishwasher will not drain")
     vendor = VENDORS[vendor_id]
     body = (f"Hello, please find our invoice for {wo_id} attached.\n\nInvoice number: EM-42\nDate: {today()}\n"
             "Labour: 1 h x 95.00\nMaterials: 18.50\nTrip charge: 75.00\nTotal: 188.50\n\nThanks,\nDispatch")
@@ -268,7 +270,8 @@ def test_invoice_before_verification_is_flagged_and_waits_for_the_workflow(stack
 
 
 def test_duplicate_number_and_future_date_are_flagged_for_ops(stack, api, ops_headers):
-    first, vendor_id, token = verified_job(stack, api, ops_headers, U("unit-harbor-201"), "Shower head leaks")
+    # Units where no other test completes a plumbing job (that would make this one a recall, approved by ops).
+    first, vendor_id, token = verified_job(stack, api, ops_headers, U("unit-harbor-102"), "Shower head leaks")
     assert api.post(f"/vendor/jobs/{token}/invoice", invoice("DUP-9", attachment=None)).status == 202
     wait_status(api, ops_headers, first, "closed")
     second, other_vendor, token2 = verified_job(stack, api, ops_headers, U("unit-harbor-202"),
@@ -285,15 +288,21 @@ def test_duplicate_number_and_future_date_are_flagged_for_ops(stack, api, ops_he
     assert UNITS[U("unit-harbor-202")].tenant is not None
 
 
-def test_no_invoice_reminds_the_vendor_then_escalates_to_ops(stack, api, ops_headers):
-    # Urgent jobs run on 2-second invoice and approval timers in the test cloud (tests/conftest.py).
+def timer(api, ops_headers, wo_id: str, stage: str) -> int:
+    """The work order's timer for a stage (its priority's, from shared/rules/timers.json)."""
+    priority = api.get(f"/ops/work-orders/{wo_id}", headers=ops_headers).json()["priority"]
+    return TIMERS.stages[stage][Priority(priority)]
+
+
+def test_no_invoice_reminds_the_vendor_then_escalates_to_ops(stack, api, ops_headers, clock):
     unit = U("unit-maple-3a")
     wo_id, vendor_id, _ = verified_job(stack, api, ops_headers, unit, "The refrigerator stopped cooling")
     vendor = VENDORS[vendor_id]
+    for _ in range(3):  # the invoice timer runs out three times: two reminders, then ops
+        clock.expire(wo_id, timer(api, ops_headers, wo_id, "invoice"))
     full = wait_status(api, ops_headers, wo_id, "escalated")
-    reminders = [m for m in stack.cloud.outbox() if m["to"] == vendor.phone and wo_id in m["body"]
-                 and m["body"].startswith("Reminder")]
-    assert len(reminders) == 2  # InvoiceReminders = 2, then ops
+    eventually(lambda: len([m for m in stack.cloud.outbox() if m["to"] == vendor.phone and wo_id in m["body"]
+                            and m["body"].startswith("Reminder")]) == 2)  # InvoiceReminders = 2, then ops
     assert [e["event"] for e in full["timeline"]].count("invoice_reminder") == 2
     assert any("No invoice from the vendor after reminders" in e["detail"] for e in full["timeline"])
     eventually(lambda: any(m["to"] in OPS and wo_id in m["body"] for m in stack.cloud.outbox()))
@@ -303,7 +312,7 @@ def test_no_invoice_reminds_the_vendor_then_escalates_to_ops(stack, api, ops_hea
                     headers=ops_headers).json()["status"] == "closed"
 
 
-def test_owner_who_does_not_answer_hands_over_to_ops_who_approve(stack, api, ops_headers):
+def test_owner_who_does_not_answer_hands_over_to_ops_who_approve(stack, api, ops_headers, clock):
     unit = U("unit-harbor-301")  # Harbor Lofts has an owner who approves large invoices
     wo_id, _, token = verified_job(stack, api, ops_headers, unit, "The refrigerator stopped cooling")
     # Harbor Lofts' owner approves clean invoices over 400.00 (shared/rules/invoice_rules.json); within the NTE.
@@ -312,7 +321,9 @@ def test_owner_who_does_not_answer_hands_over_to_ops_who_approve(stack, api, ops
     owner_link = approval_token(stack, wo_id, ("owner@harbor-lofts.example.com",))
     owner_view = api.get(f"/approvals/{owner_link}").json()
     assert owner_view["approver"] == "owner" and "owner-approval limit" in owner_view["reason"]
-    # Nobody answers: two reminders to the owner, then ops get the invoice.
+    # Nobody answers: the approval timer runs out three times (two reminders to the owner), then ops get it.
+    for _ in range(3):
+        clock.expire(wo_id, timer(api, ops_headers, wo_id, "approval"))
     ops_link = approval_token(stack, wo_id, OPS)
     assert api.get(f"/approvals/{owner_link}").json()["allowed_actions"] == []
     assert api.post(f"/approvals/{owner_link}/approve").status in (403, 409)

@@ -42,6 +42,9 @@ def test_leak_sensor_opens_an_emergency_and_repeats_update_it(stack, api, ops_he
     eventually(lambda: [e for e in record(api, ops_headers, wo_id)["timeline"] if e["event"] == "sensor_alert"])
     assert len([w for w in iot_orders(api, ops_headers)
                 if w["unit_id"] == U("unit-maple-1a") and w["id"] not in before]) == 1
+    # The sensor is free again for whoever uses it next (the drill's IoT scenario): a cancelled order takes
+    # no repeats, the next alert opens a new one.
+    assert api.post(f"/ops/work-orders/{wo_id}/cancel", {"reason": "Test over"}, headers=ops_headers).status == 200
 
 
 def test_bad_sensor_payload_goes_to_the_dlq_with_the_reason(stack):

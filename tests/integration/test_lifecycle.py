@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shared.domain.enums import Priority
 from shared.domain.links import TOKEN_PATTERN
-from tests.integration.conftest import UNITS, VENDORS, U, V, eventually
+from tests.integration.conftest import TIMERS, UNITS, VENDORS, U, V, eventually
 
 JOB_LINK = re.compile(rf"/vendor/jobs/({TOKEN_PATTERN})")
 STATUS_LINK = re.compile(rf"/requests/(wo-[0-9a-f]+)\?token=({TOKEN_PATTERN})")
@@ -167,15 +168,19 @@ def test_reopen_goes_back_to_the_same_vendor_first(stack, api, ops_headers):
     assert full["reopen_count"] == 1 and full["vendor_id"] == second and full["status"] == "accepted"
 
 
-def test_offer_times_out_and_goes_to_the_next_vendor(stack, api, ops_headers):
-    # The test stack overrides the urgent accept timer to 2 s: nobody answers, both plumbers time out, ops is alerted.
+def test_offer_times_out_and_goes_to_the_next_vendor(stack, api, ops_headers, clock):
+    # Nobody answers within the urgent accept timer: both plumbers time out (States.Timeout), ops is alerted.
+    accept = TIMERS.stages["accept"][Priority.URGENT]
     unit = U("unit-harbor-101")
-    wo_id = submit(api, unit, "The toilet is clogged and won't flush")["id"]
+    # Not borderline for triage: no safety question (its 10-minute timer would run out in the same advance).
+    wo_id = submit(api, unit, "Kitchen sink drain is clogged and water backs up")["id"]
     first, _ = wait_offer(stack, wo_id)
     full = record(api, ops_headers, wo_id)
-    assert full["priority"] == "urgent"
-    second, _ = eventually(lambda: len(offers(stack, wo_id)) >= 2 and offers(stack, wo_id)[0], timeout=8)
+    assert full["priority"] == "urgent" and full["safety_question"] is None
+    clock.expire(wo_id, accept)
+    second, _ = wait_offer(stack, wo_id, count=2)
     assert second != first
+    clock.expire(wo_id, accept)
     full = wait_status(api, ops_headers, wo_id, "escalated")
     assert [e["event"] for e in full["timeline"]].count("offer_expired") == 2
 

@@ -13,6 +13,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 
 from infra.localcloud import DeployVerificationError, LocalCloud, env_for
 from infra.localcloud.envoverlay import overlay
+from infra.localcloud.patches import stepfunctions
 from tests.integration.handlers import batch, recorder, token
 
 pytestmark = pytest.mark.integration
@@ -73,9 +75,7 @@ def test_real_template_every_resource_is_real(cloud: LocalCloud) -> None:
     assert on_default and on_default <= default  # S3 announces uploads on the default bus
     functions = cloud.client("lambda")
     triage_env = functions.get_function_configuration(FunctionName="opslayer-test-triage")["Environment"]
-    from tests.conftest import CLOUD_PARAMETERS
-
-    assert triage_env["Variables"]["STAGE_TIMER_OVERRIDES"] == CLOUD_PARAMETERS["StageTimerOverrides"]
+    assert triage_env["Variables"]["STAGE_TIMER_OVERRIDES"] == "{}"  # the parameter's default
     mappings = functions.list_event_source_mappings(FunctionName="opslayer-test-intake")["EventSourceMappings"]
     assert [(m["BatchSize"], m.get("FunctionResponseTypes")) for m in mappings] == [
         (10, ["ReportBatchItemFailures"])
@@ -261,14 +261,83 @@ def finished(tiny: LocalCloud, arn: str, timeout: float = 5.0) -> dict[str, Any]
     return eventually(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, timeout)
 
 
-def test_task_token_timeout_from_input_path_is_caught(tiny: LocalCloud) -> None:
-    arn, key = start(tiny, timeout=1)
-    eventually(lambda: token.token_for(key))
-    described = finished(tiny, arn, timeout=5)
+@pytest.fixture
+def frozen(tiny: LocalCloud) -> Iterator[LocalCloud]:
+    """The tiny cloud with its (account/region-wide) clock frozen for the test, then as it was."""
+    was_frozen = tiny.clock.frozen
+    tiny.freeze_clock(tiny.clock_now().replace(microsecond=0))
+    try:
+        yield tiny
+    finally:
+        if not was_frozen:
+            tiny.unfreeze_clock()
+
+
+def sleeping_until(tiny: LocalCloud, arn: str, seconds: float) -> bool:
+    """The execution is not in a step and a wait ends ``seconds`` from now on the local clock."""
+    due = tiny.clock_now() + timedelta(seconds=seconds)
+    return arn not in stepfunctions.busy_executions(tiny.account_id, tiny.region) and due in tiny.clock.wakeups()
+
+
+def test_task_token_timeout_runs_on_the_local_clock_and_is_caught_as_states_timeout(frozen: LocalCloud) -> None:
+    arn, key = start(frozen, timeout=3600)
+    eventually(lambda: token.token_for(key) and sleeping_until(frozen, arn, 3600))
+    frozen.advance_clock(3599)
+    assert frozen.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
+    frozen.advance_clock(1)
+    described = finished(frozen, arn)
     assert described["status"] == "SUCCEEDED"
     output = json.loads(described["output"])
     assert output["outcome"] == "timed_out"
     assert output["timeout_error"]["Error"] == "States.Timeout"
+
+
+WAITS_AND_HEARTBEAT = {
+    "StartAt": "Seconds",
+    "States": {
+        "Seconds": {"Type": "Wait", "Seconds": 600, "Next": "SecondsPath"},
+        "SecondsPath": {"Type": "Wait", "SecondsPath": "$.seconds", "Next": "TimestampPath"},
+        "TimestampPath": {"Type": "Wait", "TimestampPath": "$.until", "Next": "Beat"},
+        "Beat": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "${TokenFunctionArn}",
+                           "Payload": {"key.$": "$.key", "token.$": "$$.Task.Token", "explode": False}},
+            "TimeoutSeconds": 86400, "HeartbeatSeconds": 300, "End": True,
+        },
+    },
+}
+
+
+def test_wait_states_and_heartbeats_run_on_the_local_clock(frozen: LocalCloud) -> None:
+    sfn = frozen.client("stepfunctions")
+    definition = json.dumps(WAITS_AND_HEARTBEAT).replace("${TokenFunctionArn}", frozen.physical("TokenFunction"))
+    machine = sfn.create_state_machine(name=f"clock-{uuid.uuid4().hex[:8]}", definition=definition,
+                                       roleArn=f"arn:aws:iam::{frozen.account_id}:role/clock")["stateMachineArn"]
+    key = uuid.uuid4().hex
+    until = (frozen.clock_now() + timedelta(seconds=600 + 1200 + 3600)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    arn = sfn.start_execution(stateMachineArn=machine,
+                              input=json.dumps({"key": key, "seconds": 1200, "until": until}))["executionArn"]
+
+    def entered() -> list[str]:
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+    for state, seconds in (("Seconds", 600), ("SecondsPath", 1200), ("TimestampPath", 3600)):
+        eventually(lambda state=state, seconds=seconds: entered()[-1:] == [state]
+                   and sleeping_until(frozen, arn, seconds))
+        frozen.advance_clock(seconds - 1)
+        assert entered()[-1] == state, f"{state} ended early"
+        frozen.advance_clock(1)
+    task_token = eventually(lambda: token.token_for(key))
+    eventually(lambda: sleeping_until(frozen, arn, 300))
+    frozen.advance_clock(299)
+    sfn.send_task_heartbeat(taskToken=task_token)  # a heartbeat in time starts the next 300 s
+    eventually(lambda: sleeping_until(frozen, arn, 300))
+    frozen.advance_clock(299)
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    frozen.advance_clock(1)
+    described = finished(frozen, arn)
+    assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
 
 
 def test_task_token_failure_and_handler_errors_reach_catch_by_error_type(tiny: LocalCloud) -> None:

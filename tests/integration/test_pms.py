@@ -3,8 +3,10 @@ and their status written back - against the fake Buildium, through the real temp
 
 from __future__ import annotations
 
+import copy
 import json
 import time
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -26,6 +28,29 @@ def post_webhook(stack, body: bytes | str, timestamp: str | None = None, signatu
     headers = {"Content-Type": "application/json", "buildium-webhook-timestamp": stamp,
                "buildium-webhook-signature": signature or stack.fake.sign(stamp, body_text)}
     return stack.cloud.invoke_api("POST", "/webhooks/buildium", headers=headers, body=body_text)
+
+
+@pytest.fixture
+def restore(stack) -> Iterator[Callable[[str, str], int]]:
+    """``restore(kind, demo key)`` before a test changes or deletes a demo record in (fake) Buildium: afterwards
+    the record is put back as it was and synced in again, so other tests find the portfolio whole (the only
+    locksmith, a second plumber, a tenant's phone), whatever the order. Returns the record's Buildium id."""
+    saved: list[tuple[str, dict]] = []
+
+    def remember(kind: str, key: str) -> int:
+        buildium_id = IDS.buildium[kind][key]
+        with stack.fake._lock:  # the fake has no public "put back"; a test helper may reach in
+            saved.append((kind, copy.deepcopy(stack.fake._store[kind][buildium_id])))
+        return buildium_id
+
+    yield remember
+    stack.cloud.wait_idle(timeout=30)
+    for kind, original in reversed(saved):
+        with stack.fake._lock:
+            stack.fake._store[kind][original["Id"]] = copy.deepcopy(original)
+        for event in stack.fake.update(kind, original["Id"]):
+            assert stack.deliver_webhook(event) == 202
+    stack.cloud.wait_idle(timeout=30)
 
 
 def test_demo_portfolio_came_through_the_sync_path(stack):
@@ -129,8 +154,8 @@ def test_pms_outage_never_blocks_the_tenant_and_catches_up(stack, api, ops_heade
     assert full["status"] in ("offered", "accepted")
 
 
-def test_vendor_deleted_in_buildium_is_no_longer_dispatched(stack, api):
-    events = stack.fake.delete("vendor", IDS.buildium["vendor"]["ven-keys"])
+def test_vendor_deleted_in_buildium_is_no_longer_dispatched(stack, api, restore):
+    events = stack.fake.delete("vendor", restore("vendor", "ven-keys"))
     for event in events:
         assert stack.deliver_webhook(event) == 202
     eventually(lambda: stack.repo.get_vendor(V("ven-keys")).active is False)
@@ -139,15 +164,15 @@ def test_vendor_deleted_in_buildium_is_no_longer_dispatched(stack, api):
     assert offers(stack, wo_id) == []
 
 
-def test_tenant_phone_change_in_buildium_reaches_the_unit(stack):
-    tenant_id = IDS.buildium["tenant"]["tenant-harbor-302"]
+def test_tenant_phone_change_in_buildium_reaches_the_unit(stack, restore):
+    tenant_id = restore("tenant", "tenant-harbor-302")
     for event in stack.fake.update_tenant(tenant_id, PhoneNumbers=[{"Number": "(555) 010-9999", "Type": "Cell"}]):
         assert stack.deliver_webhook(event) == 202
     eventually(lambda: stack.repo.get_unit(U("unit-harbor-302")).tenant.phone == "+15550109999")
 
 
-def test_out_of_order_event_does_not_overwrite_newer_data(stack):
-    vendor_id = IDS.buildium["vendor"]["ven-breeze"]
+def test_out_of_order_event_does_not_overwrite_newer_data(stack, restore):
+    vendor_id = restore("vendor", "ven-breeze")
     new = stack.fake.update_vendor(vendor_id, PrimaryEmail="new@breezehvac.example.com")
     for event in new:
         assert stack.deliver_webhook(event) == 202
@@ -159,16 +184,16 @@ def test_out_of_order_event_does_not_overwrite_newer_data(stack):
     assert stack.repo.get_vendor(V("ven-breeze")).email == "new@breezehvac.example.com"
 
 
-def test_scheduled_reconciliation_catches_a_lost_webhook(stack):
-    unit_id = IDS.buildium["unit"]["unit-harbor-102"]
+def test_scheduled_reconciliation_catches_a_lost_webhook(stack, restore):
+    unit_id = restore("unit", "unit-harbor-102")
     stack.fake.update_unit(unit_id, Description="Gate code 4411; dog in unit")  # its webhook is "lost"
     stack.cloud.fire_schedule("ReconcileSchedule")
     eventually(lambda: stack.repo.get_unit(U("unit-harbor-102")).access_instructions == "Gate code 4411; dog in unit")
     stack.cloud.wait_idle(timeout=30)  # the run goes on through vendors and leases: let it finish
 
 
-def test_entity_the_api_no_longer_has_is_treated_as_deleted(stack):
-    vendor_id = IDS.buildium["vendor"]["ven-southflow"]
+def test_entity_the_api_no_longer_has_is_treated_as_deleted(stack, restore):
+    vendor_id = restore("vendor", "ven-southflow")
     event = stack.fake.event("Vendor.Updated", VendorId=vendor_id)
     stack.fake.delete("vendor", vendor_id)  # gone by the time the consumer fetches it (404)
     assert stack.deliver_webhook(event) == 202

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.integration.conftest import UNITS, VENDORS, U, V, eventually
+from shared.domain.enums import Priority
+from tests.integration.conftest import TIMERS, UNITS, VENDORS, U, V, eventually
 from tests.integration.test_lifecycle import STATUS_LINK, record, submit, tenant_messages, wait_offer, wait_status
 
 pytestmark = pytest.mark.integration
@@ -108,7 +109,7 @@ def test_vendor_picks_one_of_the_tenant_windows_and_sees_the_nte(stack, api, ops
                                                                                  "arrive")}) and all(t.values()) and t)
     assert at_time(timers["remind_24h"]) == start - timedelta(hours=24)
     assert at_time(timers["remind_1h"]) == start - timedelta(hours=1)
-    assert at_time(timers["arrive"]) == start + timedelta(hours=3, seconds=60)
+    assert at_time(timers["arrive"]) == start + timedelta(hours=3, seconds=TIMERS.arrive_grace(Priority.ROUTINE))
     assert timers["arrive"]["ActionAfterCompletion"] == "DELETE"
     assert timers["arrive"]["Target"]["Arn"].endswith(":function:opslayer-test-visit-timers")
     assert timers["arrive"]["Target"]["DeadLetterConfig"]["Arn"].endswith(":opslayer-test-scheduler-dlq")
@@ -231,7 +232,7 @@ def test_tenant_reports_nobody_came_and_a_second_no_show_escalates(stack, api, o
 
 
 # ---------------------------------------------------------------- timers on the frozen Scheduler clock
-def test_reminders_and_the_arrive_timer_fire_on_the_clock(stack, api, ops_headers):
+def test_reminders_and_the_arrive_timer_fire_on_the_clock(stack, api, ops_headers, clock):
     """One clock advance fires: a 1 h reminder, a 24 h reminder, a stale reminder of a rescheduled visit
     (not sent), the arrive timer of a visit nobody checked in for (no-show) and of one checked in (nothing)."""
     due: list[datetime] = []
@@ -273,7 +274,8 @@ def test_reminders_and_the_arrive_timer_fire_on_the_clock(stack, api, ops_header
     plan(came[0], {"arrive"})
     assert api.post(f"/vendor/jobs/{came[2]}/checkin", {}).status == 200
 
-    assert max(due) - now() < timedelta(minutes=5)  # a short advance: hourly schedules stay quiet
+    # One advance to the last of them: the arrive timers, a routine grace after the windows' ends, come last.
+    assert max(due) - now() < timedelta(seconds=TIMERS.arrive_grace(Priority.ROUTINE), minutes=5)
     fired = stack.cloud.advance_clock((max(due) - stack.cloud.clock_now()).total_seconds() + 1)
     names = {f.schedule for f in fired}
     assert {f"{one_h[0]}-remind_1h", f"{day[0]}-remind_24h", f"{stale[0]}-remind_1h", f"{missed[0]}-arrive",

@@ -14,6 +14,7 @@ from infra.localcloud.patches import (
     metrics_flush,
     scheduler_clock,
     sfn_clients,
+    sfn_clock,
     sns_lambda,
     sqs_poller,
     stepfunctions,
@@ -25,6 +26,7 @@ PATCHES = (
     ("sqs-poller", sqs_poller.apply),
     ("eventbridge-targets", eventbridge.apply),
     ("sns-lambda-deliveries", sns_lambda.apply),
+    ("stepfunctions-local-clock", sfn_clock.apply),  # before the busy-tracking wraps of the same waits
     ("stepfunctions-executions", stepfunctions.apply),
     ("stepfunctions-client-reuse", sfn_clients.apply),
     ("dynamodb-atomic-requests", dynamodb.apply),

@@ -18,6 +18,11 @@ schedule now (or for a given scheduled time) without touching its next due time,
 scheduled time can be delivered twice on purpose. Every firing is appended to
 :attr:`LocalClock.history`.
 
+Step Functions measures its ``Wait`` states and task timeouts/heartbeats on the same clock (see
+:mod:`infra.localcloud.patches.sfn_clock`): a waiting thread sleeps with :meth:`LocalClock.sleep_until`
+and wakes when its deadline passes on this clock, however the clock got there (real time, an
+advance). :meth:`LocalClock.wakeups` lists their deadlines.
+
 The patch on ``create_schedule``/``update_schedule``/``delete_schedule`` records when a schedule was
 created on the local clock (a rate schedule without ``StartDate`` fires at once, then every
 period) and wakes the clock.
@@ -30,9 +35,12 @@ Step Functions (rejected at deploy), KMS encryption of the Input.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -43,6 +51,9 @@ if TYPE_CHECKING:
     from infra.localcloud.cloud import LocalCloud
 
 log = logging.getLogger("infra.localcloud.scheduler")
+
+SETTLE_SECONDS = 5.0
+"""How long an advance waits (real time) for the waits it ended to return."""
 
 IDLE_SECONDS = 1.0
 """Longest sleep of the real-time clock with nothing due (new schedules wake it at once)."""
@@ -170,6 +181,9 @@ class LocalClock:
         self._firing = 0
         self._stopping = False
         self._thread: threading.Thread | None = None
+        # Threads sleeping on this clock: id -> (deadline, the condition their wake-up event notifies).
+        self._sleepers: dict[int, tuple[datetime, threading.Condition]] = {}
+        self._sleeper_ids = itertools.count()
 
     # -- time ------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -188,6 +202,7 @@ class LocalClock:
         with self._cond:
             self._frozen_at = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
             self._cond.notify_all()
+        self._wake_sleepers()
 
     def unfreeze(self) -> None:
         """Run in real time again, continuing from the frozen time."""
@@ -196,6 +211,7 @@ class LocalClock:
                 self._offset = self._frozen_at - datetime.now(UTC)
                 self._frozen_at = None
             self._cond.notify_all()
+        self._wake_sleepers()
 
     def _set_frozen_time(self, moment: datetime) -> None:
         with self._cond:
@@ -325,7 +341,12 @@ class LocalClock:
                     )
 
     def advance(self, seconds: float) -> list[Firing]:
-        """Move the clock forward and fire what became due, in order; returns the firings."""
+        """Move the clock forward: fire the schedules that became due, in order, and end the
+        Step Functions waits that became due (returns once they have returned); returns the firings.
+
+        One step: schedules fire at their own times, but every wait due in the interval ends now,
+        and a wait that starts because of it is measured from the new time (advance again for it).
+        A clock that moves in real time keeps doing so, from the new time."""
         with self._fire_lock:
             target = self.now() + timedelta(seconds=seconds)
             if self.frozen:
@@ -336,7 +357,63 @@ class LocalClock:
                     self._offset += timedelta(seconds=seconds)
                 fired = self._fire_due(target, move_frozen_time=False)
         self.changed()
+        self._wake_sleepers()
+        self._settle_sleepers()
         return fired
+
+    # -- sleeping on the clock (Step Functions waits) --------------------------------------
+    def sleep_until(self, deadline: datetime, wake: threading.Event, done: Callable[[], bool]) -> bool:
+        """Block until ``done()`` (returns True) or this clock reaches ``deadline`` (returns False).
+
+        ``wake`` is the event whose ``set()`` is what makes ``done()`` true. The sleeper waits on that
+        event's condition (CPython's ``Event`` notifies ``_cond`` in ``set()``), so a ``set()`` and a
+        move of this clock both wake it; checking ``done()`` under that condition means no ``set()``
+        is missed. Frozen, nothing else wakes it; in real time, the deadline passing does. A stopped
+        clock no longer moves: its sleepers then wait in real time."""
+        condition: threading.Condition = wake._cond  # type: ignore[attr-defined]
+        key = next(self._sleeper_ids)
+        with self._cond:
+            self._sleepers[key] = (deadline, condition)
+        try:
+            with condition:
+                while not done():
+                    remaining = (deadline - self.now()).total_seconds()
+                    if remaining <= 0:
+                        return False
+                    condition.wait(None if self.frozen and not self._stopping else remaining)
+                return True
+        finally:
+            with self._cond:
+                del self._sleepers[key]
+                self._cond.notify_all()
+
+    def sleep(self, wake: threading.Event, seconds: float) -> bool:
+        """``wake.wait(seconds)`` with the seconds measured on this clock."""
+        return self.sleep_until(self.now() + timedelta(seconds=seconds), wake, wake.is_set)
+
+    def wakeups(self) -> list[datetime]:
+        """The deadlines of the threads sleeping on this clock, earliest first."""
+        with self._cond:
+            return sorted(deadline for deadline, _ in self._sleepers.values())
+
+    def _wake_sleepers(self) -> None:
+        with self._cond:
+            conditions = [condition for _, condition in self._sleepers.values()]
+        for condition in conditions:
+            with condition:
+                condition.notify_all()
+
+    def _settle_sleepers(self) -> None:
+        """Wait (briefly, in real time) until no sleeper's deadline has passed: the waits that
+        became due have returned, so what they lead to is running when an advance returns."""
+        limit = time.monotonic() + SETTLE_SECONDS
+        with self._cond:
+            while any(deadline <= self.now() for deadline, _ in self._sleepers.values()):
+                left = limit - time.monotonic()
+                if left <= 0:
+                    log.warning("waits due on the local clock did not return within %.0fs", SETTLE_SECONDS)
+                    return
+                self._cond.wait(min(left, 0.05))
 
     # -- pump protocol ---------------------------------------------------------------------
     def start(self) -> None:
@@ -347,6 +424,7 @@ class LocalClock:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        self._wake_sleepers()
         if self._thread is not None:
             self._thread.join(timeout=5)
         with _lock:
