@@ -271,7 +271,7 @@ def test_invoice_before_verification_is_flagged_and_waits_for_the_workflow(stack
 
 def test_duplicate_number_and_future_date_are_flagged_for_ops(stack, api, ops_headers):
     # Units where no other test completes a plumbing job (that would make this one a recall, approved by ops).
-    first, vendor_id, token = verified_job(stack, api, ops_headers, U("unit-harbor-102"), "Shower head leaks")
+    first, vendor_id, token = verified_job(stack, api, ops_headers, U("unit-harbor-302"), "Shower head leaks")
     assert api.post(f"/vendor/jobs/{token}/invoice", invoice("DUP-9", attachment=None)).status == 202
     wait_status(api, ops_headers, first, "closed")
     second, other_vendor, token2 = verified_job(stack, api, ops_headers, U("unit-harbor-202"),
