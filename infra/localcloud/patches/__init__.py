@@ -15,6 +15,7 @@ from infra.localcloud.patches import (
     scheduler_clock,
     sfn_clients,
     sns_lambda,
+    sqs_message_move,
     sqs_poller,
     stepfunctions,
 )
@@ -23,6 +24,7 @@ PATCHES = (
     ("lambda-in-process", lambda_inprocess.apply),
     ("powertools-metrics-flush", metrics_flush.apply),
     ("sqs-poller", sqs_poller.apply),
+    ("sqs-message-move", sqs_message_move.apply),
     ("eventbridge-targets", eventbridge.apply),
     ("sns-lambda-deliveries", sns_lambda.apply),
     ("stepfunctions-executions", stepfunctions.apply),
