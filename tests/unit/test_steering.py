@@ -41,3 +41,28 @@ def test_every_status_a_lifecycle_runs_in_has_a_restart_step() -> None:
     for ended in (Status.CLOSED, Status.CANCELLED, Status.ESCALATED):
         with pytest.raises(InvalidTransition):
             resume_at(ended)
+
+
+def _template() -> dict:
+    from infra.localcloud.template import load_template
+
+    return load_template(ASL.parents[1] / "template.yaml")
+
+
+def test_every_dead_letter_queue_with_a_source_is_redrivable_and_nothing_more() -> None:
+    """DEAD_LETTER_QUEUES names exactly the template's RedrivePolicy targets; the API may move from those
+    and send to their sources, no other queue."""
+    import re
+
+    resources = _template()["Resources"]
+    sources = {name: r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+               for name, r in resources.items()
+               if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]}
+    api = resources["ApiFunction"]["Properties"]
+    named = json.loads(re.sub(r"\$\{(\w+)\}", r"\1", api["Environment"]["Variables"]["DEAD_LETTER_QUEUES"]["Fn::Sub"]))
+    assert sorted(named.values()) == sorted(sources.values())
+    statements = {s["Sid"]: s for s in api["Policies"][0]["Statement"]}
+    moved_from = [r["Fn::GetAtt"][0] for r in statements["RedriveDeadLetters"]["Resource"]]
+    sent_to = [r["Fn::GetAtt"][0] for r in statements["RedriveToSourceQueues"]["Resource"]]
+    assert sorted(moved_from) == sorted(sources.values())
+    assert sorted(sent_to) == sorted(sources)
