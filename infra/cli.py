@@ -1,4 +1,4 @@
-"""`opslayer` command line: the drill, PMS tools, and triage (eval, train, correct, export)."""
+"""`opslayer` command line: the drill, PMS tools, triage (eval, train, correct, export), and ops (redrive, retry)."""
 
 from __future__ import annotations
 
@@ -125,6 +125,30 @@ def _triage_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ops_redrive(args: argparse.Namespace) -> int:
+    """Move a dead-letter queue's messages back to their source queue (or, without QUEUE, list the DLQs)."""
+    import requests
+
+    base = args.url.rstrip("/")
+    headers = _ops_headers(args.url, args.ops_key)
+    if args.queue:
+        resp = requests.post(f"{base}/ops/dlq/{args.queue}/redrive", json={}, headers=headers, timeout=30)
+    else:
+        resp = requests.get(f"{base}/ops/dlq", headers=headers, timeout=30)
+    print(json.dumps(resp.json(), indent=2))
+    return 0 if resp.ok else 1
+
+
+def _ops_retry(args: argparse.Namespace) -> int:
+    """Restart a work order's failed lifecycle at the step its status implies."""
+    import requests
+
+    resp = requests.post(f"{args.url.rstrip('/')}/ops/work-orders/{args.work_order}/retry", json={},
+                         headers=_ops_headers(args.url, args.ops_key), timeout=30)
+    print(json.dumps(resp.json(), indent=2))
+    return 0 if resp.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="opslayer")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--url", default=DEFAULT_URL, help="a running `make local` (default %(default)s)")
     sync.set_defaults(func=_pms_sync)
     _triage_parsers(sub)
+    _ops_parsers(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 
@@ -176,6 +201,24 @@ def _triage_parsers(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--ops-key", help="X-Ops-Key (default: read from a running `make local`)")
     ex.add_argument("--out", help="file to write (default: standard output)")
     ex.set_defaults(func=_triage_export)
+
+
+
+def _ops_parsers(sub: argparse._SubParsersAction) -> None:
+    ops = sub.add_parser("ops", help="ops actions through the API")
+    o_sub = ops.add_subparsers(dest="ops_command", required=True)
+    rd = o_sub.add_parser("redrive", help="move a dead-letter queue's messages back to their source queue "
+                                          "(without QUEUE: each DLQ's depth and running move)")
+    rd.add_argument("queue", nargs="?", help="intake, notifications, pms-inbound, pms-outbound, sensor-alerts "
+                                             "or visit-timers")
+    rd.add_argument("--url", default=DEFAULT_URL)
+    rd.add_argument("--ops-key", help="X-Ops-Key (default: read from a running `make local`)")
+    rd.set_defaults(func=_ops_redrive)
+    rt = o_sub.add_parser("retry", help="restart a work order whose automation failed, where it failed")
+    rt.add_argument("work_order")
+    rt.add_argument("--url", default=DEFAULT_URL)
+    rt.add_argument("--ops-key", help="X-Ops-Key (default: read from a running `make local`)")
+    rt.set_defaults(func=_ops_retry)
 
 
 if __name__ == "__main__":

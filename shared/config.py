@@ -106,6 +106,8 @@ class Settings(BaseModel):
     # of each is the ops contact for escalations unless the `ops_contact` configuration record overrides it.
     ops_alert_emails: str = ""
     ops_alert_phones: str = ""
+    # The dead-letter queues ops may redrive (JSON: logical name -> queue URL), given to the API only.
+    dead_letter_queues: str = ""
     timeouts: Timeouts
 
 

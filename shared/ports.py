@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from shared.domain.directory import Contact, Property, Unit, Vendor
     from shared.domain.invoices import Invoice
+    from shared.domain.steering import MoveTask, QueueInfo
     from shared.domain.workorder import TimelineEntry, WorkOrder
 
 
@@ -217,6 +218,19 @@ class QueuePort(Protocol):
     def send(self, queue_url: str, body: str, attributes: dict[str, str] | None = None) -> str: ...
 
     def send_delayed(self, queue_url: str, body: str, delay_seconds: int) -> str: ...
+
+    def info(self, queue_url: str) -> QueueInfo:
+        """The queue's ARN and approximate depth (visible messages)."""
+        ...
+
+    def start_move(self, dead_letter_arn: str) -> str:
+        """Move a dead-letter queue's messages back to the queues they came from (an SQS message-move task);
+        the task's handle."""
+        ...
+
+    def move_tasks(self, dead_letter_arn: str) -> list[MoveTask]:
+        """The queue's recent move tasks, newest first."""
+        ...
 
 
 class ObjectStorePort(Protocol):

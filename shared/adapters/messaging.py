@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.adapters.aws import client as aws_client
 from shared.adapters.aws import error_code
+
+if TYPE_CHECKING:
+    from shared.domain.steering import MoveTask, QueueInfo
 
 SOURCE = "opslayer.workorders"
 
@@ -89,6 +92,29 @@ class QueueSender:
         sqs = self._client or aws_client("sqs")
         delay = max(0, min(MAX_DELAY_SECONDS, int(delay_seconds)))
         return sqs.send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=delay)["MessageId"]
+
+    def info(self, queue_url: str) -> QueueInfo:
+        from shared.domain.steering import QueueInfo
+
+        sqs = self._client or aws_client("sqs")
+        attrs = sqs.get_queue_attributes(QueueUrl=queue_url,
+                                         AttributeNames=["QueueArn", "ApproximateNumberOfMessages"])["Attributes"]
+        return QueueInfo(arn=attrs["QueueArn"], depth=int(attrs.get("ApproximateNumberOfMessages", 0)))
+
+    def start_move(self, dead_letter_arn: str) -> str:
+        """No DestinationArn: SQS moves each message back to the queue that dead-lettered it."""
+        sqs = self._client or aws_client("sqs")
+        return sqs.start_message_move_task(SourceArn=dead_letter_arn)["TaskHandle"]
+
+    def move_tasks(self, dead_letter_arn: str) -> list[MoveTask]:
+        from shared.domain.steering import MoveTask
+
+        sqs = self._client or aws_client("sqs")
+        results = sqs.list_message_move_tasks(SourceArn=dead_letter_arn, MaxResults=10).get("Results", [])
+        return [MoveTask(status=r["Status"], source_arn=r.get("SourceArn", dead_letter_arn),
+                         handle=r.get("TaskHandle"), moved=int(r.get("ApproximateNumberOfMessagesMoved", 0)),
+                         to_move=r.get("ApproximateNumberOfMessagesToMove"), started_at=r.get("StartedTimestamp"),
+                         failure=r.get("FailureReason")) for r in results]
 
 
 class Messenger:

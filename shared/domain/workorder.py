@@ -172,6 +172,10 @@ class WorkOrder(BaseModel):
     reopen_count: int = 0
     dispatch_round: int = 0  # bumped when a re-triage dispatches the job again (offers of a new round are new)
     execution_arn: str | None = None
+    # Set when the lifecycle's automation failed (the ASL's RecordFailure): the status it failed in, so
+    # ops can restart it at that step (POST /ops/work-orders/{id}/retry); retries counts those restarts.
+    failed_in: Status | None = None
+    retries: int = 0
     # The PMS records (its task and work order): set at creation for orders that came from the PMS,
     # else from the PMS sync state (a separate item, see the repository).
     pms_task_id: str | None = None

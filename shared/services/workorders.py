@@ -255,12 +255,16 @@ def offer_expired(svc: Services, wo_id: str, index: int) -> str:
     return "accepted" if wo.vendor_id and wo.status in (Status.ACCEPTED, Status.SCHEDULED) else "expired"
 
 
-def escalate(svc: Services, wo_id: str, reason: str, detail: str) -> None:
+def escalate(svc: Services, wo_id: str, reason: str, detail: str, automation_failed: bool = False) -> None:
+    """Hand the work order to ops. `automation_failed`: the lifecycle itself failed, so the status it failed
+    in is kept (`failed_in`) for ops to restart it there."""
     def apply(wo: WorkOrder) -> Edit[None] | None:
         if Status.ESCALATED not in TRANSITIONS[wo.status]:
             return None
-        return Edit(wo.model_copy(update={"status": Status.ESCALATED, "offer": None, "stage_wait": None}),
-                    [entry(svc, "escalated", detail)])
+        update: dict[str, Any] = {"status": Status.ESCALATED, "offer": None, "stage_wait": None}
+        if automation_failed:
+            update["failed_in"] = wo.status
+        return Edit(wo.model_copy(update=update), [entry(svc, "escalated", detail)])
 
     wo = mutate(svc, wo_id, apply).after
     if wo:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.adapters.messaging import MAX_DELAY_SECONDS
+from shared.domain.steering import MoveTask, QueueInfo
 from tests.fakes.table import AwsError
 
 ACCOUNT = "123456789012"
@@ -183,12 +184,62 @@ class QueuedMessage:
         return json.loads(self.body)
 
 
+def queue_url(name: str) -> str:
+    """A queue URL as SQS spells it (the fake reads the queue's name off its end)."""
+    return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+
+
+def queue_arn(url: str) -> str:
+    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{url.rstrip('/').rsplit('/', 1)[-1]}"
+
+
 class FakeQueues:
-    """QueueSender: messages per queue URL, with their attributes and delay (clamped like SQS's)."""
+    """QueueSender: messages per queue URL, with their attributes and delay (clamped like SQS's); dead
+    letters (`dead_letter`) and message-move tasks that run until `finish_moves` (asynchronous, as on SQS)."""
 
     def __init__(self) -> None:
         self.sent: list[QueuedMessage] = []
         self._ids = itertools.count(1)
+        self.dead: dict[str, list[tuple[str, QueuedMessage]]] = {}  # DLQ URL -> (source URL, message)
+        self.tasks: list[MoveTask] = []  # oldest first
+        self._handles = itertools.count(1)
+        self._now_ms = itertools.count(1_700_000_000_000, 1000)
+
+    def dead_letter(self, source_url: str, dead_letter_url: str, body: str,
+                    attributes: dict[str, str] | None = None) -> None:
+        """A message the source queue's consumer kept failing, now in its dead-letter queue."""
+        message = QueuedMessage(dead_letter_url, body, dict(attributes or {}), id=f"msg-{next(self._ids)}")
+        self.dead.setdefault(dead_letter_url, []).append((source_url, message))
+
+    def info(self, queue_url: str) -> QueueInfo:
+        return QueueInfo(arn=queue_arn(queue_url), depth=len(self.dead.get(queue_url, [])) + len(self.on(queue_url)))
+
+    def start_move(self, dead_letter_arn: str) -> str:
+        if any(t.running and t.source_arn == dead_letter_arn for t in self.tasks):
+            raise AwsError("AWS.SimpleQueueService.UnsupportedOperation",
+                           "There is already a task running. Only one active task is allowed per source queue.")
+        url = next((u for u in self.dead if queue_arn(u) == dead_letter_arn), None)
+        if url is None:
+            raise AwsError("AWS.SimpleQueueService.NonExistentQueue", "The source queue is not a dead-letter queue.")
+        handle = f"task-{next(self._handles)}"
+        self.tasks.append(MoveTask(status="RUNNING", source_arn=dead_letter_arn, handle=handle,
+                                   to_move=len(self.dead[url]), started_at=next(self._now_ms)))
+        return handle
+
+    def finish_moves(self) -> None:
+        """Running move tasks complete: each dead letter goes back to the queue it came from."""
+        for i, task in enumerate(self.tasks):
+            if not task.running:
+                continue
+            url = next(u for u in self.dead if queue_arn(u) == task.source_arn)
+            moved = self.dead.pop(url)
+            for source_url, message in moved:
+                self.send(source_url, message.body, message.attributes)
+            self.tasks[i] = MoveTask(status="COMPLETED", source_arn=task.source_arn, moved=len(moved),
+                                     to_move=task.to_move, started_at=task.started_at)
+
+    def move_tasks(self, dead_letter_arn: str) -> list[MoveTask]:
+        return [t for t in reversed(self.tasks) if t.source_arn == dead_letter_arn][:10]
 
     def send(self, queue_url: str, body: str, attributes: dict[str, str] | None = None) -> str:
         return self._record(QueuedMessage(queue_url, body, dict(attributes or {}), id=f"msg-{next(self._ids)}"))

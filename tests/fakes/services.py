@@ -55,6 +55,8 @@ def fake_settings(**changes: Any) -> Settings:
         "scheduler_dlq_arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:opslayer-test-scheduler-dlq",
         "photos_bucket": "opslayer-test-photos", "inbound_email_bucket": "opslayer-test-inbound-email",
         "ops_alert_emails": "ops-alerts@opslayer.test,ops-lead@opslayer.test", "ops_alert_phones": "+15550100099",
+        "dead_letter_queues": json.dumps({"intake": _queue_url("intake-dlq"),
+                                          "notifications": _queue_url("notifications-dlq")}),
         "timeouts": timeouts(None),
     }
     return Settings(**{**values, **changes})

@@ -156,3 +156,45 @@ def ops_invoice_exceptions():
     _require_ops()
     items = invoicing.exceptions(services())
     return json_response(200, {"exceptions": items, "count": len(items)})
+
+
+@bp.route("/ops/dlq", methods=["GET"])
+@endpoint()
+def ops_dead_letters():
+    """Each dead-letter queue's approximate depth and its running redrive, if any."""
+    from shared.services import steering
+
+    _require_ops()
+    return json_response(200, {"queues": steering.dead_letters(services())})
+
+
+@bp.route("/ops/dlq/{queue}/redrive", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_redrive(queue):
+    """Move a dead-letter queue's messages back to their source queue (409 while a move runs)."""
+    from shared.services import steering
+
+    actor = _require_ops()
+    return json_response(202, steering.redrive(services(), queue, actor))
+
+
+@bp.route("/ops/work-orders/{id}/retry", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_retry(id):
+    """Restart a lifecycle whose automation failed, at the step its status implies (409 while one runs)."""
+    from shared.services import steering
+
+    actor = _require_ops()
+    done = steering.retry(services(), id, actor)
+    return json_response(202, {"id": done.work_order.id, "status": done.work_order.status.value,
+                               "resume_at": done.resume_at, "execution_arn": done.execution_arn})
+
+
+@bp.route("/ops/audit", methods=["GET"])
+@endpoint()
+def ops_audit():
+    """Who did what, when: redrives and retries, newest first."""
+    from shared.services import steering
+
+    _require_ops()
+    return json_response(200, {"actions": steering.audit_log(services())})

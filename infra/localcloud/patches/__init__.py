@@ -16,6 +16,7 @@ from infra.localcloud.patches import (
     sfn_clients,
     sfn_clock,
     sns_lambda,
+    sqs_message_move,
     sqs_poller,
     stepfunctions,
 )
@@ -24,6 +25,7 @@ PATCHES = (
     ("lambda-in-process", lambda_inprocess.apply),
     ("powertools-metrics-flush", metrics_flush.apply),
     ("sqs-poller", sqs_poller.apply),
+    ("sqs-message-move", sqs_message_move.apply),
     ("eventbridge-targets", eventbridge.apply),
     ("sns-lambda-deliveries", sns_lambda.apply),
     ("stepfunctions-local-clock", sfn_clock.apply),  # before the busy-tracking wraps of the same waits
