@@ -18,7 +18,6 @@ from shared.adapters.repository.table import META, Table
 from shared.domain.directory import Property, Unit, Vendor
 from shared.domain.errors import NotFound
 
-
 ALL_VENDORS = "ALL#VENDOR"
 ALL_PROPERTIES = "ALL#PROPERTY"
 
