@@ -170,6 +170,9 @@ collections (GL accounts, assets) and plain records (sensors, incidents)."""
 
     def get_config(self, name: str) -> dict[str, Any] | None: ...
 
+    def put_config_entry(self, name: str, key: str, value: dict[str, Any] | None) -> None:
+        """Set (None: remove) one entry of a CONFIG item keyed by id, in place (concurrent entries both land)."""
+
     def ops_contact(self) -> Contact | None: ...
 
     def get_record(self, pk: str, sk: str) -> dict[str, Any] | None: ...

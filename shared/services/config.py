@@ -117,22 +117,12 @@ def _read_property(svc: Services, prop_id: str) -> BaseModel | None:
         "on_call": _shown(ContactSetup, prop.on_call.model_dump()) if prop.on_call else None})
 
 
-def _put_entry(svc: Services, name: str, key: str, value: dict[str, Any] | None) -> None:
-    """Set (or with None remove) one property's entry of a CONFIG item keyed by property id."""
-    table = dict(svc.repo.get_config(name) or {})
-    if value:
-        table[key] = value
-    else:
-        table.pop(key, None)
-    svc.repo.put_config(name, table)
-
-
 def _apply_property(svc: Services, prop_id: str, setup: PropertySetup) -> None:
     prop = svc.repo.get_property(prop_id)  # properties come from the PMS; setup cannot invent one
     svc.repo.put_property(prop.model_copy(update={"time_zone": setup.time_zone, "on_call": _contact(setup.on_call)}))
-    _put_entry(svc, OWNERS, prop_id, setup.owner.model_dump() if setup.owner else None)
+    svc.repo.put_config_entry(OWNERS, prop_id, setup.owner.model_dump() if setup.owner else None)
     limits = setup.approval.model_dump(mode="json", exclude_none=True)
-    _put_entry(svc, APPROVAL_LIMITS, prop_id, limits or None)
+    svc.repo.put_config_entry(APPROVAL_LIMITS, prop_id, limits or None)
 
 
 def _require_property(svc: Services, prop_id: str) -> None:
@@ -187,7 +177,7 @@ def _read_nte(svc: Services, prop_id: str) -> BaseModel | None:
 
 def _apply_nte(svc: Services, prop_id: str, setup: NteSetup) -> None:
     _require_property(svc, prop_id)
-    _put_entry(svc, NTE_OVERRIDES, prop_id, setup.model_dump(mode="json")["amounts"] or None)
+    svc.repo.put_config_entry(NTE_OVERRIDES, prop_id, setup.model_dump(mode="json")["amounts"] or None)
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (

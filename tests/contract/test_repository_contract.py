@@ -445,6 +445,19 @@ class TestChannelsAndConfig:
 
 # ================================================================ setup records (/ops/config)
 class TestSetups:
+    def test_config_entries_are_set_and_removed_in_place(self, repo: Repository) -> None:
+        repo.put_config_entry("owners", "prop-1", None)  # nothing to remove: fine
+        repo.put_config_entry("owners", "prop-1", {"name": "One", "limit": 0.1, "phone": None})
+        repo.put_config_entry("owners", "prop-2", {"name": "Two"})
+        repo.put_config_entry("owners", "prop-1", {"name": "One LLC"})
+        assert repo.get_config("owners") == {"prop-1": {"name": "One LLC"}, "prop-2": {"name": "Two"}}
+        repo.put_config_entry("owners", "prop-2", None)
+        assert repo.get_config("owners") == {"prop-1": {"name": "One LLC"}}
+        repo.put_config("nte_overrides", {"prop-9": {"*": {"routine": 100}}})
+        repo.put_config_entry("nte_overrides", "prop-1", {"plumbing": {"routine": 200}})
+        assert repo.get_config("nte_overrides") == {"prop-9": {"*": {"routine": 100}},
+                                                    "prop-1": {"plumbing": {"routine": 200}}}
+
     def test_every_vendor_and_property_is_listed_once(self, repo: Repository) -> None:
         repo.put_vendor(vendor("ven-b", [Trade.PLUMBING], ["north"]))
         repo.put_vendor(vendor("ven-a", [Trade.HVAC], ["south"]))

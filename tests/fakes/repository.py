@@ -371,6 +371,14 @@ class InMemoryChannels(_Part):
         data = self.table.get("CONFIG", name)
         return data["value"] if data else None
 
+    def put_config_entry(self, name: str, key: str, value: dict[str, Any] | None) -> None:
+        if value is None:
+            if self.table.get("CONFIG", name) is not None:
+                self.table.update("CONFIG", name, lambda i: i["value"].pop(key, None))
+            return
+        self.table.put_first({"PK": "CONFIG", "SK": name, "value": {}})
+        self.table.update("CONFIG", name, lambda i: i["value"].update({key: value}))
+
     def ops_contact(self) -> Contact | None:
         value = self.get_config("ops_contact")
         return Contact.model_validate(value) if value else None
