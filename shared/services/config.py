@@ -72,6 +72,7 @@ class Kind:
     apply: Callable[[Services, str, Any], None]  # write the live records
     ids: Callable[[Services], list[str]]  # ids with a live setup (beyond those changed through the API)
     singleton: bool = False
+    check: Callable[[Services, str, Any], None] = lambda svc, item_id, setup: None  # NotFound before any write
 
 
 def _shown(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
@@ -118,15 +119,19 @@ def _read_property(svc: Services, prop_id: str) -> BaseModel | None:
 
 
 def _apply_property(svc: Services, prop_id: str, setup: PropertySetup) -> None:
-    prop = svc.repo.get_property(prop_id)  # properties come from the PMS; setup cannot invent one
+    prop = svc.repo.get_property(prop_id)
     svc.repo.put_property(prop.model_copy(update={"time_zone": setup.time_zone, "on_call": _contact(setup.on_call)}))
     svc.repo.put_config_entry(OWNERS, prop_id, setup.owner.model_dump() if setup.owner else None)
     limits = setup.approval.model_dump(mode="json", exclude_none=True)
     svc.repo.put_config_entry(APPROVAL_LIMITS, prop_id, limits or None)
 
 
-def _require_property(svc: Services, prop_id: str) -> None:
-    svc.repo.get_property(prop_id)
+def _property_exists(svc: Services, prop_id: str, _setup: Any) -> None:
+    svc.repo.get_property(prop_id)  # properties come from the PMS; setup cannot invent one
+
+
+def _unit_exists(svc: Services, _id: str, setup: AssetSetup | SensorSetup) -> None:
+    svc.repo.get_unit(setup.unit_id)  # NotFound names the unit
 
 
 # ------------------------------------------------------------------------------------------ single records
@@ -151,7 +156,6 @@ def _read_asset(svc: Services, asset_id: str) -> BaseModel | None:
 def _apply_asset(svc: Services, asset_id: str, setup: AssetSetup) -> None:
     from shared.services.preventive import Asset, put_asset
 
-    svc.repo.get_unit(setup.unit_id)  # NotFound names a unit that does not exist
     put_asset(svc, Asset(id=asset_id, **setup.model_dump()))
 
 
@@ -165,7 +169,6 @@ def _read_sensor(svc: Services, sensor_id: str) -> BaseModel | None:
 def _apply_sensor(svc: Services, sensor_id: str, setup: SensorSetup) -> None:
     from shared.services.sensors import register_sensor
 
-    svc.repo.get_unit(setup.unit_id)
     register_sensor(svc, sensor_id, setup.unit_id, setup.location)
 
 
@@ -176,20 +179,22 @@ def _read_nte(svc: Services, prop_id: str) -> BaseModel | None:
 
 
 def _apply_nte(svc: Services, prop_id: str, setup: NteSetup) -> None:
-    _require_property(svc, prop_id)
     svc.repo.put_config_entry(NTE_OVERRIDES, prop_id, setup.model_dump(mode="json")["amounts"] or None)
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("vendors", VendorSetup, _read_vendor, _apply_vendor, lambda svc: svc.repo.vendor_ids()),
-    Kind("properties", PropertySetup, _read_property, _apply_property, lambda svc: svc.repo.property_ids()),
+    Kind("properties", PropertySetup, _read_property, _apply_property, lambda svc: svc.repo.property_ids(),
+         check=_property_exists),
     _config_kind("quiet-hours", QuietHoursSetup, QUIET_HOURS),
     _config_kind("ops-contact", ContactSetup, OPS_CONTACT),
     _config_kind("on-call", ContactSetup, ON_CALL),
     Kind("assets", AssetSetup, _read_asset, _apply_asset,
-         lambda svc: [a["id"] for a in svc.repo.listed(ASSETS) if a.get("id")]),
-    Kind("sensors", SensorSetup, _read_sensor, _apply_sensor, lambda svc: []),  # listed through their setups
-    Kind("nte", NteSetup, _read_nte, _apply_nte, lambda svc: sorted(svc.repo.get_config(NTE_OVERRIDES) or {})),
+         lambda svc: [a["id"] for a in svc.repo.listed(ASSETS) if a.get("id")], check=_unit_exists),
+    Kind("sensors", SensorSetup, _read_sensor, _apply_sensor, lambda svc: [],  # listed through their setups
+         check=_unit_exists),
+    Kind("nte", NteSetup, _read_nte, _apply_nte, lambda svc: sorted(svc.repo.get_config(NTE_OVERRIDES) or {}),
+         check=_property_exists),
 )}
 
 
@@ -236,14 +241,14 @@ def items(svc: Services, kind_name: str) -> list[SetupItem]:
 
 
 def change(svc: Services, kind_name: str, item_id: str, raw: Any, expected_version: int, by: str) -> SetupItem:
-    """Validate, record the new version (if `expected_version` is still current), then write the live
-    records. The version is recorded first so a stale writer changes nothing; writing the live records is
-    idempotent, so a retry after a failure in between completes it."""
+    """Validate (the value, then that the property or unit it names exists), record the new version (if
+    `expected_version` is still current), then write the live records. The version is recorded first so a
+    stale writer changes nothing. Writing the live records is idempotent: should it fail after the version
+    was recorded, the same value sent again against the new version completes it."""
     kind = kind_of(kind_name)
     _check_id(kind, item_id)
     setup = kind.model.model_validate(raw)  # a pydantic ValidationError: 422 naming the field
-    if kind.name in {"properties", "nte"}:
-        _require_property(svc, item_id)
+    kind.check(svc, item_id, setup)
     record = svc.repo.save_setup(kind.name, item_id, setup.model_dump(mode="json"), expected_version, by,
                                  svc.clock().isoformat())
     kind.apply(svc, item_id, setup)

@@ -90,6 +90,9 @@ def test_unknown_kinds_ids_and_properties_are_refused(svc: Services) -> None:
     with pytest.raises(NotFound):
         config.change(svc, "properties", "prop-nowhere", {"time_zone": "America/Chicago"}, 0, by=OPS)
     with pytest.raises(NotFound):
+        config.change(svc, "nte", "prop-nowhere", {"amounts": {"*": {"routine": 100}}}, 0, by=OPS)
+    assert config.history(svc, "properties", "prop-nowhere") == config.history(svc, "nte", "prop-nowhere") == []
+    with pytest.raises(NotFound):
         config.get(svc, "sensors", "never-registered")
 
 
@@ -141,6 +144,7 @@ def test_sensors_and_assets(svc: Services) -> None:
     assert next(a for a in assets(svc) if a.id == "boiler-maple").interval_days == 180
     with pytest.raises(NotFound):
         config.change(svc, "sensors", "leak-8", {"unit_id": "unit-nowhere", "location": "x"}, 0, by=OPS)
+    assert config.history(svc, "sensors", "leak-8") == []  # refused before anything was written
 
 
 def test_the_export_is_every_kind_in_a_stable_order(svc: Services) -> None:
