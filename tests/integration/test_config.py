@@ -28,6 +28,9 @@ def test_setup_through_the_api_and_as_code(api, stack, ops_headers, served, tmp_
                        headers={**ops_headers, "If-Match": str(before["version"])})
     assert invalid.status == 422 and invalid.json()["details"][0]["field"] == "trades.0"
     assert api.call("PUT", path, json_body=moved, headers={"If-Match": "0"}).status == 401
+    assert api.get("/ops/config/widgets", headers=ops_headers).status == 404
+    listed = api.get("/ops/config/vendors", headers=ops_headers).json()
+    assert aqua in [i["id"] for i in listed["items"]] and listed["count"] == len(listed["items"])
     try:
         changed = api.call("PUT", path, json_body=moved, headers={**ops_headers, "If-Match": str(before["version"])})
         assert changed.status == 200, changed.body
@@ -74,6 +77,11 @@ def test_setup_through_the_api_and_as_code(api, stack, ops_headers, served, tmp_
         assert all(v["changed_by"] == "ops:key" and v["changed_at"] for v in history)
         assert cli.main(["config", "import", str(setup), "--dry-run", *base]) == 0
         assert "0 records to change" in capsys.readouterr().out
+
+        # A value the API refuses is reported with its field, and the exit status says so.
+        setup.write_text(setup.read_text().replace("    - north\n", "    - north\n    - ''\n", 1))
+        assert cli.main(["config", "import", str(setup), *base]) == 1
+        assert "422" in capsys.readouterr().out
     finally:  # leave the session's demo portfolio as other scenarios expect it
         current = api.get(path, headers=ops_headers).json()
         if current["value"]["service_areas"] != before["value"]["service_areas"]:
