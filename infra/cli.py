@@ -1,4 +1,5 @@
-"""`opslayer` command line: the drill, PMS tools, triage (eval, train, correct, export), and ops (redrive, retry)."""
+"""`opslayer` command line: the drill, PMS tools, triage (eval, train, correct, export), ops (redrive,
+retry) and the setup as code (config export, import)."""
 
 from __future__ import annotations
 
@@ -149,6 +150,63 @@ def _ops_retry(args: argparse.Namespace) -> int:
     return 0 if resp.ok else 1
 
 
+def _config_export(args: argparse.Namespace) -> int:
+    """The whole setup as one YAML file (stable order: it diffs well in git)."""
+    import requests
+
+    from infra.setup_file import to_yaml
+
+    resp = requests.get(f"{args.url.rstrip('/')}/ops/config", headers=_ops_headers(args.url, args.ops_key),
+                        timeout=60)
+    resp.raise_for_status()
+    text = to_yaml(resp.json())
+    if args.file == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.file, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {sum(len(r) for r in resp.json().values())} records to {args.file}")
+    return 0
+
+
+def _config_import(args: argparse.Namespace) -> int:
+    """Diff the file against the API's setup, then (unless --dry-run) PUT each changed record with If-Match
+    the version the diff was made against: validated and versioned like any API change; a record someone
+    changed meanwhile is refused (409) and reported, never overwritten."""
+    import requests
+
+    from infra.setup_file import from_yaml, plan
+
+    with open(args.file, encoding="utf-8") as fh:
+        desired = from_yaml(fh.read())
+    base, headers = args.url.rstrip("/"), _ops_headers(args.url, args.ops_key)
+    resp = requests.get(f"{base}/ops/config", headers=headers, timeout=60)
+    resp.raise_for_status()
+    todo = plan(resp.json(), desired, args.file)
+    for change in todo.changes:
+        sys.stdout.write(change.diff)
+    for kind in todo.unknown_kinds:
+        print(f"! {kind}: not a kind of setup (allowed: {', '.join(sorted(resp.json()))})")
+    if todo.left_alone:
+        print(f"{len(todo.left_alone)} records not in the file, left as they are")
+    print(f"{len(todo.changes)} records to change" + (" (dry run: nothing changed)" if args.dry_run else ""))
+    if args.dry_run:
+        return 1 if todo.unknown_kinds else 0
+    failed = len(todo.unknown_kinds)
+    for change in todo.changes:
+        put = requests.put(f"{base}/ops/config/{change.kind}/{change.id}", json=change.value,
+                           headers={**headers, "If-Match": str(change.version)}, timeout=60)
+        label = f"{change.kind}/{change.id}"
+        if put.ok:
+            print(f"applied {label}: version {put.json()['version']}")
+            continue
+        failed += 1
+        body = put.json() if put.headers.get("content-type", "").startswith("application/json") else {}
+        fields = ", ".join(d.get("field", "") for d in body.get("details") or [] if isinstance(d, dict))
+        print(f"! {label}: {put.status_code} {body.get('message', put.text)}" + (f" ({fields})" if fields else ""))
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="opslayer")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     sync.set_defaults(func=_pms_sync)
     _triage_parsers(sub)
     _ops_parsers(sub)
+    _config_parsers(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 
@@ -219,6 +278,20 @@ def _ops_parsers(sub: argparse._SubParsersAction) -> None:
     rt.add_argument("--url", default=DEFAULT_URL)
     rt.add_argument("--ops-key", help="X-Ops-Key (default: read from a running `make local`)")
     rt.set_defaults(func=_ops_retry)
+
+
+def _config_parsers(sub: argparse._SubParsersAction) -> None:
+    cfg = sub.add_parser("config", help="the whole setup as one YAML file: export, edit, import (through the API)")
+    c_sub = cfg.add_subparsers(dest="config_command", required=True)
+    ex = c_sub.add_parser("export", help="write the setup (vendors, properties, quiet hours, ...) to a YAML file")
+    ex.add_argument("file", help="the YAML file to write ('-': standard output)")
+    im = c_sub.add_parser("import", help="show the diff against the API's setup, then apply it")
+    im.add_argument("file", help="a YAML file as `config export` writes it")
+    im.add_argument("--dry-run", action="store_true", help="print the diff and change nothing")
+    for p, func in ((ex, _config_export), (im, _config_import)):
+        p.add_argument("--url", default=DEFAULT_URL, help="the API (default %(default)s)")
+        p.add_argument("--ops-key", help="X-Ops-Key (default: read from a running `make local`)")
+        p.set_defaults(func=func)
 
 
 if __name__ == "__main__":

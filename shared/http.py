@@ -20,6 +20,7 @@ STATUS = {
     errors.Unauthorized: 401,
     errors.InvalidTransition: 409,
     errors.IdempotencyConflict: 422,
+    errors.PreconditionRequired: 428,
 }
 
 

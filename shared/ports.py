@@ -77,6 +77,12 @@ class DirectoryStore(Protocol):
 
     def find_vendor(self, vendor_id: str) -> Vendor | None: ...
 
+    def property_ids(self) -> list[str]:
+        """Every property's id, in id order (the setup export)."""
+
+    def vendor_ids(self) -> list[str]:
+        """Every vendor's id, active or not, in id order (the setup export)."""
+
 
 
 class InvoiceStore(Protocol):
@@ -165,6 +171,9 @@ collections (GL accounts, assets) and plain records (sensors, incidents)."""
 
     def get_config(self, name: str) -> dict[str, Any] | None: ...
 
+    def put_config_entry(self, name: str, key: str, value: dict[str, Any] | None) -> None:
+        """Set (None: remove) one entry of a CONFIG item keyed by id, in place (concurrent entries both land)."""
+
     def ops_contact(self) -> Contact | None: ...
 
     def get_record(self, pk: str, sk: str) -> dict[str, Any] | None: ...
@@ -183,7 +192,26 @@ collections (GL accounts, assets) and plain records (sensors, incidents)."""
 
 
 
-class RepositoryPort(WorkOrderStore, DirectoryStore, InvoiceStore, LinkStore, PmsLinkStore, ChannelStore, Protocol):
+class SetupStore(Protocol):
+    """Versioned setup records (/ops/config): the current version of each (kind, id) and its history."""
+
+    def setup(self, kind: str, item_id: str) -> dict[str, Any] | None:
+        """The current record {kind, id, version, value, by, at}, or None if never written."""
+
+    def setups(self, kind: str) -> list[dict[str, Any]]:
+        """Every current record of a kind, in id order."""
+
+    def save_setup(self, kind: str, item_id: str, value: dict[str, Any], expected_version: int,
+                   by: str, at: str) -> dict[str, Any]:
+        """Write the next version if the current one is still `expected_version` (0: none yet), with its
+        history entry; ConcurrentUpdate otherwise."""
+
+    def setup_history(self, kind: str, item_id: str) -> list[dict[str, Any]]:
+        """Every version of a record, oldest first."""
+
+
+class RepositoryPort(WorkOrderStore, DirectoryStore, InvoiceStore, LinkStore, PmsLinkStore, ChannelStore,
+                     SetupStore, Protocol):
     """Every kind of record (shared.adapters.repository.Repository; tests.fakes.InMemoryRepository)."""
 
 

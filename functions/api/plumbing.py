@@ -4,6 +4,7 @@ Helper names are kept from when every route lived in app.py (routes call them un
 
 from __future__ import annotations
 
+import hmac
 import json
 import threading
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from chalice import Chalice, Response
 from pydantic import BaseModel, ValidationError
 
 from shared import http
-from shared.domain.errors import DomainError
+from shared.domain.errors import DomainError, Unauthorized
 from shared.observability import count
 from shared.services import views
 from shared.services.container import services
@@ -163,3 +164,20 @@ def page_url(path: str) -> str:
 
 def query_param(name: str) -> str | None:
     return (app.current_request.query_params or {}).get(name)
+
+
+def require_ops() -> str:
+    """The ops caller ("ops:key" in key mode, else "ops:<IAM caller>"), or Unauthorized: every /ops route."""
+    svc = services()
+    request = app.current_request
+    if svc.settings.ops_auth_mode == "key":
+        given = (request.headers or {}).get("x-ops-key", "")
+        expected = svc.secrets.get(svc.settings.ops_key_secret_arn)
+        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Unauthorized("A valid X-Ops-Key header is required.")
+        return "ops:key"
+    identity = (request.context or {}).get("identity") or {}
+    caller = identity.get("userArn") or identity.get("caller")
+    if not caller:  # API Gateway's AWS_IAM authorizer fills these; never trust a request without them
+        raise Unauthorized("This route is IAM-authorized.")
+    return f"ops:{caller}"

@@ -30,6 +30,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class PreconditionRequired(DomainError):
+    """A change that must name the version it was made against (If-Match) did not."""
+
+    code = "precondition_required"
+
+
 class LinkRejected(DomainError):
     """A link that is unknown, tampered, expired, revoked, already used to answer, or used outside its scope."""
 

@@ -156,6 +156,16 @@ class InvoiceRules(BaseModel):
     def threshold(self, table: dict[str, Decimal], property_id: str) -> Decimal:
         return table.get(property_id, table["default"])
 
+    def with_limits(self, property_id: str, limits: dict[str, Any] | None) -> InvoiceRules:
+        """These rules with ops' approval limits for one property (the property setup's `approval`)."""
+        if not limits:
+            return self
+        update: dict[str, Any] = {}
+        for name in ("auto_approve_up_to", "owner_approval_over"):
+            if limits.get(name) is not None:
+                update[name] = {**getattr(self, name), property_id: Decimal(str(limits[name]))}
+        return self.model_copy(update=update)
+
 
 @cache
 def default_rules() -> InvoiceRules:

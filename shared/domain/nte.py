@@ -31,6 +31,13 @@ class NteRules(BaseModel):
                 return table[priority], self.currency
         raise KeyError(f"no not-to-exceed amount for {trade}/{priority}")
 
+    def with_overrides(self, overrides: dict[str, dict[str, dict[str, int]]] | None) -> NteRules:
+        """These rules with ops' per-property overrides (the `nte` setup) in place of the file's."""
+        if not overrides:
+            return self
+        return NteRules.model_validate({**self.model_dump(mode="json"),
+                                        "properties": {**self.model_dump(mode="json")["properties"], **overrides}})
+
 
 @cache
 def rules() -> NteRules:

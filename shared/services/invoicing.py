@@ -252,7 +252,8 @@ def code_invoice(svc: Services, wo_id: str) -> dict[str, str]:
         raise InvalidTransition("No invoice to code.", {"status": wo.status.value})
     if inv.approval is not None:  # a replayed step: keep the first decision
         return {"route": inv.approval.route, "invoice_id": inv.id}
-    rules = default_rules()
+    limits = (svc.repo.get_config("approval_limits") or {}).get(wo.property_id)  # ops' setup, if any
+    rules = default_rules().with_limits(wo.property_id, limits)
     facts = job_facts(svc, wo, inv)
     checks = run_checks(inv, facts, rules, svc.clock().date())
     accounts = {a.get("number", ""): a for a in svc.repo.listed("GLACCOUNTS")}

@@ -226,7 +226,8 @@ def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_second
         wo.require_transition(Status.OFFERED)
         vendor = svc.repo.get_vendor(vendor_id)
         assert wo.trade is not None and wo.priority is not None
-        nte_cents, currency = nte.rules().amount(wo.trade, wo.priority, wo.property_id)
+        overrides = svc.repo.get_config("nte_overrides")  # ops' per-property setup, if any
+        nte_cents, currency = nte.rules().with_overrides(overrides).amount(wo.trade, wo.priority, wo.property_id)
         return Edit(wo.model_copy(update={"status": Status.OFFERED, "offer": new_offer, "nte_cents": nte_cents,
                                           "currency": currency}),
                     [entry(svc, "offered", f"Offered to {vendor.name}")], result=True)

@@ -441,3 +441,51 @@ class TestChannelsAndConfig:
         repo.delete_listed("ASSETS", "never")
         assert [i["SK"] for i in repo.listed("ASSETS")] == ["b-boiler"]
         assert repo.listed("EMPTY") == []
+
+
+# ================================================================ setup records (/ops/config)
+class TestSetups:
+    def test_config_entries_are_set_and_removed_in_place(self, repo: Repository) -> None:
+        repo.put_config_entry("owners", "prop-1", None)  # nothing to remove: fine
+        repo.put_config_entry("owners", "prop-1", {"name": "One", "limit": 0.1, "phone": None})
+        repo.put_config_entry("owners", "prop-2", {"name": "Two"})
+        repo.put_config_entry("owners", "prop-1", {"name": "One LLC"})
+        assert repo.get_config("owners") == {"prop-1": {"name": "One LLC"}, "prop-2": {"name": "Two"}}
+        repo.put_config_entry("owners", "prop-2", None)
+        assert repo.get_config("owners") == {"prop-1": {"name": "One LLC"}}
+        repo.put_config("nte_overrides", {"prop-9": {"*": {"routine": 100}}})
+        repo.put_config_entry("nte_overrides", "prop-1", {"plumbing": {"routine": 200}})
+        assert repo.get_config("nte_overrides") == {"prop-9": {"*": {"routine": 100}},
+                                                    "prop-1": {"plumbing": {"routine": 200}}}
+
+    def test_every_vendor_and_property_is_listed_once(self, repo: Repository) -> None:
+        repo.put_vendor(vendor("ven-b", [Trade.PLUMBING], ["north"]))
+        repo.put_vendor(vendor("ven-a", [Trade.HVAC], ["south"]))
+        repo.put_vendor(vendor("ven-b", [Trade.ROOFING], ["west"]).model_copy(update={"active": False}))
+        for prop_id in ("prop-2", "prop-1", "prop-2"):
+            repo.put_property(Property(id=prop_id, name=prop_id, address="1 Main St", service_area="north"))
+        assert repo.vendor_ids() == ["ven-a", "ven-b"]
+        assert repo.property_ids() == ["prop-1", "prop-2"]
+
+    def test_versions_are_checked_and_kept_as_history(self, repo: Repository) -> None:
+        assert repo.setup("vendors", "ven-a") is None and repo.setup_history("vendors", "ven-a") == []
+        first = repo.save_setup("vendors", "ven-a", {"service_areas": ["north"]}, 0, "ops:alice", T0.isoformat())
+        assert first["version"] == 1 and repo.setup("vendors", "ven-a") == first
+        with pytest.raises(ConcurrentUpdate):
+            repo.save_setup("vendors", "ven-a", {"service_areas": ["west"]}, 0, "ops:bob", T0.isoformat())
+        repo.save_setup("vendors", "ven-a", {"service_areas": ["south"], "rate": 0.1}, 1, "ops:bob", T0.isoformat())
+        with pytest.raises(ConcurrentUpdate):
+            repo.save_setup("vendors", "ven-a", {"service_areas": ["east"]}, 1, "ops:carol", T0.isoformat())
+        current = repo.setup("vendors", "ven-a")
+        assert current is not None
+        assert (current["version"], current["by"], current["value"]) == (
+            2, "ops:bob", {"service_areas": ["south"], "rate": 0.1})
+        assert [(h["version"], h["by"], h["value"]["service_areas"]) for h in repo.setup_history("vendors", "ven-a")] \
+            == [(1, "ops:alice", ["north"]), (2, "ops:bob", ["south"])]
+
+    def test_the_records_of_a_kind_in_id_order(self, repo: Repository) -> None:
+        for item_id in ("s-2", "s-1"):
+            repo.save_setup("sensors", item_id, {"unit_id": "unit-1"}, 0, "ops:key", T0.isoformat())
+        repo.save_setup("assets", "a-1", {"kind": "boiler"}, 0, "ops:key", T0.isoformat())
+        assert [r["id"] for r in repo.setups("sensors")] == ["s-1", "s-2"]
+        assert repo.setups("nte") == []

@@ -11,11 +11,14 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from shared.adapters.repository.directory import (
+    ALL_PROPERTIES,
+    ALL_VENDORS,
     expiry_months,
     expiry_range,
     insurance_warned_key,
     vendor_index_keys,
 )
+from shared.adapters.repository.setups import setup_key, setup_log_key, stale_setup
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
@@ -135,6 +138,13 @@ class InMemoryDirectory(_Part):
 
     def put_property(self, prop: Property) -> None:
         self.table.put({"PK": f"PROPERTY#{prop.id}", "SK": META, "type": "property", **prop.model_dump(mode="json")})
+        self.table.put({"PK": ALL_PROPERTIES, "SK": f"PROPERTY#{prop.id}", "property_id": prop.id})
+
+    def property_ids(self) -> list[str]:
+        return self._ids_under(ALL_PROPERTIES, "property_id")
+
+    def vendor_ids(self) -> list[str]:
+        return self._ids_under(ALL_VENDORS, "vendor_id")
 
     def put_unit(self, unit: Unit) -> None:
         self.table.put({"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")})
@@ -361,6 +371,14 @@ class InMemoryChannels(_Part):
         data = self.table.get("CONFIG", name)
         return data["value"] if data else None
 
+    def put_config_entry(self, name: str, key: str, value: dict[str, Any] | None) -> None:
+        if value is None:
+            if self.table.get("CONFIG", name) is not None:
+                self.table.update("CONFIG", name, lambda i: i["value"].pop(key, None))
+            return
+        self.table.put_first({"PK": "CONFIG", "SK": name, "value": {}})
+        self.table.update("CONFIG", name, lambda i: i["value"].update({key: value}))
+
     def ops_contact(self) -> Contact | None:
         value = self.get_config("ops_contact")
         return Contact.model_validate(value) if value else None
@@ -387,8 +405,34 @@ class InMemoryChannels(_Part):
         return self.table.partition(collection)
 
 
+class InMemorySetups(_Part):
+    """Versioned setup records and their history (the /ops/config API)."""
+
+    def setup(self, kind: str, item_id: str) -> dict[str, Any] | None:
+        return self.table.get(*setup_key(kind, item_id))
+
+    def setups(self, kind: str) -> list[dict[str, Any]]:
+        return self.table.partition(f"SETUP#{kind}")
+
+    def save_setup(self, kind: str, item_id: str, value: dict[str, Any], expected_version: int,
+                   by: str, at: str) -> dict[str, Any]:
+        pk, sk = setup_key(kind, item_id)
+        current = self.table.get(pk, sk)
+        if (current["version"] if current else 0) != expected_version:
+            raise stale_setup(kind, item_id, expected_version)
+        version = expected_version + 1
+        record = {"kind": kind, "id": item_id, "version": version, "value": value, "by": by, "at": at}
+        log_pk, log_sk = setup_log_key(kind, item_id, version)
+        self.table.put({"PK": pk, "SK": sk, **record})
+        self.table.put({"PK": log_pk, "SK": log_sk, **record})
+        return self.table.get(pk, sk) or {}
+
+    def setup_history(self, kind: str, item_id: str) -> list[dict[str, Any]]:
+        return self.table.partition(f"SETUPLOG#{kind}#{item_id}")
+
+
 class InMemoryRepository(InMemoryWorkOrders, InMemoryDirectory, InMemoryInvoices, InMemoryLinks, InMemoryPmsLinks,
-                         InMemoryChannels):
+                         InMemoryChannels, InMemorySetups):
     """Every method of the DynamoDB repository, over one in-memory table (`self.table.items` to inspect)."""
 
     def __init__(self, table: MemoryTable | None = None) -> None:

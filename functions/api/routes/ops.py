@@ -3,12 +3,10 @@ corrections, cancel and close."""
 
 from __future__ import annotations
 
-import hmac
-
 from chalice import Blueprint
 
 from shared import schemas
-from shared.domain.errors import InvalidInput, Unauthorized
+from shared.domain.errors import InvalidInput
 from shared.services import views
 from shared.services import workorders as wo_service
 from shared.services.container import services
@@ -23,24 +21,9 @@ from ..plumbing import (
     read_body,
     request_base_url,
 )
+from ..plumbing import require_ops as _require_ops
 
 bp = Blueprint(__name__)
-
-
-def _require_ops() -> str:
-    svc = services()
-    request = bp.current_request
-    if svc.settings.ops_auth_mode == "key":
-        given = (request.headers or {}).get("x-ops-key", "")
-        expected = svc.secrets.get(svc.settings.ops_key_secret_arn)
-        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-            raise Unauthorized("A valid X-Ops-Key header is required.")
-        return "ops:key"
-    identity = (request.context or {}).get("identity") or {}
-    caller = identity.get("userArn") or identity.get("caller")
-    if not caller:  # API Gateway's AWS_IAM authorizer fills these; never trust a request without them
-        raise Unauthorized("This route is IAM-authorized.")
-    return f"ops:{caller}"
 
 
 @bp.route("/ops/work-orders", methods=["GET"])

@@ -1,5 +1,5 @@
 """DynamoDB single-table repository: one class per kind of record (work_orders, directory, invoices,
-links, pms_links, channels) over a shared `Table`; `Repository` is all of them.
+links, pms_links, channels, setups) over a shared `Table`; `Repository` is all of them.
 
 Access patterns (no Scan anywhere):
   work order + timeline       PK=WO#<id>                SK=WO | TL#<at>#<n>
@@ -13,6 +13,8 @@ Access patterns (no Scan anywhere):
   dedupe markers              PK=ONCE#<key>             SK=ONCE   (TTL)
   link tokens                 PK=LINK#<hmac of token>   SK=LINK   (scope; TTL after the renewal grace)
   configuration               PK=CONFIG                 SK=<name>
+  versioned setup + history   PK=SETUP#<kind> | SETUPLOG#<kind>#<id>   SK=<id> | V#<version>   (/ops/config)
+  every vendor / property     PK=ALL#VENDOR | ALL#PROPERTY   SK=VENDOR#<id> | PROPERTY#<id>
   PMS links and event order   PK=PMS#<kind>#<pms id>    SK=LINK   (opslayer id, last applied event time)
   GL accounts from the PMS    PK=GLACCOUNTS             SK=<pms id>
   sensors and assets          PK=SENSOR#<id> | ASSETS   SK=META | <asset id>
@@ -30,12 +32,13 @@ from shared.adapters.repository.directory import Directory
 from shared.adapters.repository.invoices import Invoices
 from shared.adapters.repository.links import Links
 from shared.adapters.repository.pms_links import PmsLinks
+from shared.adapters.repository.setups import Setups
 from shared.adapters.repository.table import Table
 from shared.adapters.repository.work_orders import WorkOrders
 
 
-class Repository(WorkOrders, Directory, Invoices, Links, PmsLinks, Channels):
+class Repository(WorkOrders, Directory, Invoices, Links, PmsLinks, Channels, Setups):
     """Every kind of record over one table: `Repository(table_name)`, as callers have always built it."""
 
 
-__all__ = ["Channels", "Directory", "Invoices", "Links", "PmsLinks", "Repository", "Table", "WorkOrders"]
+__all__ = ["Channels", "Directory", "Invoices", "Links", "PmsLinks", "Repository", "Setups", "Table", "WorkOrders"]

@@ -66,6 +66,23 @@ class Channels(Table):
         data = self._get("CONFIG", name, consistent=False)
         return data["value"] if data else None
 
+    def put_config_entry(self, name: str, key: str, value: dict[str, Any] | None) -> None:
+        """Set (None: remove) one entry of a CONFIG item keyed by id (one property's owner, say) in place:
+        changes of two entries at the same time both land (no read-modify-write of the whole item)."""
+        names, key_ = {"#v": "value", "#k": key}, self._key("CONFIG", name)
+        if value is None:
+            try:
+                self.db.update_item(TableName=self.table, Key=key_, UpdateExpression="REMOVE #v.#k",
+                                    ConditionExpression="attribute_exists(#v)", ExpressionAttributeNames=names)
+            except Exception as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+            return
+        self._put_first({"PK": "CONFIG", "SK": name, "value": {}})  # the map the entry goes in, if none yet
+        self.db.update_item(TableName=self.table, Key=key_, UpdateExpression="SET #v.#k = :e",
+                            ExpressionAttributeNames=names,
+                            ExpressionAttributeValues={":e": self._item({"e": value})["e"]})
+
     def ops_contact(self) -> Contact | None:
         value = self.get_config("ops_contact")
         return Contact.model_validate(value) if value else None

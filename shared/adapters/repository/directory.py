@@ -3,6 +3,8 @@
   property / unit / vendor    PK=PROPERTY#<id> | UNIT#<id> | VENDOR#<id>   SK=META
   vendors by trade and area   PK=VENDORS#<trade>#<area> SK=VENDOR#<id>   (adjacency list)
   vendors by email address    PK=VENDOREMAIL#<email>    SK=VENDOR#<id>   (inbound email invoices)
+  every vendor / property     PK=ALL#VENDOR | ALL#PROPERTY   SK=VENDOR#<id> | PROPERTY#<id>   (the setup
+                              export lists them in one Query per kind)
   insurance by expiry month   PK=INSURANCE#<yyyy-mm>   SK=<yyyy-mm-dd>#VENDOR#<id>   (the daily warning
                               check reads a date range of one or two months; active vendors only)
   insurance warning sent      PK=VENDOR#<id>            SK=INSURANCEWARNED#<yyyy-mm-dd>   (once per expiry date)
@@ -16,11 +18,15 @@ from shared.adapters.repository.table import META, Table
 from shared.domain.directory import Property, Unit, Vendor
 from shared.domain.errors import NotFound
 
+ALL_VENDORS = "ALL#VENDOR"
+ALL_PROPERTIES = "ALL#PROPERTY"
+
 
 def vendor_index_keys(vendor: Vendor) -> set[tuple[str, str]]:
     """The index entries dispatch (trade x area) and inbound email (address) find the vendor by."""
     keys = {(f"VENDORS#{trade.value}#{area}", f"VENDOR#{vendor.id}")
             for trade in vendor.trades for area in vendor.service_areas}
+    keys.add((ALL_VENDORS, f"VENDOR#{vendor.id}"))
     if vendor.email:
         keys.add((f"VENDOREMAIL#{vendor.email.strip().lower()}", f"VENDOR#{vendor.id}"))
     expires = vendor.insurance.expires_on if vendor.insurance else None
@@ -50,8 +56,31 @@ def insurance_warned_key(vendor_id: str, expires_on: date) -> tuple[str, str]:
 
 class Directory(Table):
     def put_property(self, prop: Property) -> None:
-        self.db.put_item(TableName=self.table, Item=self._item(
-            {"PK": f"PROPERTY#{prop.id}", "SK": META, "type": "property", **prop.model_dump(mode="json")}))
+        """The property and its entry in the list of every property."""
+        self.db.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self.table, "Item": self._item(
+                {"PK": f"PROPERTY#{prop.id}", "SK": META, "type": "property", **prop.model_dump(mode="json")})}},
+            {"Put": {"TableName": self.table, "Item": self._item(
+                {"PK": ALL_PROPERTIES, "SK": f"PROPERTY#{prop.id}", "property_id": prop.id})}}])
+
+    def property_ids(self) -> list[str]:
+        """Every property's id, in id order (one paged Query)."""
+        return [i["property_id"] for i in self._paged(ALL_PROPERTIES)]
+
+    def vendor_ids(self) -> list[str]:
+        """Every vendor's id, active or not, in id order (one paged Query)."""
+        return [i["vendor_id"] for i in self._paged(ALL_VENDORS)]
+
+    def _paged(self, pk: str) -> list[dict]:
+        query = {"TableName": self.table, "KeyConditionExpression": "PK = :pk",
+                 "ExpressionAttributeValues": {":pk": {"S": pk}}}
+        items: list[dict] = []
+        while True:
+            resp = self.db.query(**query)
+            items += [self._data(i) for i in resp["Items"]]
+            if not resp.get("LastEvaluatedKey"):
+                return items
+            query["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def put_unit(self, unit: Unit) -> None:
         self.db.put_item(TableName=self.table, Item=self._item(
