@@ -6,6 +6,7 @@ runs one suite over both)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from shared.adapters.repository.directory import (
     insurance_warned_key,
     vendor_index_keys,
 )
+from shared.adapters.repository.work_orders import MAX_PAGE_READ, index_of
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
@@ -114,6 +116,25 @@ class InMemoryWorkOrders(_Part):
                  and (not source or w.source.value == source)]
         found.sort(key=lambda w: w.created_at, reverse=True)
         return found[:limit]
+
+    def page_work_orders(self, partition: str, limit: int, after: str | None = None,
+                         created_before: str | None = None, keep: Callable[[WorkOrder], bool] | None = None,
+                         max_read: int = MAX_PAGE_READ) -> tuple[list[WorkOrder], str | None]:
+        """Like the adapter, whose Queries read `limit` items at a time: `max_read` is checked per batch."""
+        index = index_of(partition)
+        rows = [(i[f"{index}SK"], i) for i in self.table.index(index, partition)
+                if (after is None or i[f"{index}SK"] < after)
+                and (created_before is None or i[f"{index}SK"] < created_before)]
+        page: list[tuple[str, WorkOrder]] = []
+        for n, (sk, item) in enumerate(rows, start=1):
+            wo = WorkOrder.model_validate(item)
+            if keep is None or keep(wo):
+                page.append((sk, wo))
+            if len(page) == limit:
+                return [w for _, w in page], sk if n < len(rows) else None
+            if n % limit == 0 and n >= max_read and n < len(rows):
+                return [w for _, w in page], sk
+        return [w for _, w in page], None
 
     def recent_work_orders(self, property_id: str, since: datetime) -> list[WorkOrder]:
         bound = since.isoformat()

@@ -8,7 +8,7 @@ import hmac
 from chalice import Blueprint
 
 from shared import schemas
-from shared.domain.errors import InvalidInput, Unauthorized
+from shared.domain.errors import Unauthorized
 from shared.services import views
 from shared.services import workorders as wo_service
 from shared.services.container import services
@@ -46,16 +46,16 @@ def _require_ops() -> str:
 @bp.route("/ops/work-orders", methods=["GET"])
 @endpoint()
 def ops_list():
-    _require_ops()
-    status = query_param("status")
-    from shared.domain.workorder import Source, Status
+    """One page of work orders, newest first; filters: status or stage, property_id, source, older_than,
+    overdue; `limit`; `cursor` (the previous page's `next_cursor`)."""
+    from shared.domain.ops_lists import parse_filters, parse_limit
+    from shared.services import ops_lists
 
-    if status and status not in {s.value for s in Status}:
-        raise InvalidInput(f"Unknown status {status!r}.", {"allowed": [s.value for s in Status]})
-    source = query_param("source")
-    if source and source not in {s.value for s in Source}:
-        raise InvalidInput(f"Unknown source {source!r}.", {"allowed": [s.value for s in Source]})
-    return json_response(200, views.ops_list(services(), status, query_param("property_id"), source))
+    _require_ops()
+    filters = parse_filters(**{name: query_param(name) for name in
+                               ("status", "stage", "property_id", "source", "older_than", "overdue")})
+    return json_response(200, ops_lists.page(services(), filters, parse_limit(query_param("limit")),
+                                             query_param("cursor")))
 
 
 @bp.route("/ops/work-orders/{id}", methods=["GET"])
