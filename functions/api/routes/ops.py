@@ -147,6 +147,31 @@ def ops_report(id):
     return html_response(200, pages.report(records.full_record(services(), id)))
 
 
+@bp.route("/ops/work-orders/{id}/links", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_page_link(id):
+    """A short-lived link a browser can open once: one page (record or report) of one work order."""
+    from shared.services import ops_links
+
+    _require_ops()
+    body = read_body(schemas.OpsPageLink)
+    return json_response(201, ops_links.mint(services(), id, body.page, request_base_url()))
+
+
+@bp.route("/ops-pages/{id}/{page}", methods=["GET"])
+@endpoint(html_errors=True)
+def ops_page(id, page):
+    """The page an ops link opens (no IAM at the gateway: the link is the credential, spent on opening)."""
+    from shared.services import ops_links, records
+
+    svc = services()
+    ops_links.open_page(svc, id, page, query_param("token"))
+    record = records.full_record(svc, id)
+    if page == "record":
+        return json_response(200, record)
+    return html_response(200, pages.report(record))
+
+
 @bp.route("/ops/invoice-exceptions", methods=["GET"])
 @endpoint()
 def ops_invoice_exceptions():
