@@ -167,9 +167,10 @@ def ops_page(id, page):
     svc = services()
     ops_links.open_page(svc, id, page, query_param("token"))
     record = records.full_record(svc, id)
-    if page == "record":
-        return json_response(200, record)
-    return html_response(200, pages.report(record))
+    response = json_response(200, record) if page == "record" else html_response(200, pages.report(record))
+    # The link is in the address bar: neither cached nor sent on as a Referer.
+    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return response
 
 
 @bp.route("/ops/invoice-exceptions", methods=["GET"])
