@@ -17,7 +17,7 @@ from shared.adapters.repository.directory import (
     insurance_warned_key,
     vendor_index_keys,
 )
-from shared.adapters.repository.work_orders import MAX_PAGE_READ, index_of
+from shared.adapters.repository.work_orders import MAX_PAGE_READ, index_of, query_batch
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
@@ -120,8 +120,9 @@ class InMemoryWorkOrders(_Part):
     def page_work_orders(self, partition: str, limit: int, after: str | None = None,
                          created_before: str | None = None, keep: Callable[[WorkOrder], bool] | None = None,
                          max_read: int = MAX_PAGE_READ) -> tuple[list[WorkOrder], str | None]:
-        """Like the adapter, whose Queries read `limit` items at a time: `max_read` is checked per batch."""
+        """Like the adapter, whose Queries read a batch at a time: `max_read` is checked after each batch."""
         index = index_of(partition)
+        batch = limit if keep is None else query_batch(limit, max_read)
         rows = [(i[f"{index}SK"], i) for i in self.table.index(index, partition)
                 if (after is None or i[f"{index}SK"] < after)
                 and (created_before is None or i[f"{index}SK"] < created_before)]
@@ -132,7 +133,7 @@ class InMemoryWorkOrders(_Part):
                 page.append((sk, wo))
             if len(page) == limit:
                 return [w for _, w in page], sk if n < len(rows) else None
-            if n % limit == 0 and n >= max_read and n < len(rows):
+            if n % batch == 0 and n >= max_read and n < len(rows):
                 return [w for _, w in page], sk
         return [w for _, w in page], None
 

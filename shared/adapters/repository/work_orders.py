@@ -19,6 +19,12 @@ from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
 
 MAX_PAGE_READ = 1000  # index items one list request reads at most (a filtered page may come back short)
+QUERY_BATCH = 100  # index items one Query reads when a filter may drop some (fewer round trips than `limit`)
+
+
+def query_batch(limit: int, max_read: int) -> int:
+    """Items per Query of a page: at least the page, at most `max_read`."""
+    return max(limit, min(QUERY_BATCH, max_read))
 
 
 def index_of(partition: str) -> str:
@@ -159,7 +165,8 @@ class WorkOrders(Table):
             condition += f" AND {index}SK < :before"
             values[":before"] = {"S": created_before}
         kwargs: dict[str, Any] = {"TableName": self.table, "IndexName": index, "ScanIndexForward": False,
-                                  "Limit": limit, "KeyConditionExpression": condition,
+                                  "Limit": limit if keep is None else query_batch(limit, max_read),
+                                  "KeyConditionExpression": condition,
                                   "ExpressionAttributeValues": values}
         if after:
             kwargs["ExclusiveStartKey"] = {"PK": {"S": f"WO#{after.rsplit('#', 1)[-1]}"}, "SK": {"S": WO_SK},
