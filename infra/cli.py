@@ -1,11 +1,13 @@
-"""`opslayer` command line: the drill, PMS tools, triage (eval, train, correct, export), ops (redrive,
-retry) and the setup as code (config export, import)."""
+"""`opslayer` command line: the drill, PMS tools, triage (eval, train, correct, export), ops (list, show,
+cancel, close, open, redrive, retry) against a local or a deployed stack, and the setup as code (config
+export, import)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from typing import Any
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -86,13 +88,9 @@ def _triage_train(args: argparse.Namespace) -> int:
 
 def _ops_headers(url: str, key: str | None) -> dict[str, str]:
     """The local ops key (X-Ops-Key): given, or read from a running `make local`."""
-    import requests
+    from infra.ops_client import local_ops_key
 
-    if key is None:
-        resp = requests.get(f"{url.rstrip('/')}/_local/demo", timeout=30)
-        resp.raise_for_status()
-        key = resp.json()["ops_key"]
-    return {"X-Ops-Key": key}
+    return {"X-Ops-Key": key or local_ops_key(url)}
 
 
 def _triage_correct(args: argparse.Namespace) -> int:
@@ -128,26 +126,17 @@ def _triage_export(args: argparse.Namespace) -> int:
 
 def _ops_redrive(args: argparse.Namespace) -> int:
     """Move a dead-letter queue's messages back to their source queue (or, without QUEUE, list the DLQs)."""
-    import requests
-
-    base = args.url.rstrip("/")
-    headers = _ops_headers(args.url, args.ops_key)
-    if args.queue:
-        resp = requests.post(f"{base}/ops/dlq/{args.queue}/redrive", json={}, headers=headers, timeout=30)
-    else:
-        resp = requests.get(f"{base}/ops/dlq", headers=headers, timeout=30)
-    print(json.dumps(resp.json(), indent=2))
-    return 0 if resp.ok else 1
+    client = _ops_client(args)
+    answer = client.call("POST", f"/ops/dlq/{args.queue}/redrive", body={}) if args.queue \
+        else client.call("GET", "/ops/dlq")
+    print(json.dumps(answer, indent=2))
+    return 0
 
 
 def _ops_retry(args: argparse.Namespace) -> int:
     """Restart a work order's failed lifecycle at the step its status implies."""
-    import requests
-
-    resp = requests.post(f"{args.url.rstrip('/')}/ops/work-orders/{args.work_order}/retry", json={},
-                         headers=_ops_headers(args.url, args.ops_key), timeout=30)
-    print(json.dumps(resp.json(), indent=2))
-    return 0 if resp.ok else 1
+    print(json.dumps(_ops_client(args).call("POST", f"/ops/work-orders/{args.work_order}/retry", body={}), indent=2))
+    return 0
 
 
 def _config_export(args: argparse.Namespace) -> int:
@@ -207,6 +196,122 @@ def _config_import(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _ops_client(args: argparse.Namespace) -> Any:
+    from infra.ops_client import OpsClient, stack_api_url
+
+    session = None
+    url = args.url
+    if args.stack or args.profile:
+        import boto3
+
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    if args.stack:
+        url = stack_api_url(args.stack, session)
+    return OpsClient(url, ops_key=args.ops_key, session=session, region=args.region)
+
+
+LIST_COLUMNS = (("id", 26), ("status", 16), ("overdue", 7), ("priority", 9), ("trade", 12), ("property_id", 16),
+                ("unit_id", 18), ("created_at", 19))
+
+
+def _row(item: dict[str, Any]) -> str:
+    values = {**item, "overdue": "yes" if item.get("overdue") else "", "created_at": item["created_at"][:19]}
+    return "  ".join(f"{values.get(name) or ''!s:<{width}}" for name, width in LIST_COLUMNS).rstrip()
+
+
+def _ops_list(args: argparse.Namespace) -> int:
+    client = _ops_client(args)
+    filters = {"status": args.status, "stage": args.stage, "property_id": args.property, "source": args.source,
+               "older_than": args.older_than, "overdue": "true" if args.overdue else None}
+    cursor = args.cursor
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client.call("GET", "/ops/work-orders", {**filters, "limit": args.limit, "cursor": cursor})
+        items += page["work_orders"]
+        cursor = page.get("next_cursor")
+        if not cursor or not args.all:
+            break
+    if args.json:
+        print(json.dumps({"work_orders": items, "count": len(items), "next_cursor": cursor}, indent=2))
+        return 0
+    print("  ".join(f"{name.upper():<{width}}" for name, width in LIST_COLUMNS).rstrip())
+    for item in items:
+        print(_row(item))
+    print(f"\n{len(items)} work order(s)" + (f"; more: --all, or --cursor {cursor}" if cursor else ""))
+    return 0
+
+
+def _ops_show(args: argparse.Namespace) -> int:
+    print(json.dumps(_ops_client(args).call("GET", f"/ops/work-orders/{args.work_order}"), indent=2))
+    return 0
+
+
+def _ops_change(args: argparse.Namespace) -> int:
+    """cancel or close, with the reason on the record."""
+    done = _ops_client(args).call("POST", f"/ops/work-orders/{args.work_order}/{args.ops_command}",
+                                  body={"reason": args.reason})
+    print(f"{done['id']}: {done['status']}")
+    return 0
+
+
+def _ops_open(args: argparse.Namespace) -> int:
+    """A short-lived single-use link to the page, opened in the browser (or only printed)."""
+    client = _ops_client(args)
+    link = client.call("POST", f"/ops/work-orders/{args.work_order}/links", body={"page": args.page})
+    url = client.url + link["path"]  # the base the CLI reached (the API's own idea of it may differ locally)
+    print(f"{url}\n(opens once, until {link['expires_at']})")
+    if not args.print_only:
+        import webbrowser
+
+        webbrowser.open(url)
+    return 0
+
+
+def _ops_parsers(sub: argparse._SubParsersAction) -> None:
+    ops = sub.add_parser("ops", help="the ops API: list, show, cancel, close, open, redrive, retry (local or a "
+                                     "deployed stack)")
+    o_sub = ops.add_subparsers(dest="ops_command", required=True)
+
+    def command(name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
+        p = o_sub.add_parser(name, help=help_text)
+        p.add_argument("--url", default=DEFAULT_URL,
+                       help="the API base: a local stack (X-Ops-Key) or a stack's ApiUrl (SigV4); default %(default)s")
+        p.add_argument("--stack", help="a deployed stack's name: its ApiUrl output is the URL")
+        p.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+        p.add_argument("--region", help="AWS region (default: from the URL, else the profile's)")
+        p.add_argument("--ops-key", help="X-Ops-Key for a local stack (default: read from it)")
+        p.set_defaults(func=func)
+        return p
+
+    ls = command("list", _ops_list, "work orders, newest first, a page at a time")
+    ls.add_argument("--status")
+    ls.add_argument("--stage", help="accept, schedule, complete, followup, invoice or approval")
+    ls.add_argument("--property")
+    ls.add_argument("--source")
+    ls.add_argument("--older-than", help="created at least this long ago: 90 (s), 45m, 36h, 7d, 2w")
+    ls.add_argument("--overdue", action="store_true", help="only those past their stage's timer")
+    ls.add_argument("--limit", type=int, help="page size (1-200; the API's default is 50)")
+    ls.add_argument("--all", action="store_true", help="follow the cursor to the end")
+    ls.add_argument("--cursor", help="start at this next_cursor")
+    ls.add_argument("--json", action="store_true")
+    show = command("show", _ops_show, "one work order with its timeline (JSON)")
+    show.add_argument("work_order")
+    for name in ("cancel", "close"):
+        change = command(name, _ops_change, f"{name} a work order, with the reason on the record")
+        change.add_argument("work_order")
+        change.add_argument("--reason", required=True)
+    op = command("open", _ops_open, "open the record or report in a browser (a 10-minute, single-use link)")
+    op.add_argument("work_order")
+    op.add_argument("--page", choices=["record", "report"], default="report")
+    op.add_argument("--print-only", action="store_true", help="print the link, do not start a browser")
+    rd = command("redrive", _ops_redrive, "move a dead-letter queue's messages back to their source queue "
+                                          "(without QUEUE: each DLQ's depth and running move)")
+    rd.add_argument("queue", nargs="?", help="intake, notifications, pms-inbound, pms-outbound, sensor-alerts "
+                                             "or visit-timers")
+    rt = command("retry", _ops_retry, "restart a work order whose automation failed, where it failed")
+    rt.add_argument("work_order")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="opslayer")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -231,7 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     _ops_parsers(sub)
     _config_parsers(sub)
     args = parser.parse_args(argv)
-    return args.func(args)
+    from infra.ops_client import OpsError
+
+    try:
+        return args.func(args)
+    except OpsError as refused:  # the API said no: its answer, not a traceback
+        print(f"error: {refused}", file=sys.stderr)
+        return 1
 
 
 def _triage_parsers(sub: argparse._SubParsersAction) -> None:
@@ -261,23 +372,6 @@ def _triage_parsers(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--out", help="file to write (default: standard output)")
     ex.set_defaults(func=_triage_export)
 
-
-
-def _ops_parsers(sub: argparse._SubParsersAction) -> None:
-    ops = sub.add_parser("ops", help="ops actions through the API")
-    o_sub = ops.add_subparsers(dest="ops_command", required=True)
-    rd = o_sub.add_parser("redrive", help="move a dead-letter queue's messages back to their source queue "
-                                          "(without QUEUE: each DLQ's depth and running move)")
-    rd.add_argument("queue", nargs="?", help="intake, notifications, pms-inbound, pms-outbound, sensor-alerts "
-                                             "or visit-timers")
-    rd.add_argument("--url", default=DEFAULT_URL)
-    rd.add_argument("--ops-key", help="X-Ops-Key (default: read from a running `make local`)")
-    rd.set_defaults(func=_ops_redrive)
-    rt = o_sub.add_parser("retry", help="restart a work order whose automation failed, where it failed")
-    rt.add_argument("work_order")
-    rt.add_argument("--url", default=DEFAULT_URL)
-    rt.add_argument("--ops-key", help="X-Ops-Key (default: read from a running `make local`)")
-    rt.set_defaults(func=_ops_retry)
 
 
 def _config_parsers(sub: argparse._SubParsersAction) -> None:

@@ -303,9 +303,16 @@ class Drill:
     def _ops_find(self, source: str, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
         deadline = time.monotonic() + self.step_budget_s
         while time.monotonic() < deadline:
-            for wo in self.get(f"/ops/work-orders?source={source}", headers=self.ops)["work_orders"]:
-                if match(wo):
-                    return wo
+            cursor = None
+            while True:  # every page: a long-lived local stack holds many work orders of a source
+                page = self.get(f"/ops/work-orders?source={source}&limit=200" + (f"&cursor={cursor}" if cursor else ""),
+                                headers=self.ops)
+                found = next((wo for wo in page["work_orders"] if match(wo)), None)
+                if found:
+                    return found
+                cursor = page.get("next_cursor")
+                if not cursor:
+                    break
             time.sleep(self.poll_s)
         raise DrillFailure(f"no {source} work order appeared")
 

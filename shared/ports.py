@@ -4,6 +4,7 @@ keeps both honest). The PMS port is shared/pms/port.py. Types only: nothing here
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,6 +35,13 @@ class WorkOrderStore(Protocol):
 
     def recent_work_orders(self, property_id: str, since: datetime) -> list[WorkOrder]:
         """Work orders of a property created since a moment (GSI2, newest first)."""
+
+    def page_work_orders(self, partition: str, limit: int, after: str | None = None,
+                         created_before: str | None = None, keep: Callable[[WorkOrder], bool] | None = None,
+                         max_read: int = 1000) -> tuple[list[WorkOrder], str | None]:
+        """One page of a status (``STATUS#<s>``) or property (``PROPERTY#<id>``) index partition, newest first:
+        up to `limit` that `keep` accepts, created before `created_before`, after the index sort key `after`.
+        Returns them and the sort key to resume after (None: done). Reads about `max_read` items at most."""
 
     def open_work_orders(self) -> list[WorkOrder]: ...
 

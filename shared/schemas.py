@@ -172,6 +172,12 @@ class Cancel(Strict):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class OpsPageLink(Strict):
+    """Which ops page a short-lived browser link opens (`opslayer ops open`)."""
+
+    page: Literal["record", "report"] = "report"
+
+
 class RenewLink(Strict):
     token: str = Field(min_length=1, max_length=2048)
 

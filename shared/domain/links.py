@@ -24,6 +24,10 @@ TENANT_ACTIONS = ("view", "feedback", "visit", "safety")
 UNIT_ACTIONS = ("request",)
 VENDOR_ACTIONS = ("view", "accept", "decline", "schedule", "checkin", "complete", "invoice")
 APPROVER_ACTIONS = ("view", "approve", "reject")  # the owner or ops, for one invoice
+# Ops pages a browser cannot sign for (`opslayer ops open`): a link names one page of one work order
+# (party "ops", party_id and action = the page), lives OPS_PAGE_TTL and opens once.
+OPS_PAGES = ("record", "report")
+OPS_PAGE_TTL = 600
 # Answers that settle a question once: a link gives one of them. A later offer or follow-up question
 # comes with a new link, so an old link (a forwarded message, a shared phone) cannot answer it.
 SINGLE_USE = ("accept", "decline", "feedback")
@@ -34,7 +38,7 @@ RENEWABLE_FOR = 30 * 86400
 @dataclass(frozen=True)
 class LinkScope:
     work_order_id: str  # the unit id for a unit link
-    party: str  # "tenant", "vendor" or "unit"
+    party: str  # "tenant", "vendor", "unit", "approver" or "ops"
     party_id: str  # the vendor id, or the unit id for a tenant or a unit link
     actions: tuple[str, ...]
     expires_at: int  # unix seconds
@@ -60,11 +64,17 @@ def digest(token: str, pepper: bytes) -> str:
 
 def actions_for(party: str) -> tuple[str, ...]:
     return {"tenant": TENANT_ACTIONS, "unit": UNIT_ACTIONS, "vendor": VENDOR_ACTIONS,
-            "approver": APPROVER_ACTIONS}[party]
+            "approver": APPROVER_ACTIONS, "ops": OPS_PAGES}[party]
 
 
-def new_scope(work_order_id: str, party: str, party_id: str, ttl_seconds: int, now: float) -> LinkScope:
-    return LinkScope(work_order_id, party, party_id, actions_for(party), int(now + ttl_seconds))
+def new_scope(work_order_id: str, party: str, party_id: str, ttl_seconds: int, now: float,
+              actions: tuple[str, ...] | None = None) -> LinkScope:
+    """`actions` narrows the party's actions (an ops link allows its one page)."""
+    allowed = actions_for(party)
+    if actions is not None and not set(actions) <= set(allowed):
+        raise ValueError(f"{party} links cannot allow {actions}")
+    return LinkScope(work_order_id, party, party_id, actions if actions is not None else allowed,
+                     int(now + ttl_seconds))
 
 
 def invalid() -> LinkRejected:

@@ -28,9 +28,9 @@ class LinkTokens:
         return self.clock().timestamp() if now is None else now
 
     def issue(self, work_order_id: str, party: str, party_id: str, ttl_seconds: int,
-              now: float | None = None) -> str:
+              now: float | None = None, actions: tuple[str, ...] | None = None) -> str:
         """A fresh random token for this scope (only its hash is stored)."""
-        scope = links.new_scope(work_order_id, party, party_id, ttl_seconds, self._now(now))
+        scope = links.new_scope(work_order_id, party, party_id, ttl_seconds, self._now(now), actions)
         token = links.new_token()
         record = {"work_order_id": scope.work_order_id, "party": scope.party, "party_id": scope.party_id,
                   "actions": list(scope.actions), "link_expires_at": scope.expires_at}
@@ -48,7 +48,7 @@ class LinkTokens:
         scope = LinkScope(data["work_order_id"], data["party"], data["party_id"], tuple(data["actions"]),
                           int(data["link_expires_at"]), data.get("answered"))
         links.check_expiry(scope, self._now(now), allow_expired)
-        if scope.party != "unit" and self._cancelled(scope.work_order_id):
+        if scope.party not in ("unit", "ops") and self._cancelled(scope.work_order_id):  # ops read cancelled ones
             raise links.invalid()
         return scope
 

@@ -259,16 +259,6 @@ def ops_view(svc: Services, wo: WorkOrder) -> dict[str, Any]:
     return record
 
 
-def ops_list(svc: Services, status: str | None, property_id: str | None, source: str | None) -> dict[str, Any]:
-    items = svc.repo.list_work_orders(status=status, property_id=property_id, source=source)
-    return {"work_orders": [{
-        "id": w.id, "status": w.status.value, "source": w.source.value, "property_id": w.property_id,
-        "unit_id": w.unit_id, "trade": w.trade, "priority": w.priority, "vendor_id": w.vendor_id,
-        "pms": {"provider": svc.settings.pms_provider, "task_id": w.pms_task_id}, "incident_id": w.incident_id,
-        "created_at": w.created_at.isoformat(), "updated_at": w.updated_at.isoformat()} for w in items],
-        "count": len(items)}
-
-
 def tenant_link(svc: Services, wo: WorkOrder, base_url: str) -> str:
     token = svc.link_tokens().issue(wo.id, "tenant", wo.unit_id, svc.settings.link_ttl_seconds)
     return f"{base_url.rstrip('/')}/requests/{wo.id}?token={token}"

@@ -163,6 +163,42 @@ class TestWorkOrders:
         assert [w.id for w in repo.work_orders_in_status("triaged")] == ["wo-002"]
         assert repo.work_orders_in_status("closed") == []
 
+    def test_pages_of_a_partition_resume_after_the_last_item(self, repo: Repository) -> None:
+        for n in range(1, 8):
+            repo.create_work_order(work_order(f"wo-{n}", n, source=Source.SMS if n % 2 else Source.WEB), entry(n))
+        repo.create_work_order(work_order("wo-other", 9, property_id="prop-2"), entry(9))
+
+        seen: list[str] = []
+        after = None
+        while True:
+            got, after = repo.page_work_orders("STATUS#received", 3, after=after)
+            assert len(got) <= 3
+            seen += [w.id for w in got]
+            if after is None:
+                break
+        assert seen == ["wo-other", "wo-7", "wo-6", "wo-5", "wo-4", "wo-3", "wo-2", "wo-1"]
+        first, after = repo.page_work_orders("STATUS#received", 4)  # a page that ends with the partition
+        last, done = repo.page_work_orders("STATUS#received", 4, after=after)
+        assert ([w.id for w in first + last], done) == (seen, None)
+
+        first, after = repo.page_work_orders("PROPERTY#prop-1", 2, keep=lambda w: w.source == Source.SMS)
+        assert ([w.id for w in first], after is not None) == (["wo-7", "wo-5"], True)
+        rest, done = repo.page_work_orders("PROPERTY#prop-1", 2, after=after, keep=lambda w: w.source == Source.SMS)
+        assert ([w.id for w in rest], done) == (["wo-3", "wo-1"], None)
+
+        bound = (T0 + timedelta(minutes=4)).isoformat()  # created strictly before minute 4
+        older, done = repo.page_work_orders("PROPERTY#prop-1", 10, created_before=bound)
+        assert ([w.id for w in older], done) == (["wo-3", "wo-2", "wo-1"], None)
+        assert repo.page_work_orders("STATUS#closed", 5) == ([], None)
+
+    def test_a_rare_filter_gives_a_short_page_with_a_resume_key(self, repo: Repository) -> None:
+        for n in range(1, 13):
+            repo.create_work_order(work_order(f"wo-{n:02}", n), entry(n))
+        got, after = repo.page_work_orders("STATUS#received", 2, keep=lambda w: w.id == "wo-01", max_read=4)
+        assert (got, after is not None) == ([], True)  # read its bound without a match: stops, says where
+        got, after = repo.page_work_orders("STATUS#received", 2, after=after, keep=lambda w: w.id == "wo-01")
+        assert ([w.id for w in got], after) == (["wo-01"], None)
+
     def test_open_work_orders_leave_out_terminal_ones(self, repo: Repository) -> None:
         repo.create_work_order(work_order("wo-1", 1), entry(1))
         repo.create_work_order(work_order("wo-2", 2), entry(2))

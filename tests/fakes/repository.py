@@ -6,6 +6,7 @@ runs one suite over both)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from shared.adapters.repository.directory import (
     vendor_index_keys,
 )
 from shared.adapters.repository.setups import setup_key, setup_log_key, stale_setup
+from shared.adapters.repository.work_orders import MAX_PAGE_READ, index_of, query_batch
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
@@ -117,6 +119,26 @@ class InMemoryWorkOrders(_Part):
                  and (not source or w.source.value == source)]
         found.sort(key=lambda w: w.created_at, reverse=True)
         return found[:limit]
+
+    def page_work_orders(self, partition: str, limit: int, after: str | None = None,
+                         created_before: str | None = None, keep: Callable[[WorkOrder], bool] | None = None,
+                         max_read: int = MAX_PAGE_READ) -> tuple[list[WorkOrder], str | None]:
+        """Like the adapter, whose Queries read a batch at a time: `max_read` is checked after each batch."""
+        index = index_of(partition)
+        batch = limit if keep is None else query_batch(limit, max_read)
+        rows = [(i[f"{index}SK"], i) for i in self.table.index(index, partition)
+                if (after is None or i[f"{index}SK"] < after)
+                and (created_before is None or i[f"{index}SK"] < created_before)]
+        page: list[tuple[str, WorkOrder]] = []
+        for n, (sk, item) in enumerate(rows, start=1):
+            wo = WorkOrder.model_validate(item)
+            if keep is None or keep(wo):
+                page.append((sk, wo))
+            if len(page) == limit:
+                return [w for _, w in page], sk if n < len(rows) else None
+            if n % batch == 0 and n >= max_read and n < len(rows):
+                return [w for _, w in page], sk
+        return [w for _, w in page], None
 
     def recent_work_orders(self, property_id: str, since: datetime) -> list[WorkOrder]:
         bound = since.isoformat()

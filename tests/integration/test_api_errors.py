@@ -21,7 +21,7 @@ def error_of(resp, status: int, code: str) -> dict:
 
 
 def count_orders(api, ops_headers) -> int:
-    return api.get(f"/ops/work-orders?property_id={P('prop-maple')}", headers=ops_headers).json()["count"]
+    return api.get(f"/ops/work-orders?property_id={P('prop-maple')}&limit=200", headers=ops_headers).json()["count"]
 
 
 @pytest.mark.parametrize("raw,code,status", [

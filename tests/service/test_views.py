@@ -10,10 +10,11 @@ import pytest
 
 from shared.domain.enums import Hazard
 from shared.domain.errors import LinkRejected, NotFound
+from shared.domain.ops_lists import parse_filters
 from shared.domain.workorder import Offer, SafetyQuestion, StageWait
-from shared.services import invoicing, views
+from shared.services import invoicing, ops_lists, views
 from shared.services.container import Services
-from shared.services.views import ops_list, ops_view, ops_work_order, tenant_link, unit_request_link, vendor_link
+from shared.services.views import ops_view, ops_work_order, tenant_link, unit_request_link, vendor_link
 from shared.services.workorders import rank, start_lifecycle, triage
 from shared.services.writes import Edit, mutate
 from tests.service.invoice_journey import completed_job, invoice, pms_ids_in_view, verified_job
@@ -187,14 +188,17 @@ def test_ops_see_the_pms_ids_whether_on_the_work_order_or_recorded_by_the_writer
 
 
 def test_the_ops_list_filters_by_status_property_and_source(svc: Services) -> None:
+    def ops_list(status: str | None, property_id: str | None, source: str | None) -> dict:
+        return ops_lists.page(svc, parse_filters(status=status, property_id=property_id, source=source), 50)
+
     first = offered(svc)
     second = submit(svc, "unit-harbor-101", "The hallway light is out").id
-    assert {w["id"] for w in ops_list(svc, None, None, None)["work_orders"]} == {first, second}
-    by_property = ops_list(svc, None, "prop-harbor", None)
+    assert {w["id"] for w in ops_list(None, None, None)["work_orders"]} == {first, second}
+    by_property = ops_list(None, "prop-harbor", None)
     assert by_property["count"] == 1 and by_property["work_orders"][0]["id"] == second
-    assert [w["id"] for w in ops_list(svc, "offered", None, None)["work_orders"]] == [first]
-    assert ops_list(svc, None, None, "pms") == {"work_orders": [], "count": 0}
-    row = ops_list(svc, "offered", None, None)["work_orders"][0]
+    assert [w["id"] for w in ops_list("offered", None, None)["work_orders"]] == [first]
+    assert ops_list(None, None, "pms") == {"work_orders": [], "count": 0, "next_cursor": None}
+    row = ops_list("offered", None, None)["work_orders"][0]
     assert (row["trade"], row["vendor_id"], row["source"], row["property_id"]) == (
         "plumbing", None, "web", "prop-maple")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from shared import schemas
-from shared.domain.errors import InvalidInput
 from shared.services import views
 from shared.services import workorders as wo_service
 from shared.services.container import services
@@ -29,16 +28,16 @@ bp = Blueprint(__name__)
 @bp.route("/ops/work-orders", methods=["GET"])
 @endpoint()
 def ops_list():
-    _require_ops()
-    status = query_param("status")
-    from shared.domain.workorder import Source, Status
+    """One page of work orders, newest first; filters: status or stage, property_id, source, older_than,
+    overdue; `limit`; `cursor` (the previous page's `next_cursor`)."""
+    from shared.domain.ops_lists import parse_filters, parse_limit
+    from shared.services import ops_lists
 
-    if status and status not in {s.value for s in Status}:
-        raise InvalidInput(f"Unknown status {status!r}.", {"allowed": [s.value for s in Status]})
-    source = query_param("source")
-    if source and source not in {s.value for s in Source}:
-        raise InvalidInput(f"Unknown source {source!r}.", {"allowed": [s.value for s in Source]})
-    return json_response(200, views.ops_list(services(), status, query_param("property_id"), source))
+    _require_ops()
+    filters = parse_filters(**{name: query_param(name) for name in
+                               ("status", "stage", "property_id", "source", "older_than", "overdue")})
+    return json_response(200, ops_lists.page(services(), filters, parse_limit(query_param("limit")),
+                                             query_param("cursor")))
 
 
 @bp.route("/ops/work-orders/{id}", methods=["GET"])
@@ -128,6 +127,32 @@ def ops_report(id):
 
     _require_ops()
     return html_response(200, pages.report(records.full_record(services(), id)))
+
+
+@bp.route("/ops/work-orders/{id}/links", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_page_link(id):
+    """A short-lived link a browser can open once: one page (record or report) of one work order."""
+    from shared.services import ops_links
+
+    _require_ops()
+    body = read_body(schemas.OpsPageLink)
+    return json_response(201, ops_links.mint(services(), id, body.page, request_base_url()))
+
+
+@bp.route("/ops-pages/{id}/{page}", methods=["GET"])
+@endpoint(html_errors=True)
+def ops_page(id, page):
+    """The page an ops link opens (no IAM at the gateway: the link is the credential, spent on opening)."""
+    from shared.services import ops_links, records
+
+    svc = services()
+    ops_links.open_page(svc, id, page, query_param("token"))
+    record = records.full_record(svc, id)
+    response = json_response(200, record) if page == "record" else html_response(200, pages.report(record))
+    # The link is in the address bar: neither cached nor sent on as a Referer.
+    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return response
 
 
 @bp.route("/ops/invoice-exceptions", methods=["GET"])

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,23 @@ from shared.adapters.aws import error_code
 from shared.adapters.repository.table import WO_SK, Table
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
+
+MAX_PAGE_READ = 1000  # index items one list request reads at most (a filtered page may come back short)
+QUERY_BATCH = 100  # index items one Query reads when a filter may drop some (fewer round trips than `limit`)
+
+
+def query_batch(limit: int, max_read: int) -> int:
+    """Items per Query of a page: at least the page, at most `max_read`."""
+    return max(limit, min(QUERY_BATCH, max_read))
+
+
+def index_of(partition: str) -> str:
+    """The index a list partition lives in."""
+    if partition.startswith("STATUS#"):
+        return "GSI1"
+    if partition.startswith("PROPERTY#"):
+        return "GSI2"
+    raise ValueError(f"not a work-order list partition: {partition!r}")
 
 
 class WorkOrders(Table):
@@ -132,6 +150,46 @@ class WorkOrders(Table):
                  and (not source or w.source.value == source)]
         found.sort(key=lambda w: w.created_at, reverse=True)
         return found[:limit]
+
+    def page_work_orders(self, partition: str, limit: int, after: str | None = None,
+                         created_before: str | None = None, keep: Callable[[WorkOrder], bool] | None = None,
+                         max_read: int = MAX_PAGE_READ) -> tuple[list[WorkOrder], str | None]:
+        """One page of a status (``STATUS#<s>``, GSI1) or property (``PROPERTY#<id>``, GSI2) partition, newest
+        first: up to `limit` work orders `keep` accepts, created before `created_before` (ISO, a key condition),
+        resuming after the index sort key `after` (ExclusiveStartKey). Returns them and the sort key to resume
+        after, None when the partition is done. Reads at most about `max_read` items, so a filter that rarely
+        matches gives a short page (with a resume key), never a whole partition in one request."""
+        index = index_of(partition)
+        condition, values = f"{index}PK = :pk", {":pk": {"S": partition}}
+        if created_before:
+            condition += f" AND {index}SK < :before"
+            values[":before"] = {"S": created_before}
+        kwargs: dict[str, Any] = {"TableName": self.table, "IndexName": index, "ScanIndexForward": False,
+                                  "Limit": limit if keep is None else query_batch(limit, max_read),
+                                  "KeyConditionExpression": condition,
+                                  "ExpressionAttributeValues": values}
+        if after:
+            kwargs["ExclusiveStartKey"] = {"PK": {"S": f"WO#{after.rsplit('#', 1)[-1]}"}, "SK": {"S": WO_SK},
+                                           f"{index}PK": {"S": partition}, f"{index}SK": {"S": after}}
+        page: list[tuple[str, WorkOrder]] = []
+        read = 0
+        while True:
+            resp = self.db.query(**kwargs)
+            last = resp.get("LastEvaluatedKey")
+            for n, raw in enumerate(resp["Items"], start=1):
+                data = self._data(raw)
+                wo = WorkOrder.model_validate(data)
+                if keep is None or keep(wo):
+                    page.append((data[f"{index}SK"], wo))
+                if len(page) == limit:  # full: more may follow if anything is left to read
+                    more = n < len(resp["Items"]) or last is not None
+                    return [w for _, w in page], page[-1][0] if more else None
+            read += len(resp["Items"])
+            if last is None:
+                return [w for _, w in page], None
+            if read >= max_read:
+                return [w for _, w in page], last[f"{index}SK"]["S"]
+            kwargs["ExclusiveStartKey"] = last
 
     def recent_work_orders(self, property_id: str, since: datetime) -> list[WorkOrder]:
         """Work orders of a property created since a moment (GSI2, newest first)."""
