@@ -32,6 +32,8 @@ CLOUD_PARAMETERS = {
     # every hour and day skipped. They run when a test fires them (fire_schedule), and once a year otherwise.
     "ReconcileScheduleExpression": "rate(365 days)",
     "PreventiveScheduleExpression": "rate(365 days)",
+    "InsuranceCheckScheduleExpression": "rate(365 days)",
+    "StuckSweepScheduleExpression": "rate(365 days)",
     # The whole suite comes from one IP; the per-link limit is low enough to test in a second.
     "RateLimitPerIpPerMinute": "100000",
     "RateLimitPerLinkPerMinute": "60",

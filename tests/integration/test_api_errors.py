@@ -139,9 +139,14 @@ def test_unknown_routes_and_methods(api):
 def test_a_link_is_rate_limited_per_minute(stack, api, mint):
     wo_id = api.post("/requests", {**GOOD, "description": "Fridge light is out"}).json()["id"]
     token = mint(wo_id, "tenant", U("unit-maple-3b"), 600)
-    statuses = [api.get(f"/requests/{wo_id}?token={token}").status for _ in range(61)]
-    assert statuses[:59].count(200) >= 59
+    # 60 a minute per link (the rule: tests/service/test_rate_limits.py). The window is the wall-clock minute,
+    # so the run may straddle two: the 429 comes after 60 to 120 answers.
+    answered = 0
     limited = api.get(f"/requests/{wo_id}?token={token}")
+    while limited.status == 200 and answered < 121:
+        answered += 1
+        limited = api.get(f"/requests/{wo_id}?token={token}")
+    assert 60 <= answered <= 120, answered
     assert limited.status == 429 and limited.json()["error"] == "rate_limited" and limited.headers["Retry-After"]
     other = mint(wo_id, "tenant", U("unit-maple-3b"), 900)  # another link is counted apart
     assert api.get(f"/requests/{wo_id}?token={other}").status == 200

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_drill_plays_both_scenarios_and_reports_every_step(served):
-    drill = Drill(served)
+    # The flow, not the speed: a loaded CI machine may take longer than the drill's 10 s step budget (the
+    # timings are a benchmark: `make bench`); lateness itself is tested below with a tiny budget.
+    drill = Drill(served, step_budget_s=120)
     assert drill.run(), drill.table()
     names = [(s.scenario, s.name) for s in drill.steps]
     assert ("emergency", "on-call paged") in names and ("routine", "recall goes to the same vendor") in names
