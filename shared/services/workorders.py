@@ -206,14 +206,15 @@ def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_second
           held_triage: dict[str, Any] | None = None) -> None:
     """Offer the job to candidate `index` until the workflow's timeout (the task token waits for the answer).
     A job re-triaged while no wait could be resumed (between two offers, or while being ranked) is not
-    offered on the old triage: the step hands the workflow the new one instead (see `held_triage_change`)."""
-    if held_triage is not None:
-        current = svc.repo.get_work_order(wo_id)
-        behind = held_triage_change(held_triage, current)
-        if behind:
-            logger.info("offer step: the workflow's triage is out of date", extra={"outcome": behind})
-            svc.workflow.resume(task_token, {"outcome": behind, "triage": triage_output(svc, current)})
-            return
+    offered on the old triage: the step hands the workflow the new one instead (see `held_triage_change`).
+    A re-triage that dropped the candidates (the workflow's count is stale) sends it back to ranking."""
+    current = svc.repo.get_work_order(wo_id)
+    behind = "retriaged" if index >= len(current.candidates) else \
+        held_triage_change(held_triage, current) if held_triage is not None else None
+    if behind:
+        logger.info("offer step: the workflow's triage is out of date", extra={"outcome": behind})
+        svc.workflow.resume(task_token, {"outcome": behind, "triage": triage_output(svc, current)})
+        return
 
     def apply(wo: WorkOrder) -> Edit[bool]:
         """Result: whether this is a new offer (else a retried step refreshing its task token)."""

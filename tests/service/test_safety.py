@@ -223,6 +223,18 @@ def test_a_trade_correction_between_two_offers_ranks_the_new_trades_vendors(svc:
     assert svc.workflow.output_for(token) == {"outcome": "retriaged", "triage": triage_output(svc, wo)}
 
 
+def test_an_offer_step_past_the_dropped_candidates_sends_the_workflow_back_to_ranking(svc: Services) -> None:
+    """A timer and a re-triage racing: the workflow already holds the new triage but still counts the old
+    candidates, which the re-triage dropped. No offer (and no crash): back to ranking."""
+    job = offered(svc, UNIT, WATER)
+    vendor_decline(svc, job.link, "Busy")
+    correct_triage(svc, job.id, Trade.GENERAL, Priority.ROUTINE, "a loose cabinet hinge, not a leak")
+    wo = job.load(svc)
+    token = offer_to(svc, job.id, 1, triage_output(svc, wo))  # the new triage, the old count
+    assert svc.workflow.output_for(token) == {"outcome": "retriaged", "triage": triage_output(svc, wo)}
+    assert job.load(svc).offer is None
+
+
 def test_a_yes_after_the_work_is_done_is_refused(svc: Services) -> None:
     job = offered(svc, UNIT, WATER)
     vendor_accept(svc, job.link)
