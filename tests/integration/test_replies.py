@@ -125,10 +125,11 @@ def test_a_request_texted_in_spanish_is_acknowledged_in_spanish(stack, api, ops_
     from tests.integration.test_sms import newest_sms_wo, sms_to, sms_wo_ids
 
     unit = U("unit-harbor-102")
-    tenant = UNITS[unit].tenant
-    before = sms_wo_ids(api, ops_headers)
-    assert twilio(stack, api, tenant.phone, "La ducha no está arreglada y gotea").text.endswith("<Response/>")
-    wo = newest_sms_wo(api, ops_headers, unit, before)
-    assert record(api, ops_headers, wo["id"])["tenant"]["language"] == "es"
-    eventually(lambda: any(wo["id"] in m["body"] and m["body"].startswith("Hola")
-                           for m in sms_to(stack, tenant.phone)))
+    # A tenant of their own: the request's language is kept for them, and other tests use this unit's tenant.
+    with new_tenant(stack, unit, "+15550399103") as phone:
+        before = sms_wo_ids(api, ops_headers)
+        assert twilio(stack, api, phone, "La ducha no está arreglada y gotea").text.endswith("<Response/>")
+        wo = newest_sms_wo(api, ops_headers, unit, before)
+        assert record(api, ops_headers, wo["id"])["tenant"]["language"] == "es"
+        eventually(lambda: any(wo["id"] in m["body"] and m["body"].startswith("Hola")
+                               for m in sms_to(stack, phone)))
