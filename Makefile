@@ -7,9 +7,13 @@ PORT   ?= 8000
 
 .PHONY: install local test test-fast lint bench drill clean browser
 
-# Every pytest run is in random order (pytest-randomly; it prints the seed: rerun with -p randomly
-# --randomly-seed=N). Phases print their wall time beside a budget (.ci/timed), a report, not an assertion.
-PYTEST   := $(BIN)/python -m pytest -q -p no:cacheprovider
+# Every pytest run is in random order (pytest-randomly), one seed per `make` run, printed first: replay an
+# order with `make test SEED=N`. Phases print their wall time beside a budget (.ci/timed), a report, not an
+# assertion.
+ifeq ($(origin SEED), undefined)
+SEED     := $(shell date +%s)
+endif
+PYTEST   := $(BIN)/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed=$(SEED)
 TIMED    := TIMINGS=.timings .ci/timed
 COVERAGE := --cov=shared --cov-report=term:skip-covered
 
@@ -32,7 +36,7 @@ browser:
 
 ## make test-fast: unit + service tests with the coverage of shared/, then contract + handler tests (<= 60 s)
 test-fast: $(STAMP)
-	@status=0; \
+	@echo "random order seed: $(SEED) (replay: make test-fast SEED=$(SEED))"; status=0; \
 	$(TIMED) "unit + service tests (coverage of shared/)" 30 $(PYTEST) tests/unit tests/service $(COVERAGE) || status=1; \
 	echo "coverage of shared/ from unit+service tests: $$($(BIN)/coverage report --format=total)%"; \
 	$(TIMED) "contract + handler tests" 30 $(PYTEST) tests/contract tests/handlers || status=1; \
@@ -40,11 +44,11 @@ test-fast: $(STAMP)
 
 ## make test: lint, template lint, import contracts, test-fast, then the local-cloud tests (integration, browser) (<= 5 min)
 test: $(STAMP) browser
-	@rm -f .timings; status=0; \
+	@echo "random order seed: $(SEED) (replay: make test SEED=$(SEED))"; rm -f .timings; status=0; \
 	$(TIMED) "ruff" 10 $(BIN)/ruff check . || status=1; \
 	$(TIMED) "cfn-lint" 30 $(BIN)/cfn-lint template.yaml || status=1; \
 	$(TIMED) "import contracts" 10 $(BIN)/lint-imports || status=1; \
-	$(MAKE) --no-print-directory test-fast || status=1; \
+	$(MAKE) --no-print-directory test-fast SEED=$(SEED) || status=1; \
 	$(TIMED) "integration + browser tests (local cloud)" 200 $(PYTEST) tests/integration tests/browser || status=1; \
 	$(TIMED) --report 300; \
 	exit $$status
