@@ -529,15 +529,26 @@ class LocalCloud:
         """
         deadline = time.monotonic() + timeout
         quiet = 0
+        reasons: list[str] = []
         while time.monotonic() < deadline:
-            if self.busy_reasons():
+            reasons = self.busy_reasons()
+            if reasons:
                 quiet = 0
             else:
                 quiet += 1
                 if quiet >= settle:
                     return True
             time.sleep(0.01)
+        log.warning("local cloud still busy after %.0f s: %s%s", timeout, ", ".join(reasons), self._queued())
         return False
+
+    def _queued(self) -> str:
+        """The queues holding messages (visible, in flight or delayed), for the busy warning."""
+        from moto.sqs.models import sqs_backends
+
+        queues = sqs_backends[self.account_id][self.region].queues
+        held = {name: len(q._messages) for name, q in list(queues.items()) if q._messages}
+        return f" (messages in {held})" if held else ""
 
 
 def _recipient_matches(address: str, patterns: list[str]) -> bool:

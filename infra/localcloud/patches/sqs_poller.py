@@ -201,13 +201,14 @@ class SqsPoller:
         self._workers.shutdown(wait=True)
 
     def busy(self, owners: set[str] | None = None) -> bool:
-        """A batch is being processed, or a message is pending/in flight, on a queue mapped to one
-        of ``owners`` (function ARNs; all mappings when ``None``)."""
+        """A batch is being processed, or a message is ready to be, on a queue mapped to one of ``owners``
+        (function ARNs; all mappings when ``None``). A message delayed (DelaySeconds) or waiting out its
+        visibility timeout after a failed attempt is not moving now: it does not keep the cloud busy."""
         mappings = [(esm, q) for esm, q in self._mappings() if owners is None or esm.function_arn in owners]
         with self._lock:
             if any(esm.uuid in self._in_flight for esm, _ in mappings):
                 return True
-        return any(queue._messages for _, queue in mappings)
+        return any(m.visible and not m.delayed for _, queue in mappings for m in list(queue._messages))
 
     # -- loop -----------------------------------------------------------------------------
     def _run(self) -> None:
