@@ -69,6 +69,9 @@ class Stack:
             {"client_id": self.fake.client_id, "client_secret": self.fake.client_secret}))
         sm.put_secret_value(SecretId=self.cloud.physical("BuildiumWebhookSecret"),
                             SecretString=self.fake.webhook_secret)
+        from shared.services.container import reset
+
+        reset()  # functions that ran before (a schedule, a webhook) cached the placeholder secrets
 
     def invoke(self, logical_id: str, payload: dict[str, Any]) -> Any:
         resp = self.cloud.client("lambda").invoke(FunctionName=self.cloud.physical(logical_id),

@@ -102,6 +102,12 @@ class Services:
 _built: dict[int, Services] = {}
 
 
+def reset() -> None:
+    """Forget the built services (their cached secrets and clients): the local cloud calls this after it
+    stores the PMS credentials, as a new Lambda container would start without them."""
+    _built.clear()
+
+
 def services() -> Services:
     """The services for the current environment (settings objects are cached, so `id` is stable)."""
     cfg = settings()
