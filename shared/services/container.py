@@ -49,6 +49,7 @@ class Services:
     # bucket name -> its object store
     object_store: Callable[[str], ObjectStorePort] = field(default=_s3_object_store)
     _pms: PmsPort | None = None  # the PMS adapter, built on first use unless given
+    _pms_secret: str | None = None  # the API credentials the built adapter uses (None: given, not built)
     _schedules: SchedulesPort | None = None  # the visit timers' one-time schedules, built on first use unless given
     _webhooks: WebhookVerifier | None = None  # tests may pass their own; else built per call (the key rotates)
 
@@ -85,10 +86,14 @@ class Services:
 
     def pms(self) -> PmsPort:
         """The configured PMS's adapter (the PmsProvider setting), with its API credentials from Secrets
-        Manager; built on first use."""
-        if self._pms is None:
-            connection = PmsConnection(self.settings.pms_base_url, self.secrets.get(self.settings.pms_api_secret_arn))
-            self._pms = provider(self.settings.pms_provider).client(connection)
+        Manager; built on first use, and again when the credentials change (an operator stores the key after
+        the deploy, or rotates it: a warm container must not keep the old one)."""
+        if self._pms is None or self._pms_secret is not None:
+            secret = self.secrets.get(self.settings.pms_api_secret_arn)
+            if self._pms is None or secret != self._pms_secret:
+                self._pms = provider(self.settings.pms_provider).client(PmsConnection(self.settings.pms_base_url,
+                                                                                      secret))
+                self._pms_secret = secret
         return self._pms
 
     def webhook_verifier(self) -> WebhookVerifier:

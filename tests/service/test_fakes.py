@@ -80,3 +80,17 @@ def test_the_pms_fails_a_call_when_told_then_works_again() -> None:
         pms.get(EntityKind.UNIT, "1")
     assert pms.get(EntityKind.UNIT, "1") is None
     assert pms.calls == ["get", "get"]
+
+
+def test_the_pms_adapter_follows_its_credentials_when_they_change(svc: Services) -> None:
+    """A warm container built the adapter with the placeholder key; the operator stores the real one."""
+    import json
+
+    svc._pms = None  # as deployed: built from the secret on first use (the fixture gives an in-memory PMS)
+    arn = svc.settings.pms_api_secret_arn
+    first = svc.pms()
+    assert svc.pms() is first  # built once while the key stays the same
+    svc.secrets.put(arn, json.dumps({"client_id": "real-client", "client_secret": "real-secret"}))
+    svc.secrets.ttl = 0  # the secret cache's few minutes have passed
+    again = svc.pms()
+    assert again is not first and svc.pms() is again
