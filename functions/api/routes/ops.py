@@ -19,8 +19,8 @@ from ..plumbing import (
     query_param,
     read_body,
     request_base_url,
+    require_ops,
 )
-from ..plumbing import require_ops as _require_ops
 
 bp = Blueprint(__name__)
 
@@ -33,7 +33,7 @@ def ops_list():
     from shared.domain.ops_lists import parse_filters, parse_limit
     from shared.services import ops_lists
 
-    _require_ops()
+    require_ops()
     filters = parse_filters(**{name: query_param(name) for name in
                                ("status", "stage", "property_id", "source", "older_than", "overdue")})
     return json_response(200, ops_lists.page(services(), filters, parse_limit(query_param("limit")),
@@ -43,7 +43,7 @@ def ops_list():
 @bp.route("/ops/work-orders/{id}", methods=["GET"])
 @endpoint()
 def ops_get(id):
-    _require_ops()
+    require_ops()
     return json_response(200, views.ops_work_order(services(), id))
 
 
@@ -53,7 +53,7 @@ def ops_unit_qr(unit_id):
     """A printable page with the unit's request QR code, for the lobby or the unit's door."""
     import segno
 
-    _require_ops()
+    require_ops()
     svc = services()
     unit = svc.repo.get_unit(unit_id)
     prop = svc.repo.get_property(unit.property_id)
@@ -65,7 +65,7 @@ def ops_unit_qr(unit_id):
 @bp.route("/ops/work-orders/{id}/cancel", methods=["POST"], content_types=ALL_TYPES)
 @endpoint()
 def ops_cancel(id):
-    actor = _require_ops()
+    actor = require_ops()
     body = read_body(schemas.Cancel)
     wo = wo_service.cancel(services(), id, body.reason, actor=actor)
     return json_response(200, {"id": wo.id, "status": wo.status.value})
@@ -78,7 +78,7 @@ def ops_close(id):
     from shared.invoice_schemas import CloseWithoutInvoice
     from shared.services import invoicing
 
-    actor = _require_ops()
+    actor = require_ops()
     body = read_body(CloseWithoutInvoice)
     wo = invoicing.close_without_invoice(services(), id, body.reason, actor=actor)
     return json_response(200, {"id": wo.id, "status": wo.status.value})
@@ -90,7 +90,7 @@ def ops_triage(id):
     """Correct a triage: dispatched again or re-timed, the tenant told when it matters, the example kept."""
     from shared.services import corrections
 
-    actor = _require_ops()
+    actor = require_ops()
     body = read_body(schemas.TriageCorrectionRequest)
     done = corrections.correct_triage(services(), id, body.trade, body.priority, body.reason, actor=actor)
     wo = done.work_order
@@ -105,7 +105,7 @@ def ops_triage_corrections():
     """Every triage correction as a labelled example (``opslayer triage export`` writes them out)."""
     from shared.services import corrections
 
-    _require_ops()
+    require_ops()
     return json_response(200, {"corrections": corrections.corrections(services())})
 
 
@@ -115,7 +115,7 @@ def ops_record(id):
     """The complete record: every step, message, actor, photo, invoice, check, coding, approval, bill."""
     from shared.services import records
 
-    _require_ops()
+    require_ops()
     return json_response(200, records.full_record(services(), id))
 
 
@@ -125,7 +125,7 @@ def ops_report(id):
     """The same record as a printable HTML page (print to PDF from the browser)."""
     from shared.services import records
 
-    _require_ops()
+    require_ops()
     return html_response(200, pages.report(records.full_record(services(), id)))
 
 
@@ -135,7 +135,7 @@ def ops_page_link(id):
     """A short-lived link a browser can open once: one page (record or report) of one work order."""
     from shared.services import ops_links
 
-    _require_ops()
+    require_ops()
     body = read_body(schemas.OpsPageLink)
     return json_response(201, ops_links.mint(services(), id, body.page, request_base_url()))
 
@@ -161,7 +161,7 @@ def ops_invoice_exceptions():
     """Invoices that matched no work order (kept, never dropped), oldest first."""
     from shared.services import invoicing
 
-    _require_ops()
+    require_ops()
     items = invoicing.exceptions(services())
     return json_response(200, {"exceptions": items, "count": len(items)})
 
@@ -172,7 +172,7 @@ def ops_dead_letters():
     """Each dead-letter queue's approximate depth and its running redrive, if any."""
     from shared.services import steering
 
-    _require_ops()
+    require_ops()
     return json_response(200, {"queues": steering.dead_letters(services())})
 
 
@@ -182,7 +182,7 @@ def ops_redrive(queue):
     """Move a dead-letter queue's messages back to their source queue (409 while a move runs)."""
     from shared.services import steering
 
-    actor = _require_ops()
+    actor = require_ops()
     return json_response(202, steering.redrive(services(), queue, actor))
 
 
@@ -192,7 +192,7 @@ def ops_retry(id):
     """Restart a lifecycle whose automation failed, at the step its status implies (409 while one runs)."""
     from shared.services import steering
 
-    actor = _require_ops()
+    actor = require_ops()
     done = steering.retry(services(), id, actor)
     return json_response(202, {"id": done.work_order.id, "status": done.work_order.status.value,
                                "resume_at": done.resume_at, "execution_arn": done.execution_arn})
@@ -204,5 +204,5 @@ def ops_audit():
     """Who did what, when: redrives and retries, newest first."""
     from shared.services import steering
 
-    _require_ops()
+    require_ops()
     return json_response(200, {"actions": steering.audit_log(services())})
