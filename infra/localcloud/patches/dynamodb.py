@@ -13,11 +13,20 @@ Second gap: ``TransactWriteItems`` deep-copies every table it names, for rollbac
 transaction costs time proportional to the whole table (milliseconds per thousand items, growing
 as the local stack is used). Here the transaction snapshots only the items it names and restores
 those on failure; requests are serialised, so nothing else can change them in between.
+
+Third gap: moto answers every item request through its generic, model-driven response serializer,
+which walks each attribute of each item against the service model. For the item operations
+(`ITEM_OPERATIONS`), whose results are already plain {type: value} JSON, that walk was the largest
+cost of a local-cloud test run and it runs under the lock above. Their results are written with
+``json.dumps`` instead (binary values base64-encoded, absent members left out, as the serializer
+does); every other operation keeps moto's serializer.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import threading
 from typing import Any
 
@@ -42,6 +51,7 @@ def apply() -> None:
 
         DynamoHandler.call_action = call_action  # type: ignore[method-assign]
         _snapshot_items_not_tables()
+        _plain_json_item_results()
         _applied = True
 
 
@@ -99,3 +109,31 @@ def _snapshot_items_not_tables() -> None:
             raise
 
     models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+                             "BatchWriteItem", "TransactGetItems", "TransactWriteItems"})
+
+
+def _wire(value: Any) -> Any:
+    """A DynamoDB result as its JSON wire form: bytes base64-encoded, None members dropped."""
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    return value
+
+
+def _plain_json_item_results() -> None:
+    from moto.dynamodb.responses import DynamoResult
+
+    original = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        if context.operation_model.name not in ITEM_OPERATIONS or isinstance(self.result, Exception):
+            return original(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(_wire(self.result))
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
