@@ -1,6 +1,6 @@
 """The local cloud itself: deploy verification, the moto-gap patches, API events, server mode.
 
-These tests use tiny handlers under ``tests/integration/handlers`` (and a tiny template) so they
+These tests use tiny handlers under ``tests/infra/handlers`` (and a tiny template) so they
 do not depend on the project's domain handlers; for ``template.yaml`` they only check the deploy.
 """
 
@@ -22,7 +22,7 @@ import pytest
 from infra.localcloud import DeployVerificationError, LocalCloud, env_for
 from infra.localcloud.envoverlay import overlay
 from infra.localcloud.patches import stepfunctions
-from tests.integration.handlers import batch, recorder, token
+from tests.infra.handlers import batch, recorder, token
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from infra.localcloud import LocalCloud, UnsupportedLocally, schedules
-from tests.integration.handlers import recorder
+from tests.infra.handlers import recorder
 
 pytestmark = pytest.mark.integration
 

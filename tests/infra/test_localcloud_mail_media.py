@@ -10,8 +10,8 @@ from email.message import EmailMessage
 import pytest
 
 from infra.localcloud import LocalCloud
-from tests.integration.handlers import recorder
-from tests.integration.test_localcloud import REPO_ROOT, TEMPLATES, eventually
+from tests.infra.handlers import recorder
+from tests.infra.test_localcloud import REPO_ROOT, TEMPLATES, eventually
 
 pytestmark = pytest.mark.integration
 FUNCTION = "tiny-media-recorder"
