@@ -17,8 +17,7 @@ from shared.services.container import Services
 from shared.services.views import ops_view, ops_work_order, tenant_link, unit_request_link, vendor_link
 from shared.services.workorders import rank, start_lifecycle, triage
 from shared.services.writes import Edit, mutate
-from tests.service.invoice_journey import completed_job, invoice, pms_ids_in_view, verified_job
-from tests.service.steps import offer_to, submit
+from tests.service.journeys import completed, invoice, invoice_awaited, offer_to, pms_ids_in_view, submit
 
 UNIT = "unit-maple-1a"
 LEAK = "The bathroom faucet drips constantly"
@@ -79,7 +78,7 @@ def test_a_tenant_view_needs_the_tenant_s_link_for_this_request(svc: Services) -
 
 
 def test_after_the_fix_the_money_side_is_not_the_tenant_s_business(svc: Services) -> None:
-    wo, _, _ = verified_job(svc, UNIT)
+    wo = invoice_awaited(svc, UNIT).wo
     view = tenant_status(svc, wo.id, tenant_token(svc, wo.id))
     assert view["status"] == "verified"  # the work order itself is invoice_awaited
     assert view["vendor"] == {"name": "AquaFix Plumbing"}
@@ -91,7 +90,7 @@ def test_after_the_fix_the_money_side_is_not_the_tenant_s_business(svc: Services
 def test_a_completed_job_asks_the_tenant_for_feedback_once_per_link(svc: Services) -> None:
     from shared.services.workorders import tenant_feedback
 
-    wo, _ = completed_job(svc, UNIT)
+    wo = completed(svc, UNIT, LEAK, hours_on_site=1).wo
     token = tenant_token(svc, wo.id)
     view = tenant_status(svc, wo.id, token)
     assert (view["feedback_due"], view["allowed_actions"]) == (True, ["feedback"])
@@ -151,7 +150,7 @@ def test_an_answered_offer_link_does_not_answer_again(svc: Services) -> None:
 
 
 def test_the_assigned_vendor_sees_their_invoices_and_whether_they_may_invoice(svc: Services) -> None:
-    _, token, _ = verified_job(svc, UNIT)
+    token = invoice_awaited(svc, UNIT).vendor_token
     assert vendor_job(svc, token)["allowed_actions"] == ["invoice"]
     invoicing.submit_by_link(svc, token, invoice("AQ-5", on=svc.clock().date()))
     job = vendor_job(svc, token)
