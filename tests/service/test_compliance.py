@@ -15,8 +15,7 @@ from shared.services.compliance import INSURANCE_EXPIRING, check_insurance, warn
 from shared.services.container import Services
 from shared.services.workorders import rank, start_lifecycle, triage
 from tests.fakes import InMemoryPms
-from tests.service.invoice_journey import fake_pms
-from tests.service.steps import submit
+from tests.service.journeys import fake_pms, submit
 
 LEAK = "The bathroom faucet drips constantly"  # plumbing, routine
 UNIT = "unit-maple-1a"  # Maple Court (north): AquaFix is its preferred plumber, Pipeline Pros the other one

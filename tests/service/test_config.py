@@ -13,7 +13,7 @@ from shared.services import config
 from shared.services.container import Services
 from shared.services.notifications import quiet_release
 from shared.services.workorders import rank, triage
-from tests.service.steps import offer_to, submit
+from tests.service.journeys import invoice, invoice_awaited, offer_to, submit
 
 LEAK = "The bathroom faucet drips constantly"  # plumbing, routine
 UNIT = "unit-maple-1a"  # Maple Court, service area north: AquaFix and Pipeline Pros serve it
@@ -160,18 +160,18 @@ def test_the_export_is_every_kind_in_a_stable_order(svc: Services) -> None:
 
 def test_a_property_owner_and_limits_route_its_invoices(svc: Services) -> None:
     from shared.services import invoicing
-    from tests.service.invoice_journey import invoice, verified_job
 
     # The job's NTE comes from the property's override, so a 590.00 invoice passes every check.
     config.change(svc, "nte", "prop-maple", {"amounts": {"plumbing": {"routine": 100000}}}, 0, by=OPS)
     config.change(svc, "properties", "prop-maple", {
         "owner": {"name": "Maple Owner LLC", "email": "owner@maple.example.com"},
         "approval": {"auto_approve_up_to": "300.00", "owner_approval_over": "550.00"}}, 0, by=OPS)
-    wo, token, _ = verified_job(svc, "unit-maple-2a")
-    assert svc.repo.get_work_order(wo.id).nte_cents == 100000
-    inv = invoicing.submit_by_link(svc, token, invoice("BIG-9", on=svc.clock().date(), materials="420.00", tax="0"))
-    invoicing.code_invoice(svc, wo.id)
-    coded = svc.repo.get_invoice(wo.id, inv.id)
+    job = invoice_awaited(svc, "unit-maple-2a")
+    assert svc.repo.get_work_order(job.id).nte_cents == 100000
+    inv = invoicing.submit_by_link(svc, job.vendor_token,
+                                   invoice("BIG-9", on=svc.clock().date(), materials="420.00", tax="0"))
+    invoicing.code_invoice(svc, job.id)
+    coded = svc.repo.get_invoice(job.id, inv.id)
     assert coded.approval is not None and coded.approval.route == "owner"
     assert coded.approval.reason == "590.00 is over the owner-approval limit 550.00"
     assert coded.coding is not None and coded.coding.owner == "Maple Owner LLC"

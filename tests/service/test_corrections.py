@@ -11,8 +11,7 @@ from shared.domain.workorder import Status
 from shared.services.container import Services
 from shared.services.corrections import correct_triage, corrections
 from shared.services.workorders import await_stage, cancel, triage_output
-from tests.service.journey import Job, accepted, offered, scheduled, triaged
-from tests.service.steps import deliver
+from tests.service.journeys import Job, accepted, deliver, offered, ranked, scheduled
 
 DOOR = "The sliding door to the patio will not close all the way"  # glazing_doors, routine, asks (security)
 DRIP = "The bathroom faucet drips constantly"  # plumbing, routine
@@ -145,7 +144,7 @@ def test_an_offer_whose_wait_is_over_is_not_counted_as_redispatched(svc: Service
 
 
 def test_a_correction_settles_an_open_safety_question(svc: Services) -> None:
-    job = triaged(svc, UNIT, DOOR)
+    job = ranked(svc, UNIT, DOOR)
     assert job.load(svc).asking_safety
     correct_triage(svc, job.id, Trade.GLAZING_DOORS, Priority.URGENT, "The patio door does not lock", actor="ops:key")
     question = job.load(svc).safety_question

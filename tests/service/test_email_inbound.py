@@ -13,7 +13,7 @@ from shared.domain.workorder import Source, Status
 from shared.services.container import Services
 from shared.services.email_inbound import Outcome, Verdicts, handle_email, reply_subject, signature
 from shared.services.invoicing import exceptions
-from tests.service.journeys import completed, triaged
+from tests.service.journeys import accepted, at, completed, triaged, window
 
 UNIT = "unit-maple-1a"
 ANA = "ana@tenant.example.com"
@@ -143,7 +143,7 @@ def test_an_empty_sender_is_unknown(svc: Services) -> None:
 
 # ---------------------------------------------------------------- replies to a request
 def test_a_reply_naming_a_request_is_added_to_it(svc: Services, ana: Mailbox) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     outcome = ana.send(f"Re: We received your maintenance request ({wo.id})", "It is getting worse.",
                        [Attachment("drip.png", "image/png", PNG)])
     assert outcome == Outcome("added_to_request", reply("email.added_with_photos", "en", reference=wo.id), wo.id, 1)
@@ -156,19 +156,19 @@ def test_a_reply_naming_a_request_is_added_to_it(svc: Services, ana: Mailbox) ->
 
 
 def test_a_reply_without_text_or_photos_is_still_acknowledged(svc: Services, ana: Mailbox) -> None:
-    wo = triaged(svc, UNIT, LEAK, language="es")
+    wo = triaged(svc, UNIT, LEAK, language="es").wo
     outcome = ana.send(f"Re: ({wo.id}) update")
     assert outcome.reply == reply("email.added", "es", reference=wo.id) and outcome.language == "es"
 
 
 def test_a_reply_naming_someone_elses_request_opens_a_new_one(svc: Services, ana: Mailbox) -> None:
-    bens = triaged(svc, "unit-maple-1b", LEAK)
+    bens = triaged(svc, "unit-maple-1b", LEAK).wo
     outcome = ana.send(f"About {bens.id}", "My own faucet drips too")
     assert outcome.action == "request_opened" and outcome.work_order_id != bens.id
 
 
 def test_yes_in_a_reply_to_the_follow_up_closes_the_job(svc: Services, ana: Mailbox) -> None:
-    wo, _ = completed(svc, UNIT, LEAK)
+    wo = completed(svc, UNIT, LEAK).wo
     outcome = ana.send(f"Re: Is it fixed? ({wo.id})", "Yes")
     assert outcome == Outcome("feedback_resolved", reply("email.resolved", "en", reference=wo.id), wo.id)
     verified = svc.repo.get_work_order(wo.id, with_timeline=True)
@@ -177,7 +177,7 @@ def test_yes_in_a_reply_to_the_follow_up_closes_the_job(svc: Services, ana: Mail
 
 
 def test_no_without_a_reference_answers_the_completed_job(svc: Services, ana: Mailbox) -> None:
-    wo, _ = completed(svc, UNIT, LEAK)
+    wo = completed(svc, UNIT, LEAK).wo
     outcome = ana.send("Still broken", "No, still dripping", [Attachment("drip.png", "image/png", PNG)])
     assert (outcome.action, outcome.work_order_id, outcome.photos) == ("feedback_not_resolved", wo.id, 1)
     assert svc.repo.get_work_order(wo.id).status == Status.REOPENED
@@ -190,7 +190,7 @@ def test_yes_with_nothing_to_answer_says_so(svc: Services, ana: Mailbox) -> None
 
 def test_status_names_the_newest_open_request(svc: Services, ana: Mailbox) -> None:
     assert ana.send("STATUS") == Outcome("status", reply("email.no_open_requests", "en"))
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     outcome = ana.send("status")
     assert outcome.action == "status" and outcome.work_order_id == wo.id and wo.id in (outcome.reply or "")
     timeline = svc.repo.get_work_order(wo.id, with_timeline=True).timeline
@@ -199,14 +199,14 @@ def test_status_names_the_newest_open_request(svc: Services, ana: Mailbox) -> No
 
 # ---------------------------------------------------------------- the safety question
 def test_yes_by_email_answers_the_safety_question(svc: Services, ana: Mailbox) -> None:
-    wo = triaged(svc, UNIT, "The heat is not working")
+    wo = triaged(svc, UNIT, "The heat is not working").wo
     outcome = ana.send(f"Re: Is anyone in danger? ({wo.id})", "YES")
     assert outcome == Outcome("safety_yes", reply("safety.yes", "en", reference=wo.id), wo.id)
     assert svc.repo.get_work_order(wo.id).priority == Priority.EMERGENCY
 
 
 def test_no_by_email_without_a_reference_answers_the_open_question(svc: Services, ana: Mailbox) -> None:
-    wo = triaged(svc, UNIT, "The heat is not working", language="es")
+    wo = triaged(svc, UNIT, "The heat is not working", language="es").wo
     outcome = ana.send("", "no")
     assert outcome == Outcome("safety_no", reply("safety.no", "es", reference=wo.id), wo.id, language="es")
     answered = svc.repo.get_work_order(wo.id, with_timeline=True)
@@ -219,7 +219,7 @@ INVOICE = "Invoice number: AQ-1001\nLabour: 2 h x 95\nMaterials: 40.00\nTotal: 2
 
 
 def test_a_vendors_email_is_an_invoice_for_the_job_it_names(svc: Services) -> None:
-    wo, _ = completed(svc, UNIT, LEAK)
+    wo = completed(svc, UNIT, LEAK).wo
     outcome = Mailbox(svc, AQUA).send(f"Invoice for {wo.id}", INVOICE, [Attachment("inv.pdf", "application/pdf",
                                                                                    PDF)])
     assert outcome == Outcome("invoice_received", reply("email.invoice_received", "en", reference=wo.id), wo.id)
@@ -261,22 +261,20 @@ def test_the_answer_keeps_the_subject_names_the_request_and_is_signed_in_its_lan
 
 def test_yes_in_a_reply_to_a_proposal_confirms_the_visit(svc: Services, ana: Mailbox) -> None:
     from shared.services.visits import vendor_propose
-    from tests.service.journeys import accepted, at, window
 
-    wo, token = accepted(svc, UNIT, LEAK)
-    vendor_propose(svc, token, at(window(svc, 2, 13)))
-    outcome = ana.send(f"Re: Can you make it? ({wo.id})", "Yes")
-    assert svc.repo.get_work_order(wo.id).status == Status.SCHEDULED
-    assert outcome.work_order_id == wo.id
+    job = accepted(svc, UNIT, LEAK)
+    vendor_propose(svc, job.vendor_token, at(window(svc, 2, 13)))
+    outcome = ana.send(f"Re: Can you make it? ({job.id})", "Yes")
+    assert svc.repo.get_work_order(job.id).status == Status.SCHEDULED
+    assert outcome.work_order_id == job.id
 
 
 def test_no_in_an_email_declines_the_proposed_time_and_the_vendor_is_asked_again(svc: Services, ana: Mailbox) -> None:
     from shared.services.visits import vendor_propose
-    from tests.service.journeys import accepted, at, window
 
-    wo, token = accepted(svc, UNIT, LEAK)
-    vendor_propose(svc, token, at(window(svc, 2, 13)))
+    job = accepted(svc, UNIT, LEAK)
+    vendor_propose(svc, job.vendor_token, at(window(svc, 2, 13)))
     outcome = ana.send("Re: the visit", "No")  # names no request: the newest question is the proposal
-    assert (outcome.action, outcome.work_order_id) == ("visit_declined", wo.id)
-    assert outcome.reply == reply("email.visit_declined", "en", reference=wo.id)
-    assert svc.repo.get_work_order(wo.id).proposal is None and svc.events.last("ProposalDeclined")
+    assert (outcome.action, outcome.work_order_id) == ("visit_declined", job.id)
+    assert outcome.reply == reply("email.visit_declined", "en", reference=job.id)
+    assert svc.repo.get_work_order(job.id).proposal is None and svc.events.last("ProposalDeclined")

@@ -10,8 +10,7 @@ from shared.services.container import Services
 from shared.services.incidents import correlate, is_member, members, mirror
 from shared.services.visits import vendor_schedule
 from shared.services.workorders import answer_follow_up, cancel, start_lifecycle, triage, vendor_accept, vendor_complete
-from tests.service.journey import offered, visit
-from tests.service.steps import deliver, submit
+from tests.service.journeys import at, deliver, offered, submit, window
 
 NO_HEAT = "There is no heat in my apartment, the radiators are cold"  # hvac emergency "no heat": building-wide
 DRIP = "The bathroom faucet drips constantly"
@@ -77,7 +76,7 @@ def test_incidents_are_per_property_and_per_fault(svc: Services) -> None:
 def test_members_follow_the_primary_and_their_tenants_are_told(svc: Services) -> None:
     job = offered(svc, HARBOR[0], NO_HEAT)
     others = [report(svc, unit) for unit in HARBOR[1:]]
-    vendor_accept(svc, job.link)
+    vendor_accept(svc, job.vendor_token)
     deliver(svc, "VendorAccepted")
     for wo_id in others:
         wo = svc.repo.get_work_order(wo_id, with_timeline=True)
@@ -85,7 +84,7 @@ def test_members_follow_the_primary_and_their_tenants_are_told(svc: Services) ->
         assert any(e.event == "accepted" and e.detail == f"Building incident {job.id}: accepted"
                    for e in wo.timeline)
 
-    primary = vendor_schedule(svc, job.link, visit(svc))
+    primary = vendor_schedule(svc, job.vendor_token, at(window(svc, 0, 12)))
     deliver(svc, "VisitScheduled")
     for wo_id, unit_id in zip(others, HARBOR[1:], strict=True):
         wo = svc.repo.get_work_order(wo_id)
@@ -101,7 +100,7 @@ def test_only_lifecycle_milestones_are_mirrored_and_ended_members_stay_ended(svc
     cancel(svc, leaves, "The tenant moved out")
     primary = svc.repo.get_work_order(job.id)
     assert mirror(svc, "VendorOffered", primary) == []
-    vendor_accept(svc, job.link)
+    vendor_accept(svc, job.vendor_token)
     updated = mirror(svc, "VendorAccepted", svc.repo.get_work_order(job.id))
     assert [w.id for w in updated] == [stays]
     assert svc.repo.get_work_order(leaves).status == Status.CANCELLED
@@ -112,9 +111,9 @@ def test_only_lifecycle_milestones_are_mirrored_and_ended_members_stay_ended(svc
 def test_a_member_that_is_not_fixed_goes_to_a_person(svc: Services) -> None:
     job = offered(svc, HARBOR[0], NO_HEAT)
     member = report(svc, HARBOR[1])
-    vendor_accept(svc, job.link)
-    vendor_schedule(svc, job.link, visit(svc))
-    vendor_complete(svc, job.link, "Relit the boiler")
+    vendor_accept(svc, job.vendor_token)
+    vendor_schedule(svc, job.vendor_token, at(window(svc, 0, 12)))
+    vendor_complete(svc, job.vendor_token, "Relit the boiler")
     deliver(svc)
     assert svc.repo.get_work_order(member).status == Status.COMPLETED
 

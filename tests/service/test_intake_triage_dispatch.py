@@ -10,7 +10,7 @@ from shared.domain.errors import IdempotencyConflict
 from shared.domain.workorder import Status
 from shared.services.container import Services
 from shared.services.workorders import offer_expired, rank, start_lifecycle, triage
-from tests.service.steps import deliver, offer_to, submit
+from tests.service.journeys import deliver, offer_to, submit
 
 LEAK = "The bathroom faucet drips constantly"  # plumbing, routine: no safety question
 UNIT = "unit-maple-1a"  # Maple Court (north): AquaFix is its preferred plumber, Pipeline Pros the other one

@@ -16,13 +16,15 @@ from shared.services import invoicing, views
 from shared.services.container import Services
 from shared.services.records import full_record
 from shared.services.writes import Edit, mutate
-from tests.service.invoice_journey import (
+from tests.service.journeys import (
+    LEAK,
     PDF,
-    completed_job,
+    completed,
     fake_pms,
     invoice,
+    invoice_awaited,
     link_demo_to_pms,
-    verified_job,
+    submit,
     workflow,
 )
 
@@ -60,107 +62,107 @@ def coded_for_approval(svc: Services, wo_id: str) -> str:
 # ---------------------------------------------------------------- the happy path
 def test_a_clean_small_invoice_is_auto_approved_billed_with_its_pdf_and_closed(svc: Services) -> None:
     link_demo_to_pms(svc)
-    wo, token, wait = verified_job(svc, MAPLE)
-    inv = invoicing.submit_by_link(svc, token, invoice("AQ-1001", on=today(svc)))
+    job = invoice_awaited(svc, MAPLE)
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-1001", on=today(svc)))
 
     assert (inv.status, str(inv.total), inv.source, inv.vendor_id) == (InvoiceStatus.SUBMITTED, "215.90", "link",
                                                                        "ven-aqua")
     assert svc.documents().read(inv.attachment.key) == PDF
-    assert workflow(svc).output_for(wait) == {"outcome": "submitted", "invoice_id": inv.id}
-    assert svc.events.last("InvoiceReceived") == {"work_order_id": wo.id, "status": "invoice_awaited",
-                                                  "event_key": f"{wo.id}:invoice:{inv.id}",
+    assert workflow(svc).output_for(job.invoice_wait) == {"outcome": "submitted", "invoice_id": inv.id}
+    assert svc.events.last("InvoiceReceived") == {"work_order_id": job.id, "status": "invoice_awaited",
+                                                  "event_key": f"{job.id}:invoice:{inv.id}",
                                                   "vendor_id": "ven-aqua", "invoice_id": inv.id}
 
-    assert invoicing.code_invoice(svc, wo.id) == {"route": "auto", "invoice_id": inv.id}
-    coded = svc.repo.get_invoice(wo.id, inv.id)
+    assert invoicing.code_invoice(svc, job.id) == {"route": "auto", "invoice_id": inv.id}
+    coded = svc.repo.get_invoice(job.id, inv.id)
     assert [c.rule for c in coded.checks] == ALL_CHECKS and all(c.passed for c in coded.checks)
     assert coded.coding is not None
     assert (coded.coding.gl_account_number, coded.coding.gl_account_name, coded.coding.gl_account_pms_id,
             coded.coding.cost_center, coded.coding.rule) == ("6010", "Plumbing Repairs", "9011", "prop-maple-RM",
                                                              "plumbing")
     assert coded.approval is not None and (coded.approval.route, coded.approval.approver) == ("auto", "auto")
-    assert svc.repo.get_work_order(wo.id).status == Status.APPROVED
+    assert svc.repo.get_work_order(job.id).status == Status.APPROVED
     assert svc.events.last("InvoiceCoded")["failed_checks"] == []
 
-    bill = invoicing.post_bill(svc, wo.id)
+    bill = invoicing.post_bill(svc, job.id)
     stored = fake_pms(svc).entities[EntityKind.BILL][bill["bill_id"]]
     assert isinstance(stored, PmsBill)
     assert (stored.vendor_pms_id, stored.reference, str(stored.total), stored.opslayer_reference) == (
         "4101", "AQ-1001", "215.90", inv.id)
     assert fake_pms(svc).attachments[bill["bill_id"]].data == PDF
-    assert svc.repo.get_invoice(wo.id, inv.id).status == InvoiceStatus.BILLED
+    assert svc.repo.get_invoice(job.id, inv.id).status == InvoiceStatus.BILLED
     # A retried step posts nothing twice.
-    assert invoicing.post_bill(svc, wo.id)["bill_id"] == bill["bill_id"]
+    assert invoicing.post_bill(svc, job.id)["bill_id"] == bill["bill_id"]
     assert fake_pms(svc).calls.count("ensure_bill") == 1
 
-    invoicing.close(svc, wo.id)
-    closed = svc.repo.get_work_order(wo.id)
+    invoicing.close(svc, job.id)
+    closed = svc.repo.get_work_order(job.id)
     assert (closed.status, closed.bill_pms_id) == (Status.CLOSED, bill["bill_id"])
     assert svc.events.last("WorkOrderClosed")["bill_id"] == bill["bill_id"]
-    assert timeline(svc, wo.id)[-7:] == ["invoice_awaited", "invoice_received", "invoice_checked", "invoice_coded",
+    assert timeline(svc, job.id)[-7:] == ["invoice_awaited", "invoice_received", "invoice_checked", "invoice_coded",
                                          "invoice_approved", "billed", "closed"]
 
 
 def test_the_same_invoice_sent_again_is_the_stored_one_and_a_closed_job_takes_no_other(svc: Services) -> None:
     link_demo_to_pms(svc)
-    wo, token, _ = verified_job(svc, MAPLE)
-    first = invoicing.submit_by_link(svc, token, invoice("AQ-7", on=today(svc)))
-    assert invoicing.submit_by_link(svc, token, invoice("AQ-7", on=today(svc))).id == first.id
-    assert len(svc.repo.invoices_for(wo.id)) == 1
+    job = invoice_awaited(svc, MAPLE)
+    first = invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-7", on=today(svc)))
+    assert invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-7", on=today(svc))).id == first.id
+    assert len(svc.repo.invoices_for(job.id)) == 1
     assert len(svc.events.of_type("InvoiceReceived")) == 1
 
     with pytest.raises(InvalidTransition, match="already submitted"):
-        invoicing.submit_by_link(svc, token, invoice("AQ-8", on=today(svc)))
-    invoicing.code_invoice(svc, wo.id)
-    invoicing.post_bill(svc, wo.id)
-    invoicing.close(svc, wo.id)
+        invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-8", on=today(svc)))
+    invoicing.code_invoice(svc, job.id)
+    invoicing.post_bill(svc, job.id)
+    invoicing.close(svc, job.id)
     with pytest.raises(InvalidTransition, match="closed"):
-        invoicing.submit_by_link(svc, token, invoice("AQ-9", on=today(svc)))
-    assert invoicing.submit_by_link(svc, token, invoice("AQ-7", on=today(svc))).id == first.id
+        invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-9", on=today(svc)))
+    assert invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-7", on=today(svc))).id == first.id
 
 
 # ---------------------------------------------------------------- refused at intake
 def test_invoices_that_do_not_fit_the_job_are_refused_and_nothing_is_stored(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, MAPLE)
+    job = invoice_awaited(svc, MAPLE)
 
     with pytest.raises(InvalidInput, match="billed in USD"):
-        invoicing.submit_by_link(svc, token, invoice("X1", on=today(svc), currency="EUR"))
+        invoicing.submit_by_link(svc, job.vendor_token, invoice("X1", on=today(svc), currency="EUR"))
     with pytest.raises(InvalidInput, match="not what it says") as wrong_type:
-        invoicing.submit_by_link(svc, token, invoice("X1", on=today(svc), attachment=b"MZ\x90\x00 an exe"))
+        invoicing.submit_by_link(svc, job.vendor_token, invoice("X1", on=today(svc), attachment=b"MZ\x90\x00 an exe"))
     assert "not a PDF, JPEG or PNG" in str(wrong_type.value.details)
     with pytest.raises(InvalidInput, match="not what it says"):
-        invoicing.submit_by_link(svc, token, invoice("X1", on=today(svc), attachment=b"\x89PNG\r\n\x1a\nrest"))
+        invoicing.submit_by_link(svc, job.vendor_token,
+                                 invoice("X1", on=today(svc), attachment=b"\x89PNG\r\n\x1a\nrest"))
     with pytest.raises(InvalidInput, match="too large"):
-        invoicing.submit_by_link(svc, token, invoice("X1", on=today(svc),
+        invoicing.submit_by_link(svc, job.vendor_token, invoice("X1", on=today(svc),
                                                      attachment=b"%PDF-1.4\n" + b"0" * (4 * 1024 * 1024 - 8)))
     not_base64 = invoice("X1", on=today(svc)).model_copy(deep=True)
     assert not_base64.attachment is not None
     not_base64.attachment.data_base64 = "***not base64***"
     with pytest.raises(InvalidInput, match="not valid base64"):
-        invoicing.submit_by_link(svc, token, not_base64)
+        invoicing.submit_by_link(svc, job.vendor_token, not_base64)
 
-    assert svc.repo.invoices_for(wo.id) == []
-    assert svc.repo.get_work_order(wo.id).invoice_id is None
+    assert svc.repo.invoices_for(job.id) == []
+    assert svc.repo.get_work_order(job.id).invoice_id is None
     assert svc.events.of_type("InvoiceReceived") == []
 
 
 def test_an_image_attachment_is_kept_with_its_sniffed_type(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, MAPLE)
+    job = invoice_awaited(svc, MAPLE)
     jpeg = b"\xff\xd8\xff\xe0 a photo of the receipt"
-    inv = invoicing.submit_by_link(svc, token, invoice("IMG-1", on=today(svc), attachment=jpeg,
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("IMG-1", on=today(svc), attachment=jpeg,
                                                        content_type="image/jpeg"))
     assert inv.attachment is not None and inv.attachment.content_type == "image/jpeg"
     assert svc.documents().content_type(inv.attachment.key) == "image/jpeg"
-    assert inv.attachment.key == f"invoices/{wo.id}/{inv.id}/IMG-1.jpg"
+    assert inv.attachment.key == f"invoices/{job.id}/{inv.id}/IMG-1.jpg"
 
 
 def test_only_the_assigned_vendor_may_invoice_and_only_once_the_work_is_done(svc: Services) -> None:
-    wo, _ = completed_job(svc, MAPLE)
+    wo = completed(svc, MAPLE, LEAK, hours_on_site=1).wo
     other = svc.link_tokens().issue(wo.id, "vendor", "ven-pipeline", 3600)
     with pytest.raises(LinkRejected):
         invoicing.submit_by_link(svc, other, invoice("P-1", on=today(svc)))
 
-    from tests.service.steps import submit
 
     fresh = submit(svc, "unit-maple-1b", "The bathroom sink is clogged")
     mutate(svc, fresh.id, lambda w: Edit(w.model_copy(update={"vendor_id": "ven-aqua"}), []))
@@ -174,11 +176,12 @@ def test_only_the_assigned_vendor_may_invoice_and_only_once_the_work_is_done(svc
 def test_failed_checks_go_to_ops_whose_rejection_returns_the_job_to_the_vendor(svc: Services) -> None:
     link_demo_to_pms(svc)
     # Half an hour on site; 2 hours billed at 150/h, above the default rate card (110/h).
-    wo, token, _ = verified_job(svc, MAPLE, hours_on_site=0.5)
-    inv = invoicing.submit_by_link(svc, token, invoice("PL-77", on=today(svc), hours="2", labour_rate="150.00"))
-    wait = coded_for_approval(svc, wo.id)
+    job = invoice_awaited(svc, MAPLE, hours_on_site=0.5)
+    inv = invoicing.submit_by_link(svc, job.vendor_token,
+                                   invoice("PL-77", on=today(svc), hours="2", labour_rate="150.00"))
+    wait = coded_for_approval(svc, job.id)
 
-    coded = svc.repo.get_invoice(wo.id, inv.id)
+    coded = svc.repo.get_invoice(job.id, inv.id)
     failed = {c.rule: c.reason for c in coded.failed_checks()}
     assert set(failed) == {"labour_rate", "hours_vs_visit"}
     assert failed["labour_rate"] == "Labour rate 150.00 is above the rate card (default: 110.00)"
@@ -186,10 +189,10 @@ def test_failed_checks_go_to_ops_whose_rejection_returns_the_job_to_the_vendor(s
     assert coded.approval is not None and coded.approval.route == "ops"
     assert coded.approval.reason == "Failed checks: labour_rate, hours_vs_visit"
     assert svc.events.last("InvoiceApprovalRequested") == {
-        "work_order_id": wo.id, "status": "coded", "event_key": f"{wo.id}:approval:{inv.id}:ops",
+        "work_order_id": job.id, "status": "coded", "event_key": f"{job.id}:approval:{inv.id}:ops",
         "invoice_id": inv.id, "route": "ops"}
 
-    approver = approval_token(svc, wo.id)
+    approver = approval_token(svc, job.id)
     view = invoicing.approval_view(svc, approver).as_json()
     assert (view["approver"], view["pending"], view["allowed_actions"]) == ("ops", True, ["approve", "reject"])
     assert (view["total"], view["nte"], view["vendor"]) == ("420.90", "500.00", "AquaFix Plumbing")
@@ -200,26 +203,26 @@ def test_failed_checks_go_to_ops_whose_rejection_returns_the_job_to_the_vendor(s
     assert rejected.approval is not None and (rejected.approval.approver, rejected.approval.decision) == (
         "ops", "rejected")
     assert workflow(svc).output_for(wait) == {"outcome": "rejected"}
-    back = svc.repo.get_work_order(wo.id)
+    back = svc.repo.get_work_order(job.id)
     assert (back.status, back.invoice_id) == (Status.INVOICE_AWAITED, None)
     assert svc.events.last("InvoiceRejected")["reason"] == "Rate card is 110/h"
     with pytest.raises(InvalidTransition, match="rejected"):
         invoicing.decide(svc, approver, approve=True, reason=None)  # one decision per invoice
-    job = views.vendor_job(svc, token).as_json()
-    assert job["invoices"] == [{"invoice_number": "PL-77", "total": "420.90 USD", "status": "rejected",
-                                "rejection_reason": "Rate card is 110/h"}]
-    assert "invoice" in job["allowed_actions"]
+    seen = views.vendor_job(svc, job.vendor_token).as_json()
+    assert seen["invoices"] == [{"invoice_number": "PL-77", "total": "420.90 USD", "status": "rejected",
+                                 "rejection_reason": "Rate card is 110/h"}]
+    assert "invoice" in seen["allowed_actions"]
 
     # The corrected invoice (same number, same job: not a duplicate) goes through.
-    again = workflow(svc).wait_token("invoice", execution=wo.id)
-    invoicing.await_invoice(svc, wo.id, again)
-    fixed = invoicing.submit_by_link(svc, token, invoice("PL-77", on=today(svc), labour_rate="100.00"))
+    again = workflow(svc).wait_token("invoice", execution=job.id)
+    invoicing.await_invoice(svc, job.id, again)
+    fixed = invoicing.submit_by_link(svc, job.vendor_token, invoice("PL-77", on=today(svc), labour_rate="100.00"))
     assert fixed.duplicate_of is None
     assert workflow(svc).output_for(again) == {"outcome": "submitted", "invoice_id": fixed.id}
-    assert invoicing.code_invoice(svc, wo.id)["route"] == "auto"
-    invoicing.post_bill(svc, wo.id)
-    invoicing.close(svc, wo.id)
-    assert [i["status"] for i in full_record(svc, wo.id)["invoices"]] == ["rejected", "billed"]
+    assert invoicing.code_invoice(svc, job.id)["route"] == "auto"
+    invoicing.post_bill(svc, job.id)
+    invoicing.close(svc, job.id)
+    assert [i["status"] for i in full_record(svc, job.id)["invoices"]] == ["rejected", "billed"]
 
 
 def raise_nte(svc: Services, wo_id: str, nte_cents: int) -> None:
@@ -228,56 +231,58 @@ def raise_nte(svc: Services, wo_id: str, nte_cents: int) -> None:
 
 
 def test_ops_approve_an_invoice_over_the_auto_limit(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, MAPLE)
-    raise_nte(svc, wo.id, 100000)
-    inv = invoicing.submit_by_link(svc, token, invoice("BIG-2", on=today(svc), materials="420.00", tax="0"))
-    wait = coded_for_approval(svc, wo.id)
-    assert svc.repo.get_invoice(wo.id, inv.id).approval.reason == (
+    job = invoice_awaited(svc, MAPLE)
+    raise_nte(svc, job.id, 100000)
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("BIG-2", on=today(svc), materials="420.00", tax="0"))
+    wait = coded_for_approval(svc, job.id)
+    assert svc.repo.get_invoice(job.id, inv.id).approval.reason == (
         "590.00 is over the auto-approval limit 500.00")
     # A replayed coding step keeps the first decision; a replayed wait publishes nothing new.
-    assert invoicing.code_invoice(svc, wo.id) == {"route": "ops", "invoice_id": inv.id}
-    invoicing.await_approval(svc, wo.id, wait)
+    assert invoicing.code_invoice(svc, job.id) == {"route": "ops", "invoice_id": inv.id}
+    invoicing.await_approval(svc, job.id, wait)
     assert len(svc.events.of_type("InvoiceApprovalRequested")) == 1
 
-    approved = invoicing.decide(svc, approval_token(svc, wo.id), approve=True, reason="Checked with the vendor")
+    approved = invoicing.decide(svc, approval_token(svc, job.id), approve=True, reason="Checked with the vendor")
     assert approved.status == InvoiceStatus.APPROVED
     assert workflow(svc).output_for(wait) == {"outcome": "approved"}
-    assert svc.repo.get_work_order(wo.id).status == Status.APPROVED
+    assert svc.repo.get_work_order(job.id).status == Status.APPROVED
     assert svc.events.last("InvoiceApproved")["invoice_id"] == inv.id
-    detail = svc.repo.get_work_order(wo.id, with_timeline=True).timeline[-1].detail
+    detail = svc.repo.get_work_order(job.id, with_timeline=True).timeline[-1].detail
     assert detail == "Invoice BIG-2 approved by ops: Checked with the vendor"
 
 
 def test_an_invoice_before_the_tenant_verified_is_kept_and_flagged_when_coded(svc: Services) -> None:
     from shared.services.workorders import answer_follow_up
 
-    wo, token = completed_job(svc, MAPLE)
-    inv = invoicing.submit_by_link(svc, token, invoice("EARLY-1", on=today(svc), materials="0", tax="0"))
+    job = completed(svc, MAPLE, LEAK, hours_on_site=1)
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("EARLY-1", on=today(svc), materials="0", tax="0"))
     assert inv.work_order_status_at_submission == "completed"
-    assert svc.repo.get_work_order(wo.id).status == Status.COMPLETED
+    assert svc.repo.get_work_order(job.id).status == Status.COMPLETED
 
-    answer_follow_up(svc, wo.id, resolved=True, comment=None)
-    wait = workflow(svc).wait_token("invoice", execution=wo.id)
-    invoicing.await_invoice(svc, wo.id, wait)
+    answer_follow_up(svc, job.id, resolved=True, comment=None)
+    wait = workflow(svc).wait_token("invoice", execution=job.id)
+    invoicing.await_invoice(svc, job.id, wait)
     # It came early: no wait, no request to the vendor; the workflow goes straight on.
     assert workflow(svc).output_for(wait) == {"outcome": "submitted", "invoice_id": inv.id}
     assert svc.events.of_type("InvoiceRequested") == []
-    awaited = svc.repo.get_work_order(wo.id, with_timeline=True)
+    awaited = svc.repo.get_work_order(job.id, with_timeline=True)
     assert awaited.stage_wait is None and awaited.timeline[-1].detail == "Invoice already received"
 
-    invoicing.code_invoice(svc, wo.id)
-    failed = svc.repo.get_invoice(wo.id, inv.id).failed_checks()
+    invoicing.code_invoice(svc, job.id)
+    failed = svc.repo.get_invoice(job.id, inv.id).failed_checks()
     assert [c.rule for c in failed] == ["work_verified"]
     assert failed[0].reason == "Invoiced while the work order was completed, before the tenant verified the fix"
 
 
 def test_a_reused_invoice_number_and_a_future_date_are_flagged_for_ops(svc: Services) -> None:
-    first, token, _ = verified_job(svc, "unit-harbor-201")
-    invoicing.submit_by_link(svc, token, invoice("DUP-9", on=today(svc), attachment=None))
-    second, token2, _ = verified_job(svc, "unit-harbor-202", "The bathroom faucet drips all night")
+    first = invoice_awaited(svc, "unit-harbor-201")
+    invoicing.submit_by_link(svc, first.vendor_token, invoice("DUP-9", on=today(svc), attachment=None))
+    second = invoice_awaited(svc, "unit-harbor-202", "The bathroom faucet drips all night")
     assert second.vendor_id == first.vendor_id
     future = today(svc) + timedelta(days=10)
-    inv = invoicing.submit_by_link(svc, token2, invoice("dup-9", on=future))  # numbers compare case-insensitively
+    # numbers compare case-insensitively
+    inv = invoicing.submit_by_link(svc, second.vendor_token,
+                                   invoice("dup-9", on=future))
     assert inv.duplicate_of is not None and first.id in inv.duplicate_of
 
     assert invoicing.code_invoice(svc, second.id)["route"] == "ops"
@@ -289,28 +294,28 @@ def test_a_reused_invoice_number_and_a_future_date_are_flagged_for_ops(svc: Serv
 
 
 def test_an_invoice_over_the_nte_goes_to_ops(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, MAPLE)
-    inv = invoicing.submit_by_link(svc, token, invoice("NTE-1", on=today(svc), materials="480.00", tax="0"))
-    invoicing.code_invoice(svc, wo.id)
-    failed = {c.rule: c.reason for c in svc.repo.get_invoice(wo.id, inv.id).failed_checks()}
+    job = invoice_awaited(svc, MAPLE)
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("NTE-1", on=today(svc), materials="480.00", tax="0"))
+    invoicing.code_invoice(svc, job.id)
+    failed = {c.rule: c.reason for c in svc.repo.get_invoice(job.id, inv.id).failed_checks()}
     assert failed == {"over_nte": "Total 650.00 is over the not-to-exceed amount 500.00"}
-    assert svc.repo.get_invoice(wo.id, inv.id).approval.reason == "Failed checks: over_nte"
+    assert svc.repo.get_invoice(job.id, inv.id).approval.reason == "Failed checks: over_nte"
 
 
 def test_an_unknown_gl_account_is_coded_but_the_bill_is_not_possible(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, MAPLE)  # no PMS ids: nothing was imported from a PMS
-    invoicing.submit_by_link(svc, token, invoice("NOPMS-1", on=today(svc)))
-    invoicing.code_invoice(svc, wo.id)
-    inv = invoicing.current_invoice(svc, svc.repo.get_work_order(wo.id))
+    job = invoice_awaited(svc, MAPLE)  # no PMS ids: nothing was imported from a PMS
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("NOPMS-1", on=today(svc)))
+    invoicing.code_invoice(svc, job.id)
+    inv = invoicing.current_invoice(svc, svc.repo.get_work_order(job.id))
     assert inv is not None and inv.coding is not None
     assert (inv.coding.gl_account_name, inv.coding.gl_account_pms_id) == ("(not in the PMS)", None)
     with pytest.raises(invoicing.BillNotPossible, match="vendor, GL account, property"):
-        invoicing.post_bill(svc, wo.id)
-    assert fake_pms(svc).calls == [] and svc.repo.get_work_order(wo.id).status == Status.APPROVED
+        invoicing.post_bill(svc, job.id)
+    assert fake_pms(svc).calls == [] and svc.repo.get_work_order(job.id).status == Status.APPROVED
 
 
 def test_no_invoice_to_code_or_bill_is_a_conflict(svc: Services) -> None:
-    wo, _, _ = verified_job(svc, MAPLE)
+    wo = invoice_awaited(svc, MAPLE).wo
     with pytest.raises(InvalidTransition, match="No invoice to code"):
         invoicing.code_invoice(svc, wo.id)
     with pytest.raises(InvalidTransition, match="No approved invoice"):
@@ -320,37 +325,37 @@ def test_no_invoice_to_code_or_bill_is_a_conflict(svc: Services) -> None:
 # ---------------------------------------------------------------- the bill in the PMS
 def test_a_pms_outage_fails_the_bill_step_and_its_retry_posts_once(svc: Services) -> None:
     link_demo_to_pms(svc)
-    wo, token, _ = verified_job(svc, MAPLE)
-    invoicing.submit_by_link(svc, token, invoice("OUT-1", on=today(svc)))
-    invoicing.code_invoice(svc, wo.id)
+    job = invoice_awaited(svc, MAPLE)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("OUT-1", on=today(svc)))
+    invoicing.code_invoice(svc, job.id)
     fake_pms(svc).fail_next("ensure_bill", PmsError("503 from the PMS"))
     with pytest.raises(PmsError):
-        invoicing.post_bill(svc, wo.id)
-    assert svc.repo.get_work_order(wo.id).status == Status.APPROVED
+        invoicing.post_bill(svc, job.id)
+    assert svc.repo.get_work_order(job.id).status == Status.APPROVED
     assert fake_pms(svc).entities[EntityKind.BILL] == {}
 
-    bill = invoicing.post_bill(svc, wo.id)
+    bill = invoicing.post_bill(svc, job.id)
     assert list(fake_pms(svc).entities[EntityKind.BILL]) == [bill["bill_id"]]
-    assert svc.repo.get_work_order(wo.id).status == Status.BILLED
+    assert svc.repo.get_work_order(job.id).status == Status.BILLED
 
 
 def test_a_bill_the_pms_refuses_for_good_is_not_marked_billed(svc: Services) -> None:
     link_demo_to_pms(svc)
-    wo, token, _ = verified_job(svc, MAPLE)
-    invoicing.submit_by_link(svc, token, invoice("HAND-1", on=today(svc)))
-    invoicing.code_invoice(svc, wo.id)
+    job = invoice_awaited(svc, MAPLE)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("HAND-1", on=today(svc)))
+    invoicing.code_invoice(svc, job.id)
     # Someone already entered this vendor's invoice number by hand in the PMS.
     fake_pms(svc).add(EntityKind.BILL, PmsBill(pms_id="777", vendor_pms_id="4101", reference="HAND-1"))
     with pytest.raises(PmsRejected, match="already has invoice number HAND-1"):
-        invoicing.post_bill(svc, wo.id)
-    inv = invoicing.current_invoice(svc, svc.repo.get_work_order(wo.id))
+        invoicing.post_bill(svc, job.id)
+    inv = invoicing.current_invoice(svc, svc.repo.get_work_order(job.id))
     assert inv is not None and (inv.status, inv.bill_pms_id) == (InvoiceStatus.APPROVED, None)
     assert svc.events.of_type("InvoiceBilled") == []
 
 
 # ---------------------------------------------------------------- reminders and the owner
 def test_no_invoice_reminds_the_vendor_twice_then_escalates_to_ops(svc: Services) -> None:
-    wo, _, _ = verified_job(svc, MAPLE)
+    wo = invoice_awaited(svc, MAPLE).wo
     assert svc.events.last("InvoiceRequested")["vendor_id"] == "ven-aqua"
 
     assert invoicing.remind(svc, wo.id, "invoice") == {"again": True}
@@ -372,85 +377,86 @@ def test_no_invoice_reminds_the_vendor_twice_then_escalates_to_ops(svc: Services
 
 
 def test_a_reminder_for_a_wait_that_is_over_asks_nothing(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, MAPLE)
-    invoicing.submit_by_link(svc, token, invoice("R-1", on=today(svc)))
-    invoicing.code_invoice(svc, wo.id)  # auto-approved: nothing waits for an invoice any more
-    assert invoicing.remind(svc, wo.id, "invoice") == {"again": True}
-    assert invoicing.remind(svc, wo.id, "approval") == {"again": True}
+    job = invoice_awaited(svc, MAPLE)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("R-1", on=today(svc)))
+    invoicing.code_invoice(svc, job.id)  # auto-approved: nothing waits for an invoice any more
+    assert invoicing.remind(svc, job.id, "invoice") == {"again": True}
+    assert invoicing.remind(svc, job.id, "approval") == {"again": True}
     assert svc.events.of_type("InvoiceReminder") == [] and svc.events.of_type("ApprovalReminder") == []
 
 
 def test_an_owner_who_does_not_answer_hands_the_approval_to_ops(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, HARBOR)
+    job = invoice_awaited(svc, HARBOR)
     # A large job: its NTE raised by ops so that the invoice passes every check.
-    raise_nte(svc, wo.id, 300000)
-    inv = invoicing.submit_by_link(svc, token, invoice("BIG-1", on=today(svc), materials="1600.00", tax="0",
+    raise_nte(svc, job.id, 300000)
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("BIG-1", on=today(svc), materials="1600.00", tax="0",
                                                        trip="0", attachment=None))
-    wait = coded_for_approval(svc, wo.id)
-    coded = svc.repo.get_invoice(wo.id, inv.id)
+    wait = coded_for_approval(svc, job.id)
+    coded = svc.repo.get_invoice(job.id, inv.id)
     assert coded.approval is not None and coded.approval.route == "owner"
     assert coded.approval.reason == "1695.00 is over the owner-approval limit 1500.00"
     assert coded.coding is not None and coded.coding.owner == "Harbor Lofts Owner LLC"
-    owner_link = approval_token(svc, wo.id, "owner")
+    owner_link = approval_token(svc, job.id, "owner")
     assert invoicing.approval_view(svc, owner_link).as_json()["allowed_actions"] == ["approve", "reject"]
 
     for n in (1, 2):
-        assert invoicing.remind(svc, wo.id, "approval") == {"again": True}
+        assert invoicing.remind(svc, job.id, "approval") == {"again": True}
         assert svc.events.last("ApprovalReminder")["route"] == "owner"
-        assert svc.repo.get_work_order(wo.id).reminders == {"approval": n}
-    assert invoicing.remind(svc, wo.id, "approval") == {"again": True}  # rerouted, not escalated
-    rerouted = svc.repo.get_invoice(wo.id, inv.id)
+        assert svc.repo.get_work_order(job.id).reminders == {"approval": n}
+    assert invoicing.remind(svc, job.id, "approval") == {"again": True}  # rerouted, not escalated
+    rerouted = svc.repo.get_invoice(job.id, inv.id)
     assert rerouted.approval is not None and rerouted.approval.route == "ops"
     assert rerouted.approval.reason.endswith("; the owner did not answer")
     assert svc.events.last("InvoiceApprovalRequested")["route"] == "ops"
-    assert svc.repo.get_work_order(wo.id).reminders == {"approval": 0}
+    assert svc.repo.get_work_order(job.id).reminders == {"approval": 0}
 
     view = invoicing.approval_view(svc, owner_link).as_json()
     assert (view["pending"], view["allowed_actions"]) == (False, [])
     with pytest.raises(LinkRejected, match="replaced"):
         invoicing.decide(svc, owner_link, approve=True, reason=None)
-    invoicing.decide(svc, approval_token(svc, wo.id, "ops"), approve=True, reason=None)
+    invoicing.decide(svc, approval_token(svc, job.id, "ops"), approve=True, reason=None)
     assert workflow(svc).output_for(wait) == {"outcome": "approved"}
-    assert timeline(svc, wo.id)[-5:] == ["approval_requested", "approval_reminder", "approval_reminder",
+    assert timeline(svc, job.id)[-5:] == ["approval_requested", "approval_reminder", "approval_reminder",
                                          "approval_rerouted", "invoice_approved"]
 
 
 def test_an_owner_approves_through_their_link(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, HARBOR)
-    raise_nte(svc, wo.id, 300000)
-    invoicing.submit_by_link(svc, token, invoice("BIG-3", on=today(svc), materials="1600.00", attachment=None))
-    coded_for_approval(svc, wo.id)
-    decided = invoicing.decide(svc, approval_token(svc, wo.id, "owner"), approve=True, reason=None)
+    job = invoice_awaited(svc, HARBOR)
+    raise_nte(svc, job.id, 300000)
+    invoicing.submit_by_link(svc, job.vendor_token,
+                             invoice("BIG-3", on=today(svc), materials="1600.00", attachment=None))
+    coded_for_approval(svc, job.id)
+    decided = invoicing.decide(svc, approval_token(svc, job.id, "owner"), approve=True, reason=None)
     assert decided.approval is not None and decided.approval.approver == "owner:prop-harbor"
-    assert svc.repo.get_work_order(wo.id, with_timeline=True).timeline[-1].detail == (
+    assert svc.repo.get_work_order(job.id, with_timeline=True).timeline[-1].detail == (
         "Invoice BIG-3 approved by owner")
 
 
 def test_ops_approving_late_is_an_escalation_after_the_reminders(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, MAPLE)
-    raise_nte(svc, wo.id, 100000)
-    invoicing.submit_by_link(svc, token, invoice("LATE-1", on=today(svc), materials="420.00"))
-    coded_for_approval(svc, wo.id)
+    job = invoice_awaited(svc, MAPLE)
+    raise_nte(svc, job.id, 100000)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("LATE-1", on=today(svc), materials="420.00"))
+    coded_for_approval(svc, job.id)
     for _ in range(2):
-        invoicing.remind(svc, wo.id, "approval")
+        invoicing.remind(svc, job.id, "approval")
     assert svc.events.last("ApprovalReminder")["route"] == "ops"
-    assert invoicing.remind(svc, wo.id, "approval") == {"again": False}
-    assert svc.repo.get_work_order(wo.id).status == Status.ESCALATED
+    assert invoicing.remind(svc, job.id, "approval") == {"again": False}
+    assert svc.repo.get_work_order(job.id).status == Status.ESCALATED
     assert svc.events.last("WorkOrderEscalated")["reason"] == "approval_overdue"
 
 
 def test_a_wait_for_a_decision_already_made_returns_at_once(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, MAPLE)
-    invoicing.submit_by_link(svc, token, invoice("Q-1", on=today(svc)))
-    invoicing.code_invoice(svc, wo.id)  # auto-approved
-    late = workflow(svc).wait_token("approval", execution=wo.id)
-    invoicing.await_approval(svc, wo.id, late)
+    job = invoice_awaited(svc, MAPLE)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("Q-1", on=today(svc)))
+    invoicing.code_invoice(svc, job.id)  # auto-approved
+    late = workflow(svc).wait_token("approval", execution=job.id)
+    invoicing.await_approval(svc, job.id, late)
     assert workflow(svc).output_for(late) == {"outcome": "approved"}
 
 
 
 def test_a_replayed_invoice_wait_on_a_closed_job_ends_at_once(svc: Services) -> None:
-    wo, _, _ = verified_job(svc, MAPLE)
+    wo = invoice_awaited(svc, MAPLE).wo
     invoicing.close_without_invoice(svc, wo.id, "Warranty work after all")
     replayed = workflow(svc).wait_token("invoice", execution=wo.id)
     invoicing.await_invoice(svc, wo.id, replayed)
@@ -459,7 +465,7 @@ def test_a_replayed_invoice_wait_on_a_closed_job_ends_at_once(svc: Services) -> 
 
 
 def test_an_approval_link_for_an_unknown_invoice_is_not_valid(svc: Services) -> None:
-    wo, _, _ = verified_job(svc, MAPLE)
+    wo = invoice_awaited(svc, MAPLE).wo
     forged = svc.link_tokens().issue(wo.id, "approver", "ops:inv-00000000", 3600)
     with pytest.raises(LinkRejected, match="not valid"):
         invoicing.approval_view(svc, forged)
@@ -469,11 +475,11 @@ def test_an_approval_link_for_an_unknown_invoice_is_not_valid(svc: Services) -> 
 
 
 def test_invoice_message_variables_carry_the_reason_and_a_signed_link_only_when_asked(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, MAPLE)
-    raise_nte(svc, wo.id, 100000)
-    inv = invoicing.submit_by_link(svc, token, invoice("V-1", on=today(svc), materials="420.00"))
-    invoicing.code_invoice(svc, wo.id)
-    current = svc.repo.get_work_order(wo.id)
+    job = invoice_awaited(svc, MAPLE)
+    raise_nte(svc, job.id, 100000)
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("V-1", on=today(svc), materials="420.00"))
+    invoicing.code_invoice(svc, job.id)
+    current = svc.repo.get_work_order(job.id)
     plain = invoicing.invoice_variables(svc, current, {"invoice_id": inv.id}, with_link=False)
     assert plain == {"invoice_number": "V-1", "invoice_total": "593.40 USD",
                      "reason": "593.40 is over the auto-approval limit 500.00"}
@@ -484,38 +490,38 @@ def test_invoice_message_variables_carry_the_reason_and_a_signed_link_only_when_
 
 # ---------------------------------------------------------------- closing without an invoice
 def test_ops_close_a_job_without_an_invoice_which_ends_the_invoice_wait(svc: Services) -> None:
-    wo, token, wait = verified_job(svc, MAPLE)
-    closed = invoicing.close_without_invoice(svc, wo.id, "In-house handyman, no invoice")
+    job = invoice_awaited(svc, MAPLE)
+    closed = invoicing.close_without_invoice(svc, job.id, "In-house handyman, no invoice")
     assert closed.status == Status.CLOSED
-    assert workflow(svc).output_for(wait) == {"outcome": "closed"}
+    assert workflow(svc).output_for(job.invoice_wait) == {"outcome": "closed"}
     assert svc.events.last("WorkOrderClosed")["reason"] == "In-house handyman, no invoice"
     with pytest.raises(InvalidTransition, match="cannot be closed"):
-        invoicing.close_without_invoice(svc, wo.id, "again")
+        invoicing.close_without_invoice(svc, job.id, "again")
     with pytest.raises(InvalidTransition, match="closed"):
-        invoicing.submit_by_link(svc, token, invoice("LATE-1", on=today(svc)))
+        invoicing.submit_by_link(svc, job.vendor_token, invoice("LATE-1", on=today(svc)))
 
 
 def test_closing_without_an_invoice_supersedes_the_one_waiting_for_approval(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, MAPLE)
-    inv = invoicing.submit_by_link(svc, token, invoice("S-1", on=today(svc), materials="420.00"))
-    wait = coded_for_approval(svc, wo.id)
-    invoicing.close_without_invoice(svc, wo.id, "Warranty: the vendor will not be paid")
-    assert svc.repo.get_invoice(wo.id, inv.id).status == InvoiceStatus.SUPERSEDED
+    job = invoice_awaited(svc, MAPLE)
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("S-1", on=today(svc), materials="420.00"))
+    wait = coded_for_approval(svc, job.id)
+    invoicing.close_without_invoice(svc, job.id, "Warranty: the vendor will not be paid")
+    assert svc.repo.get_invoice(job.id, inv.id).status == InvoiceStatus.SUPERSEDED
     assert workflow(svc).output_for(wait) == {"outcome": "closed"}
     with pytest.raises(InvalidTransition):
-        invoicing.decide(svc, approval_token(svc, wo.id), approve=True, reason=None)
+        invoicing.decide(svc, approval_token(svc, job.id), approve=True, reason=None)
 
 
 def test_a_billed_job_closes_through_the_workflow_only(svc: Services) -> None:
     link_demo_to_pms(svc)
-    wo, token, _ = verified_job(svc, MAPLE)
-    invoicing.submit_by_link(svc, token, invoice("B-1", on=today(svc)))
-    invoicing.code_invoice(svc, wo.id)
-    invoicing.post_bill(svc, wo.id)
+    job = invoice_awaited(svc, MAPLE)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("B-1", on=today(svc)))
+    invoicing.code_invoice(svc, job.id)
+    invoicing.post_bill(svc, job.id)
     with pytest.raises(InvalidTransition, match="billed cannot be closed"):
-        invoicing.close_without_invoice(svc, wo.id, "by hand")
-    invoicing.close(svc, wo.id)
-    invoicing.close(svc, wo.id)  # a replayed step
+        invoicing.close_without_invoice(svc, job.id, "by hand")
+    invoicing.close(svc, job.id)
+    invoicing.close(svc, job.id)  # a replayed step
     assert len(svc.events.of_type("WorkOrderClosed")) == 1
 
 
@@ -526,22 +532,22 @@ def email_body(wo_id: str, number: str = "EM-42", total: str = "188.50") -> str:
 
 
 def test_an_emailed_invoice_with_its_pdf_is_matched_to_the_job(svc: Services) -> None:
-    wo, _, wait = verified_job(svc, MAPLE)
+    job = invoice_awaited(svc, MAPLE)
     vendor = svc.repo.get_vendor("ven-aqua")
     assert vendor.email is not None
-    result = invoicing.submit_by_email(svc, vendor.email.upper(), f"Invoice EM-42 for job {wo.id}",
-                                       email_body(wo.id), ("EM-42.pdf", "application/pdf", PDF), "msg-1")
-    inv = svc.repo.get_invoice(wo.id, result["invoice_id"])
+    result = invoicing.submit_by_email(svc, vendor.email.upper(), f"Invoice EM-42 for job {job.id}",
+                                       email_body(job.id), ("EM-42.pdf", "application/pdf", PDF), "msg-1")
+    inv = svc.repo.get_invoice(job.id, result["invoice_id"])
     assert (inv.source, str(inv.total), inv.invoice_date) == ("email", "188.50", today(svc))
     assert [(line.kind.value, str(line.quantity), str(line.unit_price)) for line in inv.lines] == [
         ("labour", "1", "95.00"), ("material", "1", "18.50"), ("trip", "1", "75.00")]
     assert inv.attachment is not None and svc.documents().read(inv.attachment.key) == PDF
-    assert workflow(svc).output_for(wait) == {"outcome": "submitted", "invoice_id": inv.id}
+    assert workflow(svc).output_for(job.invoice_wait) == {"outcome": "submitted", "invoice_id": inv.id}
     assert invoicing.exceptions(svc) == []
 
 
 def test_unmatched_or_unreadable_emailed_invoices_land_in_the_ops_exception_queue(svc: Services) -> None:
-    wo, _, _ = verified_job(svc, MAPLE)
+    wo = invoice_awaited(svc, MAPLE).wo
     aqua = "dispatch@aquafix.example.com"
     cases = [
         (aqua, "Invoice 7781", "Invoice number: 7781\nTotal: 120.00"),
@@ -564,7 +570,7 @@ def test_unmatched_or_unreadable_emailed_invoices_land_in_the_ops_exception_queu
 
 
 def test_an_emailed_invoice_the_job_cannot_take_is_an_exception_not_an_error(svc: Services) -> None:
-    wo, _, _ = verified_job(svc, MAPLE)
+    wo = invoice_awaited(svc, MAPLE).wo
     invoicing.close_without_invoice(svc, wo.id, "Warranty")
     result = invoicing.submit_by_email(svc, "dispatch@aquafix.example.com", f"Invoice {wo.id}",
                                        email_body(wo.id), None, "m-closed")
@@ -589,7 +595,7 @@ def test_the_invoice_fields_a_vendor_types_in_an_email_are_read() -> None:
 
 
 def test_an_emailed_attachment_that_is_not_what_it_says_is_an_exception(svc: Services) -> None:
-    wo, _, _ = verified_job(svc, MAPLE)
+    wo = invoice_awaited(svc, MAPLE).wo
     result = invoicing.submit_by_email(svc, "dispatch@aquafix.example.com", f"Invoice {wo.id}", email_body(wo.id),
                                        ("scan.png", "image/png", b"not a png"), "m-png")
     [exc] = invoicing.exceptions(svc)
@@ -602,20 +608,20 @@ def test_the_bill_is_coded_per_line_and_linked_to_the_pms_work_order(svc: Servic
     from shared.services.pms_writer import sync_out
 
     link_demo_to_pms(svc)
-    wo, token, _ = verified_job(svc, MAPLE)
-    sync_out(svc, fake_pms(svc), wo.id)  # the writer logged the job (and its PMS work order) in the PMS
-    order_id = svc.repo.pms_state(wo.id)["pms_work_order_id"]
+    job = invoice_awaited(svc, MAPLE)
+    sync_out(svc, fake_pms(svc), job.id)  # the writer logged the job (and its PMS work order) in the PMS
+    order_id = svc.repo.pms_state(job.id)["pms_work_order_id"]
     sent: list[NewBill] = []
     real = fake_pms(svc).ensure_bill
     monkeypatch.setattr(fake_pms(svc), "ensure_bill", lambda bill: sent.append(bill) or real(bill))
 
-    invoicing.submit_by_link(svc, token, invoice("AQ-2", on=today(svc), tax="0"))
-    invoicing.code_invoice(svc, wo.id)
-    invoicing.post_bill(svc, wo.id)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-2", on=today(svc), tax="0"))
+    invoicing.code_invoice(svc, job.id)
+    invoicing.post_bill(svc, job.id)
     [bill] = sent
     assert (bill.vendor_pms_id, bill.work_order_pms_id, bill.invoice_number) == ("4101", order_id, "AQ-2")
     assert bill.due_date == bill.bill_date + timedelta(days=30)
-    assert bill.memo == f"{wo.id}: plumbing at 2A"
+    assert bill.memo == f"{job.id}: plumbing at 2A"
     assert [(line.gl_account_pms_id, str(line.amount), line.memo, line.property_pms_id, line.unit_pms_id)
             for line in bill.lines] == [("9011", "95.00", "labour: Plumber", "101", "2003"),
                                         ("9011", "42.50", "material: Supply line and fittings", "101", "2003"),
@@ -624,20 +630,20 @@ def test_the_bill_is_coded_per_line_and_linked_to_the_pms_work_order(svc: Servic
 
 
 def test_the_over_nte_reason_shows_the_nte_as_money(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, MAPLE)
-    inv = invoicing.submit_by_link(svc, token, invoice("NTE-2", on=today(svc), materials="480.00", tax="0"))
-    invoicing.code_invoice(svc, wo.id)
-    [failed] = svc.repo.get_invoice(wo.id, inv.id).failed_checks()
+    job = invoice_awaited(svc, MAPLE)
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("NTE-2", on=today(svc), materials="480.00", tax="0"))
+    invoicing.code_invoice(svc, job.id)
+    [failed] = svc.repo.get_invoice(job.id, inv.id).failed_checks()
     assert failed.reason == "Total 650.00 is over the not-to-exceed amount 500.00"
 
 
 def test_an_approved_job_ops_close_is_not_billed_afterwards(svc: Services) -> None:
     link_demo_to_pms(svc)
-    wo, token, _ = verified_job(svc, MAPLE)
-    inv = invoicing.submit_by_link(svc, token, invoice("C-1", on=today(svc)))
-    invoicing.code_invoice(svc, wo.id)  # auto-approved: the workflow goes on to the bill
-    invoicing.close_without_invoice(svc, wo.id, "Paid from the owner's warranty")
-    assert svc.repo.get_invoice(wo.id, inv.id).status == InvoiceStatus.SUPERSEDED
+    job = invoice_awaited(svc, MAPLE)
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("C-1", on=today(svc)))
+    invoicing.code_invoice(svc, job.id)  # auto-approved: the workflow goes on to the bill
+    invoicing.close_without_invoice(svc, job.id, "Paid from the owner's warranty")
+    assert svc.repo.get_invoice(job.id, inv.id).status == InvoiceStatus.SUPERSEDED
     with pytest.raises(InvalidTransition, match="No approved invoice to bill"):
-        invoicing.post_bill(svc, wo.id)
-    assert fake_pms(svc).calls == [] and svc.repo.get_work_order(wo.id).status == Status.CLOSED
+        invoicing.post_bill(svc, job.id)
+    assert fake_pms(svc).calls == [] and svc.repo.get_work_order(job.id).status == Status.CLOSED

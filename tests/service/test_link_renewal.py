@@ -38,7 +38,7 @@ def is_revoked(svc: Services, token: str) -> bool:
 
 
 def test_a_tenants_expired_link_is_replaced_by_sms_to_the_phone_on_file(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     old = expired(svc, wo.id, "tenant", UNIT)
     renew(svc, old)
 
@@ -52,7 +52,7 @@ def test_a_tenants_expired_link_is_replaced_by_sms_to_the_phone_on_file(svc: Ser
 
 
 def test_a_link_is_renewed_once(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     old = expired(svc, wo.id, "tenant", UNIT)
     renew(svc, old)
     renew(svc, old)  # a second click, or a race with the first
@@ -60,7 +60,7 @@ def test_a_link_is_renewed_once(svc: Services) -> None:
 
 
 def test_a_tenant_without_a_phone_gets_the_new_link_by_email(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     current = svc.repo.get_work_order(wo.id)
     svc.repo.save(current.model_copy(update={"tenant": Contact(name="Ana Lopez", email="ana@tenant.example.com")}),
                   current.version)
@@ -71,7 +71,7 @@ def test_a_tenant_without_a_phone_gets_the_new_link_by_email(svc: Services) -> N
 
 
 def test_a_tenant_who_cannot_be_reached_gets_nothing_and_keeps_the_old_link(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     current = svc.repo.get_work_order(wo.id)
     svc.repo.save(current.model_copy(update={"tenant": Contact(name="Ana Lopez")}), current.version)
     old = expired(svc, wo.id, "tenant", UNIT)
@@ -80,7 +80,7 @@ def test_a_tenant_who_cannot_be_reached_gets_nothing_and_keeps_the_old_link(svc:
 
 
 def test_the_vendor_on_the_job_gets_a_new_job_link(svc: Services) -> None:
-    wo, _ = accepted(svc, UNIT, LEAK)
+    wo = accepted(svc, UNIT, LEAK).wo
     svc.messenger.clear()
     renew(svc, expired(svc, wo.id, "vendor", "ven-aqua"))
     [sms] = svc.messenger.sms_to(AQUA)
@@ -89,13 +89,13 @@ def test_the_vendor_on_the_job_gets_a_new_job_link(svc: Services) -> None:
 
 
 def test_the_vendor_holding_the_offer_gets_a_new_link(svc: Services) -> None:
-    wo, _ = offered(svc, UNIT, LEAK)
+    wo = offered(svc, UNIT, LEAK).wo
     renew(svc, expired(svc, wo.id, "vendor", "ven-aqua"))
     assert len(svc.messenger.sms_to(AQUA)) == 1
 
 
 def test_a_vendor_no_longer_on_the_job_gets_nothing(svc: Services) -> None:
-    wo, _ = accepted(svc, UNIT, LEAK)
+    wo = accepted(svc, UNIT, LEAK).wo
     svc.messenger.clear()
     old = expired(svc, wo.id, "vendor", "ven-pipeline")
     renew(svc, old)
@@ -103,7 +103,7 @@ def test_a_vendor_no_longer_on_the_job_gets_nothing(svc: Services) -> None:
 
 
 def test_unit_links_unknown_and_long_gone_links_renew_nothing(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     unit_link = svc.link_tokens().issue(UNIT, "unit", UNIT, DAY, now=svc.clock().timestamp() - 2 * DAY)
     long_ago = svc.clock().timestamp() - DAY - links.RENEWABLE_FOR - 60
     gone = svc.link_tokens().issue(wo.id, "tenant", UNIT, DAY, now=long_ago)

@@ -17,8 +17,19 @@ from shared.services.notifications import format_window, notify, quiet_release
 from shared.services.visits import vendor_propose
 from shared.services.workorders import escalate
 from tests.fakes.services import DEMO_TIME_ZONE
-from tests.service.journeys import accepted, at, completed, local, scheduled, triaged, window
-from tests.service.steps import deliver, submit
+from tests.service.journeys import (
+    accepted,
+    at,
+    completed,
+    deliver,
+    local,
+    offer_to,
+    scheduled,
+    submit,
+    triaged,
+    vendor_token,
+    window,
+)
 
 LEAK = "The bathroom faucet drips constantly"  # plumbing, routine
 GAS = "I smell gas in the kitchen"  # plumbing, emergency, a building-wide fault
@@ -104,7 +115,7 @@ def test_the_vendor_offer_carries_the_job_link_and_the_tenant_learns_who_accepte
 
 def test_the_visit_time_is_written_in_the_recipients_language_and_zone(svc: Services) -> None:
     visit = window(svc, days=1, hour=9)  # Thursday 11 June, 09:00-11:00 New York (EDT)
-    wo, _ = scheduled(svc, UNIT, LEAK, visit, language="es")
+    wo = scheduled(svc, UNIT, LEAK, visit, language="es").wo
     deliver(svc, "VisitScheduled")
 
     [tenant_sms] = svc.messenger.sms_to(ANA)
@@ -127,7 +138,7 @@ def test_a_visit_window_is_written_per_language_with_or_without_its_offset() -> 
 def test_a_proposal_names_the_proposed_time_and_the_tenants_windows_are_listed(svc: Services) -> None:
     first, second = window(svc, 1, 9), window(svc, 2, 14)
     availability = [{"start": w.start.isoformat(), "end": w.end.isoformat()} for w in (first, second)]
-    _, token = accepted(svc, UNIT, LEAK, availability=availability)
+    token = accepted(svc, UNIT, LEAK, availability=availability).vendor_token
     deliver(svc)
     [offer] = svc.messenger.sms_to(AQUA)[:1]
     assert "Thu 11 Jun 09:00-11:00; Fri 12 Jun 14:00-16:00" in offer.body  # the tenant's availability
@@ -151,7 +162,7 @@ def test_the_tenants_availability_is_quoted_as_written_or_said_to_be_missing(svc
 def test_the_on_the_way_message_says_how_far_the_technician_is(svc: Services) -> None:
     from shared.services.workorders import vendor_checkin
 
-    _, token = scheduled(svc, UNIT, LEAK, language="es")
+    token = scheduled(svc, UNIT, LEAK, language="es").vendor_token
     svc.events.clear()
     vendor_checkin(svc, token, 20)
     deliver(svc, "VendorOnTheWay")
@@ -166,8 +177,8 @@ def test_the_on_the_way_message_says_how_far_the_technician_is(svc: Services) ->
 
 # ---------------------------------------------------------------- recipients by role
 def test_an_emergency_pages_the_propertys_on_call_else_the_portfolios(svc: Services) -> None:
-    maple = triaged(svc, UNIT, GAS)
-    harbor = triaged(svc, "unit-harbor-101", GAS)  # Harbor Lofts has no on-call of its own
+    maple = triaged(svc, UNIT, GAS).wo
+    harbor = triaged(svc, "unit-harbor-101", GAS).wo  # Harbor Lofts has no on-call of its own
     for wo in (maple, harbor):
         notify(svc, "EmergencyDeclared", {"work_order_id": wo.id, "event_key": f"{wo.id}:emergency"})
 
@@ -179,13 +190,13 @@ def test_an_emergency_pages_the_propertys_on_call_else_the_portfolios(svc: Servi
 
 
 def test_with_no_on_call_anywhere_the_page_is_skipped_not_failed(svc: Services) -> None:
-    harbor = triaged(svc, "unit-harbor-101", GAS)
+    harbor = triaged(svc, "unit-harbor-101", GAS).wo
     svc.repo.delete_listed("CONFIG", "on_call")
     assert notify(svc, "EmergencyDeclared", {"work_order_id": harbor.id, "event_key": "k"}) == 0
 
 
 def test_an_escalation_tells_ops_and_the_tenant(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     escalate(svc, wo.id, "no_vendor", "No vendor accepted; ops alerted")
     deliver(svc, "WorkOrderEscalated")
     [ops] = svc.messenger.sms_to(OPS)
@@ -194,7 +205,7 @@ def test_an_escalation_tells_ops_and_the_tenant(svc: Services) -> None:
 
 
 def test_a_vendor_message_with_no_vendor_on_the_job_goes_nowhere(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     assert notify(svc, "VisitReminder", {"work_order_id": wo.id, "event_key": f"{wo.id}:r", "hours": 2}) == 2
     assert {m.to for m in svc.messenger.sent} == {ANA, ANA_EMAIL}
     assert "Your technician will come" in svc.messenger.sms_to(ANA)[0].body
@@ -203,13 +214,13 @@ def test_a_vendor_message_with_no_vendor_on_the_job_goes_nowhere(svc: Services) 
 def test_an_invoice_approval_goes_to_the_owner_when_routed_to_them_else_to_ops(svc: Services) -> None:
     from shared.services.notifications import _recipients
 
-    wo = triaged(svc, "unit-harbor-101", LEAK)
+    wo = triaged(svc, "unit-harbor-101", LEAK).wo
     prop = svc.repo.get_property(wo.property_id)
     owner = _recipients(svc, "approver", wo, prop, None, {"route": "owner"})
     ops = _recipients(svc, "approver", wo, prop, None, {"route": "ops"})
     assert owner is not None and owner.email == "owner@harbor-lofts.example.com"
     assert ops is not None and ops.phone == OPS
-    maple = triaged(svc, UNIT, LEAK)
+    maple = triaged(svc, UNIT, LEAK).wo
     assert _recipients(svc, "approver", maple, svc.repo.get_property(maple.property_id), None,
                        {"route": "owner"}) is None  # Maple Court has no owner approver
 
@@ -231,7 +242,7 @@ def test_a_question_goes_only_by_the_channel_the_request_came_in_on(svc: Service
     by_text = submit_request(svc, NewRequest(unit_id=UNIT, name="Ana Lopez", description="The heat is not working"),
                              source=Source.SMS)
     triage(svc, by_text.id)
-    by_web = triaged(svc, "unit-maple-1b", "The heat is not working")
+    by_web = triaged(svc, "unit-maple-1b", "The heat is not working").wo
     svc.messenger.clear()
     deliver(svc, "SafetyQuestionAsked")
 
@@ -242,7 +253,7 @@ def test_a_question_goes_only_by_the_channel_the_request_came_in_on(svc: Service
 
 
 def test_the_safety_question_is_asked_in_spanish_for_a_spanish_speaker(svc: Services) -> None:
-    wo = triaged(svc, UNIT, "The heat is not working", language="es")
+    wo = triaged(svc, UNIT, "The heat is not working", language="es").wo
     deliver(svc, "SafetyQuestionAsked")
     [sms] = svc.messenger.sms_to(ANA)
     assert sms.body.startswith(f"Sobre su solicitud {wo.id}: ") and "Responda SÍ o NO" in sms.body
@@ -299,13 +310,13 @@ def test_an_emergency_is_never_held_for_quiet_hours(svc: Services) -> None:
 
 def test_the_safety_question_is_urgent_and_never_held(svc: Services) -> None:
     svc.clock.set(local(svc, 0, 23))
-    wo = triaged(svc, UNIT, "The heat is not working")
+    wo = triaged(svc, UNIT, "The heat is not working").wo
     notify(svc, "SafetyQuestionAsked", {"work_order_id": wo.id, "event_key": f"{wo.id}:safety"})
     assert [m.channel for m in svc.messenger.sms_to(ANA)] == ["sms"]
 
 
 def test_quiet_hours_follow_the_configured_policy_and_the_propertys_zone(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     prop = svc.repo.get_property(wo.property_id)
     svc.clock.set(local(svc, 0, 20))  # 20:00 New York
     assert quiet_release(svc, wo, prop) is None
@@ -330,8 +341,8 @@ def test_with_quiet_hours_disabled_a_routine_sms_goes_at_night(svc: Services) ->
 
 # ---------------------------------------------------------------- building incidents
 def test_a_building_incident_tells_every_members_tenant_and_mirrors_its_stage(svc: Services) -> None:
-    primary, _ = accepted(svc, UNIT, GAS)
-    member = triaged(svc, "unit-maple-1b", GAS)  # same fault, same building, within the window
+    primary = accepted(svc, UNIT, GAS).wo
+    member = triaged(svc, "unit-maple-1b", GAS).wo  # same fault, same building, within the window
     assert member.incident_id == primary.id
     svc.messenger.clear()
 
@@ -347,7 +358,7 @@ def test_a_building_incident_tells_every_members_tenant_and_mirrors_its_stage(sv
 
 
 def test_a_members_tenant_is_not_asked_to_answer_the_primarys_proposal(svc: Services) -> None:
-    _, token = accepted(svc, UNIT, GAS)
+    token = accepted(svc, UNIT, GAS).vendor_token
     triaged(svc, "unit-maple-1b", GAS)
     svc.messenger.clear()
     vendor_propose(svc, token, at(window(svc)))
@@ -366,7 +377,7 @@ def test_the_timeline_names_the_role_and_channel_never_the_phone_number(svc: Ser
 def test_a_vendor_who_prefers_spanish_gets_spanish_offers_and_confirmations(svc: Services) -> None:
     handy = svc.repo.get_vendor("ven-handy")
     svc.repo.put_vendor(handy.model_copy(update={"language": "es"}))
-    wo, _ = scheduled(svc, "unit-harbor-102", "Closet door hinge is loose")
+    wo = scheduled(svc, "unit-harbor-102", "Closet door hinge is loose").wo
     assert wo.vendor_id == "ven-handy"
     deliver(svc, "VendorOffered", "VisitScheduled")
     offer, confirmed = svc.messenger.sms_to(handy.phone or "")
@@ -380,10 +391,8 @@ def test_after_a_redispatch_the_tenant_is_told_the_new_vendor_accepted(svc: Serv
     from shared.domain.enums import Priority, Trade
     from shared.services.corrections import correct_triage
     from shared.services.workorders import await_stage, rank, triage_output, vendor_accept
-    from tests.service.journeys import vendor_token
-    from tests.service.steps import offer_to
 
-    wo, _ = accepted(svc, UNIT, "The kitchen light flickers")  # electrical: Volt Electric accepts
+    wo = accepted(svc, UNIT, "The kitchen light flickers").wo  # electrical: Volt Electric accepts
     await_stage(svc, wo.id, "schedule", svc.workflow.wait_token("schedule", wo.id))
     deliver(svc)
     svc.messenger.clear()
@@ -408,7 +417,7 @@ def test_every_message_of_every_event_fills_all_its_variables(svc: Services, lan
 
     vendor = svc.repo.get_vendor("ven-aqua")
     svc.repo.put_vendor(vendor.model_copy(update={"language": language}))
-    wo, _ = completed(svc, UNIT, LEAK, language=language)
+    wo = completed(svc, UNIT, LEAK, language=language).wo
     invoice = submit_by_email(svc, vendor.email or "", f"Invoice {wo.id}",
                               "Invoice number: AQ-7\nMaterials: 120.00\nTotal: 120.00", None, "ses-invoice")
     current = svc.repo.get_work_order(wo.id)

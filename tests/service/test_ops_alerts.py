@@ -14,8 +14,7 @@ from shared.services.notifications import NoOpsContact, notify
 from shared.services.stuck import sweep_stuck
 from shared.services.workorders import escalate
 from tests.fakes.services import fake_settings
-from tests.service.journeys import accepted, completed, offered, scheduled, triaged
-from tests.service.steps import deliver, submit
+from tests.service.journeys import accepted, completed, deliver, offered, scheduled, submit, triaged
 
 LEAK = "The bathroom faucet drips constantly"  # plumbing, routine
 UNIT = "unit-maple-1a"
@@ -35,7 +34,7 @@ def without_ops_record(svc: Services) -> None:
 
 # ---------------------------------------------------------------- escalations
 def test_an_escalation_goes_to_the_configured_ops_contact(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     escalate(svc, wo.id, "no_vendor", "No vendor accepted; ops alerted")
     deliver(svc, "WorkOrderEscalated")
     assert len(svc.messenger.sms_to(CONFIGURED_OPS)) == 1
@@ -44,7 +43,7 @@ def test_an_escalation_goes_to_the_configured_ops_contact(svc: Services) -> None
 
 def test_without_the_ops_record_an_escalation_goes_to_the_deployments_ops_alert_contacts(svc: Services) -> None:
     without_ops_record(svc)
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     escalate(svc, wo.id, "no_vendor", "No vendor accepted; ops alerted")
     deliver(svc, "WorkOrderEscalated")
     [email] = svc.messenger.emails_to("ops-alerts@opslayer.test")  # the first of OpsAlertEmails
@@ -56,14 +55,14 @@ def test_without_the_ops_record_an_escalation_goes_to_the_deployments_ops_alert_
 def test_with_nobody_to_tell_an_escalation_fails_loudly_instead_of_being_dropped(svc: Services) -> None:
     without_ops_record(svc)
     svc.settings = fake_settings(ops_alert_emails="", ops_alert_phones="")
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     escalate(svc, wo.id, "no_vendor", "No vendor accepted; ops alerted")
     with pytest.raises(NoOpsContact):
         notify(svc, "WorkOrderEscalated", svc.events.last("WorkOrderEscalated"))
 
 
 def test_an_escalation_is_counted_once_for_the_deployments_alarm(svc: Services, capsys) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     capsys.readouterr()
     escalate(svc, wo.id, "no_vendor", "No vendor accepted; ops alerted")
     escalate(svc, wo.id, "no_vendor", "No vendor accepted; ops alerted")  # already escalated: no change
@@ -79,7 +78,7 @@ def stuck_notes(svc: Services, wo_id: str) -> list[str]:
 
 
 def test_a_job_nobody_accepted_past_the_timer_and_grace_is_noted_and_counted_once(svc: Services, capsys) -> None:
-    wo, _ = offered(svc, UNIT, LEAK)  # routine: 24 h to accept, then 1 h grace
+    wo = offered(svc, UNIT, LEAK).wo  # routine: 24 h to accept, then 1 h grace
     svc.clock.advance(hours=24, minutes=59)
     assert sweep_stuck(svc) == []
     svc.clock.advance(minutes=2)
@@ -96,16 +95,16 @@ def test_a_job_nobody_accepted_past_the_timer_and_grace_is_noted_and_counted_onc
 
 
 def test_a_job_that_moved_on_in_time_is_not_stuck(svc: Services) -> None:
-    wo, _ = offered(svc, UNIT, LEAK)
+    wo = offered(svc, UNIT, LEAK).wo
     svc.clock.advance(hours=20)
-    accepted_now, _ = accepted(svc, UNIT, "The kitchen sink is clogged")
+    accepted_now = accepted(svc, UNIT, "The kitchen sink is clogged").wo
     svc.clock.advance(hours=6)  # the first is 26 h offered; the second 6 h accepted (48 h to schedule)
     assert sweep_stuck(svc) == [wo.id]
     assert stuck_notes(svc, accepted_now.id) == []
 
 
 def test_a_visit_booked_for_later_is_not_stuck_before_its_window_ends(svc: Services) -> None:
-    wo, _ = scheduled(svc, UNIT, LEAK)  # tomorrow 09:00-11:00; 14 days to complete (routine)
+    wo = scheduled(svc, UNIT, LEAK).wo  # tomorrow 09:00-11:00; 14 days to complete (routine)
     end = wo.window.end
     svc.clock.set(end + timedelta(days=14, minutes=59))
     assert sweep_stuck(svc) == []
@@ -114,9 +113,9 @@ def test_a_visit_booked_for_later_is_not_stuck_before_its_window_ends(svc: Servi
 
 
 def test_escalated_jobs_are_not_swept_but_a_completion_nobody_followed_up_is(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     escalate(svc, wo.id, "no_vendor", "No vendor accepted; ops alerted")
-    done, _ = completed(svc, UNIT, "The kitchen sink is clogged")
+    done = completed(svc, UNIT, "The kitchen sink is clogged").wo
     svc.clock.advance(days=60)
     assert svc.repo.get_work_order(wo.id).status == Status.ESCALATED
     assert sweep_stuck(svc) == [done.id]  # completed, the tenant never answered the follow-up: stuck

@@ -36,7 +36,7 @@ def events(svc: Services, wo_id: str, event: str) -> list[str]:
 
 # ---------------------------------------------------------------- slots
 def test_the_tenant_gets_a_slot_for_one_exact_key_with_the_limits(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     slot = tenant_slot(svc, wo.id, tenant_token(svc, wo), "image/png", "https://opslayer.test/done")
     assert slot["key"].startswith(f"uploads/{wo.id}/tenant/")
     assert (slot["max_bytes"], slot["expires_in"], slot["photos"], slot["limit"]) == (10485760, 900, 0, 5)
@@ -46,8 +46,8 @@ def test_the_tenant_gets_a_slot_for_one_exact_key_with_the_limits(svc: Services)
 
 
 def test_a_slot_needs_the_tenants_own_link(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
-    other = triaged(svc, "unit-maple-1b", LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
+    other = triaged(svc, "unit-maple-1b", LEAK).wo
     with pytest.raises(LinkRejected):
         tenant_slot(svc, wo.id, None)
     with pytest.raises(LinkRejected):
@@ -56,7 +56,7 @@ def test_a_slot_needs_the_tenants_own_link(svc: Services) -> None:
 
 
 def test_no_slot_once_the_request_is_closed(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     token = tenant_token(svc, wo)
     closed = svc.repo.get_work_order(wo.id)
     svc.repo.save(closed.model_copy(update={"status": Status.CLOSED}), closed.version)
@@ -66,7 +66,7 @@ def test_no_slot_once_the_request_is_closed(svc: Services) -> None:
 
 
 def test_a_cancelled_requests_link_no_longer_gets_a_slot(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     token = tenant_token(svc, wo)
     cancel(svc, wo.id, "duplicate request")
     with pytest.raises(LinkRejected):
@@ -74,19 +74,19 @@ def test_a_cancelled_requests_link_no_longer_gets_a_slot(svc: Services) -> None:
 
 
 def test_the_assigned_vendor_gets_a_slot_but_not_before_accepting(svc: Services) -> None:
-    wo, offer_link = offered(svc, UNIT, LEAK)
+    job = offered(svc, UNIT, LEAK)
     with pytest.raises(InvalidTransition, match="the job is offered"):
-        vendor_slot(svc, offer_link)
-    assert not vendor_may_add(wo, "ven-aqua")
-    wo, token = accepted(svc, "unit-maple-1b", LEAK)
-    slot = vendor_slot(svc, token, "image/jpeg")
-    assert slot["key"].startswith(f"uploads/{wo.id}/vendor/")
-    assert vendor_may_add(wo, "ven-aqua") and not vendor_may_add(wo, "ven-pipeline")
+        vendor_slot(svc, job.vendor_token)
+    assert not vendor_may_add(job.wo, "ven-aqua")
+    job = accepted(svc, "unit-maple-1b", LEAK)
+    slot = vendor_slot(svc, job.vendor_token, "image/jpeg")
+    assert slot["key"].startswith(f"uploads/{job.id}/vendor/")
+    assert vendor_may_add(job.wo, "ven-aqua") and not vendor_may_add(job.wo, "ven-pipeline")
 
 
 # ---------------------------------------------------------------- the check
 def test_an_image_is_kept_recorded_and_announced(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     key = tenant_slot(svc, wo.id, tenant_token(svc, wo))["key"]
     assert upload(svc, key, PNG, declared="application/octet-stream") == "accepted"
 
@@ -104,7 +104,7 @@ def test_an_image_is_kept_recorded_and_announced(svc: Services) -> None:
 
 
 def test_the_same_upload_event_twice_records_one_photo(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     key = tenant_slot(svc, wo.id, tenant_token(svc, wo))["key"]
     assert upload(svc, key, PNG) == "accepted"
     assert check_upload(svc, store(svc), key) == "duplicate"  # EventBridge delivered it again
@@ -116,7 +116,7 @@ def test_the_same_upload_event_twice_records_one_photo(svc: Services) -> None:
 
 
 def test_an_event_for_an_object_already_gone_does_nothing(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     key = tenant_slot(svc, wo.id, tenant_token(svc, wo))["key"]
     assert check_upload(svc, store(svc), key) == "gone"
     assert svc.repo.get_work_order(wo.id).photos == []
@@ -128,7 +128,7 @@ def test_an_event_for_an_object_already_gone_does_nothing(svc: Services) -> None
     (b"", "the file is empty"),
 ])
 def test_the_check_judges_the_real_bytes_not_the_declared_type(svc: Services, body: bytes, reason: str) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     key = tenant_slot(svc, wo.id, tenant_token(svc, wo))["key"]
     assert upload(svc, key, body, declared="image/png") == "rejected"
     assert store(svc).objects == {}
@@ -137,14 +137,14 @@ def test_the_check_judges_the_real_bytes_not_the_declared_type(svc: Services, bo
 
 
 def test_a_file_over_the_size_limit_is_rejected(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     key = tenant_slot(svc, wo.id, tenant_token(svc, wo))["key"]
     assert upload(svc, key, JPEG + b"\0" * 10485760) == "rejected"
     assert events(svc, wo.id, "photo_rejected") == ["Photo from the tenant not kept: the file is larger than 10 MB"]
 
 
 def test_an_upload_with_a_key_we_never_issued_is_deleted(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     for key in ("uploads/whatever.png", f"uploads/{wo.id}/owner/abcdefghijklmnopqrstuvwx"):
         assert upload(svc, key, PNG) == "unknown_key"
     assert store(svc).objects == {}
@@ -159,7 +159,7 @@ def test_an_upload_for_a_work_order_that_does_not_exist_is_deleted(svc: Services
 
 
 def test_at_most_five_photos_per_party(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     token = tenant_token(svc, wo)
     keys = [tenant_slot(svc, wo.id, token)["key"] for _ in range(6)]  # six slots taken before any upload
     assert [upload(svc, k, PNG) for k in keys[:5]] == ["accepted"] * 5
@@ -173,17 +173,17 @@ def test_at_most_five_photos_per_party(svc: Services) -> None:
 
 
 def test_the_vendor_has_five_of_their_own(svc: Services) -> None:
-    wo, token = accepted(svc, UNIT, LEAK)
-    tenant_key = tenant_slot(svc, wo.id, tenant_token(svc, wo))["key"]
-    vendor_key = vendor_slot(svc, token)["key"]
+    job = accepted(svc, UNIT, LEAK)
+    tenant_key = tenant_slot(svc, job.id, tenant_token(svc, job.wo))["key"]
+    vendor_key = vendor_slot(svc, job.vendor_token)["key"]
     assert upload(svc, tenant_key, PNG) == upload(svc, vendor_key, JPEG) == "accepted"
-    assert sorted(p.party for p in svc.repo.get_work_order(wo.id).photos) == ["tenant", "vendor"]
-    assert vendor_slot(svc, token)["photos"] == 1
+    assert sorted(p.party for p in svc.repo.get_work_order(job.id).photos) == ["tenant", "vendor"]
+    assert vendor_slot(svc, job.vendor_token)["photos"] == 1
 
 
 # ---------------------------------------------------------------- view links
 def test_view_links_are_short_lived_and_only_for_kept_photos(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     assert view_links(svc, wo) == []
     key = tenant_slot(svc, wo.id, tenant_token(svc, wo))["key"]
     upload(svc, key, PNG)
@@ -195,7 +195,7 @@ def test_view_links_are_short_lived_and_only_for_kept_photos(svc: Services) -> N
 
 def test_a_concurrent_delivery_that_recorded_the_photo_first_leaves_one_photo(svc: Services,
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     key = tenant_slot(svc, wo.id, tenant_token(svc, wo))["key"]
     before = svc.repo.get_work_order(wo.id)  # what the second delivery read before the first one saved
     assert upload(svc, key, PNG) == "accepted"

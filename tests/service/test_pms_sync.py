@@ -34,7 +34,7 @@ from shared.services.container import Services
 from shared.services.workorders import start_lifecycle
 from tests.fakes import InMemoryPms
 from tests.fakes.services import BUILDIUM_WEBHOOK_SECRET
-from tests.service.invoice_journey import fake_pms, workflow
+from tests.service.journeys import fake_pms, workflow
 
 ACCOUNT = "1001"  # fake_settings' buildium_account_id
 

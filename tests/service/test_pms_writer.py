@@ -15,8 +15,7 @@ from shared.services.views import ops_work_order
 from shared.services.workorders import vendor_accept
 from shared.services.writes import Edit, mutate
 from tests.fakes import InMemoryPms
-from tests.service.invoice_journey import fake_pms, link_demo_to_pms, pms_ids_in_view, vendor_token
-from tests.service.steps import submit
+from tests.service.journeys import fake_pms, link_demo_to_pms, offer_to, pms_ids_in_view, submit, vendor_token
 
 UNIT = "unit-harbor-302"  # the 12th demo unit: PMS id 2012 once linked, its tenant 3012
 LEAK = "The bathroom faucet drips constantly"
@@ -142,7 +141,6 @@ def test_a_vendor_the_pms_does_not_know_gets_no_pms_work_order_yet(svc: Services
 def test_an_accepted_offer_is_written_with_its_vendor(svc: Services, pms: InMemoryPms) -> None:
     """The whole path through the use cases: offered, accepted by the vendor's link, then written."""
     from shared.services.workorders import rank, start_lifecycle, triage
-    from tests.service.steps import offer_to
 
     wo = submit(svc, "unit-maple-1a", LEAK)
     start_lifecycle(svc, wo.id)

@@ -13,22 +13,21 @@ from shared.services import invoicing
 from shared.services.container import Services
 from shared.services.records import full_record
 from shared.services.writes import Edit, mutate
-from tests.service.invoice_journey import invoice, link_demo_to_pms, pms_ids_in_view, verified_job
-from tests.service.steps import deliver, submit
+from tests.service.journeys import deliver, invoice, invoice_awaited, link_demo_to_pms, pms_ids_in_view, submit
 
 UNIT = "unit-maple-2a"
 
 
 def test_the_record_of_a_billed_and_closed_job_tells_the_whole_story(svc: Services) -> None:
     link_demo_to_pms(svc)
-    wo, token, _ = verified_job(svc, UNIT)
+    job = invoice_awaited(svc, UNIT)
     deliver(svc)  # the notification consumer ran: messages are in the timeline
-    inv = invoicing.submit_by_link(svc, token, invoice("AQ-1001", on=svc.clock().date()))
-    invoicing.code_invoice(svc, wo.id)
-    bill_id = invoicing.post_bill(svc, wo.id)["bill_id"]
-    invoicing.close(svc, wo.id)
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-1001", on=svc.clock().date()))
+    invoicing.code_invoice(svc, job.id)
+    bill_id = invoicing.post_bill(svc, job.id)["bill_id"]
+    invoicing.close(svc, job.id)
 
-    record = full_record(svc, wo.id)
+    record = full_record(svc, job.id)
     assert record["work_order"]["status"] == "closed" and "timeline" not in record["work_order"]
     assert record["property"] == {"id": "prop-maple", "name": "Maple Court", "address": "120 Maple Ave, Springfield",
                                   "pms_id": "101"}
@@ -56,28 +55,28 @@ def test_the_record_of_a_billed_and_closed_job_tells_the_whole_story(svc: Servic
 
 
 def test_the_record_keeps_a_rejected_invoice_beside_the_current_one_without_its_task_token(svc: Services) -> None:
-    wo, token, _ = verified_job(svc, UNIT)
-    invoicing.submit_by_link(svc, token, invoice("R-1", on=svc.clock().date(), labour_rate="150.00",
+    job = invoice_awaited(svc, UNIT)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("R-1", on=svc.clock().date(), labour_rate="150.00",
                                                  attachment=None))
-    invoicing.code_invoice(svc, wo.id)
-    rejected = invoicing.current_invoice(svc, svc.repo.get_work_order(wo.id))
+    invoicing.code_invoice(svc, job.id)
+    rejected = invoicing.current_invoice(svc, svc.repo.get_work_order(job.id))
     assert rejected is not None and rejected.approval is not None
-    # An approval that ever held a workflow token never shows it.
+    # An approval that ever held a workflow job.vendor_token never shows it.
     svc.repo.save_invoice(rejected.model_copy(update={"approval": rejected.approval.model_copy(
-        update={"task_token": "secret-token"})}), rejected.version)
-    approver = invoicing.approval_link(svc, svc.repo.get_work_order(wo.id), rejected.id, "ops", "https://x.test")
+        update={"task_token": "secret-job.vendor_token"})}), rejected.version)
+    approver = invoicing.approval_link(svc, svc.repo.get_work_order(job.id), rejected.id, "ops", "https://x.test")
     invoicing.decide(svc, approver.rsplit("/", 1)[1], approve=False, reason="Rate card is 110/h")
     svc.clock.advance(minutes=5)
-    current = invoicing.submit_by_link(svc, token, invoice("R-1", on=svc.clock().date(), attachment=None))
+    current = invoicing.submit_by_link(svc, job.vendor_token, invoice("R-1", on=svc.clock().date(), attachment=None))
 
-    record = full_record(svc, wo.id)
+    record = full_record(svc, job.id)
     assert [(i["id"], i["status"]) for i in record["invoices"]] == [(rejected.id, "rejected"),
                                                                      (current.id, "submitted")]
     assert record["invoices"][0]["approval"]["decision"] == "rejected"
     assert record["invoices"][0]["rejection_reason"] == "Rate card is 110/h"
     assert record["invoice"]["id"] == current.id and record["invoice"]["attachment"] is None
     assert record["bill"] is None
-    assert "secret-token" not in json.dumps(record)
+    assert "secret-job.vendor_token" not in json.dumps(record)
 
 
 def test_the_record_of_a_fresh_request_has_no_vendor_invoice_or_bill(svc: Services) -> None:

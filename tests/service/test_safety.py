@@ -28,8 +28,7 @@ from shared.services.workorders import (
     vendor_decline,
 )
 from tests.fakes import DEFAULT_NOW
-from tests.service.journey import offer_next, offered, triaged, visit
-from tests.service.steps import deliver, offer_to
+from tests.service.journeys import at, deliver, offer_next, offer_to, offered, ranked, window
 
 WATER = "The bathroom sink is leaking under the cabinet"  # plumbing routine; asks about water
 CLOGGED = "The toilet is clogged and won't flush"  # plumbing urgent; asks about life safety
@@ -40,7 +39,7 @@ UNIT = "unit-maple-2b"
 
 
 def test_the_no_answer_timer_is_planned_from_when_the_question_was_asked(svc: Services) -> None:
-    job = triaged(svc, UNIT, WATER)
+    job = ranked(svc, UNIT, WATER)
     asked_at = job.load(svc).safety_question.asked_at
     svc.clock.advance(seconds=30)  # the timers queue delivers a little later
     assert plan_timer(svc, job.id) is True
@@ -51,10 +50,10 @@ def test_the_no_answer_timer_is_planned_from_when_the_question_was_asked(svc: Se
 
 
 def test_no_timer_once_the_question_is_answered_or_never_asked(svc: Services) -> None:
-    answered = triaged(svc, UNIT, WATER)
+    answered = ranked(svc, UNIT, WATER)
     answer(svc, answered.id, yes=False, via="SMS")
     assert plan_timer(svc, answered.id) is False
-    never = triaged(svc, "unit-maple-1a", DRIP)
+    never = ranked(svc, "unit-maple-1a", DRIP)
     assert plan_timer(svc, never.id) is False
     assert svc.schedules().schedules == {}
 
@@ -97,7 +96,7 @@ def test_a_second_answer_finds_no_question(svc: Services) -> None:
 
 
 def test_a_request_without_a_question_cannot_be_answered(svc: Services) -> None:
-    job = triaged(svc, "unit-maple-1a", DRIP)
+    job = ranked(svc, "unit-maple-1a", DRIP)
     with pytest.raises(InvalidTransition) as refused:
         answer(svc, job.id, yes=True, via="SMS")
     assert refused.value.details == {"status": "triaged"}
@@ -175,7 +174,7 @@ def test_the_question_goes_by_the_channel_the_request_came_in_on(svc: Services) 
 
 
 def test_a_spanish_speaking_tenant_is_asked_in_spanish(svc: Services) -> None:
-    job = triaged(svc, UNIT, WATER, language="es")
+    job = ranked(svc, UNIT, WATER, language="es")
     assert deliver(svc, "SafetyQuestionAsked") == 2  # a web request: by text and by email
     tenant = job.load(svc).tenant
     [sms] = svc.messenger.sms_to(tenant.phone)
@@ -186,7 +185,7 @@ def test_a_spanish_speaking_tenant_is_asked_in_spanish(svc: Services) -> None:
 
 def test_the_question_is_never_held_for_quiet_hours(svc: Services) -> None:
     svc.clock.set(DEFAULT_NOW.replace(hour=23))  # quiet hours at the property
-    job = triaged(svc, UNIT, WATER)
+    job = ranked(svc, UNIT, WATER)
     tenant = job.load(svc).tenant
     deliver(svc, "WorkOrderReceived")  # a routine acknowledgement waits for the morning...
     assert svc.messenger.sms_to(tenant.phone) == []
@@ -198,7 +197,7 @@ def test_the_question_is_never_held_for_quiet_hours(svc: Services) -> None:
 
 def test_a_yes_between_two_offers_puts_the_next_offer_on_emergency_timers(svc: Services) -> None:
     job = offered(svc, UNIT, WATER)
-    vendor_decline(svc, job.link, "Busy")  # the workflow is on its way to the next candidate
+    vendor_decline(svc, job.vendor_token, "Busy")  # the workflow is on its way to the next candidate
     wo = answer(svc, job.id, yes=True, via="SMS")
     assert wo.priority == Priority.EMERGENCY and "EmergencyDeclared" in svc.events.types()
     offer_next(svc, job, 1)  # the offer step, with the routine triage the workflow holds...
@@ -215,7 +214,7 @@ def test_a_yes_between_two_offers_puts_the_next_offer_on_emergency_timers(svc: S
 
 def test_a_trade_correction_between_two_offers_ranks_the_new_trades_vendors(svc: Services) -> None:
     job = offered(svc, UNIT, WATER)
-    vendor_decline(svc, job.link, "Busy")
+    vendor_decline(svc, job.vendor_token, "Busy")
     correct_triage(svc, job.id, Trade.GENERAL, Priority.ROUTINE, "a loose cabinet hinge, not a leak")
     wo = job.load(svc)
     assert (wo.status, wo.candidates, wo.dispatch_round) == (Status.TRIAGED, [], 1)  # no plumber is offered it
@@ -227,7 +226,7 @@ def test_an_offer_step_past_the_dropped_candidates_sends_the_workflow_back_to_ra
     """A timer and a re-triage racing: the workflow already holds the new triage but still counts the old
     candidates, which the re-triage dropped. No offer (and no crash): back to ranking."""
     job = offered(svc, UNIT, WATER)
-    vendor_decline(svc, job.link, "Busy")
+    vendor_decline(svc, job.vendor_token, "Busy")
     correct_triage(svc, job.id, Trade.GENERAL, Priority.ROUTINE, "a loose cabinet hinge, not a leak")
     wo = job.load(svc)
     token = offer_to(svc, job.id, 1, triage_output(svc, wo))  # the new triage, the old count
@@ -237,9 +236,9 @@ def test_an_offer_step_past_the_dropped_candidates_sends_the_workflow_back_to_ra
 
 def test_a_yes_after_the_work_is_done_is_refused(svc: Services) -> None:
     job = offered(svc, UNIT, WATER)
-    vendor_accept(svc, job.link)
-    vendor_schedule(svc, job.link, visit(svc))
-    vendor_complete(svc, job.link, "Resealed the trap")
+    vendor_accept(svc, job.vendor_token)
+    vendor_schedule(svc, job.vendor_token, at(window(svc, 0, 12)))
+    vendor_complete(svc, job.vendor_token, "Resealed the trap")
     assert not job.load(svc).asking_safety  # the tenant is asked "is it fixed?" now
     with pytest.raises(InvalidTransition):
         answer(svc, job.id, yes=True, via="the status page")

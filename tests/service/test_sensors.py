@@ -14,7 +14,7 @@ from shared.domain.workorder import Source, Status
 from shared.services.container import Services
 from shared.services.sensors import SensorAlert, UnknownLocation, handle_alert, register_sensor
 from shared.services.workorders import cancel, start_lifecycle, triage
-from tests.service.steps import submit
+from tests.service.journeys import submit
 
 LEAK_SENSOR = "leak-maple-1a"  # registered at unit-maple-1a, "Maple Court 1A, under the kitchen sink"
 

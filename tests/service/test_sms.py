@@ -26,8 +26,7 @@ from shared.services.sms import (
     twiml,
 )
 from shared.services.visits import vendor_propose
-from tests.service.journeys import accepted, at, completed, scheduled, triaged, window
-from tests.service.steps import deliver, submit
+from tests.service.journeys import accepted, at, completed, deliver, scheduled, submit, triaged, window
 
 UNIT = "unit-maple-1a"
 ANA = "+15550100010"
@@ -180,7 +179,7 @@ def test_status_with_no_requests_says_so(svc: Services, ana: Texts) -> None:
 
 
 def test_status_names_the_newest_open_request_and_is_recorded(svc: Services, ana: Texts) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     outcome = ana.send("status")
     assert outcome.action == "status" and outcome.work_order_id == wo.id
     assert outcome.reply == reply("status.line", "en", status=reply("status.triaged", "en"), reference=wo.id,
@@ -189,20 +188,20 @@ def test_status_names_the_newest_open_request_and_is_recorded(svc: Services, ana
 
 
 def test_status_of_a_scheduled_visit_names_the_vendor_and_the_time_in_spanish(svc: Services, ana: Texts) -> None:
-    wo, _ = scheduled(svc, UNIT, LEAK, window(svc, 1, 9), language="es")
+    wo = scheduled(svc, UNIT, LEAK, window(svc, 1, 9), language="es").wo
     text = ana.send("ESTADO").reply or ""
     assert "AquaFix Plumbing" in text and "jue 11 jun 09:00-11:00" in text and wo.id in text
 
 
 def test_status_text_for_a_status_without_words_of_its_own(svc: Services) -> None:
-    wo = triaged(svc, UNIT, LEAK)
+    wo = triaged(svc, UNIT, LEAK).wo
     closed = wo.model_copy(update={"status": Status.CLOSED, "trade": None})
     assert status_text(svc, closed) == reply("status.line", "en", status="closed", reference=wo.id, trade="")
 
 
 # ---------------------------------------------------------------- YES / NO
 def test_yes_to_the_follow_up_closes_the_job(svc: Services, ana: Texts) -> None:
-    wo, _ = completed(svc, UNIT, LEAK)
+    wo = completed(svc, UNIT, LEAK).wo
     outcome = ana.send("Yes, thanks!")
     assert outcome == Outcome("feedback_resolved", reply("sms.resolved", "en", reference=wo.id), wo.id)
     done = svc.repo.get_work_order(wo.id, with_timeline=True)
@@ -213,7 +212,7 @@ def test_yes_to_the_follow_up_closes_the_job(svc: Services, ana: Texts) -> None:
 
 
 def test_no_to_the_follow_up_reopens_the_job_in_spanish(svc: Services, ana: Texts) -> None:
-    wo, _ = completed(svc, UNIT, LEAK, language="es")
+    wo = completed(svc, UNIT, LEAK, language="es").wo
     outcome = ana.send("todavia gotea")
     assert outcome == Outcome("feedback_not_resolved", reply("sms.not_resolved", "es", reference=wo.id), wo.id)
     assert svc.repo.get_work_order(wo.id).status == Status.REOPENED
@@ -221,27 +220,27 @@ def test_no_to_the_follow_up_reopens_the_job_in_spanish(svc: Services, ana: Text
 
 
 def test_its_fixed_is_a_yes(svc: Services, ana: Texts) -> None:
-    wo, _ = completed(svc, UNIT, LEAK)
+    wo = completed(svc, UNIT, LEAK).wo
     assert ana.send("it's fixed now").action == "feedback_resolved"
     assert svc.repo.get_work_order(wo.id).status == Status.VERIFIED
 
 
 def test_yes_confirms_a_proposed_visit_time(svc: Services, ana: Texts) -> None:
-    wo, token = accepted(svc, UNIT, LEAK)
+    job = accepted(svc, UNIT, LEAK)
     proposal = window(svc, 2, 13)
-    vendor_propose(svc, token, at(proposal))
+    vendor_propose(svc, job.vendor_token, at(proposal))
     outcome = ana.send("Yes")
-    assert outcome == Outcome("visit_confirmed", reply("sms.visit_confirmed", "en", reference=wo.id), wo.id)
-    confirmed = svc.repo.get_work_order(wo.id)
+    assert outcome == Outcome("visit_confirmed", reply("sms.visit_confirmed", "en", reference=job.id), job.id)
+    confirmed = svc.repo.get_work_order(job.id)
     assert confirmed.status == Status.SCHEDULED and confirmed.window == proposal and confirmed.proposal is None
     assert svc.events.last("VisitScheduled")["how"] == "confirmed_by_tenant"
 
 
 def test_no_declines_a_proposed_visit_time(svc: Services, ana: Texts) -> None:
-    wo, token = accepted(svc, UNIT, LEAK)
-    vendor_propose(svc, token, at(window(svc, 2, 13)))
+    job = accepted(svc, UNIT, LEAK)
+    vendor_propose(svc, job.vendor_token, at(window(svc, 2, 13)))
     assert ana.send("no").action == "visit_declined"
-    declined = svc.repo.get_work_order(wo.id)
+    declined = svc.repo.get_work_order(job.id)
     assert declined.status == Status.ACCEPTED and declined.proposal is None
     assert svc.events.last("ProposalDeclined")["detail"] == "by SMS"
 
@@ -259,7 +258,7 @@ def test_a_longer_text_starting_with_no_is_a_new_request(svc: Services, ana: Tex
 
 # ---------------------------------------------------------------- the safety question
 def asked(svc: Services) -> str:
-    wo = triaged(svc, UNIT, "The heat is not working")  # unsure: is anyone at risk from the cold?
+    wo = triaged(svc, UNIT, "The heat is not working").wo  # unsure: is anyone at risk from the cold?
     assert wo.asking_safety and wo.priority == Priority.ROUTINE
     return wo.id
 
@@ -341,10 +340,10 @@ def test_quiet_hours_within_one_day_and_an_unknown_zone() -> None:
 
 
 def test_yes_answers_the_newest_question_a_proposal_made_after_a_follow_up(svc: Services, ana: Texts) -> None:
-    done, _ = completed(svc, UNIT, LEAK)
+    done = completed(svc, UNIT, LEAK).wo
     svc.clock.advance(hours=2)
-    light, token = accepted(svc, UNIT, "The kitchen light flickers")
-    vendor_propose(svc, token, at(window(svc, 2, 13)))
+    light = accepted(svc, UNIT, "The kitchen light flickers")
+    vendor_propose(svc, light.vendor_token, at(window(svc, 2, 13)))
     outcome = ana.send("YES")
     assert outcome.action == "visit_confirmed" and outcome.work_order_id == light.id
     assert svc.repo.get_work_order(done.id).status == Status.COMPLETED

@@ -12,7 +12,7 @@ from shared.services import steering
 from shared.services.container import Services
 from shared.services.workorders import escalate, stage_overdue
 from tests.fakes import FakeQueues, FakeWorkflow
-from tests.service.journey import accepted, scheduled, triaged
+from tests.service.journeys import accepted, ranked, scheduled
 
 UNIT = "unit-maple-1a"
 DRIP = "The kitchen sink drips all day"
@@ -115,7 +115,7 @@ def test_a_failed_lifecycle_is_restarted_where_it_failed(svc: Services) -> None:
 
 
 def test_a_second_retry_while_one_runs_is_a_conflict(svc: Services) -> None:
-    job = triaged(svc, UNIT, DRIP)
+    job = ranked(svc, UNIT, DRIP)
     _fail_lifecycle(svc, job.id)
     first = steering.retry(svc, job.id, actor="ops:key")
     assert first.resume_at == "dispatch"

@@ -9,7 +9,7 @@ from shared.services.container import Services
 from shared.services.safety import plan_timer, unanswered
 from shared.services.workorders import triage
 from tests.fakes import DEFAULT_NOW
-from tests.service.steps import deliver, submit
+from tests.service.journeys import deliver, submit
 
 UNSURE_LEAK = "The kitchen sink pipe is leaking under the cabinet and dripping into a bucket"  # asks: is it spreading?
 

@@ -15,10 +15,8 @@ from shared.domain.workorder import Offer, SafetyQuestion, StageWait
 from shared.services import invoicing, ops_lists, views
 from shared.services.container import Services
 from shared.services.views import ops_view, ops_work_order, tenant_link, unit_request_link, vendor_link
-from shared.services.workorders import rank, start_lifecycle, triage
 from shared.services.writes import Edit, mutate
-from tests.service.invoice_journey import completed_job, invoice, pms_ids_in_view, verified_job
-from tests.service.steps import offer_to, submit
+from tests.service.journeys import completed, invoice, invoice_awaited, offered, pms_ids_in_view, submit
 
 UNIT = "unit-maple-1a"
 LEAK = "The bathroom faucet drips constantly"
@@ -34,31 +32,22 @@ def vendor_job(svc: Services, token: str) -> dict:
     return views.vendor_job(svc, token).as_json()
 
 
-def tenant_token(svc: Services, wo_id: str) -> str:
+def token_in_tenant_link(svc: Services, wo_id: str) -> str:
     url = tenant_link(svc, svc.repo.get_work_order(wo_id), svc.settings.public_base_url)
     assert url.startswith(f"https://opslayer.test/requests/{wo_id}?token=")
     return parse_qs(urlparse(url).query)["token"][0]
 
 
-def vendor_token(svc: Services, wo_id: str, vendor_id: str) -> str:
+def token_in_vendor_link(svc: Services, wo_id: str, vendor_id: str) -> str:
     url = vendor_link(svc, svc.repo.get_work_order(wo_id), vendor_id, svc.settings.public_base_url)
     assert url.startswith("https://opslayer.test/vendor/jobs/")
     return url.rsplit("/", 1)[1]
 
 
-def offered(svc: Services, unit_id: str = UNIT, description: str = LEAK) -> str:
-    wo = submit(svc, unit_id, description)
-    start_lifecycle(svc, wo.id)
-    decided = triage(svc, wo.id)
-    rank(svc, wo.id, reopen=False)
-    offer_to(svc, wo.id, 0, decided)
-    return wo.id
-
-
 # ---------------------------------------------------------------- the tenant
 def test_the_tenant_sees_their_request_in_plain_steps(svc: Services) -> None:
-    wo_id = offered(svc)
-    view = tenant_status(svc, wo_id, tenant_token(svc, wo_id))
+    wo_id = offered(svc, UNIT, LEAK).id
+    view = tenant_status(svc, wo_id, token_in_tenant_link(svc, wo_id))
     assert (view["id"], view["status"], view["trade"], view["priority"]) == (wo_id, "offered", "plumbing", "routine")
     # Internal steps (ranking) stay internal; a message to the vendor is not the tenant's business.
     assert [e["event"] for e in view["timeline"]] == ["received", "triaged", "offered"]
@@ -68,19 +57,19 @@ def test_the_tenant_sees_their_request_in_plain_steps(svc: Services) -> None:
 
 
 def test_a_tenant_view_needs_the_tenant_s_link_for_this_request(svc: Services) -> None:
-    wo_id = offered(svc)
-    other = offered(svc, "unit-maple-1b")
+    wo_id = offered(svc, UNIT, LEAK).id
+    other = offered(svc, "unit-maple-1b", LEAK).id
     with pytest.raises(LinkRejected):
         tenant_status(svc, wo_id, None)
     with pytest.raises(LinkRejected):
-        tenant_status(svc, wo_id, tenant_token(svc, other))
+        tenant_status(svc, wo_id, token_in_tenant_link(svc, other))
     with pytest.raises(LinkRejected):
-        tenant_status(svc, wo_id, vendor_token(svc, wo_id, "ven-aqua"))
+        tenant_status(svc, wo_id, token_in_vendor_link(svc, wo_id, "ven-aqua"))
 
 
 def test_after_the_fix_the_money_side_is_not_the_tenant_s_business(svc: Services) -> None:
-    wo, _, _ = verified_job(svc, UNIT)
-    view = tenant_status(svc, wo.id, tenant_token(svc, wo.id))
+    wo = invoice_awaited(svc, UNIT).wo
+    view = tenant_status(svc, wo.id, token_in_tenant_link(svc, wo.id))
     assert view["status"] == "verified"  # the work order itself is invoice_awaited
     assert view["vendor"] == {"name": "AquaFix Plumbing"}
     assert wo.window is not None and wo.window.start == svc.clock() - timedelta(hours=1)
@@ -91,8 +80,8 @@ def test_after_the_fix_the_money_side_is_not_the_tenant_s_business(svc: Services
 def test_a_completed_job_asks_the_tenant_for_feedback_once_per_link(svc: Services) -> None:
     from shared.services.workorders import tenant_feedback
 
-    wo, _ = completed_job(svc, UNIT)
-    token = tenant_token(svc, wo.id)
+    wo = completed(svc, UNIT, LEAK, hours_on_site=1).wo
+    token = token_in_tenant_link(svc, wo.id)
     view = tenant_status(svc, wo.id, token)
     assert (view["feedback_due"], view["allowed_actions"]) == (True, ["feedback"])
     tenant_feedback(svc, wo.id, token, resolved=False, comment="Still drips")
@@ -108,15 +97,15 @@ def test_the_safety_question_is_shown_in_the_tenant_s_language(svc: Services, la
     wo = submit(svc, UNIT, LEAK, language=language)
     mutate(svc, wo.id, lambda w: Edit(w.model_copy(update={"safety_question": SafetyQuestion(
         hazard=Hazard.WATER, asked_at=svc.clock())}), []))
-    view = tenant_status(svc, wo.id, tenant_token(svc, wo.id))
+    view = tenant_status(svc, wo.id, token_in_tenant_link(svc, wo.id))
     assert view["language"] == (language or "en")
     assert view["safety_question"] == {"hazard": "water", "question": question}
 
 
 # ---------------------------------------------------------------- the vendor
 def test_the_offered_vendor_sees_the_job_with_access_details(svc: Services) -> None:
-    wo_id = offered(svc)
-    job = vendor_job(svc, vendor_token(svc, wo_id, "ven-aqua"))
+    wo_id = offered(svc, UNIT, LEAK).id
+    job = vendor_job(svc, token_in_vendor_link(svc, wo_id, "ven-aqua"))
     assert (job["status"], job["allowed_actions"], job["property"], job["unit"]) == (
         "offered", ["accept", "decline"], "Maple Court", "1A")
     assert job["nte"] == {"cents": 50000, "currency": "USD", "text": "500.00 USD"}
@@ -127,31 +116,31 @@ def test_the_offered_vendor_sees_the_job_with_access_details(svc: Services) -> N
 
 
 def test_a_vendor_not_involved_sees_no_contact_or_access_details_in_their_language(svc: Services) -> None:
-    wo_id = offered(svc)
+    wo_id = offered(svc, UNIT, LEAK).id
     volt = svc.repo.get_vendor("ven-volt")
     svc.repo.put_vendor(volt.model_copy(update={"language": "es"}))
-    job = vendor_job(svc, vendor_token(svc, wo_id, "ven-volt"))
+    job = vendor_job(svc, token_in_vendor_link(svc, wo_id, "ven-volt"))
     assert (job["status"], job["allowed_actions"], job["language"]) == ("no_longer_available", [], "es")
     assert not {"tenant", "access_instructions", "photos", "availability", "invoices"} & set(job)
-    assert vendor_job(svc, vendor_token(svc, wo_id, "ven-aqua"))["language"] is None
+    assert vendor_job(svc, token_in_vendor_link(svc, wo_id, "ven-aqua"))["language"] is None
 
 
 def test_an_answered_offer_link_does_not_answer_again(svc: Services) -> None:
     from shared.services.workorders import vendor_decline
 
-    wo_id = offered(svc)
-    token = vendor_token(svc, wo_id, "ven-aqua")
+    wo_id = offered(svc, UNIT, LEAK).id
+    token = token_in_vendor_link(svc, wo_id, "ven-aqua")
     vendor_decline(svc, token, "Fully booked")
     # Offered again to the same vendor later (e.g. after a triage correction): the old link views only.
     mutate(svc, wo_id, lambda w: Edit(w.model_copy(update={"offer": Offer(
         vendor_id="ven-aqua", index=0, task_token="t", expires_at=svc.clock() + timedelta(hours=1),
         offered_at=svc.clock())}), []))
     assert vendor_job(svc, token)["allowed_actions"] == []
-    assert vendor_job(svc, vendor_token(svc, wo_id, "ven-aqua"))["allowed_actions"] == ["accept", "decline"]
+    assert vendor_job(svc, token_in_vendor_link(svc, wo_id, "ven-aqua"))["allowed_actions"] == ["accept", "decline"]
 
 
 def test_the_assigned_vendor_sees_their_invoices_and_whether_they_may_invoice(svc: Services) -> None:
-    _, token, _ = verified_job(svc, UNIT)
+    token = invoice_awaited(svc, UNIT).vendor_token
     assert vendor_job(svc, token)["allowed_actions"] == ["invoice"]
     invoicing.submit_by_link(svc, token, invoice("AQ-5", on=svc.clock().date()))
     job = vendor_job(svc, token)
@@ -163,7 +152,7 @@ def test_the_assigned_vendor_sees_their_invoices_and_whether_they_may_invoice(sv
 
 # ---------------------------------------------------------------- ops
 def test_ops_see_everything_but_the_workflow_s_task_tokens(svc: Services) -> None:
-    wo_id = offered(svc)
+    wo_id = offered(svc, UNIT, LEAK).id
     mutate(svc, wo_id, lambda w: Edit(w.model_copy(update={"stage_wait": StageWait(stage="schedule",
                                                                                  task_token="secret-2")}), []))
     view = ops_work_order(svc, wo_id)
@@ -191,7 +180,7 @@ def test_the_ops_list_filters_by_status_property_and_source(svc: Services) -> No
     def ops_list(status: str | None, property_id: str | None, source: str | None) -> dict:
         return ops_lists.page(svc, parse_filters(status=status, property_id=property_id, source=source), 50)
 
-    first = offered(svc)
+    first = offered(svc, UNIT, LEAK).id
     second = submit(svc, "unit-harbor-101", "The hallway light is out").id
     assert {w["id"] for w in ops_list(None, None, None)["work_orders"]} == {first, second}
     by_property = ops_list(None, "prop-harbor", None)

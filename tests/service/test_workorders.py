@@ -37,19 +37,20 @@ from shared.services.workorders import (
     vendor_complete,
     vendor_decline,
 )
-from tests.service.journey import (
+from tests.service.journeys import (
     Job,
     accepted,
+    at,
     completed,
     offer_next,
     offered,
+    ranked,
     scheduled,
+    submit,
     tenant_token,
-    triaged,
     vendor_token,
-    visit,
+    window,
 )
-from tests.service.steps import submit
 
 DRIP = "The bathroom faucet drips constantly"  # plumbing, routine, no safety question
 FLOOD = "Water is pouring through my kitchen ceiling and the floor is flooding"  # plumbing emergency
@@ -167,7 +168,7 @@ def test_a_building_fault_opens_an_incident_and_a_second_report_joins_it_undispa
 
 # ---------------------------------------------------------------- ranking and offers
 def test_the_preferred_vendor_is_ranked_first_and_the_offer_carries_the_not_to_exceed(svc: Services) -> None:
-    job = triaged(svc, MAPLE, FLOOD)
+    job = ranked(svc, MAPLE, FLOOD)
     assert svc.repo.get_work_order(job.id).candidates == ["ven-aqua", "ven-pipeline"]
     offer_next(svc, job, 0)
     wo = job.load(svc)
@@ -213,7 +214,7 @@ def test_an_expired_offer_goes_to_the_next_ranked_vendor(svc: Services) -> None:
 
 def test_an_offer_accepted_in_the_same_instant_as_its_timer_stays_accepted(svc: Services) -> None:
     job = offered(svc, MAPLE, DRIP)
-    vendor_accept(svc, job.link)
+    vendor_accept(svc, job.vendor_token)
     assert offer_expired(svc, job.id, 0) == "accepted"
     wo = job.load(svc)
     assert wo.status == Status.ACCEPTED and wo.vendor_id == "ven-aqua"
@@ -222,7 +223,7 @@ def test_an_offer_accepted_in_the_same_instant_as_its_timer_stays_accepted(svc: 
 
 def test_a_stale_expiry_for_an_earlier_offer_changes_nothing(svc: Services) -> None:
     job = offered(svc, MAPLE, DRIP)
-    vendor_decline(svc, job.link, "Booked")
+    vendor_decline(svc, job.vendor_token, "Booked")
     offer_next(svc, job, 1)
     version = job.load(svc).version
     assert offer_expired(svc, job.id, 0) == "expired"  # the workflow moves on; candidate 1's offer stands
@@ -232,7 +233,7 @@ def test_a_stale_expiry_for_an_earlier_offer_changes_nothing(svc: Services) -> N
 # ---------------------------------------------------------------- vendor answers
 def test_the_vendor_accepts_through_their_link_and_the_workflow_resumes(svc: Services) -> None:
     job = offered(svc, MAPLE, DRIP)
-    wo = vendor_accept(svc, job.link)
+    wo = vendor_accept(svc, job.vendor_token)
     assert (wo.status, wo.vendor_id, wo.offer) == (Status.ACCEPTED, "ven-aqua", None)
     assert svc.workflow.output_for(job.offer_token) == {"outcome": "accepted"}
     assert svc.repo.get_vendor("ven-aqua").stats.accepted == 1
@@ -240,12 +241,12 @@ def test_the_vendor_accepts_through_their_link_and_the_workflow_resumes(svc: Ser
     entry = job.load(svc, with_timeline=True).timeline[-1]
     assert (entry.event, entry.actor) == ("accepted", "vendor:ven-aqua")
     with pytest.raises(InvalidTransition):  # the same answer again: the job is not on offer any more
-        vendor_accept(svc, job.link)
+        vendor_accept(svc, job.vendor_token)
 
 
 def test_declines_move_down_the_list_then_the_job_is_escalated(svc: Services) -> None:
     job = offered(svc, MAPLE, DRIP)
-    first_link = job.link
+    first_link = job.vendor_token
     declined = vendor_decline(svc, first_link, "Booked solid this week")
     assert declined.status == Status.OFFERED and declined.offer is None
     assert svc.workflow.output_for(job.offer_token) == {"outcome": "declined"}
@@ -253,7 +254,7 @@ def test_declines_move_down_the_list_then_the_job_is_escalated(svc: Services) ->
     offer_next(svc, job, 1)
     with pytest.raises(InvalidTransition):  # the first vendor's link allows nothing now
         vendor_accept(svc, first_link)
-    vendor_decline(svc, job.link, "Out of area today")
+    vendor_decline(svc, job.vendor_token, "Out of area today")
 
     # No candidate left: the workflow escalates (functions/dispatch.py, "no_vendor_accepted").
     escalate(svc, job.id, "no_vendor_accepted", "No vendor accepted the job; ops alerted")
@@ -302,21 +303,21 @@ def test_a_tenant_link_cannot_act_as_the_vendor(svc: Services) -> None:
 def test_vendor_steps_out_of_order_are_conflicts(svc: Services) -> None:
     job = offered(svc, MAPLE, DRIP)
     with pytest.raises(InvalidTransition):
-        vendor_checkin(svc, job.link, 20)
+        vendor_checkin(svc, job.vendor_token, 20)
     with pytest.raises(InvalidTransition):
-        vendor_complete(svc, job.link, "x")
+        vendor_complete(svc, job.vendor_token, "x")
     assert job.load(svc).status == Status.OFFERED
 
 
 def test_the_vendor_checks_in_on_the_way_then_on_site(svc: Services) -> None:
     job = scheduled(svc, MAPLE, DRIP)
-    on_the_way = vendor_checkin(svc, job.link, 20)
+    on_the_way = vendor_checkin(svc, job.vendor_token, 20)
     assert on_the_way.status == Status.SCHEDULED and on_the_way.arrived_at == svc.clock()
     first_arrival = svc.clock()
     assert svc.events.last("VendorOnTheWay") | {"event_key": ""} == {
         "work_order_id": job.id, "status": "scheduled", "event_key": "", "vendor_id": "ven-aqua", "eta_minutes": 20}
     svc.clock.advance(minutes=20)
-    on_site = vendor_checkin(svc, job.link, None)
+    on_site = vendor_checkin(svc, job.vendor_token, None)
     assert on_site.arrived_at == first_arrival  # the first check-in stopped the arrive timer
     checkins = [e.detail for e in job.load(svc, with_timeline=True).timeline if e.event == "checkin"]
     assert checkins == ["Technician on the way, about 20 min", "Technician on site"]
@@ -329,7 +330,7 @@ def test_completion_resumes_the_waiting_completion_stage(svc: Services) -> None:
     parked = svc.workflow.wait_token("completion", execution=job.id)
     await_stage(svc, job.id, "completion", parked)
     assert job.load(svc).stage_wait is not None
-    wo = vendor_complete(svc, job.link, "Replaced the washer")
+    wo = vendor_complete(svc, job.vendor_token, "Replaced the washer")
     assert (wo.status, wo.completion_notes, wo.completed_at, wo.stage_wait) == (
         Status.COMPLETED, "Replaced the washer", svc.clock(), None)
     assert svc.workflow.output_for(parked) == {"outcome": "completed"}
@@ -407,7 +408,7 @@ def test_feedback_needs_the_tenants_own_link_for_this_request(svc: Services) -> 
         tenant_feedback(svc, job.id, None, resolved=True, comment=None)
     assert missing.value.details == {"reason": "missing"}
     with pytest.raises(LinkRejected) as vendors:
-        tenant_feedback(svc, job.id, job.link, resolved=True, comment=None)
+        tenant_feedback(svc, job.id, job.vendor_token, resolved=True, comment=None)
     assert vendors.value.details == {"reason": "out_of_scope"}
     other = submit(svc, "unit-maple-1b", DRIP)
     with pytest.raises(LinkRejected) as elsewhere:
@@ -418,12 +419,12 @@ def test_feedback_needs_the_tenants_own_link_for_this_request(svc: Services) -> 
 
 def test_not_fixed_reopens_the_job_and_it_goes_back_to_the_same_vendor_first(svc: Services) -> None:
     job = offered(svc, MAPLE, DRIP)
-    vendor_decline(svc, job.link, "No capacity")
+    vendor_decline(svc, job.vendor_token, "No capacity")
     offer_next(svc, job, 1)  # Pipeline Pros takes it
-    vendor_accept(svc, job.link)
-    vendor_schedule(svc, job.link, visit(svc))
-    vendor_complete(svc, job.link, "Cleared the trap")
-    old_link = job.link
+    vendor_accept(svc, job.vendor_token)
+    vendor_schedule(svc, job.vendor_token, at(window(svc, 0, 12)))
+    vendor_complete(svc, job.vendor_token, "Cleared the trap")
+    old_link = job.vendor_token
 
     wo = tenant_feedback(svc, job.id, tenant_token(svc, job.load(svc)), resolved=False, comment="Still slow")
     assert (wo.status, wo.vendor_id, wo.previous_vendor_id, wo.reopen_count, wo.window) == (
@@ -452,9 +453,9 @@ def test_a_second_followup_cannot_be_answered_with_the_first_followups_link(svc:
     tenant_feedback(svc, job.id, first_link, resolved=False, comment=None)
     rank(svc, job.id, reopen=True)
     offer_next(svc, job, 0)
-    vendor_accept(svc, job.link)
-    vendor_schedule(svc, job.link, visit(svc))
-    vendor_complete(svc, job.link, "Second try")
+    vendor_accept(svc, job.vendor_token)
+    vendor_schedule(svc, job.vendor_token, at(window(svc, 0, 12)))
+    vendor_complete(svc, job.vendor_token, "Second try")
     with pytest.raises(LinkRejected) as spent:
         tenant_feedback(svc, job.id, first_link, resolved=True, comment=None)
     assert spent.value.details == {"reason": "answered"}
@@ -466,11 +467,11 @@ def test_a_verified_preventive_job_restarts_its_assets_cycle(svc: Services) -> N
     start_lifecycle(svc, wo_id)
     decided = triage(svc, wo_id)
     rank(svc, wo_id, reopen=False)
-    job = offer_next(svc, Job(wo_id, decided), 0)
-    vendor_accept(svc, job.link)
-    vendor_schedule(svc, job.link, visit(svc))
+    job = offer_next(svc, Job(svc.repo.get_work_order(wo_id), decided), 0)
+    vendor_accept(svc, job.vendor_token)
+    vendor_schedule(svc, job.vendor_token, at(window(svc, 0, 12)))
     svc.clock.advance(days=1)
-    vendor_complete(svc, job.link, "New filter")
+    vendor_complete(svc, job.vendor_token, "New filter")
     answer_follow_up(svc, wo_id, resolved=True, comment=None)
     [verified] = [d for t, d in svc.events.published if t == "WorkOrderVerified"]
     assert verified["asset_id"] == "hvac-filter-maple-2a"
@@ -483,27 +484,27 @@ def test_a_verified_preventive_job_restarts_its_assets_cycle(svc: Services) -> N
 # ---------------------------------------------------------------- recalls
 def test_the_same_unit_and_trade_within_the_recall_window_goes_to_the_same_vendor(svc: Services) -> None:
     first = offered(svc, "unit-maple-3a", DRIP)
-    vendor_decline(svc, first.link, "Busy")
+    vendor_decline(svc, first.vendor_token, "Busy")
     offer_next(svc, first, 1)  # Pipeline Pros does the first job (not the preferred AquaFix)
-    vendor_accept(svc, first.link)
-    vendor_schedule(svc, first.link, visit(svc))
-    vendor_complete(svc, first.link, "Tightened the handle")
+    vendor_accept(svc, first.vendor_token)
+    vendor_schedule(svc, first.vendor_token, at(window(svc, 0, 12)))
+    vendor_complete(svc, first.vendor_token, "Tightened the handle")
     svc.clock.advance(days=svc.settings.recall_window_days - 1)
 
-    again = triaged(svc, "unit-maple-3a", "The kitchen tap is dripping again")
+    again = ranked(svc, "unit-maple-3a", "The kitchen tap is dripping again")
     wo = again.load(svc, with_timeline=True)
     assert wo.recall_of == first.id and wo.previous_vendor_id == "ven-pipeline"
     assert wo.candidates[0] == "ven-pipeline"
     assert wo.timeline[-1].event == "recall" and first.id in wo.timeline[-1].detail
 
-    other_trade = triaged(svc, "unit-maple-3a", "Bedroom outlet stopped working")
+    other_trade = ranked(svc, "unit-maple-3a", "Bedroom outlet stopped working")
     assert other_trade.load(svc).recall_of is None
 
 
 def test_a_job_completed_before_the_recall_window_is_not_a_recall(svc: Services) -> None:
     completed(svc, "unit-maple-3a", DRIP)
     svc.clock.advance(days=svc.settings.recall_window_days + 1)
-    later = triaged(svc, "unit-maple-3a", "The kitchen tap is dripping again")
+    later = ranked(svc, "unit-maple-3a", "The kitchen tap is dripping again")
     wo = later.load(svc)
     assert wo.recall_of is None and wo.candidates == ["ven-aqua", "ven-pipeline"]
 
@@ -519,7 +520,7 @@ def test_cancelling_stops_the_workflow_and_the_links(svc: Services) -> None:
     entry = job.load(svc, with_timeline=True).timeline[-1]
     assert (entry.event, entry.actor) == ("cancelled", "ops")
     with pytest.raises(LinkRejected) as dead:
-        vendor_checkin(svc, job.link, 5)
+        vendor_checkin(svc, job.vendor_token, 5)
     assert dead.value.details == {"reason": "invalid"}
     with pytest.raises(InvalidTransition):
         cancel(svc, job.id, "again")
@@ -534,7 +535,7 @@ def test_a_job_never_started_can_be_cancelled_without_a_workflow(svc: Services) 
 def test_offers_of_each_round_have_their_own_event_key(svc: Services) -> None:
     job = offered(svc, MAPLE, DRIP)
     svc.clock.advance(timedelta(minutes=1))
-    vendor_decline(svc, job.link, "Busy")
+    vendor_decline(svc, job.vendor_token, "Busy")
     offer_next(svc, job, 1)
     assert [d["event_key"] for d in svc.events.of_type("VendorOffered")] == [
         f"{job.id}:offer:0:0:0", f"{job.id}:offer:0:0:1"]
@@ -561,7 +562,7 @@ def test_an_answer_racing_another_write_is_applied_to_the_fresh_state(svc: Servi
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     job = offered(svc, MAPLE, DRIP)
     save_after_a_concurrent_write(svc, monkeypatch, {"pets": "a dog"})
-    wo = vendor_accept(svc, job.link)
+    wo = vendor_accept(svc, job.vendor_token)
     assert (wo.status, wo.vendor_id, wo.pets) == (Status.ACCEPTED, "ven-aqua", "a dog")  # neither write lost
 
 
@@ -570,7 +571,7 @@ def test_a_write_that_keeps_losing_the_race_gives_up_with_a_conflict(svc: Servic
     job = offered(svc, MAPLE, DRIP)
     save_after_a_concurrent_write(svc, monkeypatch, {"pets": "a dog"}, times=10)
     with pytest.raises(ConcurrentUpdate):
-        vendor_accept(svc, job.link)
+        vendor_accept(svc, job.vendor_token)
     assert job.load(svc).status == Status.OFFERED
     assert "VendorAccepted" not in svc.events.types() and svc.workflow.waiting(job.offer_token)
 
