@@ -42,14 +42,14 @@ test-fast: $(STAMP)
 	$(TIMED) "contract + handler tests" 30 $(PYTEST) tests/contract tests/handlers || status=1; \
 	exit $$status
 
-## make test: lint, template lint, import contracts, test-fast, then the local-cloud tests (integration, browser) (<= 5 min)
+## make test: lint, template lint, import contracts, test-fast, then the local-cloud tests (infra, integration, browser) (<= 5 min)
 test: $(STAMP) browser
 	@echo "random order seed: $(SEED) (replay: make test SEED=$(SEED))"; rm -f .timings; status=0; \
 	$(TIMED) "ruff" 10 $(BIN)/ruff check . || status=1; \
 	$(TIMED) "cfn-lint" 30 $(BIN)/cfn-lint template.yaml || status=1; \
 	$(TIMED) "import contracts" 10 $(BIN)/lint-imports || status=1; \
 	$(MAKE) --no-print-directory test-fast SEED=$(SEED) || status=1; \
-	$(TIMED) "integration + browser tests (local cloud)" 200 $(PYTEST) tests/integration tests/browser || status=1; \
+	$(TIMED) "local cloud: infra + integration + browser tests" 200 $(PYTEST) tests/infra tests/integration tests/browser || status=1; \
 	$(TIMED) --report 300; \
 	exit $$status
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from shared.domain.enums import Priority
-from tests.integration.conftest import TIMERS, UNITS, VENDORS, U, V, eventually
+from tests.integration.conftest import TIMERS, VENDORS, U, eventually
 from tests.integration.test_lifecycle import execution, submit, tenant_messages, wait_offer, wait_status, window
-from tests.integration.test_lifecycle import record as ops_record
 
 pytestmark = pytest.mark.integration
 APPROVAL_LINK = re.compile(r"/approvals/(\S+)")
@@ -157,59 +156,6 @@ def test_failed_checks_go_to_ops_rejection_returns_to_vendor_corrected_invoice_c
     assert record["invoices"][0]["approval"]["approver"] == "ops"
 
 
-def test_bad_invoices_get_clear_4xx_and_nothing_reaches_the_pms(stack, api, ops_headers, fake_buildium):
-    unit = U("unit-harbor-101")
-    wo_id, _, token = verified_job(stack, api, ops_headers, unit, "Dishwasher will not drain")
-    bills_before = len(fake_buildium.list("bill"))
-
-    def refused(body, status=422, field=None):
-        resp = api.post(f"/vendor/jobs/{token}/invoice", body)
-        assert resp.status == status, resp.body
-        if field:
-            assert any(field in d["field"] for d in resp.json()["details"]), resp.json()
-        return resp.json()
-
-    refused(invoice("X1", labour_rate="-95.00"), field="unit_price")
-    refused(invoice("X1", labour_rate="99999999"), field="unit_price")
-    refused({**invoice("X1"), "total": "999.99"}, field="total")
-    assert "does not equal the sum" in refused({**invoice("X1"), "total": "1.00"})["details"][0]["message"]
-    refused(invoice("X1", currency="EUR"), field="currency")
-    refused({**invoice("X1"), "lines": []}, field="lines")
-    refused(invoice("X1", attachment=b"MZ\x90\x00 not a pdf at all"), field="attachment")
-    big = b"%PDF-1.4\n" + b"0" * (4 * 1024 * 1024 + 10)
-    refused(invoice("X1", attachment=big), field="attachment")
-    bad_json = api.call("POST", f"/vendor/jobs/{token}/invoice", raw="{not json",
-                        headers={"Content-Type": "application/json"})
-    assert bad_json.status == 400 and bad_json.json()["error"] == "bad_request"
-    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-    assert api.post(f"/vendor/jobs/{forged}/invoice", invoice("X1")).status == 403
-    assert api.get(f"/approvals/{token}").status == 403  # a vendor link is not an approval link
-    assert api.get("/approvals/v1.e30.AAAA").status == 403
-
-    # A good invoice is accepted; a second one while it is processed is a conflict.
-    assert api.post(f"/vendor/jobs/{token}/invoice", invoice("H-1", attachment=None)).status == 202
-    assert api.post(f"/vendor/jobs/{token}/invoice", invoice("H-2")).status in (202, 409)
-    wait_status(api, ops_headers, wo_id, "closed")
-    assert len(fake_buildium.list("bill")) == bills_before + 1
-    record = api.get(f"/ops/work-orders/{wo_id}/record", headers=ops_headers).json()
-    assert [i["invoice_number"] for i in record["invoices"]] == ["H-1"]
-
-
-def test_ops_close_without_invoice_ends_the_workflow(stack, api, ops_headers):
-    unit = U("unit-maple-1b")
-    wo_id, _, token = verified_job(stack, api, ops_headers, unit, "Closet door came off its track")
-    assert api.post(f"/ops/work-orders/{wo_id}/close", {"reason": "In-house handyman, no invoice"},
-                    headers=ops_headers).json()["status"] == "closed"
-    assert eventually(lambda: execution(stack, wo_id)["status"] == "SUCCEEDED")
-    assert api.post(f"/vendor/jobs/{token}/invoice", invoice("LATE-1")).status == 409
-    missing = api.post(f"/ops/work-orders/{wo_id}/close", {"reason": "x"}, headers=ops_headers)
-    assert missing.status == 422
-    assert api.post(f"/ops/work-orders/{wo_id}/close", {"reason": "again"}, headers=ops_headers).status == 409
-    assert api.post(f"/ops/work-orders/{wo_id}/close", {"reason": "no key"}).status == 401
-    record = api.get(f"/ops/work-orders/{wo_id}/record", headers=ops_headers).json()
-    assert any(e["event"] == "closed" and "In-house handyman" in e["detail"] for e in record["actions"])
-
-
 def test_a_vendor_emails_the_invoice_with_its_pdf_and_the_job_closes(stack, api, ops_headers, fake_buildium):
     from tests.integration.test_photos_email import mail
 
@@ -227,68 +173,6 @@ def test_a_vendor_emails_the_invoice_with_its_pdf_and_the_job_closes(stack, api,
     assert [line["kind"] for line in inv["lines"]] == ["labour", "material", "trip"]
     assert fake_buildium.bill_files(int(full["bill_pms_id"]))[0]["data"] == PDF
     assert any(m["to"] == vendor.email and "received your invoice" in m["body"] for m in stack.cloud.outbox())
-
-
-def test_unmatched_or_unreadable_email_invoices_land_in_the_ops_exception_queue(stack, api, ops_headers):
-    from tests.integration.test_photos_email import mail
-
-    vendor = VENDORS[V("ven-volt")]
-    before = api.get("/ops/invoice-exceptions", headers=ops_headers).json()["count"]
-    stack.cloud.receive_email(mail(vendor.email, "Invoice 7781", "Invoice number: 7781\nTotal: 120.00",
-                                   [("7781.pdf", "application/pdf", PDF)]))
-    stack.cloud.receive_email(mail(vendor.email, "Invoice for wo-00000000000aaaaaaaaaa",
-                                   "See attached.", [("x.pdf", "application/pdf", PDF)]))
-    listed = eventually(lambda: (r := api.get("/ops/invoice-exceptions", headers=ops_headers).json())["count"]
-                        >= before + 2 and r)
-    reasons = [e["reason"] for e in listed["exceptions"][-2:]]
-    assert reasons == ["no work-order reference in the email", "unknown work order wo-00000000000aaaaaaaaaa"]
-    assert all(e["source"] == "email" and e["has_attachment"] for e in listed["exceptions"][-2:])
-    assert all(vendor.email not in str(e) for e in listed["exceptions"])  # no sender address kept in the queue
-    assert api.get("/ops/invoice-exceptions").status == 401
-
-
-def test_invoice_before_verification_is_flagged_and_waits_for_the_workflow(stack, api, ops_headers):
-    unit = U("unit-maple-1a")
-    wo_id = submit(api, unit, "Bathroom fan is noisy")["id"]
-    _, token = wait_offer(stack, wo_id)
-    assert api.post(f"/vendor/jobs/{token}/accept").status == 200
-    assert api.post(f"/vendor/jobs/{token}/schedule", window(1)).status == 200
-    assert api.post(f"/vendor/jobs/{token}/checkin", {}).status == 200
-    assert api.post(f"/vendor/jobs/{token}/complete", {"notes": "Cleaned and oiled the fan"}).status == 200
-    # Invoiced before the tenant confirmed: stored, and the check says so once the workflow codes it.
-    assert api.post(f"/vendor/jobs/{token}/invoice", invoice("EARLY-1", materials="0.00", tax="0.00")).status == 202
-    question = eventually(lambda: [m for m in tenant_messages(stack, unit, wo_id) if "Is it fixed" in m["body"]])
-    tenant_token = re.search(r"\?token=(\S+)", question[0]["body"]).group(1)
-    assert api.post(f"/requests/{wo_id}/feedback?token={tenant_token}", {"resolved": True}).status == 200
-    wait_status(api, ops_headers, wo_id, "coded")
-    approval = approval_token(stack, wo_id, OPS)
-    view = api.get(f"/approvals/{approval}").json()
-    failed = [c["rule"] for c in view["checks"] if not c["passed"]]
-    # (a recall too when another scenario fixed the same unit's same trade recently: the suite runs in any order)
-    assert "work_verified" in failed and set(failed) <= {"work_verified", "recall"}
-    assert api.post(f"/approvals/{approval}/approve", {}).json()["status"] == "approved"
-    wait_status(api, ops_headers, wo_id, "closed")
-
-
-def test_duplicate_number_and_future_date_are_flagged_for_ops(stack, api, ops_headers):
-    # Units where no other test completes a plumbing job (that would make this one a recall, approved by ops).
-    first, vendor_id, token = verified_job(stack, api, ops_headers, U("unit-harbor-302"), "Shower head leaks")
-    assert api.post(f"/vendor/jobs/{token}/invoice", invoice("DUP-9", attachment=None)).status == 202
-    # Checked and coded is enough: its number is then taken (auto-approved and billed, or - if another test
-    # left a plumbing job at this unit - waiting for ops; the second invoice's checks are the subject here).
-    eventually(lambda: ops_record(api, ops_headers, first)["status"] in {"coded", "approved", "billed", "closed"})
-    second, other_vendor, token2 = verified_job(stack, api, ops_headers, U("unit-harbor-202"),
-                                                "Bathroom faucet drips all night")
-    assert other_vendor == vendor_id  # the property's preferred plumber again
-    future = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
-    assert api.post(f"/vendor/jobs/{token2}/invoice", {**invoice("DUP-9"), "invoice_date": future}).status == 202
-    wait_status(api, ops_headers, second, "coded")
-    record = api.get(f"/ops/work-orders/{second}/record", headers=ops_headers).json()
-    failed = {c["rule"]: c["reason"] for c in record["invoice"]["checks"] if not c["passed"]}
-    assert set(failed) == {"duplicate_number", "invoice_date"}, failed
-    assert first in failed["duplicate_number"] and "future" in failed["invoice_date"]
-    assert record["invoice"]["approval"]["route"] == "ops"
-    assert UNITS[U("unit-harbor-202")].tenant is not None
 
 
 def timer(api, ops_headers, wo_id: str, stage: str) -> int:

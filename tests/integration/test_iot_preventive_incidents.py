@@ -4,13 +4,12 @@ rule, Scheduler schedules, the correlation rules)."""
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.integration.conftest import U, eventually
-from tests.integration.test_lifecycle import offers, record, submit, tenant_messages, wait_offer, wait_status, window
+from tests.integration.test_lifecycle import offers, record, submit, wait_offer, wait_status, window
 
 pytestmark = pytest.mark.integration
 
@@ -64,14 +63,6 @@ def test_bad_sensor_payload_goes_to_the_dlq_with_the_reason(stack):
     assert msgs
 
 
-def test_publish_on_another_topic_is_not_an_alert(stack, api, ops_headers):
-    before = len(iot_orders(api, ops_headers))
-    stack.cloud.client("iot-data").publish(topic="opslayer/maple/sensors/leak-maple-1a/telemetry",
-                                           payload=json.dumps(alert("leak-maple-1a", "leak")).encode())
-    stack.cloud.wait_idle()
-    assert len(iot_orders(api, ops_headers)) == before
-
-
 def test_preventive_schedule_creates_due_work_orders_once(stack, api, ops_headers):
     stack.cloud.fire_schedule("PreventiveSchedule")
     stack.cloud.fire_schedule("PreventiveSchedule")  # the schedule firing twice must not duplicate
@@ -90,21 +81,6 @@ def preventive_order(stack, api, ops_headers, asset_id: str) -> dict:
     return eventually(lambda: next((r for w in api.get("/ops/work-orders?source=preventive", headers=ops_headers)
                                     .json()["work_orders"]
                                     if (r := record(api, ops_headers, w["id"]))["asset_id"] == asset_id), None))
-
-
-def test_a_verified_preventive_job_starts_its_assets_next_cycle_once(stack, api, ops_headers, mint):
-    """The lifecycle announces the verification; the preventive function (its own rule on the bus) moves
-    the asset's last service to that day, once per event."""
-    # An asset of its own, due in 5 days (the demo's may have a job another test left waiting or escalated).
-    asset_id = f"hvac-filter-{uuid.uuid4().hex[:8]}"
-    last = (datetime.now(UTC).date() - timedelta(days=85)).isoformat()
-    stack.repo.put_listed("ASSETS", asset_id, {
-        "id": asset_id, "unit_id": U("unit-maple-2b"), "kind": "hvac_filter", "description": "Replace the HVAC filter",
-        "trade": "hvac", "interval_days": 90, "last_service": last})
-    try:
-        _verify_preventive_job(stack, api, ops_headers, mint, asset_id)
-    finally:
-        stack.repo.delete_listed("ASSETS", asset_id)
 
 
 def _verify_preventive_job(stack, api, ops_headers, mint, asset_id: str) -> None:
@@ -131,24 +107,6 @@ def _verify_preventive_job(stack, api, ops_headers, mint, asset_id: str) -> None
                    "answered": True, "asset_id": asset_id, "serviced_on": today}})
     assert again == {"asset": "duplicate"}
     assert len([e for e in record(api, ops_headers, wo["id"])["timeline"] if e["event"] == "asset_serviced"]) == 1
-
-
-def test_no_heat_reports_become_one_building_incident(stack, api, ops_headers):
-    units = [U("unit-harbor-102"), U("unit-harbor-201"), U("unit-harbor-202")]
-    first = submit(api, units[0], "There is no heat in my apartment, the radiators are cold")["id"]
-    _, token = wait_offer(stack, first)
-    others = [submit(api, u, "There is no heat in my apartment either, the radiators are cold")["id"]
-              for u in units[1:]]
-    for wo_id in others:
-        full = eventually(lambda w=wo_id: (r := record(api, ops_headers, w))["incident_id"] and r)
-        assert full["incident_id"] == first and full["status"] == "triaged"
-        assert offers(stack, wo_id) == []  # not dispatched on its own
-    assert api.post(f"/vendor/jobs/{token}/accept").status == 200
-    assert api.post(f"/vendor/jobs/{token}/schedule", window()).status == 200
-    for wo_id, unit in zip(others, units[1:], strict=True):
-        eventually(lambda w=wo_id: record(api, ops_headers, w)["status"] == "scheduled")
-        eventually(lambda w=wo_id, u=unit: any("will come to" in m["body"] for m in tenant_messages(stack, u, w)))
-    assert len(offers(stack, first)) >= 1 and all(offers(stack, w) == [] for w in others)
 
 
 def test_boiler_sensor_and_tenants_share_one_incident(stack, api, ops_headers):

@@ -185,45 +185,6 @@ def test_offer_times_out_and_goes_to_the_next_vendor(stack, api, ops_headers, cl
     assert [e["event"] for e in full["timeline"]].count("offer_expired") == 2
 
 
-def test_actions_out_of_order_are_conflicts(stack, api, ops_headers):
-    unit = U("unit-maple-3a")
-    wo_id = submit(api, unit, "Closet door hinge is loose")["id"]
-    _, token = wait_offer(stack, wo_id)
-    assert api.post(f"/vendor/jobs/{token}/schedule", window()).status == 409
-    assert api.post(f"/vendor/jobs/{token}/complete", {"notes": "x"}).status == 409
-    assert api.post(f"/vendor/jobs/{token}/accept").status == 200
-    again = api.post(f"/vendor/jobs/{token}/accept")
-    assert again.status == 409 and again.json()["error"] == "conflict"
-    tenant_token = STATUS_LINK.search(next(m["body"] for m in tenant_messages(stack, unit, wo_id)
-                                           if "/requests/" in m["body"])).group(2)
-    early = api.post(f"/requests/{wo_id}/feedback?token={tenant_token}", {"resolved": True})
-    assert early.status == 409
-    cancelled = api.post(f"/ops/work-orders/{wo_id}/cancel", {"reason": "Tenant fixed it themselves"},
-                         headers=ops_headers)
-    assert cancelled.status == 200 and cancelled.json()["status"] == "cancelled"
-    eventually(lambda: execution(stack, wo_id)["status"] == "ABORTED")
-    assert api.post(f"/vendor/jobs/{token}/schedule", window()).status == 403  # a cancelled job's links stop working
-    assert api.post(f"/ops/work-orders/{wo_id}/cancel", {"reason": "again"}, headers=ops_headers).status == 409
-
-
-def test_idempotency_key_returns_the_same_work_order(stack, api):
-    body = {"unit_id": U("unit-harbor-102"), "name": "Hana Sato", "description": "Bedroom light switch sparks"}
-    first = api.post("/requests", body, headers={"Idempotency-Key": "retry-abc-1"})
-    second = api.post("/requests", body, headers={"Idempotency-Key": "retry-abc-1"})
-    assert first.status == second.status == 202
-    assert first.json()["id"] == second.json()["id"]
-    other = api.post("/requests", {**body, "description": "Something else entirely"},
-                     headers={"Idempotency-Key": "retry-abc-1"})
-    assert other.status == 422 and other.json()["error"] == "idempotency_conflict"
-    # One execution only, named after the work order.
-    wo_id = first.json()["id"]
-    eventually(lambda: execution(stack, wo_id).get("name") == wo_id)
-    sfn = stack.cloud.client("stepfunctions")
-    names = [e["name"] for e in sfn.list_executions(
-        stateMachineArn=stack.cloud.physical("WorkOrderStateMachine"))["executions"]]
-    assert names.count(wo_id) == 1
-
-
 def test_duplicate_intake_message_starts_one_execution(stack, api):
     wo_id = submit(api, U("unit-harbor-201"), "Smoke detector chirping every minute")["id"]
     eventually(lambda: execution(stack, wo_id).get("status") == "RUNNING")
@@ -240,55 +201,3 @@ def test_duplicate_intake_message_starts_one_execution(stack, api):
     acks = [m for m in tenant_messages(stack, U("unit-harbor-201"), wo_id)
             if "we received" in m["body"] and m["channel"] == "sms"]
     assert len(acks) == 1  # the acknowledgement was not sent twice either
-
-
-def test_vendor_page_in_a_browser_uses_forms_and_redirects(stack, api, ops_headers):
-    wo_id = submit(api, U("unit-harbor-202"), "Bathroom sink drains slowly")["id"]
-    _, token = wait_offer(stack, wo_id)
-    page = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"})
-    html = page.body.decode()
-    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
-    assert f'action="/vendor/jobs/{token}/accept"' in html and 'name="reason"' in html and "8 Harbor St" in html
-    assert page.headers["Referrer-Policy"] == "no-referrer"
-    posted = api.call("POST", f"/vendor/jobs/{token}/accept", raw="",
-                      headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"})
-    assert posted.status == 303 and posted.headers["Location"] == f"/vendor/jobs/{token}"
-    assert record(api, ops_headers, wo_id)["status"] == "accepted"
-    after = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"}).body.decode()
-    assert 'name="start_time"' in after and 'type="date"' in after and "Accept the job" not in after
-
-
-def test_same_unit_and_trade_within_30_days_is_a_recall_to_the_same_vendor(stack, api, ops_headers):
-    unit = U("unit-maple-3a")
-    first = submit(api, unit, "The kitchen faucet handle is loose and drips a little")["id"]
-    vendor, token = wait_offer(stack, first)
-    api.post(f"/vendor/jobs/{token}/accept")
-    api.post(f"/vendor/jobs/{token}/schedule", window())
-    assert api.post(f"/vendor/jobs/{token}/complete", {"notes": "Tightened the handle"}).status == 200
-    again = submit(api, unit, "The kitchen tap is dripping again")["id"]
-    recall_vendor, recall_token = wait_offer(stack, again)
-    assert recall_vendor == vendor
-    full = record(api, ops_headers, again)
-    assert full["recall_of"] == first and any(e["event"] == "recall" for e in full["timeline"])
-    offer_sms = next(m for m in stack.cloud.outbox() if recall_token in m["body"] and m["channel"] == "sms")
-    assert offer_sms["body"].startswith("RECALL (no charge)")
-    assert api.get(f"/vendor/jobs/{recall_token}").json()["recall"] is True
-    other_trade = submit(api, unit, "Bedroom outlet stopped working")["id"]
-    wait_offer(stack, other_trade)
-    assert record(api, ops_headers, other_trade)["recall_of"] is None
-
-
-def test_vendor_on_the_way_tells_the_tenant(stack, api, ops_headers):
-    unit = U("unit-maple-1b")
-    wo_id = submit(api, unit, "Bedroom window will not close properly")["id"]
-    _, token = wait_offer(stack, wo_id)
-    assert api.post(f"/vendor/jobs/{token}/checkin", {"eta_minutes": 20}).status == 409  # not even accepted
-    api.post(f"/vendor/jobs/{token}/accept")
-    api.post(f"/vendor/jobs/{token}/schedule", window(0))
-    assert api.post(f"/vendor/jobs/{token}/checkin", {"eta_minutes": 20}).json()["status"] == "scheduled"
-    eventually(lambda: any("about 20 minutes away" in m["body"] for m in tenant_messages(stack, unit, wo_id)))
-    assert api.post(f"/vendor/jobs/{token}/checkin", {}).status == 200
-    eventually(lambda: any("on site now" in m["body"] for m in tenant_messages(stack, unit, wo_id)))
-    assert api.post(f"/vendor/jobs/{token}/checkin", {"eta_minutes": -5}).status == 422
-    events = [e["event"] for e in record(api, ops_headers, wo_id)["timeline"]]
-    assert events.count("checkin") == 2

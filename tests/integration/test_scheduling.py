@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.domain.enums import Priority
-from tests.integration.conftest import TIMERS, UNITS, VENDORS, U, V, eventually
+from tests.integration.conftest import TIMERS, VENDORS, U, V, eventually
 from tests.integration.test_lifecycle import STATUS_LINK, record, submit, tenant_messages, wait_offer, wait_status
 
 pytestmark = pytest.mark.integration
@@ -71,144 +71,6 @@ def at_time(schedule: dict) -> datetime:
 
 
 # ---------------------------------------------------------------- picking, proposing, confirming
-def test_vendor_picks_one_of_the_tenant_windows_and_sees_the_nte(stack, api, ops_headers):
-    unit = U("unit-maple-2a")
-    first = (now() + timedelta(days=2)).astimezone(NEW_YORK).replace(hour=9, minute=0, second=0, microsecond=0)
-    windows = [iso(first, 3), iso(first + timedelta(days=1), 3)]
-    wo_id = submit(api, unit, "Bathroom sink drains slowly", availability=windows)["id"]
-    vendor_id, token = wait_offer(stack, wo_id)
-    offer = next(m for m in vendor_messages(stack, vendor_id, wo_id) if m["channel"] == "sms")
-    assert "Not to exceed: 500.00 USD" in offer["body"]  # plumbing, routine (shared/rules/nte.json)
-    assert f"{first:%a %d %b} 09:00-12:00" in offer["body"]
-    full = record(api, ops_headers, wo_id)
-    assert full["nte_cents"] == 50000 and full["currency"] == "USD"
-    job = api.get(f"/vendor/jobs/{token}").json()
-    assert job["nte"] == {"cents": 50000, "currency": "USD", "text": "500.00 USD"}
-    page = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"}).body.decode()
-    assert "Not to exceed" in page and "500.00 USD" in page
-
-    assert api.post(f"/vendor/jobs/{token}/accept").status == 200
-    page = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"}).body.decode()
-    assert page.count('type="radio" name="window"') == 2 and 'action="/vendor/jobs/' in page
-    bad = api.post(f"/vendor/jobs/{token}/schedule", {"window": 5})
-    assert bad.status == 422 and "no tenant window 5" in bad.json()["message"]
-    assert api.post(f"/vendor/jobs/{token}/propose", {"window": 0}).status == 422
-    assert api.post(f"/vendor/jobs/{token}/schedule", {"window": 1, "start": first.isoformat()}).status == 422
-
-    picked = api.call("POST", f"/vendor/jobs/{token}/schedule", raw="window=1",
-                      headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"})
-    assert picked.status == 303
-    full = wait_status(api, ops_headers, wo_id, "scheduled")
-    assert datetime.fromisoformat(full["window"]["start"]) == datetime.fromisoformat(windows[1]["start"])
-    assert full["window_version"] == 1 and full["proposal"] is None
-    told = eventually(lambda: [m for m in tenant_messages(stack, unit, wo_id) if "will come to" in m["body"]])
-    assert f"{first + timedelta(days=1):%a %d %b} 09:00-12:00" in told[0]["body"]
-    # Its timers exist: reminders 24 h and 1 h before, the arrive deadline after the end (routine grace).
-    start = datetime.fromisoformat(windows[1]["start"])
-    timers = eventually(lambda: (t := {k: schedule_of(stack, wo_id, k) for k in ("remind_24h", "remind_1h",
-                                                                                 "arrive")}) and all(t.values()) and t)
-    assert at_time(timers["remind_24h"]) == start - timedelta(hours=24)
-    assert at_time(timers["remind_1h"]) == start - timedelta(hours=1)
-    assert at_time(timers["arrive"]) == start + timedelta(hours=3, seconds=TIMERS.arrive_grace(Priority.ROUTINE))
-    assert timers["arrive"]["ActionAfterCompletion"] == "DELETE"
-    assert timers["arrive"]["Target"]["Arn"].endswith(":function:opslayer-test-visit-timers")
-    assert timers["arrive"]["Target"]["DeadLetterConfig"]["Arn"].endswith(":opslayer-test-scheduler-dlq")
-    assert timers["arrive"]["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 3
-
-
-def test_proposal_confirmed_by_the_tenant_schedules_the_visit(stack, api, ops_headers):
-    unit = U("unit-maple-2b")
-    wo_id, vendor_id, token = assigned(stack, api, unit, "Kitchen faucet drips all night",
-                                       availability="weekday evenings")
-    day = (now() + timedelta(days=3)).astimezone(NEW_YORK).date()
-    page = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"}).body.decode()
-    assert 'name="window"' not in page and 'type="date"' in page and "America/New_York" in page
-    bad = api.post(f"/vendor/jobs/{token}/propose", {"date": day.isoformat(), "start_time": "18:00",
-                                                     "end_time": "17:00"})
-    assert bad.status == 422 and bad.json()["error"] == "invalid_input"
-    resp = api.post(f"/vendor/jobs/{token}/propose", {"date": day.isoformat(), "start_time": "18:00",
-                                                      "end_time": "19:30"})
-    assert resp.status == 200 and resp.json()["status"] == "accepted"  # parked until the tenant answers
-    full = record(api, ops_headers, wo_id)
-    expected = datetime(day.year, day.month, day.day, 18, 0, tzinfo=NEW_YORK)
-    assert datetime.fromisoformat(full["proposal"]["start"]) == expected and full["window"] is None
-    asked = eventually(lambda: [m for m in tenant_messages(stack, unit, wo_id) if "proposes to visit" in m["body"]])
-    assert "Reply YES" in asked[0]["body"] or "YES" in asked[0]["body"]
-    ttoken = STATUS_LINK.search(asked[0]["body"]).group(2)
-
-    status = api.get(f"/requests/{wo_id}?token={ttoken}").json()
-    assert status["allowed_actions"] == ["confirm", "decline"] and status["proposal"]["start"] == expected.isoformat()
-    html = api.get(f"/requests/{wo_id}?token={ttoken}", headers={"Accept": "text/html"}).body.decode()
-    assert "Can you make this time?" in html and 'value="confirm"' in html
-    assert api.post(f"/requests/{wo_id}/visit?token={ttoken}", {"action": "maybe"}).status == 422
-    assert api.post(f"/requests/{wo_id}/visit?token={ttoken}", {"action": "no_show"}).status == 409
-    assert api.post(f"/requests/{wo_id}/visit?token=forged", {"action": "confirm"}).status == 403
-
-    confirmed = api.post(f"/requests/{wo_id}/visit?token={ttoken}", {"action": "confirm"})
-    assert confirmed.status == 200 and confirmed.json()["status"] == "scheduled"
-    assert datetime.fromisoformat(confirmed.json()["window"]["start"]) == expected
-    eventually(lambda: [m for m in vendor_messages(stack, vendor_id, wo_id) if m["body"].startswith("Confirmed:")])
-    eventually(lambda: [m for m in tenant_messages(stack, unit, wo_id) if "will come to" in m["body"]])
-    timeline = [e["event"] for e in record(api, ops_headers, wo_id)["timeline"]]
-    assert "proposed" in timeline and "scheduled" in timeline
-    # The workflow moved past the schedule stage: the vendor can complete and the tenant is asked.
-    assert api.post(f"/vendor/jobs/{token}/complete", {"notes": "New cartridge"}).status == 200
-    eventually(lambda: [m for m in tenant_messages(stack, unit, wo_id) if "Is it fixed" in m["body"]])
-
-
-def test_declined_proposal_asks_the_vendor_again_and_sms_yes_confirms(stack, api, ops_headers):
-    from tests.integration.test_sms import twilio
-
-    unit = U("unit-harbor-301")
-    wo_id, vendor_id, token = assigned(stack, api, unit, "Shower head leaks at the joint")
-    ttoken = tenant_token(stack, unit, wo_id)
-    first = (now() + timedelta(days=2)).replace(microsecond=0)
-    assert api.post(f"/vendor/jobs/{token}/propose", iso(first)).status == 200
-    eventually(lambda: [m for m in tenant_messages(stack, unit, wo_id) if "proposes to visit" in m["body"]])
-    declined = api.post(f"/requests/{wo_id}/visit?token={ttoken}", {"action": "decline", "comment": "I work then"})
-    assert declined.status == 200 and declined.json()["proposal"] is None and declined.json()["status"] == "accepted"
-    again = eventually(lambda: [m for m in vendor_messages(stack, vendor_id, wo_id)
-                                if "cannot make the time you proposed" in m["body"] and m["channel"] == "sms"])
-    assert '"I work then"' in again[0]["body"] and "/vendor/jobs/" in again[0]["body"]
-    assert api.post(f"/requests/{wo_id}/visit?token={ttoken}", {"action": "confirm"}).status == 409  # nothing to
-
-    second = first + timedelta(days=1)
-    assert api.post(f"/vendor/jobs/{token}/propose", iso(second)).status == 200
-    eventually(lambda: len([m for m in tenant_messages(stack, unit, wo_id) if "proposes to visit" in m["body"]
-                            and m["channel"] == "sms"]) == 2)
-    reply = twilio(stack, api, UNITS[unit].tenant.phone, "yes")
-    assert reply.status == 200 and "visit is confirmed" in reply.body.decode()
-    full = wait_status(api, ops_headers, wo_id, "scheduled")
-    assert datetime.fromisoformat(full["window"]["start"]) == second and full["proposal"] is None
-
-
-def test_tenant_asks_to_reschedule_and_is_told_of_the_new_time(stack, api, ops_headers):
-    unit = U("unit-harbor-302")
-    wo_id, vendor_id, token = assigned(stack, api, unit, "Toilet keeps running after flushing")
-    ttoken = tenant_token(stack, unit, wo_id)
-    assert api.post(f"/requests/{wo_id}/visit?token={ttoken}", {"action": "reschedule"}).status == 409  # no visit
-    assert api.post(f"/vendor/jobs/{token}/schedule", iso(now() + timedelta(days=1))).status == 200
-    wait_status(api, ops_headers, wo_id, "scheduled")
-    html = api.get(f"/requests/{wo_id}?token={ttoken}", headers={"Accept": "text/html"}).body.decode()
-    assert "Ask the technician to reschedule" in html
-    asked = api.post(f"/requests/{wo_id}/visit?token={ttoken}", {"action": "reschedule", "comment": "Away that day"})
-    assert asked.status == 200 and asked.json()["status"] == "scheduled"
-    msg = eventually(lambda: [m for m in vendor_messages(stack, vendor_id, wo_id)
-                              if "asks to move the visit" in m["body"] and m["channel"] == "sms"])
-    assert '"Away that day"' in msg[0]["body"]
-    later = (now() + timedelta(days=4)).replace(microsecond=0)
-    assert api.post(f"/vendor/jobs/{token}/propose", iso(later)).status == 200
-    assert api.post(f"/requests/{wo_id}/visit?token={ttoken}", {"action": "confirm"}).status == 200
-    full = record(api, ops_headers, wo_id)
-    assert datetime.fromisoformat(full["window"]["start"]) == later and full["window_version"] == 2
-
-    def visits_told():
-        told = [m for m in tenant_messages(stack, unit, wo_id) if "will come to" in m["body"] and m["channel"] == "sms"]
-        return len(told) == 2 and told
-
-    assert f"{later:%a %d %b %H:%M}" in eventually(visits_told)[0]["body"]  # newest first: the new time
-
-
 def test_tenant_reports_nobody_came_and_a_second_no_show_escalates(stack, api, ops_headers):
     unit = U("unit-harbor-201")
     wo_id, vendor_id, token = assigned(stack, api, unit, "Sink drain is clogged")
@@ -322,30 +184,3 @@ def handy_offer(stack, wo_id: str) -> tuple[str, str, dict]:
     offer = eventually(lambda: next((m for m in vendor_messages(stack, vendor_id, wo_id)
                                      if m["channel"] == "sms" and "/vendor/jobs/" in m["body"]), None))
     return vendor_id, re.search(r"/vendor/jobs/([\w\-.]+)", offer["body"]).group(1), offer
-
-
-def test_spanish_speaking_vendor_gets_spanish_offers_and_pages(stack, api):
-    handy = stack.repo.get_vendor(V("ven-handy"))
-    stack.repo.put_vendor(handy.model_copy(update={"language": "es"}))
-    try:
-        unit = U("unit-harbor-102")
-        wo_id = submit(api, unit, "Closet door hinge is loose")["id"]
-        vendor_id, token, offer = handy_offer(stack, wo_id)
-        assert offer["body"].startswith("Nuevo trabajo de rutina de mantenimiento general para Handy Hands")
-        assert "Monto máximo: 300.00 USD" in offer["body"] and "Aceptar o rechazar" in offer["body"]
-        page = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"}).body.decode()
-        assert '<html lang="es">' in page and "Aceptar el trabajo" in page and "Monto máximo" in page
-        assert api.post(f"/vendor/jobs/{token}/accept").status == 200
-        assert api.post(f"/vendor/jobs/{token}/schedule", iso(now() + timedelta(days=1))).status == 200
-        confirmed = eventually(lambda: [m for m in vendor_messages(stack, vendor_id, wo_id)
-                                        if m["body"].startswith("Confirmado:")])
-        assert "unidad 102" in confirmed[0]["body"]
-    finally:
-        stack.repo.put_vendor(handy)
-    # A vendor with no saved language gets the page in the browser's language.
-    wo_id = submit(api, U("unit-harbor-202"), "The bedroom closet shelf collapsed")["id"]
-    _, token, _ = handy_offer(stack, wo_id)
-    page = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html", "Accept-Language": "es-MX,es;q=0.9"})
-    assert '<html lang="es">' in page.body.decode()
-    page = api.get(f"/vendor/jobs/{token}", headers={"Accept": "text/html"})
-    assert '<html lang="en">' in page.body.decode()

@@ -9,8 +9,6 @@ from urllib.parse import urlencode
 
 import pytest
 
-from shared.domain.intent import Intent, classify
-from shared.domain.quiet_hours import QuietHours
 from shared.services.sms import twilio_signature
 from tests.integration.conftest import UNITS, U, eventually
 from tests.integration.test_lifecycle import record, submit, wait_offer, wait_status, window
@@ -25,48 +23,6 @@ def _settle(request):
     """Let this module's asynchronous deliveries (PMS writes, notifications) finish before later tests."""
     yield
     request.getfixturevalue("stack").cloud.wait_idle(timeout=20)
-
-
-# ---------------------------------------------------------------- signature vectors (computed with openssl)
-def test_twilio_signature_matches_independent_vectors():
-    # printf '%s' 'https://mycompany.com/myapp.php?foo=1&bar=2CallSidCA1234567890ABCDE'\
-    #   'Caller+12349013030Digits1234From+12349013030To+18005551212' \
-    #   | openssl dgst -sha1 -hmac 12345 -binary | base64
-    params = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234",
-              "From": "+12349013030", "To": "+18005551212"}
-    assert twilio_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params) \
-        == "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
-    # printf '%s' 'http://testserver/channels/smsBodySTATUSFrom+15550100010MessageSidSM0001To+15550199999' \
-    #   | openssl dgst -sha1 -hmac s3cr3t -binary | base64
-    params = {"To": "+15550199999", "From": "+15550100010", "Body": "STATUS", "MessageSid": "SM0001"}
-    assert twilio_signature("s3cr3t", WEBHOOK_URL, params) == "VszKuFLQPn7mWIxrInA7bc4bhac="
-
-
-def test_keywords_and_plain_answers_are_classified():
-    for text in ("STOP", "stopall", "Unsubscribe", "cancel", "END", "quit"):
-        assert classify(text) == Intent.STOP
-    for text in ("START", "unstop"):
-        assert classify(text) == Intent.START
-    assert classify("HELP") == classify("info") == Intent.HELP
-    assert classify(" status ") == Intent.STATUS
-    for text in ("yes it's fixed", "y", "Sí", "YES!", "yep all good"):
-        assert classify(text) == Intent.YES, text
-    for text in ("no, still leaking", "nope", "no", "NO"):
-        assert classify(text) == Intent.NO, text
-    assert classify("The kitchen sink is leaking") == Intent.TEXT
-    assert classify("stop the dripping tap please") == Intent.TEXT  # a keyword only when it is the whole text
-
-
-def test_quiet_hours_window_with_an_injected_clock():
-    hours = QuietHours.build("21:00", "08:00", "America/Chicago", "America/New_York")
-    night = datetime(2026, 11, 24, 4, 30, tzinfo=UTC)  # 22:30 on the 23rd in Chicago
-    release = hours.release_at(night)
-    assert release is not None and (release.hour, release.minute, release.day) == (8, 0, 24)
-    assert hours.release_at(datetime(2026, 11, 24, 18, 0, tzinfo=UTC)) is None  # noon in Chicago
-    early = hours.release_at(datetime(2026, 11, 24, 13, 59, tzinfo=UTC))  # 07:59 in Chicago
-    assert early is not None and early.day == 24
-    fallback = QuietHours.build("21:00", "08:00", "Not/AZone", "America/New_York")
-    assert str(fallback.zone) == "America/New_York"
 
 
 # ---------------------------------------------------------------- helpers
@@ -141,47 +97,6 @@ def test_text_opens_a_request_and_a_duplicate_message_sid_is_ignored(stack, api,
     assert full["source"] == "sms" and full["description"] == "The bathroom sink drips all night"
 
 
-def test_unknown_number_gets_a_polite_reply_and_no_work_order(stack, api, ops_headers):
-    before = sms_wo_ids(api, ops_headers)
-    resp = twilio(stack, api, "+15557770123", "My fridge is broken")
-    assert resp.status == 200 and "<Message>" in resp.text and "not registered" in resp.text
-    assert sms_wo_ids(api, ops_headers) == before
-
-
-def test_help_and_status_by_text(stack, api, ops_headers):
-    unit = U("unit-harbor-102")
-    tenant = UNITS[unit].tenant
-    help_reply = twilio(stack, api, tenant.phone, "HELP")
-    assert "STOP" in help_reply.text and "STATUS" in help_reply.text
-    assert "<Message>" in twilio(stack, api, tenant.phone, "STATUS").text  # "no open requests" or the latest one
-    before = sms_wo_ids(api, ops_headers)
-    twilio(stack, api, tenant.phone, "The dishwasher does not drain at all")
-    wo = newest_sms_wo(api, ops_headers, unit, before)
-    eventually(lambda: record(api, ops_headers, wo["id"])["trade"])
-    reply = twilio(stack, api, tenant.phone, "status").text
-    assert wo["id"] in reply and "<Message>Your request (appliance) is " in reply
-    assert any(e["detail"] == "SMS to tenant: reply to STATUS (twilio)"
-               for e in record(api, ops_headers, wo["id"])["timeline"])
-
-
-def test_follow_up_answered_by_text_closes_or_reopens(stack, api, ops_headers):
-    unit = U("unit-harbor-201")
-    tenant = UNITS[unit].tenant
-    wo_id = submit(api, unit, "The kitchen tap drips constantly")["id"]
-    complete_job(stack, api, ops_headers, wo_id)
-    reply = twilio(stack, api, tenant.phone, "no, still leaking").text
-    assert "sending a technician back" in reply
-    reopened = wait_status(api, ops_headers, wo_id, "offered")
-    assert any(e["event"] == "reopened" and "by SMS: no, still leaking" in e["detail"] for e in reopened["timeline"])
-
-    complete_job(stack, api, ops_headers, wo_id, offer=2)
-    eum(stack, tenant.phone, "yes it's fixed")  # the AWS End User Messaging path this time
-    wait_status(api, ops_headers, wo_id, "verified")
-    eventually(lambda: any(e["detail"] == "SMS to tenant: reply to YES (eum)"
-                           for e in record(api, ops_headers, wo_id)["timeline"]))
-    eventually(lambda: any("We have closed this repair" in m["body"] for m in sms_to(stack, tenant.phone)))
-
-
 def test_request_by_text_through_end_user_messaging(stack, api, ops_headers):
     unit = U("unit-harbor-301")
     tenant = UNITS[unit].tenant
@@ -191,24 +106,6 @@ def test_request_by_text_through_end_user_messaging(stack, api, ops_headers):
     eventually(lambda: any(wo["id"] in m["body"] for m in sms_to(stack, tenant.phone)))
     eum(stack, "+15557770999", "hello?")
     eventually(lambda: any("not registered" in m["body"] for m in sms_to(stack, "+15557770999")))
-
-
-def test_stop_suppresses_sms_but_not_email_and_start_restores(stack, api, ops_headers):
-    unit = U("unit-harbor-302")
-    tenant = UNITS[unit].tenant
-    stop = twilio(stack, api, tenant.phone, "STOP")
-    assert "unsubscribed" in stop.text
-    wo_id = submit(api, unit, "The bedroom window does not close")["id"]
-    eventually(lambda: any(m["to"] == tenant.email and wo_id in m["body"] for m in stack.cloud.outbox()))
-    suppressed = eventually(lambda: [e for e in record(api, ops_headers, wo_id)["timeline"]
-                                     if e["event"] == "sms_suppressed"])
-    assert "opted out" in suppressed[0]["detail"]
-    assert not any(wo_id in m["body"] for m in sms_to(stack, tenant.phone))
-    assert "<Response/>" in twilio(stack, api, tenant.phone, "STATUS").text  # nothing back to an opted-out number
-
-    assert "resubscribed" in twilio(stack, api, tenant.phone, "START").text
-    second = submit(api, unit, "The bedroom door handle is loose")["id"]
-    eventually(lambda: any(second in m["body"] for m in sms_to(stack, tenant.phone)))
 
 
 def _zone_at(local_hour: int) -> str:
@@ -260,5 +157,3 @@ def _delayed_notification(stack, wo_id: str) -> tuple[str, float] | None:
         if wo_id in message.body and message.delayed_until > now_ms:
             return message.body, (message.delayed_until - now_ms) / 1000
     return None
-
-
