@@ -23,13 +23,14 @@ from shared.domain.directory import Contact, Property
 from shared.domain.enums import Priority
 from shared.domain.errors import InvalidTransition, NotFound
 from shared.domain.oncall import OnCallRota, Page
+from shared.domain.setup import SINGLETON
 from shared.domain.workorder import MONEY_STATUSES, Status, TimelineEntry, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
 from shared.services.writes import Edit, entry, mutate, publish
 
 ROTAS = "on_call_rotas"  # CONFIG item: property id, or PORTFOLIO, -> rota (written by /ops/config/on-call-rotas)
-PORTFOLIO = "default"  # the portfolio's rota: for properties without their own
+PORTFOLIO = SINGLETON  # "default": the portfolio's rota, for properties without their own
 CHECK_ACTION = "oncall_check"  # the ack-by schedule's payload action (functions/visit_timers.py)
 # The chain stops when the repair is over or cancelled; an escalated emergency (no vendor) keeps paging.
 OVER = MONEY_STATUSES | {Status.CANCELLED}

@@ -166,6 +166,7 @@ def test_the_on_the_way_message_says_how_far_the_technician_is(svc: Services) ->
 
 # ---------------------------------------------------------------- recipients by role
 def test_an_emergency_pages_the_propertys_on_call_else_the_portfolios(svc: Services) -> None:
+    """Old single on-call contacts page as one-level rotas (the chain itself: tests/service/test_oncall.py)."""
     maple = triaged(svc, UNIT, GAS)
     harbor = triaged(svc, "unit-harbor-101", GAS)  # Harbor Lofts has no on-call of its own
     for wo in (maple, harbor):
@@ -176,12 +177,6 @@ def test_an_emergency_pages_the_propertys_on_call_else_the_portfolios(svc: Servi
     assert dana.body.startswith("EMERGENCY (gas smell or gas leak) at 120 Maple Ave, Springfield, unit 1A")
     assert f"Tenant Ana Lopez {ANA}" in dana.body
     assert portfolio.body.startswith("EMERGENCY (gas smell or gas leak) at 8 Harbor St, Springfield, unit 101")
-
-
-def test_with_no_on_call_anywhere_the_page_is_skipped_not_failed(svc: Services) -> None:
-    harbor = triaged(svc, "unit-harbor-101", GAS)
-    svc.repo.delete_listed("CONFIG", "on_call")
-    assert notify(svc, "EmergencyDeclared", {"work_order_id": harbor.id, "event_key": "k"}) == 0
 
 
 def test_an_escalation_tells_ops_and_the_tenant(svc: Services) -> None:
