@@ -81,8 +81,9 @@ Step = Literal["next", "exhausted"]
 
 def advance(page: Page, checked_level: int, now: datetime) -> tuple[Page, Step] | None:
     """The ack-by check of `checked_level` ran: the next level is paged, or the chain is exhausted. None when
-    there is nothing to do (acknowledged, already moved on or exhausted - a duplicate check - or not due)."""
-    if not page.running or checked_level != page.level or page.due_at is None or now < page.due_at:
+    there is nothing to do (acknowledged, already moved on or exhausted: a duplicate or stale check). The check
+    is the level's one-time schedule at its ack-by time: like the other timers it is trusted to come then."""
+    if not page.running or checked_level != page.level:
         return None
     following = page.level + 1
     if following >= len(page.levels):
