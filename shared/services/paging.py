@@ -67,6 +67,8 @@ def start_chain(svc: Services, wo_id: str) -> WorkOrder:
         _exhausted(svc, wo)
     elif wo.page.running and wo.page.level == 0:  # also on a replay: the same schedule and index (idempotent)
         _arm(svc, wo, wo.page)
+        if change.after is not None:
+            count("OnCallPaged")  # the next levels' pages are counted as their OnCallPaged event is published
     return wo
 
 
@@ -116,7 +118,6 @@ def _arm(svc: Services, wo: WorkOrder, page: Page) -> None:
                             {"work_order_id": wo.id, "level": page.level, "paged_at": svc.clock().isoformat()})
     svc.schedules().put(f"{wo.id}-oncall-{page.level}", page.due_at,
                         {"action": CHECK_ACTION, "work_order_id": wo.id, "level": page.level})
-    count("OnCallPaged")
     logger.info("on-call paged", extra={"work_order_id": wo.id, "level": page.level})
 
 

@@ -1,10 +1,12 @@
 """The on-call chain on the local cloud (wiring; the rules are proved in tests/service/test_oncall.py): a rota
 set through /ops/config, an emergency pages the primary (notification function -> a one-time schedule), the
 primary does not acknowledge, the schedule fires (visit-timers function) and the secondary is paged, and the
-secondary acknowledges with an SMS reply (AWS End User Messaging -> SNS -> the inbound SMS function)."""
+secondary acknowledges with an SMS reply (AWS End User Messaging -> SNS -> the inbound SMS function); the
+primary's link (the API) shows the page and, used late, leaves the first acknowledgement standing."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -38,7 +40,9 @@ def test_unacknowledged_page_moves_to_the_secondary_who_acknowledges_by_sms(stac
     try:
         page = eventually(lambda: [m for m in sms_to(stack, DANA) if wo_id in m["body"]])
         assert "You are on call (primary): acknowledge within 5 min - reply ACK" in page[0]["body"]
-        assert "http://testserver/oncall/olk1_" in page[0]["body"]  # the acknowledge link (PublicBaseUrl)
+        token = re.search(r"http://testserver/oncall/(olk1_[A-Za-z0-9_-]{43})", page[0]["body"]).group(1)
+        shown = api.get(f"/oncall/{token}")  # opening the link shows the page and acknowledges nothing
+        assert shown.status == 200 and shown.json()["allowed_actions"] == ["acknowledge"]
         assert not [m for m in sms_to(stack, SAM) if wo_id in m["body"]]
 
         # The primary does not answer: the ack-by schedule fires and the secondary is paged.
@@ -58,5 +62,7 @@ def test_unacknowledged_page_moves_to_the_secondary_who_acknowledges_by_sms(stac
         assert events.count("oncall_paged") == 2 and events.count("oncall_acknowledged") == 1
         eventually(lambda: any(m["body"].startswith(f"Thanks: you acknowledged emergency {wo_id}")
                                for m in sms_to(stack, SAM)))
+        late = api.post(f"/oncall/{token}/acknowledge")  # the primary's link, afterwards: the first ACK stands
+        assert late.status == 200 and late.json()["acknowledged_by"] == "Sam On-Call (secondary)"
     finally:
         api.post(f"/ops/work-orders/{wo_id}/cancel", {"reason": "on-call test done"}, headers=ops_headers)
