@@ -160,8 +160,9 @@ def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
 
         paged = start_chain(svc, detail["work_order_id"])
         if paged.page is not None and paged.page.running and paged.page.level == 0:
-            pages = notify(svc, "OnCallPaged", {"work_order_id": paged.id, "status": paged.status.value, "level": 0,
-                                        "event_key": f"{paged.id}:oncall:0"})
+            first = {"work_order_id": paged.id, "status": paged.status.value, "level": 0,
+                     "event_key": f"{paged.id}:oncall:0"}  # the key a re-published level 0 would have
+            pages = notify(svc, "OnCallPaged", first)
     templates = message_book().events.get(detail_type, [])
     wo = svc.repo.get_work_order(detail["work_order_id"])
     event_key = detail.get("event_key") or f"{wo.id}:{detail_type}:{wo.version}"
