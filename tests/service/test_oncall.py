@@ -15,13 +15,14 @@ import pytest
 from shared.domain.errors import InvalidTransition, LinkRejected, NotFound
 from shared.domain.oncall import OnCallRota
 from shared.domain.workorder import WorkOrder
+from shared.schemas import NewRequest
 from shared.services import config, paging
 from shared.services.container import Services
 from shared.services.notifications import notify
 from shared.services.sms import InboundSms, handle_inbound
+from shared.services.workorders import start_lifecycle, submit_request, triage
+from tests.fakes import RecordingEvents
 from tests.fakes.services import DEFAULT_NOW
-from tests.service.journeys import triaged
-from tests.service.steps import deliver
 
 GAS = "I smell gas in the kitchen"  # an emergency
 LEAK = "The bathroom faucet drips constantly"  # routine
@@ -48,6 +49,22 @@ MAPLE_ROTA = {"levels": [level("Dana", DANA, DANA_EMAIL), level("Sam", SAM, SAM_
 def set_rota(svc: Services, rota_id: str, rota: dict[str, Any]) -> None:
     current = next((i.version for i in config.items(svc, "on-call-rotas") if i.id == rota_id), 0)
     config.change(svc, "on-call-rotas", rota_id, rota, current, by=OPS_KEY)
+
+
+def triaged(svc: Services, unit_id: str, description: str) -> WorkOrder:
+    """A tenant's web request, its lifecycle started and triaged (the state machine's first steps)."""
+    unit = svc.repo.get_unit(unit_id)
+    wo = submit_request(svc, NewRequest(unit_id=unit_id, name=unit.tenant.name if unit.tenant else "Tenant",
+                                        description=description))
+    start_lifecycle(svc, wo.id)
+    triage(svc, wo.id)
+    return svc.repo.get_work_order(wo.id)
+
+
+def deliver(svc: Services, *detail_types: str) -> int:
+    """The notification consumer on the published events of these types (EventBridge rule -> SQS)."""
+    assert isinstance(svc.events, RecordingEvents)
+    return sum(notify(svc, t, d) for t, d in list(svc.events.published) if t in detail_types)
 
 
 def emergency(svc: Services, unit: str = UNIT, text: str = GAS) -> WorkOrder:
