@@ -166,7 +166,6 @@ def test_the_on_the_way_message_says_how_far_the_technician_is(svc: Services) ->
 
 # ---------------------------------------------------------------- recipients by role
 def test_an_emergency_pages_the_propertys_on_call_else_the_portfolios(svc: Services) -> None:
-    """Old single on-call contacts page as one-level rotas (the chain itself: tests/service/test_oncall.py)."""
     maple = triaged(svc, UNIT, GAS)
     harbor = triaged(svc, "unit-harbor-101", GAS)  # Harbor Lofts has no on-call of its own
     for wo in (maple, harbor):
