@@ -1,5 +1,5 @@
 """Notification consumer: lifecycle events (EventBridge -> SQS) become SMS and email; so does a vendor's
-insurance about to expire (a notice about no work order)."""
+insurance about to expire (a notice about no work order). An emergency starts its on-call chain here."""
 
 import json
 
@@ -28,6 +28,9 @@ def _notify(record: SQSRecord) -> None:
     notify(services(), event["detail-type"], detail)
 
 
-@lambda_entry(requires=("link_secret_arn", "public_base_url", "notification_queue_url", "ops_alert_emails"))
+# An emergency's page schedules its ack-by check (a one-time schedule invoking the visit-timers function).
+@lambda_entry(requires=("link_secret_arn", "public_base_url", "notification_queue_url", "ops_alert_emails",
+                        "visit_schedule_group", "visit_timers_function_arn", "visit_scheduler_role_arn",
+                        "scheduler_dlq_arn"))
 def lambda_handler(event, context):
     return process_partial_response(event=event, record_handler=_notify, processor=processor, context=context)

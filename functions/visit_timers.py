@@ -1,6 +1,7 @@
 """One-time timers: VisitScheduled events (EventBridge -> SQS) create the visit's schedules (reminders,
 arrive deadline), SafetyQuestionAsked the safety question's no-answer timer; EventBridge Scheduler invokes
-this function again when one fires."""
+this function again when one fires. An emergency page's ack-by check (scheduled by the notification function
+when it pages) fires here too."""
 
 import json
 
@@ -36,6 +37,13 @@ def lambda_handler(event, context):
         bind(work_order_id=event["work_order_id"])
         outcome = safety.unanswered(services(), event["work_order_id"])
         logger.info("safety timer fired", extra={"outcome": outcome})
+        return {"outcome": outcome}
+    if event.get("action") == "oncall_check":  # an emergency page's ack-by time (shared/services/paging.py)
+        from shared.services.paging import check  # cold start: the on-call chain only when its timer fires
+
+        bind(work_order_id=event["work_order_id"])
+        outcome = check(services(), event["work_order_id"], int(event["level"]))
+        logger.info("on-call check fired", extra={"level": event["level"], "outcome": outcome})
         return {"outcome": outcome}
     if event.get("action") != "fire":
         raise ValueError(f"unknown visit timer event {event.get('action')!r}")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import jinja2
 
+    from shared.services.paging import PageView
     from shared.services.views import ApprovalView, TenantStatus, VendorJob, VisitWindow
 
 HERE = Path(__file__).parent
@@ -130,6 +131,13 @@ def request_form(unit: str, property_name: str, action: str, errors: dict[str, s
 def approval(view: ApprovalView, base: str) -> str:
     """The approver's page: the job, the invoice lines, every check and the coding; approve or reject."""
     return render("approval.html", title=f"Invoice {view.invoice_number}", view=view, base=base)
+
+
+def oncall_page(view: PageView, action: str) -> str:
+    """The paged person's page: the emergency and the acknowledge button (a POST to `action`)."""
+    t = texts("oncall", view.language)
+    return render("oncall_page.html", title=f"{t['title']} {view.work_order_id}", lang=view.language, view=view,
+                  t=t, action=action)
 
 
 def report(record: dict[str, Any]) -> str:

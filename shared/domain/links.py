@@ -24,6 +24,8 @@ TENANT_ACTIONS = ("view", "feedback", "visit", "safety")
 UNIT_ACTIONS = ("request",)
 VENDOR_ACTIONS = ("view", "accept", "decline", "schedule", "checkin", "complete", "invoice")
 APPROVER_ACTIONS = ("view", "approve", "reject")  # the owner or ops, for one invoice
+# The person paged for an emergency (party_id: the level paged): GET shows the page, POST acknowledges.
+ONCALL_ACTIONS = ("view", "acknowledge")
 # Ops pages a browser cannot sign for (`opslayer ops open`): a link names one page of one work order
 # (party "ops", party_id and action = the page), lives OPS_PAGE_TTL and opens once.
 OPS_PAGES = ("record", "report")
@@ -38,8 +40,8 @@ RENEWABLE_FOR = 30 * 86400
 @dataclass(frozen=True)
 class LinkScope:
     work_order_id: str  # the unit id for a unit link
-    party: str  # "tenant", "vendor", "unit", "approver" or "ops"
-    party_id: str  # the vendor id, or the unit id for a tenant or a unit link
+    party: str  # "tenant", "vendor", "unit", "approver", "ops" or "oncall"
+    party_id: str  # the vendor id, the unit id for a tenant or a unit link, the level paged for "oncall"
     actions: tuple[str, ...]
     expires_at: int  # unix seconds
     answered: str | None = None  # the single-use answer this link already gave
@@ -64,7 +66,7 @@ def digest(token: str, pepper: bytes) -> str:
 
 def actions_for(party: str) -> tuple[str, ...]:
     return {"tenant": TENANT_ACTIONS, "unit": UNIT_ACTIONS, "vendor": VENDOR_ACTIONS,
-            "approver": APPROVER_ACTIONS, "ops": OPS_PAGES}[party]
+            "approver": APPROVER_ACTIONS, "ops": OPS_PAGES, "oncall": ONCALL_ACTIONS}[party]
 
 
 def new_scope(work_order_id: str, party: str, party_id: str, ttl_seconds: int, now: float,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.domain.enums import Priority, Trade
 from shared.domain.nte import ANY_TRADE
+from shared.domain.oncall import DEFAULT_ACK_MINUTES, MAX_ACK_MINUTES
 
 Language = Literal["en", "es"]
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -77,12 +78,34 @@ class PropertySetup(Strict):
     owner: ContactSetup | None = None  # approves invoices over the owner limit
     approval: ApprovalLimits = Field(default_factory=ApprovalLimits)
     time_zone: str | None = None  # for quiet hours; unset: the quiet-hours setup's, then the deployment's
-    on_call: ContactSetup | None = None  # unset: the default on-call contact
+    on_call: ContactSetup | None = None  # one contact (a one-level rota) when the property has no on-call rota
 
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, name: str | None) -> str | None:
         return known_zone(name)
+
+
+class OnCallLevelSetup(Strict):
+    """One level of an on-call rota: who is paged, as what, and how long they have to acknowledge."""
+
+    contact: ContactSetup
+    label: str = Field(default="primary", min_length=1, max_length=40)  # primary, secondary, manager ...
+    ack_within_minutes: int = Field(default=DEFAULT_ACK_MINUTES, ge=1, le=MAX_ACK_MINUTES)
+
+    @field_validator("contact")
+    @classmethod
+    def _reachable(cls, contact: ContactSetup) -> ContactSetup:
+        if not (contact.phone or contact.email):
+            raise ValueError("an on-call contact needs a phone or an email to be paged")
+        return contact
+
+
+class OnCallRotaSetup(Strict):
+    """An emergency's on-call chain for a property (id: the property) or the portfolio (id "default"): the
+    levels are paged in order until one acknowledges."""
+
+    levels: list[OnCallLevelSetup] = Field(min_length=1, max_length=10)
 
 
 class QuietHoursSetup(Strict):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from shared.domain.directory import Contact
 from shared.domain.enums import Hazard, Priority, Trade
 from shared.domain.errors import InvalidTransition
+from shared.domain.oncall import Page
 from shared.domain.photos import Photo
 
 
@@ -147,6 +148,7 @@ class WorkOrder(BaseModel):
     vulnerable: bool = False  # a vulnerable occupant was mentioned
     emergency_probability: float | None = None  # the learned model's opinion at triage
     safety_question: SafetyQuestion | None = None
+    page: Page | None = None  # an emergency's on-call chain: who was paged, acknowledged when and by whom
     triage_corrections: list[TriageCorrection] = Field(default_factory=list)
     triage_rules_version: str | None = None
     matched_rules: list[str] = Field(default_factory=list)

@@ -1,6 +1,7 @@
 """Setup by ops through the API (/ops/config) and as code (`opslayer config export|import`): read and change
 vendors' dispatch profiles, properties' owners / approval limits / time zone / on-call contact, quiet hours,
-the ops and default on-call contacts, assets, sensors and not-to-exceed overrides.
+the ops and default on-call contacts, on-call rotas (per property and the portfolio's), assets, sensors and
+not-to-exceed overrides.
 
 Every change is validated (shared/domain/setup.py), optimistic (the caller names the version it read; a
 stale write is a ConcurrentUpdate, 409) and versioned with who and when (the setup records, readable as
@@ -26,6 +27,7 @@ from shared.domain.setup import (
     ApprovalLimits,
     ContactSetup,
     NteSetup,
+    OnCallRotaSetup,
     PropertySetup,
     QuietHoursSetup,
     SensorSetup,
@@ -34,6 +36,8 @@ from shared.domain.setup import (
 )
 from shared.observability import count, logger
 from shared.services.container import Services
+from shared.services.paging import PORTFOLIO
+from shared.services.paging import ROTAS as ON_CALL_ROTAS
 
 # CONFIG items the rest of the system reads (notifications, invoicing, dispatch)
 OWNERS, APPROVAL_LIMITS, NTE_OVERRIDES = "owners", "approval_limits", "nte_overrides"
@@ -182,6 +186,21 @@ def _apply_nte(svc: Services, prop_id: str, setup: NteSetup) -> None:
     svc.repo.put_config_entry(NTE_OVERRIDES, prop_id, setup.model_dump(mode="json")["amounts"] or None)
 
 
+# ------------------------------------------------------------------------------------------ on-call rotas
+def _read_rota(svc: Services, rota_id: str) -> BaseModel | None:
+    rota = (svc.repo.get_config(ON_CALL_ROTAS) or {}).get(rota_id)
+    return _shown(OnCallRotaSetup, rota) if rota else None
+
+
+def _apply_rota(svc: Services, rota_id: str, setup: OnCallRotaSetup) -> None:
+    svc.repo.put_config_entry(ON_CALL_ROTAS, rota_id, setup.model_dump(mode="json"))
+
+
+def _rota_owner_exists(svc: Services, rota_id: str, _setup: Any) -> None:
+    if rota_id != PORTFOLIO:  # "default": the portfolio's rota; any other id is a property's
+        svc.repo.get_property(rota_id)
+
+
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("vendors", VendorSetup, _read_vendor, _apply_vendor, lambda svc: svc.repo.vendor_ids()),
     Kind("properties", PropertySetup, _read_property, _apply_property, lambda svc: svc.repo.property_ids(),
@@ -189,6 +208,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     _config_kind("quiet-hours", QuietHoursSetup, QUIET_HOURS),
     _config_kind("ops-contact", ContactSetup, OPS_CONTACT),
     _config_kind("on-call", ContactSetup, ON_CALL),
+    Kind("on-call-rotas", OnCallRotaSetup, _read_rota, _apply_rota,
+         lambda svc: sorted(svc.repo.get_config(ON_CALL_ROTAS) or {}), check=_rota_owner_exists),
     Kind("assets", AssetSetup, _read_asset, _apply_asset,
          lambda svc: [a["id"] for a in svc.repo.listed(ASSETS) if a.get("id")], check=_unit_exists),
     Kind("sensors", SensorSetup, _read_sensor, _apply_sensor, lambda svc: [],  # listed through their setups

@@ -17,8 +17,8 @@ def renew(svc: Services, token: str) -> None:
     tokens = svc.link_tokens()
     try:
         scope = tokens.verify(token, allow_expired=True)
-        if scope.party == "unit":
-            return  # a unit link is printed (ops re-prints it)
+        if scope.party in ("unit", "oncall"):
+            return  # a unit link is printed (ops re-prints it); a late on-call page is acknowledged by SMS
         wo = svc.repo.get_work_order(scope.work_order_id)
     except (LinkRejected, NotFound):
         return

@@ -12,6 +12,7 @@ from shared.domain.directory import Contact, Property, Unit
 from shared.domain.enums import Priority, trade_name
 from shared.domain.messages import MessageTemplate, format_window, message_book
 from shared.domain.nte import money
+from shared.domain.oncall import Page
 from shared.domain.quiet_hours import QuietHours
 from shared.domain.workorder import TimelineEntry, WorkOrder
 from shared.observability import count, logger
@@ -48,11 +49,9 @@ def _recipients(svc: Services, role: str, wo: WorkOrder, prop: Property, vendor_
             return None
         v = svc.repo.get_vendor(vid)
         return Contact(name=v.name, phone=v.phone, email=v.email, language=v.language)
-    if role == "oncall":
-        if prop.on_call:
-            return prop.on_call
-        value = svc.repo.get_config("on_call")
-        return Contact.model_validate(value) if value else None
+    if role == "oncall":  # the level of the work order's on-call chain the event pages (shared/services/paging.py)
+        level = int(detail.get("level") or 0)
+        return wo.page.levels[level].contact if wo.page and level < len(wo.page.levels) else None
     if role == "ops":
         return ops_contact(svc)
     if role == "approver":  # an invoice's approver: the property's owner, or ops
@@ -133,17 +132,42 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         values["status_url"] = tenant_link(svc, wo, base)
     if vendor_id and any("$job_url" in t.body for t in templates):
         values["job_url"] = vendor_link(svc, wo, vendor_id, base)
+    if wo.page is not None and any("$ack_url" in t.body for t in templates):
+        from shared.services.paging import ack_link  # cold start: the on-call chain only for its events
+
+        level = min(int(detail.get("level") or 0), max(len(wo.page.levels) - 1, 0))
+        values["ack_url"] = ack_link(svc, wo, level, base)
+    if wo.page is not None:
+        values |= _page_variables(wo.page, int(detail.get("level") or 0))
     return values
+
+
+def _page_variables(page: Page, level: int) -> dict[str, str]:
+    if not page.levels:
+        return {"oncall_tried": "nobody is on call"}
+    paged = page.levels[min(level, len(page.levels) - 1)]
+    return {"oncall_label": paged.label, "ack_minutes": str(paged.ack_within_minutes),
+            "oncall_tried": ", ".join(f"{lv.contact.name} ({lv.label})" for lv in page.levels)}
 
 
 def notify(svc: Services, detail_type: str, detail: dict[str, Any]) -> int:
     """Send every message the event calls for, once (dedupe on the event key). Returns how many were sent.
-    For a building incident's primary, members are brought to the same stage and their tenants told too."""
+    For a building incident's primary, members are brought to the same stage and their tenants told too.
+    An emergency starts the on-call chain and pages its first level at once (shared/services/paging.py)."""
+    pages = 0
+    if detail_type == "EmergencyDeclared":
+        from shared.services.paging import start_chain  # cold start: the on-call chain only for emergencies
+
+        paged = start_chain(svc, detail["work_order_id"])
+        if paged.page is not None and paged.page.running and paged.page.level == 0:
+            first = {"work_order_id": paged.id, "status": paged.status.value, "level": 0,
+                     "event_key": f"{paged.id}:oncall:0"}  # the key a re-published level 0 would have
+            pages = notify(svc, "OnCallPaged", first)
     templates = message_book().events.get(detail_type, [])
     wo = svc.repo.get_work_order(detail["work_order_id"])
     event_key = detail.get("event_key") or f"{wo.id}:{detail_type}:{wo.version}"
     held: list[datetime] = []  # quiet hours: when held SMS may go
-    sent = _send(svc, detail_type, detail, wo, templates, event_key, held) if templates else 0
+    sent = pages + (_send(svc, detail_type, detail, wo, templates, event_key, held) if templates else 0)
     if wo.incident_id == wo.id:
         mirror(svc, detail_type, wo)
         for member_id in members(svc, wo):

@@ -25,6 +25,7 @@ from shared.domain.directory import Unit
 from shared.domain.enums import trade_name
 from shared.domain.intent import Intent, classify, only_answer, reply_language, request_language, tenant_language
 from shared.domain.messages import format_window
+from shared.domain.oncall import ack_command
 from shared.domain.replies import DEFAULT_LANGUAGE, book, reply
 from shared.domain.workorder import (
     OPEN_STATUSES,
@@ -85,6 +86,10 @@ def handle_inbound(svc: Services, msg: InboundSms) -> Outcome:
         return _done("opted_in", reply("sms.start", lang))
     if intent == Intent.HELP:
         return _done("help", reply("sms.help", lang))
+    acked, reference = ack_command(msg.body)
+    if acked:  # the person paged for an emergency (shared/services/paging.py), never a tenant's request
+        outcome = _acknowledge_page(svc, phone, reference, lang)
+        return Outcome(outcome.action, None, outcome.work_order_id) if opted_out else outcome
     outcome = _for_tenant(svc, msg, phone, intent, unit)
     if opted_out and outcome.reply:  # the number said STOP: act, but send nothing back
         return Outcome(outcome.action, None, outcome.work_order_id)
@@ -95,6 +100,23 @@ def _done(action: str, reply: str) -> Outcome:
     count(f"Sms{action.title().replace('_', '')}")
     logger.info("sms keyword", extra={"action": action})
     return Outcome(action, reply)
+
+
+def _acknowledge_page(svc: Services, phone: str, reference: str | None, lang: str) -> Outcome:
+    from shared.services.paging import acknowledge_by_sms  # cold start: the on-call chain only for an ACK
+
+    ack = acknowledge_by_sms(svc, phone, reference)
+    if ack is None:
+        count("SmsOncallNothingToAcknowledge")
+        return Outcome("nothing_to_acknowledge", reply("oncall.nothing_to_acknowledge", lang))
+    wo, language = ack.work_order, ack.language or lang
+    count("SmsOncallAcknowledged")
+    logger.info("on-call ack by sms", extra={"work_order_id": wo.id, "level": ack.level})
+    if ack.theirs:
+        return Outcome("oncall_acknowledged", reply("oncall.acknowledged", language, reference=wo.id), wo.id)
+    acked_by = wo.page.acked_by if wo.page and wo.page.acked_by else "someone else"
+    return Outcome("oncall_already_acknowledged", reply("oncall.already_acknowledged", language, reference=wo.id,
+                                                        acked_by=acked_by), wo.id)
 
 
 def _tenant_unit(svc: Services, phone: str) -> Unit | None:

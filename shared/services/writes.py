@@ -16,7 +16,7 @@ from shared.services.container import Services
 T = TypeVar("T")
 
 # Events an ops alarm watches (template.yaml): also counted once per deployment (observability.alarm_count).
-ALARMED_EVENTS = frozenset({"WorkOrderEscalated"})
+ALARMED_EVENTS = frozenset({"WorkOrderEscalated", "OnCallExhausted"})
 
 
 class Edit(NamedTuple, Generic[T]):

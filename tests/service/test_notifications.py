@@ -189,12 +189,6 @@ def test_an_emergency_pages_the_propertys_on_call_else_the_portfolios(svc: Servi
     assert portfolio.body.startswith("EMERGENCY (gas smell or gas leak) at 8 Harbor St, Springfield, unit 101")
 
 
-def test_with_no_on_call_anywhere_the_page_is_skipped_not_failed(svc: Services) -> None:
-    harbor = triaged(svc, "unit-harbor-101", GAS).wo
-    svc.repo.delete_listed("CONFIG", "on_call")
-    assert notify(svc, "EmergencyDeclared", {"work_order_id": harbor.id, "event_key": "k"}) == 0
-
-
 def test_an_escalation_tells_ops_and_the_tenant(svc: Services) -> None:
     wo = triaged(svc, UNIT, LEAK).wo
     escalate(svc, wo.id, "no_vendor", "No vendor accepted; ops alerted")
@@ -411,6 +405,7 @@ def test_every_message_of_every_event_fills_all_its_variables(svc: Services, lan
     """Each event of the message book, for a job with a vendor, a visit, a proposal and an invoice: no
     `$name` is left in any subject or body (tenant and vendor speak `language`)."""
     from shared.domain.enums import Hazard
+    from shared.domain.oncall import OnCallLevel, OnCallRota, start
     from shared.domain.workorder import SafetyQuestion
     from shared.services.invoicing import submit_by_email
     from shared.services.notifications import message_book
@@ -422,8 +417,10 @@ def test_every_message_of_every_event_fills_all_its_variables(svc: Services, lan
                               "Invoice number: AQ-7\nMaterials: 120.00\nTotal: 120.00", None, "ses-invoice")
     current = svc.repo.get_work_order(wo.id)
     question = SafetyQuestion(hazard=Hazard.WATER, asked_at=svc.clock())
-    svc.repo.save(current.model_copy(update={"proposal": window(svc, 3, 13), "safety_question": question}),
-                  current.version)
+    dana = Contact(name="Dana On-Call", phone="+15550100001", email="oncall@maple.example.com", language=language)
+    page = start(OnCallRota(levels=[OnCallLevel(contact=dana)]), svc.clock())  # for the on-call chain's events
+    svc.repo.save(current.model_copy(update={"proposal": window(svc, 3, 13), "safety_question": question,
+                                             "page": page}), current.version)
     svc.messenger.clear()
 
     book = message_book().events

@@ -118,6 +118,22 @@ def test_approval_page_and_report_show_what_people_typed_as_text():
     assert "max-width:60rem" in report and "Coded to GL 6010" in report
 
 
+def test_oncall_page_shows_the_emergency_as_text_and_only_a_button_acknowledges():
+    from shared.services.paging import PageView
+
+    view = PageView(work_order_id="wo-1", property=EVIL, address=EVIL, unit=EVIL, emergency=EVIL, description=EVIL,
+                    paged=EVIL, acknowledged=False, acknowledged_by=None, acknowledged_at=None,
+                    allowed_actions=["acknowledge"], language="es")
+    html = pages.oncall_page(view, "/oncall/tok/acknowledge")
+    assert_inert(html)
+    assert '<form method="post" action="/oncall/tok/acknowledge"><button>Confirmar: me hago cargo</button>' in html
+    done = pages.oncall_page(PageView(**{**view.as_json(), "acknowledged": True, "acknowledged_by": EVIL,
+                                         "acknowledged_at": "2026-11-24T10:00:00+00:00", "allowed_actions": [],
+                                         "language": "en"}), "/oncall/tok/acknowledge")
+    assert_inert(done)
+    assert "<form" not in done and "Acknowledged by &lt;script&gt;" in done
+
+
 def test_visit_windows_read_in_the_property_time():
     assert pages.when(VisitWindow.model_validate(WINDOW)) == "2026-11-24 09:00-11:00 (UTC-05:00)"
     two_days = VisitWindow(start="2026-11-24T22:00:00+00:00", end="2026-11-25T01:00:00+00:00")

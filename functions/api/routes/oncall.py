@@ -1,0 +1,50 @@
+"""On-call routes: the person paged for an emergency opens the link (GET: the emergency and a button) and
+acknowledges (POST). A GET never acknowledges: link previews and scanners open links."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from shared.services.container import services
+
+from .. import pages
+from ..plumbing import (
+    ALL_TYPES,
+    api_path,
+    endpoint,
+    html_response,
+    is_form,
+    json_response,
+    refuse_cross_site,
+    see_other,
+    wants_html,
+)
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/oncall/{token}", methods=["GET"])
+@endpoint(html_errors=True)
+def oncall_page(token):
+    from shared.services import paging
+
+    view = paging.page_view(services(), token)
+    if wants_html():
+        return html_response(200, pages.oncall_page(view, api_path(f"/oncall/{token}/acknowledge")))
+    return json_response(200, view.as_json())
+
+
+@bp.route("/oncall/{token}/acknowledge", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def oncall_acknowledge(token):
+    from shared.services import paging
+
+    refuse_cross_site()
+    wo = paging.acknowledge_by_link(services(), token)
+    if is_form():
+        return see_other(f"/oncall/{token}")
+    page = wo.page
+    assert page is not None
+    return json_response(200, {"work_order_id": wo.id, "acknowledged_at": page.acked_at.isoformat() if page.acked_at
+                               else None, "acknowledged_by": page.acked_by,
+                               "acknowledged_after_s": page.acknowledged_after_s})
