@@ -4,29 +4,44 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from typing import Any
 
-from shared.adapters.messaging import MAX_DELAY_SECONDS
+from shared.adapters.messaging import MAX_DELAY_SECONDS, SOURCE
 from shared.domain.steering import MoveTask, QueueInfo
 from tests.fakes.table import AwsError
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:opslayer-test"
+EXECUTION_ARN = re.compile(r"^arn:aws[-a-z]*:states:[-0-9a-zA-Z]+:[0-9]{12}:execution:.+")
+E164 = re.compile(r"^\+?[1-9]\d{1,14}$")  # what SNS accepts as a phone number
+MAX_SMS_CHARACTERS = 1600  # SNS refuses a longer SMS in one publish
 
 
 class RecordingEvents:
-    """EventPublisher: keeps `(detail_type, detail)` in order, each detail as EventBridge delivers it (JSON)."""
+    """EventPublisher: keeps each PutEvents entry it would send (bus, source, detail-type, detail as JSON
+    text), in order; `published` reads them back as `(detail_type, detail)`, the detail as EventBridge
+    delivers it."""
 
     def __init__(self, bus_name: str = "opslayer-test") -> None:
         self.bus = bus_name
-        self.published: list[tuple[str, dict[str, Any]]] = []
+        self.entries: list[dict[str, str]] = []
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
-        self.published.append((detail_type, json.loads(json.dumps(detail, default=str))))
+        entry = {"EventBusName": self.bus, "Source": SOURCE, "DetailType": detail_type,
+                 "Detail": json.dumps(detail, default=str)}
+        if not detail_type:  # EventBridge fails the entry (InvalidArgument); the publisher raises
+            raise RuntimeError(f"EventBridge rejected {detail_type}: DetailType is a required argument.")
+        self.entries.append(entry)
+
+    @property
+    def published(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(e["DetailType"], json.loads(e["Detail"])) for e in self.entries]
 
     def types(self) -> list[str]:
         return [t for t, _ in self.published]
@@ -41,7 +56,7 @@ class RecordingEvents:
         return found[-1]
 
     def clear(self) -> None:
-        self.published.clear()
+        self.entries.clear()
 
 
 @dataclass
@@ -64,9 +79,10 @@ class FakeWorkflow:
         self._tokens = itertools.count(1)
 
     def start(self, name: str, payload: dict[str, Any]) -> str:
+        data = json.loads(json.dumps(payload))  # a payload JSON cannot hold fails first, as in the adapter
         found = self.executions.get(name)
         if found is None:
-            found = self.executions[name] = Execution(name, self.execution_arn(name), json.loads(json.dumps(payload)))
+            found = self.executions[name] = Execution(name, self.execution_arn(name), data)
         return found.arn
 
     def execution_arn(self, name: str) -> str:
@@ -87,16 +103,21 @@ class FakeWorkflow:
         return token in self._waiting
 
     def resume(self, task_token: str, output: dict[str, Any]) -> bool:
+        data = json.loads(json.dumps(output))  # an output JSON cannot hold fails with the wait still live
         if task_token not in self._waiting:
             return False
         del self._waiting[task_token]
-        self.resumed.append((task_token, json.loads(json.dumps(output))))
+        self.resumed.append((task_token, data))
         return True
 
     def output_for(self, task_token: str) -> dict[str, Any] | None:
         return next((out for token, out in self.resumed if token == task_token), None)
 
     def stop(self, execution_arn: str, cause: str) -> None:
+        """Stop a running execution; one that is over or was never started is left alone (as the adapter
+        does); an ARN that is no execution ARN fails (InvalidArn)."""
+        if not EXECUTION_ARN.match(execution_arn):
+            raise AwsError("InvalidArn", f"Execution Does Not Exist: '{execution_arn}'")
         for execution in self.executions.values():
             if execution.arn == execution_arn and execution.stopped is None:
                 execution.stopped = cause[:256]
@@ -110,23 +131,38 @@ class SentMessage:
     body: str
     subject: str | None = None
     id: str = ""
+    sender: str | None = None  # the email's From (SES Source)
 
 
 class Outbox:
-    """Messenger: every SMS and email, in order."""
+    """Messenger: every SMS and email, in order, refused as SNS and SES refuse them: a phone number that is
+    not E.164 or a body over 1600 characters (InvalidParameter); an email whose sender is not a verified
+    identity, as an address or its domain (MessageRejected), or whose recipient has no domain
+    (InvalidParameterValue). The sender is verified unless `verified` says otherwise."""
 
-    def __init__(self, sender_email: str = "maintenance@example.com") -> None:
+    def __init__(self, sender_email: str = "maintenance@example.com", verified: set[str] | None = None) -> None:
         self.sender = sender_email
+        self.verified = {sender_email} if verified is None else verified  # SES identities: addresses, domains
         self.sent: list[SentMessage] = []
         self._ids = itertools.count(1)
 
     def sms(self, phone: str, body: str) -> str:
+        if not E164.match(phone):
+            raise AwsError("InvalidParameter", "Phone number does not meet the E164 format")
+        if len(body) > MAX_SMS_CHARACTERS:
+            raise AwsError("InvalidParameter", "SMS message must be less than 1600 bytes")
         message = SentMessage("sms", phone, body, id=f"sms-{next(self._ids)}")
         self.sent.append(message)
         return message.id
 
     def email(self, to: str, subject: str, body: str) -> str:
-        message = SentMessage("email", to, body, subject, id=f"email-{next(self._ids)}")
+        sender = parseaddr(self.sender)[1]
+        if sender not in self.verified and sender.rsplit("@", 1)[-1] not in self.verified:
+            raise AwsError("MessageRejected", f"Email address not verified {self.sender}")
+        recipient = parseaddr(to)[1]
+        if recipient.count("@") != 1 or not recipient.split("@")[1]:
+            raise AwsError("InvalidParameterValue", "Missing domain")
+        message = SentMessage("email", to, body, subject, id=f"email-{next(self._ids)}", sender=self.sender)
         self.sent.append(message)
         return message.id
 

@@ -1,5 +1,6 @@
-"""The fakes with no AWS twin to be held to by a contract (clock, workflow, schedules, outbox, queues):
-what they promise the service tests."""
+"""What the fakes promise the service tests beyond what tests/contract holds them to: the clock; the PMS's
+injected faults; the schedules (only their port's methods are checked against the adapter); the workflow's
+test-side tokens and the outbox's and queues' look-ups."""
 
 from __future__ import annotations
 
