@@ -11,14 +11,19 @@ ASL's `ResumeAt` step (steering.restart): the timers, reminders and the PMS sync
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from shared.domain import nte
 from shared.domain.errors import InvalidInput, InvalidTransition, NotFound
 from shared.domain.steering import MAX_EXTENSION_HOURS, RESUMABLE, resume_target, stalled_stage
 from shared.domain.workorder import MONEY_STATUSES, Status, TimerOverride, WorkOrder
 from shared.services import steering
 from shared.services.container import Services
+from shared.services.workorders import cancel
 from shared.services.writes import Edit, entry, mutate, publish
+
+if TYPE_CHECKING:  # only the API validates requests
+    from shared.schemas import Steer
 
 # Statuses in which the work is done: a new assignee or a new dispatch makes no sense (resume or close).
 WORK_DONE = MONEY_STATUSES | {Status.COMPLETED}
@@ -61,22 +66,26 @@ def _withdrawn(svc: Services, wo: WorkOrder, before: WorkOrder) -> None:
 
 
 # ---------------------------------------------------------------- reassign
-def reassign(svc: Services, wo_id: str, vendor_id: str, reason: str, actor: str) -> Steered:
-    """A named vendor or in-house technician takes the job: accepted by them, the lifecycle resumes at
-    scheduling (a fresh schedule timer); they get the job link as on an accepted offer, the tenant hears who
-    is coming, an earlier assignee that the job was withdrawn."""
+def reassign(svc: Services, wo_id: str, vendor_id: str, reason: str, actor: str,
+             in_house: bool | None = None) -> Steered:
+    """A named vendor or in-house technician (`in_house`: which of the two the caller means, None: either)
+    takes the job: accepted by them, the lifecycle resumes at scheduling (a fresh schedule timer); they get
+    the job link as on an accepted offer, the tenant hears who is coming, an earlier assignee that the job
+    was withdrawn."""
     assignee = svc.repo.find_vendor(vendor_id)
-    if assignee is None:
-        raise NotFound("No such vendor or technician.", {"id": vendor_id})
+    wanted = {True: "in-house technician", False: "vendor", None: "vendor or technician"}[in_house]
+    if assignee is None or (in_house is not None and assignee.in_house != in_house):
+        raise NotFound(f"No such {wanted}.", {"id": vendor_id})
     if not assignee.active:
         raise InvalidInput(f"{assignee.name} is not active.", [{"field": "vendor_id", "message": "inactive"}])
     kind = "in-house technician" if assignee.in_house else "vendor"
+    limit = _not_to_exceed(svc, svc.repo.get_work_order(wo_id))
 
     def decide(wo: WorkOrder) -> Edit[str]:
         _require_escalated(wo, "reassigned")
         _require_work_not_done(wo, "reassigned")
         previous = wo.vendor_id if wo.vendor_id != vendor_id else wo.previous_vendor_id
-        return Edit(wo.model_copy(update={
+        return Edit(wo.model_copy(update={**limit,
             "status": Status.ACCEPTED, "vendor_id": vendor_id, "previous_vendor_id": previous, "window": None,
             "proposal": None, "proposed_at": None, "arrived_at": None, "visit_missed": False,
             "window_version": wo.window_version + 1, "reminders": {}, "timer_override": None}),
@@ -89,6 +98,15 @@ def reassign(svc: Services, wo_id: str, vendor_id: str, reason: str, actor: str)
             reason=reason)
     _withdrawn(svc, wo, done.before)
     return _restarted(svc, done, "reassign", actor, reason, vendor_id=vendor_id)
+
+
+def _not_to_exceed(svc: Services, wo: WorkOrder) -> dict[str, Any]:
+    """The job's not-to-exceed as an offer sets it, for a job assigned without one (never offered)."""
+    if wo.nte_cents is not None or wo.trade is None or wo.priority is None:
+        return {}
+    cents, currency = nte.rules().with_overrides(svc.repo.get_config("nte_overrides")).amount(
+        wo.trade, wo.priority, wo.property_id)
+    return {"nte_cents": cents, "currency": currency}
 
 
 # ---------------------------------------------------------------- restart dispatch
@@ -156,4 +174,29 @@ def note(svc: Services, wo_id: str, text: str, actor: str) -> Steered:
 
     wo = mutate(svc, wo_id, apply).saved
     steering.record(svc, "work_order_note", wo_id, actor)
+    return Steered(wo)
+
+
+# ---------------------------------------------------------------- one entry point (the ops API)
+def steer(svc: Services, wo_id: str, request: Steer, actor: str) -> Steered:
+    """Apply one way forward (POST /ops/work-orders/{id}/steer); cancel and close are recorded too."""
+    reason = request.reason or ""
+    if request.action == "reassign":
+        assert request.assignee is not None
+        return reassign(svc, wo_id, request.assignee, reason, actor, in_house=request.technician_id is not None)
+    if request.action == "restart_dispatch":
+        return restart_dispatch(svc, wo_id, reason, actor)
+    if request.action in ("resume", "extend"):
+        return resume(svc, wo_id, request.stage, reason, actor,
+                      extend_hours=request.extend_hours if request.action == "extend" else None)
+    if request.action == "note":
+        assert request.text is not None
+        return note(svc, wo_id, request.text, actor)
+    if request.action == "cancel":
+        wo = cancel(svc, wo_id, reason, actor=actor)
+    else:
+        from shared.services.invoicing import close_without_invoice  # the money side only for a close
+
+        wo = close_without_invoice(svc, wo_id, reason, actor=actor)
+    steering.record(svc, f"work_order_{request.action}", wo_id, actor, reason=reason)
     return Steered(wo)

@@ -198,6 +198,22 @@ def ops_retry(id):
                                "resume_at": done.resume_at, "execution_arn": done.execution_arn})
 
 
+@bp.route("/ops/work-orders/{id}/steer", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_steer(id):
+    """A way forward for an escalated job: reassign (vendor or in-house technician), restart dispatch,
+    resume or extend at a stage, note, cancel or close (409 naming the state when it does not apply)."""
+    from shared.services import escalations
+
+    actor = require_ops()
+    body = read_body(schemas.Steer)
+    done = escalations.steer(services(), id, body, actor)
+    wo = done.work_order
+    return json_response(202 if done.execution_arn else 200, {
+        "id": wo.id, "action": body.action, "status": wo.status.value, "vendor_id": wo.vendor_id,
+        "resume_at": done.resume_at, "execution_arn": done.execution_arn})
+
+
 @bp.route("/ops/audit", methods=["GET"])
 @endpoint()
 def ops_audit():
