@@ -5,6 +5,7 @@ A late invoice after an escalation restarts invoicing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from shared.domain.directory import Vendor
 from shared.domain.enums import Trade
 from shared.domain.errors import InvalidInput, InvalidTransition, NotFound
+from shared.domain.stuck import stuck_after
 from shared.domain.workorder import Status
 from shared.schemas import Steer
 from shared.services import escalations, invoicing, steering
@@ -318,3 +320,12 @@ def test_an_invoice_for_a_job_escalated_before_the_work_was_done_is_refused(svc:
     stage_overdue(svc, job.id, "completion")
     with pytest.raises(InvalidTransition):
         invoicing.submit_by_link(svc, job.link, invoice("EARLY-1", on=svc.clock().date()))
+
+
+def test_an_extended_stage_is_not_stuck_or_overdue_before_its_new_timer(svc: Services) -> None:
+    job = accepted(svc, UNIT, DRIP)
+    stage_overdue(svc, job.id, "schedule")
+    escalations.resume(svc, job.id, None, "Vendor on holiday until next week", OPS, extend_hours=200)
+    wo = job.load(svc)
+    deadline = stuck_after(wo, svc.settings.timeouts.stages, 0, timedelta(0))
+    assert deadline == wo.updated_at + timedelta(hours=200)
