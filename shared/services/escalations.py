@@ -43,6 +43,10 @@ def _require_escalated(wo: WorkOrder, action: str) -> None:
     if wo.status != Status.ESCALATED:
         raise InvalidTransition(f"Only an escalated job can be {action}: this one is {wo.status.value}.",
                                 {"status": wo.status.value, "action": action})
+    if wo.incident_id and wo.incident_id != wo.id:  # its lifecycle is the incident primary's
+        raise InvalidTransition(f"This report is part of the building incident {wo.incident_id}: steer that "
+                                "work order, or close or cancel this one.",
+                                {"status": wo.status.value, "incident_id": wo.incident_id})
 
 
 def _require_work_not_done(wo: WorkOrder, action: str) -> None:

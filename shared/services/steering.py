@@ -111,8 +111,8 @@ def retry(svc: Services, wo_id: str, actor: str) -> Retry:
         attempt = wo.retries + 1
         name = retry_execution_name(wo.id, attempt)
         arn = svc.workflow.execution_arn(name)
-        return Edit(wo.model_copy(update={"status": wo.failed_in, "failed_in": None, "retries": attempt,
-                                          "execution_arn": arn}),
+        return Edit(wo.model_copy(update={"status": wo.failed_in, "failed_in": None, "escalated_from": None,
+                                          "retries": attempt, "execution_arn": arn}),
                     [entry(svc, "retried", f"Automation restarted at the {stage.replace('_', ' ')} step "
                                            f"(retry {attempt})", actor=actor)], result=(name, stage))
 
@@ -134,6 +134,7 @@ def _undo_retry(svc: Services, wo_id: str, before: WorkOrder) -> None:
         if wo.retries != before.retries + 1 or wo.failed_in is not None:
             return None
         return Edit(wo.model_copy(update={"status": Status.ESCALATED, "failed_in": before.failed_in,
+                                          "escalated_from": before.escalated_from,
                                           "execution_arn": before.execution_arn}),
                     [entry(svc, "retry_failed", "The restarted lifecycle did not start; still escalated")])
 

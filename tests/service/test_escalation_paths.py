@@ -139,6 +139,11 @@ def test_reassign_refusals_name_what_is_wrong(svc: Services) -> None:
     _hire_sam(svc, active=False)
     with pytest.raises(InvalidInput):
         escalations.reassign(svc, job.id, SAM, "on leave", OPS)
+    escalated = job.load(svc)
+    svc.repo.save(escalated.model_copy(update={"incident_id": "wo-primary"}), escalated.version)
+    with pytest.raises(InvalidTransition) as member:  # a building incident's member follows its primary
+        escalations.reassign(svc, job.id, "ven-pipeline", "a member", OPS)
+    assert member.value.details["incident_id"] == "wo-primary"
     assert job.load(svc).status == Status.ESCALATED and steering.audit_log(svc) == []
 
 
