@@ -57,10 +57,11 @@ def test_no_vendor_accepts_ops_reassign_to_an_in_house_technician_and_the_job_is
     # The in-house technician, set up through the config API. Their area is one no demo property is in, so
     # other tests' dispatch never offers them a job; an assignment by ops does not depend on it.
     tech_id = f"tech-{uuid.uuid4().hex[:8]}"
-    phone = f"+1555031{uuid.uuid4().int % 10000:04d}"
+    phone, email = f"+1555031{uuid.uuid4().int % 10000:04d}", f"{tech_id}@maintenance.example.com"
     in_house_pms_vendor = str(IDS.buildium["vendor"]["ven-handy"])  # the PMS record in-house bills go to
     made = api.call("PUT", f"/ops/config/technicians/{tech_id}", json_body={
         "name": "Sam Rivera (in-house)", "trades": ["appliance"], "service_areas": ["east"], "phone": phone,
+        "email": email,
         "working_hours": [{"weekday": d, "start": "07:00", "end": "19:00"} for d in range(7)],
         "time_zone": "America/Chicago", "pms_vendor_id": in_house_pms_vendor}, headers={**ops_headers, "If-Match": "0"})
     assert made.status == 200, made.body
@@ -85,17 +86,18 @@ def test_no_vendor_accepts_ops_reassign_to_an_in_house_technician_and_the_job_is
     again = api.post(f"/ops/work-orders/{wo_id}/steer", {"action": "reassign", "technician_id": tech_id,
                                                          "reason": "twice"}, headers=ops_headers)
     assert again.status == 409 and again.json()["error"] == "conflict"
-    # The technician gets the job link, the tenant hears who is coming.
-    assigned = eventually(lambda: _messages(stack, (phone,), wo_id, "/vendor/jobs/"))
+    # The technician gets the job link, the tenant hears who is coming (by email too: an SMS may wait for the
+    # end of quiet hours).
+    assigned = eventually(lambda: _messages(stack, (phone, email), wo_id, "/vendor/jobs/"))
     token = JOB_LINK.search(assigned[0]["body"]).group(1)
     tenant = UNITS[UNIT].tenant
-    eventually(lambda: _messages(stack, (tenant.phone,), wo_id, "Sam Rivera"))
+    eventually(lambda: _messages(stack, (tenant.phone, tenant.email), wo_id, "Sam Rivera"))
 
     # The technician books, comes and completes; the tenant confirms; the internal invoice is billed.
     assert api.post(f"/vendor/jobs/{token}/schedule", _window(1)).status == 200
     assert api.post(f"/vendor/jobs/{token}/checkin", {}).status == 200
     assert api.post(f"/vendor/jobs/{token}/complete", {"notes": "Replaced the door switch"}).status == 200
-    question = eventually(lambda: _messages(stack, (tenant.phone,), wo_id, "Is it fixed"))
+    question = eventually(lambda: _messages(stack, (tenant.phone, tenant.email), wo_id, "Is it fixed"))
     tenant_token = STATUS_LINK.search(question[0]["body"]).group(1)
     assert api.post(f"/requests/{wo_id}/feedback?token={tenant_token}", {"resolved": True}).status == 200
     _status(api, ops_headers, wo_id, "invoice_awaited")
