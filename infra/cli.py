@@ -323,7 +323,7 @@ def _ops_parsers(sub: argparse._SubParsersAction) -> None:
                                              "or visit-timers")
     rt = command("retry", _ops_retry, "restart a work order whose automation failed, where it failed")
     rt.add_argument("work_order")
-    stages = ["schedule", "completion", "followup", "invoice", "approval"]
+    stages = ["schedule", "completion", "followup", "invoice", "approval", "bill"]
     ra = command("reassign", _ops_steer, "give an escalated job to a vendor or an in-house technician")
     who = ra.add_mutually_exclusive_group(required=True)
     who.add_argument("--vendor")

@@ -188,7 +188,7 @@ class Steer(Strict):
     reason: str | None = Field(default=None, min_length=3, max_length=500)
     vendor_id: str | None = Field(default=None, min_length=1, max_length=128)
     technician_id: str | None = Field(default=None, min_length=1, max_length=128)
-    stage: Literal["schedule", "completion", "followup", "invoice", "approval"] | None = None
+    stage: Literal["schedule", "completion", "followup", "invoice", "approval", "bill"] | None = None
     extend_hours: int | None = Field(default=None, ge=1, le=720)
     text: str | None = Field(default=None, min_length=1, max_length=2000)
 

@@ -42,14 +42,16 @@ def retry_execution_name(wo_id: str, attempt: int) -> str:
 
 
 # ---------------------------------------------------------------- ways forward from an escalation
-# The stages ops may resume an escalated job at: the status the stage waits in (the job goes back to it),
-# and the name of its timer in the triage output (`timeouts`, which the ASL's waits read).
-RESUMABLE: dict[str, tuple[Status, str]] = {
+# The stages ops may resume an escalated job at, in lifecycle order: the status the stage waits in (the job
+# goes back to it), and the name of its timer in the triage output (`timeouts`, which the ASL's waits read;
+# None: the step waits for nobody, e.g. the bill, posted again once ops fixed what stopped it).
+RESUMABLE: dict[str, tuple[Status, str | None]] = {
     "schedule": (Status.ACCEPTED, "schedule"),
     "completion": (Status.SCHEDULED, "completion"),
     "followup": (Status.COMPLETED, "followup"),
     "invoice": (Status.INVOICE_AWAITED, "invoice"),
     "approval": (Status.CODED, "approval"),
+    "bill": (Status.APPROVED, None),
 }
 # The stage a job stalled at, from the status it was escalated in (`escalated_from`).
 STALLED_AT: dict[Status, str] = {
@@ -59,6 +61,7 @@ STALLED_AT: dict[Status, str] = {
     Status.VERIFIED: "invoice",
     Status.INVOICE_AWAITED: "invoice",
     Status.CODED: "approval",
+    Status.APPROVED: "bill",
 }
 MAX_EXTENSION_HOURS = 24 * 30
 
@@ -82,8 +85,8 @@ def resume_target(stage: str, escalated_from: Status | None, has_assignee: bool,
         missing = "it never had an assignee; reassign it or restart dispatch"
     elif order.index(stage) > order.index(stalled):
         missing = f"it stalled earlier, at {stalled}"
-    elif stage == "approval" and not has_invoice:
-        missing = "there is no invoice to approve; resume at invoice"
+    elif stage in ("approval", "bill") and not has_invoice:
+        missing = "there is no invoice; resume at invoice"
     if missing:
         raise InvalidTransition(f"This job cannot be resumed at {stage}: {missing}.",
                                 {"status": Status.ESCALATED.value, "stage": stage, "stalled_at": stalled})

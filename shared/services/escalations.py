@@ -49,6 +49,12 @@ def _require_escalated(wo: WorkOrder, action: str) -> None:
                                 {"status": wo.status.value, "incident_id": wo.incident_id})
 
 
+def _require_triaged(wo: WorkOrder) -> None:
+    if wo.trade is None or wo.priority is None:  # it stalled in triage: the lifecycle's retry restarts it there
+        raise InvalidTransition("This job was never triaged: retry its lifecycle (POST .../retry) or close it.",
+                                {"status": wo.status.value})
+
+
 def _require_work_not_done(wo: WorkOrder, action: str) -> None:
     if wo.escalated_from in WORK_DONE:
         raise InvalidTransition(f"The work on this job is done ({wo.escalated_from.value}); it cannot be "
@@ -87,6 +93,7 @@ def reassign(svc: Services, wo_id: str, vendor_id: str, reason: str, actor: str,
 
     def decide(wo: WorkOrder) -> Edit[str]:
         _require_escalated(wo, "reassigned")
+        _require_triaged(wo)
         _require_work_not_done(wo, "reassigned")
         previous = wo.vendor_id if wo.vendor_id != vendor_id else wo.previous_vendor_id
         return Edit(wo.model_copy(update={**limit,
@@ -119,6 +126,7 @@ def restart_dispatch(svc: Services, wo_id: str, reason: str, actor: str) -> Stee
     the job from the top, as a new dispatch round."""
     def decide(wo: WorkOrder) -> Edit[str]:
         _require_escalated(wo, "dispatched again")
+        _require_triaged(wo)
         _require_work_not_done(wo, "dispatched again")
         return Edit(wo.model_copy(update={
             "status": Status.TRIAGED, "vendor_id": None, "previous_vendor_id": wo.vendor_id or wo.previous_vendor_id,
@@ -147,13 +155,17 @@ def resume(svc: Services, wo_id: str, stage: str | None, reason: str, actor: str
     def decide(wo: WorkOrder) -> Edit[str]:
         _require_escalated(wo, "extended" if extend_hours else "resumed")
         at = stage or stalled_stage(wo.escalated_from)
+        stalled = wo.escalated_from.value if wo.escalated_from else None
         if at is None:
-            raise InvalidTransition("This job stalled before anyone took it: reassign it or restart dispatch.",
-                                    {"status": wo.status.value,
-                                     "escalated_from": wo.escalated_from.value if wo.escalated_from else None})
+            raise InvalidTransition(f"This job has no stage to resume (it stalled while {stalled}): reassign it, "
+                                    "restart dispatch, or close it.", {"status": wo.status.value,
+                                                                       "escalated_from": stalled})
         target = resume_target(at, wo.escalated_from, wo.vendor_id is not None, wo.invoice_id is not None)
         timer = RESUMABLE[at][1]
-        override = TimerOverride(stage=timer, seconds=extend_hours * 3600) if extend_hours else None
+        if extend_hours and timer is None:
+            raise InvalidInput(f"The {at} step has no timer to extend: resume it.",
+                               [{"field": "extend_hours", "message": f"not for {at}"}])
+        override = TimerOverride(stage=timer, seconds=extend_hours * 3600) if extend_hours and timer else None
         update: dict[str, Any] = {"status": target, "reminders": {}, "timer_override": override}
         if at == "schedule":
             update.update(window=None, proposal=None, proposed_at=None, arrived_at=None, visit_missed=False,

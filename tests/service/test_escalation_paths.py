@@ -409,3 +409,29 @@ def test_an_extended_stage_is_not_stuck_or_overdue_before_its_new_timer(svc: Ser
     wo = job.load(svc)
     deadline = stuck_after(wo, svc.settings.timeouts.stages, 0, timedelta(0))
     assert deadline == wo.updated_at + timedelta(hours=200)
+
+
+def test_a_bill_that_could_not_be_posted_is_posted_again_once_ops_fixed_the_cause(svc: Services) -> None:
+    job = walk(svc, "invoice_awaited")
+    wo = job.load(svc)  # approved (as after coding and approval), then PostBill found no PMS vendor id
+    svc.repo.save(wo.model_copy(update={"status": Status.APPROVED, "invoice_id": "inv-1"}), wo.version)
+    escalate(svc, job.id, "bill_not_possible", "The bill could not be entered in the PMS: no PMS id for the vendor")
+    with pytest.raises(InvalidInput):  # the bill waits for nobody: no timer to extend
+        escalations.resume(svc, job.id, None, "longer", OPS, extend_hours=24)
+
+    done = escalations.resume(svc, job.id, None, "The vendor's PMS id is set now", OPS)
+
+    assert done.resume_at == "bill" and job.load(svc).status == Status.APPROVED
+    assert _execution(svc, job.id)["resume_at"] == "bill"
+
+
+def test_a_job_never_triaged_is_not_reassigned_or_redispatched(svc: Services) -> None:
+    wo = submit_request(svc, NewRequest(unit_id=UNIT, name="Ana Lopez", description=DRIP))
+    escalate(svc, wo.id, "automation_error", "Automation error (States.TaskFailed); ops alerted",
+             automation_failed=True)
+    for act in (lambda: escalations.reassign(svc, wo.id, "ven-pipeline", "call them", OPS),
+                lambda: escalations.restart_dispatch(svc, wo.id, "again", OPS),
+                lambda: escalations.resume(svc, wo.id, None, "go on", OPS)):
+        with pytest.raises(InvalidTransition):
+            act()
+    assert steering.retry(svc, wo.id, OPS).resume_at == "triage"  # the way forward for it
