@@ -17,6 +17,7 @@ from shared.domain import nte
 from shared.domain.errors import InvalidInput, InvalidTransition, NotFound
 from shared.domain.steering import MAX_EXTENSION_HOURS, RESUMABLE, resume_target, stalled_stage
 from shared.domain.workorder import MONEY_STATUSES, Status, TimerOverride, WorkOrder
+from shared.observability import logger
 from shared.services import steering
 from shared.services.container import Services
 from shared.services.workorders import cancel
@@ -66,6 +67,8 @@ def _restarted(svc: Services, restarted: steering.Restarted, action: str, actor:
                **detail: Any) -> Steered:
     steering.record(svc, f"work_order_{action}", restarted.work_order.id, actor, reason=reason,
                     resume_at=restarted.resume_at, execution_arn=restarted.execution_arn, **detail)
+    logger.info("escalated work order steered", extra={"action": action, "work_order_id": restarted.work_order.id,
+                                                       "resume_at": restarted.resume_at})
     return Steered(restarted.work_order, restarted.resume_at, restarted.execution_arn)
 
 
