@@ -40,15 +40,21 @@ if TYPE_CHECKING:
 
 # A vendor may invoice once the work is done; only one invoice is processed at a time.
 INVOICEABLE = INVOICE_STATUSES
+ACTIVE = (InvoiceStatus.SUBMITTED, InvoiceStatus.PENDING_APPROVAL, InvoiceStatus.APPROVED, InvoiceStatus.BILLED)
+EXCEPTIONS = "INVOICE_EXCEPTIONS"
 # The job was escalated while waiting for the invoice: a late one is still taken and billed.
 LATE_INVOICE_FROM = frozenset({Status.VERIFIED, Status.INVOICE_AWAITED})
 
 
+def _stage_status(wo: WorkOrder) -> Status:
+    """Where the job's work stands: for an escalated job, the status it stalled in (a late invoice for a
+    verified job is for verified work)."""
+    return wo.escalated_from if wo.status == Status.ESCALATED and wo.escalated_from else wo.status
+
+
 def _invoiceable(wo: WorkOrder) -> bool:
     """Work done and not closed: while it runs, or escalated after the work (a late invoice)."""
-    return wo.status in INVOICEABLE or (wo.status == Status.ESCALATED and wo.escalated_from in INVOICEABLE)
-ACTIVE = (InvoiceStatus.SUBMITTED, InvoiceStatus.PENDING_APPROVAL, InvoiceStatus.APPROVED, InvoiceStatus.BILLED)
-EXCEPTIONS = "INVOICE_EXCEPTIONS"
+    return _stage_status(wo) in INVOICEABLE
 
 
 def _money(value: Decimal, currency: str) -> str:
@@ -96,7 +102,7 @@ def submit(svc: Services, wo_id: str, vendor_id: str, body: InvoiceIn, source: s
     inv = Invoice(id=inv_id, work_order_id=wo.id, vendor_id=vendor_id, invoice_number=body.invoice_number,
                   invoice_date=body.invoice_date, currency=body.currency,
                   lines=[InvoiceLine(**line.model_dump()) for line in body.lines], total=cents(body.total),
-                  source=source, attachment=attachment, work_order_status_at_submission=wo.status.value,
+                  source=source, attachment=attachment, work_order_status_at_submission=_stage_status(wo).value,
                   submitted_at=svc.clock(), duplicate_of=duplicate_of)
     inv = svc.repo.save_invoice(inv, None)
     def attach(current: WorkOrder) -> Edit[None] | None:

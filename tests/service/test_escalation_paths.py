@@ -387,6 +387,7 @@ def test_a_late_invoice_after_an_escalation_restarts_invoicing(svc: Services) ->
 
     after = svc.repo.get_work_order(wo.id, with_timeline=True)
     assert after.status == Status.INVOICE_AWAITED and after.invoice_id == inv.id and after.restarts == 1
+    assert inv.work_order_status_at_submission == "invoice_awaited"  # for verified work: its checks pass
     assert "late_invoice" in [e.event for e in after.timeline]
     assert _execution(svc, wo.id)["resume_at"] == "invoice"
     step = _workflow(svc).wait_token("invoice", execution=f"{wo.id}-ops-1")
