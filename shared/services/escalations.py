@@ -212,10 +212,21 @@ def steer(svc: Services, wo_id: str, request: Steer, actor: str) -> Steered:
         assert request.text is not None
         return note(svc, wo_id, request.text, actor)
     if request.action == "cancel":
-        wo = cancel(svc, wo_id, reason, actor=actor)
-    else:
-        from shared.services.invoicing import close_without_invoice  # the money side only for a close
+        return Steered(cancel_recorded(svc, wo_id, reason, actor))
+    return Steered(close_recorded(svc, wo_id, reason, actor))
 
-        wo = close_without_invoice(svc, wo_id, reason, actor=actor)
-    steering.record(svc, f"work_order_{request.action}", wo_id, actor, reason=reason)
-    return Steered(wo)
+
+def cancel_recorded(svc: Services, wo_id: str, reason: str, actor: str) -> WorkOrder:
+    """Cancel (an open or escalated job), recorded in the ops audit log with the reason."""
+    wo = cancel(svc, wo_id, reason, actor=actor)
+    steering.record(svc, "work_order_cancel", wo_id, actor, reason=reason)
+    return wo
+
+
+def close_recorded(svc: Services, wo_id: str, reason: str, actor: str) -> WorkOrder:
+    """Close without an invoice (escalated, or on the money side), recorded in the ops audit log."""
+    from shared.services.invoicing import close_without_invoice  # the money side only for a close
+
+    wo = close_without_invoice(svc, wo_id, reason, actor=actor)
+    steering.record(svc, "work_order_close", wo_id, actor, reason=reason)
+    return wo
