@@ -1,5 +1,6 @@
 """`opslayer` command line: the drill, PMS tools, triage (eval, train, correct, export), ops (list, show,
-cancel, close, open, redrive, retry) against a local or a deployed stack, and the setup as code (config
+cancel, close, open, redrive, retry, and the ways forward from an escalation: reassign, restart, resume,
+extend, note) against a local or a deployed stack, and the setup as code (config
 export, import)."""
 
 from __future__ import annotations
@@ -254,6 +255,18 @@ def _ops_change(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ops_steer(args: argparse.Namespace) -> int:
+    """A way forward for an escalated job (POST /ops/work-orders/{id}/steer)."""
+    action = {"restart": "restart_dispatch"}.get(args.ops_command, args.ops_command)
+    fields = {"reason": getattr(args, "reason", None), "vendor_id": getattr(args, "vendor", None),
+              "technician_id": getattr(args, "technician", None), "stage": getattr(args, "stage", None),
+              "extend_hours": getattr(args, "hours", None), "text": getattr(args, "text", None)}
+    done = _ops_client(args).call("POST", f"/ops/work-orders/{args.work_order}/steer",
+                                  body={"action": action, **{k: v for k, v in fields.items() if v is not None}})
+    print(f"{done['id']}: {done['status']}" + (f" (resumes at {done['resume_at']})" if done.get("resume_at") else ""))
+    return 0
+
+
 def _ops_open(args: argparse.Namespace) -> int:
     """A short-lived single-use link to the page, opened in the browser (or only printed)."""
     client = _ops_client(args)
@@ -268,8 +281,8 @@ def _ops_open(args: argparse.Namespace) -> int:
 
 
 def _ops_parsers(sub: argparse._SubParsersAction) -> None:
-    ops = sub.add_parser("ops", help="the ops API: list, show, cancel, close, open, redrive, retry (local or a "
-                                     "deployed stack)")
+    ops = sub.add_parser("ops", help="the ops API: list, show, cancel, close, open, redrive, retry, reassign, "
+                                     "restart, resume, extend, note (local or a deployed stack)")
     o_sub = ops.add_subparsers(dest="ops_command", required=True)
 
     def command(name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
@@ -310,6 +323,23 @@ def _ops_parsers(sub: argparse._SubParsersAction) -> None:
                                              "or visit-timers")
     rt = command("retry", _ops_retry, "restart a work order whose automation failed, where it failed")
     rt.add_argument("work_order")
+    stages = ["schedule", "completion", "followup", "invoice", "approval", "bill"]
+    ra = command("reassign", _ops_steer, "give an escalated job to a vendor or an in-house technician")
+    who = ra.add_mutually_exclusive_group(required=True)
+    who.add_argument("--vendor")
+    who.add_argument("--technician")
+    rs = command("restart", _ops_steer, "dispatch an escalated job again (a fresh ranking)")
+    re_ = command("resume", _ops_steer, "put an escalated job back at a stage (default: where it stalled)")
+    re_.add_argument("--stage", choices=stages)
+    ex = command("extend", _ops_steer, "resume an escalated job with a longer timer for its stage")
+    ex.add_argument("--hours", type=int, required=True)
+    ex.add_argument("--stage", choices=stages)
+    for parser in (ra, rs, re_, ex):
+        parser.add_argument("work_order")
+        parser.add_argument("--reason", required=True)
+    nt = command("note", _ops_steer, "add a note to a work order's timeline")
+    nt.add_argument("work_order")
+    nt.add_argument("--text", required=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -89,7 +89,10 @@ class DirectoryStore(Protocol):
         """Every property's id, in id order (the setup export)."""
 
     def vendor_ids(self) -> list[str]:
-        """Every vendor's id, active or not, in id order (the setup export)."""
+        """Every vendor's id, active or not, in id order (the setup export); not the in-house technicians."""
+
+    def technician_ids(self) -> list[str]:
+        """Every in-house technician's id (a vendor record with in_house), active or not, in id order."""
 
 
 

@@ -172,6 +172,40 @@ class Cancel(Strict):
     reason: str = Field(min_length=1, max_length=500)
 
 
+SteerAction = Literal["reassign", "restart_dispatch", "resume", "extend", "note", "cancel", "close"]
+# What each way forward from an escalation needs besides the action (shared/services/escalations.py).
+STEER_NEEDS: dict[str, tuple[str, ...]] = {
+    "reassign": ("reason",), "restart_dispatch": ("reason",), "resume": ("reason",),
+    "extend": ("reason", "extend_hours"), "note": ("text",), "cancel": ("reason",), "close": ("reason",)}
+
+
+class Steer(Strict):
+    """POST /ops/work-orders/{id}/steer: one way forward for an escalated job (a note: any job). `reassign`
+    names a `vendor_id` or a `technician_id`; `resume`/`extend` may name the `stage` (default: where it
+    stalled)."""
+
+    action: SteerAction
+    reason: str | None = Field(default=None, min_length=3, max_length=500)
+    vendor_id: str | None = Field(default=None, min_length=1, max_length=128)
+    technician_id: str | None = Field(default=None, min_length=1, max_length=128)
+    stage: Literal["schedule", "completion", "followup", "invoice", "approval", "bill"] | None = None
+    extend_hours: int | None = Field(default=None, ge=1, le=720)
+    text: str | None = Field(default=None, min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _needs(self) -> Steer:
+        missing = [name for name in STEER_NEEDS[self.action] if getattr(self, name) is None]
+        if self.action == "reassign" and (self.vendor_id is None) == (self.technician_id is None):
+            missing.append("vendor_id or technician_id (one of them)")
+        if missing:
+            raise ValueError(f"{self.action} needs: {', '.join(missing)}")
+        return self
+
+    @property
+    def assignee(self) -> str | None:
+        return self.vendor_id or self.technician_id
+
+
 class OpsPageLink(Strict):
     """Which ops page a short-lived browser link opens (`opslayer ops open`)."""
 

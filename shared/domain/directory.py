@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
@@ -58,6 +59,23 @@ class VendorStats(BaseModel):
         return 0.6 * acceptance + 0.4 * max(quality, 0.0)
 
 
+class Shift(BaseModel):
+    """An in-house technician's working hours on one weekday (0 = Monday), local times "HH:MM"; an end
+    before the start runs past midnight."""
+
+    weekday: int = Field(ge=0, le=6)
+    start: str
+    end: str
+
+    def covers(self, local: datetime) -> bool:
+        start, end, now = time.fromisoformat(self.start), time.fromisoformat(self.end), local.time()
+        today = local.weekday() == self.weekday
+        if start <= end:
+            return today and start <= now < end
+        yesterday = (local.weekday() - 1) % 7 == self.weekday
+        return (today and now >= start) or (yesterday and now < end)
+
+
 class Vendor(BaseModel):
     id: str
     pms_id: str | None = None
@@ -72,6 +90,19 @@ class Vendor(BaseModel):
     language: str | None = None
     stats: VendorStats = Field(default_factory=VendorStats)
     insurance: VendorInsurance | None = None  # synced from the PMS; None: none on file
+    # An in-house technician (staff, set up through /ops/config/technicians): offered and assigned like a
+    # vendor (the same job links and invoice), no insurance check, dispatched for an emergency only while on
+    # duty. `pms_id` is then the PMS vendor record their internal bills are entered against.
+    in_house: bool = False
+    working_hours: list[Shift] = Field(default_factory=list)
+    time_zone: str | None = None  # IANA name the working hours are in; default: the property's
+
+    def on_duty(self, at: datetime, default_zone: str) -> bool:
+        """An in-house technician within their working hours at `at` (a vendor: always)."""
+        if not self.in_house:
+            return True
+        local = at.astimezone(ZoneInfo(self.time_zone or default_zone))
+        return any(shift.covers(local) for shift in self.working_hours)
 
 
 class Ranking(BaseModel):
@@ -85,16 +116,19 @@ class Ranking(BaseModel):
 
 def rank_vendors(
     vendors: list[Vendor], trade: Trade, prop: Property, on: date, insurance: InsuranceRules,
-    previous_vendor_id: str | None = None,
+    previous_vendor_id: str | None = None, at: datetime | None = None, emergency: bool = False,
+    default_zone: str = "UTC",
 ) -> Ranking:
-    """Order candidates: the previous vendor (recall), property preference, availability, performance.
-    A vendor whose insurance does not cover the job's date (`on`) is skipped, with the reason."""
+    """Order candidates: the previous vendor (recall), property preference, in-house staff (no extra
+    cost), availability, performance. A vendor whose insurance does not cover the job's date (`on`) is
+    skipped, with the reason; so is an in-house technician off duty `at` the time of an emergency."""
     preferred = prop.preferred_vendors.get(trade.value, [])
 
-    def key(v: Vendor) -> tuple[int, int, int, float, str]:
+    def key(v: Vendor) -> tuple[int, int, int, int, float, str]:
         return (
             0 if v.id == previous_vendor_id else 1,
             preferred.index(v.id) if v.id in preferred else len(preferred),
+            0 if v.in_house else 1,
             0 if v.available else 1,
             -v.stats.score,
             v.id,
@@ -106,6 +140,12 @@ def rank_vendors(
     skipped: dict[str, str] = {}
     notes: dict[str, str] = {}
     for v in sorted(matching, key=key):
+        if v.in_house:
+            if emergency and at is not None and not v.on_duty(at, prop.time_zone or default_zone):
+                skipped[v.id] = "in-house, off duty"
+            else:
+                eligible.append(v)
+            continue
         standing = insurance_standing(v.insurance, on, insurance)
         if not standing.allowed:
             skipped[v.id] = standing.reason or "not compliant"

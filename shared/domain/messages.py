@@ -45,6 +45,12 @@ class MessageBook(BaseModel):
     events: dict[str, list[MessageTemplate]]  # lifecycle events of a work order
     notices: dict[str, list[MessageTemplate]] = {}  # about no work order (a vendor's insurance expiring)
     safety_questions: dict[str, dict[str, str]]  # hazard class -> language -> the question
+    # what happens next when ops resume a job at a stage: stage -> "tenant" | "vendor" -> language -> text
+    next_steps: dict[str, dict[str, dict[str, str]]] = {}
+
+    def next_step(self, stage: str, role: str, language: str) -> str:
+        texts = self.next_steps.get(stage, {}).get(role, {})
+        return texts.get(language) or texts.get("en", "")
 
     def safety_question(self, hazard: str | None, language: str | None) -> str:
         texts = self.safety_questions.get(hazard or "none") or self.safety_questions["none"]

@@ -66,6 +66,30 @@ class VendorSetup(Strict):
         return sorted(set(trades), key=lambda t: t.value)
 
 
+class ShiftSetup(Strict):
+    """Working hours on one weekday (0 = Monday .. 6 = Sunday), local "HH:MM"; an end before the start
+    runs past midnight."""
+
+    weekday: int = Field(ge=0, le=6)
+    start: str = Field(pattern=HHMM)
+    end: str = Field(pattern=HHMM)
+
+
+class TechnicianSetup(VendorSetup):
+    """An in-house technician (staff): matched by trades x service areas like a vendor, offered the job
+    by the same signed links (no insurance check), for an emergency only while on duty (working hours in
+    their time zone). `pms_vendor_id`: the PMS vendor record their internal invoices are billed to."""
+
+    working_hours: list[ShiftSetup] = Field(default_factory=list)
+    time_zone: str | None = None  # default: the property's, then the deployment's
+    pms_vendor_id: str | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, name: str | None) -> str | None:
+        return known_zone(name)
+
+
 class ApprovalLimits(Strict):
     """Invoice amounts for the property (else the invoice rules' defaults): up to `auto_approve_up_to` a
     clean invoice is approved automatically; over `owner_approval_over` the owner approves, not ops."""

@@ -41,6 +41,64 @@ def retry_execution_name(wo_id: str, attempt: int) -> str:
     return f"{wo_id}-retry-{attempt}"
 
 
+# ---------------------------------------------------------------- ways forward from an escalation
+# The stages ops may resume an escalated job at, in lifecycle order: the status the stage waits in (the job
+# goes back to it), and the name of its timer in the triage output (`timeouts`, which the ASL's waits read;
+# None: the step waits for nobody, e.g. the bill, posted again once ops fixed what stopped it).
+RESUMABLE: dict[str, tuple[Status, str | None]] = {
+    "schedule": (Status.ACCEPTED, "schedule"),
+    "completion": (Status.SCHEDULED, "completion"),
+    "followup": (Status.COMPLETED, "followup"),
+    "invoice": (Status.INVOICE_AWAITED, "invoice"),
+    "approval": (Status.CODED, "approval"),
+    "bill": (Status.APPROVED, None),
+}
+# The stage a job stalled at, from the status it was escalated in (`escalated_from`).
+STALLED_AT: dict[Status, str] = {
+    Status.ACCEPTED: "schedule",
+    Status.SCHEDULED: "completion",
+    Status.COMPLETED: "followup",
+    Status.VERIFIED: "invoice",
+    Status.INVOICE_AWAITED: "invoice",
+    Status.CODED: "approval",
+    Status.APPROVED: "bill",
+}
+MAX_EXTENSION_HOURS = 24 * 30
+
+
+def stalled_stage(escalated_from: Status | None) -> str | None:
+    """The stage an escalated job stalled at (None: it stalled in dispatch, or before)."""
+    return STALLED_AT.get(escalated_from) if escalated_from else None
+
+
+def resume_target(stage: str, escalated_from: Status | None, has_assignee: bool, has_invoice: bool) -> Status:
+    """The status an escalated job goes back to when ops resume it at `stage`. The job must have reached
+    that stage (resuming an earlier one is fine: a visit booked again): a job that stalled in dispatch needs
+    a reassign or a dispatch restart, an approval needs an invoice."""
+    if stage not in RESUMABLE:
+        raise InvalidTransition(f"A job cannot be resumed at {stage!r}.",
+                                {"stage": stage, "allowed": list(RESUMABLE)})
+    stalled = stalled_stage(escalated_from)
+    order = list(RESUMABLE)
+    missing = None
+    if stalled is None or not has_assignee:
+        missing = "it never had an assignee; reassign it or restart dispatch"
+    elif order.index(stage) > order.index(stalled):
+        missing = f"it stalled earlier, at {stalled}"
+    elif stage in ("approval", "bill") and not has_invoice:
+        missing = "there is no invoice; resume at invoice"
+    if missing:
+        raise InvalidTransition(f"This job cannot be resumed at {stage}: {missing}.",
+                                {"status": Status.ESCALATED.value, "stage": stage, "stalled_at": stalled})
+    return RESUMABLE[stage][0]
+
+
+def restart_execution_name(wo_id: str, restart: int) -> str:
+    """Each lifecycle ops start again from an escalation is its own named execution: a repeated start of
+    the same restart is a no-op, a later escalation's restart is a new one."""
+    return f"{wo_id}-ops-{restart}"
+
+
 @dataclass(frozen=True)
 class QueueInfo:
     arn: str

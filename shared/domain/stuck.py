@@ -21,6 +21,8 @@ STAGE_OF_STATUS: dict[Status, str] = {
 }
 # Statuses the automation leaves within seconds (triage, dispatch): stuck after the grace alone.
 AUTOMATIC_STATUSES: tuple[Status, ...] = (Status.RECEIVED, Status.TRIAGED, Status.REOPENED)
+# The timer names the workflow (and an ops extension, `WorkOrder.timer_override`) use for those stages.
+WORKFLOW_TIMER = {"accept": "offer", "complete": "completion"}
 # Stages whose wait repeats once per reminder before it escalates.
 REMINDED_STAGES = frozenset({"invoice", "approval"})
 
@@ -42,6 +44,8 @@ def stuck_after(wo: WorkOrder, timers: StageTimers, reminders: int, grace: timed
     if stage is None:
         return None
     seconds = timers[stage][wo.priority or Priority.ROUTINE]
+    if wo.timer_override and wo.timer_override.stage == WORKFLOW_TIMER.get(stage, stage):
+        seconds = wo.timer_override.seconds  # ops extended this stage's timer
     if stage in REMINDED_STAGES:
         seconds *= reminders + 1
     start = wo.updated_at

@@ -66,8 +66,15 @@ for _status in OPEN_STATUSES:  # any open work order can be escalated or cancell
     TRANSITIONS[_status] = TRANSITIONS[_status] | {Status.ESCALATED, Status.CANCELLED}
 for _status in MONEY_STATUSES - {Status.CLOSED}:  # the money side can be escalated, or closed by ops
     TRANSITIONS[_status] = TRANSITIONS[_status] | {Status.ESCALATED, Status.CLOSED}
-TRANSITIONS[Status.ESCALATED] = frozenset({Status.CLOSED})  # ops close an escalated job with a reason
+# Ops take an escalated job on (shared/services/escalations.py): close or cancel it with a reason, or put it
+# back where it stalled (the status that stage waits in), or to a new assignee (accepted) or dispatch (triaged).
+TRANSITIONS[Status.ESCALATED] = frozenset({Status.CLOSED, Status.CANCELLED, Status.TRIAGED, Status.ACCEPTED,
+                                           Status.SCHEDULED, Status.COMPLETED, Status.INVOICE_AWAITED,
+                                           Status.CODED})
 
+
+# A vendor may invoice once the work is done (one invoice processed at a time).
+INVOICE_STATUSES = frozenset({Status.COMPLETED, Status.VERIFIED, Status.INVOICE_AWAITED})
 
 SAFETY_QUESTION_STATUSES = frozenset({Status.RECEIVED, Status.TRIAGED, Status.OFFERED, Status.ACCEPTED,
                                       Status.SCHEDULED})
@@ -120,6 +127,14 @@ class TriageCorrection(BaseModel):
     reason: str
     before: dict[str, str | None]
     after: dict[str, str | None]
+
+
+class TimerOverride(BaseModel):
+    """Ops extended a stalled stage's timer: the resumed lifecycle waits `seconds` at `stage` (the ASL's
+    timeout for that stage, read from the triage output), instead of the priority's timer."""
+
+    stage: str  # the ASL's timer name: offer, schedule, completion, followup, invoice, approval
+    seconds: int
 
 
 class TimelineEntry(BaseModel):
@@ -178,6 +193,12 @@ class WorkOrder(BaseModel):
     # ops can restart it at that step (POST /ops/work-orders/{id}/retry); retries counts those restarts.
     failed_in: Status | None = None
     retries: int = 0
+    # Set by every escalation: the status the job stalled in (where ops may resume it, and whether a late
+    # invoice can still be taken); `restarts` counts the lifecycles ops started again from an escalation
+    # (each a named execution); `timer_override` is a stage timer ops extended for the restarted lifecycle.
+    escalated_from: Status | None = None
+    restarts: int = 0
+    timer_override: TimerOverride | None = None
     # The PMS records (its task and work order): set at creation for orders that came from the PMS,
     # else from the PMS sync state (a separate item, see the repository).
     pms_task_id: str | None = None
@@ -229,8 +250,10 @@ def vendor_actions(wo: WorkOrder, vendor_id: str) -> list[str]:
         return ["schedule", "propose"]
     if wo.status == Status.SCHEDULED:
         return ["schedule", "propose", "checkin", "complete"]
-    if wo.status in (Status.COMPLETED, Status.VERIFIED, Status.INVOICE_AWAITED) and not wo.invoice_id:
+    if wo.status in INVOICE_STATUSES and not wo.invoice_id:
         return ["invoice"]
+    if wo.status == Status.ESCALATED and wo.escalated_from in INVOICE_STATUSES and not wo.invoice_id:
+        return ["invoice"]  # a late invoice: the job stalled waiting for it; it still flows to a bill
     return []
 
 

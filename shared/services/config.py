@@ -1,7 +1,7 @@
 """Setup by ops through the API (/ops/config) and as code (`opslayer config export|import`): read and change
-vendors' dispatch profiles, properties' owners / approval limits / time zone / on-call contact, quiet hours,
-the ops and default on-call contacts, on-call rotas (per property and the portfolio's), assets, sensors and
-not-to-exceed overrides.
+vendors' dispatch profiles, in-house technicians (trades, areas, working hours), properties' owners / approval
+limits / time zone / on-call contact, quiet hours, the ops and default on-call contacts, on-call rotas (per
+property and the portfolio's), assets, sensors and not-to-exceed overrides.
 
 Every change is validated (shared/domain/setup.py), optimistic (the caller names the version it read; a
 stale write is a ConcurrentUpdate, 409) and versioned with who and when (the setup records, readable as
@@ -32,6 +32,7 @@ from shared.domain.setup import (
     QuietHoursSetup,
     SensorSetup,
     Strict,
+    TechnicianSetup,
     VendorSetup,
 )
 from shared.observability import count, logger
@@ -89,12 +90,16 @@ def _shown(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
 
 
 # ------------------------------------------------------------------------------------------ vendors
+def _profile(v: Vendor) -> dict[str, Any]:
+    return {"name": v.name, "trades": v.trades, "service_areas": v.service_areas, "active": v.active,
+            "phone": v.phone, "email": v.email, "language": v.language}
+
+
 def _read_vendor(svc: Services, vendor_id: str) -> BaseModel | None:
     v = svc.repo.find_vendor(vendor_id)
-    if v is None:
+    if v is None or v.in_house:
         return None
-    return _shown(VendorSetup, {"name": v.name, "trades": v.trades, "service_areas": v.service_areas,
-                                "active": v.active, "phone": v.phone, "email": v.email, "language": v.language})
+    return _shown(VendorSetup, _profile(v))
 
 
 def _apply_vendor(svc: Services, vendor_id: str, setup: VendorSetup) -> None:
@@ -103,6 +108,39 @@ def _apply_vendor(svc: Services, vendor_id: str, setup: VendorSetup) -> None:
     profile = setup.model_dump()
     vendor = current.model_copy(update=profile) if current else Vendor(id=vendor_id, **profile)
     svc.repo.put_vendor(Vendor.model_validate(vendor.model_dump()))
+
+
+def _not_in_house(svc: Services, vendor_id: str, _setup: Any) -> None:
+    current = svc.repo.find_vendor(vendor_id)
+    if current is not None and current.in_house:
+        raise InvalidInput(f"{vendor_id} is an in-house technician: change it under /ops/config/technicians.",
+                           {"field": "id"})
+
+
+# ------------------------------------------------------------------------------------------ technicians
+def _read_technician(svc: Services, tech_id: str) -> BaseModel | None:
+    v = svc.repo.find_vendor(tech_id)
+    if v is None or not v.in_house:
+        return None
+    return _shown(TechnicianSetup, {**_profile(v), "working_hours": [s.model_dump() for s in v.working_hours],
+                                    "time_zone": v.time_zone, "pms_vendor_id": v.pms_id})
+
+
+def _apply_technician(svc: Services, tech_id: str, setup: TechnicianSetup) -> None:
+    """The technician is a vendor record marked in-house (dispatch, links, notifications and invoicing read
+    it as they read a vendor; its stats are kept as dispatch counts them)."""
+    current = svc.repo.find_vendor(tech_id)
+    profile = setup.model_dump()
+    profile["pms_id"] = profile.pop("pms_vendor_id")
+    profile.update(in_house=True, insurance=None)
+    vendor = current.model_copy(update=profile) if current else Vendor(id=tech_id, **profile)
+    svc.repo.put_vendor(Vendor.model_validate(vendor.model_dump()))
+
+
+def _not_a_vendor(svc: Services, tech_id: str, _setup: Any) -> None:
+    current = svc.repo.find_vendor(tech_id)
+    if current is not None and not current.in_house:
+        raise InvalidInput(f"{tech_id} is a vendor: change it under /ops/config/vendors.", {"field": "id"})
 
 
 # ------------------------------------------------------------------------------------------ properties
@@ -202,7 +240,10 @@ def _rota_owner_exists(svc: Services, rota_id: str, _setup: Any) -> None:
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind("vendors", VendorSetup, _read_vendor, _apply_vendor, lambda svc: svc.repo.vendor_ids()),
+    Kind("vendors", VendorSetup, _read_vendor, _apply_vendor, lambda svc: svc.repo.vendor_ids(),
+         check=_not_in_house),
+    Kind("technicians", TechnicianSetup, _read_technician, _apply_technician,
+         lambda svc: svc.repo.technician_ids(), check=_not_a_vendor),
     Kind("properties", PropertySetup, _read_property, _apply_property, lambda svc: svc.repo.property_ids(),
          check=_property_exists),
     _config_kind("quiet-hours", QuietHoursSetup, QUIET_HOURS),

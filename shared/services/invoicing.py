@@ -27,8 +27,9 @@ from shared.domain.invoices import (
     run_checks,
     sniff,
 )
-from shared.domain.workorder import TRANSITIONS, StageWait, Status, WorkOrder
+from shared.domain.workorder import INVOICE_STATUSES, TRANSITIONS, StageWait, Status, WorkOrder
 from shared.observability import count, logger
+from shared.services import steering
 from shared.services.container import Services
 from shared.services.views import ApprovalView
 from shared.services.workorders import escalate
@@ -38,9 +39,22 @@ if TYPE_CHECKING:
     from shared.invoice_schemas import InvoiceIn
 
 # A vendor may invoice once the work is done; only one invoice is processed at a time.
-INVOICEABLE = (Status.COMPLETED, Status.VERIFIED, Status.INVOICE_AWAITED)
+INVOICEABLE = INVOICE_STATUSES
 ACTIVE = (InvoiceStatus.SUBMITTED, InvoiceStatus.PENDING_APPROVAL, InvoiceStatus.APPROVED, InvoiceStatus.BILLED)
 EXCEPTIONS = "INVOICE_EXCEPTIONS"
+# The job was escalated while waiting for the invoice: a late one is still taken and billed.
+LATE_INVOICE_FROM = frozenset({Status.VERIFIED, Status.INVOICE_AWAITED})
+
+
+def _stage_status(wo: WorkOrder) -> Status:
+    """Where the job's work stands: for an escalated job, the status it stalled in (a late invoice for a
+    verified job is for verified work)."""
+    return wo.escalated_from if wo.status == Status.ESCALATED and wo.escalated_from else wo.status
+
+
+def _invoiceable(wo: WorkOrder) -> bool:
+    """Work done and not closed: while it runs, or escalated after the work (a late invoice)."""
+    return _stage_status(wo) in INVOICEABLE
 
 
 def _money(value: Decimal, currency: str) -> str:
@@ -73,7 +87,7 @@ def submit(svc: Services, wo_id: str, vendor_id: str, body: InvoiceIn, source: s
     if existing and existing.status in ACTIVE:
         raise InvalidTransition(f"Invoice {existing.invoice_number} for this job is already {existing.status.value}.",
                                 {"status": wo.status.value, "invoice": existing.status.value})
-    if wo.status not in INVOICEABLE:
+    if not _invoiceable(wo):
         raise InvalidTransition(f"An invoice is not possible now: the job is {wo.status.value}.",
                                 {"status": wo.status.value})
     if body.currency != wo.currency:
@@ -88,14 +102,14 @@ def submit(svc: Services, wo_id: str, vendor_id: str, body: InvoiceIn, source: s
     inv = Invoice(id=inv_id, work_order_id=wo.id, vendor_id=vendor_id, invoice_number=body.invoice_number,
                   invoice_date=body.invoice_date, currency=body.currency,
                   lines=[InvoiceLine(**line.model_dump()) for line in body.lines], total=cents(body.total),
-                  source=source, attachment=attachment, work_order_status_at_submission=wo.status.value,
+                  source=source, attachment=attachment, work_order_status_at_submission=_stage_status(wo).value,
                   submitted_at=svc.clock(), duplicate_of=duplicate_of)
     inv = svc.repo.save_invoice(inv, None)
     def attach(current: WorkOrder) -> Edit[None] | None:
         if current.invoice_id == inv.id:
             return None
         # An invoice in progress keeps its id on the work order (a rejection clears it): no second read.
-        if current.invoice_id is not None or current.status not in INVOICEABLE:
+        if current.invoice_id is not None or not _invoiceable(current):
             raise InvalidTransition("Another invoice or a closure got here first.", {"status": current.status.value})
         return Edit(current.model_copy(update={"invoice_id": inv.id}), [entry(
             svc, "invoice_received", f"Invoice {inv.invoice_number} for {_money(inv.total, inv.currency)} received "
@@ -110,7 +124,22 @@ def submit(svc: Services, wo_id: str, vendor_id: str, body: InvoiceIn, source: s
     wait = change.before.stage_wait
     if wait and wait.stage == "invoice":
         svc.workflow.resume(wait.task_token, {"outcome": "submitted", "invoice_id": inv.id})
+    elif saved.status == Status.ESCALATED and saved.escalated_from in LATE_INVOICE_FROM:
+        _late_invoice(svc, saved.id, inv, vendor_id)
     return inv
+
+
+def _late_invoice(svc: Services, wo_id: str, inv: Invoice, vendor_id: str) -> None:
+    """The invoice came after the job was escalated for want of it: the lifecycle starts again at the
+    invoice step, which finds it in and codes it (then approval and the bill, as for any invoice)."""
+    def decide(wo: WorkOrder) -> Edit[str]:
+        if wo.status != Status.ESCALATED or wo.invoice_id != inv.id:
+            raise InvalidTransition("The job is no longer waiting for this invoice.", {"status": wo.status.value})
+        return Edit(wo.model_copy(update={"status": Status.INVOICE_AWAITED, "reminders": {}}), [entry(
+            svc, "late_invoice", f"Invoice {inv.invoice_number} came after the escalation: invoicing goes on",
+            actor=f"vendor:{vendor_id}")], result="invoice")
+
+    steering.restart(svc, wo_id, decide)
 
 
 def _keep_attachment(svc: Services, wo: WorkOrder, inv_id: str, body: InvoiceIn) -> Attachment | None:

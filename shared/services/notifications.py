@@ -123,6 +123,12 @@ def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail:
         from shared.services.invoicing import invoice_variables  # cold start: the money side only for its events
 
         values.update(invoice_variables(svc, wo, detail, any("$approval_url" in t.body for t in templates)))
+    if any("next_step" in t.body for t in templates):  # a job ops resumed at a stage: what happens next
+        book = message_book()
+        values |= {f"{prefix}next_step{suffix}": Template(book.next_step(detail.get("stage", ""), role, lang))
+                   .safe_substitute(values)
+                   for prefix, role in (("", "tenant"), ("vendor_", "vendor"))
+                   for suffix, lang in (("", "en"), ("_es", "es"))}
     if wo.safety_question and any("$safety_question" in t.body for t in templates):
         book, hazard = message_book(), wo.safety_question.hazard.value
         values |= {"safety_question": book.safety_question(hazard, "en"),

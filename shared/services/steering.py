@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.errors import InvalidInput, InvalidTransition, NotFound
-from shared.domain.steering import MoveTask, resume_at, retry_execution_name
+from shared.domain.steering import MoveTask, restart_execution_name, resume_at, retry_execution_name
 from shared.domain.workorder import ENDED, Status, WorkOrder
 from shared.observability import logger
 from shared.services.container import Services
@@ -110,8 +111,8 @@ def retry(svc: Services, wo_id: str, actor: str) -> Retry:
         attempt = wo.retries + 1
         name = retry_execution_name(wo.id, attempt)
         arn = svc.workflow.execution_arn(name)
-        return Edit(wo.model_copy(update={"status": wo.failed_in, "failed_in": None, "retries": attempt,
-                                          "execution_arn": arn}),
+        return Edit(wo.model_copy(update={"status": wo.failed_in, "failed_in": None, "escalated_from": None,
+                                          "retries": attempt, "execution_arn": arn}),
                     [entry(svc, "retried", f"Automation restarted at the {stage.replace('_', ' ')} step "
                                            f"(retry {attempt})", actor=actor)], result=(name, stage))
 
@@ -133,7 +134,56 @@ def _undo_retry(svc: Services, wo_id: str, before: WorkOrder) -> None:
         if wo.retries != before.retries + 1 or wo.failed_in is not None:
             return None
         return Edit(wo.model_copy(update={"status": Status.ESCALATED, "failed_in": before.failed_in,
+                                          "escalated_from": before.escalated_from,
                                           "execution_arn": before.execution_arn}),
                     [entry(svc, "retry_failed", "The restarted lifecycle did not start; still escalated")])
+
+    mutate(svc, wo_id, apply)
+
+
+# ---------------------------------------------------------------- lifecycles started again from an escalation
+@dataclass(frozen=True)
+class Restarted:
+    before: WorkOrder
+    work_order: WorkOrder
+    resume_at: str
+    execution_arn: str
+
+
+def restart(svc: Services, wo_id: str, decide: Callable[[WorkOrder], Edit[str]]) -> Restarted:
+    """Start the lifecycle of an escalated job again (shared/services/escalations.py, a late invoice): `decide`
+    moves the work order to the status its step waits in (or refuses with InvalidTransition) and names the
+    step (the ASL's `ResumeAt`). The new execution is named by the restart count, so repeating a start is a
+    no-op; the work order records it before it starts, and goes back to escalated if it cannot start."""
+
+    def apply(wo: WorkOrder) -> Edit[tuple[str, str]]:
+        edit = decide(wo)
+        assert edit.result is not None
+        attempt = wo.restarts + 1
+        name = restart_execution_name(wo.id, attempt)
+        after = edit.after.model_copy(update={"restarts": attempt, "execution_arn": svc.workflow.execution_arn(name),
+                                              "escalated_from": None, "failed_in": None, "stage_wait": None,
+                                              "offer": None})
+        return Edit(after, edit.entries, result=(name, edit.result))
+
+    change = mutate(svc, wo_id, apply)
+    assert change.result is not None
+    name, stage = change.result
+    try:
+        arn = svc.workflow.start(name, {"work_order_id": wo_id, "reopen": False, "resume_at": stage})
+    except Exception:
+        _undo_restart(svc, wo_id, change.before)
+        raise
+    return Restarted(change.before, change.saved, stage, arn)
+
+
+def _undo_restart(svc: Services, wo_id: str, before: WorkOrder) -> None:
+    """The execution did not start: the work order is escalated again as it was (ops may try again)."""
+    def apply(wo: WorkOrder) -> Edit[None] | None:
+        if wo.restarts != before.restarts + 1:
+            return None
+        restored = before.model_copy(update={"version": wo.version, "timeline": wo.timeline,
+                                             "invoice_id": wo.invoice_id})
+        return Edit(restored, [entry(svc, "restart_failed", "The lifecycle did not start again; still escalated")])
 
     mutate(svc, wo_id, apply)

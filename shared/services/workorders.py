@@ -134,9 +134,12 @@ def triage_output(svc: Services, wo: WorkOrder) -> dict[str, Any]:
     """What the workflow reads as ``$.triage`` (after triage, a safety answer, or an ops correction)."""
     assert wo.priority is not None and wo.trade is not None
     linked = bool(wo.incident_id and wo.incident_id != wo.id)
+    timeouts = svc.settings.timeouts.for_priority(wo.priority)
+    if wo.timer_override and wo.timer_override.stage in timeouts:  # ops extended the stage it stalled at
+        timeouts[wo.timer_override.stage] = wo.timer_override.seconds
     return {"trade": wo.trade.value, "priority": wo.priority.value,
             "emergency": wo.priority.value == "emergency" and not linked, "linked": linked,
-            "timeouts": svc.settings.timeouts.for_priority(wo.priority)}
+            "timeouts": timeouts}
 
 
 def _is_building_fault(wo: WorkOrder) -> bool:
@@ -160,7 +163,9 @@ def rank(svc: Services, wo_id: str, reopen: bool) -> dict[str, int]:
         if earlier:
             recall_of, previous = earlier.id, earlier.vendor_id
     ranking = rank_vendors(vendors, wo.trade, prop, on=job_date(svc, prop),
-                           insurance=compliance.rules().insurance, previous_vendor_id=previous)
+                           insurance=compliance.rules().insurance, previous_vendor_id=previous, at=svc.clock(),
+                           emergency=wo.priority is not None and wo.priority.value == "emergency",
+                           default_zone=svc.settings.default_time_zone)
     candidates = ranking.candidates
 
     def apply(current: WorkOrder) -> Edit[None]:
@@ -258,12 +263,14 @@ def offer_expired(svc: Services, wo_id: str, index: int) -> str:
 
 
 def escalate(svc: Services, wo_id: str, reason: str, detail: str, automation_failed: bool = False) -> None:
-    """Hand the work order to ops. `automation_failed`: the lifecycle itself failed, so the status it failed
-    in is kept (`failed_in`) for ops to restart it there."""
+    """Hand the work order to ops, keeping the status it stalled in (`escalated_from`: where ops may resume
+    it, shared/services/escalations.py). `automation_failed`: the lifecycle itself failed, so that status is
+    also kept as `failed_in` for ops to retry it there."""
     def apply(wo: WorkOrder) -> Edit[None] | None:
         if Status.ESCALATED not in TRANSITIONS[wo.status]:
             return None
-        update: dict[str, Any] = {"status": Status.ESCALATED, "offer": None, "stage_wait": None}
+        update: dict[str, Any] = {"status": Status.ESCALATED, "offer": None, "stage_wait": None,
+                                  "escalated_from": wo.status}
         if automation_failed:
             update["failed_in"] = wo.status
         return Edit(wo.model_copy(update=update), [entry(svc, "escalated", detail)])
@@ -410,7 +417,8 @@ def answer_follow_up(svc: Services, wo_id: str, resolved: bool, comment: str | N
         said = f" - {comment}" if comment else ""
         if not resolved and wo.incident_id and wo.incident_id != wo.id:
             # Part of a building incident: no lifecycle of its own to reopen, so a person takes it.
-            return Edit(wo.model_copy(update={"status": Status.ESCALATED, "stage_wait": None}), [
+            return Edit(wo.model_copy(update={"status": Status.ESCALATED, "stage_wait": None,
+                                              "escalated_from": wo.status}), [
                 entry(svc, "escalated", f"Tenant says it is not fixed{said} (building incident {wo.incident_id})",
                       actor="tenant")])
         if resolved:

@@ -503,6 +503,14 @@ class TestSetups:
         assert repo.vendor_ids() == ["ven-a", "ven-b"]
         assert repo.property_ids() == ["prop-1", "prop-2"]
 
+    def test_in_house_technicians_are_listed_apart_and_dispatched_like_vendors(self, repo: Repository) -> None:
+        repo.put_vendor(vendor("ven-a", [Trade.PLUMBING], ["north"]))
+        tech = vendor("tech-sam", [Trade.PLUMBING], ["north"]).model_copy(update={"in_house": True})
+        repo.put_vendor(tech)
+        assert repo.vendor_ids() == ["ven-a"] and repo.technician_ids() == ["tech-sam"]
+        assert {v.id for v in repo.vendors_for("plumbing", "north")} == {"ven-a", "tech-sam"}
+        assert repo.get_vendor("tech-sam").in_house
+
     def test_versions_are_checked_and_kept_as_history(self, repo: Repository) -> None:
         assert repo.setup("vendors", "ven-a") is None and repo.setup_history("vendors", "ven-a") == []
         first = repo.save_setup("vendors", "ven-a", {"service_areas": ["north"]}, 0, "ops:alice", T0.isoformat())

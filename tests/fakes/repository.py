@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.adapters.repository.directory import (
     ALL_PROPERTIES,
+    ALL_TECHNICIANS,
     ALL_VENDORS,
     expiry_months,
     expiry_range,
@@ -167,6 +168,9 @@ class InMemoryDirectory(_Part):
 
     def vendor_ids(self) -> list[str]:
         return self._ids_under(ALL_VENDORS, "vendor_id")
+
+    def technician_ids(self) -> list[str]:
+        return self._ids_under(ALL_TECHNICIANS, "vendor_id")
 
     def put_unit(self, unit: Unit) -> None:
         self.table.put({"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")})

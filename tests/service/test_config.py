@@ -175,3 +175,40 @@ def test_a_property_owner_and_limits_route_its_invoices(svc: Services) -> None:
     assert coded.approval is not None and coded.approval.route == "owner"
     assert coded.approval.reason == "590.00 is over the owner-approval limit 550.00"
     assert coded.coding is not None and coded.coding.owner == "Maple Owner LLC"
+
+
+# ---------------------------------------------------------------- in-house technicians
+SAM = {"name": "Sam Rivera", "trades": ["plumbing"], "service_areas": ["north"], "phone": "+15550300001",
+       "working_hours": [{"weekday": d, "start": "08:00", "end": "17:00"} for d in range(5)],
+       "time_zone": "America/Chicago", "pms_vendor_id": "9001"}
+
+
+def test_a_technician_is_set_up_listed_apart_from_vendors_and_dispatched(svc: Services) -> None:
+    made = config.change(svc, "technicians", "tech-sam", SAM, 0, by=OPS)
+
+    assert made.version == 1 and made.value["working_hours"][0] == {"weekday": 0, "start": "08:00", "end": "17:00"}
+    assert config.get(svc, "technicians", "tech-sam").value["pms_vendor_id"] == "9001"
+    assert [i.id for i in config.items(svc, "technicians")] == ["tech-sam"]
+    assert "tech-sam" not in [i.id for i in config.items(svc, "vendors")]
+    assert "technicians" in config.export(svc)
+    stored = svc.repo.get_vendor("tech-sam")
+    assert stored.in_house and stored.pms_id == "9001" and stored.insurance is None
+    wo = submit(svc, UNIT, LEAK)
+    triage(svc, wo.id)
+    rank(svc, wo.id, reopen=False)
+    assert "tech-sam" in svc.repo.get_work_order(wo.id).candidates
+
+
+def test_technician_setup_is_validated_and_kinds_do_not_mix(svc: Services) -> None:
+    for bad in ({**SAM, "working_hours": [{"weekday": 7, "start": "08:00", "end": "17:00"}]},
+                {**SAM, "working_hours": [{"weekday": 1, "start": "8am", "end": "17:00"}]},
+                {**SAM, "time_zone": "Mars/Olympus"}, {**SAM, "insurance": None}):
+        with pytest.raises(ValidationError):
+            config.change(svc, "technicians", "tech-sam", bad, 0, by=OPS)
+    with pytest.raises(InvalidInput):  # a vendor cannot be rewritten as staff ...
+        config.change(svc, "technicians", "ven-aqua", SAM, 0, by=OPS)
+    config.change(svc, "technicians", "tech-sam", SAM, 0, by=OPS)
+    vendor_profile = {k: v for k, v in SAM.items() if k not in ("working_hours", "time_zone", "pms_vendor_id")}
+    with pytest.raises(InvalidInput):  # ... nor staff as a vendor
+        config.change(svc, "vendors", "tech-sam", vendor_profile, 0, by=OPS)
+    assert svc.repo.get_vendor("tech-sam").in_house and not svc.repo.get_vendor("ven-aqua").in_house

@@ -427,7 +427,7 @@ def test_every_message_of_every_event_fills_all_its_variables(svc: Services, lan
     for n, detail_type in enumerate(book):
         detail = {"work_order_id": wo.id, "event_key": f"{wo.id}:all:{n}", "vendor_id": "ven-aqua", "hours": 2,
                   "eta_minutes": 15, "detail": "the reason", "reason": "the reason", "reported_by": "tenant",
-                  "invoice_id": invoice["invoice_id"], "route": "ops"}
+                  "invoice_id": invoice["invoice_id"], "route": "ops", "stage": "completion"}
         assert notify(svc, detail_type, detail) == 2 * len(book[detail_type]), detail_type
     left = [(m.subject, m.body) for m in svc.messenger.sent if re.search(r"\$[a-z_]+", f"{m.subject} {m.body}")]
     assert left == []

@@ -1,4 +1,4 @@
-"""`opslayer ops redrive|retry` call the API's ops routes with the local ops key."""
+"""`opslayer ops redrive|retry|reassign|restart|resume|extend|note` call the API's ops routes with the local ops key."""
 
 from __future__ import annotations
 
@@ -48,3 +48,27 @@ def test_redrive_without_a_queue_lists_the_dead_letter_queues(calls) -> None:
 def test_retry_reports_a_refusal_as_a_failure(calls) -> None:
     assert main(["ops", "retry", "wo-1", "--url", "http://api.test", "--ops-key", "k"]) == 1
     assert calls == [("POST", "http://api.test/ops/work-orders/wo-1/retry", {"X-Ops-Key": "k"})]
+
+
+@pytest.mark.parametrize("argv,body", [
+    (["reassign", "wo-1", "--technician", "tech-sam", "--reason", "free today"],
+     {"action": "reassign", "technician_id": "tech-sam", "reason": "free today"}),
+    (["restart", "wo-1", "--reason", "new vendor"], {"action": "restart_dispatch", "reason": "new vendor"}),
+    (["resume", "wo-1", "--stage", "invoice", "--reason", "ask again"],
+     {"action": "resume", "stage": "invoice", "reason": "ask again"}),
+    (["extend", "wo-1", "--hours", "48", "--reason", "parts"], {"action": "extend", "extend_hours": 48,
+                                                                 "reason": "parts"}),
+    (["note", "wo-1", "--text", "called the tenant"], {"action": "note", "text": "called the tenant"}),
+])
+def test_the_ways_forward_post_one_steer_body(monkeypatch, capsys, argv: list[str], body: dict[str, Any]) -> None:
+    sent: list[tuple[str, Any]] = []
+
+    def request(method: str, url: str, data: Any = None, headers: dict[str, str] | None = None,
+                timeout: float = 0) -> _Answer:
+        sent.append((url, json.loads(data)))
+        return _Answer(202, {"id": "wo-1", "status": "accepted", "resume_at": "schedule"})
+
+    monkeypatch.setattr(requests, "request", request)
+    assert main(["ops", *argv, "--url", "http://api.test", "--ops-key", "k"]) == 0
+    assert sent == [("http://api.test/ops/work-orders/wo-1/steer", body)]
+    assert capsys.readouterr().out.startswith("wo-1: accepted")

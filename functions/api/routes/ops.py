@@ -7,7 +7,6 @@ from chalice import Blueprint
 
 from shared import schemas
 from shared.services import views
-from shared.services import workorders as wo_service
 from shared.services.container import services
 
 from .. import pages
@@ -65,9 +64,11 @@ def ops_unit_qr(unit_id):
 @bp.route("/ops/work-orders/{id}/cancel", methods=["POST"], content_types=ALL_TYPES)
 @endpoint()
 def ops_cancel(id):
+    from shared.services import escalations
+
     actor = require_ops()
     body = read_body(schemas.Cancel)
-    wo = wo_service.cancel(services(), id, body.reason, actor=actor)
+    wo = escalations.cancel_recorded(services(), id, body.reason, actor)
     return json_response(200, {"id": wo.id, "status": wo.status.value})
 
 
@@ -76,11 +77,11 @@ def ops_cancel(id):
 def ops_close(id):
     """Close without an invoice (in-house work, warranty), with the reason on the record."""
     from shared.invoice_schemas import CloseWithoutInvoice
-    from shared.services import invoicing
+    from shared.services import escalations
 
     actor = require_ops()
     body = read_body(CloseWithoutInvoice)
-    wo = invoicing.close_without_invoice(services(), id, body.reason, actor=actor)
+    wo = escalations.close_recorded(services(), id, body.reason, actor)
     return json_response(200, {"id": wo.id, "status": wo.status.value})
 
 
@@ -196,6 +197,22 @@ def ops_retry(id):
     done = steering.retry(services(), id, actor)
     return json_response(202, {"id": done.work_order.id, "status": done.work_order.status.value,
                                "resume_at": done.resume_at, "execution_arn": done.execution_arn})
+
+
+@bp.route("/ops/work-orders/{id}/steer", methods=["POST"], content_types=ALL_TYPES)
+@endpoint()
+def ops_steer(id):
+    """A way forward for an escalated job: reassign (vendor or in-house technician), restart dispatch,
+    resume or extend at a stage, note, cancel or close (409 naming the state when it does not apply)."""
+    from shared.services import escalations
+
+    actor = require_ops()
+    body = read_body(schemas.Steer)
+    done = escalations.steer(services(), id, body, actor)
+    wo = done.work_order
+    return json_response(202 if done.execution_arn else 200, {
+        "id": wo.id, "action": body.action, "status": wo.status.value, "vendor_id": wo.vendor_id,
+        "resume_at": done.resume_at, "execution_arn": done.execution_arn})
 
 
 @bp.route("/ops/audit", methods=["GET"])

@@ -5,6 +5,8 @@
   vendors by email address    PK=VENDOREMAIL#<email>    SK=VENDOR#<id>   (inbound email invoices)
   every vendor / property     PK=ALL#VENDOR | ALL#PROPERTY   SK=VENDOR#<id> | PROPERTY#<id>   (the setup
                               export lists them in one Query per kind)
+  every in-house technician   PK=ALL#TECHNICIAN   SK=VENDOR#<id>   (a vendor record with in_house: offered,
+                              assigned and invoiced like a vendor; listed apart from the vendors)
   insurance by expiry month   PK=INSURANCE#<yyyy-mm>   SK=<yyyy-mm-dd>#VENDOR#<id>   (the daily warning
                               check reads a date range of one or two months; active vendors only)
   insurance warning sent      PK=VENDOR#<id>            SK=INSURANCEWARNED#<yyyy-mm-dd>   (once per expiry date)
@@ -19,6 +21,7 @@ from shared.domain.directory import Property, Unit, Vendor
 from shared.domain.errors import NotFound
 
 ALL_VENDORS = "ALL#VENDOR"
+ALL_TECHNICIANS = "ALL#TECHNICIAN"
 ALL_PROPERTIES = "ALL#PROPERTY"
 
 
@@ -26,11 +29,11 @@ def vendor_index_keys(vendor: Vendor) -> set[tuple[str, str]]:
     """The index entries dispatch (trade x area) and inbound email (address) find the vendor by."""
     keys = {(f"VENDORS#{trade.value}#{area}", f"VENDOR#{vendor.id}")
             for trade in vendor.trades for area in vendor.service_areas}
-    keys.add((ALL_VENDORS, f"VENDOR#{vendor.id}"))
+    keys.add((ALL_TECHNICIANS if vendor.in_house else ALL_VENDORS, f"VENDOR#{vendor.id}"))
     if vendor.email:
         keys.add((f"VENDOREMAIL#{vendor.email.strip().lower()}", f"VENDOR#{vendor.id}"))
     expires = vendor.insurance.expires_on if vendor.insurance else None
-    if expires and vendor.active:
+    if expires and vendor.active and not vendor.in_house:
         keys.add((f"INSURANCE#{expires:%Y-%m}", f"{expires.isoformat()}#VENDOR#{vendor.id}"))
     return keys
 
@@ -68,8 +71,12 @@ class Directory(Table):
         return [i["property_id"] for i in self._paged(ALL_PROPERTIES)]
 
     def vendor_ids(self) -> list[str]:
-        """Every vendor's id, active or not, in id order (one paged Query)."""
+        """Every vendor's id, active or not, in id order (one paged Query); not the in-house technicians."""
         return [i["vendor_id"] for i in self._paged(ALL_VENDORS)]
+
+    def technician_ids(self) -> list[str]:
+        """Every in-house technician's id, active or not, in id order (one paged Query)."""
+        return [i["vendor_id"] for i in self._paged(ALL_TECHNICIANS)]
 
     def _paged(self, pk: str) -> list[dict]:
         query = {"TableName": self.table, "KeyConditionExpression": "PK = :pk",
