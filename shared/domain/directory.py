@@ -30,6 +30,7 @@ class Property(BaseModel):
     )
     on_call: Contact | None = None
     time_zone: str | None = None  # IANA name, for quiet hours; default: the deployment's DefaultTimeZone
+    drill: bool = False  # the fire drill's own property (shared/services/drill.py): never real work
 
 
 class Unit(BaseModel):
@@ -40,6 +41,7 @@ class Unit(BaseModel):
     label: str
     access_instructions: str = ""
     tenant: Contact | None = None
+    drill: bool = False  # a drill unit: its work orders are drill work orders
 
 
 class VendorStats(BaseModel):
@@ -72,6 +74,7 @@ class Vendor(BaseModel):
     language: str | None = None
     stats: VendorStats = Field(default_factory=VendorStats)
     insurance: VendorInsurance | None = None  # synced from the PMS; None: none on file
+    drill: bool = False  # a drill vendor: offered drill work orders only, and only those
 
 
 class Ranking(BaseModel):
@@ -88,7 +91,8 @@ def rank_vendors(
     previous_vendor_id: str | None = None,
 ) -> Ranking:
     """Order candidates: the previous vendor (recall), property preference, availability, performance.
-    A vendor whose insurance does not cover the job's date (`on`) is skipped, with the reason."""
+    Drill vendors serve the drill property only, and it only them. A vendor whose insurance does not cover
+    the job's date (`on`) is skipped, with the reason."""
     preferred = prop.preferred_vendors.get(trade.value, [])
 
     def key(v: Vendor) -> tuple[int, int, int, float, str]:
@@ -100,7 +104,7 @@ def rank_vendors(
             v.id,
         )
 
-    matching = [v for v in vendors if v.active and trade in v.trades
+    matching = [v for v in vendors if v.active and trade in v.trades and v.drill == prop.drill
                 and (prop.service_area in v.service_areas or ANY_AREA in v.service_areas)]
     eligible: list[Vendor] = []
     skipped: dict[str, str] = {}
