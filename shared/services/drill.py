@@ -31,6 +31,7 @@ DRILL_PHONE_PREFIX = "+1555099"
 DRILL_EMAIL_DOMAIN = "drill.invalid"
 SINK_TTL_SECONDS = 3 * 86400  # a day's drill and the next day's look back
 
+DRILL_BILL_PREFIX = "drill-skipped-"  # a drill invoice's bill id: recorded as billed, nothing posted to the PMS
 PROPERTY_ID = "drill-property"
 SERVICE_AREA = "drill"
 

@@ -30,6 +30,7 @@ from shared.domain.invoices import (
 from shared.domain.workorder import TRANSITIONS, StageWait, Status, WorkOrder
 from shared.observability import count, logger
 from shared.services.container import Services
+from shared.services.drill import DRILL_BILL_PREFIX
 from shared.services.views import ApprovalView
 from shared.services.workorders import escalate
 from shared.services.writes import Edit, entry, mutate, publish, vendor_scope
@@ -426,9 +427,6 @@ def invoice_variables(svc: Services, wo: WorkOrder, detail: dict[str, Any], with
 
 
 # ---------------------------------------------------------------- the bill and closure
-DRILL_BILL = "drill-skipped-"  # the bill id a drill work order's invoice gets: no PMS bill was posted
-
-
 class BillNotPossible(Exception):
     """The bill cannot be posted (missing PMS records): the workflow escalates to ops, nothing is posted."""
 
@@ -443,7 +441,7 @@ def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
     if inv is None or inv.status not in (InvoiceStatus.APPROVED, InvoiceStatus.BILLED):
         raise InvalidTransition("No approved invoice to bill.", {"status": wo.status.value})
     if inv.bill_pms_id is None and wo.drill:  # a drill's bill is recorded as skipped, never posted to the PMS
-        inv = svc.repo.save_invoice(inv.model_copy(update={"bill_pms_id": f"{DRILL_BILL}{inv.id}",
+        inv = svc.repo.save_invoice(inv.model_copy(update={"bill_pms_id": f"{DRILL_BILL_PREFIX}{inv.id}",
                                                            "status": InvoiceStatus.BILLED}), inv.version)
     if inv.bill_pms_id is None:
         vendor = svc.repo.get_vendor(inv.vendor_id)
