@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import requests
 
 from shared.domain.links import TOKEN_PATTERN
+from shared.observability import alarm_count, logger, stage_metric
 from shared.services.drill import DRILL_BILL_PREFIX
 
 JOB_LINK = re.compile(rf"https?://\S+?/vendor/jobs/({TOKEN_PATTERN})")
@@ -421,6 +422,26 @@ class DrillRun:
             lines.append(f"{s.scenario:<10} {s.name:<34} {s.at:%H:%M:%S.%f}"[:-3].ljust(59)
                          + f" {own:>6.0f} ms {s.latency_ms:>9.0f} ms  {'ok' if s.ok else 'FAIL ' + s.note}")
         return "\n".join(lines)
+
+
+def play(run: DrillRun, scenarios: list[Callable[[DrillRun], Any]] | None = None) -> dict[str, Any]:
+    """Run the drill and report it: `DrillFailed` (0 or 1; its alarm tells ops) and each scenario's duration
+    (`DrillScenarioSeconds` by `Scenario`), and the step table in the log (drill records only: no PII)."""
+    try:
+        ok = run.run(scenarios)
+    except Exception:  # a drill that breaks is a failed drill: the alarm must hear of it
+        logger.exception("the drill broke")
+        ok = False
+    alarm_count("DrillFailed", 0 if ok else 1)
+    seconds = run.scenario_seconds()
+    for scenario, duration in seconds.items():
+        stage_metric("DrillScenarioSeconds", round(duration, 3), "Seconds", Scenario=scenario)
+    failed = next((s for s in run.steps if not s.ok), None)
+    outcome = {"passed": ok, "steps": len(run.steps), "seconds": seconds,
+               "failed": f"{failed.scenario}: {failed.name}: {failed.note}" if failed else None}
+    (logger.info if ok else logger.error)("drill " + ("passed" if ok else "FAILED"),
+                                          extra={**outcome, "table": run.table()})
+    return outcome
 
 
 # ---------------------------------------------------------------- scenarios (each plays on the drill's records)
