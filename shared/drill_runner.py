@@ -277,7 +277,7 @@ class DrillRun:
         self.invoices.append({"scenario": scenario, "work_order_id": wo_id, "bill_id": closed["bill_pms_id"],
                               **record["invoice"]})
 
-    billed_step = "billed (drill: not in the PMS), closed"
+    billed_step = "billed (skipped), closed"
 
     def bill_check(self, scenario: str, t0: float, number: str, closed: dict[str, Any]) -> None:
         """A drill work order's bill is recorded as skipped: nothing went to the PMS."""

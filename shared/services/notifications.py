@@ -191,8 +191,10 @@ def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder
                 messenger.email(address, subject, body)
             svc.repo.mark_done(key, wo.id, TimelineEntry(
                 at=svc.clock(), event="notified", detail=f"{channel.upper()} to {tpl.to}: {subject}"))
-            count(f"Message{channel.capitalize()}")
-            logger.info("message sent", extra={"event": detail_type, "role": tpl.to, "channel": channel})
+            if not wo.drill:  # the sink counts the drill's (DrillSinkMessage)
+                count(f"Message{channel.capitalize()}")
+            logger.info("message sent", extra={"event": detail_type, "role": tpl.to, "channel": channel,
+                                               "drill": wo.drill})
             sent += 1
     return sent
 

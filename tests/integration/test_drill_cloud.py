@@ -38,3 +38,10 @@ def test_the_drill_plays_on_its_own_records_and_nothing_leaves_the_sink(served, 
     sent = stack.cloud.outbox()
     assert not [m for m in sent if is_drill_address(m["to"]) or any(w in m["body"] for w in wo_ids)]
     assert not [r for r in fake_buildium.requests if any(w in json.dumps(r, default=str) for w in wo_ids)]
+
+    # The next day's drill repeats yesterday's jobs on the same units: recalls. The previous vendor is offered
+    # first and the invoice's recall check sends it to ops, whose approval link reaches the sink too.
+    again = DrillRun(served, key_auth(ops_headers["X-Ops-Key"]), step_budget_s=120, poll_s=0.05)
+    assert again.run(), again.table()
+    assert ("emergency", "ops approve by link") in [(s.scenario, s.name) for s in again.steps]
+    assert {i["approval"]["route"] for i in again.invoices} == {"ops"}
