@@ -135,9 +135,11 @@ class Channels(Table):
         """The sink's messages after `since` (an ISO 8601 time, or the `id` of a message read before), oldest
         first, at most `limit` (expired ones DynamoDB has not removed yet are left out)."""
         now = int(time.time())
-        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "PK = :pk AND SK > :since",
-                                  "ExpressionAttributeValues": {":pk": {"S": DRILL_SINK}, ":since": {"S": since}},
-                                  "Limit": limit}
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "PK = :pk",
+                                  "ExpressionAttributeValues": {":pk": {"S": DRILL_SINK}}, "Limit": limit}
+        if since:  # DynamoDB refuses an empty key value: no `since` is the whole (TTL-bounded) sink
+            kwargs["KeyConditionExpression"] += " AND SK > :since"
+            kwargs["ExpressionAttributeValues"][":since"] = {"S": since}
         items: list[dict[str, Any]] = []
         while len(items) < limit:
             resp = self.db.query(**kwargs)
