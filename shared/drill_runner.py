@@ -12,6 +12,7 @@ Drill function (functions/drill.py). A scenario is a function of the run (`SCENA
 from __future__ import annotations
 
 import base64
+import json
 import re
 import time
 from collections.abc import Callable
@@ -139,8 +140,6 @@ class DrillRun:
             body = None
             headers = dict(kw.pop("headers", None) or {})
             if "json" in kw:
-                import json
-
                 body = json.dumps(kw.pop("json")).encode()
                 headers["Content-Type"] = "application/json"
             kw = {**kw, "data": body, "headers": self.ops_auth(method, url, body, headers)}

@@ -22,6 +22,7 @@ Access patterns (no Scan anywhere):
   a vendor's invoice numbers  PK=VINV#<vendor id>       SK=<number, lower case> (duplicate check)
   unmatched invoices          PK=INVOICE_EXCEPTIONS     SK=<exception id>     (ops queue)
   tenant phone / email        PK=PHONE#<e164> | EMAIL#<address>   SK=UNIT#<unit id>   (inbound SMS / email)
+  drill sink                  PK=DRILLSINK              SK=<sent at>#<message id>   (TTL; the fire drill's messages)
 Every work-order write is conditional on its version, so replays and races cannot corrupt it.
 """
 
