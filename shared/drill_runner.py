@@ -108,6 +108,8 @@ class DrillRun:
         self._inbox: list[dict[str, Any]] = []  # the sink's messages read so far, oldest first
         self._cursor = ""
         self.records: dict[str, Any] = {}
+        self.work_orders: list[str] = []  # the work orders this run created, oldest first
+        self.cleaned_up: dict[str, str] = {}  # after a failure: work order -> how it was ended
 
     # ------------------------------------------------------------ the drill's world
     def prepare(self) -> None:
@@ -209,6 +211,7 @@ class DrillRun:
         created = self.step(scenario, "request accepted (202)", t0,
                             lambda: self.call("POST", "/requests", expect=202, json=body))
         wo_id = created["id"]
+        self.work_orders.append(wo_id)
         self.step(scenario, "tenant acknowledged (sms)", t0, lambda: self.wait_message(tenant["phone"], wo_id))
         self.fix(scenario, t0, wo_id, tenant, decline_first=decline_first, reopen_once=reopen_once)
         return wo_id
@@ -386,9 +389,26 @@ class DrillRun:
                 self.step("setup", "drill records ready", time.perf_counter(), self.prepare)
             for scenario in scenarios if scenarios is not None else SCENARIOS:
                 scenario(self)
-        except DrillFailure:
+        except DrillFailure as failure:
+            self.clean_up(str(failure))
             return False
         return bool(self.steps) and all(s.ok for s in self.steps)
+
+    def clean_up(self, reason: str) -> None:
+        """End the work orders a failed run left open (cancelled, or closed once the work is done), so they
+        wait on no timer, page nobody and count in no stuck sweep; what could not be ended stays as it is."""
+        for wo_id in self.work_orders:
+            for action in ("cancel", "close"):
+                try:
+                    status = self.get(f"/ops/work-orders/{wo_id}")["status"]
+                    if status in ("closed", "cancelled"):
+                        break
+                    self.call("POST", f"/ops/work-orders/{wo_id}/{action}", json={"reason": f"Drill failed: "
+                                                                                   f"{reason}"[:400]})
+                    self.cleaned_up[wo_id] = {"cancel": "cancelled", "close": "closed"}[action]
+                    break
+                except (DrillFailure, requests.RequestException):
+                    continue
 
     def scenario_seconds(self) -> dict[str, float]:
         """Each scenario's duration (its last step's time since its start), in seconds."""
@@ -436,8 +456,9 @@ def play(run: DrillRun, scenarios: list[Callable[[DrillRun], Any]] | None = None
     for scenario, duration in seconds.items():
         stage_metric("DrillScenarioSeconds", round(duration, 3), "Seconds", Scenario=scenario)
     failed = next((s for s in run.steps if not s.ok), None)
-    outcome = {"passed": ok, "steps": len(run.steps), "seconds": seconds,
-               "failed": f"{failed.scenario}: {failed.name}: {failed.note}" if failed else None}
+    outcome = {"passed": ok, "steps": len(run.steps), "seconds": seconds, "work_orders": run.work_orders,
+               "failed": f"{failed.scenario}: {failed.name}: {failed.note}" if failed else None,
+               "cleaned_up": run.cleaned_up}
     (logger.info if ok else logger.error)("drill " + ("passed" if ok else "FAILED"),
                                           extra={**outcome, "table": run.table()})
     return outcome

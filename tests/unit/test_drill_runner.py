@@ -25,6 +25,7 @@ class StubApi(requests.Session):
         super().__init__()
         self.seen: list[tuple[str, str, dict[str, str]]] = []
         self.messages = messages or []
+        self.status = "received"  # the one work order a request creates here
 
     def request(self, method, url, **kw):  # type: ignore[override]
         self.seen.append((method, url, dict(kw.get("headers") or {})))
@@ -35,6 +36,13 @@ class StubApi(requests.Session):
         elif "/ops/drill/messages" in url:
             fresh = [m for m in self.messages if m["id"] > url.rsplit("since=", 1)[1]]
             resp.status_code, body = 200, {"messages": fresh, "next": fresh[-1]["id"] if fresh else None}
+        elif url.endswith("/requests") and method == "POST":
+            resp.status_code, body = 202, {"id": "wo-0123456789a", "status": "received"}
+        elif url.endswith("/ops/work-orders/wo-0123456789a"):
+            resp.status_code, body = 200, {"id": "wo-0123456789a", "status": self.status}
+        elif url.endswith("/ops/work-orders/wo-0123456789a/cancel"):
+            self.status = "cancelled"
+            resp.status_code, body = 200, {"id": "wo-0123456789a", "status": self.status}
         else:
             resp.status_code, body = 404, {"error": "not_found"}
         resp._content = json.dumps(body).encode()
@@ -75,6 +83,17 @@ def test_a_missing_message_fails_the_drill_with_drill_failed_one_naming_the_step
     assert not outcome["passed"] and outcome["failed"].startswith("ack: tenant acknowledged: no message to")
     [failed] = emf(capsys.readouterr().out, "DrillFailed")
     assert failed["DrillFailed"] == 1
+
+
+def test_a_failed_run_cancels_the_work_orders_it_left_open(capsys) -> None:
+    api = StubApi()
+    run = DrillRun("https://api.example.test/prod", key_auth("k"), session=api, poll_s=0, step_budget_s=0.05)
+    unit = {"id": "drill-unit-a", "tenant": {"name": "Drill Tenant A", "phone": "+15550990010"}}
+    outcome = play(run, [lambda r: r.run_request("emergency", unit, "Water everywhere")])
+    assert outcome["failed"].startswith("emergency: tenant acknowledged (sms): no message")
+    assert outcome["work_orders"] == ["wo-0123456789a"] and outcome["cleaned_up"] == {"wo-0123456789a": "cancelled"}
+    cancel = [(m, h) for m, u, h in api.seen if u.endswith("/cancel")]
+    assert cancel == [("POST", cancel[0][1])] and cancel[0][1]["X-Ops-Key"] == "k"
 
 
 def test_an_unreachable_api_and_a_broken_scenario_are_failed_drills_too(capsys) -> None:
