@@ -4,14 +4,31 @@ drill work (no resident request, no bill); drill events say so."""
 
 from __future__ import annotations
 
-from shared.domain.workorder import Status
+from datetime import timedelta
+from typing import Any
+
+from shared.domain.workorder import Status, WorkOrder
+from shared.drill_runner import drill_invoice
+from shared.invoice_schemas import InvoiceIn
 from shared.pms.models import EntityKind
+from shared.schemas import NewRequest, VisitTime
 from shared.services import drill, invoicing
 from shared.services.container import Services
+from shared.services.notifications import notify
 from shared.services.pms_writer import sync_out
-from shared.services.workorders import rank, start_lifecycle, triage
-from tests.service.invoice_journey import fake_pms, invoice, link_demo_to_pms, verified_job
-from tests.service.steps import deliver, submit
+from shared.services.visits import vendor_schedule
+from shared.services.workorders import (
+    answer_follow_up,
+    offer,
+    rank,
+    start_lifecycle,
+    submit_request,
+    triage,
+    vendor_accept,
+    vendor_checkin,
+    vendor_complete,
+)
+from tests.fakes import FakeWorkflow, InMemoryPms, RecordingEvents
 
 UNIT_A, UNIT_B = "drill-unit-a", "drill-unit-b"
 DEMO_UNIT = "unit-maple-2a"
@@ -19,8 +36,51 @@ FLOOD = "Water is pouring through the kitchen ceiling, the floor is flooding!"
 DRIP = "The bathroom faucet drips all night"
 
 
-def drill_ready(svc: Services) -> dict:
+def drill_ready(svc: Services) -> dict[str, Any]:
     return drill.setup(svc)
+
+
+# The lifecycle's steps as plain calls (self-contained: only use cases and the fakes).
+def submit(svc: Services, unit_id: str, description: str) -> WorkOrder:
+    tenant = svc.repo.get_unit(unit_id).tenant
+    return submit_request(svc, NewRequest(unit_id=unit_id, name=tenant.name if tenant else "Tenant",
+                                          description=description))
+
+
+def deliver(svc: Services) -> int:
+    """The notification consumer on every published event, as EventBridge -> SQS -> the function would."""
+    assert isinstance(svc.events, RecordingEvents)
+    return sum(notify(svc, t, d) for t, d in list(svc.events.published))
+
+
+def fake_pms(svc: Services) -> InMemoryPms:
+    pms = svc.pms()
+    assert isinstance(pms, InMemoryPms)
+    return pms
+
+
+def invoice_awaited(svc: Services, unit_id: str) -> tuple[WorkOrder, str]:
+    """A drill job offered, accepted, scheduled, done and verified, the workflow waiting for the invoice:
+    (the work order, the vendor's link token)."""
+    workflow = svc.workflow
+    assert isinstance(workflow, FakeWorkflow)
+    wo = submit(svc, unit_id, DRIP)
+    start_lifecycle(svc, wo.id)
+    decided = triage(svc, wo.id)
+    rank(svc, wo.id, reopen=False)
+    offer(svc, wo.id, 0, workflow.wait_token("offer0", execution=wo.id), decided["timeouts"]["offer"], decided)
+    vendor_id = svc.repo.get_work_order(wo.id).candidates[0]
+    link = svc.link_tokens().issue(wo.id, "vendor", vendor_id, svc.settings.link_ttl_seconds)
+    vendor_accept(svc, link)
+    start = svc.clock() + timedelta(days=1)
+    vendor_schedule(svc, link, VisitTime(start=start, end=start + timedelta(hours=2)))
+    svc.clock.set(start)
+    vendor_checkin(svc, link, None)
+    svc.clock.advance(hours=1)
+    vendor_complete(svc, link, "Fixed and tested.")
+    answer_follow_up(svc, wo.id, resolved=True, comment=None)
+    invoicing.await_invoice(svc, wo.id, workflow.wait_token("invoice", execution=wo.id))
+    return svc.repo.get_work_order(wo.id), link
 
 
 def test_setup_creates_the_drill_records_once_and_keeps_a_vendors_stats(svc: Services) -> None:
@@ -93,7 +153,6 @@ def test_any_message_to_a_drill_address_is_kept_and_others_go_out(svc: Services)
 
 
 def test_the_pms_writer_skips_drill_work(svc: Services) -> None:
-    link_demo_to_pms(svc)
     pms = fake_pms(svc)
     drill_ready(svc)
     wo = submit(svc, UNIT_A, DRIP)
@@ -103,17 +162,18 @@ def test_the_pms_writer_skips_drill_work(svc: Services) -> None:
 
 
 def test_a_drill_invoice_is_billed_as_skipped_and_nothing_reaches_the_pms(svc: Services) -> None:
-    link_demo_to_pms(svc)
     pms = fake_pms(svc)
+    svc.repo.put_listed("GLACCOUNTS", "9011", {"pms_id": "9011", "number": "6010", "name": "Plumbing Repairs"})
     drill_ready(svc)
-    wo, token, _ = verified_job(svc, UNIT_B)
-    inv = invoicing.submit_by_link(svc, token, invoice("DRILL-1", on=svc.clock().date()))
+    wo, link = invoice_awaited(svc, UNIT_B)
+    body = {**drill_invoice("DRILL-1"), "invoice_date": svc.clock().date().isoformat()}
+    inv = invoicing.submit_by_link(svc, link, InvoiceIn.model_validate(body))
     invoicing.code_invoice(svc, wo.id)
     assert svc.repo.get_work_order(wo.id).status == Status.APPROVED
 
     bill = invoicing.post_bill(svc, wo.id)
     assert bill["bill_id"] == f"{drill.DRILL_BILL_PREFIX}{inv.id}"
-    assert "ensure_bill" not in pms.calls and pms.entities[EntityKind.BILL] == {}
+    assert pms.calls == [] and pms.entities[EntityKind.BILL] == {}
     invoicing.close(svc, wo.id)
     closed = svc.repo.get_work_order(wo.id, with_timeline=True)
     assert closed.status == Status.CLOSED
