@@ -27,7 +27,7 @@ def _apply(record: dict) -> None:
     outcome = handle_email(svc, mail, message_id, verdicts)
     bind(work_order_id=outcome.work_order_id)
     if outcome.reply and mail.from_address:
-        svc.messenger.email(mail.from_address, reply_subject(mail, outcome), outcome.reply + signature(outcome))
+        svc.outbound().email(mail.from_address, reply_subject(mail, outcome), outcome.reply + signature(outcome))
     logger.info("inbound email", extra={"action": outcome.action, "photos": outcome.photos,
                                         "ses_message_id": message_id})
 

@@ -27,7 +27,7 @@ def _apply(record: dict) -> None:
     outcome = handle_inbound(svc, msg)
     bind(work_order_id=outcome.work_order_id)
     if outcome.reply:  # same channel back: an SMS from the number the tenant texted
-        svc.messenger.sms(msg.from_phone, outcome.reply)
+        svc.outbound().sms(msg.from_phone, outcome.reply)
     logger.info("inbound sms", extra={"channel": "eum", "action": outcome.action})
 
 

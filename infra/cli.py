@@ -14,8 +14,8 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 def _drill(args: argparse.Namespace) -> int:
-    from infra.drill import Drill
-
+    """The drill on the drill's own records (its messages read from the drill sink through the ops API), on
+    a local or a deployed stack; `--full`: the local demo's six scenarios (needs a local stack's /_local)."""
     embedded = None
     url = args.url
     if args.embedded:
@@ -30,7 +30,16 @@ def _drill(args: argparse.Namespace) -> int:
         embedded = local_stack.start(url, server_port=0)  # server mode: the IoT scenario publishes to it
         server = embedded.serve("127.0.0.1", port)
     try:
-        drill = Drill(url, step_budget_s=args.budget)
+        if args.full:
+            from infra.drill import Drill
+
+            drill: Any = Drill(url, step_budget_s=args.budget)
+        else:
+            from shared.drill_runner import DrillRun
+
+            args.url = url
+            client = _ops_client(args)
+            drill = DrillRun(client.url, client.auth_headers, step_budget_s=args.budget, poll_s=args.poll)
         ok = drill.run()
         print(drill.table())
         if drill.invoices:
@@ -346,9 +355,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="opslayer")
     sub = parser.add_subparsers(dest="command", required=True)
     drill = sub.add_parser("drill", help="play an emergency and a routine request end to end and time every step")
-    drill.add_argument("--url", default=DEFAULT_URL, help="a running `make local` (default %(default)s)")
+    drill.add_argument("--url", default=DEFAULT_URL,
+                       help="the API base: a local stack (X-Ops-Key) or a stack's ApiUrl (SigV4); default %(default)s")
+    drill.add_argument("--stack", help="a deployed stack's name: its ApiUrl output is the URL")
+    drill.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    drill.add_argument("--region", help="AWS region (default: from the URL, else the profile's)")
+    drill.add_argument("--ops-key", help="X-Ops-Key for a local stack (default: read from it)")
     drill.add_argument("--embedded", action="store_true", help="run on an in-process local cloud instead")
-    drill.add_argument("--budget", type=float, default=10.0, help="seconds a step may take before it is late")
+    drill.add_argument("--full", action="store_true",
+                       help="the local demo's six scenarios (PMS webhook, IoT, texts; a local stack only)")
+    drill.add_argument("--budget", type=float, default=60.0,
+                       help="seconds after its scenario's start a step may be reached before it is late")
+    drill.add_argument("--poll", type=float, default=0.5, help="seconds between looks at the sink and the record")
     drill.set_defaults(func=_drill)
     pms = sub.add_parser("pms", help="the PMS side of a running `make local` (fake Buildium)")
     pms_sub = pms.add_subparsers(dest="pms_command", required=True)

@@ -108,6 +108,7 @@ class Settings(BaseModel):
     ops_alert_phones: str = ""
     # The dead-letter queues ops may redrive (JSON: logical name -> queue URL), given to the API only.
     dead_letter_queues: str = ""
+    drill_api_url: str = ""  # the Drill function's target: the stack's own API (its ApiUrl)
     timeouts: Timeouts
 
 

@@ -201,6 +201,12 @@ collections (GL accounts, assets) and plain records (sensors, incidents)."""
 
     def listed(self, collection: str) -> list[dict[str, Any]]: ...
 
+    def put_drill_message(self, sent_at: str, message_id: str, data: dict[str, Any], ttl_seconds: int) -> None:
+        """Keep a message the drill sink took instead of sending it (expires)."""
+
+    def drill_messages(self, since: str, limit: int = 500) -> list[dict[str, Any]]:
+        """The drill sink's messages sent after `since` (ISO 8601), oldest first."""
+
 
 
 class SetupStore(Protocol):

@@ -34,6 +34,7 @@ CLOUD_PARAMETERS = {
     "PreventiveScheduleExpression": "rate(365 days)",
     "InsuranceCheckScheduleExpression": "rate(365 days)",
     "StuckSweepScheduleExpression": "rate(365 days)",
+    "DrillScheduleExpression": "rate(365 days)",
     # The whole suite comes from one IP; the per-link limit is low enough to test in a second.
     "RateLimitPerIpPerMinute": "100000",
     "RateLimitPerLinkPerMinute": "60",

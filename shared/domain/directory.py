@@ -31,6 +31,7 @@ class Property(BaseModel):
     )
     on_call: Contact | None = None
     time_zone: str | None = None  # IANA name, for quiet hours; default: the deployment's DefaultTimeZone
+    drill: bool = False  # the fire drill's own property (shared/services/drill.py): never real work
 
 
 class Unit(BaseModel):
@@ -41,6 +42,7 @@ class Unit(BaseModel):
     label: str
     access_instructions: str = ""
     tenant: Contact | None = None
+    drill: bool = False  # a drill unit: its work orders are drill work orders
 
 
 class VendorStats(BaseModel):
@@ -94,6 +96,7 @@ class Vendor(BaseModel):
     # vendor (the same job links and invoice), no insurance check, dispatched for an emergency only while on
     # duty. `pms_id` is then the PMS vendor record their internal bills are entered against.
     in_house: bool = False
+    drill: bool = False  # a drill vendor: offered drill work orders only, and only those
     working_hours: list[Shift] = Field(default_factory=list)
     time_zone: str | None = None  # IANA name the working hours are in; default: the property's
 
@@ -120,8 +123,9 @@ def rank_vendors(
     default_zone: str = "UTC",
 ) -> Ranking:
     """Order candidates: the previous vendor (recall), property preference, in-house staff (no extra
-    cost), availability, performance. A vendor whose insurance does not cover the job's date (`on`) is
-    skipped, with the reason; so is an in-house technician off duty `at` the time of an emergency."""
+    cost), availability, performance. Drill vendors serve the drill property only, and it only them. A vendor
+    whose insurance does not cover the job's date (`on`) is skipped, with the reason; so is an in-house
+    technician off duty `at` the time of an emergency."""
     preferred = prop.preferred_vendors.get(trade.value, [])
 
     def key(v: Vendor) -> tuple[int, int, int, int, float, str]:
@@ -134,7 +138,7 @@ def rank_vendors(
             v.id,
         )
 
-    matching = [v for v in vendors if v.active and trade in v.trades
+    matching = [v for v in vendors if v.active and trade in v.trades and v.drill == prop.drill
                 and (prop.service_area in v.service_areas or ANY_AREA in v.service_areas)]
     eligible: list[Vendor] = []
     skipped: dict[str, str] = {}

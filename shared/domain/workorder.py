@@ -207,6 +207,9 @@ class WorkOrder(BaseModel):
     asset_id: str | None = None
     incident_id: str | None = None  # set when this report joined a building incident
     recall_of: str | None = None  # the earlier job this one recalls (its vendor is offered first, no charge)
+    # A fire-drill work order (on a drill unit): its messages go to the drill sink, never to the PMS;
+    # its events carry `drill: true` so reports and KPIs leave it out.
+    drill: bool = False
     completed_at: datetime | None = None
     invoice_id: str | None = None  # the invoice being processed (None again after a rejection)
     bill_pms_id: str | None = None

@@ -73,9 +73,9 @@ def warn_insurance_expiring(svc: Services, detail: dict[str, Any]) -> int:
                 count("MessageSmsOptedOut")
                 continue
             if channel == "sms":
-                svc.messenger.sms(address, body)
+                svc.outbound(vendor.drill).sms(address, body)
             else:
-                svc.messenger.email(address, subject, body)
+                svc.outbound(vendor.drill).email(address, subject, body)
             svc.repo.put_record(*marker, {"type": "notice", "sent_at": svc.clock().isoformat()})
             count(f"Message{channel.capitalize()}")
             logger.info("message sent", extra={"event": INSURANCE_EXPIRING, "role": tpl.to, "channel": channel})

@@ -53,6 +53,13 @@ class Services:
     _schedules: SchedulesPort | None = None  # the visit timers' one-time schedules, built on first use unless given
     _webhooks: WebhookVerifier | None = None  # tests may pass their own; else built per call (the key rotates)
 
+    def outbound(self, drill: bool = False) -> MessengerPort:
+        """Where a message goes: SMS/email through `messenger`, except a drill work order's (`drill`) and any
+        to a drill address, which the drill sink keeps (shared/services/drill.py). Senders use this."""
+        from shared.services.drill import DrillRouting
+
+        return DrillRouting(self, drill)
+
     def link_key(self) -> bytes:
         return self.secrets.get(self.settings.link_secret_arn).encode()
 

@@ -31,6 +31,7 @@ from shared.domain.workorder import INVOICE_STATUSES, TRANSITIONS, StageWait, St
 from shared.observability import count, logger
 from shared.services import steering
 from shared.services.container import Services
+from shared.services.drill import DRILL_BILL_PREFIX
 from shared.services.views import ApprovalView
 from shared.services.workorders import escalate
 from shared.services.writes import Edit, entry, mutate, publish, vendor_scope
@@ -468,6 +469,9 @@ def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
     inv = current_invoice(svc, wo)
     if inv is None or inv.status not in (InvoiceStatus.APPROVED, InvoiceStatus.BILLED):
         raise InvalidTransition("No approved invoice to bill.", {"status": wo.status.value})
+    if inv.bill_pms_id is None and wo.drill:  # a drill's bill is recorded as skipped, never posted to the PMS
+        inv = svc.repo.save_invoice(inv.model_copy(update={"bill_pms_id": f"{DRILL_BILL_PREFIX}{inv.id}",
+                                                           "status": InvoiceStatus.BILLED}), inv.version)
     if inv.bill_pms_id is None:
         vendor = svc.repo.get_vendor(inv.vendor_id)
         prop = svc.repo.get_property(wo.property_id)
@@ -496,11 +500,14 @@ def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
     def apply(current: WorkOrder) -> Edit[None] | None:
         if current.status != Status.APPROVED:
             return None
-        return Edit(current.model_copy(update={"status": Status.BILLED, "bill_pms_id": inv.bill_pms_id}), [
-            entry(svc, "billed", f"Bill {inv.bill_pms_id} entered in the PMS for {_money(inv.total, inv.currency)}")])
+        note = (f"Drill: no bill posted to the PMS ({_money(inv.total, inv.currency)})" if current.drill
+                else f"Bill {inv.bill_pms_id} entered in the PMS for {_money(inv.total, inv.currency)}")
+        return Edit(current.model_copy(update={"status": Status.BILLED, "bill_pms_id": inv.bill_pms_id}),
+                    [entry(svc, "billed", note)])
 
     if saved := mutate(svc, wo_id, apply).after:
-        count("InvoiceBilled")
+        if not saved.drill:
+            count("InvoiceBilled")
         publish(svc, "InvoiceBilled", saved, f"billed:{inv.id}", invoice_id=inv.id, bill_id=inv.bill_pms_id)
     return {"bill_id": inv.bill_pms_id or "", "escalated": False}
 

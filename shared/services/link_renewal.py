@@ -30,11 +30,12 @@ def renew(svc: Services, token: str) -> None:
     base = svc.settings.public_base_url
     url = tenant_link(svc, wo, base) if scope.party == "tenant" else vendor_link(svc, wo, scope.party_id, base)
     text = f"Here is your new link for request {wo.id}: {url}"
+    messenger = svc.outbound(wo.drill)
     if contact.phone:
-        svc.messenger.sms(contact.phone, text)
+        messenger.sms(contact.phone, text)
         channel = "SMS"
     else:
-        svc.messenger.email(contact.email or "", f"Your new link ({wo.id})", text)
+        messenger.email(contact.email or "", f"Your new link ({wo.id})", text)
         channel = "Email"
     svc.repo.add_timeline(wo.id, TimelineEntry(at=svc.clock(), event="notified",
                                                detail=f"{channel} to {scope.party}: a new link (the old one revoked)"))

@@ -210,17 +210,21 @@ def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder
             key = f"msg:{event_key}:{tpl.to}:{channel}"
             if svc.repo.done(key):
                 continue
-            if channel == "sms" and not _sms_may_go(svc, detail_type, wo, prop, tpl.to, address, key, held,
-                                                    urgent=tpl.urgent):
+            # A drill's messages go to the sink at once (no opt-outs, no quiet hours: nothing is really sent).
+            if channel == "sms" and not wo.drill and not _sms_may_go(svc, detail_type, wo, prop, tpl.to, address,
+                                                                     key, held, urgent=tpl.urgent):
                 continue
+            messenger = svc.outbound(wo.drill)
             if channel == "sms":
-                svc.messenger.sms(address, body)
+                messenger.sms(address, body)
             else:
-                svc.messenger.email(address, subject, body)
+                messenger.email(address, subject, body)
             svc.repo.mark_done(key, wo.id, TimelineEntry(
                 at=svc.clock(), event="notified", detail=f"{channel.upper()} to {tpl.to}: {subject}"))
-            count(f"Message{channel.capitalize()}")
-            logger.info("message sent", extra={"event": detail_type, "role": tpl.to, "channel": channel})
+            if not wo.drill:  # the sink counts the drill's (DrillSinkMessage)
+                count(f"Message{channel.capitalize()}")
+            logger.info("message sent", extra={"event": detail_type, "role": tpl.to, "channel": channel,
+                                               "drill": wo.drill})
             sent += 1
     return sent
 

@@ -12,6 +12,10 @@ from shared.services.container import Services
 
 def sync_out(svc: Services, pms: PmsPort, wo_id: str) -> str:
     wo = svc.repo.get_work_order(wo_id)
+    if wo.drill:  # a fire drill's work order is never real work in the PMS
+        count("PmsSkippedDrill")
+        logger.info("drill work order not written to the PMS")
+        return "drill"
     state = svc.repo.pms_state(wo_id)
     task_id = state.get("pms_task_id") or wo.pms_task_id
     order_id = state.get("pms_work_order_id") or wo.pms_work_order_id

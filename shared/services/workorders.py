@@ -51,6 +51,7 @@ def submit_request(svc: Services, req: NewRequest, source: Source = Source.WEB,
     wo = WorkOrder(id=new_work_order_id(), source=source, property_id=unit.property_id, unit_id=unit.id,
                    tenant=tenant, description=req.description, created_at=now, updated_at=now,
                    entry_permission=getattr(req, "entry_permission", False), pets=getattr(req, "pets", None),
+                   drill=unit.drill,
                    **{k: v for k, v in links.items() if v is not None},
                    availability=[w.to_domain() for w in req.availability]
                    if isinstance(req.availability, list) else req.availability)

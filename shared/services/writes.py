@@ -75,8 +75,11 @@ def entry(svc: Services, event: str, detail: str = "", actor: str = "system") ->
 
 def publish(svc: Services, detail_type: str, wo: WorkOrder, key: str, **extra: Any) -> None:
     """Announce a change on the bus. `key` makes the event's `event_key` (consumers dedupe on it)."""
+    drill = {"drill": True} if wo.drill else {}  # consumers and KPIs tell drill work from real work
     svc.events.publish(detail_type, {"work_order_id": wo.id, "status": wo.status.value,
-                                     "event_key": f"{wo.id}:{key}", **extra})
+                                     "event_key": f"{wo.id}:{key}", **drill, **extra})
+    if wo.drill:  # the drill's own metrics are DrillFailed and its step timings (functions/drill.py)
+        return
     count(detail_type)
     if detail_type in ALARMED_EVENTS:
         alarm_count(detail_type)

@@ -478,6 +478,23 @@ class TestChannelsAndConfig:
         assert [i["SK"] for i in repo.listed("ASSETS")] == ["b-boiler"]
         assert repo.listed("EMPTY") == []
 
+    def test_the_drill_sink_reads_messages_after_a_time_or_an_id_oldest_first(self, repo: Repository) -> None:
+        t1, t2 = "2026-06-10T14:00:00+00:00", "2026-06-10T14:00:05+00:00"
+        repo.put_drill_message(t2, "b", {"channel": "email", "to": "x@drill.invalid", "subject": "S",
+                                         "body": "second"}, ttl_seconds=3600)
+        repo.put_drill_message(t1, "a", {"channel": "sms", "to": "+15550990011", "subject": "", "body": "first"},
+                               ttl_seconds=3600)
+        repo.put_drill_message(t1, "z", {"channel": "sms", "to": "+15550990011", "subject": "", "body": "expired"},
+                               ttl_seconds=-1)  # past its TTL, not removed yet: never read
+        found = repo.drill_messages("2026-06-10T13:59:59+00:00")
+        assert found == [
+            {"id": f"{t1}#a", "channel": "sms", "to": "+15550990011", "subject": "", "body": "first", "sent_at": t1},
+            {"id": f"{t2}#b", "channel": "email", "to": "x@drill.invalid", "subject": "S", "body": "second",
+             "sent_at": t2}]
+        assert [m["body"] for m in repo.drill_messages(t1)] == ["first", "second"]  # at the time: all of it
+        assert [m["body"] for m in repo.drill_messages(found[0]["id"])] == ["second"]
+        assert repo.drill_messages(found[1]["id"]) == [] and repo.drill_messages("", limit=1)[0]["body"] == "first"
+
 
 # ================================================================ setup records (/ops/config)
 class TestSetups:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from shared.adapters.repository.channels import DRILL_SINK
 from shared.adapters.repository.directory import (
     ALL_PROPERTIES,
     ALL_TECHNICIANS,
@@ -429,6 +430,16 @@ class InMemoryChannels(_Part):
 
     def listed(self, collection: str) -> list[dict[str, Any]]:
         return self.table.partition(collection)
+
+    def put_drill_message(self, sent_at: str, message_id: str, data: dict[str, Any], ttl_seconds: int) -> None:
+        self.table.put({"PK": DRILL_SINK, "SK": f"{sent_at}#{message_id}", **data, "sent_at": sent_at,
+                        "expires_at": int(time.time()) + ttl_seconds})
+
+    def drill_messages(self, since: str, limit: int = 500) -> list[dict[str, Any]]:
+        now = int(time.time())
+        found = [i for i in self.table.partition(DRILL_SINK) if i["SK"] > since and int(i["expires_at"]) > now]
+        return [{"id": i["SK"], **{k: v for k, v in i.items() if k not in ("PK", "SK", "expires_at")}}
+                for i in found[:limit]]
 
 
 class InMemorySetups(_Part):

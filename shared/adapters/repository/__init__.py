@@ -23,6 +23,7 @@ Access patterns (no Scan anywhere):
   unmatched invoices          PK=INVOICE_EXCEPTIONS     SK=<exception id>     (ops queue)
   tenant phone / email        PK=PHONE#<e164> | EMAIL#<address>   SK=UNIT#<unit id>   (inbound SMS / email)
   a paged on-call phone       PK=ONCALL#<e164>          SK=PAGE   (its latest emergency page: ACK by SMS)
+  drill sink                  PK=DRILLSINK              SK=<sent at>#<message id>   (TTL; the fire drill's messages)
 Every work-order write is conditional on its version, so replays and races cannot corrupt it.
 """
 

@@ -7,6 +7,7 @@ collections (GL accounts, assets) and plain records (sensors, incidents).
   configuration               PK=CONFIG                 SK=<name>
   listed collections          PK=<collection>           SK=<item id>   (GLACCOUNTS, ASSETS)
   sensors                     PK=SENSOR#<id>            SK=META | OPEN
+  drill sink (messages)       PK=DRILLSINK              SK=<sent at ISO>#<message id>   (TTL)
 """
 
 from __future__ import annotations
@@ -123,3 +124,35 @@ class Channels(Table):
             if "LastEvaluatedKey" not in resp:
                 return items
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def put_drill_message(self, sent_at: str, message_id: str, data: dict[str, Any], ttl_seconds: int) -> None:
+        """A message the drill sink kept instead of sending it (expires after `ttl_seconds`)."""
+        self.db.put_item(TableName=self.table, Item=self._item(
+            {"PK": DRILL_SINK, "SK": f"{sent_at}#{message_id}", **data, "sent_at": sent_at,
+             "expires_at": int(time.time()) + ttl_seconds}))
+
+    def drill_messages(self, since: str, limit: int = 500) -> list[dict[str, Any]]:
+        """The sink's messages after `since` (an ISO 8601 time, or the `id` of a message read before), oldest
+        first, at most `limit` (expired ones DynamoDB has not removed yet are left out)."""
+        now = int(time.time())
+        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "PK = :pk",
+                                  "ExpressionAttributeValues": {":pk": {"S": DRILL_SINK}}, "Limit": limit}
+        if since:  # DynamoDB refuses an empty key value: no `since` is the whole (TTL-bounded) sink
+            kwargs["KeyConditionExpression"] += " AND SK > :since"
+            kwargs["ExpressionAttributeValues"][":since"] = {"S": since}
+        items: list[dict[str, Any]] = []
+        while len(items) < limit:
+            resp = self.db.query(**kwargs)
+            items += [d for d in map(self._data, resp["Items"]) if int(d.get("expires_at") or 0) > now]
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return [_without_keys(d) for d in items[:limit]]
+
+
+DRILL_SINK = "DRILLSINK"
+
+
+def _without_keys(item: dict[str, Any]) -> dict[str, Any]:
+    """A sink message as read back: its sort key is its id (a reader's next `since`)."""
+    return {"id": item["SK"], **{k: v for k, v in item.items() if k not in ("PK", "SK", "expires_at")}}

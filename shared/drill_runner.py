@@ -1,0 +1,481 @@
+"""The fire drill over HTTP: plays work orders end to end as a tenant and a vendor would - through the public
+API and the links in their messages - and checks that every automated step fired in time.
+
+It needs nothing but the API: the drill's own records come from `POST /ops/drill/setup` and the messages
+from the drill sink (`GET /ops/drill/messages`; shared/services/drill.py), so the same code runs against a
+local stack and a deployed one. Ops routes are signed (`ops_auth`: SigV4 with IAM credentials for a deployed
+stack, the X-Ops-Key locally); tenant and vendor routes are public or carry the links' tokens.
+
+Used by `opslayer drill` (infra/cli.py; infra/drill.py adds the local-only scenarios) and by the daily
+Drill function (functions/drill.py). A scenario is a function of the run (`SCENARIOS`): add one there."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from shared.domain.links import TOKEN_PATTERN
+from shared.observability import alarm_count, logger, stage_metric
+from shared.services.drill import DRILL_BILL_PREFIX
+
+JOB_LINK = re.compile(rf"https?://\S+?/vendor/jobs/({TOKEN_PATTERN})")
+STATUS_LINK = re.compile(rf"https?://\S+?/requests/(wo-[0-9a-f]+)\?token=({TOKEN_PATTERN})")
+APPROVAL_LINK = re.compile(rf"https?://\S+?/approvals/({TOKEN_PATTERN})")
+
+OPEN = ("received", "triaged", "offered", "accepted", "scheduled", "completed", "reopened")
+PDF = b"%PDF-1.4\n% Opslayer drill invoice\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+# method, url, body, headers -> the headers to send (signed for an ops route)
+OpsAuth = Callable[[str, str, bytes | None, dict[str, str]], dict[str, str]]
+
+
+class DrillFailure(Exception):
+    pass
+
+
+def key_auth(ops_key: str) -> OpsAuth:
+    """Ops routes of a stack in key mode (a local stack): the X-Ops-Key header."""
+    return lambda method, url, body, headers: {**headers, "X-Ops-Key": ops_key}
+
+
+def sigv4_auth(credentials: Any, region: str) -> OpsAuth:
+    """Ops routes of a deployed stack (IAM-authorized): SigV4 for execute-api with botocore credentials
+    (a Lambda role's, or the operator's)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    def sign(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> dict[str, str]:
+        request = AWSRequest(method=method, url=url, data=body or b"", headers=dict(headers))
+        SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region).add_auth(request)
+        return dict(request.headers.items())
+
+    return sign
+
+
+def drill_invoice(number: str) -> dict[str, Any]:
+    """A clean invoice: one hour of labour, parts, a trip charge and tax, with a PDF."""
+    return {"invoice_number": number, "invoice_date": datetime.now(UTC).date().isoformat(), "currency": "USD",
+            "lines": [{"kind": "labour", "description": "Technician, 1 h", "quantity": "1", "unit_price": "95.00"},
+                      {"kind": "material", "description": "Parts", "quantity": "1", "unit_price": "38.00"},
+                      {"kind": "trip", "description": "Trip charge", "quantity": "1", "unit_price": "75.00"},
+                      {"kind": "tax", "description": "Sales tax on parts", "quantity": "1", "unit_price": "2.47"}],
+            "total": "210.47", "attachment": {"filename": f"{number}.pdf", "content_type": "application/pdf",
+                                              "data_base64": base64.b64encode(PDF).decode()}}
+
+
+@dataclass
+class Step:
+    scenario: str
+    name: str
+    at: datetime
+    latency_ms: float
+    ok: bool
+    note: str = ""
+
+
+@dataclass
+class DrillRun:
+    """One drill against `base_url`. `step_budget_s`: how long after its scenario's start a step may be
+    reached (else it is late, and the drill fails); `deadline_s`: the whole run's budget (the scheduled
+    drill stops, and fails, before its function would time out)."""
+
+    # The drill tenants' emails are undeliverable on purpose (.invalid): the request leaves the email out and
+    # the unit's known one is used. The local demo's tenants give theirs.
+    tenant_email_in_request = False
+
+    base_url: str
+    ops_auth: OpsAuth
+    step_budget_s: float = 60.0
+    poll_s: float = 0.5
+    deadline_s: float | None = None
+    session: requests.Session = field(default_factory=requests.Session)
+    steps: list[Step] = field(default_factory=list)
+    invoices: list[dict[str, Any]] = field(default_factory=list)  # the closed orders' invoices, for the report
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self._started = time.monotonic()
+        self._seen: set[str] = set()
+        self._inbox: list[dict[str, Any]] = []  # the sink's messages read so far, oldest first
+        self._cursor = ""
+        self.records: dict[str, Any] = {}
+        self.work_orders: list[str] = []  # the work orders this run created, oldest first
+        self.cleaned_up: dict[str, str] = {}  # after a failure: work order -> how it was ended
+
+    # ------------------------------------------------------------ the drill's world
+    def prepare(self) -> None:
+        """The drill's records (created where missing) and where its messages start in the sink."""
+        self.records = self.call("POST", "/ops/drill/setup", json={})
+        self._cursor = self.records["messages_since"]
+
+    @property
+    def units(self) -> list[dict[str, Any]]:
+        return self.records["units"]
+
+    @property
+    def vendors(self) -> dict[str, dict[str, Any]]:
+        return {v["id"]: v for v in self.records["vendors"]}
+
+    def messages(self) -> list[dict[str, Any]]:
+        """Every message the drill's parties got so far (each with a unique `key`), oldest first."""
+        while True:
+            page = self.call("GET", "/ops/drill/messages?" + urlencode({"since": self._cursor}))
+            self._inbox += [{**m, "key": m["id"]} for m in page["messages"]]
+            if not page["messages"] or page["next"] == self._cursor:
+                return self._inbox
+            self._cursor = page["next"]
+
+    # ------------------------------------------------------------ http
+    def call(self, method: str, path: str, expect: int = 200, **kw: Any) -> Any:
+        """One request; an /ops route is signed by `ops_auth`. Any other status than `expect` fails the step."""
+        url = path if path.startswith("http") else self.base_url + path
+        if path.startswith("/ops/"):
+            body = None
+            headers = dict(kw.pop("headers", None) or {})
+            if "json" in kw:
+                body = json.dumps(kw.pop("json")).encode()
+                headers["Content-Type"] = "application/json"
+            kw = {**kw, "data": body, "headers": self.ops_auth(method, url, body, headers)}
+        resp = self.session.request(method, url, timeout=30, **kw)
+        if resp.status_code != expect:
+            raise DrillFailure(f"{method} {path.split('?')[0]} answered {resp.status_code}, expected {expect}: "
+                               f"{resp.text[:300]}")
+        return resp.json() if resp.content and "json" in resp.headers.get("content-type", "") else resp
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.call("GET", path, **kw)
+
+    # ------------------------------------------------------------ steps
+    def step(self, scenario: str, name: str, since: float, action: Callable[[], Any]) -> Any:
+        try:
+            result = action()
+            ok, note = True, ""
+        except DrillFailure as exc:
+            result, ok, note = None, False, str(exc)
+        except requests.RequestException as exc:  # the API unreachable is a failed drill, not a crash
+            result, ok, note = None, False, f"{type(exc).__name__}: {str(exc)[:200]}"
+        latency = (time.perf_counter() - since) * 1000
+        if ok and latency > self.step_budget_s * 1000:
+            ok, note = False, f"late: {latency:.0f} ms > {self.step_budget_s:.0f} s budget"
+        self.steps.append(Step(scenario, name, datetime.now(UTC), latency, ok, note))
+        if not ok:
+            raise DrillFailure(f"{scenario}: {name}: {note}")
+        return result
+
+    def _until(self, what: str, probe: Callable[[], Any]) -> Any:
+        """Poll `probe` until it returns something truthy, within the step budget and the run's deadline."""
+        deadline = time.monotonic() + self.step_budget_s
+        if self.deadline_s is not None:
+            deadline = min(deadline, self._started + self.deadline_s)
+        while True:
+            found = probe()
+            if found:
+                return found
+            if time.monotonic() >= deadline:
+                raise DrillFailure(what)
+            time.sleep(self.poll_s)
+
+    def wait_message(self, to: str, must_contain: str, also: str = "") -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            for msg in self.messages():
+                if msg["to"] == to and must_contain in msg["body"] and also in msg["body"] \
+                        and msg["key"] not in self._seen:
+                    self._seen.add(msg["key"])
+                    return msg
+            return None
+
+        return self._until(f"no message to {to} containing {must_contain!r} {also!r}", probe)
+
+    # ------------------------------------------------------------ a request, from the form to the bill
+    def run_request(self, scenario: str, unit: dict[str, Any], description: str, decline_first: bool = False,
+                    reopen_once: bool = False) -> str:
+        """A tenant's web request, from the form to the verified fix and the bill."""
+        tenant = unit["tenant"]
+        t0 = time.perf_counter()
+        tomorrow = (datetime.now(UTC).astimezone() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+        windows = [{"start": (tomorrow + timedelta(hours=h)).isoformat(),
+                    "end": (tomorrow + timedelta(hours=h + 3)).isoformat()} for h in (0, 24)]
+        body = {"unit_id": unit["id"], "name": tenant["name"], "phone": tenant["phone"],
+                "description": description, "availability": windows}
+        if self.tenant_email_in_request:
+            body["email"] = tenant["email"]
+        created = self.step(scenario, "request accepted (202)", t0,
+                            lambda: self.call("POST", "/requests", expect=202, json=body))
+        wo_id = created["id"]
+        self.work_orders.append(wo_id)
+        self.step(scenario, "tenant acknowledged (sms)", t0, lambda: self.wait_message(tenant["phone"], wo_id))
+        self.fix(scenario, t0, wo_id, tenant, decline_first=decline_first, reopen_once=reopen_once)
+        return wo_id
+
+    def fix(self, scenario: str, t0: float, wo_id: str, tenant: dict[str, Any], decline_first: bool = False,
+            reopen_once: bool = False, answer_by_sms: bool = False) -> None:
+        """From triage to the tenant's verified fix, as the vendor and the tenant would do it; then the money."""
+        triaged = self.step(scenario, "triaged", t0, lambda: self._ops_until(wo_id, lambda r: r.get("priority")))
+        if triaged["priority"] == "emergency":
+            self.step(scenario, "on-call paged", t0, lambda: self._on_call_page(wo_id))
+        first_vendor = ""
+        for round_no in range(2 if reopen_once else 1):
+            job = self.step(scenario, "vendor offered (link in sms)", t0, lambda: self._offer(wo_id))
+            if decline_first and round_no == 0:
+                self.step(scenario, "vendor declines", t0, lambda j=job: self.call(
+                    "POST", f"/vendor/jobs/{j['token']}/decline", json={"reason": "fully booked today"}))
+                job = self.step(scenario, "next vendor offered", t0, lambda: self._offer(wo_id))
+            if round_no == 1:
+                self.step(scenario, "recall goes to the same vendor", t0,
+                          lambda j=job, v=first_vendor: self._same(j, v))
+            first_vendor = job["vendor_id"]
+            self.step(scenario, "vendor accepts", t0,
+                      lambda j=job: self.call("POST", f"/vendor/jobs/{j['token']}/accept"))
+            self.step(scenario, "tenant told who is coming", t0,
+                      lambda j=job: self.wait_message(tenant["phone"], wo_id, j["vendor_name"]))
+            self.schedule(scenario, t0, wo_id, job, tenant, answer_by_sms)
+            self.step(scenario, "tenant told when", t0,
+                      lambda: self.wait_message(tenant["phone"], wo_id, "will come to"))
+            self.step(scenario, "vendor on site (check-in)", t0, lambda j=job: self.call(
+                "POST", f"/vendor/jobs/{j['token']}/checkin", json={}))
+            self.step(scenario, "vendor completes", t0, lambda j=job: self.call(
+                "POST", f"/vendor/jobs/{j['token']}/complete", json={"notes": "Fixed and tested."}))
+            question = self.step(scenario, "tenant asked if fixed", t0,
+                                 lambda: self.wait_message(tenant["phone"], wo_id, "Is it fixed"))
+            link = STATUS_LINK.search(question["body"])
+            if not link:
+                raise DrillFailure("the follow-up message has no status link")
+            resolved = not (reopen_once and round_no == 0)
+            if answer_by_sms:
+                self.step(scenario, "tenant texts YES", t0, lambda: self._texted_answer(tenant["phone"]))
+                continue
+            self.step(scenario, "tenant answers " + ("fixed" if resolved else "not fixed"), t0,
+                      lambda r=resolved, m=link: self.call(
+                          "POST", f"/requests/{m.group(1)}/feedback?token={m.group(2)}", json={"resolved": r}))
+        final = self.step(scenario, "verified", t0,
+                          lambda: self._ops_until(wo_id, lambda r: r["status"] not in OPEN))
+        self.step(scenario, "ops record complete", t0, lambda: self._ops_record(wo_id, final))
+        self.money(scenario, t0, wo_id, job)
+
+    def money(self, scenario: str, t0: float, wo_id: str, job: dict[str, Any]) -> None:
+        """The vendor invoices from the job link; checks, coding and approval run; the bill is entered."""
+        self.step(scenario, "vendor asked for the invoice", t0, lambda: self._ops_until(
+            wo_id, lambda r: r["status"] == "invoice_awaited"))
+        number = f"{scenario[:3].upper()}-{wo_id[-6:]}"
+        self.step(scenario, "vendor invoices (JSON + PDF)", t0, lambda: self.call(
+            "POST", f"/vendor/jobs/{job['token']}/invoice", expect=202, json=drill_invoice(number)))
+        coded = self.step(scenario, "checked and coded", t0, lambda: self._ops_until(
+            wo_id, lambda r: r["status"] in ("coded", "approved", "billed", "closed")))
+        if coded["status"] == "coded":  # a check failed (a recall should be free): ops decide by their link
+            self.step(scenario, "ops approve by link", t0, lambda: self._ops_approve(wo_id))
+        closed = self.step(scenario, self.billed_step, t0, lambda: self._ops_until(
+            wo_id, lambda r: r["status"] == "closed" and r.get("bill_pms_id")))
+        self.bill_check(scenario, t0, number, closed)
+        record = self.get(f"/ops/work-orders/{wo_id}/record")
+        self.invoices.append({"scenario": scenario, "work_order_id": wo_id, "bill_id": closed["bill_pms_id"],
+                              **record["invoice"]})
+
+    billed_step = "billed (skipped), closed"
+
+    def bill_check(self, scenario: str, t0: float, number: str, closed: dict[str, Any]) -> None:
+        """A drill work order's bill is recorded as skipped: nothing went to the PMS."""
+        self.step(scenario, "no bill posted to the PMS", t0, lambda: self._skipped_bill(closed))
+
+    @staticmethod
+    def _skipped_bill(closed: dict[str, Any]) -> None:
+        if not str(closed["bill_pms_id"]).startswith(DRILL_BILL_PREFIX):
+            raise DrillFailure(f"the drill work order was billed in the PMS as {closed['bill_pms_id']}")
+
+    def schedule(self, scenario: str, t0: float, wo_id: str, job: dict[str, Any], tenant: dict[str, Any],
+                 answer_by_sms: bool) -> None:
+        """The vendor picks one of the tenant's windows; without any, proposes a time the tenant confirms."""
+        details = self.get(f"/vendor/jobs/{job['token']}", headers={"Accept": "application/json"})
+        if isinstance(details.get("availability"), list) and details["availability"]:
+            self.step(scenario, "vendor picks a tenant window", t0, lambda: self.call(
+                "POST", f"/vendor/jobs/{job['token']}/schedule", json={"window": 0}))
+            return
+        start = (datetime.now(UTC).astimezone() + timedelta(hours=2)).replace(microsecond=0)
+        self.step(scenario, "vendor proposes a time", t0, lambda: self.call(
+            "POST", f"/vendor/jobs/{job['token']}/propose",
+            json={"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}))
+        asked = self.step(scenario, "tenant asked to confirm", t0,
+                          lambda: self.wait_message(tenant["phone"], wo_id, "proposes to visit"))
+        if answer_by_sms:
+            self.step(scenario, "tenant texts YES to the time", t0, lambda: self._confirmed_by_text(tenant["phone"]))
+            return
+        link = STATUS_LINK.search(asked["body"])
+        if not link:
+            raise DrillFailure("the proposal message has no status link")
+        self.step(scenario, "tenant confirms the time", t0, lambda: self.call(
+            "POST", f"/requests/{link.group(1)}/visit?token={link.group(2)}", json={"action": "confirm"}))
+
+    # ------------------------------------------------------------ by text (needs the SMS webhook's secret)
+    def _confirmed_by_text(self, phone: str) -> None:
+        raise DrillFailure("this drill cannot text")
+
+    def _texted_answer(self, phone: str) -> None:
+        raise DrillFailure("this drill cannot text")
+
+    # ------------------------------------------------------------ helpers
+    def _ops_until(self, wo_id: str, done: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+        last: dict[str, Any] = {}
+
+        def probe() -> dict[str, Any] | None:
+            last.update(self.get(f"/ops/work-orders/{wo_id}"))
+            return dict(last) if done(last) else None
+
+        try:
+            return self._until("", probe)
+        except DrillFailure:
+            raise DrillFailure(f"work order stayed {last.get('status')!r}") from None
+
+    def _on_call_page(self, wo_id: str) -> dict[str, Any]:
+        return self._until("on-call was not paged", lambda: next(
+            (m for m in self.messages() if "EMERGENCY" in m["body"] and wo_id in m["body"]), None))
+
+    def _offer(self, wo_id: str) -> dict[str, Any]:
+        phones = {v["phone"]: v for v in self.vendors.values()}
+
+        def probe() -> dict[str, Any] | None:
+            for msg in self.messages():
+                if msg["to"] in phones and wo_id in msg["body"] and "Accept or decline" in msg["body"] \
+                        and msg["key"] not in self._seen:
+                    match = JOB_LINK.search(msg["body"])
+                    if match:
+                        job = self.get(f"/vendor/jobs/{match.group(1)}", headers={"Accept": "application/json"})
+                        if "accept" in job["allowed_actions"]:  # the link really offers this job
+                            self._seen.add(msg["key"])
+                            vendor = phones[msg["to"]]
+                            return {"token": match.group(1), "vendor_id": vendor["id"], "vendor_name": vendor["name"]}
+            return None
+
+        return self._until("no vendor offer with an acceptable job link", probe)
+
+    def _ops_approve(self, wo_id: str) -> None:
+        def probe() -> bool:
+            for msg in self.messages():
+                link = APPROVAL_LINK.search(msg["body"])
+                if link and wo_id in msg["body"]:  # approval links go to approvers only (here: ops)
+                    view = self.get(f"/approvals/{link.group(1)}", headers={"Accept": "application/json"})
+                    if view["allowed_actions"]:
+                        self.call("POST", f"/approvals/{link.group(1)}/approve", json={})
+                        return True
+            return False
+
+        self._until("no approval link reached ops", probe)
+
+    @staticmethod
+    def _same(job: dict[str, Any], previous: str) -> None:
+        if job["vendor_id"] != previous:
+            raise DrillFailure(f"recall offered to {job['vendor_id']}, not the previous vendor {previous}")
+
+    def _ops_record(self, wo_id: str, final: dict[str, Any]) -> None:
+        record = self.get(f"/ops/work-orders/{wo_id}")
+        events = [e["event"] for e in record["timeline"]]
+        missing = [e for e in ("received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
+                               "notified") if e not in events]
+        if record["status"] in OPEN or missing:
+            raise DrillFailure(f"ops record incomplete: status {record['status']}, missing {missing}")
+
+    # ------------------------------------------------------------ the run
+    def run(self, scenarios: list[Callable[[DrillRun], Any]] | None = None) -> bool:
+        """Play each scenario in turn (the first failure ends the run); True when every step passed."""
+        try:
+            if not self.records:
+                self.step("setup", "drill records ready", time.perf_counter(), self.prepare)
+            for scenario in scenarios if scenarios is not None else SCENARIOS:
+                scenario(self)
+        except DrillFailure as failure:
+            self.clean_up(str(failure))
+            return False
+        return bool(self.steps) and all(s.ok for s in self.steps)
+
+    def clean_up(self, reason: str) -> None:
+        """End the work orders a failed run left open (cancelled, or closed once the work is done), so they
+        wait on no timer, page nobody and count in no stuck sweep; what could not be ended stays as it is."""
+        for wo_id in self.work_orders:
+            for action in ("cancel", "close"):
+                try:
+                    status = self.get(f"/ops/work-orders/{wo_id}")["status"]
+                    if status in ("closed", "cancelled"):
+                        break
+                    self.call("POST", f"/ops/work-orders/{wo_id}/{action}", json={"reason": f"Drill failed: "
+                                                                                   f"{reason}"[:400]})
+                    self.cleaned_up[wo_id] = {"cancel": "cancelled", "close": "closed"}[action]
+                    break
+                except (DrillFailure, requests.RequestException):
+                    continue
+
+    def scenario_seconds(self) -> dict[str, float]:
+        """Each scenario's duration (its last step's time since its start), in seconds."""
+        last: dict[str, float] = {}
+        for s in self.steps:
+            last[s.scenario] = s.latency_ms / 1000
+        return last
+
+    def invoice_report(self) -> str:
+        """Each closed order's invoice: total, coding (and the rule that chose it), approval and every check."""
+        lines = []
+        for inv in self.invoices:
+            coding, approval = inv.get("coding") or {}, inv.get("approval") or {}
+            lines.append(f"{inv['scenario']:<10} {inv['work_order_id']}  invoice {inv['invoice_number']}  "
+                         f"{inv['total']} {inv['currency']}  -> bill {inv['bill_id']}")
+            lines.append(f"{'':<10} coded: GL {coding.get('gl_account_number')} {coding.get('gl_account_name')}, "
+                         f"cost center {coding.get('cost_center')}, owner {coding.get('owner')} "
+                         f"(rule {coding.get('rule')}); approval: {approval.get('route')} - {approval.get('reason')}")
+            lines.append(f"{'':<10} checks: " + "; ".join(
+                f"{c['rule']} {'ok' if c['passed'] else 'FAILED'}" for c in inv.get("checks") or []))
+        return "\n".join(lines)
+
+    def table(self) -> str:
+        """One row per step: when it was seen, its own latency, and the time since the request."""
+        lines = [f"{'scenario':<10} {'step':<34} {'at (UTC)':<13} {'step':>9} {'since start':>12}  result"]
+        previous: dict[str, float] = {}
+        for s in self.steps:
+            own = s.latency_ms - previous.get(s.scenario, 0.0)
+            previous[s.scenario] = s.latency_ms
+            lines.append(f"{s.scenario:<10} {s.name:<34} {s.at:%H:%M:%S.%f}"[:-3].ljust(59)
+                         + f" {own:>6.0f} ms {s.latency_ms:>9.0f} ms  {'ok' if s.ok else 'FAIL ' + s.note}")
+        return "\n".join(lines)
+
+
+def play(run: DrillRun, scenarios: list[Callable[[DrillRun], Any]] | None = None) -> dict[str, Any]:
+    """Run the drill and report it: `DrillFailed` (0 or 1; its alarm tells ops) and each scenario's duration
+    (`DrillScenarioSeconds` by `Scenario`), and the step table in the log (drill records only: no PII)."""
+    try:
+        ok = run.run(scenarios)
+    except Exception:  # a drill that breaks is a failed drill: the alarm must hear of it
+        logger.exception("the drill broke")
+        ok = False
+    alarm_count("DrillFailed", 0 if ok else 1)
+    seconds = run.scenario_seconds()
+    for scenario, duration in seconds.items():
+        stage_metric("DrillScenarioSeconds", round(duration, 3), "Seconds", Scenario=scenario)
+    failed = next((s for s in run.steps if not s.ok), None)
+    outcome = {"passed": ok, "steps": len(run.steps), "seconds": seconds, "work_orders": run.work_orders,
+               "failed": f"{failed.scenario}: {failed.name}: {failed.note}" if failed else None,
+               "cleaned_up": run.cleaned_up}
+    (logger.info if ok else logger.error)("drill " + ("passed" if ok else "FAILED"),
+                                          extra={**outcome, "table": run.table()})
+    return outcome
+
+
+# ---------------------------------------------------------------- scenarios (each plays on the drill's records)
+def emergency(run: DrillRun) -> None:
+    """A flood reported on the web form: emergency triage, on-call paged, offer, accept, a tenant window,
+    check-in, completion, the tenant's "fixed", the invoice, its checks and approval, closed."""
+    run.run_request("emergency", run.units[0], "Water is pouring through the kitchen ceiling from upstairs, "
+                                               "the floor is flooding!")
+
+
+def routine(run: DrillRun) -> None:
+    """A dripping faucet: routine triage; the first vendor declines, the next accepts; then as above."""
+    run.run_request("routine", run.units[1], "The bathroom faucet drips all night, no leak anywhere else.",
+                    decline_first=True)
+
+
+SCENARIOS: list[Callable[[DrillRun], Any]] = [emergency, routine]

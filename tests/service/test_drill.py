@@ -1,0 +1,181 @@
+"""The fire drill's records and sink as use cases on in-memory fakes: drill work orders' messages (and any to a
+drill address) are kept in the sink, never sent; drill vendors and real work never meet; the PMS never sees
+drill work (no resident request, no bill); drill events say so."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from shared.domain.workorder import Status, WorkOrder
+from shared.drill_runner import drill_invoice
+from shared.invoice_schemas import InvoiceIn
+from shared.pms.models import EntityKind
+from shared.schemas import NewRequest, VisitTime
+from shared.services import drill, invoicing
+from shared.services.container import Services
+from shared.services.notifications import notify
+from shared.services.pms_writer import sync_out
+from shared.services.visits import vendor_schedule
+from shared.services.workorders import (
+    answer_follow_up,
+    offer,
+    rank,
+    start_lifecycle,
+    submit_request,
+    triage,
+    vendor_accept,
+    vendor_checkin,
+    vendor_complete,
+)
+from tests.fakes import FakeWorkflow, InMemoryPms, RecordingEvents
+
+UNIT_A, UNIT_B = "drill-unit-a", "drill-unit-b"
+DEMO_UNIT = "unit-maple-2a"
+FLOOD = "Water is pouring through the kitchen ceiling, the floor is flooding!"
+DRIP = "The bathroom faucet drips all night"
+
+
+def drill_ready(svc: Services) -> dict[str, Any]:
+    return drill.setup(svc)
+
+
+# The lifecycle's steps as plain calls (self-contained: only use cases and the fakes).
+def submit(svc: Services, unit_id: str, description: str) -> WorkOrder:
+    tenant = svc.repo.get_unit(unit_id).tenant
+    return submit_request(svc, NewRequest(unit_id=unit_id, name=tenant.name if tenant else "Tenant",
+                                          description=description))
+
+
+def deliver(svc: Services) -> int:
+    """The notification consumer on every published event, as EventBridge -> SQS -> the function would."""
+    assert isinstance(svc.events, RecordingEvents)
+    return sum(notify(svc, t, d) for t, d in list(svc.events.published))
+
+
+def fake_pms(svc: Services) -> InMemoryPms:
+    pms = svc.pms()
+    assert isinstance(pms, InMemoryPms)
+    return pms
+
+
+def invoice_awaited(svc: Services, unit_id: str) -> tuple[WorkOrder, str]:
+    """A drill job offered, accepted, scheduled, done and verified, the workflow waiting for the invoice:
+    (the work order, the vendor's link token)."""
+    workflow = svc.workflow
+    assert isinstance(workflow, FakeWorkflow)
+    wo = submit(svc, unit_id, DRIP)
+    start_lifecycle(svc, wo.id)
+    decided = triage(svc, wo.id)
+    rank(svc, wo.id, reopen=False)
+    offer(svc, wo.id, 0, workflow.wait_token("offer0", execution=wo.id), decided["timeouts"]["offer"], decided)
+    vendor_id = svc.repo.get_work_order(wo.id).candidates[0]
+    link = svc.link_tokens().issue(wo.id, "vendor", vendor_id, svc.settings.link_ttl_seconds)
+    vendor_accept(svc, link)
+    start = svc.clock() + timedelta(days=1)
+    vendor_schedule(svc, link, VisitTime(start=start, end=start + timedelta(hours=2)))
+    svc.clock.set(start)
+    vendor_checkin(svc, link, None)
+    svc.clock.advance(hours=1)
+    vendor_complete(svc, link, "Fixed and tested.")
+    answer_follow_up(svc, wo.id, resolved=True, comment=None)
+    invoicing.await_invoice(svc, wo.id, workflow.wait_token("invoice", execution=wo.id))
+    return svc.repo.get_work_order(wo.id), link
+
+
+def test_setup_creates_the_drill_records_once_and_keeps_a_vendors_stats(svc: Services) -> None:
+    first = drill_ready(svc)
+    assert set(first["changed"]) == {"drill-property", UNIT_A, UNIT_B, "drill-vendor-1", "drill-vendor-2"}
+    assert first["property"]["drill"] and all(u["drill"] for u in first["units"])
+    assert all(drill.is_drill_address(u["tenant"]["phone"]) and drill.is_drill_address(u["tenant"]["email"])
+               for u in first["units"])
+    assert all(v["drill"] and drill.is_drill_address(v["phone"]) for v in first["vendors"])
+    svc.repo.bump_vendor_stat("drill-vendor-1", "accepted")
+
+    again = drill_ready(svc)
+    assert again["changed"] == [] and svc.repo.get_vendor("drill-vendor-1").stats.accepted == 1
+    assert svc.repo.units_for_phone(first["units"][0]["tenant"]["phone"]) == [UNIT_A]
+
+
+def test_a_drill_work_order_goes_to_drill_vendors_only_and_real_work_never_does(svc: Services) -> None:
+    drill_ready(svc)
+    wo = submit(svc, UNIT_A, DRIP)
+    assert wo.drill
+    start_lifecycle(svc, wo.id)
+    triage(svc, wo.id)
+    rank(svc, wo.id, reopen=False)
+    assert svc.repo.get_work_order(wo.id).candidates == ["drill-vendor-1", "drill-vendor-2"]
+
+    real = submit(svc, DEMO_UNIT, DRIP)
+    assert not real.drill
+    start_lifecycle(svc, real.id)
+    triage(svc, real.id)
+    rank(svc, real.id, reopen=False)
+    candidates = svc.repo.get_work_order(real.id).candidates
+    assert candidates and not [c for c in candidates if c.startswith("drill-")]
+    # Events tell drill work from real work (KPIs leave drill work out).
+    received = {d["work_order_id"]: d for d in svc.events.of_type("WorkOrderReceived")}
+    assert received[wo.id]["drill"] is True and "drill" not in received[real.id]
+
+
+def test_a_drill_work_orders_messages_go_to_the_sink_and_none_is_sent(svc: Services) -> None:
+    records = drill_ready(svc)
+    since = records["messages_since"]
+    wo = submit(svc, UNIT_A, FLOOD)
+    start_lifecycle(svc, wo.id)
+    assert triage(svc, wo.id)["priority"] == "emergency"
+    # The state machine announces the emergency itself (its PutEvents task, as in the ASL).
+    svc.events.publish("EmergencyDeclared", {"work_order_id": wo.id, "event_key": f"{wo.id}:EmergencyDeclared"})
+    assert deliver(svc) >= 2
+
+    kept = drill.messages(svc, since)
+    tenant, on_call = records["units"][0]["tenant"], records["property"]["on_call"]
+    assert any(m["to"] == tenant["phone"] and m["channel"] == "sms" and wo.id in m["body"] for m in kept)
+    assert any(m["to"] == on_call["phone"] and "EMERGENCY" in m["body"] for m in kept)
+    assert svc.messenger.sent == []
+    # The sink reads on from the last message's id.
+    assert drill.messages(svc, kept[-1]["id"]) == []
+    timeline = [e.detail for e in svc.repo.get_work_order(wo.id, with_timeline=True).timeline
+                if e.event == "notified"]
+    assert any("SMS to tenant" in d for d in timeline)  # recorded as for any work order
+
+
+def test_any_message_to_a_drill_address_is_kept_and_others_go_out(svc: Services) -> None:
+    drill_ready(svc)
+    svc.outbound().sms(f"{drill.DRILL_PHONE_PREFIX}0011", "a reply to a drill tenant's text")
+    svc.outbound().email(f"tenant-a@{drill.DRILL_EMAIL_DOMAIN}", "Re: drill", "a reply to a drill email")
+    svc.outbound().sms("+15550100011", "a real tenant's reply")
+
+    kept = drill.messages(svc, "")
+    assert [(m["channel"], m["subject"]) for m in kept] in ([("sms", ""), ("email", "Re: drill")],
+                                                            [("email", "Re: drill"), ("sms", "")])
+    assert [m.to for m in svc.messenger.sent] == ["+15550100011"]
+
+
+def test_the_pms_writer_skips_drill_work(svc: Services) -> None:
+    pms = fake_pms(svc)
+    drill_ready(svc)
+    wo = submit(svc, UNIT_A, DRIP)
+    assert sync_out(svc, pms, wo.id) == "drill"
+    assert pms.entities[EntityKind.TASK] == {} and pms.calls == []
+    assert svc.repo.pms_state(wo.id) == {}
+
+
+def test_a_drill_invoice_is_billed_as_skipped_and_nothing_reaches_the_pms(svc: Services) -> None:
+    pms = fake_pms(svc)
+    svc.repo.put_listed("GLACCOUNTS", "9011", {"pms_id": "9011", "number": "6010", "name": "Plumbing Repairs"})
+    drill_ready(svc)
+    wo, link = invoice_awaited(svc, UNIT_B)
+    body = {**drill_invoice("DRILL-1"), "invoice_date": svc.clock().date().isoformat()}
+    inv = invoicing.submit_by_link(svc, link, InvoiceIn.model_validate(body))
+    invoicing.code_invoice(svc, wo.id)
+    assert svc.repo.get_work_order(wo.id).status == Status.APPROVED
+
+    bill = invoicing.post_bill(svc, wo.id)
+    assert bill["bill_id"] == f"{drill.DRILL_BILL_PREFIX}{inv.id}"
+    assert pms.calls == [] and pms.entities[EntityKind.BILL] == {}
+    invoicing.close(svc, wo.id)
+    closed = svc.repo.get_work_order(wo.id, with_timeline=True)
+    assert closed.status == Status.CLOSED
+    assert any(e.event == "billed" and e.detail.startswith("Drill: no bill posted") for e in closed.timeline)
+    assert svc.events.last("WorkOrderClosed")["drill"] is True
