@@ -51,8 +51,20 @@ def page(svc: Services, filters: ListFilters, limit: int, cursor: str | None = N
         if len(found) >= limit and n + 1 < len(partitions):  # full at a partition's end: the next one is next
             next_cursor = Cursor(partitions[n + 1], "", before, filters.fingerprint())
             break
+    found = _latest_of_each(found)
     return {"work_orders": [summary(svc, w, now, timers, reminders) for w in found], "count": len(found),
             "next_cursor": encode_cursor(next_cursor, key) if next_cursor else None}
+
+
+def _latest_of_each(found: list[WorkOrder]) -> list[WorkOrder]:
+    """A job that moved to another status while the page was read (from one status partition to a later one)
+    was read twice: it is listed once, as its newer version, where it was first seen."""
+    newest: dict[str, WorkOrder] = {}
+    for wo in found:
+        if wo.id not in newest or wo.version > newest[wo.id].version:
+            newest[wo.id] = wo
+    seen: set[str] = set()
+    return [newest[wo.id] for wo in found if not (wo.id in seen or seen.add(wo.id))]
 
 
 def summary(svc: Services, w: WorkOrder, now: Any, timers: Any, reminders: int) -> dict[str, Any]:

@@ -102,3 +102,24 @@ def test_a_cursor_cannot_be_edited_or_moved_to_other_filters(svc: Services) -> N
     with pytest.raises(MalformedRequest):
         ops_lists.page(svc, parse_filters(status="received"), 1, cursor)  # signed, but for another list
     assert ops_lists.page(svc, parse_filters(), 1, cursor)["work_orders"][0]["id"] == "wo-1"
+
+
+def test_a_job_that_moves_on_while_the_page_is_read_is_listed_once_as_it_is_now(svc: Services) -> None:
+    """The list reads one status partition after another: a job triaged while `received` was being read is
+    met again under `triaged`. It is listed once, in its newer state."""
+    moving = add(svc, "wo-moving", 5)
+    add(svc, "wo-still", 4)
+    read = svc.repo.page_work_orders
+
+    def read_then_move(partition: str, *args: Any, **kwargs: Any) -> Any:
+        got = read(partition, *args, **kwargs)
+        if partition == f"STATUS#{Status.RECEIVED.value}":
+            current = svc.repo.get_work_order(moving.id)
+            svc.repo.save(current.model_copy(update={"status": Status.TRIAGED}), current.version)
+        return got
+
+    svc.repo.page_work_orders = read_then_move  # type: ignore[method-assign]
+    listed = ops_lists.page(svc, parse_filters(), 50)["work_orders"]
+    assert [w["id"] for w in listed].count("wo-moving") == 1
+    assert next(w for w in listed if w["id"] == "wo-moving")["status"] == "triaged"
+    assert "wo-still" in [w["id"] for w in listed]
