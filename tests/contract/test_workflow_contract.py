@@ -27,11 +27,15 @@ _machines = itertools.count(1)
 @pytest.fixture(scope="module")
 def aws() -> Iterator[None]:
     """moto whose Step Functions executes the machines, with the local cloud's fix that a stop ends a run
-    waiting for a task token (infra/localcloud/patches/stepfunctions.py)."""
+    waiting for a task token (infra/localcloud/patches/stepfunctions.py). The patches go in in the local
+    cloud's order (`PATCHES`: the local clock before the busy tracking that wraps the same waits), since they
+    are process-wide: installed the other way round, a later local-cloud session in this process would take
+    every task-token wait for a running step."""
     from moto import mock_aws
 
-    from infra.localcloud.patches import stepfunctions
+    from infra.localcloud.patches import sfn_clock, stepfunctions
 
+    sfn_clock.apply()
     stepfunctions.apply()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield

@@ -166,7 +166,7 @@ def test_photo_check_keeps_a_real_image_once(stack):
     event = load_event("eventbridge/s3_object_created", bucket=bucket, key=key)
     assert invoke(stack, "PhotoCheckFunction", event)["outcome"] in ("accepted", "duplicate", "gone")
     assert invoke(stack, "PhotoCheckFunction", event)["outcome"] in ("duplicate", "gone")
-    stack.cloud.wait_idle(timeout=20)
+    assert stack.cloud.wait_idle(timeout=20)
     assert [p.upload_key for p in stack.repo.get_work_order(wo_id).photos] == [key]
     other = load_event("eventbridge/s3_object_created", bucket="someone-elses-bucket", key=key)
     assert invoke(stack, "PhotoCheckFunction", other) == {"outcome": "ignored"}
