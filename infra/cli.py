@@ -96,6 +96,41 @@ def _triage_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _triage_cv(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from infra.triage.crossval import DEFAULT_CACHE, cv_report, decisions, out_of_fold_opinions
+    from infra.triage.dataset import load_examples
+    from infra.triage.train import CORPUS
+
+    corpus = Path(args.corpus) if args.corpus else CORPUS
+    examples = load_examples(corpus)
+    opinions = out_of_fold_opinions(examples, k=args.folds, cache=None if args.no_cache else DEFAULT_CACHE,
+                                    progress=not args.json)
+    title = f"{corpus.name} ({args.folds}-fold, out of fold)"
+    text, figures = cv_report(examples, decisions(examples, opinions), title)
+    print(json.dumps(figures, indent=2) if args.json else text)
+    return 0
+
+
+def _triage_near_copies(args: argparse.Namespace) -> int:
+    """Training messages that nearly copy a blind message (listed; with --drop, left out of the pool)."""
+    from infra.triage.dataset import load_examples, near_copies
+    from infra.triage.train import CORPUS
+
+    copies = near_copies(load_examples(CORPUS), load_examples(args.blind), args.threshold)
+    for pool_id, blind_id in copies.items():
+        print(f"{pool_id}  ~  {blind_id}")
+    if args.drop and copies:
+        kept = [line for line in CORPUS.read_text(encoding="utf-8").splitlines(keepends=True)
+                if line.strip() and json.loads(line)["id"] not in copies]
+        CORPUS.write_text("".join(kept), encoding="utf-8")
+        print(f"left {len(copies)} out of {CORPUS}; now run `opslayer triage train` and commit both")
+    else:
+        print(f"{len(copies)} near copies (token Jaccard >= {args.threshold})")
+    return 0
+
+
 def _ops_headers(url: str, key: str | None) -> dict[str, str]:
     """The local ops key (X-Ops-Key): given, or read from a running `make local`."""
     from infra.ops_client import local_ops_key
@@ -406,6 +441,17 @@ def _triage_parsers(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--corpus", help="training JSONL (default: infra/triage/corpus/train.jsonl)")
     tr.add_argument("--out", help="weights file (default: the shipped shared/rules/triage_model.json)")
     tr.set_defaults(func=_triage_train)
+    cv = t_sub.add_parser("cv", help="cross-validated figures on the training pool (out-of-fold predictions)")
+    cv.add_argument("--corpus", help="training JSONL (default: infra/triage/corpus/train.jsonl)")
+    cv.add_argument("--folds", type=int, default=5)
+    cv.add_argument("--no-cache", action="store_true", help="retrain the fold models even if cached")
+    cv.add_argument("--json", action="store_true", help="print the figures as JSON")
+    cv.set_defaults(func=_triage_cv)
+    nc = t_sub.add_parser("near-copies", help="training messages that nearly copy a blind set's (before using it)")
+    nc.add_argument("blind", help="the new blind set (JSONL)")
+    nc.add_argument("--threshold", type=float, default=0.6, help="token Jaccard at or above which it is a copy")
+    nc.add_argument("--drop", action="store_true", help="leave them out of infra/triage/corpus/train.jsonl")
+    nc.set_defaults(func=_triage_near_copies)
     co = t_sub.add_parser("correct", help="ops: correct one work order's triage (re-dispatch / re-time)")
     co.add_argument("work_order")
     co.add_argument("--trade", required=True)

@@ -46,3 +46,25 @@ def load_examples(path: str | Path) -> list[Example]:
         seen.add(example.id)
         out.append(example)
     return out
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The message's words as the rules read them (folded, no punctuation), for near-copy checks."""
+    from shared.domain.text import BOUNDARY, clause_tokens, fold
+
+    return frozenset(t for t in clause_tokens(fold(text)) if t != BOUNDARY)
+
+
+def near_copies(pool: list[Example], blind: list[Example], threshold: float = 0.6) -> dict[str, str]:
+    """Pool messages whose words overlap a blind message's by ``threshold`` or more (token Jaccard):
+    pool id -> the blind id it nearly copies. They are left out of training before the blind set is used."""
+    blind_words = [(b.id, word_set(b.text)) for b in blind]
+    out: dict[str, str] = {}
+    for example in pool:
+        words = word_set(example.text)
+        for blind_id, other in blind_words:
+            union = len(words | other)
+            if union and len(words & other) / union >= threshold:
+                out[example.id] = blind_id
+                break
+    return out

@@ -58,7 +58,7 @@ from shared.domain.enums import DEFAULT_TRADE, Hazard, Priority, Trade
 from shared.domain.text import BOUNDARY, clause_tokens, fold
 
 if TYPE_CHECKING:
-    from shared.domain.triage_model import TriageModel
+    from shared.domain.triage_model import Opinion, TriageModel
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -69,6 +69,7 @@ __all__ = [
     "TriageRules",
     "classify",
     "classify_rules",
+    "combine",
     "explain_tokens",
     "load_rules",
     "parse_rules",
@@ -237,6 +238,9 @@ class Policy(_Strict):
                                 "(or one of its rules `stands`); below, the tenant is asked at once instead")
     no_answer_is_emergency: list[Hazard] = Field(
         description="hazard classes treated as an emergency when the safety question is not answered in time")
+    urgent_share: float = Field(
+        ge=0, le=1, description="not an emergency: urgent when the model's urgent probability is at least this "
+                                "share of its urgent and routine probabilities together (0.5: the likelier)")
     model_trade_probability: float = Field(
         ge=0, le=1, description="the model's trade wins at or above this probability (or when no trade rule "
                                 "fired); below, the rules' trade")
@@ -736,11 +740,19 @@ def classify(text: str, rules: TriageRules | None = None, model: TriageModel | N
     ruleset = rules if rules is not None else load_rules()
     result = classify_rules(text, ruleset)
     try:
-        opinion = (model or load_model()).predict(text if isinstance(text, str) else str(text or ""))
+        opinion = (model or load_model()).predict(text if isinstance(text, str) else str(text or ""),
+                                                  result.matched_rules)
     except ModelFileError:
         logger.exception("triage model unavailable; the rules decide alone")
         return result
-    policy = ruleset.policy
+    return combine(result, opinion, ruleset.policy)
+
+
+def combine(result: TriageResult, opinion: Opinion, policy: Policy) -> TriageResult:
+    """The rules' result and the model's opinion of one message, combined by ``policy`` (see :func:`classify`).
+
+    Pure: cross-validation calls it with each fold's model and candidate policies.
+    """
     p_emergency = opinion.emergency_probability
     model_hazard = Hazard(max((h for h in opinion.hazard if h != Hazard.NONE.value), key=opinion.hazard.__getitem__))
     model_trade, trade_probability = opinion.best(opinion.trade)
@@ -757,8 +769,9 @@ def classify(text: str, rules: TriageRules | None = None, model: TriageModel | N
     else:
         # Not an emergency on the evidence: urgent or routine as the model reads it; ask when either
         # opinion saw a possible emergency (the model in the uncertain band, or a rule hazard).
-        said = opinion.priority
-        urgent = said.get(Priority.URGENT.value, 0.0) >= said.get(Priority.ROUTINE.value, 0.0)
+        p_urgent, p_routine = opinion.priority.get(Priority.URGENT.value, 0.0), opinion.priority.get(
+            Priority.ROUTINE.value, 0.0)
+        urgent = p_urgent >= policy.urgent_share * (p_urgent + p_routine)
         ask = p_emergency >= policy.ask_probability or result.ask or result.priority is Priority.EMERGENCY
         update |= {"priority": Priority.URGENT if urgent else Priority.ROUTINE, "emergency_reason": None,
                    "ask": ask, "hazard": hazard if ask else Hazard.NONE}

@@ -9,7 +9,11 @@ the message's language (so a request written in Spanish is answered in Spanish).
 Features (all from :mod:`shared.domain.text`, the same normalisation the rules use):
 - ``w:`` words, ``b:`` word pairs inside a clause,
 - ``n:`` words that follow a negation cue in the same clause (so "no smoke" is not "smoke"),
-- ``c:`` character 4-grams of each word with boundary marks (spelling slips, Spanish endings).
+- ``c:`` character 4-grams of each word with boundary marks (spelling slips, Spanish endings),
+- ``r:`` the triage rules that fired on the message (after overrides; qualifiers included), when the model
+  was trained with them (``settings.rule_features``): the model learns how far to trust each rule, with
+  the rules' negation, spelling and compound handling. Such a model is retrained when the rules change
+  (its file records the rules version it was trained with).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import json
 import math
 import sys
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,8 +42,13 @@ NEGATION_WINDOW = 3
 CHAR_N = 4
 
 
+def rule_features(rules_fired: Iterable[str]) -> list[str]:
+    """The features of the triage rules that fired on a message."""
+    return [f"r:{rule_id}" for rule_id in rules_fired]
+
+
 def features(text: str) -> list[str]:
-    """The model's features of one message (duplicates removed, order kept)."""
+    """The model's text features of one message (duplicates removed, order kept)."""
     tokens = clause_tokens(fold(text or ""))
     out: dict[str, None] = {}
     negated_for = 0
@@ -115,9 +124,13 @@ class TriageModel:
     version: str
     vocabulary: dict[str, int]
     heads: dict[str, Head]
+    uses_rules: bool = False
+    """Trained with the fired rules as features: :meth:`predict` needs them."""
 
-    def predict(self, text: str) -> Opinion:
-        feats = features(text)
+    def predict(self, text: str, rules_fired: Sequence[str] = ()) -> Opinion:
+        """The model's opinion of ``text``; ``rules_fired`` are the triage rules that fired on it (ignored by a
+        model trained without them)."""
+        feats = features(text) + (rule_features(rules_fired) if self.uses_rules else [])
         # Inputs are scaled by 1/sqrt(n) as in training, so long e-mails do not shout.
         scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
         rows = [i for i in map(self.vocabulary.get, feats) if i is not None]
@@ -146,7 +159,8 @@ def parse_model(data: dict[str, Any], source: str = "<data>") -> TriageModel:
             if len(raw["bias"]) != len(classes) or len(weights) != len(classes) * len(vocabulary):
                 raise ModelFileError(f"{source}: head {name!r} does not match its {len(classes)} classes")
             heads[name] = Head(classes=classes, bias=tuple(raw["bias"]), scale=float(raw["scale"]), weights=weights)
-        return TriageModel(version=str(data["version"]), vocabulary=vocabulary, heads=heads)
+        uses_rules = bool(data.get("settings", {}).get("rule_features", False))
+        return TriageModel(version=str(data["version"]), vocabulary=vocabulary, heads=heads, uses_rules=uses_rules)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ModelFileError):
             raise

@@ -211,7 +211,7 @@ def test_no_by_email_without_a_reference_answers_the_open_question(svc: Services
     assert outcome == Outcome("safety_no", reply("safety.no", "es", reference=wo.id), wo.id, language="es")
     answered = svc.repo.get_work_order(wo.id, with_timeline=True)
     assert answered.safety_question and answered.safety_question.answer == "no"
-    assert "The tenant answered NO by email: kept as routine" in [e.detail for e in answered.timeline]
+    assert "The tenant answered NO by email: kept as urgent" in [e.detail for e in answered.timeline]
 
 
 # ---------------------------------------------------------------- invoices from vendors

@@ -31,8 +31,8 @@ from tests.fakes import DEFAULT_NOW
 from tests.service.journeys import at, deliver, offer_next, offer_to, offered, ranked, window
 
 WATER = "The bathroom sink is leaking under the cabinet"  # plumbing routine; asks about water
-CLOGGED = "The toilet is clogged and won't flush"  # plumbing urgent; asks about life safety
-NO_HEAT_UNSURE = "The heat is not working"  # hvac routine; asks about an essential service
+WARM_OUTLET = "The outlet in the kitchen feels warm"  # electrical urgent; asks about life safety
+NO_HEAT_UNSURE = "The heat is not working"  # hvac urgent; asks about an essential service
 DOOR = "The sliding door to the patio will not close all the way"  # routine; asks about security
 DRIP = "The bathroom faucet drips constantly"  # no question
 UNIT = "unit-maple-2b"
@@ -102,7 +102,7 @@ def test_a_request_without_a_question_cannot_be_answered(svc: Services) -> None:
     assert refused.value.details == {"status": "triaged"}
 
 
-@pytest.mark.parametrize(("text", "hazard_words"), [(WATER, "uncontrolled water"), (CLOGGED, "danger to people")])
+@pytest.mark.parametrize(("text", "hazard_words"), [(WATER, "uncontrolled water"), (WARM_OUTLET, "danger to people")])
 def test_no_answer_in_time_makes_a_water_or_life_safety_question_an_emergency(svc: Services, text: str,
                                                                                 hazard_words: str) -> None:
     job = offered(svc, UNIT, text)
@@ -131,10 +131,12 @@ def test_the_timer_delivered_twice_changes_nothing_the_second_time(svc: Services
 @pytest.mark.parametrize("text", [NO_HEAT_UNSURE, DOOR])
 def test_no_answer_keeps_the_priority_for_the_other_hazards(svc: Services, text: str) -> None:
     job = offered(svc, UNIT, text)
+    triaged_as = job.load(svc).priority
+    assert triaged_as is not Priority.EMERGENCY
     assert unanswered(svc, job.id) == "kept"
     wo = job.load(svc, with_timeline=True)
-    assert (wo.priority, wo.safety_question.answer) == (Priority.ROUTINE, "no_answer")
-    assert wo.timeline[-1].detail == "No answer to the safety question in time: kept as routine"
+    assert (wo.priority, wo.safety_question.answer) == (triaged_as, "no_answer")
+    assert wo.timeline[-1].detail == f"No answer to the safety question in time: kept as {triaged_as.value}"
     assert svc.workflow.waiting(job.offer_token)
 
 

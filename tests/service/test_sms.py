@@ -258,8 +258,8 @@ def test_a_longer_text_starting_with_no_is_a_new_request(svc: Services, ana: Tex
 
 # ---------------------------------------------------------------- the safety question
 def asked(svc: Services) -> str:
-    wo = triaged(svc, UNIT, "The heat is not working").wo  # unsure: is anyone at risk from the cold?
-    assert wo.asking_safety and wo.priority == Priority.ROUTINE
+    wo = triaged(svc, UNIT, "The heat is not working").wo  # urgent, and unsure: is anyone at risk from the cold?
+    assert wo.asking_safety and wo.priority == Priority.URGENT
     return wo.id
 
 
@@ -276,9 +276,9 @@ def test_no_to_the_safety_question_keeps_the_priority(svc: Services, ana: Texts)
     wo_id = asked(svc)
     assert ana.send("no").action == "safety_no"
     wo = svc.repo.get_work_order(wo_id, with_timeline=True)
-    assert wo.priority == Priority.ROUTINE and wo.safety_question and wo.safety_question.answer == "no"
+    assert wo.priority == Priority.URGENT and wo.safety_question and wo.safety_question.answer == "no"
     assert [e.detail for e in wo.timeline if e.event == "safety_answered"] == [
-        "The tenant answered NO by SMS: kept as routine"]
+        "The tenant answered NO by SMS: kept as urgent"]
 
 
 def test_free_text_describing_an_emergency_answers_the_safety_question_yes(svc: Services, ana: Texts) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from infra.triage.dataset import DatasetError, Example, load_examples
 from infra.triage.train import CORPUS, Settings, train
+from shared.domain.triage import load_rules
 from shared.domain.triage_model import DEFAULT_MODEL_PATH, ModelFileError, features, load_model, parse_model
 
 
@@ -77,6 +78,20 @@ def test_the_shipped_model_is_trained_on_the_shipped_corpus():
         "the training corpus changed: run `opslayer triage train` and commit the weights"
     assert shipped["examples"] == len(load_examples(CORPUS))
     assert shipped["settings"] == Settings().__dict__
+    if shipped["settings"]["rule_features"]:
+        assert shipped["rules_version"] == load_rules().version, \
+            "the model reads the fired rules: after a rules change run `opslayer triage train` and commit the weights"
+
+
+def test_a_model_trained_with_the_fired_rules_reads_them():
+    with_rules = parse_model(train(TINY, Settings(iterations=150, rule_features=True), "v"))
+    without = parse_model(train(TINY, Settings(iterations=150, rule_features=False), "v"))
+    assert with_rules.uses_rules and not without.uses_rules
+    assert "r:plumbing.flood" in with_rules.vocabulary  # the tiny corpus's floods fire the flood rule
+    text = "it is coming down from upstairs"  # no flood words: only the rules say what it is
+    assert with_rules.predict(text, ("plumbing.flood",)).emergency_probability \
+        > with_rules.predict(text).emergency_probability
+    assert without.predict(text, ("plumbing.flood",)) == without.predict(text)
 
 
 def test_the_shipped_model_is_small_and_reads_spanish():

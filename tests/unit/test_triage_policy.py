@@ -4,6 +4,7 @@ policy is shown on its own)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -71,7 +72,7 @@ class StubModel:
     trade_probability: float = 0.9
     urgent: float | None = None
 
-    def predict(self, text: str) -> Opinion:
+    def predict(self, text: str, rules_fired: Sequence[str] = ()) -> Opinion:
         rest = 1.0 - self.emergency
         urgent = rest / 2 if self.urgent is None else self.urgent
         others = (1 - self.trade_probability) / (len(Trade) - 1)
@@ -96,6 +97,16 @@ def test_the_uncertain_band_asks_and_dispatches_as_urgent_or_routine():
     assert r.ask and r.priority is Priority.URGENT and r.hazard is Hazard.WATER and r.emergency_reason is None
     low = classify("the kitchen is wet", model=StubModel(emergency=policy.ask_probability / 2, urgent=0.1))
     assert not low.ask and low.priority is Priority.ROUTINE and low.hazard is Hazard.NONE
+
+
+def test_urgent_when_its_share_of_urgent_and_routine_reaches_the_policy():
+    policy = load_rules().policy
+    rest = 1 - policy.ask_probability / 2  # not an emergency, not asked: urgent or routine is all that is left
+    share = policy.urgent_share
+    calm = policy.ask_probability / 2
+    at = classify("the kitchen is wet", model=StubModel(emergency=calm, urgent=share * rest + 1e-6))
+    below = classify("the kitchen is wet", model=StubModel(emergency=calm, urgent=(share - 0.02) * rest))
+    assert at.priority is Priority.URGENT and below.priority is Priority.ROUTINE
 
 
 def test_gas_and_carbon_monoxide_stand_whatever_the_model_says():

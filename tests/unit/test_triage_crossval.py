@@ -1,0 +1,70 @@
+"""`opslayer triage cv`: out-of-fold figures on the training pool; near copies of a blind set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infra.cli import main
+from infra.triage.crossval import cv_report, decisions, fold_of, out_of_fold_opinions
+from infra.triage.dataset import Example, near_copies
+from infra.triage.train import Settings, train
+from shared.domain.triage import classify_rules
+from shared.domain.triage_model import parse_model
+
+
+def ex(n: int, text: str, trade: str, priority: str, hazard: str = "none", language: str = "en") -> Example:
+    return Example(id=f"x-{n}", channel="sms", language=language, text=text, trade=trade, priority=priority,
+                   hazard=hazard)
+
+
+POOL = [
+    ex(1, "water pouring from the ceiling everywhere", "plumbing", "emergency", "water"),
+    ex(2, "the kitchen faucet drips a little", "plumbing", "routine"),
+    ex(3, "pipe burst water everywhere in the kitchen", "plumbing", "emergency", "water"),
+    ex(4, "faucet drips slowly in the bathroom", "plumbing", "routine"),
+    ex(5, "the bedroom outlet is dead", "electrical", "urgent"),
+    ex(6, "outlet in the living room stopped working", "electrical", "urgent"),
+    ex(7, "sale mucha agua del techo", "plumbing", "emergency", "water", "es"),
+    ex(8, "la pintura del cuarto se está pelando", "general", "routine", language="es"),
+]
+FAST = Settings(iterations=40, rule_features=True)
+
+
+def test_each_message_is_judged_by_the_model_that_did_not_learn_it():
+    opinions = out_of_fold_opinions(POOL, FAST, k=2, cache=None)
+    held_out_of_0 = parse_model(train([e for i, e in enumerate(POOL) if fold_of(i, 2) != 0], FAST, "cv-fold-0"))
+    for i, example in enumerate(POOL):
+        if fold_of(i, 2) == 0:
+            assert opinions[i] == held_out_of_0.predict(example.text, classify_rules(example.text).matched_rules)
+    trained_on_all = parse_model(train(POOL, FAST, "cv-fold-0"))
+    assert opinions[0] != trained_on_all.predict(POOL[0].text, classify_rules(POOL[0].text).matched_rules)
+
+
+def test_the_cache_returns_the_same_opinions(tmp_path: Path):
+    first = out_of_fold_opinions(POOL, FAST, k=2, cache=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 1
+    assert out_of_fold_opinions(POOL, FAST, k=2, cache=tmp_path) == first
+    out_of_fold_opinions(POOL, Settings(iterations=41, rule_features=True), k=2, cache=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 2  # other settings: other fold models
+
+
+def test_the_report_is_the_eval_report_of_the_out_of_fold_decisions():
+    said = decisions(POOL, out_of_fold_opinions(POOL, FAST, k=2, cache=None))
+    text, figures = cv_report(POOL, said, "pool")
+    assert "-- priority: confusion (rows: label, columns: triage)" in text and "pool [es]" in text
+    emergencies = [d for e, d in zip(POOL, said, strict=True) if e.priority == "emergency"]
+    assert figures["all"]["emergency_recall"] == sum(d.priority == "emergency" for d in emergencies) / 3
+
+
+def test_the_cv_command_prints_the_figures(tmp_path: Path, capsys):
+    corpus = tmp_path / "pool.jsonl"
+    corpus.write_text("".join(e.model_dump_json() + "\n" for e in POOL))
+    assert main(["triage", "cv", "--corpus", str(corpus), "--folds", "2", "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert "pool.jsonl (2-fold, out of fold): 8 messages, 3 emergencies" in out and "confusion" in out
+
+
+def test_near_copies_of_a_blind_message_are_found_by_word_overlap():
+    blind = [ex(100, "Water is pouring from the ceiling, everywhere!", "plumbing", "emergency", "water")]
+    assert near_copies(POOL, blind) == {"x-1": "x-100"}  # same words, other punctuation and case
+    assert near_copies(POOL, blind, threshold=1.01) == {}
