@@ -11,9 +11,10 @@ from infra.triage.evaluate import Decision, evaluate, full_report
 from infra.triage.train import CORPUS
 
 BLIND = Path(__file__).resolve().parents[1] / "data" / "triage" / "blind.jsonl"
-# The current blind set's SHA-256, pinned when it is committed (before anything is measured on it). None while
-# there is none: set B (2ce3a5e6…, which measured 2026-12-03.2) is retired into the training pool.
-BLIND_SHA256: str | None = None
+# The current blind set's SHA-256, pinned when it is committed (before anything is measured on it): set C,
+# committed in 08ede9d before the rules it measures were merged. None while there is none. Set B (2ce3a5e6…,
+# which measured 2026-12-03.2) is retired into the training pool.
+BLIND_SHA256: str | None = "a25393216f9672ee72074e9f78fa74cae6ad49065e0d15ebcb89656db32bdf99"
 # The retired blind sets, each now in the training pool under its id prefixes (tests/data/triage/README.md).
 RETIRED = {"A": ("b1-", "b2-", "b3-", "b4-"), "B": ("c1-", "c2-", "c3-", "c4-")}
 
