@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from infra.cli import main
-from infra.triage.dataset import Example, load_examples
+from infra.triage.dataset import Example, load_examples, near_copies
 from infra.triage.evaluate import Decision, evaluate, full_report
 from infra.triage.train import CORPUS
 
@@ -38,10 +38,15 @@ def test_the_blind_set_is_frozen():
 
 
 def test_each_retired_blind_set_is_in_the_training_pool():
+    """Every message of a retired set is in the pool, except near copies of the current blind set (left out
+    while it is in use, `opslayer triage near-copies --drop`)."""
     pool = [e.id for e in load_examples(CORPUS)]
-    for name, prefixes in RETIRED.items():
-        assert sum(i.startswith(prefixes) for i in pool) == 640, f"blind set {name} is retired into the pool"
     assert len(pool) == len(set(pool))
+    for name, prefixes in RETIRED.items():
+        kept = sum(i.startswith(prefixes) for i in pool)
+        assert 600 <= kept <= 640, f"blind set {name} is retired into the pool"
+    if BLIND.exists():
+        assert not near_copies(load_examples(CORPUS), load_examples(BLIND)), "near copies of the blind set"
 
 
 def test_figures_per_class_and_confusion_are_computed_from_the_decisions():
