@@ -289,10 +289,12 @@ class DrillRun:
         self.step(scenario, "tenant answers " + ("fixed" if resolved else "not fixed"), t0, lambda: self.call(
             "POST", f"/requests/{link.group(1)}/feedback?token={link.group(2)}", json={"resolved": resolved}))
 
-    def verified(self, scenario: str, t0: float, wo_id: str) -> None:
+    def verified(self, scenario: str, t0: float, wo_id: str, assigned: str = "accepted") -> None:
+        """The tenant's answer verified the job, and its record has every stage (`assigned`: how the job got
+        its vendor - "accepted" an offer, or "reassigned" by ops)."""
         final = self.step(scenario, "verified", t0,
                           lambda: self._ops_until(wo_id, lambda r: r["status"] not in OPEN))
-        self.step(scenario, "ops record complete", t0, lambda: self._ops_record(wo_id, final))
+        self.step(scenario, "ops record complete", t0, lambda: self._ops_record(wo_id, final, assigned))
 
     def money(self, scenario: str, t0: float, wo_id: str, job: dict[str, Any], who: str = "vendor") -> None:
         """The vendor (or technician) invoices from the job link; checks, coding and approval run; the bill is
@@ -444,7 +446,7 @@ class DrillRun:
                 or not page.get("acked_at") or page.get("level") != 1:
             raise DrillFailure(f"the page record says {page.get('acked_by')!r} (level {page.get('acked_level')}, "
                                f"via {page.get('acked_via')}, at {page.get('acked_at')}), not {who!r} by link")
-        if acked.get("acknowledged_at") != page["acked_at"]:
+        if datetime.fromisoformat(acked["acknowledged_at"]) != datetime.fromisoformat(page["acked_at"]):
             raise DrillFailure(f"acknowledged at {acked.get('acknowledged_at')}, recorded {page['acked_at']}")
         return page
 
@@ -466,10 +468,10 @@ class DrillRun:
         if job["vendor_id"] != previous:
             raise DrillFailure(f"recall offered to {job['vendor_id']}, not the previous vendor {previous}")
 
-    def _ops_record(self, wo_id: str, final: dict[str, Any]) -> None:
+    def _ops_record(self, wo_id: str, final: dict[str, Any], assigned: str = "accepted") -> None:
         record = self.get(f"/ops/work-orders/{wo_id}")
         events = [e["event"] for e in record["timeline"]]
-        missing = [e for e in ("received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
+        missing = [e for e in ("received", "triaged", "offered", assigned, "scheduled", "completed", "verified",
                                "notified") if e not in events]
         if record["status"] in OPEN or missing:
             raise DrillFailure(f"ops record incomplete: status {record['status']}, missing {missing}")
@@ -526,12 +528,13 @@ class DrillRun:
 
     def table(self) -> str:
         """One row per step: when it was seen, its own latency, and the time since the request."""
-        lines = [f"{'scenario':<10} {'step':<34} {'at (UTC)':<13} {'step':>9} {'since start':>12}  result"]
+        width = max([10, *(len(s.scenario) for s in self.steps)])
+        lines = [f"{'scenario':<{width}} {'step':<42} {'at (UTC)':<13} {'step':>9} {'since start':>12}  result"]
         previous: dict[str, float] = {}
         for s in self.steps:
             own = s.latency_ms - previous.get(s.scenario, 0.0)
             previous[s.scenario] = s.latency_ms
-            lines.append(f"{s.scenario:<10} {s.name:<34} {s.at:%H:%M:%S.%f}"[:-3].ljust(59)
+            lines.append(f"{s.scenario:<{width}} {s.name:<42} {s.at:%H:%M:%S.%f}"[:-3].ljust(width + 57)
                          + f" {own:>6.0f} ms {s.latency_ms:>9.0f} ms  {'ok' if s.ok else 'FAIL ' + s.note}")
         return "\n".join(lines)
 
@@ -585,7 +588,7 @@ def no_vendor_accepts(run: DrillRun) -> None:
     run.step(scenario, "triaged", t0, lambda: run._ops_until(wo_id, lambda r: r.get("priority")))
     declined: list[str] = []
     while True:
-        nxt = run.step(scenario, "next vendor offered" if declined else "vendor offered (link in sms)", t0,
+        nxt = run.step(scenario, "next offer, or escalated" if declined else "vendor offered (link in sms)", t0,
                        lambda: run._offer_or_escalated(wo_id))
         if "token" not in nxt:
             break
@@ -602,7 +605,7 @@ def no_vendor_accepts(run: DrillRun) -> None:
     run.step(scenario, "tenant told who is coming", t0,
              lambda: run.wait_message(unit["tenant"]["phone"], wo_id, tech["name"]))
     run.visit(scenario, t0, wo_id, job, unit["tenant"], who="technician")
-    run.verified(scenario, t0, wo_id)
+    run.verified(scenario, t0, wo_id, assigned="reassigned")
     run.money(scenario, t0, wo_id, job, who="technician")
 
 
