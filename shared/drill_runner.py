@@ -369,9 +369,12 @@ class DrillRun:
         except DrillFailure:
             raise DrillFailure(f"work order stayed {last.get('status')!r}") from None
 
-    def _on_call_page(self, wo_id: str, to: str | None = None, budget_s: float | None = None) -> dict[str, Any]:
-        """The page for this emergency (to `to`, else to anyone) with its acknowledge link: the message and
-        the link's `token`."""
+    def _on_call_page(self, wo_id: str, level: dict[str, Any] | None = None,
+                      budget_s: float | None = None) -> dict[str, Any]:
+        """The page for this emergency (to the rota `level`'s contact, else to anyone) with its acknowledge
+        link: the message and the link's `token`."""
+        to = level["contact"]["phone"] if level else None
+
         def probe() -> dict[str, Any] | None:
             for msg in self.messages():
                 link = ONCALL_LINK.search(msg["body"])
@@ -379,7 +382,7 @@ class DrillRun:
                     return {**msg, "token": link.group(1)}
             return None
 
-        return self._until(f"on-call {'(' + to[-4:] + ') ' if to else ''}was not paged", probe, budget_s)
+        return self._until(f"{level['label'] + ' ' if level else ''}on-call was not paged", probe, budget_s)
 
     def _acknowledge(self, page: dict[str, Any]) -> dict[str, Any]:
         """The paged person opens the link (which acknowledges nothing) and presses the button (POST)."""
@@ -439,11 +442,14 @@ class DrillRun:
             raise DrillFailure(f"the job link does not let the technician schedule: {view['allowed_actions']}")
         return {"token": match.group(1), "vendor_id": assignee["id"], "vendor_name": assignee["name"]}
 
-    def _acknowledged_by(self, wo_id: str, level: dict[str, Any], acked: dict[str, Any]) -> dict[str, Any]:
+    def _acknowledged_by(self, wo_id: str, index: int, acked: dict[str, Any]) -> dict[str, Any]:
+        """The work order's page record: acknowledged by the rota's level `index` (the level paged last), by
+        link, at the time the acknowledgement answered."""
         page = self.get(f"/ops/work-orders/{wo_id}").get("page") or {}
+        level = self.rota[index]
         who = f"{level['contact']['name']} ({level['label']})"
-        if page.get("acked_by") != who or page.get("acked_level") != 1 or page.get("acked_via") != "link" \
-                or not page.get("acked_at") or page.get("level") != 1:
+        if page.get("acked_by") != who or page.get("acked_level") != index or page.get("acked_via") != "link" \
+                or not page.get("acked_at") or page.get("level") != index:
             raise DrillFailure(f"the page record says {page.get('acked_by')!r} (level {page.get('acked_level')}, "
                                f"via {page.get('acked_via')}, at {page.get('acked_at')}), not {who!r} by link")
         if datetime.fromisoformat(acked["acknowledged_at"]) != datetime.fromisoformat(page["acked_at"]):
@@ -618,22 +624,21 @@ def secondary_acknowledges(run: DrillRun) -> None:
     wo_id = run.request(scenario, t0, unit, UNACKNOWLEDGED_EMERGENCY)
     run.step(scenario, "triaged as an emergency", t0,
              lambda: run._ops_until(wo_id, lambda r: r.get("priority") == "emergency"))
-    run.step(scenario, "primary paged (not acknowledged)", t0,
-             lambda: run._on_call_page(wo_id, primary["contact"]["phone"]))
+    run.step(scenario, "primary paged (not acknowledged)", t0, lambda: run._on_call_page(wo_id, primary))
+    # The one real wait of the drill: the primary's ack-by (the rota's, 1 min) and its check's delivery.
     wait_s = primary["ack_within_minutes"] * 60 + PAGE_GRACE_S
+    late_s = run.step_budget_s + wait_s  # the budget of this step and the ones after it
     page = run.step(scenario, "secondary paged after the primary's ack-by", t0,
-                    lambda: run._on_call_page(wo_id, secondary["contact"]["phone"], budget_s=wait_s),
-                    budget_s=run.step_budget_s + wait_s)
-    acked = run.step(scenario, "secondary acknowledges (link)", t0, lambda: run._acknowledge(page),
-                     budget_s=run.step_budget_s + wait_s)
+                    lambda: run._on_call_page(wo_id, secondary, budget_s=wait_s), budget_s=late_s)
+    acked = run.step(scenario, "secondary acknowledges (link)", t0, lambda: run._acknowledge(page), budget_s=late_s)
     run.step(scenario, "page record: acknowledged by the secondary", t0,
-             lambda: run._acknowledged_by(wo_id, secondary, acked), budget_s=run.step_budget_s + wait_s)
+             lambda: run._acknowledged_by(wo_id, 1, acked), budget_s=late_s)
     run.step(scenario, "ops cancel (drill repair not needed)", t0, lambda: run.call(
         "POST", f"/ops/work-orders/{wo_id}/steer", json={
             "action": "cancel", "reason": "Drill: on-call chain checked, the repair is the emergency scenario's"}),
-        budget_s=run.step_budget_s + wait_s)
+        budget_s=late_s)
     run.step(scenario, "cancelled", t0, lambda: run._ops_until(wo_id, lambda r: r["status"] == "cancelled"),
-             budget_s=run.step_budget_s + wait_s)
+             budget_s=late_s)
 
 
 SCENARIOS: list[Callable[[DrillRun], Any]] = [emergency, routine, no_vendor_accepts, secondary_acknowledges]

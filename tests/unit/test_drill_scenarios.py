@@ -243,6 +243,6 @@ def test_the_wait_for_the_secondary_has_the_ack_by_as_its_budget_and_a_missing_p
     run = drill(stack, step_budget_s=0.5)
     outcome = drill_runner.play(run, [secondary_acknowledges])
     assert outcome["failed"].startswith("secondary_acknowledges: secondary paged after the primary's ack-by: "
-                                        "on-call (0002) was not paged")
+                                        "secondary on-call was not paged")
     # ... and a failed run cancels its work order (its chain would page on).
     assert outcome["cleaned_up"] == {WO: "cancelled"}
