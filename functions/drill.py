@@ -1,7 +1,8 @@
-"""The fire drill (EventBridge Scheduler, daily: {"action": "drill"}): plays an emergency and a routine request
-on the drill's own records through the stack's API (shared/drill_runner.py), signing the /ops routes with
-this function's role (or, in key mode, with the X-Ops-Key), and reports DrillFailed (its alarm tells ops)
-and each scenario's duration."""
+"""The fire drill (EventBridge Scheduler, daily: {"action": "drill"}): plays its scenarios (an emergency, a
+routine request, a job no vendor accepts that ops reassign to the in-house technician, an emergency the
+secondary on-call acknowledges: SCENARIOS in shared/drill_runner.py) on the drill's own records through the
+stack's API, signing the /ops routes with this function's role (or, in key mode, with the X-Ops-Key), and
+reports DrillFailed (its alarm tells ops) and each scenario's duration."""
 
 from shared.config import settings
 from shared.entry import lambda_entry

@@ -389,7 +389,7 @@ def _ops_parsers(sub: argparse._SubParsersAction) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="opslayer")
     sub = parser.add_subparsers(dest="command", required=True)
-    drill = sub.add_parser("drill", help="play an emergency and a routine request end to end and time every step")
+    drill = sub.add_parser("drill", help="play the drill's scenarios end to end and time every step")
     drill.add_argument("--url", default=DEFAULT_URL,
                        help="the API base: a local stack (X-Ops-Key) or a stack's ApiUrl (SigV4); default %(default)s")
     drill.add_argument("--stack", help="a deployed stack's name: its ApiUrl output is the URL")

@@ -30,8 +30,12 @@ from shared.services.drill import DRILL_BILL_PREFIX
 JOB_LINK = re.compile(rf"https?://\S+?/vendor/jobs/({TOKEN_PATTERN})")
 STATUS_LINK = re.compile(rf"https?://\S+?/requests/(wo-[0-9a-f]+)\?token=({TOKEN_PATTERN})")
 APPROVAL_LINK = re.compile(rf"https?://\S+?/approvals/({TOKEN_PATTERN})")
+ONCALL_LINK = re.compile(rf"https?://\S+?/oncall/({TOKEN_PATTERN})")
 
 OPEN = ("received", "triaged", "offered", "accepted", "scheduled", "completed", "reopened")
+# How long past a level's ack-by its check may come and the next page reach the sink (a deployed Scheduler
+# one-time schedule fires within about a minute of its time).
+PAGE_GRACE_S = 120.0
 PDF = b"%PDF-1.4\n% Opslayer drill invoice\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 # method, url, body, headers -> the headers to send (signed for an ops route)
@@ -125,6 +129,16 @@ class DrillRun:
     def vendors(self) -> dict[str, dict[str, Any]]:
         return {v["id"]: v for v in self.records["vendors"]}
 
+    @property
+    def technician(self) -> dict[str, Any]:
+        """The drill's in-house technician (ops assign it the job no vendor takes)."""
+        return self.records["technicians"][0]
+
+    @property
+    def rota(self) -> list[dict[str, Any]]:
+        """The drill property's on-call levels, primary first."""
+        return self.records["on_call_rota"]["levels"]
+
     def messages(self) -> list[dict[str, Any]]:
         """Every message the drill's parties got so far (each with a unique `key`), oldest first."""
         while True:
@@ -155,7 +169,11 @@ class DrillRun:
         return self.call("GET", path, **kw)
 
     # ------------------------------------------------------------ steps
-    def step(self, scenario: str, name: str, since: float, action: Callable[[], Any]) -> Any:
+    def step(self, scenario: str, name: str, since: float, action: Callable[[], Any],
+             budget_s: float | None = None) -> Any:
+        """Run one step; it fails when `action` does, and when it is reached later than `budget_s` (default:
+        the step budget) after its scenario's start `since`."""
+        budget_s = self.step_budget_s if budget_s is None else budget_s
         try:
             result = action()
             ok, note = True, ""
@@ -164,16 +182,17 @@ class DrillRun:
         except requests.RequestException as exc:  # the API unreachable is a failed drill, not a crash
             result, ok, note = None, False, f"{type(exc).__name__}: {str(exc)[:200]}"
         latency = (time.perf_counter() - since) * 1000
-        if ok and latency > self.step_budget_s * 1000:
-            ok, note = False, f"late: {latency:.0f} ms > {self.step_budget_s:.0f} s budget"
+        if ok and latency > budget_s * 1000:
+            ok, note = False, f"late: {latency:.0f} ms > {budget_s:.0f} s budget"
         self.steps.append(Step(scenario, name, datetime.now(UTC), latency, ok, note))
         if not ok:
             raise DrillFailure(f"{scenario}: {name}: {note}")
         return result
 
-    def _until(self, what: str, probe: Callable[[], Any]) -> Any:
-        """Poll `probe` until it returns something truthy, within the step budget and the run's deadline."""
-        deadline = time.monotonic() + self.step_budget_s
+    def _until(self, what: str, probe: Callable[[], Any], budget_s: float | None = None) -> Any:
+        """Poll `probe` until it returns something truthy, within the step budget (or `budget_s`) and the
+        run's deadline."""
+        deadline = time.monotonic() + (self.step_budget_s if budget_s is None else budget_s)
         if self.deadline_s is not None:
             deadline = min(deadline, self._started + self.deadline_s)
         while True:
@@ -199,8 +218,14 @@ class DrillRun:
     def run_request(self, scenario: str, unit: dict[str, Any], description: str, decline_first: bool = False,
                     reopen_once: bool = False) -> str:
         """A tenant's web request, from the form to the verified fix and the bill."""
-        tenant = unit["tenant"]
         t0 = time.perf_counter()
+        wo_id = self.request(scenario, t0, unit, description)
+        self.fix(scenario, t0, wo_id, unit["tenant"], decline_first=decline_first, reopen_once=reopen_once)
+        return wo_id
+
+    def request(self, scenario: str, t0: float, unit: dict[str, Any], description: str) -> str:
+        """The tenant's web request (202) and its acknowledgement by SMS; returns the work order id."""
+        tenant = unit["tenant"]
         tomorrow = (datetime.now(UTC).astimezone() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
         windows = [{"start": (tomorrow + timedelta(hours=h)).isoformat(),
                     "end": (tomorrow + timedelta(hours=h + 3)).isoformat()} for h in (0, 24)]
@@ -213,7 +238,6 @@ class DrillRun:
         wo_id = created["id"]
         self.work_orders.append(wo_id)
         self.step(scenario, "tenant acknowledged (sms)", t0, lambda: self.wait_message(tenant["phone"], wo_id))
-        self.fix(scenario, t0, wo_id, tenant, decline_first=decline_first, reopen_once=reopen_once)
         return wo_id
 
     def fix(self, scenario: str, t0: float, wo_id: str, tenant: dict[str, Any], decline_first: bool = False,
@@ -221,7 +245,8 @@ class DrillRun:
         """From triage to the tenant's verified fix, as the vendor and the tenant would do it; then the money."""
         triaged = self.step(scenario, "triaged", t0, lambda: self._ops_until(wo_id, lambda r: r.get("priority")))
         if triaged["priority"] == "emergency":
-            self.step(scenario, "on-call paged", t0, lambda: self._on_call_page(wo_id))
+            page = self.step(scenario, "on-call paged", t0, lambda: self._on_call_page(wo_id))
+            self.step(scenario, "on-call acknowledges (link)", t0, lambda: self._acknowledge(page))
         first_vendor = ""
         for round_no in range(2 if reopen_once else 1):
             job = self.step(scenario, "vendor offered (link in sms)", t0, lambda: self._offer(wo_id))
@@ -237,36 +262,47 @@ class DrillRun:
                       lambda j=job: self.call("POST", f"/vendor/jobs/{j['token']}/accept"))
             self.step(scenario, "tenant told who is coming", t0,
                       lambda j=job: self.wait_message(tenant["phone"], wo_id, j["vendor_name"]))
-            self.schedule(scenario, t0, wo_id, job, tenant, answer_by_sms)
-            self.step(scenario, "tenant told when", t0,
-                      lambda: self.wait_message(tenant["phone"], wo_id, "will come to"))
-            self.step(scenario, "vendor on site (check-in)", t0, lambda j=job: self.call(
-                "POST", f"/vendor/jobs/{j['token']}/checkin", json={}))
-            self.step(scenario, "vendor completes", t0, lambda j=job: self.call(
-                "POST", f"/vendor/jobs/{j['token']}/complete", json={"notes": "Fixed and tested."}))
-            question = self.step(scenario, "tenant asked if fixed", t0,
-                                 lambda: self.wait_message(tenant["phone"], wo_id, "Is it fixed"))
-            link = STATUS_LINK.search(question["body"])
-            if not link:
-                raise DrillFailure("the follow-up message has no status link")
-            resolved = not (reopen_once and round_no == 0)
-            if answer_by_sms:
-                self.step(scenario, "tenant texts YES", t0, lambda: self._texted_answer(tenant["phone"]))
-                continue
-            self.step(scenario, "tenant answers " + ("fixed" if resolved else "not fixed"), t0,
-                      lambda r=resolved, m=link: self.call(
-                          "POST", f"/requests/{m.group(1)}/feedback?token={m.group(2)}", json={"resolved": r}))
-        final = self.step(scenario, "verified", t0,
-                          lambda: self._ops_until(wo_id, lambda r: r["status"] not in OPEN))
-        self.step(scenario, "ops record complete", t0, lambda: self._ops_record(wo_id, final))
+            self.visit(scenario, t0, wo_id, job, tenant, resolved=not (reopen_once and round_no == 0),
+                       answer_by_sms=answer_by_sms)
+        self.verified(scenario, t0, wo_id)
         self.money(scenario, t0, wo_id, job)
 
-    def money(self, scenario: str, t0: float, wo_id: str, job: dict[str, Any]) -> None:
-        """The vendor invoices from the job link; checks, coding and approval run; the bill is entered."""
-        self.step(scenario, "vendor asked for the invoice", t0, lambda: self._ops_until(
+    def visit(self, scenario: str, t0: float, wo_id: str, job: dict[str, Any], tenant: dict[str, Any],
+              resolved: bool = True, answer_by_sms: bool = False, who: str = "vendor") -> None:
+        """The assignee (`who`: a vendor or the technician, acting through `job`'s link) schedules, checks in
+        and completes; the tenant is told when and answers whether it is fixed."""
+        self.schedule(scenario, t0, wo_id, job, tenant, answer_by_sms, who)
+        self.step(scenario, "tenant told when", t0,
+                  lambda: self.wait_message(tenant["phone"], wo_id, "will come to"))
+        self.step(scenario, f"{who} on site (check-in)", t0, lambda: self.call(
+            "POST", f"/vendor/jobs/{job['token']}/checkin", json={}))
+        self.step(scenario, f"{who} completes", t0, lambda: self.call(
+            "POST", f"/vendor/jobs/{job['token']}/complete", json={"notes": "Fixed and tested."}))
+        question = self.step(scenario, "tenant asked if fixed", t0,
+                             lambda: self.wait_message(tenant["phone"], wo_id, "Is it fixed"))
+        link = STATUS_LINK.search(question["body"])
+        if not link:
+            raise DrillFailure("the follow-up message has no status link")
+        if answer_by_sms:
+            self.step(scenario, "tenant texts YES", t0, lambda: self._texted_answer(tenant["phone"]))
+            return
+        self.step(scenario, "tenant answers " + ("fixed" if resolved else "not fixed"), t0, lambda: self.call(
+            "POST", f"/requests/{link.group(1)}/feedback?token={link.group(2)}", json={"resolved": resolved}))
+
+    def verified(self, scenario: str, t0: float, wo_id: str, assigned: str = "accepted") -> None:
+        """The tenant's answer verified the job, and its record has every stage (`assigned`: how the job got
+        its vendor - "accepted" an offer, or "reassigned" by ops)."""
+        final = self.step(scenario, "verified", t0,
+                          lambda: self._ops_until(wo_id, lambda r: r["status"] not in OPEN))
+        self.step(scenario, "ops record complete", t0, lambda: self._ops_record(wo_id, final, assigned))
+
+    def money(self, scenario: str, t0: float, wo_id: str, job: dict[str, Any], who: str = "vendor") -> None:
+        """The vendor (or technician) invoices from the job link; checks, coding and approval run; the bill is
+        entered."""
+        self.step(scenario, f"{who} asked for the invoice", t0, lambda: self._ops_until(
             wo_id, lambda r: r["status"] == "invoice_awaited"))
         number = f"{scenario[:3].upper()}-{wo_id[-6:]}"
-        self.step(scenario, "vendor invoices (JSON + PDF)", t0, lambda: self.call(
+        self.step(scenario, f"{who} invoices (JSON + PDF)", t0, lambda: self.call(
             "POST", f"/vendor/jobs/{job['token']}/invoice", expect=202, json=drill_invoice(number)))
         coded = self.step(scenario, "checked and coded", t0, lambda: self._ops_until(
             wo_id, lambda r: r["status"] in ("coded", "approved", "billed", "closed")))
@@ -291,15 +327,15 @@ class DrillRun:
             raise DrillFailure(f"the drill work order was billed in the PMS as {closed['bill_pms_id']}")
 
     def schedule(self, scenario: str, t0: float, wo_id: str, job: dict[str, Any], tenant: dict[str, Any],
-                 answer_by_sms: bool) -> None:
+                 answer_by_sms: bool, who: str = "vendor") -> None:
         """The vendor picks one of the tenant's windows; without any, proposes a time the tenant confirms."""
         details = self.get(f"/vendor/jobs/{job['token']}", headers={"Accept": "application/json"})
         if isinstance(details.get("availability"), list) and details["availability"]:
-            self.step(scenario, "vendor picks a tenant window", t0, lambda: self.call(
+            self.step(scenario, f"{who} picks a tenant window", t0, lambda: self.call(
                 "POST", f"/vendor/jobs/{job['token']}/schedule", json={"window": 0}))
             return
         start = (datetime.now(UTC).astimezone() + timedelta(hours=2)).replace(microsecond=0)
-        self.step(scenario, "vendor proposes a time", t0, lambda: self.call(
+        self.step(scenario, f"{who} proposes a time", t0, lambda: self.call(
             "POST", f"/vendor/jobs/{job['token']}/propose",
             json={"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}))
         asked = self.step(scenario, "tenant asked to confirm", t0,
@@ -333,11 +369,31 @@ class DrillRun:
         except DrillFailure:
             raise DrillFailure(f"work order stayed {last.get('status')!r}") from None
 
-    def _on_call_page(self, wo_id: str) -> dict[str, Any]:
-        return self._until("on-call was not paged", lambda: next(
-            (m for m in self.messages() if "EMERGENCY" in m["body"] and wo_id in m["body"]), None))
+    def _on_call_page(self, wo_id: str, level: dict[str, Any] | None = None,
+                      budget_s: float | None = None) -> dict[str, Any]:
+        """The page for this emergency (to the rota `level`'s contact, else to anyone) with its acknowledge
+        link: the message and the link's `token`."""
+        to = level["contact"]["phone"] if level else None
 
-    def _offer(self, wo_id: str) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            for msg in self.messages():
+                link = ONCALL_LINK.search(msg["body"])
+                if link and wo_id in msg["body"] and (to is None or msg["to"] == to):
+                    return {**msg, "token": link.group(1)}
+            return None
+
+        return self._until(f"{level['label'] + ' ' if level else ''}on-call was not paged", probe, budget_s)
+
+    def _acknowledge(self, page: dict[str, Any]) -> dict[str, Any]:
+        """The paged person opens the link (which acknowledges nothing) and presses the button (POST)."""
+        view = self.get(f"/oncall/{page['token']}", headers={"Accept": "application/json"})
+        if view["acknowledged"] or view["allowed_actions"] != ["acknowledge"]:
+            raise DrillFailure(f"the page was acknowledged before anyone did: {view['acknowledged_by']}")
+        return self.call("POST", f"/oncall/{page['token']}/acknowledge")
+
+    def _offer(self, wo_id: str, wait: bool = True) -> Any:
+        """The next offer to a vendor whose link really offers the job (`wait=False`: None if there is none
+        yet)."""
         phones = {v["phone"]: v for v in self.vendors.values()}
 
         def probe() -> dict[str, Any] | None:
@@ -353,7 +409,52 @@ class DrillRun:
                             return {"token": match.group(1), "vendor_id": vendor["id"], "vendor_name": vendor["name"]}
             return None
 
-        return self._until("no vendor offer with an acceptable job link", probe)
+        return self._until("no vendor offer with an acceptable job link", probe) if wait else probe()
+
+    def _offer_or_escalated(self, wo_id: str) -> dict[str, Any]:
+        """The next acceptable offer (as `_offer`), or the work order once it is escalated (no `token`)."""
+        def probe() -> dict[str, Any] | None:
+            job = self._offer(wo_id, wait=False)
+            if job:
+                return job
+            record = self.get(f"/ops/work-orders/{wo_id}")
+            return record if record["status"] == "escalated" else None
+
+        return self._until("neither an offer nor an escalation", probe)
+
+    @staticmethod
+    def _declined_by_all(record: dict[str, Any], declined: list[str]) -> None:
+        """Escalated after every candidate declined, each of them offered and declined once."""
+        candidates = record.get("candidates") or []
+        if not declined or sorted(declined) != sorted(candidates):
+            raise DrillFailure(f"escalated with candidates {candidates}, declined by {declined}")
+        if not any(e["event"] == "escalated" for e in record["timeline"]):
+            raise DrillFailure("no escalation on the timeline")
+
+    def _assigned(self, wo_id: str, assignee: dict[str, Any]) -> dict[str, Any]:
+        """The assignment message to `assignee` with its job link; the link lets them schedule."""
+        msg = self.wait_message(assignee["phone"], wo_id, "/vendor/jobs/")
+        match = JOB_LINK.search(msg["body"])
+        if not match:
+            raise DrillFailure("the assignment message has no job link")
+        view = self.get(f"/vendor/jobs/{match.group(1)}", headers={"Accept": "application/json"})
+        if not {"schedule", "propose"} & set(view["allowed_actions"]):
+            raise DrillFailure(f"the job link does not let the technician schedule: {view['allowed_actions']}")
+        return {"token": match.group(1), "vendor_id": assignee["id"], "vendor_name": assignee["name"]}
+
+    def _acknowledged_by(self, wo_id: str, index: int, acked: dict[str, Any]) -> dict[str, Any]:
+        """The work order's page record: acknowledged by the rota's level `index` (the level paged last), by
+        link, at the time the acknowledgement answered."""
+        page = self.get(f"/ops/work-orders/{wo_id}").get("page") or {}
+        level = self.rota[index]
+        who = f"{level['contact']['name']} ({level['label']})"
+        if page.get("acked_by") != who or page.get("acked_level") != index or page.get("acked_via") != "link" \
+                or not page.get("acked_at") or page.get("level") != index:
+            raise DrillFailure(f"the page record says {page.get('acked_by')!r} (level {page.get('acked_level')}, "
+                               f"via {page.get('acked_via')}, at {page.get('acked_at')}), not {who!r} by link")
+        if datetime.fromisoformat(acked["acknowledged_at"]) != datetime.fromisoformat(page["acked_at"]):
+            raise DrillFailure(f"acknowledged at {acked.get('acknowledged_at')}, recorded {page['acked_at']}")
+        return page
 
     def _ops_approve(self, wo_id: str) -> None:
         def probe() -> bool:
@@ -373,10 +474,10 @@ class DrillRun:
         if job["vendor_id"] != previous:
             raise DrillFailure(f"recall offered to {job['vendor_id']}, not the previous vendor {previous}")
 
-    def _ops_record(self, wo_id: str, final: dict[str, Any]) -> None:
+    def _ops_record(self, wo_id: str, final: dict[str, Any], assigned: str = "accepted") -> None:
         record = self.get(f"/ops/work-orders/{wo_id}")
         events = [e["event"] for e in record["timeline"]]
-        missing = [e for e in ("received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
+        missing = [e for e in ("received", "triaged", "offered", assigned, "scheduled", "completed", "verified",
                                "notified") if e not in events]
         if record["status"] in OPEN or missing:
             raise DrillFailure(f"ops record incomplete: status {record['status']}, missing {missing}")
@@ -433,12 +534,13 @@ class DrillRun:
 
     def table(self) -> str:
         """One row per step: when it was seen, its own latency, and the time since the request."""
-        lines = [f"{'scenario':<10} {'step':<34} {'at (UTC)':<13} {'step':>9} {'since start':>12}  result"]
+        width = max([10, *(len(s.scenario) for s in self.steps)])
+        lines = [f"{'scenario':<{width}} {'step':<42} {'at (UTC)':<13} {'step':>9} {'since start':>12}  result"]
         previous: dict[str, float] = {}
         for s in self.steps:
             own = s.latency_ms - previous.get(s.scenario, 0.0)
             previous[s.scenario] = s.latency_ms
-            lines.append(f"{s.scenario:<10} {s.name:<34} {s.at:%H:%M:%S.%f}"[:-3].ljust(59)
+            lines.append(f"{s.scenario:<{width}} {s.name:<42} {s.at:%H:%M:%S.%f}"[:-3].ljust(width + 57)
                          + f" {own:>6.0f} ms {s.latency_ms:>9.0f} ms  {'ok' if s.ok else 'FAIL ' + s.note}")
         return "\n".join(lines)
 
@@ -478,4 +580,65 @@ def routine(run: DrillRun) -> None:
                     decline_first=True)
 
 
-SCENARIOS: list[Callable[[DrillRun], Any]] = [emergency, routine]
+NO_VENDOR_JOB = "The bedroom closet door came off its track and will not close."
+UNACKNOWLEDGED_EMERGENCY = "Sparks came out of the kitchen outlet and it smells like burning plastic!"
+
+
+def no_vendor_accepts(run: DrillRun) -> None:
+    """A routine job every drill vendor declines (by its link: no offer timer runs out), so it escalates; ops
+    reassign it to the drill's in-house technician (the signed steer route), who schedules, checks in and
+    completes through the job link in their message; the tenant confirms, the technician invoices, -> closed
+    with a (skipped) bill."""
+    scenario, unit, t0 = "no_vendor_accepts", run.units[0], time.perf_counter()
+    wo_id = run.request(scenario, t0, unit, NO_VENDOR_JOB)
+    run.step(scenario, "triaged", t0, lambda: run._ops_until(wo_id, lambda r: r.get("priority")))
+    declined: list[str] = []
+    while True:
+        nxt = run.step(scenario, "next offer, or escalated" if declined else "vendor offered (link in sms)", t0,
+                       lambda: run._offer_or_escalated(wo_id))
+        if "token" not in nxt:
+            break
+        run.step(scenario, f"vendor {len(declined) + 1} declines", t0, lambda j=nxt: run.call(
+            "POST", f"/vendor/jobs/{j['token']}/decline", json={"reason": "Drill: no vendor takes this job"}))
+        declined.append(nxt["vendor_id"])
+    run.step(scenario, "escalated: every vendor declined", t0, lambda: run._declined_by_all(nxt, declined))
+    tech = run.technician
+    run.step(scenario, "ops reassign to the technician", t0, lambda: run.call(
+        "POST", f"/ops/work-orders/{wo_id}/steer", expect=202, json={
+            "action": "reassign", "technician_id": tech["id"],
+            "reason": "Drill: no vendor took the job, our technician does it"}))
+    job = run.step(scenario, "technician gets the job link", t0, lambda: run._assigned(wo_id, tech))
+    run.step(scenario, "tenant told who is coming", t0,
+             lambda: run.wait_message(unit["tenant"]["phone"], wo_id, tech["name"]))
+    run.visit(scenario, t0, wo_id, job, unit["tenant"], who="technician")
+    run.verified(scenario, t0, wo_id, assigned="reassigned")
+    run.money(scenario, t0, wo_id, job, who="technician")
+
+
+def secondary_acknowledges(run: DrillRun) -> None:
+    """An emergency whose primary on-call does not acknowledge: after the primary's ack-by the secondary is
+    paged and acknowledges by its link; the page record says the secondary, and when. The repair itself is
+    the emergency scenario's: ops cancel this one (the signed steer route), which also withdraws its offer."""
+    scenario, unit, t0 = "secondary_acknowledges", run.units[1], time.perf_counter()
+    primary, secondary = run.rota[0], run.rota[1]
+    wo_id = run.request(scenario, t0, unit, UNACKNOWLEDGED_EMERGENCY)
+    run.step(scenario, "triaged as an emergency", t0,
+             lambda: run._ops_until(wo_id, lambda r: r.get("priority") == "emergency"))
+    run.step(scenario, "primary paged (not acknowledged)", t0, lambda: run._on_call_page(wo_id, primary))
+    # The one real wait of the drill: the primary's ack-by (the rota's, 1 min) and its check's delivery.
+    wait_s = primary["ack_within_minutes"] * 60 + PAGE_GRACE_S
+    late_s = run.step_budget_s + wait_s  # the budget of this step and the ones after it
+    page = run.step(scenario, "secondary paged after the primary's ack-by", t0,
+                    lambda: run._on_call_page(wo_id, secondary, budget_s=wait_s), budget_s=late_s)
+    acked = run.step(scenario, "secondary acknowledges (link)", t0, lambda: run._acknowledge(page), budget_s=late_s)
+    run.step(scenario, "page record: acknowledged by the secondary", t0,
+             lambda: run._acknowledged_by(wo_id, 1, acked), budget_s=late_s)
+    run.step(scenario, "ops cancel (drill repair not needed)", t0, lambda: run.call(
+        "POST", f"/ops/work-orders/{wo_id}/steer", json={
+            "action": "cancel", "reason": "Drill: on-call chain checked, the repair is the emergency scenario's"}),
+        budget_s=late_s)
+    run.step(scenario, "cancelled", t0, lambda: run._ops_until(wo_id, lambda r: r["status"] == "cancelled"),
+             budget_s=late_s)
+
+
+SCENARIOS: list[Callable[[DrillRun], Any]] = [emergency, routine, no_vendor_accepts, secondary_acknowledges]

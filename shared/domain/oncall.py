@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from shared.domain.directory import Contact
 
 DEFAULT_ACK_MINUTES = 5
+MIN_ACK_MINUTES = 1  # the shortest ack-by a rota may set (the drill's rota uses it)
 MAX_ACK_MINUTES = 240
 ACK_LINK_TTL = 2 * 86400  # the acknowledge link: long enough to ack late (it still records who), short-lived
 
@@ -28,7 +29,7 @@ _ACK = re.compile(r"^\s*ack\b[\s:.,!-]*(?P<ref>wo-[0-9a-f]{6,40})?[\s.!]*$", re.
 class OnCallLevel(BaseModel):
     contact: Contact
     label: str = "primary"
-    ack_within_minutes: int = Field(default=DEFAULT_ACK_MINUTES, ge=1, le=MAX_ACK_MINUTES)
+    ack_within_minutes: int = Field(default=DEFAULT_ACK_MINUTES, ge=MIN_ACK_MINUTES, le=MAX_ACK_MINUTES)
 
 
 class OnCallRota(BaseModel):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.domain.enums import Priority, Trade
 from shared.domain.nte import ANY_TRADE
-from shared.domain.oncall import DEFAULT_ACK_MINUTES, MAX_ACK_MINUTES
+from shared.domain.oncall import DEFAULT_ACK_MINUTES, MAX_ACK_MINUTES, MIN_ACK_MINUTES
 
 Language = Literal["en", "es"]
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -115,7 +115,7 @@ class OnCallLevelSetup(Strict):
 
     contact: ContactSetup
     label: str = Field(default="primary", min_length=1, max_length=40)  # primary, secondary, manager ...
-    ack_within_minutes: int = Field(default=DEFAULT_ACK_MINUTES, ge=1, le=MAX_ACK_MINUTES)
+    ack_within_minutes: int = Field(default=DEFAULT_ACK_MINUTES, ge=MIN_ACK_MINUTES, le=MAX_ACK_MINUTES)
 
     @field_validator("contact")
     @classmethod

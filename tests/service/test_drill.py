@@ -4,15 +4,17 @@ drill work (no resident request, no bill); drill events say so."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shared.domain.enums import Trade
+from shared.domain.oncall import MIN_ACK_MINUTES
 from shared.domain.workorder import Status, WorkOrder
 from shared.drill_runner import drill_invoice
 from shared.invoice_schemas import InvoiceIn
 from shared.pms.models import EntityKind
 from shared.schemas import NewRequest, VisitTime
-from shared.services import drill, invoicing
+from shared.services import config, drill, invoicing, paging
 from shared.services.container import Services
 from shared.services.notifications import notify
 from shared.services.pms_writer import sync_out
@@ -85,7 +87,8 @@ def invoice_awaited(svc: Services, unit_id: str) -> tuple[WorkOrder, str]:
 
 def test_setup_creates_the_drill_records_once_and_keeps_a_vendors_stats(svc: Services) -> None:
     first = drill_ready(svc)
-    assert set(first["changed"]) == {"drill-property", UNIT_A, UNIT_B, "drill-vendor-1", "drill-vendor-2"}
+    assert set(first["changed"]) == {"drill-property", UNIT_A, UNIT_B, "drill-vendor-1", "drill-vendor-2",
+                                     "drill-technician", "on-call-rotas/drill-property"}
     assert first["property"]["drill"] and all(u["drill"] for u in first["units"])
     assert all(drill.is_drill_address(u["tenant"]["phone"]) and drill.is_drill_address(u["tenant"]["email"])
                for u in first["units"])
@@ -179,3 +182,43 @@ def test_a_drill_invoice_is_billed_as_skipped_and_nothing_reaches_the_pms(svc: S
     assert closed.status == Status.CLOSED
     assert any(e.event == "billed" and e.detail.startswith("Drill: no bill posted") for e in closed.timeline)
     assert svc.events.last("WorkOrderClosed")["drill"] is True
+
+
+def test_setup_creates_an_in_house_technician_on_duty_all_week_whom_dispatch_never_offers(svc: Services) -> None:
+    records = drill_ready(svc)
+    [shown] = records["technicians"]
+    tech = svc.repo.get_vendor(drill.TECHNICIAN_ID)
+    assert tech.in_house and tech.drill and tech.active and set(tech.trades) == set(Trade)
+    assert drill.is_drill_address(shown["phone"]) and drill.is_drill_address(shown["email"])
+    assert drill.TECHNICIAN_ID in svc.repo.technician_ids()
+    week = datetime(2026, 6, 8, tzinfo=UTC)  # a Monday, midnight
+    assert all(tech.on_duty(week + timedelta(minutes=m), "UTC") for m in range(0, 7 * 24 * 60, 7))
+    # Only ops assign it a job: dispatch offers drill work to the drill vendors (in-house staff rank first).
+    wo = submit(svc, UNIT_A, DRIP)
+    start_lifecycle(svc, wo.id)
+    triage(svc, wo.id)
+    rank(svc, wo.id, reopen=False)
+    assert svc.repo.get_work_order(wo.id).candidates == ["drill-vendor-1", "drill-vendor-2"]
+
+    svc.repo.bump_vendor_stat(drill.TECHNICIAN_ID, "completed")
+    again = drill_ready(svc)
+    assert again["changed"] == [] and svc.repo.get_vendor(drill.TECHNICIAN_ID).stats.completed == 1
+
+
+def test_setup_gives_the_drill_property_a_two_level_rota_with_the_shortest_ack_by(svc: Services) -> None:
+    records = drill_ready(svc)
+    assert drill.ON_CALL_ROTA == paging.ROTAS
+    levels = records["on_call_rota"]["levels"]
+    assert [level["label"] for level in levels] == ["primary", "secondary"]
+    assert all(level["ack_within_minutes"] == MIN_ACK_MINUTES == 1 for level in levels)
+    assert all(drill.is_drill_address(level["contact"]["phone"]) and drill.is_drill_address(level["contact"]["email"])
+               for level in levels)
+    assert levels[0]["contact"] == records["property"]["on_call"]
+    # The rota pages the drill property, and reads back through /ops/config like any rota.
+    rota = paging.rota_for(svc, svc.repo.get_property(drill.PROPERTY_ID))
+    assert rota.model_dump(mode="json") == records["on_call_rota"]
+    assert config.get(svc, "on-call-rotas", drill.PROPERTY_ID).value == records["on_call_rota"]
+    # Changed by hand, the next setup puts it back; unchanged, it writes nothing.
+    svc.repo.put_config_entry(paging.ROTAS, drill.PROPERTY_ID, {"levels": levels[:1]})
+    assert drill_ready(svc)["changed"] == ["on-call-rotas/drill-property"]
+    assert drill_ready(svc)["changed"] == []
