@@ -62,22 +62,39 @@ def count(name: str, value: float = 1) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
+# The metrics written once per deployment (dimension ``Stage``, plus the dimension sets listed: each set is
+# one more CloudWatch metric per value, so keep them few): the ones the ops dashboard and the alarms name
+# (template.yaml). Every metric named there must be listed here, every name listed here must be emitted by
+# shared/ or functions/ through `alarm_count`/`stage_metric`, and every one they emit must be listed:
+# tests/unit/test_dashboard.py checks all three, so the dashboard cannot drift from the code.
+DEPLOYMENT_METRICS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "WorkOrderEscalated": ((),),
+    "OnCallExhausted": ((),),
+    "StuckWorkOrders": ((),),  # the SLA breaches: work orders past their stage's timer plus a grace
+    "DrillFailed": ((),),
+    "DrillScenarioSeconds": (("Scenario",),),
+    # Time a work order spent in the status it just left (`Status`), across priorities and per priority.
+    "StageSeconds": (("Status",), ("Status", "Priority")),
+    "OnCallAckSeconds": ((),),  # an emergency's first page to the on-call acknowledgement
+    "OpenWorkOrders": (("Status",),),  # a gauge per status, written by the stuck sweep
+}
+
+
 def alarm_count(name: str, value: float = 1) -> None:
     """A count an ops alarm watches (template.yaml): one series per deployment, dimension ``Stage`` only,
     whichever function emits it (``count`` adds the function's ``service``, so an alarm would need one
     metric per function). Written at once as its own EMF record."""
-    stage = os.environ.get("STAGE") or "dev"
-    print(json.dumps({"_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [
-        {"Namespace": metrics.namespace, "Dimensions": [["Stage"]], "Metrics": [{"Name": name, "Unit": "Count"}]}]},
-        "Stage": stage, name: value}), flush=True)
+    stage_metric(name, value)
 
 
 def stage_metric(name: str, value: float, unit: str = "Count", **dimensions: str) -> None:
     """A measurement per deployment (dimension ``Stage``, plus ``dimensions``), e.g. the drill's timings;
-    written at once as its own EMF record, like ``alarm_count``."""
+    written at once as its own EMF record, like ``alarm_count``. A metric in ``DEPLOYMENT_METRICS`` gets
+    its dimension sets from there (``dimensions`` must hold every key they name)."""
     stage = os.environ.get("STAGE") or "dev"
+    sets = DEPLOYMENT_METRICS.get(name, (tuple(dimensions),))
     print(json.dumps({"_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [
-        {"Namespace": metrics.namespace, "Dimensions": [["Stage", *dimensions]],
+        {"Namespace": metrics.namespace, "Dimensions": [["Stage", *keys] for keys in sets],
          "Metrics": [{"Name": name, "Unit": unit}]}]}, "Stage": stage, **dimensions, name: value}), flush=True)
 
 

@@ -215,6 +215,9 @@ class WorkOrder(BaseModel):
     bill_pms_id: str | None = None
     reminders: dict[str, int] = Field(default_factory=dict)  # reminders sent per waiting stage
     photos: list[Photo] = Field(default_factory=list)  # checked photos (tenant's and vendor's), oldest first
+    # When it entered its current status (set by every status change; None before the first one, or on an
+    # order stored before the field existed): the start of the StageSeconds metric (shared/services/writes.py).
+    status_since: datetime | None = None
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = Field(default_factory=list)

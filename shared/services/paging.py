@@ -25,7 +25,7 @@ from shared.domain.errors import InvalidTransition, NotFound
 from shared.domain.oncall import OnCallRota, Page
 from shared.domain.setup import SINGLETON
 from shared.domain.workorder import MONEY_STATUSES, Status, TimelineEntry, WorkOrder
-from shared.observability import count, logger
+from shared.observability import count, logger, stage_metric
 from shared.services.container import Services
 from shared.services.writes import Edit, entry, mutate, publish
 
@@ -150,6 +150,9 @@ def acknowledge(svc: Services, wo_id: str, level: int, via: str) -> WorkOrder:
     change = mutate(svc, wo_id, apply)
     if change.after is not None:
         count("OnCallAcknowledged")
+        ack_s = change.after.page.acknowledged_after_s if change.after.page else None
+        if ack_s is not None and not change.after.drill:  # the dashboard's emergency ack time
+            stage_metric("OnCallAckSeconds", ack_s, "Seconds")
         logger.info("on-call acknowledged", extra={"work_order_id": wo_id, "level": level, "via": via})
     return change.after or change.before
 

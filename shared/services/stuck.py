@@ -1,16 +1,21 @@
 """The stuck sweep (scheduled): open work orders that sat past their stage's timer plus a grace are noted on
-their timeline once and counted (the StuckWorkOrders alarm tells ops)."""
+their timeline once and counted (the StuckWorkOrders alarm tells ops); on the way, the work orders waiting in
+each status are counted for the ops dashboard (OpenWorkOrders)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from shared.domain.stuck import SWEPT_STATUSES, stuck_after
-from shared.domain.workorder import TimelineEntry, WorkOrder
-from shared.observability import alarm_count, logger
+from shared.domain.workorder import Status, TimelineEntry, WorkOrder
+from shared.observability import alarm_count, logger, stage_metric
 from shared.services.container import Services
 
 STUCK_METRIC = "StuckWorkOrders"
+OPEN_METRIC = "OpenWorkOrders"
+# The statuses counted for the dashboard: every one a work order can wait in. Closed and cancelled only grow
+# (their Query would read the whole history every hour), so they are not; drill work is never counted.
+COUNTED_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s not in (Status.CLOSED, Status.CANCELLED))
 
 
 def sweep_stuck(svc: Services) -> list[str]:
@@ -19,8 +24,12 @@ def sweep_stuck(svc: Services) -> list[str]:
     timeouts = svc.settings.timeouts
     grace = timedelta(seconds=timeouts.stuck_grace)
     found: list[str] = []
-    for status in SWEPT_STATUSES:  # one status-index Query each (paged), never a Scan
-        for listed in svc.repo.work_orders_in_status(status.value):
+    for status in COUNTED_STATUSES:  # one status-index Query each (paged), never a Scan
+        in_status = svc.repo.work_orders_in_status(status.value)
+        stage_metric(OPEN_METRIC, sum(not wo.drill for wo in in_status), Status=status.value)
+        if status not in SWEPT_STATUSES:
+            continue
+        for listed in in_status:
             if not _past(svc, listed, now, grace):
                 continue
             wo = svc.repo.get_work_order(listed.id)  # the index lags: confirm on the work order itself

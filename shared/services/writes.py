@@ -9,8 +9,8 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from shared.domain import links
 from shared.domain.errors import ConcurrentUpdate, InvalidTransition, LinkRejected
-from shared.domain.workorder import TimelineEntry, WorkOrder, vendor_actions
-from shared.observability import alarm_count, count
+from shared.domain.workorder import Status, TimelineEntry, WorkOrder, vendor_actions
+from shared.observability import alarm_count, count, stage_metric
 from shared.services.container import Services
 
 T = TypeVar("T")
@@ -57,15 +57,31 @@ def mutate(svc: Services, wo_id: str, change: ChangeFunction[T], attempts: int =
         edit = change(before)
         if edit is None:
             return Change(before, None)
+        now = svc.clock()
+        moved = edit.after.status != before.status
         try:
-            saved = svc.repo.save(edit.after.model_copy(update={"updated_at": svc.clock()}), before.version,
-                                  edit.entries)
+            saved = svc.repo.save(edit.after.model_copy(update={"updated_at": now, **(
+                {"status_since": now} if moved else {})}), before.version, edit.entries)
         except ConcurrentUpdate:
             if attempt == attempts - 1:
                 raise
             continue
+        if moved:
+            _stage_left(before, saved)
         return Change(before, saved, edit.result)
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _stage_left(before: WorkOrder, after: WorkOrder) -> None:
+    """`StageSeconds`: how long the work order sat in the status it just left, by that status and priority.
+    Once per transition (a replayed change finds the status already moved and saves nothing); never for
+    drill work; skipped when the start is unknown (an order stored before `status_since` existed)."""
+    since = before.status_since or (before.created_at if before.status == Status.RECEIVED else None)
+    if after.drill or since is None or after.status_since is None:
+        return
+    priority = after.priority or before.priority
+    stage_metric("StageSeconds", round((after.status_since - since).total_seconds(), 3), "Seconds",
+                 Status=before.status.value, Priority=priority.value if priority else "unknown")
 
 
 def entry(svc: Services, event: str, detail: str = "", actor: str = "system") -> TimelineEntry:
