@@ -152,7 +152,7 @@ def acknowledge(svc: Services, wo_id: str, level: int, via: str) -> WorkOrder:
         count("OnCallAcknowledged")
         ack_s = change.after.page.acknowledged_after_s if change.after.page else None
         if ack_s is not None and not change.after.drill:  # the dashboard's emergency ack time
-            stage_metric("OnCallAckSeconds", ack_s, "Seconds")
+            stage_metric("OnCallAckSeconds", ack_s, "Seconds", details={"work_order_id": wo_id})
         logger.info("on-call acknowledged", extra={"work_order_id": wo_id, "level": level, "via": via})
     return change.after or change.before
 

@@ -81,7 +81,8 @@ def _stage_left(before: WorkOrder, after: WorkOrder) -> None:
         return
     priority = after.priority or before.priority
     stage_metric("StageSeconds", round((after.status_since - since).total_seconds(), 3), "Seconds",
-                 Status=before.status.value, Priority=priority.value if priority else "unknown")
+                 details={"work_order_id": after.id}, Status=before.status.value,
+                 Priority=priority.value if priority else "unknown")
 
 
 def entry(svc: Services, event: str, detail: str = "", actor: str = "system") -> TimelineEntry:
