@@ -272,6 +272,52 @@ class AlarmModel(LocalModel):
 
 
 @cfn_model
+class DashboardModel(LocalModel):
+    """``AWS::CloudWatch::Dashboard`` in moto's CloudWatch backend, its body checked as PutDashboard does
+    (JSON with a ``widgets`` list); ``Ref`` is the dashboard's name (moto's own model gives no id)."""
+
+    TYPE = "AWS::CloudWatch::Dashboard"
+    NAME_PROPERTY = "DashboardName"
+
+    @classmethod
+    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        dashboard_name = props.get("DashboardName") or name
+        try:
+            body = json.loads(props["DashboardBody"])
+        except ValueError as exc:
+            raise ValueError(f"{dashboard_name}: the dashboard body is not JSON ({exc})") from exc
+        if not isinstance(body, dict) or not isinstance(body.get("widgets"), list):
+            raise ValueError(f"{dashboard_name}: the dashboard body needs a 'widgets' list")
+        cloudwatch_backends[account_id][region].put_dashboard(dashboard_name, props["DashboardBody"])
+        return CreatedResource(dashboard_name)
+
+
+@cfn_model
+class QueryDefinitionModel(LocalModel):
+    """``AWS::Logs::QueryDefinition`` (a Logs Insights saved query). moto keeps none and runs no Logs
+    Insights queries, so locally the definition is only checked: a name, a query, and log groups that the
+    stack made (or that exist). ``Ref`` and ``QueryDefinitionId`` are a fresh id, as on AWS."""
+
+    TYPE = "AWS::Logs::QueryDefinition"
+    ATTRS = ("QueryDefinitionId",)
+
+    @classmethod
+    def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
+        from moto.logs.models import logs_backends
+
+        if not props.get("Name") or not str(props.get("QueryString", "")).strip():
+            raise ValueError(f"{name}: a query definition needs a Name and a QueryString")
+        groups = logs_backends[account_id][region].groups
+        missing = [g for g in props.get("LogGroupNames", []) if g not in groups]
+        if missing:
+            raise ValueError(f"{name}: no such log groups {missing}")
+        query_id = str(uuid.uuid4())
+        return CreatedResource(query_id, {"QueryDefinitionId": query_id})
+
+
+@cfn_model
 class QueuePolicyModel(LocalModel):
     """``AWS::SQS::QueuePolicy``: stored as each queue's ``Policy`` attribute.
 

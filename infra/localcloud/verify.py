@@ -97,6 +97,13 @@ def _alarm(resource: Any, physical: str, account: str, region: str) -> None:
         raise LookupError("no such alarm")
 
 
+def _dashboard(resource: Any, physical: str, account: str, region: str) -> None:
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    if cloudwatch_backends[account][region].get_dashboard(physical) is None:
+        raise LookupError("no such dashboard")
+
+
 def _key(resource: Any, physical: str, account: str, region: str) -> None:
     from moto.kms.models import kms_backends
 
@@ -213,6 +220,7 @@ CHECKERS: dict[str, Checker] = {
     "AWS::SecretsManager::Secret": _secret,
     "AWS::SES::EmailIdentity": _identity,
     "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::CloudWatch::Dashboard": _dashboard,
     "AWS::KMS::Key": _key,
     "AWS::SNS::Topic": _topic,
     "AWS::SNS::Subscription": _subscription,
