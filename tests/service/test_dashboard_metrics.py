@@ -172,5 +172,4 @@ def test_the_sweep_counts_the_work_orders_waiting_in_each_status_without_drill_w
 def _sweep(svc: Services, capsys: pytest.CaptureFixture[str]) -> str:
     capsys.readouterr()
     sweep_stuck(svc)
-    svc.clock.advance(seconds=1)
     return capsys.readouterr().out
