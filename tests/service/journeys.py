@@ -4,7 +4,8 @@ arrange helpers of the money side and the PMS.
 
 Every stage returns a `Job`: the work order as that step left it (`job.wo`; `job.load(svc)` reads it
 again), the workflow's triage and the handles a test acts with next. Each stage builds on the one before:
-submit -> `triaged` -> `ranked` -> `offered` -> `accepted` -> `scheduled` -> `completed` -> `invoice_awaited`.
+submit -> `triaged` -> `ranked` -> `offered` -> `accepted` -> `scheduled` -> `completed` -> `invoice_awaited`;
+from `offered` a job may instead stall: `nobody_accepted` (escalated when every offer expired).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from shared.services.notifications import notify
 from shared.services.visits import vendor_schedule
 from shared.services.workorders import (
     answer_follow_up,
+    escalate,
     offer,
+    offer_expired,
     rank,
     start_lifecycle,
     submit_request,
@@ -169,6 +172,22 @@ def ranked(svc: Services, unit_id: str, description: str, **fields: Any) -> Job:
 def offered(svc: Services, unit_id: str, description: str, **fields: Any) -> Job:
     """Ranked and offered to the first candidate: OFFERED (`vendor_token`, `offer_token` set)."""
     return offer_next(svc, ranked(svc, unit_id, description, **fields), 0)
+
+
+def nobody_accepted(svc: Services, unit_id: str, description: str, **fields: Any) -> Job:
+    """Offered to each ranked candidate in turn, every offer's timer fired unanswered (the clock does not
+    move), then NoVendorLeft escalated it (functions/dispatch.py): ESCALATED from OFFERED, no assignee."""
+    job = offered(svc, unit_id, description, **fields)
+    for index in range(len(job.wo.candidates)):
+        if index:
+            offer_next(svc, job, index)
+        workflow(svc).expire(job.offer_token)
+        offer_expired(svc, job.id, index)
+    escalate(svc, job.id, "no_vendor_accepted", "No vendor accepted the job; ops alerted")
+    job.wo = job.load(svc)
+    job.vendor_id = job.vendor_token = job.offer_token = ""  # nobody is offered the job or doing it
+    assert job.wo.status == Status.ESCALATED
+    return job
 
 
 def accepted(svc: Services, unit_id: str, description: str, **fields: Any) -> Job:

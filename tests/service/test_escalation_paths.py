@@ -5,7 +5,6 @@ A late invoice after an escalation restarts invoicing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,112 +15,30 @@ from shared.domain.directory import Vendor
 from shared.domain.enums import Trade
 from shared.domain.errors import InvalidInput, InvalidTransition, NotFound
 from shared.domain.stuck import stuck_after
-from shared.domain.workorder import Status, WorkOrder
-from shared.invoice_schemas import InvoiceIn
-from shared.schemas import NewRequest, Steer, VisitTime
+from shared.domain.workorder import Status
+from shared.schemas import Steer
 from shared.services import escalations, invoicing, steering
 from shared.services.container import Services
-from shared.services.notifications import notify
 from shared.services.visits import vendor_schedule
-from shared.services.workorders import (
-    answer_follow_up,
-    escalate,
-    offer,
-    offer_expired,
-    rank,
-    stage_overdue,
-    start_lifecycle,
-    submit_request,
-    triage,
-    triage_output,
-    vendor_accept,
-    vendor_complete,
+from shared.services.workorders import escalate, rank, stage_overdue, triage_output, vendor_complete
+from tests.service.journeys import (
+    accepted,
+    at,
+    deliver,
+    invoice,
+    invoice_awaited,
+    nobody_accepted,
+    scheduled,
+    submit,
+    vendor_token,
+    window,
+    workflow,
 )
-from tests.fakes import FakeWorkflow, RecordingEvents
 
 UNIT = "unit-maple-1a"
 DRIP = "The kitchen sink drips all day"
 OPS = "ops:arn:aws:iam::1:user/dana"
 SAM = "tech-sam"
-
-
-def _workflow(svc: Services) -> FakeWorkflow:
-    assert isinstance(svc.workflow, FakeWorkflow)
-    return svc.workflow
-
-
-def _published(svc: Services, detail_type: str) -> list[dict[str, Any]]:
-    assert isinstance(svc.events, RecordingEvents)
-    return [d for t, d in svc.events.published if t == detail_type]
-
-
-# ---------------------------------------------------------------- a job walked with the use cases themselves
-# (self-contained on purpose: tests/service's shared journey helpers were reworked on main meanwhile; after
-# the merge these can become tests/service/journeys.py's)
-STAGES = ("offered", "accepted", "scheduled", "completed", "invoice_awaited")
-
-
-@dataclass
-class Job:
-    id: str
-    triage: dict[str, Any]
-    link: str = ""  # the current offer's (then the assignee's) job link
-    invoice_wait: str = ""  # the AwaitInvoice task token, once the job waits for the invoice
-
-    def load(self, svc: Services, with_timeline: bool = False) -> WorkOrder:
-        return svc.repo.get_work_order(self.id, with_timeline=with_timeline)
-
-
-def vendor_token(svc: Services, wo_id: str, vendor_id: str) -> str:
-    return svc.link_tokens().issue(wo_id, "vendor", vendor_id, svc.settings.link_ttl_seconds)
-
-
-def _offer(svc: Services, job: Job, index: int) -> None:
-    """OfferToVendor for candidate `index`: a task-token wait and the vendor's link."""
-    offer(svc, job.id, index, _workflow(svc).wait_token(f"offer{index}", execution=job.id),
-          job.triage["timeouts"]["offer"], job.triage)
-    job.link = vendor_token(svc, job.id, job.load(svc).candidates[index])
-
-
-def walk(svc: Services, stage: str, unit: str = UNIT, text: str = DRIP) -> Job:
-    """Submitted, triaged, ranked and offered to the first candidate, then on to `stage` (STAGES)."""
-    tenant = svc.repo.get_unit(unit).tenant
-    wo = submit_request(svc, NewRequest(unit_id=unit, name=tenant.name if tenant else "Tenant", description=text))
-    start_lifecycle(svc, wo.id)
-    job = Job(wo.id, triage(svc, wo.id))
-    rank(svc, wo.id, reopen=False)
-    _offer(svc, job, 0)
-    for step in STAGES[1:STAGES.index(stage) + 1]:
-        if step == "accepted":
-            vendor_accept(svc, job.link)
-        elif step == "scheduled":
-            vendor_schedule(svc, job.link, visit(svc))
-        elif step == "completed":
-            vendor_complete(svc, job.link, "Fixed it")
-        else:
-            answer_follow_up(svc, job.id, resolved=True, comment=None)
-            job.invoice_wait = _workflow(svc).wait_token("invoice", execution=job.id)
-            invoicing.await_invoice(svc, job.id, job.invoice_wait)
-    assert job.load(svc).status.value == stage
-    return job
-
-
-def visit(svc: Services, hours_from_now: float = 2) -> VisitTime:
-    start = svc.clock() + timedelta(hours=hours_from_now)
-    return VisitTime(start=start, end=start + timedelta(hours=2))
-
-
-def invoice(number: str, svc: Services) -> InvoiceIn:
-    return InvoiceIn.model_validate({
-        "invoice_number": number, "invoice_date": svc.clock().date().isoformat(), "currency": "USD",
-        "lines": [{"kind": "labour", "description": "Plumber", "quantity": "1", "unit_price": "95.00"}],
-        "total": "95.00"})
-
-
-def deliver(svc: Services, *detail_types: str) -> int:
-    """The notification consumer on the published events of these types."""
-    assert isinstance(svc.events, RecordingEvents)
-    return sum(notify(svc, t, d) for t, d in list(svc.events.published) if t in detail_types)
 
 
 def _hire_sam(svc: Services, **fields: Any) -> Vendor:
@@ -132,31 +49,20 @@ def _hire_sam(svc: Services, **fields: Any) -> Vendor:
     return tech
 
 
-def _nobody_accepted(svc: Services) -> Job:
-    """Offered to every candidate, each offer expired: NoVendorLeft escalates (functions/dispatch.py)."""
-    job = walk(svc, "offered")
-    for index in range(len(job.load(svc).candidates)):
-        if index:
-            _offer(svc, job, index)
-        offer_expired(svc, job.id, index)
-    escalate(svc, job.id, "no_vendor_accepted", "No vendor accepted the job; ops alerted")
-    return job
-
-
 def _execution(svc: Services, wo_id: str, n: int = 1) -> dict[str, Any]:
-    return _workflow(svc).executions[f"{wo_id}-ops-{n}"].input
+    return workflow(svc).executions[f"{wo_id}-ops-{n}"].input
 
 
 # ---------------------------------------------------------------- escalation keeps where it stalled
 def test_an_escalation_keeps_the_status_it_stalled_in(svc: Services) -> None:
-    job = _nobody_accepted(svc)
+    job = nobody_accepted(svc, UNIT, DRIP)
     wo = job.load(svc)
     assert wo.status == Status.ESCALATED and wo.escalated_from == Status.OFFERED and wo.failed_in is None
 
 
 # ---------------------------------------------------------------- reassign
 def test_reassign_to_an_in_house_technician_who_then_does_the_job(svc: Services) -> None:
-    job = _nobody_accepted(svc)
+    job = nobody_accepted(svc, UNIT, DRIP)
     _hire_sam(svc)
     previous = job.load(svc).vendor_id
 
@@ -171,9 +77,9 @@ def test_reassign_to_an_in_house_technician_who_then_does_the_job(svc: Services)
     assert last.event == "reassigned" and last.actor == OPS and "in-house technician" in last.detail
     [audit] = [a for a in steering.audit_log(svc) if a["action"] == "work_order_reassign"]
     assert audit["target"] == job.id and audit["actor"] == OPS and audit["vendor_id"] == SAM
-    assert [d["vendor_id"] for d in _published(svc, "WorkOrderAssigned")] == [SAM]
+    assert [d["vendor_id"] for d in svc.events.of_type("WorkOrderAssigned")] == [SAM]
     assert previous is None  # the expired offers left no assignee: nobody to withdraw from
-    assert _published(svc, "JobWithdrawn") == []
+    assert svc.events.of_type("JobWithdrawn") == []
 
     svc.messenger.clear()
     deliver(svc, "WorkOrderAssigned")
@@ -183,13 +89,13 @@ def test_reassign_to_an_in_house_technician_who_then_does_the_job(svc: Services)
     assert any("Sam Rivera" in m.body for m in svc.messenger.sms_to(tenant))
 
     link = vendor_token(svc, job.id, SAM)
-    vendor_schedule(svc, link, visit(svc))
+    vendor_schedule(svc, link, at(window(svc)))
     done_wo = vendor_complete(svc, link, "Replaced the washer")
     assert done_wo.status == Status.COMPLETED and done_wo.vendor_id == SAM
 
 
 def test_reassign_from_one_vendor_to_another_withdraws_the_first(svc: Services) -> None:
-    job = walk(svc, "accepted")
+    job = accepted(svc, UNIT, DRIP)
     first = job.load(svc).vendor_id
     stage_overdue(svc, job.id, "schedule")
 
@@ -197,11 +103,11 @@ def test_reassign_from_one_vendor_to_another_withdraws_the_first(svc: Services) 
 
     wo = job.load(svc)
     assert wo.vendor_id == "ven-pipeline" and wo.previous_vendor_id == first and wo.window is None
-    assert [d["vendor_id"] for d in _published(svc, "JobWithdrawn")] == [first]
+    assert [d["vendor_id"] for d in svc.events.of_type("JobWithdrawn")] == [first]
 
 
 def test_reassign_refusals_name_what_is_wrong(svc: Services) -> None:
-    job = walk(svc, "accepted")
+    job = accepted(svc, UNIT, DRIP)
     with pytest.raises(InvalidTransition) as running:
         escalations.reassign(svc, job.id, "ven-pipeline", "why not", OPS)
     assert running.value.details["status"] == "accepted"
@@ -223,26 +129,26 @@ def test_reassign_refusals_name_what_is_wrong(svc: Services) -> None:
 
 
 def test_a_repeated_reassign_is_a_conflict_and_starts_nothing_new(svc: Services) -> None:
-    job = _nobody_accepted(svc)
+    job = nobody_accepted(svc, UNIT, DRIP)
     escalations.reassign(svc, job.id, "ven-pipeline", "call them", OPS)
     with pytest.raises(InvalidTransition) as again:
         escalations.reassign(svc, job.id, "ven-pipeline", "call them", OPS)
     assert again.value.details["status"] == "accepted"
-    assert [n for n in _workflow(svc).executions if "-ops-" in n] == [f"{job.id}-ops-1"]
+    assert [n for n in workflow(svc).executions if "-ops-" in n] == [f"{job.id}-ops-1"]
 
 
 def test_a_job_whose_work_is_done_is_not_reassigned_or_redispatched(svc: Services) -> None:
-    wo = walk(svc, "invoice_awaited")
-    escalate(svc, wo.id, "invoice_overdue", "No invoice")
-    for act in (lambda: escalations.reassign(svc, wo.id, "ven-pipeline", "x" * 3, OPS),
-                lambda: escalations.restart_dispatch(svc, wo.id, "again", OPS)):
+    job = invoice_awaited(svc, UNIT, DRIP)
+    escalate(svc, job.id, "invoice_overdue", "No invoice")
+    for act in (lambda: escalations.reassign(svc, job.id, "ven-pipeline", "x" * 3, OPS),
+                lambda: escalations.restart_dispatch(svc, job.id, "again", OPS)):
         with pytest.raises(InvalidTransition) as done:
             act()
         assert done.value.details["escalated_from"] == "invoice_awaited"
 
 
 def test_a_restart_that_cannot_start_leaves_the_job_escalated_as_it_was(svc: Services, monkeypatch) -> None:
-    job = _nobody_accepted(svc)
+    job = nobody_accepted(svc, UNIT, DRIP)
 
     def broken(name: str, payload: dict[str, Any]) -> str:
         raise RuntimeError("StartExecution throttled")
@@ -260,7 +166,7 @@ def test_a_restart_that_cannot_start_leaves_the_job_escalated_as_it_was(svc: Ser
 
 # ---------------------------------------------------------------- restart dispatch
 def test_restart_dispatch_ranks_afresh_as_a_new_round(svc: Services) -> None:
-    job = _nobody_accepted(svc)
+    job = nobody_accepted(svc, UNIT, DRIP)
     round_before = job.load(svc).dispatch_round
     _hire_sam(svc)  # the directory changed since the first ranking
 
@@ -270,14 +176,14 @@ def test_restart_dispatch_ranks_afresh_as_a_new_round(svc: Services) -> None:
     assert done.resume_at == "dispatch" and wo.status == Status.TRIAGED and wo.candidates == []
     assert wo.dispatch_round == round_before + 1
     assert _execution(svc, job.id)["resume_at"] == "dispatch"
-    assert len(_published(svc, "DispatchRestarted")) == 1
+    assert len(svc.events.of_type("DispatchRestarted")) == 1
     rank(svc, job.id, reopen=False)  # RankVendors in the new execution
     assert SAM in job.load(svc).candidates
 
 
 # ---------------------------------------------------------------- resume and extend
 def test_resume_defaults_to_the_stage_it_stalled_at_with_a_fresh_timer(svc: Services) -> None:
-    job = walk(svc, "scheduled")
+    job = scheduled(svc, UNIT, DRIP)
     stage_overdue(svc, job.id, "completion")
 
     done = escalations.resume(svc, job.id, None, "The plumber is back from sick leave", OPS)
@@ -286,7 +192,7 @@ def test_resume_defaults_to_the_stage_it_stalled_at_with_a_fresh_timer(svc: Serv
     assert done.resume_at == "completion" and wo.status == Status.SCHEDULED and wo.window is not None
     assert wo.timer_override is None and wo.timeline[-1].event == "resumed" and wo.timeline[-1].actor == OPS
     assert _execution(svc, job.id)["resume_at"] == "completion"
-    [event] = _published(svc, "WorkOrderResumed")
+    [event] = svc.events.of_type("WorkOrderResumed")
     assert event["stage"] == "completion" and event["vendor_id"] == wo.vendor_id
     svc.messenger.clear()
     deliver(svc, "WorkOrderResumed")
@@ -294,10 +200,10 @@ def test_resume_defaults_to_the_stage_it_stalled_at_with_a_fresh_timer(svc: Serv
 
 
 def test_resume_refuses_a_stage_the_job_never_reached(svc: Services) -> None:
-    stalled_in_dispatch = _nobody_accepted(svc)
+    stalled_in_dispatch = nobody_accepted(svc, UNIT, DRIP)
     with pytest.raises(InvalidTransition):
         escalations.resume(svc, stalled_in_dispatch.id, None, "go on", OPS)
-    job = walk(svc, "accepted", "unit-maple-2b")
+    job = accepted(svc, "unit-maple-2b", DRIP)
     stage_overdue(svc, job.id, "schedule")
     with pytest.raises(InvalidTransition) as later:
         escalations.resume(svc, job.id, "completion", "skip ahead", OPS)
@@ -306,16 +212,16 @@ def test_resume_refuses_a_stage_the_job_never_reached(svc: Services) -> None:
 
 
 def test_resume_at_approval_needs_an_invoice(svc: Services) -> None:
-    wo = walk(svc, "invoice_awaited")
-    escalate(svc, wo.id, "invoice_overdue", "No invoice")
+    job = invoice_awaited(svc, UNIT, DRIP)
+    escalate(svc, job.id, "invoice_overdue", "No invoice")
     with pytest.raises(InvalidTransition):
-        escalations.resume(svc, wo.id, "approval", "approve it", OPS)
-    assert escalations.resume(svc, wo.id, "invoice", "ask again", OPS).resume_at == "invoice"
-    assert svc.repo.get_work_order(wo.id).status == Status.INVOICE_AWAITED
+        escalations.resume(svc, job.id, "approval", "approve it", OPS)
+    assert escalations.resume(svc, job.id, "invoice", "ask again", OPS).resume_at == "invoice"
+    assert job.load(svc).status == Status.INVOICE_AWAITED
 
 
 def test_extend_gives_the_stalled_stage_a_longer_timer_and_a_later_resume_drops_it(svc: Services) -> None:
-    job = walk(svc, "scheduled")
+    job = scheduled(svc, UNIT, DRIP)
     stage_overdue(svc, job.id, "completion")
 
     done = escalations.resume(svc, job.id, None, "Parts on back order", OPS, extend_hours=72)
@@ -330,11 +236,11 @@ def test_extend_gives_the_stalled_stage_a_longer_timer_and_a_later_resume_drops_
     assert wo.timer_override is None
     assert triage_output(svc, wo)["timeouts"]["completion"] == svc.settings.timeouts.for_priority(
         wo.priority)["completion"]
-    assert [n for n in _workflow(svc).executions if "-ops-" in n] == [f"{job.id}-ops-1", f"{job.id}-ops-2"]
+    assert [n for n in workflow(svc).executions if "-ops-" in n] == [f"{job.id}-ops-1", f"{job.id}-ops-2"]
 
 
 def test_an_extension_is_bounded(svc: Services) -> None:
-    job = walk(svc, "accepted")
+    job = accepted(svc, UNIT, DRIP)
     stage_overdue(svc, job.id, "schedule")
     with pytest.raises(InvalidInput):
         escalations.resume(svc, job.id, None, "forever", OPS, extend_hours=24 * 365)
@@ -342,7 +248,7 @@ def test_an_extension_is_bounded(svc: Services) -> None:
 
 # ---------------------------------------------------------------- note, cancel, close
 def test_a_note_goes_on_the_timeline_in_any_status_and_tells_nobody(svc: Services) -> None:
-    job = walk(svc, "accepted")
+    job = accepted(svc, UNIT, DRIP)
     before = len(svc.events.published)  # type: ignore[attr-defined]
 
     escalations.note(svc, job.id, "Tenant called: the dog will be out", OPS)
@@ -354,10 +260,10 @@ def test_a_note_goes_on_the_timeline_in_any_status_and_tells_nobody(svc: Service
 
 
 def test_steer_cancels_and_closes_escalated_jobs_with_the_reason_recorded(svc: Services) -> None:
-    cancelled = _nobody_accepted(svc)
+    cancelled = nobody_accepted(svc, UNIT, DRIP)
     escalations.steer(svc, cancelled.id, Steer(action="cancel", reason="Tenant moved out"), OPS)
     assert cancelled.load(svc).status == Status.CANCELLED
-    closed = walk(svc, "accepted", "unit-maple-2b")
+    closed = accepted(svc, "unit-maple-2b", DRIP)
     stage_overdue(svc, closed.id, "schedule")
     escalations.steer(svc, closed.id, Steer(action="close", reason="Fixed by the super"), OPS)
     assert closed.load(svc).status == Status.CLOSED
@@ -376,35 +282,35 @@ def test_steer_requests_name_what_each_action_needs() -> None:
 
 # ---------------------------------------------------------------- a late invoice
 def test_a_late_invoice_after_an_escalation_restarts_invoicing(svc: Services) -> None:
-    wo = walk(svc, "invoice_awaited")
-    _workflow(svc).expire(wo.invoice_wait)
+    job = invoice_awaited(svc, UNIT, DRIP)
+    workflow(svc).expire(job.invoice_wait)
     for _ in range(int(svc.settings.invoice_reminders) + 1):
-        invoicing.remind(svc, wo.id, "invoice")
-    escalated = svc.repo.get_work_order(wo.id)
+        invoicing.remind(svc, job.id, "invoice")
+    escalated = job.load(svc)
     assert escalated.status == Status.ESCALATED and escalated.escalated_from == Status.INVOICE_AWAITED
 
-    inv = invoicing.submit_by_link(svc, wo.link, invoice("LATE-1", svc))
+    inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("LATE-1", on=svc.clock().date()))
 
-    after = svc.repo.get_work_order(wo.id, with_timeline=True)
+    after = job.load(svc, with_timeline=True)
     assert after.status == Status.INVOICE_AWAITED and after.invoice_id == inv.id and after.restarts == 1
     assert inv.work_order_status_at_submission == "invoice_awaited"  # for verified work: its checks pass
     assert "late_invoice" in [e.event for e in after.timeline]
-    assert _execution(svc, wo.id)["resume_at"] == "invoice"
-    step = _workflow(svc).wait_token("invoice", execution=f"{wo.id}-ops-1")
-    invoicing.await_invoice(svc, wo.id, step)  # AwaitInvoice in the new execution finds it at once
-    assert _workflow(svc).output_for(step) == {"outcome": "submitted", "invoice_id": inv.id}
+    assert _execution(svc, job.id)["resume_at"] == "invoice"
+    step = workflow(svc).wait_token("invoice", execution=f"{job.id}-ops-1")
+    invoicing.await_invoice(svc, job.id, step)  # AwaitInvoice in the new execution finds it at once
+    assert workflow(svc).output_for(step) == {"outcome": "submitted", "invoice_id": inv.id}
 
 
 def test_an_invoice_for_a_job_escalated_before_the_work_was_done_is_refused(svc: Services) -> None:
-    job = walk(svc, "scheduled")
+    job = scheduled(svc, UNIT, DRIP)
     svc.clock.advance(hours=1)  # type: ignore[attr-defined]
     stage_overdue(svc, job.id, "completion")
     with pytest.raises(InvalidTransition):
-        invoicing.submit_by_link(svc, job.link, invoice("EARLY-1", svc))
+        invoicing.submit_by_link(svc, job.vendor_token, invoice("EARLY-1", on=svc.clock().date()))
 
 
 def test_an_extended_stage_is_not_stuck_or_overdue_before_its_new_timer(svc: Services) -> None:
-    job = walk(svc, "accepted")
+    job = accepted(svc, UNIT, DRIP)
     stage_overdue(svc, job.id, "schedule")
     escalations.resume(svc, job.id, None, "Vendor on holiday until next week", OPS, extend_hours=200)
     wo = job.load(svc)
@@ -413,7 +319,7 @@ def test_an_extended_stage_is_not_stuck_or_overdue_before_its_new_timer(svc: Ser
 
 
 def test_a_bill_that_could_not_be_posted_is_posted_again_once_ops_fixed_the_cause(svc: Services) -> None:
-    job = walk(svc, "invoice_awaited")
+    job = invoice_awaited(svc, UNIT, DRIP)
     wo = job.load(svc)  # approved (as after coding and approval), then PostBill found no PMS vendor id
     svc.repo.save(wo.model_copy(update={"status": Status.APPROVED, "invoice_id": "inv-1"}), wo.version)
     escalate(svc, job.id, "bill_not_possible", "The bill could not be entered in the PMS: no PMS id for the vendor")
@@ -427,7 +333,7 @@ def test_a_bill_that_could_not_be_posted_is_posted_again_once_ops_fixed_the_caus
 
 
 def test_a_job_never_triaged_is_not_reassigned_or_redispatched(svc: Services) -> None:
-    wo = submit_request(svc, NewRequest(unit_id=UNIT, name="Ana Lopez", description=DRIP))
+    wo = submit(svc, UNIT, DRIP)
     escalate(svc, wo.id, "automation_error", "Automation error (States.TaskFailed); ops alerted",
              automation_failed=True)
     for act in (lambda: escalations.reassign(svc, wo.id, "ven-pipeline", "call them", OPS),
