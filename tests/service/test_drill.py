@@ -9,28 +9,14 @@ from typing import Any
 
 from shared.domain.enums import Trade
 from shared.domain.oncall import MIN_ACK_MINUTES
-from shared.domain.workorder import Status, WorkOrder
+from shared.domain.workorder import Status
 from shared.drill_runner import drill_invoice
 from shared.invoice_schemas import InvoiceIn
 from shared.pms.models import EntityKind
-from shared.schemas import NewRequest, VisitTime
 from shared.services import config, drill, invoicing, paging
 from shared.services.container import Services
-from shared.services.notifications import notify
 from shared.services.pms_writer import sync_out
-from shared.services.visits import vendor_schedule
-from shared.services.workorders import (
-    answer_follow_up,
-    offer,
-    rank,
-    start_lifecycle,
-    submit_request,
-    triage,
-    vendor_accept,
-    vendor_checkin,
-    vendor_complete,
-)
-from tests.fakes import FakeWorkflow, InMemoryPms, RecordingEvents
+from tests.service.journeys import deliver, fake_pms, invoice_awaited, ranked, submit, triaged
 
 UNIT_A, UNIT_B = "drill-unit-a", "drill-unit-b"
 DEMO_UNIT = "unit-maple-2a"
@@ -40,49 +26,6 @@ DRIP = "The bathroom faucet drips all night"
 
 def drill_ready(svc: Services) -> dict[str, Any]:
     return drill.setup(svc)
-
-
-# The lifecycle's steps as plain calls (self-contained: only use cases and the fakes).
-def submit(svc: Services, unit_id: str, description: str) -> WorkOrder:
-    tenant = svc.repo.get_unit(unit_id).tenant
-    return submit_request(svc, NewRequest(unit_id=unit_id, name=tenant.name if tenant else "Tenant",
-                                          description=description))
-
-
-def deliver(svc: Services) -> int:
-    """The notification consumer on every published event, as EventBridge -> SQS -> the function would."""
-    assert isinstance(svc.events, RecordingEvents)
-    return sum(notify(svc, t, d) for t, d in list(svc.events.published))
-
-
-def fake_pms(svc: Services) -> InMemoryPms:
-    pms = svc.pms()
-    assert isinstance(pms, InMemoryPms)
-    return pms
-
-
-def invoice_awaited(svc: Services, unit_id: str) -> tuple[WorkOrder, str]:
-    """A drill job offered, accepted, scheduled, done and verified, the workflow waiting for the invoice:
-    (the work order, the vendor's link token)."""
-    workflow = svc.workflow
-    assert isinstance(workflow, FakeWorkflow)
-    wo = submit(svc, unit_id, DRIP)
-    start_lifecycle(svc, wo.id)
-    decided = triage(svc, wo.id)
-    rank(svc, wo.id, reopen=False)
-    offer(svc, wo.id, 0, workflow.wait_token("offer0", execution=wo.id), decided["timeouts"]["offer"], decided)
-    vendor_id = svc.repo.get_work_order(wo.id).candidates[0]
-    link = svc.link_tokens().issue(wo.id, "vendor", vendor_id, svc.settings.link_ttl_seconds)
-    vendor_accept(svc, link)
-    start = svc.clock() + timedelta(days=1)
-    vendor_schedule(svc, link, VisitTime(start=start, end=start + timedelta(hours=2)))
-    svc.clock.set(start)
-    vendor_checkin(svc, link, None)
-    svc.clock.advance(hours=1)
-    vendor_complete(svc, link, "Fixed and tested.")
-    answer_follow_up(svc, wo.id, resolved=True, comment=None)
-    invoicing.await_invoice(svc, wo.id, workflow.wait_token("invoice", execution=wo.id))
-    return svc.repo.get_work_order(wo.id), link
 
 
 def test_setup_creates_the_drill_records_once_and_keeps_a_vendors_stats(svc: Services) -> None:
@@ -102,43 +45,36 @@ def test_setup_creates_the_drill_records_once_and_keeps_a_vendors_stats(svc: Ser
 
 def test_a_drill_work_order_goes_to_drill_vendors_only_and_real_work_never_does(svc: Services) -> None:
     drill_ready(svc)
-    wo = submit(svc, UNIT_A, DRIP)
-    assert wo.drill
-    start_lifecycle(svc, wo.id)
-    triage(svc, wo.id)
-    rank(svc, wo.id, reopen=False)
-    assert svc.repo.get_work_order(wo.id).candidates == ["drill-vendor-1", "drill-vendor-2"]
+    job = ranked(svc, UNIT_A, DRIP)
+    assert job.wo.drill
+    assert job.wo.candidates == ["drill-vendor-1", "drill-vendor-2"]
 
-    real = submit(svc, DEMO_UNIT, DRIP)
-    assert not real.drill
-    start_lifecycle(svc, real.id)
-    triage(svc, real.id)
-    rank(svc, real.id, reopen=False)
-    candidates = svc.repo.get_work_order(real.id).candidates
+    real = ranked(svc, DEMO_UNIT, DRIP)
+    assert not real.wo.drill
+    candidates = real.wo.candidates
     assert candidates and not [c for c in candidates if c.startswith("drill-")]
     # Events tell drill work from real work (KPIs leave drill work out).
     received = {d["work_order_id"]: d for d in svc.events.of_type("WorkOrderReceived")}
-    assert received[wo.id]["drill"] is True and "drill" not in received[real.id]
+    assert received[job.id]["drill"] is True and "drill" not in received[real.id]
 
 
 def test_a_drill_work_orders_messages_go_to_the_sink_and_none_is_sent(svc: Services) -> None:
     records = drill_ready(svc)
     since = records["messages_since"]
-    wo = submit(svc, UNIT_A, FLOOD)
-    start_lifecycle(svc, wo.id)
-    assert triage(svc, wo.id)["priority"] == "emergency"
+    job = triaged(svc, UNIT_A, FLOOD)
+    assert job.triage["priority"] == "emergency"
     # The state machine announces the emergency itself (its PutEvents task, as in the ASL).
-    svc.events.publish("EmergencyDeclared", {"work_order_id": wo.id, "event_key": f"{wo.id}:EmergencyDeclared"})
+    svc.events.publish("EmergencyDeclared", {"work_order_id": job.id, "event_key": f"{job.id}:EmergencyDeclared"})
     assert deliver(svc) >= 2
 
     kept = drill.messages(svc, since)
     tenant, on_call = records["units"][0]["tenant"], records["property"]["on_call"]
-    assert any(m["to"] == tenant["phone"] and m["channel"] == "sms" and wo.id in m["body"] for m in kept)
+    assert any(m["to"] == tenant["phone"] and m["channel"] == "sms" and job.id in m["body"] for m in kept)
     assert any(m["to"] == on_call["phone"] and "EMERGENCY" in m["body"] for m in kept)
     assert svc.messenger.sent == []
     # The sink reads on from the last message's id.
     assert drill.messages(svc, kept[-1]["id"]) == []
-    timeline = [e.detail for e in svc.repo.get_work_order(wo.id, with_timeline=True).timeline
+    timeline = [e.detail for e in job.load(svc, with_timeline=True).timeline
                 if e.event == "notified"]
     assert any("SMS to tenant" in d for d in timeline)  # recorded as for any work order
 
@@ -168,17 +104,17 @@ def test_a_drill_invoice_is_billed_as_skipped_and_nothing_reaches_the_pms(svc: S
     pms = fake_pms(svc)
     svc.repo.put_listed("GLACCOUNTS", "9011", {"pms_id": "9011", "number": "6010", "name": "Plumbing Repairs"})
     drill_ready(svc)
-    wo, link = invoice_awaited(svc, UNIT_B)
+    job = invoice_awaited(svc, UNIT_B, DRIP)
     body = {**drill_invoice("DRILL-1"), "invoice_date": svc.clock().date().isoformat()}
-    inv = invoicing.submit_by_link(svc, link, InvoiceIn.model_validate(body))
-    invoicing.code_invoice(svc, wo.id)
-    assert svc.repo.get_work_order(wo.id).status == Status.APPROVED
+    inv = invoicing.submit_by_link(svc, job.vendor_token, InvoiceIn.model_validate(body))
+    invoicing.code_invoice(svc, job.id)
+    assert job.load(svc).status == Status.APPROVED
 
-    bill = invoicing.post_bill(svc, wo.id)
+    bill = invoicing.post_bill(svc, job.id)
     assert bill["bill_id"] == f"{drill.DRILL_BILL_PREFIX}{inv.id}"
     assert pms.calls == [] and pms.entities[EntityKind.BILL] == {}
-    invoicing.close(svc, wo.id)
-    closed = svc.repo.get_work_order(wo.id, with_timeline=True)
+    invoicing.close(svc, job.id)
+    closed = job.load(svc, with_timeline=True)
     assert closed.status == Status.CLOSED
     assert any(e.event == "billed" and e.detail.startswith("Drill: no bill posted") for e in closed.timeline)
     assert svc.events.last("WorkOrderClosed")["drill"] is True
@@ -194,11 +130,7 @@ def test_setup_creates_an_in_house_technician_on_duty_all_week_whom_dispatch_nev
     week = datetime(2026, 6, 8, tzinfo=UTC)  # a Monday, midnight
     assert all(tech.on_duty(week + timedelta(minutes=m), "UTC") for m in range(0, 7 * 24 * 60, 7))
     # Only ops assign it a job: dispatch offers drill work to the drill vendors (in-house staff rank first).
-    wo = submit(svc, UNIT_A, DRIP)
-    start_lifecycle(svc, wo.id)
-    triage(svc, wo.id)
-    rank(svc, wo.id, reopen=False)
-    assert svc.repo.get_work_order(wo.id).candidates == ["drill-vendor-1", "drill-vendor-2"]
+    assert ranked(svc, UNIT_A, DRIP).wo.candidates == ["drill-vendor-1", "drill-vendor-2"]
 
     svc.repo.bump_vendor_stat(drill.TECHNICIAN_ID, "completed")
     again = drill_ready(svc)
