@@ -21,6 +21,7 @@ from tests.fakes.repository import (
     InMemoryLinks,
     InMemoryPmsLinks,
     InMemoryRepository,
+    InMemorySurveys,
     InMemoryWorkOrders,
 )
 from tests.fakes.schedules import FakeSchedules, Scheduled
