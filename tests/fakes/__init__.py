@@ -48,6 +48,7 @@ __all__ = [
     "InMemoryPms",
     "InMemoryPmsLinks",
     "InMemoryRepository",
+    "InMemorySurveys",
     "InMemoryWorkOrders",
     "MemoryTable",
     "Outbox",

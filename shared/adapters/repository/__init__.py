@@ -46,4 +46,5 @@ class Repository(WorkOrders, Directory, Invoices, Links, PmsLinks, Channels, Set
     """Every kind of record over one table: `Repository(table_name)`, as callers have always built it."""
 
 
-__all__ = ["Channels", "Directory", "Invoices", "Links", "PmsLinks", "Repository", "Setups", "Surveys", "Table", "WorkOrders"]
+__all__ = ["Channels", "Directory", "Invoices", "Links", "PmsLinks", "Repository", "Setups", "Surveys", "Table",
+           "WorkOrders"]
