@@ -568,12 +568,13 @@ class TestSurveys:
         assert repo.answer_survey("unit-1#aa", "2026-Q2", {"score": 9}) is False  # never asked
         assert repo.claim_survey("unit-1#aa", "2026-Q2", {"asked_at": T0.isoformat(), "channel": "sms"}) is True
         assert repo.claim_survey("unit-1#aa", "2026-Q2", {"asked_at": T0.isoformat(), "channel": "email"}) is False
-        assert repo.answer_survey("unit-1#aa", "2026-Q2", {"score": 9, "answer_channel": "sms"}) is True
+        assert repo.answer_survey("unit-1#aa", "2026-Q2", {"score": 9, "answer_channel": "sms", "comment": None}) \
+            is True
         assert repo.answer_survey("unit-1#aa", "2026-Q2", {"score": 3, "answer_channel": "email"}) is False
         survey = repo.survey("unit-1#aa", "2026-Q2")
         assert survey is not None
         assert (survey["channel"], survey["score"], survey["answer_channel"], survey["quarter"]) == (
-            "sms", 9, "sms", "2026-Q2")
+            "sms", 9, "sms", "2026-Q2") and "comment" not in survey
 
     def test_the_last_question_asked(self, repo: Repository) -> None:
         assert repo.last_question_at("unit-1#aa") is None

@@ -491,7 +491,7 @@ class InMemorySurveys(_Part):
         found = self.table.get(*survey_key(tenant, quarter))
         if found is None or "score" in found:
             return False
-        self.table.put({**found, **answer})
+        self.table.put({**found, **{k: v for k, v in answer.items() if v is not None}})
         return True
 
     def note_question(self, tenant: str, at: str) -> None:

@@ -53,6 +53,7 @@ class Surveys(Table):
         return _without_keys(found) if found else None
 
     def answer_survey(self, tenant: str, quarter: str, answer: dict[str, Any]) -> bool:
+        answer = {k: v for k, v in answer.items() if v is not None}  # None is not stored (as in a put)
         names = {f"#{k}": k for k in answer}
         values = self._item({f":{k}": v for k, v in answer.items()})
         try:
