@@ -285,3 +285,18 @@ def test_the_signed_page_link_shows_and_takes_the_answer_once(svc: Services, ana
     wo = svc.repo.list_work_orders(property_id=svc.repo.get_unit(UNIT).property_id)[0]
     with pytest.raises(LinkRejected):
         satisfaction.page_nps(svc, tenant_token(svc, wo), 8)
+
+
+def test_an_expired_survey_link_is_not_renewed(svc: Services, ana: Tenant) -> None:
+    from shared.services.link_renewal import renew
+
+    verified_job(svc, ana)
+    satisfaction.ask_nps(svc, gap_days=0)
+    [message] = nps_messages(svc)
+    token = message.body.split("token=")[1].split()[0]
+    svc.clock.advance(days=31)
+    with pytest.raises(LinkRejected):
+        satisfaction.page_nps(svc, token)
+    sent = len(svc.messenger.sent)
+    renew(svc, token)
+    assert len(svc.messenger.sent) == sent
