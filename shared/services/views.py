@@ -19,7 +19,8 @@ from shared.services.writes import tenant_scope, vendor_scope
 TENANT_EVENTS = {"received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
                  "reopened", "escalated", "cancelled", "notified", "proposed", "proposal_declined",
                  "reschedule_requested", "no_show", "checkin",
-                 "photo_added", "photo_rejected", "safety_question", "safety_answered", "safety_unanswered"}
+                 "photo_added", "photo_rejected", "safety_question", "safety_answered", "safety_unanswered",
+                 "rated"}
 
 
 class View(BaseModel):

@@ -144,6 +144,7 @@ def test_the_status_page_asks_and_takes_the_rating(svc: Services) -> None:
     satisfaction.tenant_rate(svc, wo.id, token, 3, "  <b>ok</b>\n but late  ")
     view = tenant_status(svc, wo.id, token)
     assert (view.rating_due, view.rating) == (False, 3)
+    assert "rated" in [e.event for e in view.timeline]
     sat = svc.repo.get_work_order(wo.id).satisfaction
     assert sat is not None and (sat.comment, sat.channel) == ("<b>ok</b> but late", "page")
     with pytest.raises(InvalidTransition):
