@@ -211,15 +211,15 @@ class WorkOrder(BaseModel):
     # A fire-drill work order (on a drill unit): its messages go to the drill sink, never to the PMS;
     # its events carry `drill: true` so reports and KPIs leave it out.
     drill: bool = False
+    # Satisfaction (shared/domain/satisfaction.py): when the tenant who confirmed the fix was asked for a
+    # 1-5 rating, and their answer (one per job).
+    rating_asked_at: datetime | None = None
+    satisfaction: Satisfaction | None = None
     completed_at: datetime | None = None
     invoice_id: str | None = None  # the invoice being processed (None again after a rejection)
     bill_pms_id: str | None = None
     reminders: dict[str, int] = Field(default_factory=dict)  # reminders sent per waiting stage
     photos: list[Photo] = Field(default_factory=list)  # checked photos (tenant's and vendor's), oldest first
-    # Satisfaction (shared/domain/satisfaction.py): when the tenant who confirmed the fix was asked for a
-    # 1-5 rating, and their answer (one per job).
-    rating_asked_at: datetime | None = None
-    satisfaction: Satisfaction | None = None
     created_at: datetime
     updated_at: datetime
     timeline: list[TimelineEntry] = Field(default_factory=list)
