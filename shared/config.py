@@ -86,6 +86,7 @@ class Settings(BaseModel):
     sensor_dlq_url: str = ""
     preventive_lead_days: int = 14
     recall_window_days: int = 30
+    nps_gap_days: int = Field(default=14, ge=0, le=90)  # no NPS question within this many days of another survey
     rate_limit_per_ip_per_minute: int = 600
     rate_limit_per_link_per_minute: int = 120
     twilio_auth_token_secret_arn: str = ""

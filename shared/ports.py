@@ -227,8 +227,31 @@ class SetupStore(Protocol):
         """Every version of a record, oldest first."""
 
 
+class SurveyStore(Protocol):
+    """Tenant surveys (the quarterly NPS question); keys name a tenant by `satisfaction.tenant_key`."""
+
+    def note_nps_due(self, quarter: str, tenant: str, data: dict[str, Any]) -> None:
+        """The tenant had a job verified in `quarter` (the latest verification's data wins)."""
+
+    def nps_due(self, quarter: str) -> list[dict[str, Any]]:
+        """Every tenant noted for `quarter` (one Query), each with its `tenant` key."""
+
+    def claim_survey(self, tenant: str, quarter: str, data: dict[str, Any]) -> bool:
+        """Create the tenant's NPS question of `quarter`; False if it exists (asked once per quarter)."""
+
+    def survey(self, tenant: str, quarter: str) -> dict[str, Any] | None: ...
+
+    def answer_survey(self, tenant: str, quarter: str, answer: dict[str, Any]) -> bool:
+        """Record the answer (`score`, ...) once; False if unasked or already answered."""
+
+    def note_question(self, tenant: str, at: str) -> None:
+        """When the tenant was last asked a survey question (ISO 8601)."""
+
+    def last_question_at(self, tenant: str) -> str | None: ...
+
+
 class RepositoryPort(WorkOrderStore, DirectoryStore, InvoiceStore, LinkStore, PmsLinkStore, ChannelStore,
-                     SetupStore, Protocol):
+                     SetupStore, SurveyStore, Protocol):
     """Every kind of record (shared.adapters.repository.Repository; tests.fakes.InMemoryRepository)."""
 
 

@@ -80,6 +80,20 @@ class Feedback(Strict):
     comment: str | None = Field(default=None, max_length=2000)
 
 
+class Rating(Strict):
+    """The tenant's 1-5 rating of a confirmed repair, with an optional comment (shared/services/satisfaction.py)."""
+
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class NpsAnswer(Strict):
+    """The tenant's answer to the quarterly NPS question: 0 (not at all likely to recommend) to 10."""
+
+    score: int = Field(ge=0, le=10)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
 class SafetyAnswer(Strict):
     """The tenant's answer to triage's safety question: is anyone in danger, is it spreading?"""
 

@@ -35,6 +35,7 @@ CLOUD_PARAMETERS = {
     "InsuranceCheckScheduleExpression": "rate(365 days)",
     "StuckSweepScheduleExpression": "rate(365 days)",
     "DrillScheduleExpression": "rate(365 days)",
+    "NpsScheduleExpression": "rate(365 days)",
     # The whole suite comes from one IP; the per-link limit is low enough to test in a second.
     "RateLimitPerIpPerMinute": "100000",
     "RateLimitPerLinkPerMinute": "60",

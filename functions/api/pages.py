@@ -112,11 +112,19 @@ def vendor_job(job: VendorJob, token: str, prefix: str = "", lang: str = "en",
 
 
 def tenant_status(view: TenantStatus, feedback_url: str, lang: str = "en", visit_url: str = "",
-                  upload: dict[str, Any] | None = None, safety_url: str = "") -> str:
-    """The tenant's status page: the timeline in plain words, who is coming and when, the follow-up."""
+                  upload: dict[str, Any] | None = None, safety_url: str = "", rating_url: str = "") -> str:
+    """The tenant's status page: the timeline in plain words, who is coming and when, the follow-up and
+    the 1-5 rating once the fix is confirmed."""
     t = texts("tenant", lang)
     return render("tenant_status.html", title=f"{t['title_status']} {view.id}", lang=lang, view=view, t=t,
-                  feedback_url=feedback_url, visit_url=visit_url, safety_url=safety_url, upload=upload)
+                  feedback_url=feedback_url, visit_url=visit_url, safety_url=safety_url, upload=upload,
+                  rating_url=rating_url)
+
+
+def nps_page(action: str, answered: bool, lang: str = "en") -> str:
+    """The quarterly NPS question (its signed link): 0-10 and a comment, or the thanks once answered."""
+    t = texts("tenant", lang)
+    return render("nps.html", title=t["nps_title"], lang=lang, t=t, action=action, answered=answered)
 
 
 def request_form(unit: str, property_name: str, action: str, errors: dict[str, str] | None = None,

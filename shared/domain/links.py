@@ -20,12 +20,15 @@ PREFIX = "olk1_"  # Opslayer link, format 1: recognisable in a URL or by a secre
 TOKEN_BYTES = 32  # 256 bits from the OS CSPRNG
 TOKEN_PATTERN = PREFIX + r"[A-Za-z0-9_-]{43}"  # what finds a token in a message (drill, tests)
 _SHAPE = re.compile(TOKEN_PATTERN)
-TENANT_ACTIONS = ("view", "feedback", "visit", "safety")
+TENANT_ACTIONS = ("view", "feedback", "visit", "safety", "rate")
 UNIT_ACTIONS = ("request",)
 VENDOR_ACTIONS = ("view", "accept", "decline", "schedule", "checkin", "complete", "invoice")
 APPROVER_ACTIONS = ("view", "approve", "reject")  # the owner or ops, for one invoice
 # The person paged for an emergency (party_id: the level paged): GET shows the page, POST acknowledges.
 ONCALL_ACTIONS = ("view", "acknowledge")
+# A tenant's quarterly NPS question (work_order_id: the tenant key, party_id: the quarter): GET shows it,
+# POST answers (once: the survey record refuses a second answer).
+SURVEY_ACTIONS = ("view", "nps")
 # Ops pages a browser cannot sign for (`opslayer ops open`): a link names one page of one work order
 # (party "ops", party_id and action = the page), lives OPS_PAGE_TTL and opens once.
 OPS_PAGES = ("record", "report")
@@ -40,7 +43,7 @@ RENEWABLE_FOR = 30 * 86400
 @dataclass(frozen=True)
 class LinkScope:
     work_order_id: str  # the unit id for a unit link
-    party: str  # "tenant", "vendor", "unit", "approver", "ops" or "oncall"
+    party: str  # "tenant", "vendor", "unit", "approver", "ops", "oncall" or "survey"
     party_id: str  # the vendor id, the unit id for a tenant or a unit link, the level paged for "oncall"
     actions: tuple[str, ...]
     expires_at: int  # unix seconds
@@ -66,7 +69,8 @@ def digest(token: str, pepper: bytes) -> str:
 
 def actions_for(party: str) -> tuple[str, ...]:
     return {"tenant": TENANT_ACTIONS, "unit": UNIT_ACTIONS, "vendor": VENDOR_ACTIONS,
-            "approver": APPROVER_ACTIONS, "ops": OPS_PAGES, "oncall": ONCALL_ACTIONS}[party]
+            "approver": APPROVER_ACTIONS, "ops": OPS_PAGES, "oncall": ONCALL_ACTIONS,
+            "survey": SURVEY_ACTIONS}[party]
 
 
 def new_scope(work_order_id: str, party: str, party_id: str, ttl_seconds: int, now: float,

@@ -16,6 +16,7 @@ from shared.domain.enums import Hazard, Priority, Trade
 from shared.domain.errors import InvalidTransition
 from shared.domain.oncall import Page
 from shared.domain.photos import Photo
+from shared.domain.satisfaction import RATING_OPEN_DAYS, Satisfaction, still_open
 
 
 class Status(StrEnum):
@@ -210,6 +211,10 @@ class WorkOrder(BaseModel):
     # A fire-drill work order (on a drill unit): its messages go to the drill sink, never to the PMS;
     # its events carry `drill: true` so reports and KPIs leave it out.
     drill: bool = False
+    # Satisfaction (shared/domain/satisfaction.py): when the tenant who confirmed the fix was asked for a
+    # 1-5 rating, and their answer (one per job).
+    rating_asked_at: datetime | None = None
+    satisfaction: Satisfaction | None = None
     completed_at: datetime | None = None
     invoice_id: str | None = None  # the invoice being processed (None again after a rejection)
     bill_pms_id: str | None = None
@@ -302,7 +307,8 @@ def public_status(wo: WorkOrder) -> dict[str, Any]:
 class TenantQuestion:
     """A question a work order is waiting on the tenant for, which a plain YES or NO answers."""
 
-    kind: Literal["safety", "feedback", "proposal"]  # triage's safety question, "is it fixed?", a visit time
+    # triage's safety question, "is it fixed?", a visit time; "rating" (1-5) is answered by a number
+    kind: Literal["safety", "feedback", "proposal", "rating"]
     work_order: WorkOrder
     asked_at: datetime
 
@@ -326,4 +332,16 @@ def question_to_answer(mine: list[WorkOrder], now: datetime) -> TenantQuestion |
     (asked "is it fixed?" and then to confirm a visit time, a YES confirms the visit). `mine`: the
     tenant's work orders, newest first (that order breaks a tie)."""
     asked = [q for wo in mine for q in open_questions(wo, now)]
+    return max(asked, key=lambda q: q.asked_at, default=None)
+
+
+def rating_open(wo: WorkOrder, now: datetime) -> bool:
+    """The 1-5 rating question is asked and unanswered (it stays open RATING_OPEN_DAYS)."""
+    return wo.satisfaction is None and still_open(wo.rating_asked_at, now, RATING_OPEN_DAYS)
+
+
+def rating_to_answer(mine: list[WorkOrder], now: datetime) -> TenantQuestion | None:
+    """The newest open rating question of a tenant's work orders (newest first; that order breaks a tie)."""
+    asked = [TenantQuestion("rating", wo, wo.rating_asked_at) for wo in mine
+             if wo.rating_asked_at and rating_open(wo, now)]
     return max(asked, key=lambda q: q.asked_at, default=None)

@@ -31,7 +31,7 @@ from shared.domain.workorder import (
     question_to_answer,
 )
 from shared.observability import count, logger
-from shared.services import invoicing, safety, visits, workorders
+from shared.services import invoicing, safety, satisfaction, visits, workorders
 from shared.services.container import Services
 from shared.services.sms import status_text
 
@@ -149,6 +149,15 @@ def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
         if question.kind == "feedback":
             return _answer(svc, unit, wo, yes, mail)
         return _answer_proposal(svc, unit, wo, yes, mail)
+    # A number answers the newest open number question (a rating of the request it names, or the NPS one).
+    number = satisfaction.answer_number(svc, unit, [referenced] if referenced else mine, text, "email")
+    if number is not None:
+        wo = next((w for w in mine if w.id == number.work_order_id), None)
+        lang = number.language or tenant_language(unit, wo or (mine[0] if mine else None), text)
+        if wo is not None:
+            _record(svc, wo.id, "reply to a rating")
+        return Outcome(number.action, reply(number.reply_key, lang, reference=number.work_order_id or ""),
+                       number.work_order_id, language=lang)
     if referenced is not None:
         return _add_to(svc, unit, referenced, mail)
     if intent == Intent.STATUS:
@@ -159,7 +168,7 @@ def _for_tenant(svc: Services, unit: Unit, mail: InboundEmail, message_id: str,
         lang = tenant_language(unit, open_[0], text)
         _record(svc, open_[0].id, "reply to STATUS")
         return Outcome("status", status_text(svc, open_[0], lang), open_[0].id, language=lang)
-    if intent in (Intent.YES, Intent.NO) and len(text.split()) <= 2:
+    if (intent in (Intent.YES, Intent.NO) and len(text.split()) <= 2) or satisfaction.lone_number(text):
         lang = tenant_language(unit, mine[0] if mine else None, text)
         return Outcome("nothing_to_answer", reply("email.nothing_to_answer", lang), language=lang)
     return _open_request(svc, unit, mail, message_id)
@@ -208,7 +217,7 @@ def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, mail: Inbo
     workorders.answer_follow_up(svc, wo.id, resolved, comment)
     added = _attach(svc, wo, mail)
     lang = tenant_language(unit, wo, _said(mail))
-    text = reply("email.resolved" if resolved else "email.not_resolved", lang, reference=wo.id)
+    text = reply("email.resolved_rate" if resolved else "email.not_resolved", lang, reference=wo.id)  # asks 1-5
     _record(svc, wo.id, "YES" if resolved else "NO")
     return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", text, wo.id, added, lang)
 

@@ -17,8 +17,10 @@ def renew(svc: Services, token: str) -> None:
     tokens = svc.link_tokens()
     try:
         scope = tokens.verify(token, allow_expired=True)
-        if scope.party in ("unit", "oncall"):
-            return  # a unit link is printed (ops re-prints it); a late on-call page is acknowledged by SMS
+        if scope.party in ("unit", "oncall", "survey"):
+            # a unit link is printed (ops re-prints it); a late on-call page is acknowledged by SMS; an expired
+            # survey link's question has closed
+            return
         wo = svc.repo.get_work_order(scope.work_order_id)
     except (LinkRejected, NotFound):
         return

@@ -4,6 +4,8 @@ Twilio-compatible webhook). One use case; the channels only parse, verify and de
 - a text from a known tenant's phone opens a request (source "sms"); the acknowledgement is the usual one
 - YES / NO (in plain words) answers the newest question the tenant was asked: triage's safety question,
   the follow-up of a completed work order ("is it fixed?"), or a visit time the vendor proposed
+- a number (1-5, or 0-10 for the quarterly NPS question; "5 great job" is 5 with a comment) answers the
+  newest open number question: a job's satisfaction rating or the NPS question (shared/services/satisfaction.py)
 - STATUS replies with the latest open work order's status in plain words
 - STOP / START / HELP and the carriers' synonyms are honoured (opt-out recorded; outbound SMS checks it)
 - an unknown number gets a polite "not registered" reply and no work order
@@ -36,7 +38,7 @@ from shared.domain.workorder import (
     question_to_answer,
 )
 from shared.observability import count, logger
-from shared.services import safety, visits, workorders
+from shared.services import safety, satisfaction, visits, workorders
 from shared.services.container import Services
 
 
@@ -148,9 +150,12 @@ def _for_tenant(svc: Services, msg: InboundSms, phone: str, intent: Intent, unit
         if question.kind == "feedback":
             return _answer(svc, unit, wo, yes, msg)
         return _answer_proposal(svc, unit, wo, yes, msg)
+    number = satisfaction.answer_number(svc, unit, mine, msg.body, "sms")  # the phone on file is the credential
+    if number is not None:
+        return _number_answered(svc, unit, mine, number, msg)
     if intent == Intent.STATUS:
         return _status(svc, unit, mine, msg)
-    if intent in (Intent.YES, Intent.NO) and only_answer(msg.body):
+    if (intent in (Intent.YES, Intent.NO) and only_answer(msg.body)) or satisfaction.lone_number(msg.body):
         lang = tenant_language(unit, mine[0] if mine else None, msg.body)
         return Outcome("nothing_to_answer", reply("sms.nothing_to_answer", lang))
     return _open_request(svc, unit, phone, msg)
@@ -175,10 +180,21 @@ def _open_request(svc: Services, unit: Unit, phone: str, msg: InboundSms) -> Out
 def _answer(svc: Services, unit: Unit, wo: WorkOrder, resolved: bool, msg: InboundSms) -> Outcome:
     comment = f"by SMS: {' '.join(msg.body.split())}"[:2000]
     workorders.answer_follow_up(svc, wo.id, resolved, comment)  # the phone on file is the tenant's credential
-    text = reply("sms.resolved" if resolved else "sms.not_resolved", tenant_language(unit, wo, msg.body),
+    # a YES also asks for a 1-5 rating (a number reply answers it)
+    text = reply("sms.resolved_rate" if resolved else "sms.not_resolved", tenant_language(unit, wo, msg.body),
                  reference=wo.id)
     _record_reply(svc, wo.id, msg, "YES" if resolved else "NO")
     return Outcome("feedback_resolved" if resolved else "feedback_not_resolved", text, wo.id)
+
+
+def _number_answered(svc: Services, unit: Unit, mine: list[WorkOrder], number: satisfaction.NumberAnswer,
+                     msg: InboundSms) -> Outcome:
+    wo = next((w for w in mine if w.id == number.work_order_id), None)
+    lang = number.language or tenant_language(unit, wo or (mine[0] if mine else None), msg.body)
+    text = reply(number.reply_key, lang, reference=number.work_order_id or "")
+    if wo is not None:
+        _record_reply(svc, wo.id, msg, "a rating")
+    return Outcome(number.action, text, number.work_order_id)
 
 
 def _answer_safety(svc: Services, unit: Unit, wo: WorkOrder, intent: Intent, msg: InboundSms) -> Outcome:

@@ -19,7 +19,8 @@ from shared.services.writes import tenant_scope, vendor_scope
 TENANT_EVENTS = {"received", "triaged", "offered", "accepted", "scheduled", "completed", "verified",
                  "reopened", "escalated", "cancelled", "notified", "proposed", "proposal_declined",
                  "reschedule_requested", "no_show", "checkin",
-                 "photo_added", "photo_rejected", "safety_question", "safety_answered", "safety_unanswered"}
+                 "photo_added", "photo_rejected", "safety_question", "safety_answered", "safety_unanswered",
+                 "rated"}
 
 
 class View(BaseModel):
@@ -77,6 +78,8 @@ class TenantStatus(View):
     safety_question: SafetyQuestion | None = None
     vendor: Named | None = None
     window: VisitWindow | None = None
+    rating_due: bool = False  # the 1-5 rating is asked and this link may answer it
+    rating: int | None = None  # the tenant's rating of the repair, once given
 
 
 class NotToExceed(View):
@@ -188,6 +191,8 @@ def tenant_status(svc: Services, wo_id: str, token: str | None) -> TenantStatus:
         "allowed_actions": tenant_actions(wo, svc.clock()), "proposal": window_of(wo, proposal=True),
         "photos": photos.view_links(svc, wo), "photo_upload": photos.tenant_may_add(wo),
     }
+    view["rating_due"] = bool(wo.rating_asked_at and wo.satisfaction is None and scope.allows("rate"))
+    view["rating"] = wo.satisfaction.rating if wo.satisfaction else None
     if wo.asking_safety and wo.safety_question:
         view["safety_question"] = {"hazard": wo.safety_question.hazard.value, "question": message_book(
             ).safety_question(wo.safety_question.hazard.value, view["language"])}

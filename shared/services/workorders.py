@@ -24,6 +24,7 @@ from shared.domain.workorder import (
     tenant_actions,
 )
 from shared.observability import count, logger
+from shared.services import satisfaction
 from shared.services.container import Services
 from shared.services.incidents import correlate
 from shared.services.writes import Edit, entry, mutate, publish, tenant_scope, vendor_mutate
@@ -327,6 +328,7 @@ def _verified(svc: Services, wo: WorkOrder, answered: bool) -> None:
     counts the asset's next cycle from it)."""
     asset = {"asset_id": wo.asset_id, "serviced_on": svc.clock().date().isoformat()} if wo.asset_id else {}
     publish(svc, "WorkOrderVerified", wo, "verified", answered=answered, **asset)
+    satisfaction.note_verified(svc, wo)  # its tenant is due this quarter's NPS question
 
 
 def resume_stage(svc: Services, old: WorkOrder, stage: str, outcome: str) -> None:
@@ -422,8 +424,9 @@ def answer_follow_up(svc: Services, wo_id: str, resolved: bool, comment: str | N
                                               "escalated_from": wo.status}), [
                 entry(svc, "escalated", f"Tenant says it is not fixed{said} (building incident {wo.incident_id})",
                       actor="tenant")])
-        if resolved:
-            return Edit(wo.model_copy(update={"status": Status.VERIFIED, "stage_wait": None}), [
+        if resolved:  # and a 1-5 rating is asked (shared/services/satisfaction.py)
+            return Edit(wo.model_copy(update={"status": Status.VERIFIED, "stage_wait": None,
+                                              **satisfaction.ask_rating_update(svc, wo)}), [
                 entry(svc, "verified", f"Tenant confirmed the fix{said}", actor="tenant")])
         return Edit(wo.model_copy(update={
             "status": Status.REOPENED, "stage_wait": None, "previous_vendor_id": wo.vendor_id, "vendor_id": None,
@@ -434,6 +437,7 @@ def answer_follow_up(svc: Services, wo_id: str, resolved: bool, comment: str | N
     before, wo = change.before, change.saved
     if resolved:
         _verified(svc, wo, answered=True)
+        satisfaction.note_rating_asked(svc, wo)
     elif wo.status == Status.ESCALATED:
         publish(svc, "WorkOrderEscalated", wo, "escalated", reason="not_fixed", detail="Tenant says it is not fixed")
     else:

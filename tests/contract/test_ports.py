@@ -10,7 +10,16 @@ import pytest
 
 from shared import ports
 from shared.adapters.messaging import EventPublisher, Messenger, QueueSender, SecretCache, Workflow
-from shared.adapters.repository import Channels, Directory, Invoices, Links, PmsLinks, Repository, WorkOrders
+from shared.adapters.repository import (
+    Channels,
+    Directory,
+    Invoices,
+    Links,
+    PmsLinks,
+    Repository,
+    Surveys,
+    WorkOrders,
+)
 from shared.adapters.scheduler import OneTimeSchedules
 from shared.adapters.storage import ObjectStore
 from shared.pms.buildium import BuildiumClient
@@ -24,6 +33,7 @@ IMPLEMENTATIONS: list[tuple[type, type, type]] = [  # port, AWS adapter, twin
     (ports.LinkStore, Links, fakes.InMemoryLinks),
     (ports.PmsLinkStore, PmsLinks, fakes.InMemoryPmsLinks),
     (ports.ChannelStore, Channels, fakes.InMemoryChannels),
+    (ports.SurveyStore, Surveys, fakes.InMemorySurveys),
     (ports.RepositoryPort, Repository, fakes.InMemoryRepository),
     (ports.EventPort, EventPublisher, fakes.RecordingEvents),
     (ports.WorkflowPort, Workflow, fakes.FakeWorkflow),

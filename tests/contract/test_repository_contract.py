@@ -550,3 +550,33 @@ class TestSetups:
         repo.save_setup("assets", "a-1", {"kind": "boiler"}, 0, "ops:key", T0.isoformat())
         assert [r["id"] for r in repo.setups("sensors")] == ["s-1", "s-2"]
         assert repo.setups("nte") == []
+
+
+class TestSurveys:
+    def test_tenants_due_per_quarter_the_latest_verification_wins(self, repo: Repository) -> None:
+        repo.note_nps_due("2026-Q2", "unit-1#aa", {"unit_id": "unit-1", "verified_at": T0.isoformat()})
+        repo.note_nps_due("2026-Q2", "unit-1#aa", {"unit_id": "unit-1", "verified_at": "2026-06-11T00:00:00+00:00"})
+        repo.note_nps_due("2026-Q2", "unit-2#bb", {"unit_id": "unit-2", "verified_at": T0.isoformat()})
+        repo.note_nps_due("2026-Q3", "unit-3#cc", {"unit_id": "unit-3", "verified_at": T0.isoformat()})
+        due = repo.nps_due("2026-Q2")
+        assert [(d["tenant"], d["verified_at"]) for d in due] == [
+            ("unit-1#aa", "2026-06-11T00:00:00+00:00"), ("unit-2#bb", T0.isoformat())]
+        assert repo.nps_due("2026-Q1") == []
+
+    def test_a_survey_is_claimed_once_and_answered_once(self, repo: Repository) -> None:
+        assert repo.survey("unit-1#aa", "2026-Q2") is None
+        assert repo.answer_survey("unit-1#aa", "2026-Q2", {"score": 9}) is False  # never asked
+        assert repo.claim_survey("unit-1#aa", "2026-Q2", {"asked_at": T0.isoformat(), "channel": "sms"}) is True
+        assert repo.claim_survey("unit-1#aa", "2026-Q2", {"asked_at": T0.isoformat(), "channel": "email"}) is False
+        assert repo.answer_survey("unit-1#aa", "2026-Q2", {"score": 9, "answer_channel": "sms", "comment": None}) \
+            is True
+        assert repo.answer_survey("unit-1#aa", "2026-Q2", {"score": 3, "answer_channel": "email"}) is False
+        survey = repo.survey("unit-1#aa", "2026-Q2")
+        assert survey is not None
+        assert (survey["channel"], survey["score"], survey["answer_channel"], survey["quarter"]) == (
+            "sms", 9, "sms", "2026-Q2") and "comment" not in survey
+
+    def test_the_last_question_asked(self, repo: Repository) -> None:
+        assert repo.last_question_at("unit-1#aa") is None
+        repo.note_question("unit-1#aa", T0.isoformat())
+        assert repo.last_question_at("unit-1#aa") == T0.isoformat()

@@ -21,6 +21,7 @@ from tests.fakes.repository import (
     InMemoryLinks,
     InMemoryPmsLinks,
     InMemoryRepository,
+    InMemorySurveys,
     InMemoryWorkOrders,
 )
 from tests.fakes.schedules import FakeSchedules, Scheduled
@@ -47,6 +48,7 @@ __all__ = [
     "InMemoryPms",
     "InMemoryPmsLinks",
     "InMemoryRepository",
+    "InMemorySurveys",
     "InMemoryWorkOrders",
     "MemoryTable",
     "Outbox",

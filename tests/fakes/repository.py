@@ -22,6 +22,7 @@ from shared.adapters.repository.directory import (
     vendor_index_keys,
 )
 from shared.adapters.repository.setups import setup_key, setup_log_key, stale_setup
+from shared.adapters.repository.surveys import last_question_key, nps_due_key, survey_key
 from shared.adapters.repository.work_orders import MAX_PAGE_READ, index_of, query_batch
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
@@ -468,8 +469,46 @@ class InMemorySetups(_Part):
         return self.table.partition(f"SETUPLOG#{kind}#{item_id}")
 
 
+class InMemorySurveys(_Part):
+    """Tenant surveys: who is due an NPS question per quarter, each question (claimed once), the last asked."""
+
+    def note_nps_due(self, quarter: str, tenant: str, data: dict[str, Any]) -> None:
+        pk, sk = nps_due_key(quarter, tenant)
+        self.table.put({"PK": pk, "SK": sk, "tenant": tenant, **data})
+
+    def nps_due(self, quarter: str) -> list[dict[str, Any]]:
+        return [_no_keys(i) for i in self.table.partition(f"NPSDUE#{quarter}")]
+
+    def claim_survey(self, tenant: str, quarter: str, data: dict[str, Any]) -> bool:
+        pk, sk = survey_key(tenant, quarter)
+        return self.table.put_first({"PK": pk, "SK": sk, "tenant": tenant, "quarter": quarter, **data})
+
+    def survey(self, tenant: str, quarter: str) -> dict[str, Any] | None:
+        found = self.table.get(*survey_key(tenant, quarter))
+        return _no_keys(found) if found else None
+
+    def answer_survey(self, tenant: str, quarter: str, answer: dict[str, Any]) -> bool:
+        found = self.table.get(*survey_key(tenant, quarter))
+        if found is None or "score" in found:
+            return False
+        self.table.put({**found, **{k: v for k, v in answer.items() if v is not None}})
+        return True
+
+    def note_question(self, tenant: str, at: str) -> None:
+        pk, sk = last_question_key(tenant)
+        self.table.put({"PK": pk, "SK": sk, "at": at})
+
+    def last_question_at(self, tenant: str) -> str | None:
+        found = self.table.get(*last_question_key(tenant))
+        return str(found["at"]) if found else None
+
+
+def _no_keys(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in ("PK", "SK")}
+
+
 class InMemoryRepository(InMemoryWorkOrders, InMemoryDirectory, InMemoryInvoices, InMemoryLinks, InMemoryPmsLinks,
-                         InMemoryChannels, InMemorySetups):
+                         InMemoryChannels, InMemorySetups, InMemorySurveys):
     """Every method of the DynamoDB repository, over one in-memory table (`self.table.items` to inspect)."""
 
     def __init__(self, table: MemoryTable | None = None) -> None:

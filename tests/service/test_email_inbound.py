@@ -170,7 +170,7 @@ def test_a_reply_naming_someone_elses_request_opens_a_new_one(svc: Services, ana
 def test_yes_in_a_reply_to_the_follow_up_closes_the_job(svc: Services, ana: Mailbox) -> None:
     wo = completed(svc, UNIT, LEAK).wo
     outcome = ana.send(f"Re: Is it fixed? ({wo.id})", "Yes")
-    assert outcome == Outcome("feedback_resolved", reply("email.resolved", "en", reference=wo.id), wo.id)
+    assert outcome == Outcome("feedback_resolved", reply("email.resolved_rate", "en", reference=wo.id), wo.id)
     verified = svc.repo.get_work_order(wo.id, with_timeline=True)
     assert verified.status == Status.VERIFIED
     assert "Tenant confirmed the fix - by email: Yes" in [e.detail for e in verified.timeline]

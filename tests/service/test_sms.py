@@ -203,7 +203,7 @@ def test_status_text_for_a_status_without_words_of_its_own(svc: Services) -> Non
 def test_yes_to_the_follow_up_closes_the_job(svc: Services, ana: Texts) -> None:
     wo = completed(svc, UNIT, LEAK).wo
     outcome = ana.send("Yes, thanks!")
-    assert outcome == Outcome("feedback_resolved", reply("sms.resolved", "en", reference=wo.id), wo.id)
+    assert outcome == Outcome("feedback_resolved", reply("sms.resolved_rate", "en", reference=wo.id), wo.id)
     done = svc.repo.get_work_order(wo.id, with_timeline=True)
     assert done.status == Status.VERIFIED
     assert [e.detail for e in done.timeline if e.event == "verified"] == [

@@ -35,7 +35,7 @@ def test_digest_is_keyed_deterministic_and_hides_the_token():
 def test_scope_actions_per_party_and_expiry():
     scope = links.new_scope("wo-1", "vendor", "v-9", 60, now=1000.4)
     assert scope == links.LinkScope("wo-1", "vendor", "v-9", links.VENDOR_ACTIONS, 1060)
-    assert links.new_scope("wo-1", "tenant", "u-1", 60, 0).actions == ("view", "feedback", "visit", "safety")
+    assert links.new_scope("wo-1", "tenant", "u-1", 60, 0).actions == ("view", "feedback", "visit", "safety", "rate")
     assert links.new_scope("u-1", "unit", "u-1", 60, 0).actions == ("request",)
     with pytest.raises(KeyError):
         links.new_scope("wo-1", "stranger", "x", 60, 0)

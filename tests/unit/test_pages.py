@@ -64,6 +64,24 @@ def test_tenant_status_page_shows_what_people_typed_as_text():
     assert 'name="answer" value="yes"' in html and "success_action_redirect" not in html
 
 
+def test_the_rating_form_and_the_rating_given_on_the_status_page():
+    html = pages.tenant_status(tenant_view(status="verified", rating_due=True), "/f", "es",
+                               rating_url=f"/rating?{EVIL}")
+    assert_inert(html)
+    assert "¿Cómo lo hicimos?" in html and 'name="rating" value="5"' in html and 'name="rating" value="6"' not in html
+    rated = pages.tenant_status(tenant_view(status="verified", rating=4), "/f", "en", rating_url="/rating")
+    assert 'name="rating"' not in rated and "Your rating: 4 out of 5" in rated
+    assert 'name="rating"' not in pages.tenant_status(tenant_view(), "/f", "en", rating_url="/rating")
+
+
+def test_the_nps_page_asks_0_to_10_or_thanks():
+    html = pages.nps_page(f"/surveys/nps?{EVIL}", False, "en")
+    assert "&lt;script&gt;" in html and "<script>window" not in html
+    assert 'name="score" value="0"' in html and 'name="score" value="10"' in html
+    thanks = pages.nps_page("/surveys/nps", True, "es")
+    assert "¡Gracias por su respuesta!" in thanks and 'name="score"' not in thanks
+
+
 def test_vendor_job_page_shows_what_people_typed_as_text_in_spanish():
     html = pages.vendor_job(vendor_view(), EVIL, EVIL, "es", UPLOAD)
     assert_inert(html)

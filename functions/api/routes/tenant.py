@@ -1,5 +1,6 @@
-"""Tenant routes: a request (JSON, or the per-unit form), its status page, feedback, the safety answer,
-the visit and photos. Reached with the link the tenant was sent (a bearer token)."""
+"""Tenant routes: a request (JSON, or the per-unit form), its status page, feedback and the rating, the
+safety answer, the visit and photos, the quarterly NPS question. Reached with the link the tenant was sent
+(a bearer token)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ def get_request(id):
             if view.photo_upload else None  # presigning writes nothing: this GET changes no state
         return html_response(200, pages.tenant_status(view, api_path(f"/requests/{id}/feedback?token={token}"), lang,
                                               api_path(f"/requests/{id}/visit?token={token}"), upload,
-                                              api_path(f"/requests/{id}/safety?token={token}")))
+                                              api_path(f"/requests/{id}/safety?token={token}"),
+                                              api_path(f"/requests/{id}/rating?token={token}")))
     return json_response(200, view)
 
 
@@ -90,6 +92,52 @@ def request_feedback(id):
     if is_form():
         return see_other(f"/requests/{id}?token={token}")
     return json_response(200, {"id": wo.id, "status": wo.status.value})
+
+
+@bp.route("/requests/{id}/rating", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def request_rating(id):
+    """The tenant's 1-5 rating of a confirmed repair and an optional comment (once per job: then 409)."""
+    from shared.services import satisfaction
+
+    refuse_cross_site()
+    body = read_body(schemas.Rating)
+    token = query_param("token")
+    wo = satisfaction.tenant_rate(services(), id, token, body.rating, body.comment)
+    if is_form():
+        return see_other(f"/requests/{id}?token={token}")
+    return json_response(200, {"id": wo.id, "rating": body.rating})
+
+
+@bp.route("/surveys/nps", methods=["GET"])
+@endpoint(html_errors=True)
+def nps_survey():
+    """The quarterly NPS question behind its signed link (this GET changes nothing)."""
+    from shared.services import satisfaction
+
+    token = query_param("token")
+    svc = services()
+    survey = satisfaction.page_nps(svc, token)
+    answered = satisfaction.nps_answered(svc, survey)
+    if wants_html():
+        return html_response(200, pages.nps_page(api_path(f"/surveys/nps?token={token}"), answered,
+                                                 pages.language(survey.language)))
+    return json_response(200, {"quarter": survey.quarter, "answered": answered, "language": survey.language})
+
+
+@bp.route("/surveys/nps", methods=["POST"], content_types=ALL_TYPES)
+@endpoint(html_errors=True)
+def nps_answer():
+    """The tenant's 0-10 answer (once: a second is a 409)."""
+    from shared.services import satisfaction
+
+    refuse_cross_site()
+    body = read_body(schemas.NpsAnswer)
+    token = query_param("token")
+    survey = satisfaction.page_nps(services(), token, body.score, body.comment)
+    if is_form():
+        return see_other(f"/surveys/nps?token={token}")
+    return json_response(200, {"quarter": survey.quarter, "score": body.score})
 
 
 @bp.route("/requests/{id}/safety", methods=["POST"], content_types=ALL_TYPES)

@@ -1,5 +1,5 @@
 """DynamoDB single-table repository: one class per kind of record (work_orders, directory, invoices,
-links, pms_links, channels, setups) over a shared `Table`; `Repository` is all of them.
+links, pms_links, channels, setups, surveys) over a shared `Table`; `Repository` is all of them.
 
 Access patterns (no Scan anywhere):
   work order + timeline       PK=WO#<id>                SK=WO | TL#<at>#<n>
@@ -24,6 +24,8 @@ Access patterns (no Scan anywhere):
   tenant phone / email        PK=PHONE#<e164> | EMAIL#<address>   SK=UNIT#<unit id>   (inbound SMS / email)
   a paged on-call phone       PK=ONCALL#<e164>          SK=PAGE   (its latest emergency page: ACK by SMS)
   drill sink                  PK=DRILLSINK              SK=<sent at>#<message id>   (TTL; the fire drill's messages)
+  tenants due an NPS question PK=NPSDUE#<quarter>       SK=<tenant key>   (written when a job is verified)
+  a tenant's surveys          PK=SURVEY#<tenant key>    SK=NPS#<quarter> | LAST   (surveys.py)
 Every work-order write is conditional on its version, so replays and races cannot corrupt it.
 """
 
@@ -35,12 +37,14 @@ from shared.adapters.repository.invoices import Invoices
 from shared.adapters.repository.links import Links
 from shared.adapters.repository.pms_links import PmsLinks
 from shared.adapters.repository.setups import Setups
+from shared.adapters.repository.surveys import Surveys
 from shared.adapters.repository.table import Table
 from shared.adapters.repository.work_orders import WorkOrders
 
 
-class Repository(WorkOrders, Directory, Invoices, Links, PmsLinks, Channels, Setups):
+class Repository(WorkOrders, Directory, Invoices, Links, PmsLinks, Channels, Setups, Surveys):
     """Every kind of record over one table: `Repository(table_name)`, as callers have always built it."""
 
 
-__all__ = ["Channels", "Directory", "Invoices", "Links", "PmsLinks", "Repository", "Setups", "Table", "WorkOrders"]
+__all__ = ["Channels", "Directory", "Invoices", "Links", "PmsLinks", "Repository", "Setups", "Surveys", "Table",
+           "WorkOrders"]
