@@ -21,6 +21,7 @@ from shared.services.container import Services
 BASELINE = "kpi_baseline"  # configuration record: the baseline period or hand-entered figures
 CHECKPOINTS = (30, 60, 90)  # days after the deployment the comparison shows
 DEFAULT_DAYS = 30
+BACKFILL_MAX_DAYS = 31  # one API call's backfill (the CLI walks longer periods a slice at a time)
 
 
 # ---------------------------------------------------------------- the consumer and the backfill
