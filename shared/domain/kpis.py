@@ -222,14 +222,6 @@ def facts(wo: WorkOrder, invoices: Iterable[Any] = (), original: WorkOrder | Non
     if rating is not None:
         _add(own, "csat.n")
         _add(own, "csat.sum", int(rating))
-    score = _field(wo, "nps", "score")
-    if score is not None:
-        _add(own, "nps.n")
-        if int(score) >= 9:
-            _add(own, "nps.promoters")
-        elif int(score) <= 6:
-            _add(own, "nps.detractors")
-
     answers = sum(1 for e in timeline if (e.event == "notified" and "reply to status" in e.detail.lower())
                   or e.event == "status_viewed")
     if answers:
@@ -248,6 +240,17 @@ def facts(wo: WorkOrder, invoices: Iterable[Any] = (), original: WorkOrder | Non
         if wo.created_at - original.completed_at <= window:
             _add(out.setdefault(_own_bucket(original), {}), "recall_30d.num")
     return out
+
+
+def nps_facts(day: date, property_id: str | None, score: int) -> Facts:
+    """One tenant's NPS answer (a survey of the tenant, not of a job): counted on the day it was answered,
+    for its property, with no trade, priority or vendor."""
+    counters: Counters = {"nps.n": 1}
+    if score >= 9:
+        counters["nps.promoters"] = 1
+    elif score <= 6:
+        counters["nps.detractors"] = 1
+    return {bucket_key(day, property_id or NONE, None, None, None): counters}
 
 
 def _offer_facts(timeline: list[TimelineEntry]) -> dict[str, Counters]:

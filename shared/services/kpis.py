@@ -18,6 +18,7 @@ from shared.domain import kpis as rules
 from shared.domain.errors import ConcurrentUpdate, InvalidInput, NotFound
 from shared.services.container import Services
 
+NPS_ANSWERED = "TenantNpsAnswered"  # a tenant's NPS answer (no work order): counted on its own
 BASELINE = "kpi_baseline"  # configuration record: the baseline period or hand-entered figures
 CHECKPOINTS = (30, 60, 90)  # days after the deployment the comparison shows
 DEFAULT_DAYS = 30
@@ -55,9 +56,12 @@ def event_id(event: dict[str, Any]) -> str | None:
 
 
 def apply_event(svc: Services, event: dict[str, Any]) -> str:
-    """Consume one lifecycle event (an EventBridge envelope): "applied", "unchanged", "seen" (this event id
-    was applied before), "drill" or "ignored" (no work order). The event id is recorded once applied."""
+    """Consume one event (an EventBridge envelope): "applied", "unchanged", "seen" (this event id was applied
+    before), "drill" or "ignored" (no work order). The event id is recorded once applied. A tenant's NPS
+    answer (`TenantNpsAnswered`, no work order) is counted on its own."""
     detail = event.get("detail") or {}
+    if event.get("detail-type") == NPS_ANSWERED and isinstance(detail.get("score"), int):
+        return "applied" if record_nps(svc, event) else "unchanged"
     wo_id = detail.get("work_order_id")
     if not wo_id:
         return "ignored"
@@ -73,6 +77,22 @@ def apply_event(svc: Services, event: dict[str, Any]) -> str:
     if seen:
         svc.repo.claim_rollup_event(seen)
     return "applied" if changed else "unchanged"
+
+
+def record_nps(svc: Services, event: dict[str, Any]) -> bool:
+    """A tenant's NPS answer (answered once per tenant and quarter, so the event is the record): its facts
+    stored under the survey's key like a work order's, so a duplicate changes nothing."""
+    detail = event["detail"]
+    survey = f"nps:{detail.get('tenant')}:{detail.get('quarter')}"
+    at = event.get("time")
+    day = datetime.fromisoformat(at.replace("Z", "+00:00")).date() if at else svc.clock().date()
+    new = rules.nps_facts(day, detail.get("property_id"), int(detail["score"]))
+    old, version = svc.repo.rollup_facts(survey)
+    change = rules.delta(old, new)
+    if not change:
+        return False
+    svc.repo.replace_rollup_facts(survey, new, change, version)
+    return True
 
 
 def backfill(svc: Services, since: date, until: date) -> dict[str, int]:

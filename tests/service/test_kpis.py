@@ -298,3 +298,22 @@ def test_bad_ranges_and_groups_are_refused(svc: Services) -> None:
     with pytest.raises(InvalidInput):
         kpis.kpis(svc, today, today, group_by="tenant")
     assert kpis.parse_range(None, None, today) == (today - timedelta(days=29), today)
+
+
+def test_nps_answers_count_once_per_tenant_and_quarter(svc: Services) -> None:
+    def answered(tenant: str, score: int, event_id: str) -> dict[str, Any]:
+        return {"id": event_id, "detail-type": "TenantNpsAnswered", "time": "2026-06-09T18:00:00Z",
+                "detail": {"tenant": tenant, "quarter": "2026-Q2", "score": score, "unit_id": "u-1",
+                           "property_id": "prop-maple", "event_key": f"nps:{tenant}:2026-Q2"}}
+
+    assert kpis.apply_event(svc, answered("t-1", 10, "e-1")) == "applied"
+    assert kpis.apply_event(svc, answered("t-1", 10, "e-1")) == "unchanged"  # a duplicate
+    assert kpis.apply_event(svc, answered("t-2", 3, "e-2")) == "applied"
+    assert kpis.apply_event(svc, answered("t-3", 8, "e-3")) == "applied"
+    day = date(2026, 6, 9)
+    report = kpis.kpis(svc, day, day, property_id="prop-maple")
+    nps = next(k for k in report["kpis"] if k["id"] == "nps")
+    assert (nps["count"], nps["promoters"], nps["detractors"], nps["value"]) == (3, 1, 1, 0.0)
+    assert next(k for k in kpis.kpis(svc, day, day, property_id="prop-harbor")["kpis"] if k["id"] == "nps")[
+        "count"] == 0
+

@@ -17,10 +17,9 @@ KEY = "2026-03-02|prop-1|plumbing|urgent|ven-a"
 
 
 class RatedWorkOrder(WorkOrder):
-    """The fields another part of issue 12 adds (tenant satisfaction and NPS): read when present."""
+    """The field another part of issue 12 adds (the tenant's rating of the job): read when present."""
 
     satisfaction: dict[str, Any] | None = None
-    nps: dict[str, Any] | None = None
 
 
 def at(minutes: float) -> datetime:
@@ -88,13 +87,21 @@ def test_drill_work_orders_contribute_nothing() -> None:
     assert kpis.facts(job(JOURNEY, drill=True)) == {}
 
 
-def test_satisfaction_and_nps_are_read_when_present_and_ignored_when_absent() -> None:
-    rated = kpis.facts(job(JOURNEY, RatedWorkOrder, satisfaction={"rating": 4}, nps={"score": 9}))[KEY]
-    assert (rated["csat.n"], rated["csat.sum"], rated["nps.n"], rated["nps.promoters"]) == (1, 4, 1, 1)
+def test_satisfaction_is_read_when_present_and_ignored_when_absent() -> None:
+    rated = kpis.facts(job(JOURNEY, RatedWorkOrder, satisfaction={"rating": 4}))[KEY]
+    assert (rated["csat.n"], rated["csat.sum"]) == (1, 4)
     plain = kpis.facts(job(JOURNEY))[KEY]
-    assert not any(k.startswith(("csat", "nps")) for k in plain)
+    assert not any(k.startswith("csat") for k in plain)
     values = {v["id"]: v for v in kpis.values(kpis.total([rated, plain]))}
-    assert values["csat"]["value"] == 4.0 and values["nps"]["value"] == 100.0
+    assert values["csat"]["value"] == 4.0 and values["csat"]["count"] == 1
+
+
+def test_nps_is_promoters_minus_detractors_in_percent() -> None:
+    answers = [kpis.nps_facts(T0.date(), "prop-1", score) for score in (10, 9, 8, 7, 6, 0)]
+    summed = kpis.total(c for facts in answers for c in facts.values())
+    assert list(answers[0]) == ["2026-03-02|prop-1|-|-|-"]
+    nps = next(v for v in kpis.values(summed) if v["id"] == "nps")
+    assert (nps["count"], nps["promoters"], nps["detractors"], nps["value"]) == (6, 2, 2, 0.0)
 
 
 def test_a_recall_within_30_days_counts_on_its_original() -> None:
