@@ -29,6 +29,9 @@ BACKFILL_MAX_DAYS = 31  # one API call's backfill (the CLI walks longer periods 
 def refresh(svc: Services, wo_id: str, attempts: int = 4) -> bool:
     """Make the rollups hold this work order's current facts. True if anything changed."""
     for attempt in range(attempts):
+        # The facts' version is read before the work order: a consumer that read an older work order can
+        # then only write if no one wrote facts since, and whoever writes after it read the newer state.
+        old, version = svc.repo.rollup_facts(wo_id)
         wo = svc.repo.get_work_order(wo_id, with_timeline=True)
         original = None
         if wo.recall_of:
@@ -37,7 +40,6 @@ def refresh(svc: Services, wo_id: str, attempts: int = 4) -> bool:
             except NotFound:
                 original = None
         new = rules.facts(wo, svc.repo.invoices_for(wo_id), original)
-        old, version = svc.repo.rollup_facts(wo_id)
         change = rules.delta(old, new)
         if not change:
             return False

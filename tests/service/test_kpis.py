@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from shared.domain.errors import InvalidInput
+from shared.domain.workorder import TimelineEntry
 from shared.services import kpis
 from shared.services.container import Services
 from tests.fakes import fake_services, seed_demo
@@ -317,3 +318,25 @@ def test_nps_answers_count_once_per_tenant_and_quarter(svc: Services) -> None:
     assert next(k for k in kpis.kpis(svc, day, day, property_id="prop-harbor")["kpis"] if k["id"] == "nps")[
         "count"] == 0
 
+
+
+def test_a_consumer_that_read_an_older_work_order_cannot_overwrite_a_newer_contribution(
+        svc: Services, history: list[Written], monkeypatch: pytest.MonkeyPatch) -> None:
+    job = next(j for j in history if j.truth.completed and not j.truth.drill and not j.truth.reopened)
+    wo_id, real_get = job.truth.id, svc.repo.get_work_order
+    newer = TimelineEntry(at=svc.clock(), event="reopened", detail="Tenant says it is not fixed", actor="tenant")
+    raced = []
+
+    def get_work_order(asked: str, with_timeline: bool = False) -> Any:
+        wo = real_get(asked, with_timeline)
+        if asked == wo_id and with_timeline and not raced:  # another consumer runs between our two reads
+            raced.append(True)
+            svc.repo.add_timeline(wo_id, newer)
+            assert kpis.refresh(svc, wo_id) is True
+        return wo
+
+    monkeypatch.setattr(svc.repo, "get_work_order", get_work_order)
+    kpis.refresh(svc, wo_id)  # decided on the older timeline first: refused, decided again on the newer one
+    facts, _ = svc.repo.rollup_facts(wo_id)
+    own = next(c for c in facts.values() if c.get("wo"))
+    assert raced and own["reopen.num"] == 1
