@@ -1,7 +1,7 @@
 """`opslayer` command line: the drill, PMS tools, triage (eval, train, correct, export), ops (list, show,
 cancel, close, open, redrive, retry, and the ways forward from an escalation: reassign, restart, resume,
-extend, note) against a local or a deployed stack, and the setup as code (config
-export, import)."""
+extend, note; the KPIs: kpis, scorecard, baseline) against a local or a deployed stack, the KPI backfill
+(kpi backfill), and the setup as code (config export, import)."""
 
 from __future__ import annotations
 
