@@ -1,7 +1,7 @@
 """`opslayer` command line: the drill, PMS tools, triage (eval, train, correct, export), ops (list, show,
 cancel, close, open, redrive, retry, and the ways forward from an escalation: reassign, restart, resume,
-extend, note) against a local or a deployed stack, and the setup as code (config
-export, import)."""
+extend, note; the KPIs: kpis, scorecard, baseline) against a local or a deployed stack, the KPI backfill
+(kpi backfill), and the setup as code (config export, import)."""
 
 from __future__ import annotations
 
@@ -324,6 +324,95 @@ def _ops_open(args: argparse.Namespace) -> int:
     return 0
 
 
+KPI_COLUMNS = (("id", 20), ("value", 12), ("p50", 10), ("p90", 10), ("mean", 10), ("count", 18))
+
+
+def _kpi_line(kpi: dict[str, Any]) -> str:
+    count = kpi.get("count", kpi.get("denominator", kpi.get("work_orders", "")))
+    if "numerator" in kpi:
+        count = f"{kpi['numerator']}/{kpi['denominator']}"
+    values = {**kpi, "count": count}
+    return "  ".join(f"{'' if values.get(name) is None else values.get(name)!s:<{width}}"
+                     for name, width in KPI_COLUMNS).rstrip()
+
+
+def _print_kpis(values: list[dict[str, Any]], title: str = "") -> None:
+    if title:
+        print(f"\n{title}")
+    print("  ".join(f"{name.upper():<{width}}" for name, width in KPI_COLUMNS).rstrip())
+    for kpi in values:
+        print(_kpi_line(kpi))
+
+
+def _ops_kpis(args: argparse.Namespace) -> int:
+    """The KPIs of a period (GET /ops/kpis): a table, --json, or --csv (the API's CSV)."""
+    client = _ops_client(args)
+    params = {"from": args.since, "to": args.until, "property_id": args.property, "group_by": args.group_by}
+    if args.csv:
+        sys.stdout.write(client.call("GET", "/ops/kpis", params, accept="text/csv"))
+        return 0
+    report = client.call("GET", "/ops/kpis", params)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"KPIs {report['from']} .. {report['to']}" + (f" ({report['property_id']})" if report["property_id"] else "")
+          + f"; rules {report['rules_version']}; durations in seconds, rates 0-1")
+    _print_kpis(report["kpis"])
+    for group in report.get("groups") or []:
+        _print_kpis(group["kpis"], f"{args.group_by} = {group[args.group_by]}")
+    if report.get("baseline"):
+        base = report["baseline"]
+        print(f"\nBaseline (deployed {base['deployed_on']}): KPI  baseline  +30d  +60d  +90d")
+        for row in base["kpis"]:
+            print(f"{row['id']:<20}  {row['baseline']!s:<10}  {row['after_30_days']!s:<10}  "
+                  f"{row['after_60_days']!s:<10}  {row['after_90_days']!s}")
+    return 0
+
+
+def _ops_scorecard(args: argparse.Namespace) -> int:
+    card = _ops_client(args).call("GET", f"/ops/vendors/{args.vendor}/scorecard",
+                                  {"from": args.since, "to": args.until})
+    if args.json:
+        print(json.dumps(card, indent=2))
+        return 0
+    print(f"Scorecard {card['name']} ({card['vendor_id']}) {card['from']} .. {card['to']}")
+    _print_kpis(card["kpis"])
+    return 0
+
+
+def _ops_baseline(args: argparse.Namespace) -> int:
+    """Show the KPI baseline, or set it from a period and/or figures entered by hand (id=value)."""
+    client = _ops_client(args)
+    figures = {}
+    for pair in args.figure or []:
+        name, _, value = pair.partition("=")
+        figures[name] = float(value)
+    if args.since or args.until or figures:
+        body = {"from": args.since, "to": args.until, "figures": figures, "deployed_on": args.deployed_on}
+        answer = client.call("PUT", "/ops/kpis/baseline", body={k: v for k, v in body.items() if v})
+    else:
+        answer = client.call("GET", "/ops/kpis/baseline")
+    print(json.dumps(answer, indent=2))
+    return 0
+
+
+def _kpi_backfill(args: argparse.Namespace) -> int:
+    """Recompute the rollups of a period from the timelines, one API call per slice of at most 31 days."""
+    from datetime import date, timedelta
+
+    client = _ops_client(args)
+    first, last = date.fromisoformat(args.since), date.fromisoformat(args.until)
+    totals = {"work_orders": 0, "changed": 0}
+    while first <= last:
+        end = min(last, first + timedelta(days=args.slice_days - 1))
+        done = client.call("POST", "/ops/kpis/backfill", body={"from": first.isoformat(), "to": end.isoformat()})
+        print(f"{done['from']} .. {done['to']}: {done['work_orders']} work orders, {done['changed']} changed")
+        totals = {k: totals[k] + done[k] for k in totals}
+        first = end + timedelta(days=1)
+    print(f"backfill done: {totals['work_orders']} work orders, {totals['changed']} changed")
+    return 0
+
+
 def _ops_parsers(sub: argparse._SubParsersAction) -> None:
     ops = sub.add_parser("ops", help="the ops API: list, show, cancel, close, open, redrive, retry, reassign, "
                                      "restart, resume, extend, note (local or a deployed stack)")
@@ -363,8 +452,8 @@ def _ops_parsers(sub: argparse._SubParsersAction) -> None:
     op.add_argument("--print-only", action="store_true", help="print the link, do not start a browser")
     rd = command("redrive", _ops_redrive, "move a dead-letter queue's messages back to their source queue "
                                           "(without QUEUE: each DLQ's depth and running move)")
-    rd.add_argument("queue", nargs="?", help="intake, notifications, pms-inbound, pms-outbound, sensor-alerts "
-                                             "or visit-timers")
+    rd.add_argument("queue", nargs="?", help="intake, notifications, pms-inbound, pms-outbound, sensor-alerts, "
+                                             "visit-timers or kpi-rollup")
     rt = command("retry", _ops_retry, "restart a work order whose automation failed, where it failed")
     rt.add_argument("work_order")
     stages = ["schedule", "completion", "followup", "invoice", "approval", "bill"]
@@ -384,11 +473,39 @@ def _ops_parsers(sub: argparse._SubParsersAction) -> None:
     nt = command("note", _ops_steer, "add a note to a work order's timeline")
     nt.add_argument("work_order")
     nt.add_argument("--text", required=True)
+    kp = command("kpis", _ops_kpis, "the KPIs of a period (received from --from to --to), overall and per group")
+    kp.add_argument("--property")
+    kp.add_argument("--group-by", choices=["priority", "trade", "vendor", "property"])
+    kp.add_argument("--csv", action="store_true", help="the API's CSV (Accept: text/csv)")
+    kp.add_argument("--json", action="store_true")
+    sc = command("scorecard", _ops_scorecard, "a vendor's KPIs: offers made to them and the jobs they did")
+    sc.add_argument("vendor")
+    sc.add_argument("--json", action="store_true")
+    bl = command("baseline", _ops_baseline, "show the KPI baseline, or set it (a period before the deployment "
+                                            "and/or --figure ID=VALUE entered by hand)")
+    bl.add_argument("--figure", action="append", help="a pre-deployment figure, e.g. resolution=259200")
+    bl.add_argument("--deployed-on", help="YYYY-MM-DD: the 30/60/90-day checkpoints start here")
+    for parser in (kp, sc, bl):
+        parser.add_argument("--from", dest="since", help="YYYY-MM-DD (default: 30 days before --to)")
+        parser.add_argument("--to", dest="until", help="YYYY-MM-DD (default: today)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="opslayer")
     sub = parser.add_subparsers(dest="command", required=True)
+    kpi = sub.add_parser("kpi", help="KPI rollups: backfill a period from the work orders' timelines")
+    k_sub = kpi.add_subparsers(dest="kpi_command", required=True)
+    bf = k_sub.add_parser("backfill", help="recompute the rollups of a period (idempotent; 31-day API calls)")
+    bf.add_argument("--from", dest="since", required=True, help="YYYY-MM-DD")
+    bf.add_argument("--to", dest="until", required=True, help="YYYY-MM-DD")
+    bf.add_argument("--slice-days", type=int, default=31, choices=range(1, 32), metavar="1-31")
+    bf.add_argument("--url", default=DEFAULT_URL,
+                    help="the API base: a local stack (X-Ops-Key) or a stack's ApiUrl (SigV4); default %(default)s")
+    bf.add_argument("--stack", help="a deployed stack's name: its ApiUrl output is the URL")
+    bf.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    bf.add_argument("--region", help="AWS region (default: from the URL, else the profile's)")
+    bf.add_argument("--ops-key", help="X-Ops-Key for a local stack (default: read from it)")
+    bf.set_defaults(func=_kpi_backfill)
     drill = sub.add_parser("drill", help="play the drill's scenarios end to end and time every step")
     drill.add_argument("--url", default=DEFAULT_URL,
                        help="the API base: a local stack (X-Ops-Key) or a stack's ApiUrl (SigV4); default %(default)s")

@@ -99,18 +99,21 @@ class OpsClient:
             return {**headers, "X-Ops-Key": self.ops_key}
         return sign(method, url, body, headers, self._credentials.get_frozen_credentials(), self.region or "")
 
-    def call(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
-        """The JSON (or text) answer; OpsError for a 4xx or 5xx."""
+    def call(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None,
+             accept: str | None = None) -> Any:
+        """The JSON (or text) answer; OpsError for a 4xx or 5xx. `accept`: another answer (e.g. text/csv)."""
         import requests
 
         query = urlencode({k: v for k, v in (params or {}).items() if v not in (None, "", False)}, doseq=True)
         url = f"{self.url}{path}" + (f"?{query}" if query else "")
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json"} if data is not None else {}
+        if accept:
+            headers["Accept"] = accept
         resp = requests.request(method, url, data=data, headers=self.auth_headers(method, url, data, headers),
                                 timeout=self.timeout)
         try:
-            answer: Any = resp.json()
+            answer: Any = resp.text if accept and "json" not in accept else resp.json()
         except ValueError:
             answer = resp.text
         if resp.status_code >= 400:

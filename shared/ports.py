@@ -250,8 +250,28 @@ class SurveyStore(Protocol):
     def last_question_at(self, tenant: str) -> str | None: ...
 
 
+class RollupStore(Protocol):
+    """KPI rollups (shared/domain/kpis.py): day buckets of counters, each work order's contribution to them,
+    the events the rollup consumer has seen."""
+
+    def rollup_facts(self, wo_id: str) -> tuple[dict[str, dict[str, int]], int]:
+        """A work order's contribution (bucket key -> counters) and its version (0: none yet)."""
+
+    def replace_rollup_facts(self, wo_id: str, facts: dict[str, dict[str, int]],
+                             change: dict[str, dict[str, int]], expected_version: int) -> None:
+        """Store the new facts and add `change` to the buckets in one write; ConcurrentUpdate if the facts
+        moved past `expected_version`."""
+
+    def rollups(self, first: date, last: date) -> list[dict[str, Any]]:
+        """Every bucket of the days from `first` to `last`: {key, day, property, trade, priority, vendor,
+        counters}, by key. Queries only."""
+
+    def claim_rollup_event(self, event_id: str, ttl_seconds: int = 14 * 86400) -> bool:
+        """Record an event as seen by the rollup consumer; False if it was already."""
+
+
 class RepositoryPort(WorkOrderStore, DirectoryStore, InvoiceStore, LinkStore, PmsLinkStore, ChannelStore,
-                     SetupStore, SurveyStore, Protocol):
+                     SetupStore, SurveyStore, RollupStore, Protocol):
     """Every kind of record (shared.adapters.repository.Repository; tests.fakes.InMemoryRepository)."""
 
 

@@ -238,7 +238,7 @@ def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_second
         nte_cents, currency = nte.rules().with_overrides(overrides).amount(wo.trade, wo.priority, wo.property_id)
         return Edit(wo.model_copy(update={"status": Status.OFFERED, "offer": new_offer, "nte_cents": nte_cents,
                                           "currency": currency}),
-                    [entry(svc, "offered", f"Offered to {vendor.name}")], result=True)
+                    [entry(svc, "offered", f"Offered to {vendor.name} (vendor {vendor_id})")], result=True)
 
     change = mutate(svc, wo_id, apply)
     wo = change.after
@@ -253,7 +253,8 @@ def offer_expired(svc: Services, wo_id: str, index: int) -> str:
     def apply(wo: WorkOrder) -> Edit[None] | None:
         if wo.status == Status.OFFERED and wo.offer and wo.offer.index == index:
             return Edit(wo.model_copy(update={"offer": None}),
-                        [entry(svc, "offer_expired", "No answer in time; offering the next vendor")])
+                        [entry(svc, "offer_expired",
+                               f"No answer in time; offering the next vendor (vendor {wo.offer.vendor_id})")])
         return None
 
     change = mutate(svc, wo_id, apply)

@@ -580,3 +580,38 @@ class TestSurveys:
         assert repo.last_question_at("unit-1#aa") is None
         repo.note_question("unit-1#aa", T0.isoformat())
         assert repo.last_question_at("unit-1#aa") == T0.isoformat()
+
+
+class TestRollups:
+    JAN = "2026-01-31|prop-1|plumbing|routine|ven-a"
+    FEB = "2026-02-01|prop-1|plumbing|routine|ven-a"
+    FEB_B = "2026-02-01|prop-2|hvac|urgent|-"
+
+    def test_facts_and_their_change_are_written_together_and_versioned(self, repo: Repository) -> None:
+        assert repo.rollup_facts("wo-1") == ({}, 0)
+        facts = {self.JAN: {"wo": 1, "resolution.n": 1, "resolution.sum": 3600, "resolution.h4": 1}}
+        repo.replace_rollup_facts("wo-1", facts, facts, 0)
+        assert repo.rollup_facts("wo-1") == (facts, 1)
+        with pytest.raises(ConcurrentUpdate):  # decided on a stale version: nothing is added
+            repo.replace_rollup_facts("wo-1", facts, facts, 0)
+        moved = {self.FEB: {"wo": 1}}
+        repo.replace_rollup_facts("wo-1", moved, {self.JAN: {"wo": -1, "resolution.n": -1, "resolution.sum": -3600,
+                                                             "resolution.h4": -1}, self.FEB: {"wo": 1}}, 1)
+        repo.replace_rollup_facts("wo-2", {self.FEB: {"wo": 1, "csat.sum": 4}}, {self.FEB: {"wo": 1, "csat.sum": 4}}, 0)
+        assert repo.rollup_facts("wo-1") == (moved, 2)
+        rows = repo.rollups(date(2026, 1, 1), date(2026, 3, 31))
+        assert rows == [{"key": self.FEB, "day": "2026-02-01", "property": "prop-1", "trade": "plumbing",
+                         "priority": "routine", "vendor": "ven-a", "counters": {"wo": 2, "csat.sum": 4}}]
+
+    def test_a_day_range_reads_the_months_it_spans_and_only_its_days(self, repo: Repository) -> None:
+        for n, key in enumerate((self.JAN, self.FEB, self.FEB_B)):
+            repo.replace_rollup_facts(f"wo-{n}", {key: {"wo": 1}}, {key: {"wo": 1}}, 0)
+        assert [r["key"] for r in repo.rollups(date(2026, 1, 31), date(2026, 2, 1))] == [self.JAN, self.FEB, self.FEB_B]
+        assert [r["key"] for r in repo.rollups(date(2026, 2, 1), date(2026, 2, 1))] == [self.FEB, self.FEB_B]
+        assert repo.rollups(date(2025, 12, 1), date(2026, 1, 30)) == []
+        assert repo.rollups(date(2026, 2, 2), date(2026, 12, 31)) == []
+
+    def test_an_event_is_claimed_once(self, repo: Repository) -> None:
+        assert repo.claim_rollup_event("ev-1") is True
+        assert repo.claim_rollup_event("ev-1") is False
+        assert repo.get_record("KPISEEN#ev-1", "SEEN") is not None

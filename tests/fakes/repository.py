@@ -21,6 +21,7 @@ from shared.adapters.repository.directory import (
     insurance_warned_key,
     vendor_index_keys,
 )
+from shared.adapters.repository.rollups import COUNTER, months, rollup_pk, rollup_row
 from shared.adapters.repository.setups import setup_key, setup_log_key, stale_setup
 from shared.adapters.repository.surveys import last_question_key, nps_due_key, survey_key
 from shared.adapters.repository.work_orders import MAX_PAGE_READ, index_of, query_batch
@@ -507,8 +508,42 @@ def _no_keys(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in ("PK", "SK")}
 
 
+class InMemoryRollups(_Part):
+    """KPI rollups: day buckets of counters, each work order's facts (versioned), events seen."""
+
+    def rollup_facts(self, wo_id: str) -> tuple[dict[str, dict[str, int]], int]:
+        data = self.table.get(f"KPIWO#{wo_id}", "FACTS")
+        return (data.get("facts") or {}, int(data["version"])) if data else ({}, 0)
+
+    def replace_rollup_facts(self, wo_id: str, facts: dict[str, dict[str, int]],
+                             change: dict[str, dict[str, int]], expected_version: int) -> None:
+        current = self.table.get(f"KPIWO#{wo_id}", "FACTS")
+        if (int(current["version"]) if current else 0) != expected_version:
+            raise ConcurrentUpdate(f"the KPI facts of {wo_id} changed meanwhile")
+        self.table.put({"PK": f"KPIWO#{wo_id}", "SK": "FACTS", "facts": facts, "version": expected_version + 1})
+        for key, counters in change.items():
+            day, prop, trade, priority, vendor = key.split("|")
+            item = self.table.get(rollup_pk(day), key) or {"PK": rollup_pk(day), "SK": key}
+            item.update({"day": day, "property_id": prop, "trade": trade, "priority": priority, "vendor_id": vendor})
+            for name, value in counters.items():
+                item[f"{COUNTER}{name}"] = int(item.get(f"{COUNTER}{name}", 0)) + value
+            self.table.put(item)
+
+    def rollups(self, first: date, last: date) -> list[dict[str, Any]]:
+        low, high = first.isoformat(), f"{last.isoformat()}|~"
+        rows = [rollup_row(i) for month in months(first, last) for i in self.table.partition(f"ROLLUP#{month}")
+                if low <= i["SK"] <= high]
+        return [r for r in rows if r["counters"]]
+
+    def claim_rollup_event(self, event_id: str, ttl_seconds: int = 14 * 86400) -> bool:
+        if self.table.exists(f"KPISEEN#{event_id}", "SEEN"):
+            return False
+        self.table.put({"PK": f"KPISEEN#{event_id}", "SK": "SEEN", "expires_at": int(time.time()) + ttl_seconds})
+        return True
+
+
 class InMemoryRepository(InMemoryWorkOrders, InMemoryDirectory, InMemoryInvoices, InMemoryLinks, InMemoryPmsLinks,
-                         InMemoryChannels, InMemorySetups, InMemorySurveys):
+                         InMemoryChannels, InMemorySetups, InMemorySurveys, InMemoryRollups):
     """Every method of the DynamoDB repository, over one in-memory table (`self.table.items` to inspect)."""
 
     def __init__(self, table: MemoryTable | None = None) -> None:

@@ -1,5 +1,5 @@
 """DynamoDB single-table repository: one class per kind of record (work_orders, directory, invoices,
-links, pms_links, channels, setups, surveys) over a shared `Table`; `Repository` is all of them.
+links, pms_links, channels, setups, surveys, rollups) over a shared `Table`; `Repository` is all of them.
 
 Access patterns (no Scan anywhere):
   work order + timeline       PK=WO#<id>                SK=WO | TL#<at>#<n>
@@ -26,6 +26,9 @@ Access patterns (no Scan anywhere):
   drill sink                  PK=DRILLSINK              SK=<sent at>#<message id>   (TTL; the fire drill's messages)
   tenants due an NPS question PK=NPSDUE#<quarter>       SK=<tenant key>   (written when a job is verified)
   a tenant's surveys          PK=SURVEY#<tenant key>    SK=NPS#<quarter> | LAST   (surveys.py)
+  KPI rollup of a day         PK=ROLLUP#<yyyy-mm>       SK=<day>|<property>|<trade>|<priority>|<vendor>  (counters)
+  a work order's KPI facts    PK=KPIWO#<id>             SK=FACTS  (its contribution to the rollups; versioned)
+  rollup events seen          PK=KPISEEN#<event id>     SK=SEEN   (TTL)
 Every work-order write is conditional on its version, so replays and races cannot corrupt it.
 """
 
@@ -36,15 +39,16 @@ from shared.adapters.repository.directory import Directory
 from shared.adapters.repository.invoices import Invoices
 from shared.adapters.repository.links import Links
 from shared.adapters.repository.pms_links import PmsLinks
+from shared.adapters.repository.rollups import Rollups
 from shared.adapters.repository.setups import Setups
 from shared.adapters.repository.surveys import Surveys
 from shared.adapters.repository.table import Table
 from shared.adapters.repository.work_orders import WorkOrders
 
 
-class Repository(WorkOrders, Directory, Invoices, Links, PmsLinks, Channels, Setups, Surveys):
+class Repository(WorkOrders, Directory, Invoices, Links, PmsLinks, Channels, Setups, Surveys, Rollups):
     """Every kind of record over one table: `Repository(table_name)`, as callers have always built it."""
 
 
-__all__ = ["Channels", "Directory", "Invoices", "Links", "PmsLinks", "Repository", "Setups", "Surveys", "Table",
-           "WorkOrders"]
+__all__ = ["Channels", "Directory", "Invoices", "Links", "PmsLinks", "Repository", "Rollups", "Setups", "Surveys",
+           "Table", "WorkOrders"]
