@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Literal
 
@@ -57,14 +58,31 @@ def word_set(text: str) -> frozenset[str]:
 
 def near_copies(pool: list[Example], blind: list[Example], threshold: float = 0.6) -> dict[str, str]:
     """Pool messages whose words overlap a blind message's by ``threshold`` or more (token Jaccard):
-    pool id -> the blind id it nearly copies. They are left out of training before the blind set is used."""
+    pool id -> the blind id it nearly copies (the first in the blind set's order). They are left out of
+    training before the blind set is used.
+
+    Exact, with a prefix filter: with the words of every message in one order (rarest first), two messages
+    that overlap by ``threshold`` share a word among the first ``len - ceil(threshold * len) + 1`` of each,
+    so only blind messages sharing such a word are compared."""
+    from collections import Counter, defaultdict
+
+    pool_words = [(e.id, word_set(e.text)) for e in pool]
     blind_words = [(b.id, word_set(b.text)) for b in blind]
+    frequency = Counter(w for _, words in pool_words + blind_words for w in words)
+
+    def prefix(words: frozenset[str]) -> list[str]:
+        ordered = sorted(words, key=lambda w: (frequency[w], w))
+        return ordered[:len(ordered) - math.ceil(threshold * len(ordered)) + 1]
+
+    having: dict[str, list[int]] = defaultdict(list)
+    for n, (_, words) in enumerate(blind_words):
+        for word in prefix(words):
+            having[word].append(n)
     out: dict[str, str] = {}
-    for example in pool:
-        words = word_set(example.text)
-        for blind_id, other in blind_words:
-            union = len(words | other)
-            if union and len(words & other) / union >= threshold:
-                out[example.id] = blind_id
+    for pool_id, words in pool_words:
+        for n in sorted({n for word in prefix(words) for n in having.get(word, ())}):
+            blind_id, other = blind_words[n]
+            if len(words & other) / len(words | other) >= threshold:
+                out[pool_id] = blind_id
                 break
     return out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from infra.cli import main
 from infra.triage.crossval import cv_report, decisions, fold_of, out_of_fold_opinions
-from infra.triage.dataset import Example, near_copies
+from infra.triage.dataset import Example, near_copies, word_set
 from infra.triage.train import Settings, train
 from shared.domain.triage import classify_rules
 from shared.domain.triage_model import parse_model
@@ -68,3 +69,24 @@ def test_near_copies_of_a_blind_message_are_found_by_word_overlap():
     blind = [ex(100, "Water is pouring from the ceiling, everywhere!", "plumbing", "emergency", "water")]
     assert near_copies(POOL, blind) == {"x-1": "x-100"}  # same words, other punctuation and case
     assert near_copies(POOL, blind, threshold=1.01) == {}
+
+
+def test_the_prefix_filter_finds_exactly_what_comparing_every_pair_finds():
+    def ex(n: int, text: str) -> Example:
+        return Example(id=f"m-{n}", channel="sms", language="en", text=text, trade="plumbing", priority="routine",
+                       hazard="none")
+
+    words = ["sink", "leak", "water", "floor", "kitchen", "under", "pipe", "drip", "bucket", "night", "tap",
+             "cold", "hot", "valve", "wall"]
+    rng = random.Random(5)
+    blind = [ex(n, " ".join(rng.sample(words, rng.randint(3, 9)))) for n in range(60)]
+    pool = [ex(1000 + n, " ".join(rng.sample(words, rng.randint(2, 10)))) for n in range(300)]
+    for threshold in (0.3, 0.5, 0.6, 0.8):
+        brute = {}
+        for p in pool:
+            a = word_set(p.text)
+            for b in blind:
+                if len(a & word_set(b.text)) / len(a | word_set(b.text)) >= threshold:
+                    brute[p.id] = b.id
+                    break
+        assert near_copies(pool, blind, threshold) == brute
