@@ -305,6 +305,8 @@ def test_a_propertys_units_are_listed_and_follow_a_move(repo: Repository) -> Non
     repo.put_unit(Unit(id="unit-b", property_id="prop-2", label="moved"))
     assert (repo.unit_ids("prop-1"), repo.unit_ids("prop-2")) == (["unit-a"], ["unit-b", "unit-c"])
     assert repo.unit_ids("prop-none") == []
+    repo.put_unit(Unit(id="unit-d", property_id="prop-3", label="drill", drill=True))
+    assert repo.unit_ids("prop-3") == [] and repo.get_unit("unit-d").drill  # a drill unit never counts
 
 
 class TestInvoices:

@@ -179,7 +179,8 @@ class InMemoryDirectory(_Part):
     def put_unit(self, unit: Unit) -> None:
         old = self.table.get(f"UNIT#{unit.id}", META)
         self.table.put({"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")})
-        self.table.put({"PK": units_key(unit.property_id), "SK": f"UNIT#{unit.id}", "unit_id": unit.id})
+        if not unit.drill:
+            self.table.put({"PK": units_key(unit.property_id), "SK": f"UNIT#{unit.id}", "unit_id": unit.id})
         if old is not None and old.get("property_id") != unit.property_id:
             self.table.delete(units_key(old["property_id"]), f"UNIT#{unit.id}")
 

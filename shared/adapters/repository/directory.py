@@ -96,12 +96,14 @@ class Directory(Table):
             query["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def put_unit(self, unit: Unit) -> None:
-        """The unit and its entry in its property's list of units (moved if the unit changed property)."""
+        """The unit and its entry in its property's list of units (moved if the unit changed property; a drill
+        unit is not listed)."""
         old = self._get(f"UNIT#{unit.id}", META)
         ops = [{"Put": {"TableName": self.table, "Item": self._item(
-                   {"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")})}},
-               {"Put": {"TableName": self.table, "Item": self._item(
-                   {"PK": units_key(unit.property_id), "SK": f"UNIT#{unit.id}", "unit_id": unit.id})}}]
+                   {"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")})}}]
+        if not unit.drill:  # drill units never count
+            ops.append({"Put": {"TableName": self.table, "Item": self._item(
+                {"PK": units_key(unit.property_id), "SK": f"UNIT#{unit.id}", "unit_id": unit.id})}})
         if old is not None and old.get("property_id") != unit.property_id:
             ops.append({"Delete": {"TableName": self.table,
                                    "Key": self._key(units_key(old["property_id"]), f"UNIT#{unit.id}")}})
