@@ -193,6 +193,22 @@ def scorecard(svc: Services, vendor_id: str, first: date, last: date) -> dict[st
             "rules_version": rules.rules()["version"], "kpis": _values(rows)}
 
 
+# ---------------------------------------------------------------- a few work orders' own KPIs (the drill's)
+OWN_KPIS = ("tenant_ack", "first_offer", "vendor_accept", "complete", "resolution")
+MAX_OWN_WORK_ORDERS = 20
+
+
+def own_kpis(svc: Services, wo_ids: list[str]) -> dict[str, Any]:
+    """The KPIs `OWN_KPIS` of these work orders alone (at most 20; drill or not), with the rollups' formulas
+    on their timelines: the fire drill's work orders never count in the rollups, so the drill reports its
+    own runs with this. One read per work order, no rollup involved."""
+    if not wo_ids or len(wo_ids) > MAX_OWN_WORK_ORDERS:
+        raise InvalidInput(f"work_orders lists 1 to {MAX_OWN_WORK_ORDERS} work order ids.", {"count": len(wo_ids)})
+    work_orders = [svc.repo.get_work_order(wo_id, with_timeline=True) for wo_id in wo_ids]
+    return {"work_orders": wo_ids, "rules_version": rules.rules()["version"],
+            "kpis": rules.summary(work_orders, OWN_KPIS)}
+
+
 # ---------------------------------------------------------------- the baseline
 def set_baseline(svc: Services, body: dict[str, Any], actor: str) -> dict[str, Any]:
     """Ops' baseline: a period before the deployment ({"from", "to"}) and/or figures entered by hand

@@ -1,14 +1,18 @@
 """Views of the tenant's status page count as status questions answered without a call (`status_deflection`):
-at most one a work order and hour, without a timeline entry, announced once so the rollups pick them up."""
+at most one a work order and hour, without a timeline entry, announced once so the rollups pick them up.
+The drill's own work orders (never in the rollups) get their KPIs from the same formulas on request."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared.services import kpis, views
+import pytest
+
+from shared.domain.errors import InvalidInput, NotFound
+from shared.services import drill, kpis, views
 from shared.services.container import Services
 from tests.fakes.messaging import RecordingEvents
-from tests.service.journeys import offered, tenant_token
+from tests.service.journeys import completed, offered, tenant_token
 
 UNIT = "unit-maple-1a"
 LEAK = "The bathroom faucet drips constantly"
@@ -70,3 +74,30 @@ def test_a_drill_work_order_view_is_not_counted(svc: Services) -> None:
     drill = job.load(svc).model_copy(update={"drill": True})
     assert kpis.note_status_view(svc, drill) is False
     assert svc.repo.status_views(job.id) == 0 and _views_published(svc) == []
+
+
+def test_the_drills_own_work_orders_get_their_kpis_from_the_same_formulas(svc: Services) -> None:
+    drill.setup(svc)
+    job = completed(svc, "drill-unit-a", LEAK)
+    wo = job.load(svc, with_timeline=True)
+    assert wo.drill
+    _consume(svc)
+    assert svc.repo.rollup_facts(job.id) == ({}, 0)  # never in the rollups
+
+    report = kpis.own_kpis(svc, [job.id])
+    got = {k["id"]: k for k in report["kpis"]}
+    assert list(got) == list(kpis.OWN_KPIS) and report["work_orders"] == [job.id]
+    first = {e.event: e.at for e in reversed(wo.timeline)}  # each event's first time
+    assert (got["first_offer"]["count"], got["first_offer"]["mean"]) == (
+        1, (first["offered"] - first["received"]).total_seconds())
+    assert got["complete"]["mean"] == (first["completed"] - first["scheduled"]).total_seconds()
+    assert got["resolution"]["count"] == 0  # completed, not verified yet
+
+
+def test_own_kpis_take_1_to_20_known_work_orders(svc: Services) -> None:
+    with pytest.raises(InvalidInput):
+        kpis.own_kpis(svc, [])
+    with pytest.raises(InvalidInput):
+        kpis.own_kpis(svc, [f"wo-{n}" for n in range(21)])
+    with pytest.raises(NotFound):
+        kpis.own_kpis(svc, ["wo-nope"])
