@@ -328,7 +328,7 @@ def _ops_open(args: argparse.Namespace) -> int:
     return 0
 
 
-KPI_COLUMNS = (("id", 20), ("value", 12), ("p50", 10), ("p90", 10), ("mean", 10), ("count", 18))
+KPI_COLUMNS = (("id", 24), ("value", 12), ("p50", 10), ("p90", 10), ("mean", 10), ("count", 18))
 
 
 def _kpi_line(kpi: dict[str, Any]) -> str:
