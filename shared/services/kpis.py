@@ -60,9 +60,10 @@ def note_status_view(svc: Services, wo: WorkOrder) -> bool:
     call. Counted at most once per work order and UTC hour (one conditional UpdateItem; the timeline is not
     written on every refresh), and only then announced (`StatusPageViewed`) so the rollup consumer recomputes
     the job's facts. Drill work orders are not counted. True if this view was counted."""
-    if wo.drill or not svc.repo.count_status_view(wo.id, f"{svc.clock():%Y-%m-%dT%H}"):
+    hour = f"{svc.clock().astimezone(UTC):%Y-%m-%dT%H}"
+    if wo.drill or not svc.repo.count_status_view(wo.id, hour):
         return False
-    publish(svc, STATUS_VIEWED, wo, f"viewed:{svc.clock():%Y-%m-%dT%H}")
+    publish(svc, STATUS_VIEWED, wo, f"viewed:{hour}")
     return True
 
 
