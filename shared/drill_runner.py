@@ -607,7 +607,7 @@ def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"  # a drill's steps take seconds
     return f"{seconds / 60:.1f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 

@@ -164,6 +164,8 @@ def test_the_drill_reports_the_kpis_of_its_own_work_orders_per_scenario(capsys) 
     assert (method, url.split("?", 1)[1], headers["X-Ops-Key"]) == ("GET", "work_orders=wo-0123456789a", "k")
     table = DrillRun.kpi_table(outcome["kpis"])
     assert table.splitlines()[1].split() == ["emergency", "42", "s", "-"]
+    assert DrillRun.kpi_table({"sms": {"complete": 0.4, "resolution": 7300}}).splitlines()[1].split() == [
+        "sms", "0.4", "s", "2.0", "h"]
     assert "kpi_table" in capsys.readouterr().out  # the DrillFunction's log carries it
 
 
