@@ -44,6 +44,10 @@ def _drill(args: argparse.Namespace) -> int:
         print(drill.table())
         if drill.invoices:
             print("\nInvoices (coding and checks):\n" + drill.invoice_report())
+        from shared.drill_runner import kpi_summary
+
+        if summary := kpi_summary(drill):
+            print("\nKPIs of the drill's own work orders (mean of each scenario's):\n" + drill.kpi_table(summary))
         print(f"\nDrill {'PASSED' if ok else 'FAILED'}: {sum(s.ok for s in drill.steps)} steps ok, "
               f"{sum(not s.ok for s in drill.steps)} failed")
         return 0 if ok else 1
@@ -324,7 +328,7 @@ def _ops_open(args: argparse.Namespace) -> int:
     return 0
 
 
-KPI_COLUMNS = (("id", 20), ("value", 12), ("p50", 10), ("p90", 10), ("mean", 10), ("count", 18))
+KPI_COLUMNS = (("id", 24), ("value", 12), ("p50", 10), ("p90", 10), ("mean", 10), ("count", 18))
 
 
 def _kpi_line(kpi: dict[str, Any]) -> str:

@@ -113,6 +113,7 @@ class DrillRun:
         self._cursor = ""
         self.records: dict[str, Any] = {}
         self.work_orders: list[str] = []  # the work orders this run created, oldest first
+        self.scenario_of: dict[str, str] = {}  # every work order the run played -> its scenario (KPI summary)
         self.cleaned_up: dict[str, str] = {}  # after a failure: work order -> how it was ended
 
     # ------------------------------------------------------------ the drill's world
@@ -237,12 +238,14 @@ class DrillRun:
                             lambda: self.call("POST", "/requests", expect=202, json=body))
         wo_id = created["id"]
         self.work_orders.append(wo_id)
+        self.scenario_of[wo_id] = scenario
         self.step(scenario, "tenant acknowledged (sms)", t0, lambda: self.wait_message(tenant["phone"], wo_id))
         return wo_id
 
     def fix(self, scenario: str, t0: float, wo_id: str, tenant: dict[str, Any], decline_first: bool = False,
             reopen_once: bool = False, answer_by_sms: bool = False) -> None:
         """From triage to the tenant's verified fix, as the vendor and the tenant would do it; then the money."""
+        self.scenario_of.setdefault(wo_id, scenario)  # made by a text, a webhook or a sensor (infra/drill.py)
         triaged = self.step(scenario, "triaged", t0, lambda: self._ops_until(wo_id, lambda r: r.get("priority")))
         if triaged["priority"] == "emergency":
             page = self.step(scenario, "on-call paged", t0, lambda: self._on_call_page(wo_id))
@@ -518,6 +521,30 @@ class DrillRun:
             last[s.scenario] = s.latency_ms / 1000
         return last
 
+    def kpi_summary(self) -> dict[str, dict[str, float | None]]:
+        """Each scenario's KPIs from its own work orders (drill work never counts in the rollups): the mean
+        seconds of each of `GET /ops/kpis?work_orders=..` (the rollups' formulas on their timelines)."""
+        by_scenario: dict[str, list[str]] = {}
+        for wo_id, scenario in self.scenario_of.items():
+            by_scenario.setdefault(scenario, []).append(wo_id)
+        summary: dict[str, dict[str, float | None]] = {}
+        for scenario, ids in by_scenario.items():
+            report = self.get("/ops/kpis?" + urlencode({"work_orders": ",".join(ids)}))
+            summary[scenario] = {k["id"]: k["mean"] for k in report["kpis"]}
+        return summary
+
+    @staticmethod
+    def kpi_table(summary: dict[str, dict[str, float | None]]) -> str:
+        """The summary as a few lines: one per scenario, a column per KPI ("-": the step never happened)."""
+        if not summary:
+            return ""
+        names = list(next(iter(summary.values())))
+        width = max([10, *(len(s) for s in summary)])
+        lines = [f"{'scenario':<{width}} " + " ".join(f"{n:>14}" for n in names)]
+        lines += [f"{scenario:<{width}} " + " ".join(f"{_duration(kpis.get(n)):>14}" for n in names)
+                  for scenario, kpis in summary.items()]
+        return "\n".join(lines)
+
     def invoice_report(self) -> str:
         """Each closed order's invoice: total, coding (and the rule that chose it), approval and every check."""
         lines = []
@@ -558,12 +585,30 @@ def play(run: DrillRun, scenarios: list[Callable[[DrillRun], Any]] | None = None
     for scenario, duration in seconds.items():
         stage_metric("DrillScenarioSeconds", round(duration, 3), "Seconds", Scenario=scenario)
     failed = next((s for s in run.steps if not s.ok), None)
+    kpis = kpi_summary(run)
     outcome = {"passed": ok, "steps": len(run.steps), "seconds": seconds, "work_orders": run.work_orders,
                "failed": f"{failed.scenario}: {failed.name}: {failed.note}" if failed else None,
-               "cleaned_up": run.cleaned_up}
+               "cleaned_up": run.cleaned_up, "kpis": kpis}
     (logger.info if ok else logger.error)("drill " + ("passed" if ok else "FAILED"),
-                                          extra={**outcome, "table": run.table()})
+                                          extra={**outcome, "table": run.table(), "kpi_table": run.kpi_table(kpis)})
     return outcome
+
+
+def kpi_summary(run: DrillRun) -> dict[str, dict[str, float | None]]:
+    """The run's KPI summary; a summary that cannot be read is left out (the drill's verdict stands)."""
+    try:
+        return run.kpi_summary()
+    except (DrillFailure, requests.RequestException, KeyError):
+        logger.exception("the drill's KPI summary could not be read")
+        return {}
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"  # a drill's steps take seconds
+    return f"{seconds / 60:.1f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 # ---------------------------------------------------------------- scenarios (each plays on the drill's records)

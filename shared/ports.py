@@ -55,7 +55,11 @@ class DirectoryStore(Protocol):
 
     def put_property(self, prop: Property) -> None: ...
 
-    def put_unit(self, unit: Unit) -> None: ...
+    def put_unit(self, unit: Unit) -> None:
+        """The unit and its entry in its property's list of units."""
+
+    def unit_ids(self, property_id: str) -> list[str]:
+        """A property's unit ids (a Query of its list of units; never a Scan)."""
 
     def put_vendor(self, vendor: Vendor) -> None: ...
 
@@ -268,6 +272,13 @@ class RollupStore(Protocol):
 
     def claim_rollup_event(self, event_id: str, ttl_seconds: int = 14 * 86400) -> bool:
         """Record an event as seen by the rollup consumer; False if it was already."""
+
+    def count_status_view(self, wo_id: str, hour: str) -> bool:
+        """Count a view of the work order's status page unless one was counted in this UTC hour
+        ("yyyy-mm-ddThh"); True if this call counted it."""
+
+    def status_views(self, wo_id: str) -> int:
+        """The counted views of the work order's status page."""
 
 
 class RepositoryPort(WorkOrderStore, DirectoryStore, InvoiceStore, LinkStore, PmsLinkStore, ChannelStore,

@@ -145,11 +145,17 @@ def admin_minutes(event: str) -> int:
     return int(config["per_event"].get(event, config["default"]))
 
 
-def facts(wo: WorkOrder, invoices: Iterable[Any] = (), original: WorkOrder | None = None) -> Facts:
+def facts(wo: WorkOrder, invoices: Iterable[Any] = (), original: WorkOrder | None = None,
+          status_views: int = 0) -> Facts:
     """What this work order contributes to the rollups. `wo` must carry its timeline; `original` is the job a
-    recall recalls (its completion decides whether this is a 30-day recall). Drill work orders: nothing."""
+    recall recalls (its completion decides whether this is a 30-day recall); `status_views` the counted views
+    of its status page (at most one an hour). Drill work orders: nothing (see `summary` for the drill's own)."""
     if wo.drill:
         return {}
+    return _facts(wo, invoices, original, status_views)
+
+
+def _facts(wo: WorkOrder, invoices: Iterable[Any], original: WorkOrder | None, status_views: int) -> Facts:
     timeline = sorted(wo.timeline, key=lambda e: e.at)
     own: Counters = {}
     out: Facts = {}
@@ -222,10 +228,11 @@ def facts(wo: WorkOrder, invoices: Iterable[Any] = (), original: WorkOrder | Non
     if rating is not None:
         _add(own, "csat.n")
         _add(own, "csat.sum", int(rating))
-    answers = sum(1 for e in timeline if (e.event == "notified" and "reply to status" in e.detail.lower())
-                  or e.event == "status_viewed")
-    if answers:
-        _add(own, "status_answers", answers)
+    replies = sum(1 for e in timeline if e.event == "notified" and "reply to status" in e.detail.lower())
+    if replies or status_views:
+        _add(own, "status_answers", replies + status_views)
+    if status_views:
+        _add(own, "status_views", status_views)
 
     cost = sum(_invoice_cents(i) for i in invoices if str(_field(i, "status")) in COST_STATUSES)
     if cost:
@@ -344,6 +351,22 @@ def value(definition: Mapping[str, Any], counters: Mapping[str, int]) -> dict[st
                    value=round(c.get("cost_cents", 0) / invoiced) if invoiced else None)
     elif kind == "sum":
         out["value"] = c.get(definition["aggregate"][0], 0)
+        for part in definition.get("parts", ()):  # what the sum is made of, by counter
+            out[part] = c.get(part, 0)
+    elif kind == "per_unit":
+        # `units` is not a rollup counter: the report adds the units of the properties in scope
+        # (their unit lists), so the cost of a period is spread over the homes it was spent on.
+        name, units = definition["aggregate"][0], c.get("units", 0)
+        out.update(total=c.get(name, 0), units=units, value=round(c.get(name, 0) / units) if units else None)
+    elif kind == "estimate":
+        # An estimate, not a measurement: the per-work-order figure measured by `make bench` (kept in the
+        # rules with its date and run) times the work orders received in the period.
+        figure = rules()["aws_cost_estimate"]
+        work_orders = c.get("wo", 0)
+        out.update(estimate=True, work_orders=work_orders, per_work_order=figure["usd_per_work_order"],
+                   total=round(work_orders * figure["usd_per_work_order"], 2), measured_on=figure["measured_on"],
+                   source=figure["source"])
+        out["value"] = out["per_work_order"] if work_orders else None
     else:
         raise ValueError(f"unknown KPI kind {kind!r} in {RULES.name}")
     return out
@@ -351,3 +374,13 @@ def value(definition: Mapping[str, Any], counters: Mapping[str, int]) -> dict[st
 
 def values(counters: Mapping[str, int]) -> list[dict[str, Any]]:
     return [value(d, counters) for d in definitions()]
+
+
+# ---------------------------------------------------------------- a few work orders' own KPIs (the drill)
+def summary(work_orders: Iterable[WorkOrder], kpi_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The KPIs `kpi_ids` of these work orders alone, drill or not, with the same formulas as the rollups
+    (each job's own facts, summed): the fire drill reports its own runs with it."""
+    own = total(_facts(wo, (), None, 0).get(_own_bucket(wo), {}) for wo in work_orders)
+    wanted = list(kpi_ids)
+    by_id = {d["id"]: d for d in definitions()}
+    return [value(by_id[k], own) for k in wanted]

@@ -16,9 +16,12 @@ from typing import Any
 
 from shared.domain import kpis as rules
 from shared.domain.errors import ConcurrentUpdate, InvalidInput, NotFound
+from shared.domain.workorder import WorkOrder
 from shared.services.container import Services
+from shared.services.writes import publish
 
 NPS_ANSWERED = "TenantNpsAnswered"  # a tenant's NPS answer (no work order): counted on its own
+STATUS_VIEWED = "StatusPageViewed"  # a counted view of a status page: the rollup consumer refreshes the job
 BASELINE = "kpi_baseline"  # configuration record: the baseline period or hand-entered figures
 CHECKPOINTS = (30, 60, 90)  # days after the deployment the comparison shows
 DEFAULT_DAYS = 30
@@ -39,7 +42,7 @@ def refresh(svc: Services, wo_id: str, attempts: int = 4) -> bool:
                 original = svc.repo.get_work_order(wo.recall_of)
             except NotFound:
                 original = None
-        new = rules.facts(wo, svc.repo.invoices_for(wo_id), original)
+        new = rules.facts(wo, svc.repo.invoices_for(wo_id), original, svc.repo.status_views(wo_id))
         change = rules.delta(old, new)
         if not change:
             return False
@@ -50,6 +53,18 @@ def refresh(svc: Services, wo_id: str, attempts: int = 4) -> bool:
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def note_status_view(svc: Services, wo: WorkOrder) -> bool:
+    """The tenant opened the work order's status page (HTML or JSON): a status question that did not need a
+    call. Counted at most once per work order and UTC hour (one conditional UpdateItem; the timeline is not
+    written on every refresh), and only then announced (`StatusPageViewed`) so the rollup consumer recomputes
+    the job's facts. Drill work orders are not counted. True if this view was counted."""
+    hour = f"{svc.clock().astimezone(UTC):%Y-%m-%dT%H}"
+    if wo.drill or not svc.repo.count_status_view(wo.id, hour):
+        return False
+    publish(svc, STATUS_VIEWED, wo, f"viewed:{hour}")
+    return True
 
 
 def event_id(event: dict[str, Any]) -> str | None:
@@ -132,8 +147,18 @@ def _rows(svc: Services, first: date, last: date, property_id: str | None = None
             and (vendor_id is None or r["vendor"] == vendor_id)]
 
 
-def _values(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return rules.values(rules.total(r["counters"] for r in rows))
+def _values(rows: list[dict[str, Any]], units: int = 0) -> list[dict[str, Any]]:
+    """The KPIs of these buckets; `units` (the units of the properties in scope) is what cost per unit
+    divides by: it is not a rollup counter."""
+    counters = rules.total(r["counters"] for r in rows)
+    if units:
+        counters["units"] = units
+    return rules.values(counters)
+
+
+def units_in(svc: Services, property_ids: list[str]) -> int:
+    """How many units these properties have: one Query of each property's unit list (no Scan)."""
+    return sum(len(svc.repo.unit_ids(p)) for p in property_ids)
 
 
 def kpis(svc: Services, first: date, last: date, property_id: str | None = None,
@@ -143,14 +168,18 @@ def kpis(svc: Services, first: date, last: date, property_id: str | None = None,
     if group_by is not None and group_by not in rules.GROUPS:
         raise InvalidInput(f"group_by is one of {', '.join(rules.GROUPS)}.", {"group_by": group_by})
     rows = _rows(svc, first, last, property_id)
+    units = units_in(svc, [property_id] if property_id else svc.repo.property_ids())
     report: dict[str, Any] = {"from": first.isoformat(), "to": last.isoformat(), "property_id": property_id,
                               "group_by": group_by, "rules_version": rules.rules()["version"],
-                              "kpis": _values(rows)}
+                              "kpis": _values(rows, units)}
     if group_by:
         groups: dict[str, list[dict[str, Any]]] = {}
         for r in rows:
             groups.setdefault(r[group_by], []).append(r)
-        report["groups"] = [{group_by: key, "kpis": _values(groups[key])} for key in sorted(groups)]
+        # Per property: that property's units; per trade, priority or vendor: the units in scope.
+        report["groups"] = [{group_by: key, "kpis": _values(groups[key], units_in(svc, [key])
+                                                              if group_by == "property" else units)}
+                            for key in sorted(groups)]
     baseline = svc.repo.get_config(BASELINE)
     if baseline:
         report["baseline"] = comparison(svc, baseline, property_id)
@@ -163,6 +192,22 @@ def scorecard(svc: Services, vendor_id: str, first: date, last: date) -> dict[st
     rows = _rows(svc, first, last, vendor_id=vendor_id)
     return {"vendor_id": vendor_id, "name": vendor.name, "from": first.isoformat(), "to": last.isoformat(),
             "rules_version": rules.rules()["version"], "kpis": _values(rows)}
+
+
+# ---------------------------------------------------------------- a few work orders' own KPIs (the drill's)
+OWN_KPIS = ("tenant_ack", "first_offer", "vendor_accept", "complete", "resolution")
+MAX_OWN_WORK_ORDERS = 20
+
+
+def own_kpis(svc: Services, wo_ids: list[str]) -> dict[str, Any]:
+    """The KPIs `OWN_KPIS` of these work orders alone (at most 20; drill or not), with the rollups' formulas
+    on their timelines: the fire drill's work orders never count in the rollups, so the drill reports its
+    own runs with this. One read per work order, no rollup involved."""
+    if not wo_ids or len(wo_ids) > MAX_OWN_WORK_ORDERS:
+        raise InvalidInput(f"work_orders lists 1 to {MAX_OWN_WORK_ORDERS} work order ids.", {"count": len(wo_ids)})
+    work_orders = [svc.repo.get_work_order(wo_id, with_timeline=True) for wo_id in wo_ids]
+    return {"work_orders": wo_ids, "rules_version": rules.rules()["version"],
+            "kpis": rules.summary(work_orders, OWN_KPIS)}
 
 
 # ---------------------------------------------------------------- the baseline
@@ -203,13 +248,14 @@ def comparison(svc: Services, baseline: dict[str, Any], property_id: str | None 
     first 30, 60 and 90 days after `deployed_on` (a checkpoint not reached yet shows the days so far)."""
     deployed = date.fromisoformat(baseline["deployed_on"])
     before: dict[str, Any] = {}
+    units = units_in(svc, [property_id] if property_id else svc.repo.property_ids())
     if baseline.get("period"):
         period = baseline["period"]
         rows = _rows(svc, date.fromisoformat(period["from"]), date.fromisoformat(period["to"]), property_id)
-        before = {k["id"]: k["value"] for k in _values(rows)}
+        before = {k["id"]: k["value"] for k in _values(rows, units)}
     before.update(baseline.get("figures") or {})
     after = {days: {k["id"]: k["value"] for k in _values(
-        _rows(svc, deployed, deployed + timedelta(days=days - 1), property_id))} for days in CHECKPOINTS}
+        _rows(svc, deployed, deployed + timedelta(days=days - 1), property_id), units)} for days in CHECKPOINTS}
     return {"deployed_on": baseline["deployed_on"], "period": baseline.get("period"),
             "kpis": [{"id": d["id"], "baseline": before.get(d["id"]),
                       **{f"after_{days}_days": after[days][d["id"]] for days in CHECKPOINTS}}

@@ -11,7 +11,7 @@ from shared.domain.invoices import CheckResult, Coding
 from shared.domain.messages import message_book
 from shared.domain.nte import money
 from shared.domain.workorder import MONEY_STATUSES, Status, WorkOrder, tenant_actions, vendor_actions
-from shared.services import photos
+from shared.services import kpis, photos
 from shared.services.container import Services
 from shared.services.writes import tenant_scope, vendor_scope
 
@@ -177,8 +177,11 @@ def window_of(wo: WorkOrder, proposal: bool = False) -> dict[str, str] | None:
 
 
 def tenant_status(svc: Services, wo_id: str, token: str | None) -> TenantStatus:
+    """The tenant's status page (HTML or JSON). Reading it counts as a status view for the KPIs (once an hour
+    per work order: `kpis.note_status_view`); nothing else is written."""
     scope = tenant_scope(svc, wo_id, token, "view")
     wo = svc.repo.get_work_order(wo_id, with_timeline=True)
+    kpis.note_status_view(svc, wo)  # a status question answered without a call (at most one an hour)
     view: dict[str, Any] = {
         # After the fix is verified the rest (invoice, bill) is not the tenant's business: it stays "verified".
         "id": wo.id, "status": Status.VERIFIED.value if wo.status in MONEY_STATUSES else wo.status.value,

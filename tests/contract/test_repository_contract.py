@@ -296,6 +296,19 @@ class TestDirectory:
 
 
 # ================================================================ invoices
+def test_a_propertys_units_are_listed_and_follow_a_move(repo: Repository) -> None:
+    for unit_id, prop in (("unit-b", "prop-1"), ("unit-a", "prop-1"), ("unit-c", "prop-2")):
+        repo.put_unit(Unit(id=unit_id, property_id=prop, label=unit_id))
+    repo.put_unit(Unit(id="unit-a", property_id="prop-1", label="again"))  # re-put: still listed once
+    assert repo.unit_ids("prop-1") == ["unit-a", "unit-b"]
+    assert repo.unit_ids("prop-2") == ["unit-c"]
+    repo.put_unit(Unit(id="unit-b", property_id="prop-2", label="moved"))
+    assert (repo.unit_ids("prop-1"), repo.unit_ids("prop-2")) == (["unit-a"], ["unit-b", "unit-c"])
+    assert repo.unit_ids("prop-none") == []
+    repo.put_unit(Unit(id="unit-d", property_id="prop-3", label="drill", drill=True))
+    assert repo.unit_ids("prop-3") == [] and repo.get_unit("unit-d").drill  # a drill unit never counts
+
+
 class TestInvoices:
     def test_create_update_and_read(self, repo: Repository) -> None:
         created = repo.save_invoice(invoice("inv-1"), None)
@@ -615,3 +628,13 @@ class TestRollups:
         assert repo.claim_rollup_event("ev-1") is True
         assert repo.claim_rollup_event("ev-1") is False
         assert repo.get_record("KPISEEN#ev-1", "SEEN") is not None
+
+    def test_status_page_views_count_once_an_hour(self, repo: Repository) -> None:
+        assert repo.status_views("wo-1") == 0
+        assert repo.count_status_view("wo-1", "2026-02-01T09") is True
+        assert repo.count_status_view("wo-1", "2026-02-01T09") is False  # a refresh in the same hour
+        assert repo.count_status_view("wo-1", "2026-02-01T08") is False  # a late, older hour
+        assert repo.count_status_view("wo-1", "2026-02-01T10") is True
+        assert repo.count_status_view("wo-2", "2026-02-01T10") is True
+        assert (repo.status_views("wo-1"), repo.status_views("wo-2")) == (2, 1)
+        assert repo.rollup_facts("wo-1") == ({}, 0)  # apart from the work order's facts

@@ -19,6 +19,7 @@ from shared.adapters.repository.directory import (
     expiry_months,
     expiry_range,
     insurance_warned_key,
+    units_key,
     vendor_index_keys,
 )
 from shared.adapters.repository.rollups import COUNTER, months, rollup_pk, rollup_row
@@ -176,7 +177,15 @@ class InMemoryDirectory(_Part):
         return self._ids_under(ALL_TECHNICIANS, "vendor_id")
 
     def put_unit(self, unit: Unit) -> None:
+        old = self.table.get(f"UNIT#{unit.id}", META)
         self.table.put({"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")})
+        if not unit.drill:
+            self.table.put({"PK": units_key(unit.property_id), "SK": f"UNIT#{unit.id}", "unit_id": unit.id})
+        if old is not None and old.get("property_id") != unit.property_id:
+            self.table.delete(units_key(old["property_id"]), f"UNIT#{unit.id}")
+
+    def unit_ids(self, property_id: str) -> list[str]:
+        return self._ids_under(units_key(property_id), "unit_id")
 
     def put_vendor(self, vendor: Vendor) -> None:
         old = self.table.get(f"VENDOR#{vendor.id}", META)
@@ -534,6 +543,17 @@ class InMemoryRollups(_Part):
         rows = [rollup_row(i) for month in months(first, last) for i in self.table.partition(f"ROLLUP#{month}")
                 if low <= i["SK"] <= high]
         return [r for r in rows if r["counters"]]
+
+    def count_status_view(self, wo_id: str, hour: str) -> bool:
+        item = self.table.get(f"KPIWO#{wo_id}", "VIEWS")
+        if item is not None and not item["last_hour"] < hour:
+            return False
+        self.table.update(f"KPIWO#{wo_id}", "VIEWS", lambda i: i.update(last_hour=hour, n=i.get("n", 0) + 1))
+        return True
+
+    def status_views(self, wo_id: str) -> int:
+        item = self.table.get(f"KPIWO#{wo_id}", "VIEWS")
+        return int(item["n"]) if item else 0
 
     def claim_rollup_event(self, event_id: str, ttl_seconds: int = 14 * 86400) -> bool:
         if self.table.exists(f"KPISEEN#{event_id}", "SEEN"):

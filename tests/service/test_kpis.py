@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from infra import demo
 from shared.domain.errors import InvalidInput
 from shared.domain.workorder import TimelineEntry
 from shared.services import kpis
@@ -98,8 +99,14 @@ def _minutes(event: str) -> int:
     return config["per_event"].get(event, config["default"])
 
 
-def expected(truths: list[Truth], recalls: list[Truth]) -> dict[str, dict[str, Any]]:
-    """Every KPI from the generator's record. `recalls`: the recall jobs whose original is among `truths`."""
+def units_of(*property_ids: str) -> int:
+    """The demo portfolio's units of these properties (every property when none is named), from infra/demo.py."""
+    return sum(1 for u in demo.UNITS if not property_ids or u.property_id in property_ids)
+
+
+def expected(truths: list[Truth], recalls: list[Truth], units: int) -> dict[str, dict[str, Any]]:
+    """Every KPI from the generator's record. `recalls`: the recall jobs whose original is among `truths`;
+    `units`: the units of the properties in scope."""
     real = [t for t in truths if not t.drill]
     offers = [o for t in real for o in t.offers]
     visits = [t for t in real if t.visit in ("on_time", "late")] + [t for t in real if t.visit == "no_show"]
@@ -141,6 +148,10 @@ def expected(truths: list[Truth], recalls: list[Truth]) -> dict[str, dict[str, A
         "nps": {"count": 0, "value": None},
         "status_deflection": {"value": sum(t.status_answers for t in real)},
         "cost_total": {"value": sum(t.cost_cents for t in real)},
+        "cost_per_unit": {"total": sum(t.cost_cents for t in real), "units": units,
+                          "value": round(sum(t.cost_cents for t in real) / units)},
+        "aws_cost_per_work_order": {"estimate": True, "work_orders": len(real), "per_work_order": 0.09,
+                                    "total": round(0.09 * len(real), 2), "value": 0.09 if real else None},
         "cost_per_work_order": {"total": sum(t.cost_cents for t in real), "invoiced_work_orders": len(invoiced),
                                 "value": round(sum(t.cost_cents for t in real) / len(invoiced)) if invoiced else None},
     }
@@ -171,7 +182,7 @@ def test_kpis_equal_the_figures_computed_from_the_generated_history(svc: Service
     first, last = _range(svc)
     truths = [j.truth for j in history]
     report = kpis.kpis(svc, first, last)
-    assert_matches(report["kpis"], expected(truths, _recalls_of(history, truths)))
+    assert_matches(report["kpis"], expected(truths, _recalls_of(history, truths), units_of()))
 
 
 def test_a_period_and_a_property_select_their_work_orders(svc: Services, history: list[Written]) -> None:
@@ -180,7 +191,7 @@ def test_a_period_and_a_property_select_their_work_orders(svc: Services, history
     truths = [j.truth for j in history if first <= j.truth.created_at.date() <= last
               and j.truth.property_id == "prop-maple"]
     report = kpis.kpis(svc, first, last, property_id="prop-maple")
-    assert_matches(report["kpis"], expected(truths, _recalls_of(history, truths)))
+    assert_matches(report["kpis"], expected(truths, _recalls_of(history, truths), units_of("prop-maple")))
 
 
 @pytest.mark.parametrize("group_by", ["priority", "trade", "property"])
@@ -193,7 +204,8 @@ def test_groups_hold_their_own_work_orders(svc: Services, history: list[Written]
     assert set(groups) == values
     for value, reported in groups.items():
         truths = [j.truth for j in history if getattr(j.truth, attribute) == value]
-        assert_matches(reported, expected(truths, _recalls_of(history, truths)))
+        units = units_of(value) if group_by == "property" else units_of()
+        assert_matches(reported, expected(truths, _recalls_of(history, truths), units))
 
 
 def test_by_vendor_offers_count_for_the_offered_vendor_and_jobs_for_the_one_who_did_them(

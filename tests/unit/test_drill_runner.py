@@ -136,3 +136,44 @@ def test_the_drill_function_reports_a_failed_run_when_its_api_is_unreachable(mon
 def test_a_drill_failure_is_an_exception_of_its_own() -> None:
     with pytest.raises(DrillFailure):
         DrillRun("https://api.example.test", key_auth("k"), session=StubApi()).call("GET", "/nowhere")
+
+
+class KpiApi(StubApi):
+    """StubApi that also answers the KPIs of listed work orders (GET /ops/kpis?work_orders=..)."""
+
+    def request(self, method, url, **kw):  # type: ignore[override]
+        if "/ops/kpis?" not in url:
+            return super().request(method, url, **kw)
+        self.seen.append((method, url, dict(kw.get("headers") or {})))
+        resp = requests.Response()
+        resp.headers["content-type"] = "application/json"
+        resp.status_code = 200
+        resp._content = json.dumps({"kpis": [{"id": "first_offer", "mean": 42.0},
+                                             {"id": "resolution", "mean": None}]}).encode()
+        return resp
+
+
+def test_the_drill_reports_the_kpis_of_its_own_work_orders_per_scenario(capsys) -> None:
+    tenant = {"name": "Drill Tenant A", "phone": "+15550990010"}
+    api = KpiApi([{"id": "2026-06-10T14:00:01+00:00#a", "to": tenant["phone"], "body": "Request wo-0123456789a"}])
+    run = DrillRun("https://api.example.test/prod", key_auth("k"), session=api, poll_s=0)
+    outcome = play(run, [lambda r: r.request("emergency", time.perf_counter(), {"id": "drill-unit-a", "tenant": tenant},
+                                             "Water everywhere")])
+    assert outcome["passed"] and outcome["kpis"] == {"emergency": {"first_offer": 42.0, "resolution": None}}
+    [(method, url, headers)] = [s for s in api.seen if "/ops/kpis" in s[1]]
+    assert (method, url.split("?", 1)[1], headers["X-Ops-Key"]) == ("GET", "work_orders=wo-0123456789a", "k")
+    table = DrillRun.kpi_table(outcome["kpis"])
+    assert table.splitlines()[1].split() == ["emergency", "42", "s", "-"]
+    assert DrillRun.kpi_table({"sms": {"complete": 0.4, "resolution": 7300}}).splitlines()[1].split() == [
+        "sms", "0.4", "s", "2.0", "h"]
+    assert "kpi_table" in capsys.readouterr().out  # the DrillFunction's log carries it
+
+
+def test_a_kpi_summary_that_cannot_be_read_leaves_the_verdict_alone(capsys) -> None:
+    tenant = {"name": "Drill Tenant A", "phone": "+15550990010"}
+    api = StubApi([{"id": "2026-06-10T14:00:01+00:00#a", "to": tenant["phone"], "body": "Request wo-0123456789a"}])
+    run = DrillRun("https://api.example.test/prod", key_auth("k"), session=api, poll_s=0)
+    outcome = play(run, [lambda r: r.request("emergency", time.perf_counter(), {"id": "drill-unit-a", "tenant": tenant},
+                                             "Water everywhere")])
+    assert outcome["passed"] and outcome["kpis"] == {}  # the stub answers 404 to /ops/kpis
+    assert DrillRun.kpi_table({}) == ""

@@ -87,6 +87,36 @@ def test_drill_work_orders_contribute_nothing() -> None:
     assert kpis.facts(job(JOURNEY, drill=True)) == {}
 
 
+def test_status_page_views_add_to_the_status_replies() -> None:
+    own = kpis.facts(job(JOURNEY), status_views=3)[KEY]
+    assert (own["status_answers"], own["status_views"]) == (4, 3)  # 1 STATUS reply + 3 counted views
+    deflection = {v["id"]: v for v in kpis.values(own)}["status_deflection"]
+    assert (deflection["value"], deflection["status_views"]) == (4, 3)
+    assert "status_views" not in kpis.facts(job(JOURNEY))[KEY]
+    assert kpis.facts(job(JOURNEY, drill=True), status_views=3) == {}
+
+
+def test_cost_per_unit_divides_by_the_units_in_scope_and_aws_cost_is_an_estimate() -> None:
+    values = {v["id"]: v for v in kpis.values({"wo": 4, "cost_cents": 90_000, "invoiced": 3, "units": 12})}
+    assert (values["cost_per_unit"]["value"], values["cost_per_unit"]["units"]) == (7500, 12)
+    assert {v["id"]: v for v in kpis.values({"cost_cents": 90_000})}["cost_per_unit"]["value"] is None  # no units
+    aws = values["aws_cost_per_work_order"]
+    figure = kpis.rules()["aws_cost_estimate"]
+    assert aws["estimate"] is True and aws["value"] == figure["usd_per_work_order"] == 0.09
+    assert aws["total"] == round(4 * 0.09, 2) and aws["measured_on"] == figure["measured_on"]
+    assert {v["id"]: v for v in kpis.values({})}["aws_cost_per_work_order"]["value"] is None
+
+
+def test_a_summary_applies_the_same_formulas_to_drill_work_orders() -> None:
+    drills = [job(JOURNEY, drill=True), job([e(0, "received"), e(10, "offered", "Offered (vendor ven-a)")],
+                                            id="wo-2", drill=True)]
+    summary = {v["id"]: v for v in kpis.summary(drills, ["first_offer", "vendor_accept", "resolution"])}
+    assert list(summary) == ["first_offer", "vendor_accept", "resolution"]
+    assert (summary["first_offer"]["count"], summary["first_offer"]["mean"]) == (2, (300 + 600) / 2)
+    assert (summary["vendor_accept"]["mean"], summary["resolution"]["mean"]) == (30 * 60, 500 * 60)
+    assert all(kpis.facts(wo) == {} for wo in drills)  # still nothing in the rollups
+
+
 def test_satisfaction_is_read_when_present_and_ignored_when_absent() -> None:
     rated = kpis.facts(job(JOURNEY, RatedWorkOrder, satisfaction={"rating": 4}))[KEY]
     assert (rated["csat.n"], rated["csat.sum"]) == (1, 4)

@@ -20,11 +20,14 @@ def _wants_csv() -> bool:
 @endpoint()
 def ops_kpis():
     """Every KPI over the work orders received from `from` to `to` (YYYY-MM-DD, inclusive; default the last
-    30 days), optionally for one `property_id` and per `group_by` (priority, trade, vendor, property)."""
+    30 days), optionally for one `property_id` and per `group_by` (priority, trade, vendor, property).
+    `work_orders=ID,ID,..` instead: the times of those work orders alone (the drill's own runs)."""
     from shared.services import kpis
 
     require_ops()
     svc = services()
+    if (listed := query_param("work_orders")) is not None:
+        return json_response(200, kpis.own_kpis(svc, [i for i in listed.split(",") if i]))
     first, last = kpis.parse_range(query_param("from"), query_param("to"), svc.clock().date())
     report = kpis.kpis(svc, first, last, query_param("property_id"), query_param("group_by"))
     if _wants_csv():

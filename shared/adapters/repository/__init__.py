@@ -7,6 +7,7 @@ Access patterns (no Scan anywhere):
   work orders by status       GSI1 PK=STATUS#<status>   SK=<created_at>#<id>
   work orders by property     GSI2 PK=PROPERTY#<id>     SK=<created_at>#<id>
   property / unit / vendor    PK=PROPERTY#<id> | UNIT#<id> | VENDOR#<id>   SK=META
+  units of a property         PK=UNITS#<property id>    SK=UNIT#<id>   (adjacency list; cost per unit)
   vendors by trade and area   PK=VENDORS#<trade>#<area> SK=VENDOR#<id>   (adjacency list)
   vendors by email address    PK=VENDOREMAIL#<email>    SK=VENDOR#<id>   (inbound email invoices)
   idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
@@ -29,6 +30,7 @@ Access patterns (no Scan anywhere):
   KPI rollup of a day         PK=ROLLUP#<yyyy-mm>       SK=<day>|<property>|<trade>|<priority>|<vendor>  (counters)
   a work order's KPI facts    PK=KPIWO#<id>             SK=FACTS  (its contribution to the rollups; versioned)
   rollup events seen          PK=KPISEEN#<event id>     SK=SEEN   (TTL)
+  status page views counted   PK=KPIWO#<id>             SK=VIEWS  (n, last counted hour: one a work order and hour)
 Every work-order write is conditional on its version, so replays and races cannot corrupt it.
 """
 

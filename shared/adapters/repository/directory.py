@@ -1,6 +1,8 @@
 """Properties, units and vendors, with the vendor indexes dispatch and inbound email read.
 
   property / unit / vendor    PK=PROPERTY#<id> | UNIT#<id> | VENDOR#<id>   SK=META
+  units of a property         PK=UNITS#<property id>    SK=UNIT#<id>   (adjacency list, written by put_unit:
+                              the KPI cost per unit counts them with a Query)
   vendors by trade and area   PK=VENDORS#<trade>#<area> SK=VENDOR#<id>   (adjacency list)
   vendors by email address    PK=VENDOREMAIL#<email>    SK=VENDOR#<id>   (inbound email invoices)
   every vendor / property     PK=ALL#VENDOR | ALL#PROPERTY   SK=VENDOR#<id> | PROPERTY#<id>   (the setup
@@ -36,6 +38,10 @@ def vendor_index_keys(vendor: Vendor) -> set[tuple[str, str]]:
     if expires and vendor.active and not vendor.in_house:
         keys.add((f"INSURANCE#{expires:%Y-%m}", f"{expires.isoformat()}#VENDOR#{vendor.id}"))
     return keys
+
+
+def units_key(property_id: str) -> str:
+    return f"UNITS#{property_id}"
 
 
 def expiry_months(first: date, last: date) -> list[str]:
@@ -90,8 +96,22 @@ class Directory(Table):
             query["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def put_unit(self, unit: Unit) -> None:
-        self.db.put_item(TableName=self.table, Item=self._item(
-            {"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")}))
+        """The unit and its entry in its property's list of units (moved if the unit changed property; a drill
+        unit is not listed)."""
+        old = self._get(f"UNIT#{unit.id}", META)
+        ops = [{"Put": {"TableName": self.table, "Item": self._item(
+                   {"PK": f"UNIT#{unit.id}", "SK": META, "type": "unit", **unit.model_dump(mode="json")})}}]
+        if not unit.drill:  # drill units never count
+            ops.append({"Put": {"TableName": self.table, "Item": self._item(
+                {"PK": units_key(unit.property_id), "SK": f"UNIT#{unit.id}", "unit_id": unit.id})}})
+        if old is not None and old.get("property_id") != unit.property_id:
+            ops.append({"Delete": {"TableName": self.table,
+                                   "Key": self._key(units_key(old["property_id"]), f"UNIT#{unit.id}")}})
+        self.db.transact_write_items(TransactItems=ops)
+
+    def unit_ids(self, property_id: str) -> list[str]:
+        """The ids of a property's units, in id order (one paged Query of the property's unit list)."""
+        return [i["unit_id"] for i in self._paged(units_key(property_id))]
 
     def put_vendor(self, vendor: Vendor) -> None:
         """The vendor and its index entries; entries of trades, areas or an address it no longer has go."""

@@ -4,6 +4,7 @@ to them, and the events the rollup consumer has seen.
   a day's rollup bucket       PK=ROLLUP#<yyyy-mm>       SK=<day>|<property>|<trade>|<priority>|<vendor>
   a work order's facts        PK=KPIWO#<id>             SK=FACTS   (its contribution per bucket; versioned)
   rollup events seen          PK=KPISEEN#<event id>     SK=SEEN    (TTL)
+  status page views counted   PK=KPIWO#<id>             SK=VIEWS   (n; the last hour counted)
 
 A bucket's counters are top-level numeric attributes named `n:<counter>` (ADD works on top-level attributes
 only). A work order's contribution changes in one transaction: its facts item (conditional on its version)
@@ -89,6 +90,26 @@ class Rollups(Table):
                     break
                 kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
         return found
+
+    def count_status_view(self, wo_id: str, hour: str) -> bool:
+        """Count a view of the work order's status page if none was counted in this `hour` (an ISO
+        "yyyy-mm-ddThh" in UTC): one conditional UpdateItem, a no-op (False) on every other view that hour."""
+        try:
+            self.db.update_item(
+                TableName=self.table, Key=self._key(f"KPIWO#{wo_id}", "VIEWS"),
+                UpdateExpression="SET last_hour = :h ADD n :one",
+                ConditionExpression="attribute_not_exists(last_hour) OR last_hour < :h",
+                ExpressionAttributeValues={":h": {"S": hour}, ":one": {"N": "1"}})
+            return True
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def status_views(self, wo_id: str) -> int:
+        """How many views of the work order's status page were counted (at most one an hour)."""
+        data = self._get(f"KPIWO#{wo_id}", "VIEWS")
+        return int(data["n"]) if data else 0
 
     def claim_rollup_event(self, event_id: str, ttl_seconds: int = 14 * 86400) -> bool:
         """Record an event as seen by the rollup consumer; False if it was already."""
