@@ -269,6 +269,12 @@ class RollupStore(Protocol):
     def claim_rollup_event(self, event_id: str, ttl_seconds: int = 14 * 86400) -> bool:
         """Record an event as seen by the rollup consumer; False if it was already."""
 
+    def claim_owner_report(self, property_id: str, month: str, at: str) -> bool:
+        """Record that the property's owner report of `month` is being sent; False if it already was."""
+
+    def release_owner_report(self, property_id: str, month: str) -> None:
+        """Undo a claim whose email could not be sent (the next run tries again)."""
+
 
 class RepositoryPort(WorkOrderStore, DirectoryStore, InvoiceStore, LinkStore, PmsLinkStore, ChannelStore,
                      SetupStore, SurveyStore, RollupStore, Protocol):

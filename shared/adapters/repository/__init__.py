@@ -29,6 +29,7 @@ Access patterns (no Scan anywhere):
   KPI rollup of a day         PK=ROLLUP#<yyyy-mm>       SK=<day>|<property>|<trade>|<priority>|<vendor>  (counters)
   a work order's KPI facts    PK=KPIWO#<id>             SK=FACTS  (its contribution to the rollups; versioned)
   rollup events seen          PK=KPISEEN#<event id>     SK=SEEN   (TTL)
+  an owner report sent        PK=OWNERREPORT#<property> SK=<yyyy-mm>   (the monthly email, once)
 Every work-order write is conditional on its version, so replays and races cannot corrupt it.
 """
 
