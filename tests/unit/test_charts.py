@@ -41,8 +41,8 @@ def test_a_flat_series_and_a_single_point_still_draw() -> None:
 
 
 def test_no_data_says_so_instead_of_drawing_nothing() -> None:
-    for svg in (charts.sparkline([], "t", empty="no data yet"), charts.sparkline([("a", None)], "t", empty="no data yet"),
-                charts.bars([], "t", empty="no data yet")):
+    for svg in (charts.sparkline([], "t", empty="no data yet"),
+                charts.sparkline([("a", None)], "t", empty="no data yet"), charts.bars([], "t", empty="no data yet")):
         root = parse(svg)
         assert "empty" in root.get("class", "")
         assert "no data yet" in texts(root)
