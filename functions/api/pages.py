@@ -175,7 +175,8 @@ def figure(value: float | None, unit: str, lang: str = "en") -> str:
 
 
 def money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
+    """Cents as dollars: "$1,234.50", "-$12.00"."""
+    return f"{'-' if cents < 0 else ''}${abs(cents) / 100:,.2f}"
 
 
 def ops_overview(view: Overview) -> str:

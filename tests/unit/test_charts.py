@@ -70,3 +70,12 @@ def test_every_text_is_escaped() -> None:
         root = parse(svg)
         assert not root.findall(f".//{SVG}script")
         assert any(HOSTILE[:18] in t for t in texts(root))  # the text is still there, as text
+
+
+def test_kpi_figures_read_as_people_say_them() -> None:
+    from functions.api.pages import figure, money
+
+    assert [figure(v, "seconds") for v in (30, 900, 7200, 432000)] == ["30 s", "15.0 min", "2.0 h", "5.0 d"]
+    assert figure(0.814, "ratio") == "81%" and figure(None, "ratio") == "-"
+    assert figure(121431, "cents") == "$1,214.31" and figure(4.25, "score") == "4.2"
+    assert money(-123818) == "-$1,238.18" and money(0) == "$0.00"
