@@ -186,6 +186,7 @@ def ops_overview(view: Overview) -> str:
     from . import charts
 
     tiles = [{"tile": t, "now": figure(t.value_30, t.unit), "before": figure(t.value_90, t.unit),
+              "baseline": figure(t.baseline, t.unit) if t.baseline is not None else None,
               "chart": Markup(charts.sparkline(t.trend, f"{t.name}, weekly",
                                                fmt=lambda v, unit=t.unit: figure(v, unit)))}
              for t in view.tiles]

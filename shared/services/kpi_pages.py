@@ -48,6 +48,7 @@ class Tile:
     value_90: float | None
     trend: list[tuple[str, float | None]]  # (week start, value)
     detail: dict[str, Any] = field(default_factory=dict)  # the 30-day figure as kpis reports it
+    baseline: float | None = None  # before the deployment, when ops set a baseline (PUT /ops/kpis/baseline)
 
 
 @dataclass(frozen=True)
@@ -119,12 +120,14 @@ def weekly(svc: Services, last: date, weeks: int = TREND_WEEKS,
 def overview(svc: Services) -> Overview:
     now = svc.clock()
     today = now.date()
-    last_30 = {k["id"]: k for k in kpis.kpis(svc, today - timedelta(days=29), today)["kpis"]}
+    report_30 = kpis.kpis(svc, today - timedelta(days=29), today)
+    last_30 = {k["id"]: k for k in report_30["kpis"]}
+    baseline = {k["id"]: k["baseline"] for k in (report_30.get("baseline") or {}).get("kpis", [])}
     last_90 = {k["id"]: k for k in kpis.kpis(svc, today - timedelta(days=89), today)["kpis"]}
     trend = weekly(svc, today)
     tiles = [Tile(kpi_id, last_30[kpi_id]["name"], last_30[kpi_id]["unit"], last_30[kpi_id]["value"],
                   last_90[kpi_id]["value"], [(start.isoformat(), values[kpi_id]["value"]) for start, values in trend],
-                  last_30[kpi_id]) for kpi_id in TILES]
+                  last_30[kpi_id], baseline.get(kpi_id)) for kpi_id in TILES]
     late, more = overdue(svc, now)
     return Overview(now.isoformat(), [label for label, _ in AGE_BANDS], open_by_stage(svc, now), late, more, tiles)
 

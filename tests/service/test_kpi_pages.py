@@ -61,6 +61,16 @@ def test_the_tiles_are_what_the_kpi_report_says(svc: Services, history: list[Wri
     assert view.tiles[0].value_30 > 0  # the history has work orders in the last 30 days: a real comparison
 
 
+def test_a_baseline_shows_on_its_tiles(svc: Services, history: list[Written]) -> None:
+    kpis.set_baseline(svc, {"figures": {"resolution": 604800, "work_orders": 40}}, "ops:test")
+    tile = {t.id: t for t in kpi_pages.overview(svc).tiles}
+    assert (tile["resolution"].baseline, tile["work_orders"].baseline, tile["csat"].baseline) == (604800, 40, None)
+    from functions.api import pages
+
+    html = pages.ops_overview(kpi_pages.overview(svc))
+    assert "baseline: 7.0 d" in html and "baseline: 40" in html
+
+
 def test_each_week_of_the_trend_is_that_weeks_kpi_report(svc: Services, history: list[Written]) -> None:
     today = svc.clock().date()
     tile = {t.id: t for t in kpi_pages.overview(svc).tiles}
