@@ -283,15 +283,30 @@ def _send_one(svc: Services, property_id: str, month: str) -> str:
         return "no_owner_email"
     if not svc.repo.claim_owner_report(property_id, month, svc.clock().isoformat()):
         return "already_sent"
-    language = owner.get("language") or "en"
-    link = mint_owner_link(svc, property_id, month, svc.settings.public_base_url)["url"]
-    name = svc.repo.get_property(property_id).name
     try:
-        svc.outbound(False).email(str(owner["email"]),
-                                  reply("owner_report.subject", language, property_name=name, month=month),
-                                  reply("owner_report.body", language, owner_name=str(owner.get("name") or ""),
-                                        property_name=name, month=month, link=link))
+        _email_link(svc, owner, property_id, month)
     except Exception:
         svc.repo.release_owner_report(property_id, month)
         raise
     return "sent"
+
+
+def _email_link(svc: Services, owner: dict[str, Any], property_id: str, month: str) -> None:
+    language = owner.get("language") or "en"
+    link = mint_owner_link(svc, property_id, month, svc.settings.public_base_url)["url"]
+    name = svc.repo.get_property(property_id).name
+    svc.outbound(False).email(str(owner["email"]),
+                              reply("owner_report.subject", language, property_name=name, month=month),
+                              reply("owner_report.body", language, owner_name=str(owner.get("name") or ""),
+                                    property_name=name, month=month, link=link))
+
+
+def renew_owner_link(svc: Services, token: str, property_id: str, month: str) -> bool:
+    """An expired owner link asked for a new one (the expired page's button): the old one is revoked and a
+    fresh one goes to the owner's email on file (never to whoever asked). False when there is no owner email
+    or the link was renewed already."""
+    owner = owner_of(svc, property_id)
+    if not owner or not owner.get("email") or not svc.link_tokens().revoke(token, "renewed"):
+        return False
+    _email_link(svc, owner, property_id, month)
+    return True

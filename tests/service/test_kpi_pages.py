@@ -216,6 +216,21 @@ def test_each_owner_with_an_email_gets_the_link_once_a_month(svc: Services, hist
     assert len(svc.messenger.emails_to(OWNER["email"])) == 1
 
 
+def test_an_expired_owner_link_asks_for_a_new_one_sent_to_the_owner(svc: Services) -> None:
+    from shared.services.link_renewal import renew
+
+    svc.repo.put_config_entry("owners", "prop-maple", OWNER)
+    old = kpi_pages.mint_owner_link(svc, "prop-maple", "2026-10", BASE)["path"].rsplit("/", 1)[1]
+    svc.clock.advance(days=46)
+    renew(svc, old)
+    renew(svc, old)  # once: the old link is revoked by the first
+    (mail,) = svc.messenger.emails_to(OWNER["email"])
+    fresh = mail.body.split("/owner/reports/")[1].split()[0]
+    assert kpi_pages.open_owner_link(svc, fresh) == ("prop-maple", "2026-10")
+    with pytest.raises(LinkRejected):
+        kpi_pages.open_owner_link(svc, old)
+
+
 def test_a_failed_email_is_sent_by_the_next_run(svc: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     svc.repo.put_config_entry("owners", "prop-maple", OWNER)
     def down(*_args: Any) -> str:
