@@ -318,7 +318,10 @@ def _ops_steer(args: argparse.Namespace) -> int:
 def _ops_open(args: argparse.Namespace) -> int:
     """A short-lived single-use link to the page, opened in the browser (or only printed)."""
     client = _ops_client(args)
-    link = client.call("POST", f"/ops/work-orders/{args.work_order}/links", body={"page": args.page})
+    if args.work_order == "overview":  # the ops overview: open work, overdue jobs, KPI tiles
+        link = client.call("POST", "/ops/overview/links", body={})
+    else:
+        link = client.call("POST", f"/ops/work-orders/{args.work_order}/links", body={"page": args.page})
     url = client.url + link["path"]  # the base the CLI reached (the API's own idea of it may differ locally)
     print(f"{url}\n(opens once, until {link['expires_at']})")
     if not args.print_only:
@@ -450,8 +453,9 @@ def _ops_parsers(sub: argparse._SubParsersAction) -> None:
         change = command(name, _ops_change, f"{name} a work order, with the reason on the record")
         change.add_argument("work_order")
         change.add_argument("--reason", required=True)
-    op = command("open", _ops_open, "open the record or report in a browser (a 10-minute, single-use link)")
-    op.add_argument("work_order")
+    op = command("open", _ops_open, "open the record or report in a browser (a 10-minute, single-use link); "
+                                    "`open overview`: the ops overview")
+    op.add_argument("work_order", help="a work order's id, or `overview`")
     op.add_argument("--page", choices=["record", "report"], default="report")
     op.add_argument("--print-only", action="store_true", help="print the link, do not start a browser")
     rd = command("redrive", _ops_redrive, "move a dead-letter queue's messages back to their source queue "

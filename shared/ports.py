@@ -258,6 +258,12 @@ class RollupStore(Protocol):
     """KPI rollups (shared/domain/kpis.py): day buckets of counters, each work order's contribution to them,
     the events the rollup consumer has seen."""
 
+    def claim_owner_report(self, property_id: str, month: str, at: str) -> bool:
+        """Record that the property's owner report of `month` is being sent; False if it already was."""
+
+    def release_owner_report(self, property_id: str, month: str) -> None:
+        """Undo a claim whose email could not be sent (the next run tries again)."""
+
     def rollup_facts(self, wo_id: str) -> tuple[dict[str, dict[str, int]], int]:
         """A work order's contribution (bucket key -> counters) and its version (0: none yet)."""
 

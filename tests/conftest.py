@@ -36,6 +36,7 @@ CLOUD_PARAMETERS = {
     "StuckSweepScheduleExpression": "rate(365 days)",
     "DrillScheduleExpression": "rate(365 days)",
     "NpsScheduleExpression": "rate(365 days)",
+    "OwnerReportScheduleExpression": "rate(365 days)",
     # The whole suite comes from one IP; the per-link limit is low enough to test in a second.
     "RateLimitPerIpPerMinute": "100000",
     "RateLimitPerLinkPerMinute": "60",

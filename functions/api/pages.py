@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import jinja2
 
+    from shared.domain.workorder import WorkOrder
+    from shared.services.kpi_pages import Overview, OwnerReport
     from shared.services.paging import PageView
     from shared.services.views import ApprovalView, TenantStatus, VendorJob, VisitWindow
 
@@ -151,3 +153,74 @@ def oncall_page(view: PageView, action: str) -> str:
 def report(record: dict[str, Any]) -> str:
     """The printable work-order record (the browser's print-to-PDF makes the PDF)."""
     return render("report.html", title=f"Work order {record['work_order']['id']}", record=record)
+
+
+# ---------------------------------------------------------------- the KPI pages (charts: SVG drawn here)
+def figure(value: float | None, unit: str, lang: str = "en") -> str:
+    """A KPI value people can read: seconds as minutes/hours/days, a ratio as a percentage, cents as money."""
+    if value is None:
+        return "-"
+    if unit == "seconds":
+        for size, suffix in ((86400, " d"), (3600, " h"), (60, " min")):
+            if value >= size:
+                return f"{value / size:.1f}{suffix}"
+        return f"{value:.0f} s"
+    if unit == "ratio":
+        return f"{value * 100:.0f}%"
+    if unit == "cents":
+        return money(int(value))
+    if unit == "minutes":
+        return f"{value:.1f} min"
+    return f"{value:g}" if isinstance(value, int) else f"{value:.1f}"
+
+
+def money(cents: int) -> str:
+    """Cents as dollars: "$1,234.50", "-$12.00"."""
+    return f"{'-' if cents < 0 else ''}${abs(cents) / 100:,.2f}"
+
+
+def ops_overview(view: Overview) -> str:
+    """The ops overview: open work orders by stage and age, the overdue list, KPI tiles with weekly trends."""
+    from markupsafe import Markup
+
+    from . import charts
+
+    tiles = [{"tile": t, "now": figure(t.value_30, t.unit), "before": figure(t.value_90, t.unit),
+              "baseline": figure(t.baseline, t.unit) if t.baseline is not None else None,
+              "chart": Markup(charts.sparkline(t.trend, f"{t.name}, weekly",
+                                               fmt=lambda v, unit=t.unit: figure(v, unit)))}
+             for t in view.tiles]
+    stages = Markup(charts.bars([(s.status, s.total) for s in view.stages if s.total],
+                                "Open work orders by stage", empty="no open work orders"))
+    return render("ops_overview.html", title="Ops overview", view=view, tiles=tiles, stages_chart=stages)
+
+
+def owner_report(report: OwnerReport, base: str) -> str:
+    """The owner's monthly report of one property (printable; English or Spanish)."""
+    from markupsafe import Markup
+
+    from shared.domain.enums import trade_name
+
+    from . import charts
+
+    t = texts("owner", report.language)
+
+    def name(trade: str | None) -> str:
+        return trade_name(trade, report.language) if trade and trade != "-" else t["no_trade"]
+
+    spend_chart = Markup(charts.bars([(name(s.trade), s.cents) for s in report.spend],
+                                     t["spend_by_trade"], compare=[s.prior_cents for s in report.spend],
+                                     fmt=lambda v: money(int(v)), empty=t["no_spend"]))
+    return render("owner_report.html", title=f"{t['title']} {report.property_name} {report.month}",
+                  lang=report.language, t=t, report=report, base=base, spend_chart=spend_chart,
+                  trade=name, money=money, figure=figure)
+
+
+def owner_job(wo: WorkOrder, invoices: list[Any], lang: str, back: str) -> str:
+    """One job of an owner's report: what was done, its steps, and the invoices counted as spend."""
+    from shared.domain.enums import trade_name
+
+    t = texts("owner", lang)
+    return render("owner_job.html", title=f"{t['job']} {wo.id}", lang=lang, t=t, wo=wo, back=back,
+                  trade=trade_name(wo.trade, lang) if wo.trade else None,
+                  invoices=[i for i in invoices if str(i.status) in ("approved", "billed")])

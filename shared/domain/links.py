@@ -33,6 +33,12 @@ SURVEY_ACTIONS = ("view", "nps")
 # (party "ops", party_id and action = the page), lives OPS_PAGE_TTL and opens once.
 OPS_PAGES = ("record", "report")
 OPS_PAGE_TTL = 600
+# The ops overview (not one work order's page): its link names the fixed id OVERVIEW and the page "overview".
+OVERVIEW = "overview"
+OPS_LINK_PAGES = (*OPS_PAGES, OVERVIEW)
+# A property owner's monthly report (work_order_id: the property id, party_id: the month YYYY-MM): view only,
+# opened any number of times while it lives (shared/services/kpi_pages.py: 45 days).
+OWNER_ACTIONS = ("view",)
 # Answers that settle a question once: a link gives one of them. A later offer or follow-up question
 # comes with a new link, so an old link (a forwarded message, a shared phone) cannot answer it.
 SINGLE_USE = ("accept", "decline", "feedback")
@@ -43,7 +49,7 @@ RENEWABLE_FOR = 30 * 86400
 @dataclass(frozen=True)
 class LinkScope:
     work_order_id: str  # the unit id for a unit link
-    party: str  # "tenant", "vendor", "unit", "approver", "ops", "oncall" or "survey"
+    party: str  # "tenant", "vendor", "unit", "approver", "ops", "oncall", "survey" or "owner"
     party_id: str  # the vendor id, the unit id for a tenant or a unit link, the level paged for "oncall"
     actions: tuple[str, ...]
     expires_at: int  # unix seconds
@@ -69,8 +75,8 @@ def digest(token: str, pepper: bytes) -> str:
 
 def actions_for(party: str) -> tuple[str, ...]:
     return {"tenant": TENANT_ACTIONS, "unit": UNIT_ACTIONS, "vendor": VENDOR_ACTIONS,
-            "approver": APPROVER_ACTIONS, "ops": OPS_PAGES, "oncall": ONCALL_ACTIONS,
-            "survey": SURVEY_ACTIONS}[party]
+            "approver": APPROVER_ACTIONS, "ops": OPS_LINK_PAGES, "oncall": ONCALL_ACTIONS,
+            "survey": SURVEY_ACTIONS, "owner": OWNER_ACTIONS}[party]
 
 
 def new_scope(work_order_id: str, party: str, party_id: str, ttl_seconds: int, now: float,

@@ -21,6 +21,11 @@ def renew(svc: Services, token: str) -> None:
             # a unit link is printed (ops re-prints it); a late on-call page is acknowledged by SMS; an expired
             # survey link's question has closed
             return
+        if scope.party == "owner":  # a property owner's report: a fresh link to the owner's email on file
+            from shared.services.kpi_pages import renew_owner_link
+
+            renew_owner_link(svc, token, scope.work_order_id, scope.party_id)
+            return
         wo = svc.repo.get_work_order(scope.work_order_id)
     except (LinkRejected, NotFound):
         return

@@ -48,8 +48,8 @@ class LinkTokens:
         scope = LinkScope(data["work_order_id"], data["party"], data["party_id"], tuple(data["actions"]),
                           int(data["link_expires_at"]), data.get("answered"))
         links.check_expiry(scope, self._now(now), allow_expired)
-        # ops read cancelled ones; a survey link names a tenant, not a work order
-        if scope.party not in ("unit", "ops", "survey") and self._cancelled(scope.work_order_id):
+        # ops read cancelled ones; a survey link names a tenant, an owner link a property, not a work order
+        if scope.party not in ("unit", "ops", "survey", "owner") and self._cancelled(scope.work_order_id):
             raise links.invalid()
         return scope
 

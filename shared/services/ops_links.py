@@ -42,3 +42,24 @@ def open_page(svc: Services, work_order_id: str, page: str, token: str | None) -
     if scope.answered or not tokens.answered(token, page):
         raise LinkRejected("This link was already opened. Run `opslayer ops open` for a new one.",
                                  {"reason": "answered"})
+
+
+def mint_overview(svc: Services, base_url: str) -> dict[str, Any]:
+    """A link to the ops overview (`opslayer ops open overview`): the same rules as a work order's page
+    (short-lived, opens once), under the fixed name OVERVIEW instead of a work-order id."""
+    token = svc.link_tokens().issue(links.OVERVIEW, "ops", links.OVERVIEW, links.OPS_PAGE_TTL,
+                                    actions=(links.OVERVIEW,))
+    path = f"/ops-pages/{links.OVERVIEW}?token={token}"
+    expires = datetime.fromtimestamp(svc.clock().timestamp() + links.OPS_PAGE_TTL, UTC)
+    return {"url": base_url.rstrip("/") + path, "path": path, "expires_at": expires.isoformat()}
+
+
+def open_overview(svc: Services, token: str | None) -> None:
+    """Spend an overview link, or refuse it (as `open_page`)."""
+    tokens = svc.link_tokens()
+    scope = tokens.verify(token)
+    links.require(scope, links.OVERVIEW, "ops", links.OVERVIEW)
+    assert token is not None
+    if scope.answered or not tokens.answered(token, links.OVERVIEW):
+        raise LinkRejected("This link was already opened. Run `opslayer ops open overview` for a new one.",
+                           {"reason": "answered"})

@@ -624,6 +624,14 @@ class TestRollups:
         assert repo.rollups(date(2025, 12, 1), date(2026, 1, 30)) == []
         assert repo.rollups(date(2026, 2, 2), date(2026, 12, 31)) == []
 
+    def test_an_owner_report_is_claimed_once_per_property_and_month(self, repo: Repository) -> None:
+        assert repo.claim_owner_report("prop-1", "2026-11", T0.isoformat()) is True
+        assert repo.claim_owner_report("prop-1", "2026-11", T0.isoformat()) is False
+        assert repo.claim_owner_report("prop-1", "2026-12", T0.isoformat()) is True
+        assert repo.claim_owner_report("prop-2", "2026-11", T0.isoformat()) is True
+        repo.release_owner_report("prop-1", "2026-11")  # its email failed: the next run sends it
+        assert repo.claim_owner_report("prop-1", "2026-11", T0.isoformat()) is True
+
     def test_an_event_is_claimed_once(self, repo: Repository) -> None:
         assert repo.claim_rollup_event("ev-1") is True
         assert repo.claim_rollup_event("ev-1") is False

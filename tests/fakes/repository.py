@@ -561,6 +561,12 @@ class InMemoryRollups(_Part):
         self.table.put({"PK": f"KPISEEN#{event_id}", "SK": "SEEN", "expires_at": int(time.time()) + ttl_seconds})
         return True
 
+    def claim_owner_report(self, property_id: str, month: str, at: str) -> bool:
+        return self.table.put_first({"PK": f"OWNERREPORT#{property_id}", "SK": month, "sent_at": at})
+
+    def release_owner_report(self, property_id: str, month: str) -> None:
+        self.table.delete(f"OWNERREPORT#{property_id}", month)
+
 
 class InMemoryRepository(InMemoryWorkOrders, InMemoryDirectory, InMemoryInvoices, InMemoryLinks, InMemoryPmsLinks,
                          InMemoryChannels, InMemorySetups, InMemorySurveys, InMemoryRollups):

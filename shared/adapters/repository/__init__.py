@@ -27,6 +27,7 @@ Access patterns (no Scan anywhere):
   drill sink                  PK=DRILLSINK              SK=<sent at>#<message id>   (TTL; the fire drill's messages)
   tenants due an NPS question PK=NPSDUE#<quarter>       SK=<tenant key>   (written when a job is verified)
   a tenant's surveys          PK=SURVEY#<tenant key>    SK=NPS#<quarter> | LAST   (surveys.py)
+  an owner report sent        PK=OWNERREPORT#<property> SK=<yyyy-mm>   (the monthly email, once)
   KPI rollup of a day         PK=ROLLUP#<yyyy-mm>       SK=<day>|<property>|<trade>|<priority>|<vendor>  (counters)
   a work order's KPI facts    PK=KPIWO#<id>             SK=FACTS  (its contribution to the rollups; versioned)
   rollup events seen          PK=KPISEEN#<event id>     SK=SEEN   (TTL)

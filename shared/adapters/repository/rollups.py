@@ -116,6 +116,13 @@ class Rollups(Table):
         return self._put_first({"PK": f"KPISEEN#{event_id}", "SK": "SEEN",
                                 "expires_at": int(time.time()) + ttl_seconds})
 
+    def claim_owner_report(self, property_id: str, month: str, at: str) -> bool:
+        """Record that the property's owner report of `month` is being sent; False if it already was."""
+        return self._put_first({"PK": f"OWNERREPORT#{property_id}", "SK": month, "sent_at": at})
+
+    def release_owner_report(self, property_id: str, month: str) -> None:
+        self.db.delete_item(TableName=self.table, Key=self._key(f"OWNERREPORT#{property_id}", month))
+
 
 def rollup_row(item: dict[str, Any]) -> dict[str, Any]:
     """A stored bucket as callers see it (both the adapter and its twin use this)."""
