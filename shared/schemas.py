@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -191,6 +191,31 @@ SteerAction = Literal["reassign", "restart_dispatch", "resume", "extend", "note"
 STEER_NEEDS: dict[str, tuple[str, ...]] = {
     "reassign": ("reason",), "restart_dispatch": ("reason",), "resume": ("reason",),
     "extend": ("reason", "extend_hours"), "note": ("text",), "cancel": ("reason",), "close": ("reason",)}
+
+
+class KpiBaselineIn(Strict):
+    """PUT /ops/kpis/baseline: a period before the deployment and/or figures entered by hand (KPI id -> value);
+    `deployed_on` starts the 30/60/90-day checkpoints."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    first: date | None = Field(default=None, alias="from")
+    last: date | None = Field(default=None, alias="to")
+    figures: dict[str, float] = Field(default_factory=dict)
+    deployed_on: date | None = None
+
+
+class KpiPeriodIn(Strict):
+    """POST /ops/kpis/backfill: the days received (inclusive; defaults as for /ops/kpis)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    first: date | None = Field(default=None, alias="from")
+    last: date | None = Field(default=None, alias="to")
+
+
+class OwnerReportLinkIn(Strict):
+    """POST /ops/properties/{id}/owner-report-link: the month (YYYY-MM; default the last full month)."""
+
+    month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class Steer(Strict):

@@ -58,6 +58,8 @@ def test_lifecycle_events_build_the_rollups_the_kpi_routes_read(stack, api, ops_
                    headers=ops_headers)
     assert put.status == 200 and put.json()["figures"] == {"resolution": 259200}
     assert api.get("/ops/kpis/baseline", headers=ops_headers).json()["deployed_on"] == today.isoformat()
+    bad = api.call("PUT", "/ops/kpis/baseline", json_body={"from": "last spring"}, headers=ops_headers)
+    assert bad.status == 422 and "from" in bad.text  # validated by its model, the field named
 
     backfill = api.post("/ops/kpis/backfill", {"from": today.isoformat(), "to": today.isoformat()},
                         headers=ops_headers)

@@ -60,3 +60,20 @@ def test_a_body_that_is_not_a_json_object_is_a_400(body, message):
     with pytest.raises(MalformedRequest, match=message) as caught:
         http.parse_body(body, "application/json")
     assert http.from_domain(caught.value)[0] == 400
+
+
+def test_the_kpi_and_report_bodies_are_validated_by_their_models():
+    from pydantic import ValidationError
+
+    from shared.schemas import KpiBaselineIn, KpiPeriodIn, OwnerReportLinkIn
+
+    body = KpiBaselineIn.model_validate({"from": "2026-06-01", "to": "2026-08-31", "figures": {"resolution": 3600}})
+    assert body.model_dump(mode="json", by_alias=True, exclude_none=True) == {
+        "from": "2026-06-01", "to": "2026-08-31", "figures": {"resolution": 3600.0}}
+    for bad in ({"from": "last spring"}, {"figures": {"resolution": "fast"}}, {"surprise": 1}):
+        with pytest.raises(ValidationError):
+            KpiBaselineIn.model_validate(bad)
+    assert KpiPeriodIn.model_validate({}).first is None
+    assert OwnerReportLinkIn.model_validate({"month": "2026-11"}).month == "2026-11"
+    with pytest.raises(ValidationError):
+        OwnerReportLinkIn.model_validate({"month": "2026-13"})

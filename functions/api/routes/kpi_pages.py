@@ -20,6 +20,7 @@ from ..plumbing import (
     html_response,
     json_response,
     query_param,
+    read_body,
     request_base_url,
     require_ops,
 )
@@ -60,9 +61,10 @@ def ops_owner_report_link(id):
 
     require_ops()
     svc = services()
-    body = bp.current_request.json_body or {}
-    month = (body.get("month") if isinstance(body, dict) else None) or kpi_pages.last_full_month(svc.clock().date())
-    return json_response(201, kpi_pages.mint_owner_link(svc, id, str(month), request_base_url()))
+    from shared.schemas import OwnerReportLinkIn
+
+    month = read_body(OwnerReportLinkIn).month or kpi_pages.last_full_month(svc.clock().date())
+    return json_response(201, kpi_pages.mint_owner_link(svc, id, month, request_base_url()))
 
 
 @bp.route("/owner/reports/{token}", methods=["GET"])

@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 
 from shared.services.container import services
 
-from ..plumbing import app, endpoint, json_response, query_param, require_ops
+from ..plumbing import app, endpoint, json_response, query_param, read_body, require_ops
 
 bp = Blueprint(__name__)
 
@@ -60,11 +60,9 @@ def ops_kpi_baseline():
     actor = require_ops()
     svc = services()
     if app.current_request.method == "PUT":
-        body = app.current_request.json_body
-        if not isinstance(body, dict):
-            from shared.domain.errors import MalformedRequest
+        from shared.schemas import KpiBaselineIn
 
-            raise MalformedRequest("The body is a JSON object.")
+        body = read_body(KpiBaselineIn).model_dump(mode="json", by_alias=True, exclude_none=True)
         return json_response(200, kpis.set_baseline(svc, body, actor))
     baseline = kpis.get_baseline(svc)
     if baseline is None:
@@ -82,8 +80,11 @@ def ops_kpi_backfill():
 
     require_ops()
     svc = services()
-    body = app.current_request.json_body or {}
-    first, last = kpis.parse_range(body.get("from"), body.get("to"), svc.clock().date())
+    from shared.schemas import KpiPeriodIn
+
+    period = read_body(KpiPeriodIn)
+    first, last = kpis.parse_range(period.first and period.first.isoformat(), period.last and period.last.isoformat(),
+                                   svc.clock().date())
     if (last - first).days >= kpis.BACKFILL_MAX_DAYS:
         raise InvalidInput(f"A backfill call covers at most {kpis.BACKFILL_MAX_DAYS} days.",
                            {"from": first.isoformat(), "to": last.isoformat()})
