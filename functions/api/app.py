@@ -15,7 +15,7 @@ from shared.entry import lambda_entry
 from shared.observability import bind, count, logger
 from shared.services.container import services
 
-from .plumbing import app, endpoint, json_response
+from .plumbing import app, documented, endpoint, json_response
 from .routes import approvals, config, drill, kpi_pages, kpis, links, oncall, ops, tenant, vendor, webhooks
 
 SECURITY_HEADERS = {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
@@ -63,6 +63,7 @@ def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:
 
 
 @app.route("/health", methods=["GET"])
+@documented(responses={200: "The service is up."})
 @endpoint()
 def health():
     return json_response(200, {"status": "ok", "service": "opslayer"})

@@ -8,6 +8,7 @@ import hmac
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalice import Chalice, Response
@@ -91,6 +92,37 @@ def endpoint(html_errors: bool = False) -> Callable:
         return run
 
     return wrap
+
+
+JSON = "application/json"
+HTML = "text/html"
+FORMS = (JSON, "application/x-www-form-urlencoded")
+
+
+@dataclass(frozen=True)
+class ApiDoc:
+    """What the OpenAPI document (functions/api/openapi.py) says of a route beyond its path and methods:
+    the body it reads, the answers it gives, its query parameters and headers. Errors common to a kind of
+    route (401 for /ops, 422 for a body, 403 for a link, 429 for rate-limited routes) are added there."""
+
+    responses: dict[int, str]
+    request: type[BaseModel] | dict[str, Any] | None = None  # a model, or a JSON schema for a free-form body
+    body_types: tuple[str, ...] = FORMS  # the body's media types (those the route also accepts in Chalice)
+    produces: tuple[str, ...] = (JSON,)  # the media types of the success answers
+    query: dict[str, str] = field(default_factory=dict)  # optional query parameters: name -> description
+    headers: dict[str, str] = field(default_factory=dict)  # optional request headers: name -> description
+    link: str | None = None  # the query parameter that carries the link token ("token" or "key"), if any
+
+
+def documented(responses: dict[int, str], **details: Any) -> Callable:
+    """Declare a route's documentation next to it (between ``route`` and ``endpoint``): see ``ApiDoc``."""
+    doc = ApiDoc(responses=responses, **details)
+
+    def mark(view: Callable) -> Callable:
+        view.api_doc = doc  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 def read_body(model: type[BaseModel]) -> Any:

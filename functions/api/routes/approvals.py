@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from shared.invoice_schemas import Reject
 from shared.services.container import services
 
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
+    HTML,
+    JSON,
     api_path,
+    documented,
     endpoint,
     html_response,
     is_form,
@@ -24,6 +28,7 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/approvals/{token}", methods=["GET"])
+@documented(responses={200: "The invoice to decide (JSON, or the approval page)."}, produces=(JSON, HTML))
 @endpoint(html_errors=True)
 def approval_get(token):
     """The owner's or ops' view of one invoice: lines, checks, coding, and approve / reject."""
@@ -39,8 +44,6 @@ def _decision(token: str, approve: bool) -> Response:
     from shared.services import invoicing
 
     refuse_cross_site()
-    from shared.invoice_schemas import Reject
-
     reason = None if approve else read_body(Reject).reason
     inv = invoicing.decide(services(), token, approve, reason)
     if is_form():
@@ -49,12 +52,16 @@ def _decision(token: str, approve: bool) -> Response:
 
 
 @bp.route("/approvals/{token}/approve", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{invoice_id, status}`.", 303: "A form post: back to the approval page.",
+            409: "Already decided."})
 @endpoint(html_errors=True)
 def approval_approve(token):
     return _decision(token, True)
 
 
 @bp.route("/approvals/{token}/reject", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{invoice_id, status}`.", 303: "A form post: back to the approval page.",
+            409: "Already decided."}, request=Reject)
 @endpoint(html_errors=True)
 def approval_reject(token):
     return _decision(token, False)

@@ -11,7 +11,7 @@ from shared.domain.errors import InvalidInput, PreconditionRequired
 from shared.services import config
 from shared.services.container import services
 
-from ..plumbing import endpoint, json_response, require_ops
+from ..plumbing import JSON, documented, endpoint, json_response, require_ops
 
 bp = Blueprint(__name__)
 
@@ -33,6 +33,7 @@ def _etag(version: int) -> dict[str, str]:
 
 
 @bp.route("/ops/config", methods=["GET"])
+@documented(responses={200: "The whole setup, by kind."})
 @endpoint()
 def config_export():
     """The whole setup, every kind in name order, each record in id order (`opslayer config export`)."""
@@ -42,6 +43,7 @@ def config_export():
 
 
 @bp.route("/ops/config/{kind}", methods=["GET"])
+@documented(responses={200: "`{kind, items, count}`."})
 @endpoint()
 def config_list(kind):
     require_ops()
@@ -50,6 +52,7 @@ def config_list(kind):
 
 
 @bp.route("/ops/config/{kind}/{id}", methods=["GET"])
+@documented(responses={200: "The record (ETag: its version)."})
 @endpoint()
 def config_get(kind, id):
     require_ops()
@@ -58,6 +61,10 @@ def config_get(kind, id):
 
 
 @bp.route("/ops/config/{kind}/{id}", methods=["PUT"], content_types=["application/json"])
+@documented(responses={200: "The record as changed (ETag: its new version).",
+            409: "Changed since the version in If-Match.", 422: "The value is not valid.", 428: "No If-Match."},
+            request={"type": "object", "description": "The record's value as GET shows it."}, body_types=(JSON,),
+            headers={"If-Match": "The version read (0 for a record never changed)."})
 @endpoint()
 def config_put(kind, id):
     """Replace the record with the JSON body (the value as GET shows it), if If-Match is still its version."""
@@ -70,6 +77,7 @@ def config_put(kind, id):
 
 
 @bp.route("/ops/config/{kind}/{id}/history", methods=["GET"])
+@documented(responses={200: "`{kind, id, versions}`."})
 @endpoint()
 def config_history(kind, id):
     """Every version, oldest first: the value, who changed it and when."""

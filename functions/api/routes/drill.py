@@ -8,12 +8,13 @@ from chalice import Blueprint
 from shared.services import drill
 from shared.services.container import services
 
-from ..plumbing import ALL_TYPES, endpoint, json_response, query_param, require_ops
+from ..plumbing import ALL_TYPES, documented, endpoint, json_response, query_param, require_ops
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/ops/drill/setup", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "The drill's property, units and vendors."})
 @endpoint()
 def drill_setup():
     """Create the drill's property, units and vendors where missing (idempotent) and describe them."""
@@ -22,6 +23,7 @@ def drill_setup():
 
 
 @bp.route("/ops/drill/messages", methods=["GET"])
+@documented(responses={200: "`{messages, next}`."}, query={"since": "A time, or the last message's id."})
 @endpoint()
 def drill_messages():
     """The drill sink's messages after `since` (a time or the last message's id), oldest first."""

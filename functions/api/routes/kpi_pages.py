@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from shared.schemas import OwnerReportLinkIn
 from shared.services.container import services
 
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
+    HTML,
     api_path,
+    documented,
     endpoint,
     html_response,
     json_response,
@@ -30,6 +33,7 @@ PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}  # the
 
 
 @bp.route("/ops/overview/links", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={201: "`{url, path, expires_at}`: a single-use link to the overview."})
 @endpoint()
 def ops_overview_link():
     """A short-lived link a browser can open once: the ops overview."""
@@ -40,6 +44,7 @@ def ops_overview_link():
 
 
 @bp.route("/ops-pages/overview", methods=["GET"])
+@documented(responses={200: "The ops overview."}, produces=(HTML,), link="token")
 @endpoint(html_errors=True)
 def ops_overview_page():
     """The ops overview an overview link opens (no IAM at the gateway: the link is the credential)."""
@@ -53,6 +58,7 @@ def ops_overview_page():
 
 
 @bp.route("/ops/properties/{id}/owner-report-link", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={201: "A 45-day view-only link to the owner report."}, request=OwnerReportLinkIn)
 @endpoint()
 def ops_owner_report_link(id):
     """A 45-day view-only link to the property's owner report of `month` (YYYY-MM; default the last full
@@ -61,13 +67,12 @@ def ops_owner_report_link(id):
 
     require_ops()
     svc = services()
-    from shared.schemas import OwnerReportLinkIn
-
     month = read_body(OwnerReportLinkIn).month or kpi_pages.last_full_month(svc.clock().date())
     return json_response(201, kpi_pages.mint_owner_link(svc, id, month, request_base_url()))
 
 
 @bp.route("/owner/reports/{token}", methods=["GET"])
+@documented(responses={200: "The owner's monthly report."}, produces=(HTML,))
 @endpoint(html_errors=True)
 def owner_report_page(token):
     """The owner's monthly report of one property (printable, in the owner's language)."""
@@ -82,6 +87,7 @@ def owner_report_page(token):
 
 
 @bp.route("/owner/reports/{token}/jobs/{id}", methods=["GET"])
+@documented(responses={200: "One job of the report."}, produces=(HTML,))
 @endpoint(html_errors=True)
 def owner_report_job(token, id):
     """One job of the owner's report: its steps and what it cost (only a job of that property and month)."""

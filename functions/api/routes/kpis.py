@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from shared.schemas import KpiBaselineIn, KpiPeriodIn
 from shared.services.container import services
 
-from ..plumbing import app, endpoint, json_response, query_param, read_body, require_ops
+from ..plumbing import JSON, app, documented, endpoint, json_response, query_param, read_body, require_ops
 
 bp = Blueprint(__name__)
 
@@ -17,6 +18,10 @@ def _wants_csv() -> bool:
 
 
 @bp.route("/ops/kpis", methods=["GET"])
+@documented(responses={200: "Every KPI of the period (JSON, or CSV with Accept: text/csv)."}, produces=(JSON,
+            "text/csv"), query={"from": "First day (YYYY-MM-DD).", "to": "Last day (YYYY-MM-DD).",
+            "property_id": "One property.", "group_by": "priority, trade, vendor or property.",
+            "work_orders": "ID,ID,..: the times of those work orders alone."})
 @endpoint()
 def ops_kpis():
     """Every KPI over the work orders received from `from` to `to` (YYYY-MM-DD, inclusive; default the last
@@ -38,6 +43,8 @@ def ops_kpis():
 
 
 @bp.route("/ops/vendors/{id}/scorecard", methods=["GET"])
+@documented(responses={200: "The vendor's KPIs."}, query={"from": "First day (YYYY-MM-DD).",
+            "to": "Last day (YYYY-MM-DD)."})
 @endpoint()
 def ops_vendor_scorecard(id):
     """A vendor's KPIs: offers made to them, and the jobs they did (`from`, `to` as for /ops/kpis)."""
@@ -50,6 +57,7 @@ def ops_vendor_scorecard(id):
 
 
 @bp.route("/ops/kpis/baseline", methods=["GET", "PUT"])
+@documented(responses={200: "The baseline.", 404: "No baseline is set."}, request=KpiBaselineIn, body_types=(JSON,))
 @endpoint()
 def ops_kpi_baseline():
     """GET: the baseline (404 if none). PUT {from, to} and/or {figures: {kpi id: value}}, optional
@@ -60,8 +68,6 @@ def ops_kpi_baseline():
     actor = require_ops()
     svc = services()
     if app.current_request.method == "PUT":
-        from shared.schemas import KpiBaselineIn
-
         body = read_body(KpiBaselineIn).model_dump(mode="json", by_alias=True, exclude_none=True)
         return json_response(200, kpis.set_baseline(svc, body, actor))
     baseline = kpis.get_baseline(svc)
@@ -71,6 +77,7 @@ def ops_kpi_baseline():
 
 
 @bp.route("/ops/kpis/backfill", methods=["POST"])
+@documented(responses={200: "`{from, to, ...}`: the rollups recomputed."}, request=KpiPeriodIn, body_types=(JSON,))
 @endpoint()
 def ops_kpi_backfill():
     """Recompute the rollups of the work orders received from `from` to `to` from their timelines (at most
@@ -80,8 +87,6 @@ def ops_kpi_backfill():
 
     require_ops()
     svc = services()
-    from shared.schemas import KpiPeriodIn
-
     period = read_body(KpiPeriodIn)
     first, last = kpis.parse_range(period.first and period.first.isoformat(), period.last and period.last.isoformat(),
                                    svc.clock().date())

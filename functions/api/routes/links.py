@@ -10,6 +10,9 @@ from shared.services.container import services
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
+    HTML,
+    JSON,
+    documented,
     endpoint,
     html_response,
     is_form,
@@ -22,6 +25,8 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/links/renew", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={202: "`{status: accepted, message}` (a form: a page saying so)."}, request=schemas.RenewLink,
+            produces=(JSON, HTML))
 @endpoint(html_errors=True)
 def renew_link():
     """An expired link asks for a fresh one; it goes to the contact on file, and the answer never says

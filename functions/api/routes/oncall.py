@@ -10,7 +10,10 @@ from shared.services.container import services
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
+    HTML,
+    JSON,
     api_path,
+    documented,
     endpoint,
     html_response,
     is_form,
@@ -24,6 +27,7 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/oncall/{token}", methods=["GET"])
+@documented(responses={200: "The emergency (JSON, or the page with its button)."}, produces=(JSON, HTML))
 @endpoint(html_errors=True)
 def oncall_page(token):
     from shared.services import paging
@@ -35,6 +39,8 @@ def oncall_page(token):
 
 
 @bp.route("/oncall/{token}/acknowledge", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{work_order_id, acknowledged_at, acknowledged_by, acknowledged_after_s}`.",
+            303: "A form post: back to the page."})
 @endpoint(html_errors=True)
 def oncall_acknowledge(token):
     from shared.services import paging

@@ -6,12 +6,16 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from shared import schemas
+from shared.invoice_schemas import CloseWithoutInvoice
 from shared.services import views
 from shared.services.container import services
 
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
+    HTML,
+    JSON,
+    documented,
     endpoint,
     html_response,
     json_response,
@@ -25,6 +29,9 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/ops/work-orders", methods=["GET"])
+@documented(responses={200: "`{work_orders, count, next_cursor}`: one page, newest first."},
+            query={**{n: f"Filter {n}." for n in ("status", "stage", "property_id", "source", "older_than", "overdue")},
+                   "limit": "Page size.", "cursor": "The previous page's next_cursor."})
 @endpoint()
 def ops_list():
     """One page of work orders, newest first; filters: status or stage, property_id, source, older_than,
@@ -40,6 +47,7 @@ def ops_list():
 
 
 @bp.route("/ops/work-orders/{id}", methods=["GET"])
+@documented(responses={200: "The work order."})
 @endpoint()
 def ops_get(id):
     require_ops()
@@ -47,6 +55,7 @@ def ops_get(id):
 
 
 @bp.route("/ops/units/{unit_id}/qr", methods=["GET"])
+@documented(responses={200: "A printable page with the unit's QR code."}, produces=(HTML,))
 @endpoint()
 def ops_unit_qr(unit_id):
     """A printable page with the unit's request QR code, for the lobby or the unit's door."""
@@ -62,6 +71,7 @@ def ops_unit_qr(unit_id):
 
 
 @bp.route("/ops/work-orders/{id}/cancel", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status}`.", 409: "Not allowed in the current state."}, request=schemas.Cancel)
 @endpoint()
 def ops_cancel(id):
     from shared.services import escalations
@@ -73,6 +83,7 @@ def ops_cancel(id):
 
 
 @bp.route("/ops/work-orders/{id}/close", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status}`.", 409: "Not allowed in the current state."}, request=CloseWithoutInvoice)
 @endpoint()
 def ops_close(id):
     """Close without an invoice (in-house work, warranty), with the reason on the record."""
@@ -86,6 +97,8 @@ def ops_close(id):
 
 
 @bp.route("/ops/work-orders/{id}/triage", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status, trade, priority, redispatched, tenant_told}`.",
+            409: "Not allowed in the current state."}, request=schemas.TriageCorrectionRequest)
 @endpoint()
 def ops_triage(id):
     """Correct a triage: dispatched again or re-timed, the tenant told when it matters, the example kept."""
@@ -101,6 +114,7 @@ def ops_triage(id):
 
 
 @bp.route("/ops/triage/corrections", methods=["GET"])
+@documented(responses={200: "`{corrections}`."})
 @endpoint()
 def ops_triage_corrections():
     """Every triage correction as a labelled example (``opslayer triage export`` writes them out)."""
@@ -111,6 +125,7 @@ def ops_triage_corrections():
 
 
 @bp.route("/ops/work-orders/{id}/record", methods=["GET"])
+@documented(responses={200: "The complete record."})
 @endpoint()
 def ops_record(id):
     """The complete record: every step, message, actor, photo, invoice, check, coding, approval, bill."""
@@ -121,6 +136,7 @@ def ops_record(id):
 
 
 @bp.route("/ops/work-orders/{id}/report", methods=["GET"])
+@documented(responses={200: "The record as a printable page."}, produces=(HTML,))
 @endpoint()
 def ops_report(id):
     """The same record as a printable HTML page (print to PDF from the browser)."""
@@ -131,6 +147,7 @@ def ops_report(id):
 
 
 @bp.route("/ops/work-orders/{id}/links", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={201: "`{url, path, expires_at}`: a single-use link."}, request=schemas.OpsPageLink)
 @endpoint()
 def ops_page_link(id):
     """A short-lived link a browser can open once: one page (record or report) of one work order."""
@@ -142,6 +159,7 @@ def ops_page_link(id):
 
 
 @bp.route("/ops-pages/{id}/{page}", methods=["GET"])
+@documented(responses={200: "The record (JSON) or the report (HTML)."}, produces=(JSON, HTML), link="token")
 @endpoint(html_errors=True)
 def ops_page(id, page):
     """The page an ops link opens (no IAM at the gateway: the link is the credential, spent on opening)."""
@@ -157,6 +175,7 @@ def ops_page(id, page):
 
 
 @bp.route("/ops/invoice-exceptions", methods=["GET"])
+@documented(responses={200: "`{exceptions, count}`."})
 @endpoint()
 def ops_invoice_exceptions():
     """Invoices that matched no work order (kept, never dropped), oldest first."""
@@ -168,6 +187,7 @@ def ops_invoice_exceptions():
 
 
 @bp.route("/ops/dlq", methods=["GET"])
+@documented(responses={200: "`{queues}`."})
 @endpoint()
 def ops_dead_letters():
     """Each dead-letter queue's approximate depth and its running redrive, if any."""
@@ -178,6 +198,7 @@ def ops_dead_letters():
 
 
 @bp.route("/ops/dlq/{queue}/redrive", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={202: "The redrive started.", 409: "A move is already running."})
 @endpoint()
 def ops_redrive(queue):
     """Move a dead-letter queue's messages back to their source queue (409 while a move runs)."""
@@ -188,6 +209,7 @@ def ops_redrive(queue):
 
 
 @bp.route("/ops/work-orders/{id}/retry", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={202: "`{id, status, resume_at, execution_arn}`.", 409: "A lifecycle is running."})
 @endpoint()
 def ops_retry(id):
     """Restart a lifecycle whose automation failed, at the step its status implies (409 while one runs)."""
@@ -200,6 +222,9 @@ def ops_retry(id):
 
 
 @bp.route("/ops/work-orders/{id}/steer", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "Done: `{id, action, status, vendor_id, resume_at, execution_arn}`.",
+            202: "Done and a lifecycle started.", 409: "The action does not apply in this state."},
+            request=schemas.Steer)
 @endpoint()
 def ops_steer(id):
     """A way forward for an escalated job: reassign (vendor or in-house technician), restart dispatch,
@@ -216,6 +241,7 @@ def ops_steer(id):
 
 
 @bp.route("/ops/audit", methods=["GET"])
+@documented(responses={200: "`{actions}`: newest first."})
 @endpoint()
 def ops_audit():
     """Who did what, when: redrives and retries, newest first."""

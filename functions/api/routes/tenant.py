@@ -20,7 +20,10 @@ from shared.services.container import services
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
+    HTML,
+    JSON,
     api_path,
+    documented,
     endpoint,
     form_fields,
     html_response,
@@ -39,6 +42,9 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/requests", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={202: "Persisted: `{id, status, status_url}` and a Location header.",
+            409: "Not allowed in the current state."}, request=schemas.NewRequest,
+            headers={"Idempotency-Key": "Retries with the same key (1-255 characters) return the same work order."})
 @endpoint()
 def create_request():
     """Tenant intake: persisted before the 202; an Idempotency-Key makes retries return the same order."""
@@ -54,6 +60,8 @@ def create_request():
 
 
 @bp.route("/requests/{id}", methods=["GET"])
+@documented(responses={200: "The tenant's status (JSON, or the status page for a browser)."}, produces=(JSON, HTML),
+            link="token")
 @endpoint(html_errors=True)
 def get_request(id):
     token = query_param("token")
@@ -72,6 +80,8 @@ def get_request(id):
 
 
 @bp.route("/requests/{id}/photos", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={201: "A presigned POST for one photo.", 409: "No more photos are taken for this request."},
+            request=schemas.PhotoSlot, link="token")
 @endpoint()
 def request_photo_slot(id):
     """An upload slot (presigned POST) for a photo of the tenant's open request."""
@@ -83,6 +93,8 @@ def request_photo_slot(id):
 
 
 @bp.route("/requests/{id}/feedback", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status}`.", 303: "A form post: back to the status page.",
+            409: "Not allowed in the current state."}, request=schemas.Feedback, link="token")
 @endpoint(html_errors=True)
 def request_feedback(id):
     refuse_cross_site()
@@ -95,6 +107,8 @@ def request_feedback(id):
 
 
 @bp.route("/requests/{id}/rating", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, rating}`.", 303: "A form post: back to the status page.",
+            409: "No rating is asked, or the job is already rated."}, request=schemas.Rating, link="token")
 @endpoint(html_errors=True)
 def request_rating(id):
     """The tenant's 1-5 rating of a confirmed repair and an optional comment (once per job: then 409)."""
@@ -110,6 +124,8 @@ def request_rating(id):
 
 
 @bp.route("/surveys/nps", methods=["GET"])
+@documented(responses={200: "The NPS question (JSON `{quarter, answered, language}`, or the page)."}, produces=(JSON,
+            HTML), link="token")
 @endpoint(html_errors=True)
 def nps_survey():
     """The quarterly NPS question behind its signed link (this GET changes nothing)."""
@@ -126,6 +142,8 @@ def nps_survey():
 
 
 @bp.route("/surveys/nps", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{quarter, score}`.", 303: "A form post: back to the question.", 409: "Already answered."},
+            request=schemas.NpsAnswer, link="token")
 @endpoint(html_errors=True)
 def nps_answer():
     """The tenant's 0-10 answer (once: a second is a 409)."""
@@ -141,6 +159,8 @@ def nps_answer():
 
 
 @bp.route("/requests/{id}/safety", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status, priority}`.", 303: "A form post: back to the status page.",
+            409: "No question is open."}, request=schemas.SafetyAnswer, link="token")
 @endpoint(html_errors=True)
 def request_safety(id):
     """The tenant's YES or NO to triage's safety question (the buttons on the status page)."""
@@ -159,6 +179,8 @@ def request_safety(id):
 
 
 @bp.route("/requests/{id}/visit", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status, window, proposal}`.", 303: "A form post: back to the status page.",
+            409: "Not one of the allowed actions now."}, request=schemas.TenantVisit, link="token")
 @endpoint(html_errors=True)
 def request_visit(id):
     """The tenant about the visit: confirm or decline a proposed time, ask to reschedule, nobody came."""
@@ -187,6 +209,8 @@ def _unit_link(unit_id: str) -> tuple[Any, Any, str]:
 
 
 @bp.route("/units/{unit_id}/request", methods=["GET"])
+@documented(responses={200: "The request form."}, produces=(HTML,), query={"lang": "The form's language (en, es)."},
+            link="key")
 @endpoint(html_errors=True)
 def unit_request_form(unit_id):
     unit, prop, key = _unit_link(unit_id)
@@ -196,6 +220,10 @@ def unit_request_form(unit_id):
 
 
 @bp.route("/units/{unit_id}/request", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={303: "Received: on to the status page.",
+            422: "The form again, each error next to its field (HTML)."}, request={"type": "object",
+            "description": "The request form's fields (NewRequest's, availability as up to three windows)."},
+            body_types=("application/x-www-form-urlencoded",), link="key")
 @endpoint(html_errors=True)
 def unit_request_submit(unit_id):
     """The per-unit form posts here; errors come back on the form, next to their fields."""

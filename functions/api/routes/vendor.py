@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from shared import http, schemas
 from shared.domain.workorder import vendor_actions
+from shared.invoice_schemas import InvoiceIn
 from shared.services import views
 from shared.services import workorders as wo_service
 from shared.services.container import services
@@ -18,7 +19,11 @@ from shared.services.container import services
 from .. import pages
 from ..plumbing import (
     ALL_TYPES,
+    FORMS,
+    HTML,
+    JSON,
     api_path,
+    documented,
     endpoint,
     form_fields,
     is_form,
@@ -34,6 +39,7 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/vendor/jobs/{token}", methods=["GET"])
+@documented(responses={200: "The job (JSON, or the job page for a browser)."}, produces=(JSON, HTML))
 @endpoint(html_errors=True)
 def vendor_job(token):
     job = views.vendor_job(services(), token)
@@ -49,6 +55,8 @@ def vendor_job(token):
 
 
 @bp.route("/vendor/jobs/{token}/photos", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={201: "A presigned POST for one photo.", 409: "No more photos are taken for this job."},
+            request=schemas.PhotoSlot)
 @endpoint()
 def vendor_photo_slot(token):
     """An upload slot (presigned POST) for a photo of the job (e.g. the finished work)."""
@@ -74,18 +82,24 @@ def _vendor_action(token: str, schema: type[BaseModel], act: Callable[[Any, Any]
 
 
 @bp.route("/vendor/jobs/{token}/accept", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
+            409: "Not allowed in the current state."}, request=schemas.Empty)
 @endpoint(html_errors=True)
 def vendor_accept(token):
     return _vendor_action(token, schemas.Empty, lambda svc, _: wo_service.vendor_accept(svc, token))
 
 
 @bp.route("/vendor/jobs/{token}/decline", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
+            409: "Not allowed in the current state."}, request=schemas.Decline)
 @endpoint(html_errors=True)
 def vendor_decline(token):
     return _vendor_action(token, schemas.Decline, lambda svc, b: wo_service.vendor_decline(svc, token, b.reason))
 
 
 @bp.route("/vendor/jobs/{token}/schedule", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
+            409: "Not allowed in the current state."}, request=schemas.Schedule)
 @endpoint(html_errors=True)
 def vendor_schedule(token):
     """One of the tenant's windows (`window`), or a time already agreed with the tenant: scheduled."""
@@ -95,6 +109,8 @@ def vendor_schedule(token):
 
 
 @bp.route("/vendor/jobs/{token}/propose", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
+            409: "Not allowed in the current state."}, request=schemas.Propose)
 @endpoint(html_errors=True)
 def vendor_propose(token):
     """Another time: the tenant confirms or declines it."""
@@ -104,6 +120,8 @@ def vendor_propose(token):
 
 
 @bp.route("/vendor/jobs/{token}/checkin", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
+            409: "Not allowed in the current state."}, request=schemas.CheckIn)
 @endpoint(html_errors=True)
 def vendor_checkin(token):
     return _vendor_action(token, schemas.CheckIn,
@@ -111,16 +129,21 @@ def vendor_checkin(token):
 
 
 @bp.route("/vendor/jobs/{token}/complete", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
+            409: "Not allowed in the current state."}, request=schemas.Complete)
 @endpoint(html_errors=True)
 def vendor_complete(token):
     return _vendor_action(token, schemas.Complete, lambda svc, b: wo_service.vendor_complete(svc, token, b.notes))
 
 
 @bp.route("/vendor/jobs/{token}/invoice", methods=["POST"], content_types=[*ALL_TYPES, "multipart/form-data"])
+@documented(responses={202: "`{invoice_id, work_order_id, status, total, currency}`.",
+            303: "A form post: back to the job page.", 409: "Not allowed in the current state."}, request=InvoiceIn,
+            body_types=(*FORMS, "multipart/form-data"))
 @endpoint(html_errors=True)
 def vendor_invoice(token):
     """The vendor's invoice: JSON, or the job page's form (with an optional PDF or photo)."""
-    from shared.invoice_schemas import InvoiceIn, invoice_from_form
+    from shared.invoice_schemas import invoice_from_form
     from shared.services import invoicing
 
     refuse_cross_site()

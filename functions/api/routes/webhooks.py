@@ -9,6 +9,8 @@ from shared.services.container import services
 
 from ..plumbing import (
     ALL_TYPES,
+    JSON,
+    documented,
     endpoint,
     form_fields,
     json_response,
@@ -19,6 +21,9 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/webhooks/buildium", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "`{status: ignored}`.", 202: "`{status}`: queued.", 401: "Bad signature or timestamp."},
+            request={"type": "object", "description": "Buildium's webhook event, signed."},
+            body_types=(JSON,))
 @endpoint()
 def buildium_webhook():
     """Verify, queue, answer: no PMS call here (Buildium allows 10 s and retries; the consumer fetches)."""
@@ -30,6 +35,10 @@ def buildium_webhook():
 
 
 @bp.route("/channels/sms", methods=["POST"], content_types=ALL_TYPES)
+@documented(responses={200: "TwiML: the reply.", 403: "No valid X-Twilio-Signature."}, request={"type": "object",
+            "description": "Twilio's inbound SMS parameters (From, To, Body, MessageSid), signed."},
+            body_types=("application/x-www-form-urlencoded",), produces=("text/xml",),
+            headers={"X-Twilio-Signature": "Twilio's signature of the URL and parameters."})
 @endpoint()
 def sms_webhook():
     """Twilio-compatible inbound SMS: verify X-Twilio-Signature, apply the text once, answer TwiML."""

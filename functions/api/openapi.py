@@ -1,0 +1,197 @@
+"""The OpenAPI 3.1 document of the API, generated from the Chalice route table and each route's ``documented``
+declaration (functions/api/plumbing.py), with the pydantic request models as components.
+
+Pure: ``document(app)`` reads the app's routes and returns a dict. ``GET /openapi.json`` serves it (built once
+per container) and ``python -m functions.api.openapi`` (``make openapi``) writes ``docs/openapi.json``, which
+a unit test keeps equal to what this module generates. Only the docs routes import this module (cold start)."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from chalice import Chalice
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from .plumbing import HTML, JSON, ApiDoc
+
+VERSION = "1.0.0"
+UNLIMITED_PREFIXES = ("/health", "/ops/", "/webhooks/", "/channels/")  # as functions/api/app.py's rate limits
+REF = "#/components/schemas/{model}"
+OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+
+
+class ApiError(BaseModel):
+    """Every error answer (shared/http.py ``error_body``)."""
+
+    error: str
+    message: str
+    details: Any = None
+
+
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "sigv4": {"type": "apiKey", "in": "header", "name": "Authorization",
+              "description": "On AWS every /ops route is IAM-authorized by API Gateway: sign the request with "
+                             "AWS Signature Version 4 (the stack's OpsPolicyArn is the policy a caller needs).",
+              "x-amazon-apigateway-authtype": "awsSigv4"},
+    "opsKey": {"type": "apiKey", "in": "header", "name": "X-Ops-Key",
+               "description": "With OpsAuthMode=key (the local cloud) the /ops routes take this key instead."},
+    "linkToken": {"type": "apiKey", "in": "query", "name": "token",
+                  "description": "The signed link the person was sent (a bearer token)."},
+    "unitKey": {"type": "apiKey", "in": "query", "name": "key",
+                "description": "The unit's request link (printed as a QR code)."},
+}
+MEDIA_SCHEMA = {JSON: {"type": "object"}, HTML: {"type": "string"}, "text/csv": {"type": "string"},
+                "text/xml": {"type": "string"}}
+REASONS = {400: "The body cannot be read (not JSON, not an object, a bad charset).",
+           401: "No valid ops credentials.",
+           403: "The link is unknown, tampered, expired, revoked, used up or out of scope; or a cross-site form.",
+           404: "No such record.", 422: "The body is not valid: `details` names each field.",
+           429: "Too many requests: wait a minute (`Retry-After`)."}
+
+
+class Undocumented(Exception):
+    """A route without a ``documented`` declaration."""
+
+
+def document(app: Chalice) -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document of `app`'s routes."""
+    models: dict[str, type[BaseModel]] = {"ApiError": ApiError}
+    paths: dict[str, dict[str, Any]] = {}
+    for path in sorted(app.routes):
+        entries = app.routes[path]
+        paths[path] = {method.lower(): _operation(path, method, entry, len(entries) > 1, models)
+                       for method, entry in sorted(entries.items())}
+    _, schemas = models_json_schema([(m, "validation") for _, m in sorted(models.items())], ref_template=REF)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Opslayer API", "version": VERSION,
+                 "description": "Maintenance work orders: tenants, vendors, owners and ops. Generated from the "
+                                "routes (functions/api/openapi.py); see docs/api.md."},
+        "paths": paths,
+        "components": {"schemas": dict(sorted(schemas.get("$defs", {}).items())),
+                       "securitySchemes": SECURITY_SCHEMES},
+    }
+
+
+def _doc(entry: Any) -> ApiDoc:
+    doc = getattr(entry.view_function, "api_doc", None)
+    if doc is None:
+        raise Undocumented(f"{entry.method} {entry.uri_pattern} ({entry.view_name}) has no @documented(...)")
+    return doc
+
+
+def _operation(path: str, method: str, entry: Any, shared_view: bool,
+               models: dict[str, type[BaseModel]]) -> dict[str, Any]:
+    doc = _doc(entry)
+    text = inspect.getdoc(entry.view_function) or entry.view_name.replace("_", " ").capitalize() + "."
+    operation: dict[str, Any] = {
+        "operationId": f"{entry.view_name}_{method.lower()}" if shared_view else entry.view_name,
+        "summary": text.split("\n\n")[0].split(". ")[0].replace("\n", " ").rstrip("."),
+        "description": text,
+        "tags": [_tag(path)],
+        "security": _security(path, doc),
+    }
+    parameters = _parameters(entry, doc)
+    if parameters:
+        operation["parameters"] = parameters
+    body = method in ("POST", "PUT", "PATCH")
+    if body:
+        operation["requestBody"] = _request_body(entry, doc, models)
+    operation["responses"] = _responses(path, method, doc, body and doc.request is not None)
+    return operation
+
+
+def _tag(path: str) -> str:
+    first = path.strip("/").split("/")[0]
+    return {"requests": "tenants", "units": "tenants", "surveys": "tenants", "links": "tenants",
+            "vendor": "vendors", "approvals": "owners", "owner": "owners", "ops-pages": "ops", "oncall": "ops",
+            "channels": "webhooks", "openapi.json": "meta", "docs": "meta", "health": "meta"}.get(first, first)
+
+
+def _security(path: str, doc: ApiDoc) -> list[dict[str, list[str]]]:
+    if path.startswith("/ops/"):
+        return [{"sigv4": []}, {"opsKey": []}]
+    if doc.link:
+        return [{"unitKey" if doc.link == "key" else "linkToken": []}]
+    return []  # public, a link in the path, or a signed body (webhooks)
+
+
+def _parameters(entry: Any, doc: ApiDoc) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for name in entry.view_args:
+        described = {"token": "The link (a bearer token) the person was sent."}.get(name, f"The {name}.")
+        found.append({"name": name, "in": "path", "required": True, "description": described,
+                      "schema": {"type": "string", "minLength": 1}})
+    found += [{"name": name, "in": "query", "required": False, "description": described,
+               "schema": {"type": "string"}} for name, described in doc.query.items()]
+    found += [{"name": name, "in": "header", "required": False, "description": described,
+               "schema": {"type": "string"}} for name, described in doc.headers.items()]
+    return found
+
+
+def _request_body(entry: Any, doc: ApiDoc, models: dict[str, type[BaseModel]]) -> dict[str, Any]:
+    if isinstance(doc.request, type) and issubclass(doc.request, BaseModel):
+        models[doc.request.__name__] = doc.request
+        schema: dict[str, Any] = {"$ref": REF.format(model=doc.request.__name__)}
+        required = any(f.is_required() for f in doc.request.model_fields.values())
+    else:
+        schema = doc.request or {"type": "object", "description": "No fields are read; send none."}
+        required = False
+    accepted = [t for t in doc.body_types if t in entry.content_types]
+    return {"required": required, "content": {t: {"schema": schema} for t in accepted}}
+
+
+def _responses(path: str, method: str, doc: ApiDoc, reads_body: bool) -> dict[str, Any]:
+    answers: dict[int, dict[str, Any]] = {}
+    for status, described in doc.responses.items():
+        answer: dict[str, Any] = {"description": described}
+        if status < 300:
+            answer["content"] = {t: {"schema": MEDIA_SCHEMA[t]} for t in doc.produces}
+        elif status >= 400:
+            answer["content"] = {JSON: {"schema": {"$ref": REF.format(model="ApiError")}}}
+        answers[status] = answer
+    common = set()
+    if path.startswith("/ops/"):
+        common.add(401)
+    if reads_body:
+        common |= {400, 422}
+    if "{token}" in path or doc.link:
+        common.add(403)
+    if re.search(r"\{(?!token\})[a-z_]+\}", path):
+        common.add(404)
+    if not path.startswith(UNLIMITED_PREFIXES):
+        common.add(429)
+    for status in sorted(common - answers.keys()):
+        answers[status] = {"description": REASONS[status],
+                           "content": {JSON: {"schema": {"$ref": REF.format(model="ApiError")}}}}
+    return {str(status): answers[status] for status in sorted(answers)}
+
+
+def rendered(app: Chalice) -> str:
+    """The document as committed in docs/openapi.json (stable key order, a final newline)."""
+    return json.dumps(document(app), indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    """``python -m functions.api.openapi [path]``: write the document (default docs/openapi.json)."""
+    import os
+
+    from shared.config import ENV_VARS
+
+    for name, var in ENV_VARS.items():  # the app checks its settings at import; none is used to describe it
+        os.environ.setdefault(var, f"openapi-{name}")
+    from functions.api.app import app
+
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else OUTPUT
+    target.write_text(rendered(app), encoding="utf-8")
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()
