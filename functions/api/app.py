@@ -16,7 +16,7 @@ from shared.observability import bind, count, logger
 from shared.services.container import services
 
 from .plumbing import app, documented, endpoint, json_response
-from .routes import approvals, config, drill, kpi_pages, kpis, links, oncall, ops, tenant, vendor, webhooks
+from .routes import approvals, config, docs, drill, kpi_pages, kpis, links, oncall, ops, tenant, vendor, webhooks
 
 SECURITY_HEADERS = {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
                     "Cache-Control": "no-store"}
@@ -69,7 +69,7 @@ def health():
     return json_response(200, {"status": "ok", "service": "opslayer"})
 
 
-for routes in (tenant, vendor, approvals, webhooks, ops, config, links, oncall, drill, kpis, kpi_pages):
+for routes in (tenant, vendor, approvals, webhooks, ops, config, links, oncall, drill, kpis, kpi_pages, docs):
     app.register_blueprint(routes.bp)
 
 

@@ -150,6 +150,19 @@ def oncall_page(view: PageView, action: str) -> str:
                   t=t, action=action)
 
 
+def api_reference(document: dict[str, Any]) -> str:
+    """The API reference page of the OpenAPI document (functions/api/openapi.py): operations by tag, each with
+    its parameters, body and answers, and the schemas of the bodies."""
+    operations: dict[str, list[dict[str, Any]]] = {}
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            for tag in operation.get("tags") or ["other"]:
+                operations.setdefault(tag, []).append({"path": path, "method": method.upper(), **operation})
+    return render("api_reference.html", title=document["info"]["title"], info=document["info"],
+                  operations=dict(sorted(operations.items())), schemas=document["components"]["schemas"],
+                  schemes=document["components"]["securitySchemes"], openapi_version=document["openapi"])
+
+
 def report(record: dict[str, Any]) -> str:
     """The printable work-order record (the browser's print-to-PDF makes the PDF)."""
     return render("report.html", title=f"Work order {record['work_order']['id']}", record=record)
