@@ -61,7 +61,7 @@ lint: $(STAMP)
 
 ## make openapi: write docs/openapi.json from the routes (tests/unit/test_openapi.py fails while it differs)
 openapi: $(STAMP)
-	$(BIN)/python -m functions.api.openapi
+	$(BIN)/python -m infra.cli openapi
 
 ## make bench: latency and import-time benchmarks against floors measured in the same run
 bench: $(STAMP)

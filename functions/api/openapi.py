@@ -2,7 +2,7 @@
 declaration (functions/api/plumbing.py), with the pydantic request models as components.
 
 Pure: ``document(app)`` reads the app's routes and returns a dict. ``GET /openapi.json`` serves it (built once
-per container) and ``python -m functions.api.openapi`` (``make openapi``) writes ``docs/openapi.json``, which
+per container) and ``opslayer openapi`` (``make openapi``) writes ``docs/openapi.json``, which
 a unit test keeps equal to what this module generates. Only the docs routes import this module (cold start)."""
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
 from chalice import Chalice
@@ -23,7 +21,6 @@ from .plumbing import HTML, JSON, ApiDoc
 VERSION = "1.0.0"
 UNLIMITED_PREFIXES = ("/health", "/ops/", "/webhooks/", "/channels/")  # as functions/api/app.py's rate limits
 REF = "#/components/schemas/{model}"
-OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 
 
 class ApiError(BaseModel):
@@ -176,22 +173,3 @@ def _responses(path: str, method: str, doc: ApiDoc, reads_body: bool) -> dict[st
 def rendered(app: Chalice) -> str:
     """The document as committed in docs/openapi.json (stable key order, a final newline)."""
     return json.dumps(document(app), indent=2, ensure_ascii=False) + "\n"
-
-
-def main() -> None:
-    """``python -m functions.api.openapi [path]``: write the document (default docs/openapi.json)."""
-    import os
-
-    from shared.config import ENV_VARS
-
-    for name, var in ENV_VARS.items():  # the app checks its settings at import; none is used to describe it
-        os.environ.setdefault(var, f"openapi-{name}")
-    from functions.api.app import app
-
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else OUTPUT
-    target.write_text(rendered(app), encoding="utf-8")
-    print(f"wrote {target}")
-
-
-if __name__ == "__main__":
-    main()
