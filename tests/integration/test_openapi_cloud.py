@@ -25,5 +25,5 @@ def test_the_api_serves_its_document_and_its_reference_page(api):
 
     page = api.get("/docs", headers={"Accept": "text/html"})
     assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
-    text = page.text()
+    text = page.text
     assert "/ops/work-orders/{id}/steer" in text and "<script" not in text
