@@ -145,13 +145,17 @@ def _request_body(entry: Any, doc: ApiDoc, models: dict[str, type[BaseModel]]) -
 
 
 def _responses(path: str, method: str, doc: ApiDoc, reads_body: bool) -> dict[str, Any]:
+    # Errors are the JSON ApiError; a page route answers a browser with an error page instead.
+    error = {JSON: {"schema": {"$ref": REF.format(model="ApiError")}}}
+    if HTML in doc.produces:
+        error[HTML] = {"schema": MEDIA_SCHEMA[HTML]}
     answers: dict[int, dict[str, Any]] = {}
     for status, described in doc.responses.items():
         answer: dict[str, Any] = {"description": described}
         if status < 300:
             answer["content"] = {t: {"schema": MEDIA_SCHEMA[t]} for t in doc.produces}
-        elif status >= 400:
-            answer["content"] = {JSON: {"schema": {"$ref": REF.format(model="ApiError")}}}
+        elif status >= 400:  # a declared error of a page-only route is that page (the form with its errors)
+            answer["content"] = {HTML: error[HTML]} if doc.produces == (HTML,) else error
         answers[status] = answer
     common = set()
     if path.startswith("/ops/"):
@@ -165,8 +169,7 @@ def _responses(path: str, method: str, doc: ApiDoc, reads_body: bool) -> dict[st
     if not path.startswith(UNLIMITED_PREFIXES):
         common.add(429)
     for status in sorted(common - answers.keys()):
-        answers[status] = {"description": REASONS[status],
-                           "content": {JSON: {"schema": {"$ref": REF.format(model="ApiError")}}}}
+        answers[status] = {"description": REASONS[status], "content": error}
     return {str(status): answers[status] for status in sorted(answers)}
 
 

@@ -223,7 +223,8 @@ def unit_request_form(unit_id):
 @documented(responses={303: "Received: on to the status page.",
             422: "The form again, each error next to its field (HTML)."}, request={"type": "object",
             "description": "The request form's fields (NewRequest's, availability as up to three windows)."},
-            body_types=("application/x-www-form-urlencoded",), link="key")
+            body_types=("application/x-www-form-urlencoded",), produces=(HTML,),
+            link="key")
 @endpoint(html_errors=True)
 def unit_request_submit(unit_id):
     """The per-unit form posts here; errors come back on the form, next to their fields."""
