@@ -33,19 +33,20 @@ def _observe(event, get_response):
 
 def _secure(event: Any, response: Response) -> None:
     """The security headers (functions/api/security.py); a route's own value (e.g. Cache-Control) wins."""
-    from .security import is_https, origin, security_headers
+    from .security import is_https, is_page, origin, security_headers
 
     content_type = response.headers.get("Content-Type", "")
-    is_page = content_type.startswith("text/html")
-    photos = origin(services().photo_store().view_url("csp-origin", 60)) if is_page else None
-    body = response.body if is_page and isinstance(response.body, str) else ""
+    page = is_page(content_type)  # photos are shown from and uploaded to the bucket its presigned URLs name
+    photos = origin(services().photo_store().view_url("csp-origin", 60)) if page else None
+    body = response.body if page and isinstance(response.body, str) else ""
     headers = security_headers(content_type, body, is_https(event.headers or {}), [photos] if photos else [])
     for name, value in headers.items():
         response.headers.setdefault(name, value)
 
 
 # Public routes people reach with a link: limited per client IP and per link, on top of API Gateway's
-# stage throttling. Signed machine callers (Buildium, Twilio), ops and health are not limited here.
+# stage throttling. Signed machine callers (Buildium, Twilio), ops, health and the static script are not
+# limited here.
 UNLIMITED_PREFIXES = ("/health", "/assets/", "/ops/", "/webhooks/", "/channels/")
 
 

@@ -1,7 +1,7 @@
 """The security headers every API response carries, chosen in one place (the app's middleware).
 
 Pages get a strict Content-Security-Policy: nothing loads unless listed. Scripts only from our own
-origin (no inline script, no event-handler attributes: tests/unit/test_security_headers.py checks the
+origin (no inline script, no event-handler attributes: tests/service/test_security_headers.py checks the
 templates); the page's own inline ``<style>`` is allowed by its SHA-256 hash, computed from the body
 actually sent, so no other inline style can run. Photos are shown from and uploaded to the photo bucket
 (presigned URLs), so its origin is allowed for images, form posts and the upload script's fetch. No page
@@ -56,6 +56,10 @@ def page_policy(html: str, media_origins: Iterable[str] = ()) -> str:
     ])
 
 
+def is_page(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() == "text/html"
+
+
 def is_https(headers: Mapping[str, str]) -> bool:
     """API Gateway tells the function the browser's scheme in X-Forwarded-Proto."""
     return (headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower() == "https"
@@ -64,8 +68,7 @@ def is_https(headers: Mapping[str, str]) -> bool:
 def security_headers(content_type: str, body: str, https: bool,
                      media_origins: Iterable[str] = ()) -> dict[str, str]:
     """Every header for one response: the page policy for HTML, the closed policy for anything else."""
-    is_page = content_type.split(";")[0].strip().lower() == "text/html"
-    headers = {**COMMON, "Content-Security-Policy": page_policy(body, media_origins) if is_page
+    headers = {**COMMON, "Content-Security-Policy": page_policy(body, media_origins) if is_page(content_type)
                else NOT_A_PAGE_POLICY}
     if https:
         headers["Strict-Transport-Security"] = HSTS
