@@ -18,9 +18,6 @@ from shared.services.container import services
 from .plumbing import app, documented, endpoint, json_response
 from .routes import approvals, config, docs, drill, kpi_pages, kpis, links, oncall, ops, tenant, vendor, webhooks
 
-SECURITY_HEADERS = {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
-                    "Cache-Control": "no-store"}
-
 
 @app.middleware("http")
 def _observe(event, get_response):
@@ -28,16 +25,29 @@ def _observe(event, get_response):
     bind(correlation_id=ctx.get("requestId"))
     limited = _rate_limited(event, ctx)
     response = limited or get_response(event)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    _secure(event, response)
     logger.info("http", extra={"method": event.method, "route": ctx.get("resourcePath"),
                                "status": response.status_code})
     return response
 
 
+def _secure(event: Any, response: Response) -> None:
+    """The security headers (functions/api/security.py); a route's own value (e.g. Cache-Control) wins."""
+    from .security import is_https, is_page, origin, security_headers
+
+    content_type = response.headers.get("Content-Type", "")
+    page = is_page(content_type)  # photos are shown from and uploaded to the bucket its presigned URLs name
+    photos = origin(services().photo_store().view_url("csp-origin", 60)) if page else None
+    body = response.body if page and isinstance(response.body, str) else ""
+    headers = security_headers(content_type, body, is_https(event.headers or {}), [photos] if photos else [])
+    for name, value in headers.items():
+        response.headers.setdefault(name, value)
+
+
 # Public routes people reach with a link: limited per client IP and per link, on top of API Gateway's
-# stage throttling. Signed machine callers (Buildium, Twilio), ops and health are not limited here.
-UNLIMITED_PREFIXES = ("/health", "/ops/", "/webhooks/", "/channels/")
+# stage throttling. Signed machine callers (Buildium, Twilio), ops, health and the static script are not
+# limited here.
+UNLIMITED_PREFIXES = ("/health", "/assets/", "/ops/", "/webhooks/", "/channels/")
 
 
 def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:

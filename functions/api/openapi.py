@@ -44,7 +44,7 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
                 "description": "The unit's request link (printed as a QR code)."},
 }
 MEDIA_SCHEMA = {JSON: {"type": "object"}, HTML: {"type": "string"}, "text/csv": {"type": "string"},
-                "text/xml": {"type": "string"}}
+                "text/xml": {"type": "string"}, "text/javascript": {"type": "string"}}
 REASONS = {400: "The body cannot be read (not JSON, not an object, a bad charset).",
            401: "No valid ops credentials.",
            403: "The link is unknown, tampered, expired, revoked, used up or out of scope; or a cross-site form.",

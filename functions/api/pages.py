@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).parent
 PHOTO_TYPES = "image/jpeg,image/png,image/webp,image/heic"
+PHOTO_SCRIPT = "/assets/photo-upload.js"
 
 Texts = dict[str, str]
 
@@ -130,11 +131,19 @@ def nps_page(action: str, answered: bool, lang: str = "en") -> str:
 
 
 def request_form(unit: str, property_name: str, action: str, errors: dict[str, str] | None = None,
-                 values: dict[str, str] | None = None, lang: str = "en") -> str:
-    """The per-unit request form (the lobby QR code leads here). Works without JavaScript."""
+                 values: dict[str, str] | None = None, lang: str = "en", script_url: str = PHOTO_SCRIPT) -> str:
+    """The per-unit request form (the lobby QR code leads here). Works without JavaScript; with it,
+    `script_url` (our served photo_upload.js: pages carry no inline script) uploads the chosen photos."""
     t = texts("tenant", lang)
     return render("request_form.html", title=t["title_form"], lang=lang, t=t, unit=unit,
-                  property_name=property_name, action=action, errors=errors or {}, values=values or {})
+                  property_name=property_name, action=action, errors=errors or {}, values=values or {},
+                  script_url=script_url)
+
+
+@cache
+def photo_upload_script() -> str:
+    """The request form's script, served as a file (GET /assets/photo-upload.js)."""
+    return (HERE / "templates" / "photo_upload.js").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- approvals and the record (ops, English)
