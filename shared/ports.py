@@ -253,6 +253,12 @@ class SurveyStore(Protocol):
 
     def last_question_at(self, tenant: str) -> str | None: ...
 
+    def tenant_surveys(self, tenant: str) -> list[dict[str, Any]]:
+        """Every survey record of a tenant key, each with `record` (its sort key: NPS#<quarter> or LAST)."""
+
+    def forget_tenant(self, tenant: str) -> int:
+        """Delete a tenant key's survey records and their NPS-due entries; returns how many were deleted."""
+
 
 class RollupStore(Protocol):
     """KPI rollups (shared/domain/kpis.py): day buckets of counters, each work order's contribution to them,

@@ -594,6 +594,20 @@ class TestSurveys:
         repo.note_question("unit-1#aa", T0.isoformat())
         assert repo.last_question_at("unit-1#aa") == T0.isoformat()
 
+    def test_a_tenants_surveys_are_listed_and_forgotten_with_their_nps_due_entries(self, repo: Repository) -> None:
+        assert repo.tenant_surveys("unit-1#aa") == [] and repo.forget_tenant("unit-1#aa") == 0
+        repo.claim_survey("unit-1#aa", "2026-Q2", {"asked_at": T0.isoformat(), "channel": "sms"})
+        repo.note_question("unit-1#aa", T0.isoformat())
+        repo.note_nps_due("2026-Q2", "unit-1#aa", {"unit_id": "unit-1"})
+        repo.note_nps_due("2026-Q2", "unit-2#bb", {"unit_id": "unit-2"})
+        repo.claim_survey("unit-2#bb", "2026-Q2", {"asked_at": T0.isoformat(), "channel": "sms"})
+        found = repo.tenant_surveys("unit-1#aa")
+        assert [(s["record"], s.get("channel")) for s in found] == [("LAST", None), ("NPS#2026-Q2", "sms")]
+        assert repo.forget_tenant("unit-1#aa") == 3  # the question, the last-asked marker, the NPS-due entry
+        assert repo.tenant_surveys("unit-1#aa") == [] and repo.last_question_at("unit-1#aa") is None
+        assert [d["tenant"] for d in repo.nps_due("2026-Q2")] == ["unit-2#bb"]  # someone else's stay
+        assert repo.survey("unit-2#bb", "2026-Q2") is not None
+
 
 class TestRollups:
     JAN = "2026-01-31|prop-1|plumbing|routine|ven-a"

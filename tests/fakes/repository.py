@@ -512,6 +512,16 @@ class InMemorySurveys(_Part):
         found = self.table.get(*last_question_key(tenant))
         return str(found["at"]) if found else None
 
+    def tenant_surveys(self, tenant: str) -> list[dict[str, Any]]:
+        return [{**_no_keys(i), "record": i["SK"]} for i in self.table.partition(f"SURVEY#{tenant}")]
+
+    def forget_tenant(self, tenant: str) -> int:
+        keys = [(f"SURVEY#{tenant}", s["record"]) for s in self.tenant_surveys(tenant)]
+        keys += [nps_due_key(s["quarter"], tenant) for s in self.tenant_surveys(tenant) if "quarter" in s]
+        for pk, sk in keys:
+            self.table.delete(pk, sk)
+        return len(keys)
+
 
 def _no_keys(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in ("PK", "SK")}
