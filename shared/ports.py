@@ -43,6 +43,12 @@ class WorkOrderStore(Protocol):
         up to `limit` that `keep` accepts, created before `created_before`, after the index sort key `after`.
         Returns them and the sort key to resume after (None: done). Reads about `max_read` items at most."""
 
+    def person_work_orders(self, person: str) -> list[str]:
+        """Ids of the work orders created with this person (a `person_hash`) as their tenant contact."""
+
+    def forget_person(self, person: str) -> int:
+        """Delete a person's index entries (PERSON#<hash>); returns how many."""
+
     def open_work_orders(self) -> list[WorkOrder]: ...
 
     def work_orders_in_status(self, status: str) -> list[WorkOrder]:

@@ -41,6 +41,19 @@ def person_hash(normalized: str) -> str:
     return hashlib.sha256(normalized.encode()).hexdigest()[:24]
 
 
+def person_hashes(contact: Contact) -> list[str]:
+    """The person-index keys of a contact: a hash of each of its phone and email (none for what is unusable)."""
+    hashes = []
+    for value in (contact.phone, contact.email):
+        if not value:
+            continue
+        try:
+            hashes.append(person_hash(normalize_contact(value)[1]))
+        except ValueError:
+            continue
+    return hashes
+
+
 def redact_text(text: str | None) -> str | None:
     """Free text with its email addresses and phone numbers replaced (the rest kept: it says what broke)."""
     if not text:

@@ -2,9 +2,11 @@
 after PERSONAL_DATA_RETENTION_DAYS, their numbers kept for the KPIs) and a person's export and erasure by
 phone or email (POST /ops/people/export|erase, `opslayer ops tenant export|erase`).
 
-Where a person's data is, found without a Scan: the tenant phone/email index names their units; each unit's
-property partition (GSI2) holds its work orders, kept when their tenant contact is this person; the survey
-records sit under the tenant key (unit + hash of the contact); the SMS opt-out under the number.
+Where a person's data is, found without a Scan: the person index (PK=PERSON#<hash of the normalized phone or
+email>, one item per work order, written with it) names the work orders created with that contact; for orders
+older than that index, the tenant phone/email index names their units and each unit's property partition
+(GSI2) holds its work orders, kept when their tenant contact is this person; the survey records sit under the
+tenant key (unit + hash of the contact); the SMS opt-out under the number.
 Not erased here, on purpose: the unit's tenant contact and its phone/email index (copies of the PMS's
 records, refreshed by PMS sync: the PMS keeps its own rules), the SMS opt-out (a suppression list: erasing it
 would let us text them again), raw inbound emails (not indexed by sender: S3 lifecycle expires them after
@@ -17,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.domain import privacy as rules
+from shared.domain.errors import NotFound
 from shared.domain.satisfaction import tenant_key
 from shared.domain.workorder import WorkOrder
 from shared.observability import logger
@@ -74,10 +77,16 @@ def sweep_personal_data(svc: Services, page: int = 100) -> list[str]:
 
 
 def _person(svc: Services, value: str) -> tuple[str, str, list[str], list[WorkOrder]]:
-    """(kind, normalized value, unit ids, work orders) of a phone or email."""
+    """(kind, normalized value, unit ids, work orders) of a phone or email: the work orders created with it
+    (the person index, written at creation) and those of the units it is the tenant contact of (older orders)."""
     kind, normalized = rules.normalize_contact(value)
     units = svc.repo.units_for_phone(normalized) if kind == "phone" else svc.repo.units_for_email(normalized)
     found: dict[str, WorkOrder] = {}
+    for wo_id in svc.repo.person_work_orders(rules.person_hash(normalized)):
+        try:
+            found[wo_id] = svc.repo.get_work_order(wo_id)
+        except NotFound:  # an index entry left by a work order that is gone
+            continue
     for unit_id in units:
         unit = svc.repo.find_unit(unit_id)
         if unit is None:
@@ -118,6 +127,7 @@ def erase_person(svc: Services, value: str, actor: str) -> dict[str, Any]:
     person = rules.person_hash(normalized)
     redacted = [w.id for w in work_orders if redact_work_order(svc, w.id, "erasure request")]
     surveys = sum(svc.repo.forget_tenant(key) for key in _tenant_keys(kind, normalized, units))
+    svc.repo.forget_person(person)
     result = {"person": person, "work_orders": [w.id for w in work_orders], "redacted": redacted,
               "survey_records_deleted": surveys}
     steering.record(svc, "person_erased", person, actor, work_orders=len(work_orders), redacted=len(redacted),

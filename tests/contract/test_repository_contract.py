@@ -130,6 +130,19 @@ class TestWorkOrders:
         again = repo.get_work_order("wo-1", with_timeline=True)
         assert (again.candidates, len(again.timeline), again.tenant.name) == (["ven-a"], 1, "Ana")
 
+    def test_a_work_order_is_indexed_under_its_tenants_phone_and_email_hashes(self, repo: Repository) -> None:
+        from shared.domain.privacy import person_hash
+
+        ana = Contact(name="Ana", phone="+15550100010", email="Ana@Example.com")
+        repo.create_work_order(work_order("wo-1", tenant=ana), entry(0))
+        repo.create_work_order(work_order("wo-2", 1, tenant=ana), entry(1))
+        by_phone, by_email = person_hash("+15550100010"), person_hash("ana@example.com")
+        assert sorted(repo.person_work_orders(by_phone)) == ["wo-1", "wo-2"]
+        assert sorted(repo.person_work_orders(by_email)) == ["wo-1", "wo-2"]
+        assert repo.forget_person(by_phone) == 2
+        assert repo.person_work_orders(by_phone) == [] and len(repo.person_work_orders(by_email)) == 2
+        assert repo.person_work_orders(person_hash("+15550000000")) == []
+
     def test_list_by_status_property_and_source_newest_first(self, repo: Repository) -> None:
         repo.create_work_order(work_order("wo-1", 1), entry(1))
         repo.create_work_order(work_order("wo-2", 2, property_id="prop-2", source=Source.SMS), entry(2))

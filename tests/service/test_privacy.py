@@ -104,3 +104,16 @@ def test_erase_redacts_now_deletes_photos_and_surveys_and_keeps_the_kpis(svc: Se
     # Afterwards nothing is found about them, and a second erasure changes nothing.
     assert export_person(svc, ANA_PHONE, actor="ops")["work_orders"] == []
     assert erase_person(svc, ANA_PHONE, actor="ops")["redacted"] == []
+
+
+def test_a_contact_on_no_unit_is_found_through_the_person_index_and_erased(svc: Services) -> None:
+    """Someone who is not (or no longer) a unit's tenant contact: a roommate, a tenant who moved out."""
+    roommate = "+15550109999"
+    assert svc.repo.units_for_phone(roommate) == []
+    wo = _cancelled(svc, ANA_UNIT, phone=roommate, email="roomie@example.com")
+
+    assert [w["id"] for w in export_person(svc, roommate, actor="ops")["work_orders"]] == [wo.id]
+    assert [w["id"] for w in export_person(svc, "roomie@example.com", actor="ops")["work_orders"]] == [wo.id]
+    assert erase_person(svc, roommate, actor="ops")["redacted"] == [wo.id]
+    assert svc.repo.person_work_orders(privacy.person_hash(roommate)) == []
+    assert export_person(svc, roommate, actor="ops")["work_orders"] == []
