@@ -43,6 +43,9 @@ class WorkOrderStore(Protocol):
         up to `limit` that `keep` accepts, created before `created_before`, after the index sort key `after`.
         Returns them and the sort key to resume after (None: done). Reads about `max_read` items at most."""
 
+    def rewrite_timeline(self, wo_id: str, rewrite: Callable[[str, str], str]) -> int:
+        """Replace each timeline entry's detail with `rewrite(actor, detail)` where that changes it; how many."""
+
     def person_work_orders(self, person: str) -> list[str]:
         """Ids of the work orders created with this person (a `person_hash`) as their tenant contact."""
 

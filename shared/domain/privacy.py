@@ -1,7 +1,8 @@
 """Personal data with an end (pure: no I/O). What a work order keeps once its personal fields are redacted:
 ids, timestamps, trade, priority, statuses, amounts and the timeline's events (so KPIs and rollups do not
 change); what it loses: the tenant's name, phone and email, access instructions (pets, availability text),
-phone numbers and email addresses inside free text, and its photos' keys (the objects are deleted too).
+phone numbers and email addresses inside free text, the tenant's rating comment and their words on the
+timeline, and its photos' keys (the objects are deleted too).
 
 A person is named in keys and logs only by `person_hash` of their normalized phone or email."""
 
@@ -61,6 +62,14 @@ def redact_text(text: str | None) -> str | None:
     return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, text))
 
 
+def redact_detail(actor: str, detail: str) -> str:
+    """A timeline entry's text once redacted: the tenant's own words go (a comment can say anything); other
+    entries keep their text without phone numbers and email addresses. The event and its time stay."""
+    if actor == "tenant" and detail:
+        return REDACTED
+    return redact_text(detail) or ""
+
+
 def is_redacted(wo: WorkOrder) -> bool:
     return wo.tenant.name == REDACTED and wo.tenant.phone is None and wo.tenant.email is None and not wo.photos
 
@@ -74,6 +83,7 @@ def redacted(wo: WorkOrder) -> WorkOrder:
         "availability": availability,
         "pets": REDACTED if wo.pets else None,
         "completion_notes": redact_text(wo.completion_notes),
+        "satisfaction": wo.satisfaction.model_copy(update={"comment": None}) if wo.satisfaction else None,
         "photos": [],
     })
 

@@ -31,23 +31,27 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def redact_work_order(svc: Services, wo_id: str, reason: str) -> bool:
-    """Redact one work order's personal fields (noted `redacted` on its timeline) and delete its photos.
-    Idempotent: False when it was redacted already. The timeline entry's actor is the system even for an
-    ops erasure (the ops audit names who asked): an ops actor would count as an admin touch in the KPIs."""
+    """Redact one work order's personal fields (noted `redacted` on its timeline), its timeline's words and its
+    photos. Idempotent: False when it was redacted already. The timeline and the photos go first, the work
+    order last, so a run that stops half way is finished by the next one. The timeline entry's actor is the
+    system even for an ops erasure (the ops audit names who asked): an ops actor would count as an admin
+    touch in the KPIs."""
+    current = svc.repo.get_work_order(wo_id)
+    if rules.is_redacted(current):
+        return False
+    svc.repo.rewrite_timeline(wo_id, rules.redact_detail)
+    keys = rules.photo_keys(current)
+    if keys:
+        store = svc.photo_store()
+        for key in keys:
+            store.delete(key)
+
     def change(wo: WorkOrder) -> Edit[None] | None:
         if rules.is_redacted(wo):
             return None
         return Edit(rules.redacted(wo), [entry(svc, "redacted", reason)])
 
-    done = mutate(svc, wo_id, change)
-    if done.after is None:
-        return False
-    keys = rules.photo_keys(done.before)
-    if keys:
-        store = svc.photo_store()
-        for key in keys:
-            store.delete(key)
-    return True
+    return mutate(svc, wo_id, change).after is not None
 
 
 def sweep_personal_data(svc: Services, page: int = 100) -> list[str]:

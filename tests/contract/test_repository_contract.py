@@ -130,6 +130,22 @@ class TestWorkOrders:
         again = repo.get_work_order("wo-1", with_timeline=True)
         assert (again.candidates, len(again.timeline), again.tenant.name) == (["ven-a"], 1, "Ana")
 
+    def test_timeline_details_are_rewritten_and_events_and_times_stay(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1"), entry(0))
+        repo.add_timeline("wo-1", TimelineEntry(at=T0 + timedelta(minutes=1), event="reply", detail="call me",
+                                                actor="tenant"))
+        repo.add_timeline("wo-1", TimelineEntry(at=T0 + timedelta(minutes=2), event="note", detail="ok"))
+
+        def rewrite(actor: str, detail: str) -> str:
+            return "[x]" if actor == "tenant" else detail
+
+        assert repo.rewrite_timeline("wo-1", rewrite) == 1
+        assert repo.rewrite_timeline("wo-1", rewrite) == 0  # nothing left to change
+        timeline = repo.get_work_order("wo-1", with_timeline=True).timeline
+        assert [(e.event, e.detail, e.actor) for e in timeline] == [
+            ("received", "received detail", "system"), ("reply", "[x]", "tenant"), ("note", "ok", "system")]
+        assert [e.at for e in timeline] == [T0 + timedelta(minutes=m) for m in range(3)]
+
     def test_a_work_order_is_indexed_under_its_tenants_phone_and_email_hashes(self, repo: Repository) -> None:
         from shared.domain.privacy import person_hash
 

@@ -156,6 +156,16 @@ class InMemoryWorkOrders(_Part):
     def work_orders_in_status(self, status: str) -> list[WorkOrder]:
         return [WorkOrder.model_validate(i) for i in self.table.index("GSI1", f"STATUS#{status}", newest_first=False)]
 
+    def rewrite_timeline(self, wo_id: str, rewrite: Callable[[str, str], str]) -> int:
+        changed = 0
+        for item in self.table.partition(f"WO#{wo_id}", "TL#"):
+            detail = item.get("detail", "")
+            new = rewrite(item.get("actor", "system"), detail)
+            if new != detail:
+                self.table.put({**item, "detail": new})
+                changed += 1
+        return changed
+
     def person_work_orders(self, person: str) -> list[str]:
         return self._ids_under(f"PERSON#{person}", "work_order_id")
 

@@ -6,7 +6,7 @@ from shared.domain import kpis as kpi_rules
 from shared.domain import privacy
 from shared.domain.photos import Photo
 from shared.domain.satisfaction import tenant_key
-from shared.domain.workorder import WorkOrder
+from shared.domain.workorder import TimelineEntry, WorkOrder
 from shared.services.container import Services
 from shared.services.privacy import erase_person, export_person, sweep_personal_data
 from shared.services.steering import audit_log
@@ -43,6 +43,8 @@ def test_sweep_redacts_only_what_ended_long_enough_ago(svc: Services) -> None:
     svc.clock.advance(days=svc.settings.personal_data_retention_days - 10)
     recent = _cancelled(svc, BEN_UNIT, phone="+15550100011")
     open_one = submit(svc, BEN_UNIT, LEAK, phone="+15550100011")
+    svc.repo.add_timeline(old.id, TimelineEntry(at=svc.clock(), event="tenant_reply", detail="I'm Ana, flat 1A",
+                                                actor="tenant"))
     svc.clock.advance(days=11)
     before = _facts(svc, old.id)
 
@@ -51,6 +53,9 @@ def test_sweep_redacts_only_what_ended_long_enough_ago(svc: Services) -> None:
     done = svc.repo.get_work_order(old.id, with_timeline=True)
     assert privacy.is_redacted(done) and "555" not in done.description and done.photos == []
     assert done.timeline[-1].event == "redacted"
+    assert {e.detail for e in done.timeline if e.actor == "tenant"} == {privacy.REDACTED}
+    assert "Ana" not in str([e.detail for e in done.timeline])
+    assert "555" not in str([e.detail for e in done.timeline])
     assert svc.photo_store().size(old.photos[0].key) is None
     assert _facts(svc, old.id) == before  # the KPIs do not change
     assert not privacy.is_redacted(svc.repo.get_work_order(recent.id))

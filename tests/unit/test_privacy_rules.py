@@ -39,6 +39,21 @@ def test_redacted_drops_contact_and_contact_details_in_text_but_keeps_the_number
     assert privacy.redacted(out) == out  # idempotent
 
 
+def test_the_tenants_words_go_from_the_timeline_and_contact_details_from_the_rest() -> None:
+    assert privacy.redact_detail("tenant", "Tenant confirmed the fix: thanks, Ana") == privacy.REDACTED
+    assert privacy.redact_detail("vendor:v1", "Work completed: called 555-010-0010") == \
+        f"Work completed: called {privacy.REDACTED}"
+    assert privacy.redact_detail("system", "Offered to AquaFix") == "Offered to AquaFix"
+    assert privacy.redact_detail("tenant", "") == ""
+
+
+def test_the_rating_stays_without_its_comment() -> None:
+    from shared.domain.satisfaction import Satisfaction
+
+    rated = _wo(satisfaction=Satisfaction(rating=4, comment="Ana here, great", channel="sms", at=NOW))
+    assert privacy.redacted(rated).satisfaction == Satisfaction(rating=4, channel="sms", at=NOW)
+
+
 def test_redact_text_keeps_ordinary_numbers() -> None:
     assert privacy.redact_text("Unit 12, 3 outlets, since 2024") == "Unit 12, 3 outlets, since 2024"
     assert privacy.redact_text(None) is None

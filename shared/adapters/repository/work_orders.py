@@ -224,6 +224,28 @@ class WorkOrders(Table):
                 return found
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
+    def rewrite_timeline(self, wo_id: str, rewrite: Callable[[str, str], str]) -> int:
+        """Replace each timeline entry's detail with `rewrite(actor, detail)` where that changes it (its event
+        and time stay); returns how many changed."""
+        changed = 0
+        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
+                                  "KeyConditionExpression": "PK = :pk AND begins_with(SK, :tl)",
+                                  "ExpressionAttributeValues": {":pk": {"S": f"WO#{wo_id}"}, ":tl": {"S": "TL#"}}}
+        while True:
+            resp = self.db.query(**kwargs)
+            for raw in resp["Items"]:
+                item = self._data(raw)
+                detail = item.get("detail", "")
+                new = rewrite(item.get("actor", "system"), detail)
+                if new != detail:
+                    self.db.update_item(TableName=self.table, Key=self._key(item["PK"], item["SK"]),
+                                        UpdateExpression="SET detail = :d",
+                                        ExpressionAttributeValues={":d": {"S": new}})
+                    changed += 1
+            if "LastEvaluatedKey" not in resp:
+                return changed
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     def person_work_orders(self, person: str) -> list[str]:
         """Ids of the work orders created with this person (a `person_hash`) as their tenant contact."""
         return self._ids_under(f"PERSON#{person}", "work_order_id")
