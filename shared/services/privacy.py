@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.domain import privacy as rules
+from shared.domain.directory import Contact
 from shared.domain.errors import NotFound
 from shared.domain.satisfaction import tenant_key
 from shared.domain.workorder import WorkOrder
@@ -101,9 +102,28 @@ def _person(svc: Services, value: str) -> tuple[str, str, list[str], list[WorkOr
     return kind, normalized, units, sorted(found.values(), key=lambda w: w.created_at)
 
 
-def _tenant_keys(kind: str, normalized: str, units: list[str]) -> list[str]:
+def _is(contact: Contact, kind: str, normalized: str) -> bool:
+    """True if the contact is this person (a unit's index may still name a tenant who moved out)."""
+    value = contact.phone if kind == "phone" else contact.email
+    try:
+        return value is not None and rules.normalize_contact(value) == (kind, normalized)
+    except ValueError:
+        return False
+
+
+def _tenant_keys(svc: Services, kind: str, normalized: str, units: list[str],
+                 work_orders: list[WorkOrder]) -> list[str]:
+    """The survey keys the person may be under: a tenant key hashes the phone when there is one, else the email,
+    so each work order's and each unit's full contact is hashed as it was, besides this value alone."""
     phone, email = (normalized, None) if kind == "phone" else (None, normalized)
-    return [tenant_key(u, phone, email) for u in units]
+    keys = {tenant_key(u, phone, email) for u in units}
+    keys |= {tenant_key(w.unit_id, w.tenant.phone, w.tenant.email) for w in work_orders
+             if w.tenant.phone or w.tenant.email}
+    for unit_id in units:
+        unit = svc.repo.find_unit(unit_id)
+        if unit is not None and unit.tenant is not None and _is(unit.tenant, kind, normalized):
+            keys.add(tenant_key(unit.id, unit.tenant.phone, unit.tenant.email))
+    return sorted(keys)
 
 
 def export_person(svc: Services, value: str, actor: str) -> dict[str, Any]:
@@ -111,7 +131,7 @@ def export_person(svc: Services, value: str, actor: str) -> dict[str, Any]:
     kind, normalized, units, work_orders = _person(svc, value)
     person = rules.person_hash(normalized)
     full = [svc.repo.get_work_order(w.id, with_timeline=True) for w in work_orders]
-    surveys = {key: svc.repo.tenant_surveys(key) for key in _tenant_keys(kind, normalized, units)}
+    surveys = {key: svc.repo.tenant_surveys(key) for key in _tenant_keys(svc, kind, normalized, units, work_orders)}
     steering.record(svc, "person_exported", person, actor, work_orders=len(full))
     return {
         "person": person, "kind": kind, "units": units,
@@ -129,8 +149,9 @@ def erase_person(svc: Services, value: str, actor: str) -> dict[str, Any]:
     """Redact the person's work orders now, delete their photos and survey records; recorded (by hash)."""
     kind, normalized, units, work_orders = _person(svc, value)
     person = rules.person_hash(normalized)
+    keys = _tenant_keys(svc, kind, normalized, units, work_orders)  # before the contacts are redacted
     redacted = [w.id for w in work_orders if redact_work_order(svc, w.id, "erasure request")]
-    surveys = sum(svc.repo.forget_tenant(key) for key in _tenant_keys(kind, normalized, units))
+    surveys = sum(svc.repo.forget_tenant(key) for key in keys)
     svc.repo.forget_person(person)
     result = {"person": person, "work_orders": [w.id for w in work_orders], "redacted": redacted,
               "survey_records_deleted": surveys}

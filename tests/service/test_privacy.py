@@ -83,6 +83,7 @@ def test_export_finds_the_persons_work_orders_photos_and_surveys(svc: Services) 
     assert found["sms_opted_out"] is False and found["units"] == [ANA_UNIT]
     by_email = export_person(svc, "ANA@tenant.example.com", actor="ops@example.com")
     assert {w["id"] for w in by_email["work_orders"]} == {mine.id, open_one.id}  # the unit's email filled in
+    assert {s["record"] for s in by_email["surveys"]} == {"NPS#2026Q2", "LAST"}  # keyed by the phone they have
     audit = audit_log(svc)
     assert {(a["action"], a["target"]) for a in audit} == {("person_exported", privacy.person_hash(ANA_EMAIL)),
                                                             ("person_exported", privacy.person_hash(ANA_PHONE))}
