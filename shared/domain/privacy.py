@@ -93,11 +93,18 @@ def photo_keys(wo: WorkOrder) -> list[str]:
     return [k for p in wo.photos for k in (p.key, p.upload_key)]
 
 
+def contact_is(contact: Contact, kind: str, normalized: str) -> bool:
+    """True if the contact is this person (their phone in any format, their email in any case)."""
+    value = contact.phone if kind == "phone" else contact.email
+    try:
+        return value is not None and normalize_contact(value) == (kind, normalized)
+    except ValueError:
+        return False
+
+
 def contact_matches(wo: WorkOrder, kind: str, normalized: str) -> bool:
     """True if the work order's tenant contact is this person."""
-    if kind == "email":
-        return (wo.tenant.email or "").strip().lower() == normalized
-    return wo.tenant.phone is not None and normalize_contact(wo.tenant.phone)[1] == normalized
+    return contact_is(wo.tenant, kind, normalized)
 
 
 def due_for_redaction(wo: WorkOrder, now: datetime, retention_days: int) -> bool:

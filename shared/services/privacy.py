@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.domain import privacy as rules
-from shared.domain.directory import Contact
 from shared.domain.errors import NotFound
 from shared.domain.satisfaction import tenant_key
 from shared.domain.workorder import WorkOrder
@@ -102,15 +101,6 @@ def _person(svc: Services, value: str) -> tuple[str, str, list[str], list[WorkOr
     return kind, normalized, units, sorted(found.values(), key=lambda w: w.created_at)
 
 
-def _is(contact: Contact, kind: str, normalized: str) -> bool:
-    """True if the contact is this person (a unit's index may still name a tenant who moved out)."""
-    value = contact.phone if kind == "phone" else contact.email
-    try:
-        return value is not None and rules.normalize_contact(value) == (kind, normalized)
-    except ValueError:
-        return False
-
-
 def _tenant_keys(svc: Services, kind: str, normalized: str, units: list[str],
                  work_orders: list[WorkOrder]) -> list[str]:
     """The survey keys the person may be under: a tenant key hashes the phone when there is one, else the email,
@@ -121,7 +111,7 @@ def _tenant_keys(svc: Services, kind: str, normalized: str, units: list[str],
              if w.tenant.phone or w.tenant.email}
     for unit_id in units:
         unit = svc.repo.find_unit(unit_id)
-        if unit is not None and unit.tenant is not None and _is(unit.tenant, kind, normalized):
+        if unit is not None and unit.tenant is not None and rules.contact_is(unit.tenant, kind, normalized):
             keys.add(tenant_key(unit.id, unit.tenant.phone, unit.tenant.email))
     return sorted(keys)
 
