@@ -437,9 +437,20 @@ def _kpi_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ops_tenant(args: argparse.Namespace) -> int:
+    """A person's data by phone or email (in the request body, never the URL): `export` prints it all as JSON;
+    `erase` redacts their work orders and deletes their photos and surveys (with --yes)."""
+    if args.action == "erase" and not args.yes:
+        print("erase is irreversible: add --yes to erase this person's data", file=sys.stderr)
+        return 2
+    body = {"email": args.contact} if "@" in args.contact else {"phone": args.contact}
+    print(json.dumps(_ops_client(args).call("POST", f"/ops/people/{args.action}", body=body), indent=2))
+    return 0
+
+
 def _ops_parsers(sub: argparse._SubParsersAction) -> None:
     ops = sub.add_parser("ops", help="the ops API: list, show, cancel, close, open, redrive, retry, reassign, "
-                                     "restart, resume, extend, note (local or a deployed stack)")
+                                     "restart, resume, extend, note, tenant (local or a deployed stack)")
     o_sub = ops.add_subparsers(dest="ops_command", required=True)
 
     def command(name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
@@ -498,6 +509,11 @@ def _ops_parsers(sub: argparse._SubParsersAction) -> None:
     nt = command("note", _ops_steer, "add a note to a work order's timeline")
     nt.add_argument("work_order")
     nt.add_argument("--text", required=True)
+    tn = command("tenant", _ops_tenant, "a person's data by phone or email: export it (JSON) or erase it "
+                                        "(work orders redacted, photos and surveys deleted; the PMS is not touched)")
+    tn.add_argument("action", choices=["export", "erase"])
+    tn.add_argument("contact", help="the person's phone number or email address")
+    tn.add_argument("--yes", action="store_true", help="erase: confirm (it cannot be undone)")
     kp = command("kpis", _ops_kpis, "the KPIs of a period (received from --from to --to), overall and per group")
     kp.add_argument("--property")
     kp.add_argument("--group-by", choices=["priority", "trade", "vendor", "property"])

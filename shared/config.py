@@ -95,6 +95,9 @@ class Settings(BaseModel):
     quiet_hours_end: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     default_time_zone: str = "America/New_York"
     document_bucket: str = ""
+    # Days after a work order closed or was cancelled before its personal fields are redacted (the numbers stay).
+    personal_data_retention_days: int = Field(default=365, ge=1)
+    raw_email_retention_days: int = Field(default=30, ge=1)  # what the inbound-email bucket's lifecycle keeps
     invoice_reminders: int = Field(default=2, ge=0, le=10)  # reminders before an invoice/approval wait escalates
     # Visit timers (reminders, arrive): one-time Scheduler schedules in this group, invoking this function.
     visit_schedule_group: str = ""

@@ -43,6 +43,15 @@ class WorkOrderStore(Protocol):
         up to `limit` that `keep` accepts, created before `created_before`, after the index sort key `after`.
         Returns them and the sort key to resume after (None: done). Reads about `max_read` items at most."""
 
+    def rewrite_timeline(self, wo_id: str, rewrite: Callable[[str, str], str]) -> int:
+        """Replace each timeline entry's detail with `rewrite(actor, detail)` where that changes it; how many."""
+
+    def person_work_orders(self, person: str) -> list[str]:
+        """Ids of the work orders created with this person (a `person_hash`) as their tenant contact."""
+
+    def forget_person(self, person: str) -> int:
+        """Delete a person's index entries (PERSON#<hash>); returns how many."""
+
     def open_work_orders(self) -> list[WorkOrder]: ...
 
     def work_orders_in_status(self, status: str) -> list[WorkOrder]:
@@ -252,6 +261,12 @@ class SurveyStore(Protocol):
         """When the tenant was last asked a survey question (ISO 8601)."""
 
     def last_question_at(self, tenant: str) -> str | None: ...
+
+    def tenant_surveys(self, tenant: str) -> list[dict[str, Any]]:
+        """Every survey record of a tenant key, each with `record` (its sort key: NPS#<quarter> or LAST)."""
+
+    def forget_tenant(self, tenant: str) -> int:
+        """Delete a tenant key's survey records and their NPS-due entries; returns how many were deleted."""
 
 
 class RollupStore(Protocol):

@@ -290,3 +290,21 @@ def form_windows(raw: dict[str, str], zone: ZoneInfo, now: datetime) -> tuple[li
             continue
         windows.append({"start": first.isoformat(), "end": last.isoformat()})
     return windows, errors
+
+
+class PersonRef(Strict):
+    """Who an ops export or erasure is about (POST /ops/people/export|erase): a phone or an email, exactly one.
+    In a body, never a URL, so the value stays out of access logs."""
+
+    phone: Phone | None = None
+    email: EmailStr | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PersonRef:
+        if (self.phone is None) == (self.email is None):
+            raise ValueError("give exactly one of phone or email")
+        return self
+
+    @property
+    def value(self) -> str:
+        return self.phone or str(self.email)

@@ -130,6 +130,35 @@ class TestWorkOrders:
         again = repo.get_work_order("wo-1", with_timeline=True)
         assert (again.candidates, len(again.timeline), again.tenant.name) == (["ven-a"], 1, "Ana")
 
+    def test_timeline_details_are_rewritten_and_events_and_times_stay(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1"), entry(0))
+        repo.add_timeline("wo-1", TimelineEntry(at=T0 + timedelta(minutes=1), event="reply", detail="call me",
+                                                actor="tenant"))
+        repo.add_timeline("wo-1", TimelineEntry(at=T0 + timedelta(minutes=2), event="note", detail="ok"))
+
+        def rewrite(actor: str, detail: str) -> str:
+            return "[x]" if actor == "tenant" else detail
+
+        assert repo.rewrite_timeline("wo-1", rewrite) == 1
+        assert repo.rewrite_timeline("wo-1", rewrite) == 0  # nothing left to change
+        timeline = repo.get_work_order("wo-1", with_timeline=True).timeline
+        assert [(e.event, e.detail, e.actor) for e in timeline] == [
+            ("received", "received detail", "system"), ("reply", "[x]", "tenant"), ("note", "ok", "system")]
+        assert [e.at for e in timeline] == [T0 + timedelta(minutes=m) for m in range(3)]
+
+    def test_a_work_order_is_indexed_under_its_tenants_phone_and_email_hashes(self, repo: Repository) -> None:
+        from shared.domain.privacy import person_hash
+
+        ana = Contact(name="Ana", phone="+15550100010", email="Ana@Example.com")
+        repo.create_work_order(work_order("wo-1", tenant=ana), entry(0))
+        repo.create_work_order(work_order("wo-2", 1, tenant=ana), entry(1))
+        by_phone, by_email = person_hash("+15550100010"), person_hash("ana@example.com")
+        assert sorted(repo.person_work_orders(by_phone)) == ["wo-1", "wo-2"]
+        assert sorted(repo.person_work_orders(by_email)) == ["wo-1", "wo-2"]
+        assert repo.forget_person(by_phone) == 2
+        assert repo.person_work_orders(by_phone) == [] and len(repo.person_work_orders(by_email)) == 2
+        assert repo.person_work_orders(person_hash("+15550000000")) == []
+
     def test_list_by_status_property_and_source_newest_first(self, repo: Repository) -> None:
         repo.create_work_order(work_order("wo-1", 1), entry(1))
         repo.create_work_order(work_order("wo-2", 2, property_id="prop-2", source=Source.SMS), entry(2))
@@ -593,6 +622,20 @@ class TestSurveys:
         assert repo.last_question_at("unit-1#aa") is None
         repo.note_question("unit-1#aa", T0.isoformat())
         assert repo.last_question_at("unit-1#aa") == T0.isoformat()
+
+    def test_a_tenants_surveys_are_listed_and_forgotten_with_their_nps_due_entries(self, repo: Repository) -> None:
+        assert repo.tenant_surveys("unit-1#aa") == [] and repo.forget_tenant("unit-1#aa") == 0
+        repo.claim_survey("unit-1#aa", "2026-Q2", {"asked_at": T0.isoformat(), "channel": "sms"})
+        repo.note_question("unit-1#aa", T0.isoformat())
+        repo.note_nps_due("2026-Q2", "unit-1#aa", {"unit_id": "unit-1"})
+        repo.note_nps_due("2026-Q2", "unit-2#bb", {"unit_id": "unit-2"})
+        repo.claim_survey("unit-2#bb", "2026-Q2", {"asked_at": T0.isoformat(), "channel": "sms"})
+        found = repo.tenant_surveys("unit-1#aa")
+        assert [(s["record"], s.get("channel")) for s in found] == [("LAST", None), ("NPS#2026-Q2", "sms")]
+        assert repo.forget_tenant("unit-1#aa") == 3  # the question, the last-asked marker, the NPS-due entry
+        assert repo.tenant_surveys("unit-1#aa") == [] and repo.last_question_at("unit-1#aa") is None
+        assert [d["tenant"] for d in repo.nps_due("2026-Q2")] == ["unit-2#bb"]  # someone else's stay
+        assert repo.survey("unit-2#bb", "2026-Q2") is not None
 
 
 class TestRollups:

@@ -28,6 +28,7 @@ from shared.adapters.repository.surveys import last_question_key, nps_due_key, s
 from shared.adapters.repository.work_orders import MAX_PAGE_READ, index_of, query_batch
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
+from shared.domain.privacy import person_hashes
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
 from tests.fakes.table import MemoryTable, condition_failed, transaction_cancelled
 
@@ -77,6 +78,8 @@ class InMemoryWorkOrders(_Part):
                             "expires_at": int(time.time()) + ttl_seconds})
         self.table.put(self._wo_item(wo))
         self.table.put(self._timeline_item(wo.id, entry))
+        for person in person_hashes(wo.tenant):
+            self.table.put({"PK": f"PERSON#{person}", "SK": f"WO#{wo.id}", "work_order_id": wo.id})
         return wo.model_copy(update={"timeline": [entry]})
 
     def get_work_order(self, wo_id: str, with_timeline: bool = False) -> WorkOrder:
@@ -152,6 +155,25 @@ class InMemoryWorkOrders(_Part):
 
     def work_orders_in_status(self, status: str) -> list[WorkOrder]:
         return [WorkOrder.model_validate(i) for i in self.table.index("GSI1", f"STATUS#{status}", newest_first=False)]
+
+    def rewrite_timeline(self, wo_id: str, rewrite: Callable[[str, str], str]) -> int:
+        changed = 0
+        for item in self.table.partition(f"WO#{wo_id}", "TL#"):
+            detail = item.get("detail", "")
+            new = rewrite(item.get("actor", "system"), detail)
+            if new != detail:
+                self.table.put({**item, "detail": new})
+                changed += 1
+        return changed
+
+    def person_work_orders(self, person: str) -> list[str]:
+        return self._ids_under(f"PERSON#{person}", "work_order_id")
+
+    def forget_person(self, person: str) -> int:
+        ids = self.person_work_orders(person)
+        for wo_id in ids:
+            self.table.delete(f"PERSON#{person}", f"WO#{wo_id}")
+        return len(ids)
 
     def open_work_orders(self) -> list[WorkOrder]:
         result: list[WorkOrder] = []
@@ -511,6 +533,16 @@ class InMemorySurveys(_Part):
     def last_question_at(self, tenant: str) -> str | None:
         found = self.table.get(*last_question_key(tenant))
         return str(found["at"]) if found else None
+
+    def tenant_surveys(self, tenant: str) -> list[dict[str, Any]]:
+        return [{**_no_keys(i), "record": i["SK"]} for i in self.table.partition(f"SURVEY#{tenant}")]
+
+    def forget_tenant(self, tenant: str) -> int:
+        keys = [(f"SURVEY#{tenant}", s["record"]) for s in self.tenant_surveys(tenant)]
+        keys += [nps_due_key(s["quarter"], tenant) for s in self.tenant_surveys(tenant) if "quarter" in s]
+        for pk, sk in keys:
+            self.table.delete(pk, sk)
+        return len(keys)
 
 
 def _no_keys(item: dict[str, Any]) -> dict[str, Any]:

@@ -249,3 +249,27 @@ def ops_audit():
 
     require_ops()
     return json_response(200, {"actions": steering.audit_log(services())})
+
+
+@bp.route("/ops/people/export", methods=["POST"])
+@endpoint()
+def ops_people_export():
+    """Everything held about a person (`{"phone"}` or `{"email"}`): work orders with their timelines, photo
+    keys, survey records, SMS opt-out. Recorded in the ops audit by a hash, never the value."""
+    from shared.services import privacy
+
+    actor = require_ops()
+    person = read_body(schemas.PersonRef)
+    return json_response(200, privacy.export_person(services(), person.value, actor))
+
+
+@bp.route("/ops/people/erase", methods=["POST"])
+@endpoint()
+def ops_people_erase():
+    """Erase a person (`{"phone"}` or `{"email"}`): their work orders redacted now (the numbers stay), their
+    photos and survey records deleted. Recorded in the ops audit by a hash. The PMS keeps its own records."""
+    from shared.services import privacy
+
+    actor = require_ops()
+    person = read_body(schemas.PersonRef)
+    return json_response(200, privacy.erase_person(services(), person.value, actor))

@@ -11,6 +11,7 @@ Access patterns (no Scan anywhere):
   vendors by trade and area   PK=VENDORS#<trade>#<area> SK=VENDOR#<id>   (adjacency list)
   vendors by email address    PK=VENDOREMAIL#<email>    SK=VENDOR#<id>   (inbound email invoices)
   idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
+  a person's work orders      PK=PERSON#<hash>          SK=WO#<id>   (the tenant's phone / email, hashed; erasure)
   dedupe markers              PK=ONCE#<key>             SK=ONCE   (TTL)
   link tokens                 PK=LINK#<hmac of token>   SK=LINK   (scope; TTL after the renewal grace)
   configuration               PK=CONFIG                 SK=<name>

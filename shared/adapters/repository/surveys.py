@@ -76,6 +76,20 @@ class Surveys(Table):
         found = self._get(*last_question_key(tenant))
         return str(found["at"]) if found else None
 
+    def tenant_surveys(self, tenant: str) -> list[dict[str, Any]]:
+        """Every survey record of a tenant key (their NPS questions and the last-asked marker)."""
+        resp = self.db.query(TableName=self.table, KeyConditionExpression="PK = :pk", ConsistentRead=True,
+                             ExpressionAttributeValues={":pk": {"S": f"SURVEY#{tenant}"}})
+        return [{**_without_keys(self._data(i)), "record": self._data(i)["SK"]} for i in resp["Items"]]
+
+    def forget_tenant(self, tenant: str) -> int:
+        """Delete every survey record of a tenant key and its NPS-due entries of those quarters; how many."""
+        keys = [self._key(f"SURVEY#{tenant}", s["record"]) for s in self.tenant_surveys(tenant)]
+        keys += [self._key(*nps_due_key(s["quarter"], tenant)) for s in self.tenant_surveys(tenant) if "quarter" in s]
+        for key in keys:
+            self.db.delete_item(TableName=self.table, Key=key)
+        return len(keys)
+
 
 def _without_keys(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in ("PK", "SK")}

@@ -4,6 +4,7 @@
   work orders by status       GSI1 PK=STATUS#<status>   SK=<created_at>#<id>
   work orders by property     GSI2 PK=PROPERTY#<id>     SK=<created_at>#<id>
   idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
+  a person's work orders      PK=PERSON#<hash>          SK=WO#<id>   (written at creation; export / erasure)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from shared.adapters.aws import error_code
 from shared.adapters.repository.table import WO_SK, Table
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
+from shared.domain.privacy import person_hashes
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
 
 MAX_PAGE_READ = 1000  # index items one list request reads at most (a filtered page may come back short)
@@ -61,6 +63,9 @@ class WorkOrders(Table):
         ops.append({"Put": {"TableName": self.table, "Item": self._wo_item(wo),
                             "ConditionExpression": "attribute_not_exists(PK)"}})
         ops.append(self._timeline_put(wo.id, entry))
+        ops += [{"Put": {"TableName": self.table, "Item": self._item(
+            {"PK": f"PERSON#{person}", "SK": f"WO#{wo.id}", "work_order_id": wo.id})}}
+            for person in person_hashes(wo.tenant)]
         try:
             self.db.transact_write_items(TransactItems=ops)
         except Exception as exc:
@@ -218,6 +223,39 @@ class WorkOrders(Table):
             if "LastEvaluatedKey" not in resp:
                 return found
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def rewrite_timeline(self, wo_id: str, rewrite: Callable[[str, str], str]) -> int:
+        """Replace each timeline entry's detail with `rewrite(actor, detail)` where that changes it (its event
+        and time stay); returns how many changed."""
+        changed = 0
+        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True,
+                                  "KeyConditionExpression": "PK = :pk AND begins_with(SK, :tl)",
+                                  "ExpressionAttributeValues": {":pk": {"S": f"WO#{wo_id}"}, ":tl": {"S": "TL#"}}}
+        while True:
+            resp = self.db.query(**kwargs)
+            for raw in resp["Items"]:
+                item = self._data(raw)
+                detail = item.get("detail", "")
+                new = rewrite(item.get("actor", "system"), detail)
+                if new != detail:
+                    self.db.update_item(TableName=self.table, Key=self._key(item["PK"], item["SK"]),
+                                        UpdateExpression="SET detail = :d",
+                                        ExpressionAttributeValues={":d": {"S": new}})
+                    changed += 1
+            if "LastEvaluatedKey" not in resp:
+                return changed
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def person_work_orders(self, person: str) -> list[str]:
+        """Ids of the work orders created with this person (a `person_hash`) as their tenant contact."""
+        return self._ids_under(f"PERSON#{person}", "work_order_id")
+
+    def forget_person(self, person: str) -> int:
+        """Delete a person's index entries; returns how many."""
+        ids = self.person_work_orders(person)
+        for wo_id in ids:
+            self.db.delete_item(TableName=self.table, Key=self._key(f"PERSON#{person}", f"WO#{wo_id}"))
+        return len(ids)
 
     def open_work_orders(self) -> list[WorkOrder]:
         result: list[WorkOrder] = []
