@@ -252,6 +252,8 @@ def ops_audit():
 
 
 @bp.route("/ops/people/export", methods=["POST"])
+@documented(responses={200: "Everything held about the person: `{work_orders, surveys, sms_opted_out, ...}`."},
+            request=schemas.PersonRef, body_types=(JSON,))
 @endpoint()
 def ops_people_export():
     """Everything held about a person (`{"phone"}` or `{"email"}`): work orders with their timelines, photo
@@ -264,6 +266,8 @@ def ops_people_export():
 
 
 @bp.route("/ops/people/erase", methods=["POST"])
+@documented(responses={200: "What was erased: the counts of work orders redacted and records deleted."},
+            request=schemas.PersonRef, body_types=(JSON,))
 @endpoint()
 def ops_people_erase():
     """Erase a person (`{"phone"}` or `{"email"}`): their work orders redacted now (the numbers stay), their
