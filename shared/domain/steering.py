@@ -54,15 +54,9 @@ RESUMABLE: dict[str, tuple[Status, str | None]] = {
     "bill": (Status.APPROVED, None),
 }
 # The stage a job stalled at, from the status it was escalated in (`escalated_from`).
-STALLED_AT: dict[Status, str] = {
-    Status.ACCEPTED: "schedule",
-    Status.SCHEDULED: "completion",
-    Status.COMPLETED: "followup",
-    Status.VERIFIED: "invoice",
-    Status.INVOICE_AWAITED: "invoice",
-    Status.CODED: "approval",
-    Status.APPROVED: "bill",
-}
+STALLED_AT: dict[Status, str] = {status: RESUME_AT[status] for status in (
+    Status.ACCEPTED, Status.SCHEDULED, Status.COMPLETED, Status.VERIFIED, Status.INVOICE_AWAITED, Status.CODED,
+    Status.APPROVED)}  # the people's stages: the same step a failed lifecycle restarts at
 MAX_EXTENSION_HOURS = 24 * 30
 
 
