@@ -38,7 +38,7 @@ def history(stack, served, ops_headers) -> dict[str, Any]:
     from tests.service.kpi_history import generate, write_first_half, write_rest
 
     now = stack.cloud.clock_now()
-    jobs = generate(now, count=60, seed=31)
+    jobs = generate(now, count=140, seed=31)
     target = SimpleNamespace(repo=stack.repo)
     for job in jobs:
         prop = P(job.truth.property_id)
