@@ -1,6 +1,6 @@
 """The KPI pages in a real browser (Debian's chromium driven by Playwright): the ops overview reached with
 `opslayer ops open overview`'s link and a property owner's monthly report reached with the owner link, on a
-120-day history written to the local cloud's table and rolled up by the real backfill route. The figures on
+120-day history (60 work orders) written to the local cloud's table and rolled up by the real backfill route. The figures on
 the pages are the /ops/kpis figures; the SVG charts render. Screenshots land in test-artifacts/browser/, and
 with UPDATE_SCREENSHOTS=1 in docs/img/ for the README."""
 
@@ -38,7 +38,7 @@ def history(stack, served, ops_headers) -> dict[str, Any]:
     from tests.service.kpi_history import generate, write_first_half, write_rest
 
     now = stack.cloud.clock_now()
-    jobs = generate(now, count=140, seed=31)
+    jobs = generate(now, count=60, seed=31)
     target = SimpleNamespace(repo=stack.repo)
     for job in jobs:
         prop = P(job.truth.property_id)
@@ -78,6 +78,7 @@ def test_ops_overview_shows_the_kpis_open_work_and_overdue_jobs(stack, served, b
     import requests
 
     today = history["today"]
+    assert stack.cloud.wait_idle(30)  # earlier tests' work orders stop moving the figures before they are read
     assert requests.post(f"{served}/ops/overview/links", json={}, timeout=10).status_code in (401, 403)
     link = requests.post(f"{served}/ops/overview/links", json={}, headers=ops_headers, timeout=10)
     assert link.status_code == 201, link.text
@@ -115,6 +116,7 @@ def test_owner_report_in_the_owners_language_with_links_to_each_job(stack, serve
     import requests
 
     harbor = P("prop-harbor")
+    assert stack.cloud.wait_idle(30)  # earlier tests' work orders stop moving the figures before they are read
     link = requests.post(f"{served}/ops/properties/{harbor}/owner-report-link", json={}, headers=ops_headers,
                          timeout=10)
     assert link.status_code == 201, link.text

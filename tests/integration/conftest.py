@@ -99,9 +99,15 @@ class Clock:
         return self.execution_arn(wo_id) not in busy and due in self.cloud.clock.wakeups()
 
     def expire(self, wo_id: str, seconds: int) -> None:
-        """Wait until the work order's workflow sits on its ``seconds`` timer, then advance past its end."""
+        """Wait until the work order's workflow sits on its ``seconds`` timer, advance past its end, and wait
+        until what the advance set off has run.
+
+        The session's cloud is shared: the advance also ends the timers of earlier tests' work orders, and
+        the reminders and escalations they send can queue ahead of this work order's next message for longer
+        than one ``eventually`` allows (seed 1796327772: the ops approval link came 28 s after the reroute)."""
         eventually(lambda: self.sleeping(wo_id, seconds))
         self.cloud.advance_clock(seconds)
+        assert self.cloud.wait_idle(timeout=180), "the local cloud did not settle after the clock advance"
 
 
 @pytest.fixture
