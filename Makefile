@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8000
 
-.PHONY: install local test test-fast lint bench drill clean browser openapi
+.PHONY: install local test test-fast lint checkov bench drill clean browser openapi
 
 # Every pytest run is in random order (pytest-randomly), one seed per `make` run, printed first: replay an
 # order with `make test SEED=N`. Phases print their wall time beside a budget (.ci/timed), a report, not an
@@ -26,6 +26,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# checkov lives in its own virtualenv, pinned: its dependency pins never meet the project's.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV    := .venv-tools/checkov
+CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+CHECKOV         := $(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet \
+                   --skip-download
+
+$(CHECKOV_STAMP):
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $(CHECKOV_STAMP)
+
 ## make local: the whole system on 127.0.0.1 (local cloud + API + demo data). PORT=8123 make local
 local: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m infra.local
@@ -43,10 +56,11 @@ test-fast: $(STAMP)
 	exit $$status
 
 ## make test: lint, template lint, import contracts, test-fast, then the local-cloud tests (infra, integration, browser) (<= 5 min)
-test: $(STAMP) browser
+test: $(STAMP) $(CHECKOV_STAMP) browser
 	@echo "random order seed: $(SEED) (replay: make test SEED=$(SEED))"; rm -f .timings; status=0; \
 	$(TIMED) "ruff" 10 $(BIN)/ruff check . || status=1; \
 	$(TIMED) "cfn-lint" 30 $(BIN)/cfn-lint template.yaml || status=1; \
+	$(TIMED) "checkov" 60 $(CHECKOV) || status=1; \
 	$(TIMED) "import contracts" 10 $(BIN)/lint-imports || status=1; \
 	$(MAKE) --no-print-directory test-fast SEED=$(SEED) || status=1; \
 	$(TIMED) "local cloud: infra + integration + browser tests" 200 $(PYTEST) tests/infra tests/integration tests/browser || status=1; \
@@ -58,6 +72,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/lint-imports
+
+## make checkov: the template's security scan, 0 failures expected (suppressions: docs/deploy.md "Security scanning")
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV)
 
 ## make openapi: write docs/openapi.json from the routes (tests/unit/test_openapi.py fails while it differs)
 openapi: $(STAMP)
@@ -71,7 +89,7 @@ drill: $(STAMP)
 	$(BIN)/opslayer drill
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .aws-sam .coverage .timings
+	rm -rf $(VENV) .venv-tools .pytest_cache .ruff_cache .aws-sam .coverage .timings
 
 # `sam build` runs this for the CoreLayer (Metadata: BuildMethod: makefile): the shared/ package plus
 # the runtime dependencies from pyproject.toml, built for the Lambda runtime (boto3 comes with it).

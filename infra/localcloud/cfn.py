@@ -579,7 +579,7 @@ class BucketModel(LocalModel):
     ATTRS = ("Arn", "DomainName", "RegionalDomainName", "DualStackDomainName", "WebsiteURL")
     HANDLED = ("BucketName", "BucketEncryption", "PublicAccessBlockConfiguration", "LifecycleConfiguration",
                "CorsConfiguration", "NotificationConfiguration", "OwnershipControls", "VersioningConfiguration",
-               "Tags")
+               "LoggingConfiguration", "Tags")
 
     @classmethod
     def create(cls, name: str, props: dict[str, Any], account_id: str, region: str) -> Any:
@@ -613,10 +613,23 @@ class BucketModel(LocalModel):
                  "AllowedHeader": r.get("AllowedHeaders", []), "ExposeHeader": r.get("ExposedHeaders", []),
                  **({"MaxAgeSeconds": str(r["MaxAge"])} if "MaxAge" in r else {})}
                 for r in props["CorsConfiguration"]["CorsRules"]])
+        if "LoggingConfiguration" in props:
+            _set_access_logging(backend, bucket, props["LoggingConfiguration"])
         bridge = (notification.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled")
         if str(bridge).lower() == "true":
             bucket.set_notification_configuration({"EventBridgeConfiguration": {}})
         return bucket
+
+
+def _set_access_logging(backend: Any, bucket: Any, config: dict[str, Any]) -> None:
+    """Server access logging, kept as ``GetBucketLogging`` shows it (moto writes no log objects). moto's
+    ``put_bucket_logging`` also wants the target to grant the logging service, but the local bucket policy
+    keeps only unconditional statements (see :class:`BucketPolicyModel`), so only the target's existence
+    is checked here; the grant is checked on AWS."""
+    target = str(config["DestinationBucketName"])
+    if target not in backend.buckets:
+        raise ValueError(f"{bucket.name}: access-log target bucket {target} does not exist")
+    bucket.logging = {"TargetBucket": target, "TargetPrefix": config.get("LogFilePrefix", "")}
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:

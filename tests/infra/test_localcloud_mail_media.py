@@ -34,6 +34,8 @@ def test_bucket_properties_come_from_the_template(media: LocalCloud) -> None:
     assert rule["Filter"] == {"Prefix": "incoming/"} and rule["Expiration"] == {"Days": 2}
     encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert encryption["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    logging = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
+    assert logging == {"TargetBucket": "tiny-media-media-access-logs", "TargetPrefix": "media/"}
     # moto would apply a conditional statement unconditionally: only AWS evaluates the TLS-only deny.
     s3.put_object(Bucket=bucket, Key="other/ok.txt", Body=b"ok")
 
