@@ -241,6 +241,9 @@ class Policy(_Strict):
     urgent_share: float = Field(
         ge=0, le=1, description="not an emergency: urgent when the model's urgent probability is at least this "
                                 "share of its urgent and routine probabilities together (0.5: the likelier)")
+    urgent_share_with_rule: float = Field(
+        ge=0, le=1, description="the urgent share when a rule named an urgent matter or a hazard the model doubts "
+                                "(a rule's evidence lowers the bar; at most urgent_share)")
     model_trade_probability: float = Field(
         ge=0, le=1, description="the model's trade wins at or above this probability (or when no trade rule "
                                 "fired); below, the rules' trade")
@@ -251,6 +254,8 @@ class Policy(_Strict):
     def _check(self) -> Policy:
         if self.ask_probability > self.emergency_probability:
             raise ValueError("ask_probability must not exceed emergency_probability")
+        if self.urgent_share_with_rule > self.urgent_share:
+            raise ValueError("urgent_share_with_rule must not exceed urgent_share")
         return self
 
 
@@ -730,7 +735,8 @@ def classify(text: str, rules: TriageRules | None = None, model: TriageModel | N
     - an emergency when the model says so with confidence (``policy.emergency_probability``), or when a
       rule says so and the model does not rule it out (``policy.rules_confirm_probability``; the rules
       marked ``stands``, gas and carbon monoxide, stand whatever the model says);
-    - otherwise urgent or routine as the model reads it, with a safety question (``ask``) when the
+    - otherwise urgent or routine as the model reads it (urgent from a lower share of the two when a rule
+      named an urgent matter or a hazard, ``policy.urgent_share_with_rule``), with a safety question (``ask``) when the
       model's emergency probability is in the uncertain band, or a rule named a hazard the model doubts
       or that reads as stopped or contained (no answer in time: an emergency for life safety and water);
     - the model's trade when it is sure enough (or no trade rule fired), else the rules'.
@@ -771,7 +777,9 @@ def combine(result: TriageResult, opinion: Opinion, policy: Policy) -> TriageRes
         # opinion saw a possible emergency (the model in the uncertain band, or a rule hazard).
         p_urgent, p_routine = opinion.priority.get(Priority.URGENT.value, 0.0), opinion.priority.get(
             Priority.ROUTINE.value, 0.0)
-        urgent = p_urgent >= policy.urgent_share * (p_urgent + p_routine)
+        # A rule that named an urgent matter or a hazard is evidence for urgent: a lower bar than the model's alone.
+        share = policy.urgent_share if result.priority is Priority.ROUTINE else policy.urgent_share_with_rule
+        urgent = p_urgent >= share * (p_urgent + p_routine)
         ask = p_emergency >= policy.ask_probability or result.ask or result.priority is Priority.EMERGENCY
         update |= {"priority": Priority.URGENT if urgent else Priority.ROUTINE, "emergency_reason": None,
                    "ask": ask, "hazard": hazard if ask else Hazard.NONE}

@@ -31,7 +31,7 @@ from tests.fakes import DEFAULT_NOW
 from tests.service.journeys import at, deliver, offer_next, offer_to, offered, ranked, window
 
 WATER = "The bathroom sink is leaking under the cabinet"  # plumbing routine; asks about water
-WARM_OUTLET = "The outlet in the kitchen feels warm"  # electrical urgent; asks about life safety
+SPARKED = "The kitchen outlet sparked once yesterday"  # electrical urgent; asks about life safety
 NO_HEAT_UNSURE = "The heat is not working"  # hvac urgent; asks about an essential service
 DOOR = "The sliding door to the patio will not close all the way"  # routine; asks about security
 DRIP = "The bathroom faucet drips constantly"  # no question
@@ -102,7 +102,7 @@ def test_a_request_without_a_question_cannot_be_answered(svc: Services) -> None:
     assert refused.value.details == {"status": "triaged"}
 
 
-@pytest.mark.parametrize(("text", "hazard_words"), [(WATER, "uncontrolled water"), (WARM_OUTLET, "danger to people")])
+@pytest.mark.parametrize(("text", "hazard_words"), [(WATER, "uncontrolled water"), (SPARKED, "danger to people")])
 def test_no_answer_in_time_makes_a_water_or_life_safety_question_an_emergency(svc: Services, text: str,
                                                                                 hazard_words: str) -> None:
     job = offered(svc, UNIT, text)

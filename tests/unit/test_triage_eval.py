@@ -11,12 +11,13 @@ from infra.triage.evaluate import Decision, evaluate, full_report
 from infra.triage.train import CORPUS
 
 BLIND = Path(__file__).resolve().parents[1] / "data" / "triage" / "blind.jsonl"
-# The current blind set's SHA-256, pinned when it is committed (before anything is measured on it): set C,
-# committed in 08ede9d before the rules it measures were merged. None while there is none. Set B (2ce3a5e6…,
-# which measured 2026-12-03.2) is retired into the training pool.
-BLIND_SHA256: str | None = "a25393216f9672ee72074e9f78fa74cae6ad49065e0d15ebcb89656db32bdf99"
-# The retired blind sets, each now in the training pool under its id prefixes (tests/data/triage/README.md).
-RETIRED = {"A": ("b1-", "b2-", "b3-", "b4-"), "B": ("c1-", "c2-", "c3-", "c4-")}
+# The current blind set's SHA-256, pinned when it is committed (before anything is measured on it). None while
+# there is none: set C (a2539321…, which measured 2026-12-03.3) is retired into the training pool.
+BLIND_SHA256: str | None = None
+# The retired blind sets, each now in the training pool under its id prefixes, and their sizes
+# (tests/data/triage/README.md).
+RETIRED = {"A": (("b1-", "b2-", "b3-", "b4-"), 640), "B": (("c1-", "c2-", "c3-", "c4-"), 640),
+           "C": (("e1-", "e2-", "e3-"), 642)}
 
 
 def ex(n: int, priority: str, trade: str = "plumbing", language: str = "en") -> Example:
@@ -42,9 +43,9 @@ def test_each_retired_blind_set_is_in_the_training_pool():
     while it is in use, `opslayer triage near-copies --drop`)."""
     pool = [e.id for e in load_examples(CORPUS)]
     assert len(pool) == len(set(pool))
-    for name, prefixes in RETIRED.items():
+    for name, (prefixes, size) in RETIRED.items():
         kept = sum(i.startswith(prefixes) for i in pool)
-        assert 600 <= kept <= 640, f"blind set {name} is retired into the pool"
+        assert 0.9 * size <= kept <= size, f"blind set {name} is retired into the pool"
     if BLIND.exists():
         assert not near_copies(load_examples(CORPUS), load_examples(BLIND)), "near copies of the blind set"
 

@@ -109,6 +109,43 @@ def test_urgent_when_its_share_of_urgent_and_routine_reaches_the_policy():
     assert at.priority is Priority.URGENT and below.priority is Priority.ROUTINE
 
 
+def test_a_rule_that_names_an_urgent_matter_lowers_the_urgent_share():
+    policy = load_rules().policy
+    assert policy.urgent_share_with_rule < policy.urgent_share
+    calm = policy.ask_probability / 2
+    rest = 1 - calm
+    between = (policy.urgent_share_with_rule + policy.urgent_share) / 2 * rest  # urgent with a rule, routine without
+    model = StubModel(emergency=calm, urgent=between)
+    assert classify_rules("the toilet is clogged again").priority is Priority.URGENT
+    assert classify("the toilet is clogged again", model=model).priority is Priority.URGENT
+    assert classify_rules("the kitchen is wet").priority is Priority.ROUTINE
+    assert classify("the kitchen is wet", model=model).priority is Priority.ROUTINE
+
+
+@pytest.mark.parametrize(("text", "hazard"), [
+    ("the gas detector in the kitchen is beeping", Hazard.LIFE_SAFETY),
+    ("el detector de gas está pitando", Hazard.LIFE_SAFETY),
+    ("the fire alarm panel in the lobby is dark, the whole system is dead", Hazard.LIFE_SAFETY),
+    ("our only toilet is clogged and won't flush, my grandmother lives with us", Hazard.ESSENTIAL_SERVICE),
+    ("dirty water is coming up through the shower drain", Hazard.WATER),
+    ("the second step of the back stairs split when I stepped on it", Hazard.LIFE_SAFETY),
+    ("the outlet is hot and there is a hot plastic smell", Hazard.LIFE_SAFETY),
+])
+def test_hazards_by_effect(text, hazard):
+    r = classify_rules(text)
+    assert (r.priority, r.hazard) == (Priority.EMERGENCY, hazard), r.matched_rules
+
+
+@pytest.mark.parametrize("text", [
+    "the fire alarm went off when I burned toast",
+    "one toilet is clogged, we can use the other one",
+    "our only toilet is clogged and won't flush",
+    "the fire alarm panel is beeping and says trouble",
+])
+def test_not_hazards_by_effect(text):
+    assert classify_rules(text).priority is not Priority.EMERGENCY
+
+
 def test_gas_and_carbon_monoxide_stand_whatever_the_model_says():
     gas = classify("I smell gas in the kitchen", model=StubModel(emergency=0.0))
     assert gas.emergency and gas.emergency_reason == "gas smell or gas leak" and gas.hazard is Hazard.LIFE_SAFETY
