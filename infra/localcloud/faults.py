@@ -33,6 +33,7 @@ KEEP = 500
 """Message bodies remembered per queue (for redelivery)."""
 
 Match = Callable[[dict[str, Any]], bool]
+_matching = threading.local()  # .active: this thread is deciding whether a fault fires
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Fault:
     """One armed fault: what it matches, how it fails, how many firings are left."""
 
     kind: str  # "aws" | "lambda"
-    target: str  # "dynamodb.TransactWriteItems" | a function's logical id or name
+    target: str  # "dynamodb.TransactWriteItems" | a function's name
     times: int
     error: str
     status: int = 400
@@ -76,7 +77,7 @@ class FaultInjector:
     """The process's armed faults (moto's backends are process-wide, so is this)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a `when` predicate may call AWS, which asks again
         self._faults: list[Fault] = []
         self._queues: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=KEEP))
         self.fired: list[str] = []
@@ -92,7 +93,7 @@ class FaultInjector:
 
     def lambda_fn(self, function: str, *, times: int = 1, error: str = "RuntimeError", timeout: bool = False,
                   when: Match | None = None) -> Fault:
-        """The next ``times`` invokes of the function (logical id or physical name) whose event ``when``
+        """The next ``times`` invokes of the function (its name: ``cloud.physical(logical_id)``) whose event ``when``
         accepts fail: with ``error`` raised before the handler runs, or, ``timeout=True``, with
         ``Sandbox.Timedout`` after it ran."""
         return self._arm(Fault("lambda", function, times, "Sandbox.Timedout" if timeout else error,
@@ -124,17 +125,40 @@ class FaultInjector:
         with self._lock:
             self.fired.append(f"sqs.redeliver {queue_logical_id}")
 
+    def expire_visibility(self, cloud: Any, queue_logical_id: str) -> int:
+        """Let the visibility timeout of every in-flight message on the queue run out now (the poller counts
+        it in real seconds: a minute, here): failed records come back at once. Returns how many did."""
+        from moto.sqs.models import sqs_backends
+
+        from infra.localcloud.patches.sqs_poller import activity
+
+        name = cloud.physical(queue_logical_id).rsplit("/", 1)[-1]
+        queue = sqs_backends[cloud.account_id][cloud.region].queues[name]
+        expired = 0
+        for message in list(queue._messages):
+            if not message.visible:
+                message.change_visibility(0)
+                expired += 1
+        activity.notify()
+        return expired
+
     def _remember(self, queue_name: str, body: str) -> None:
         with self._lock:
             self._queues[queue_name].append(body)
 
     # ------------------------------------------------------------------ firing
     def _take(self, kind: str, targets: tuple[str, ...], params: dict[str, Any]) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.kind == kind and fault.target in targets and fault.take(params):
-                    self.fired.append(f"{fault.target} {fault.error}")
-                    return fault
+        if getattr(_matching, "active", False):
+            return None  # an AWS call made by a `when` predicate (a lookup) is never itself faulted
+        _matching.active = True
+        try:
+            with self._lock:
+                for fault in self._faults:
+                    if fault.kind == kind and fault.target in targets and fault.take(params):
+                        self.fired.append(f"{fault.target} {fault.error}")
+                        return fault
+        finally:
+            _matching.active = False
         return None
 
     def aws_fault(self, event_name: str, body: bytes | str | None) -> Fault | None:
@@ -145,11 +169,10 @@ class FaultInjector:
         return self._take("aws", (f"{service.lower()}.{operation}",), _params(body))
 
     def lambda_fault(self, function_name: str, event: Any) -> Fault | None:
-        """The fault for an invoke of ``function_name`` (``<stack>-<LogicalId>-<suffix>``), if one fires."""
+        """The fault for an invoke of ``function_name``, if one fires."""
         if not self._faults:
             return None
-        names = (function_name, *function_name.split("-"))
-        return self._take("lambda", names, event if isinstance(event, dict) else {})
+        return self._take("lambda", (function_name,), event if isinstance(event, dict) else {})
 
 
 def _params(body: bytes | str | None) -> dict[str, Any]:
