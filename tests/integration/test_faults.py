@@ -166,12 +166,19 @@ def test_a_conditional_check_race_is_decided_again_on_the_fresh_state(faults, jo
     ("DispatchFunction", "offer", False),
     ("DispatchFunction", "offer", True),
 ], ids=["triage-raises", "triage-times-out", "rank-raises", "offer-raises", "offer-times-out"])
-def test_a_step_that_raises_or_times_out_is_escalated_with_its_alarm(faults, job, capfd, function, action, timeout):
+def test_a_step_that_raises_or_times_out_is_escalated_with_its_alarm_then_retried(faults, job, capfd, function, action,
+                                                                                  timeout):
     fault = faults.lambda_fn(job.stack.cloud.physical(function), timeout=timeout,
                              when=lambda event: event.get("action") == action and job.mine(event))
     job.submit()
     job.assert_escalated(capfd)
     assert fault.spent
+    # Fixed: ops retry the lifecycle, which goes on at the step the work order failed in.
+    resp = job.api.post(f"/ops/work-orders/{job.id}/retry", headers=job.ops_headers)
+    assert resp.status == 202, resp.body
+    job.reaches("offered")
+    assert job.stack.cloud.wait_idle()
+    job.assert_nothing_lost()
 
 
 # ------------------------------------------------------------------------------------------ SNS / SES
@@ -208,8 +215,8 @@ def test_a_send_that_keeps_failing_ends_in_the_dead_letter_queue_then_redrives_o
     assert {d["Value"] for a in alarm["MetricAlarms"] for d in a["Dimensions"]} == {dlq.rsplit("/", 1)[-1]}
     faults.clear()  # the mail service is back: ops redrive the queue
     queues = {q["queue"] for q in api.get("/ops/dlq", headers=ops_headers).json()["queues"]}
-    name = next(q for q in queues if "otification" in q)
-    assert api.post(f"/ops/dlq/{name}/redrive", headers=ops_headers).status == 202
+    assert "notifications" in queues
+    assert api.post("/ops/dlq/notifications/redrive", headers=ops_headers).status == 202
     eventually(lambda: [m for m in job.messages() if m["channel"] == "email"])
     assert cloud.wait_idle()
     job.assert_nothing_lost()

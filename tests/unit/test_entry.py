@@ -209,3 +209,6 @@ def test_every_lambda_step_of_the_workflow_retries_transient_errors():
     for name, state in lambda_steps.items():
         retried = {error for rule in state.get("Retry", []) for error in rule["ErrorEquals"]}
         assert TransientError.__name__ in retried, name
+        if name != "RecordFailure":  # any other error, a timeout included, ends with the work order escalated
+            assert any("States.ALL" in c["ErrorEquals"] and c["Next"] == "RecordFailure"
+                       for c in state.get("Catch", [])), name
