@@ -140,12 +140,13 @@ def test_throttles_within_the_sdk_retries_are_absorbed(faults, job):
     job.assert_nothing_lost()
 
 
-def test_a_throttle_outlasting_the_sdk_retries_is_retried_by_the_workflow(faults, job):
-    # The SDK tries 4 times (shared/adapters/aws.py); then the step fails as TransientError, which the ASL retries.
-    throttle = faults.aws("dynamodb", "TransactWriteItems", "ProvisionedThroughputExceededException", times=4,
-                          when=triage_save(job))
+def test_a_transient_error_the_sdk_gives_up_on_is_retried_by_the_workflow(faults, job):
+    # A throttle outlasting the SDK's 5 attempts (shared/adapters/aws.py) ends the same way as this conflict, which
+    # the SDK never retries (tests/unit/test_entry.py): the step fails as TransientError, which the state machine
+    # retries. Before, nothing raised the TransientError its Retry names, and the job was escalated.
+    conflict = faults.aws("dynamodb", "TransactWriteItems", "TransactionConflictException", when=triage_save(job))
     job.submit().reaches("offered")
-    assert throttle.spent
+    assert conflict.spent
     job.assert_nothing_lost()
 
 
@@ -184,7 +185,7 @@ def test_a_step_that_raises_or_times_out_is_escalated_with_its_alarm_then_retrie
 # ------------------------------------------------------------------------------------------ SNS / SES
 @pytest.mark.parametrize(("service", "operation", "error", "times"), [
     ("ses", "SendEmail", "MessageRejected", 1),  # not retried by the SDK
-    ("sns", "Publish", "Throttling", 4),  # more than the SDK's 4 attempts
+    ("sns", "Publish", "Throttling", 5),  # the SDK's 5 attempts
 ], ids=["ses-fails", "sns-fails"])
 def test_a_failed_send_comes_back_from_the_queue_and_goes_once(faults, job, service, operation, error, times):
     fault = faults.aws(service, operation, error, times=times, when=job.mine)

@@ -179,7 +179,7 @@ def _client_error(code: str) -> Exception:
 
 
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException",
-                                  "InternalServerError", "ServiceUnavailable"])
+                                  "TransactionConflictException", "InternalServerError", "ServiceUnavailable"])
 def test_an_aws_call_still_throttled_after_the_sdk_retries_fails_as_a_transient_error(monkeypatch, code):
     from shared.entry import TransientError
 
