@@ -17,11 +17,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from shared.domain.links import TOKEN_PATTERN
 from tests.integration.conftest import UNITS, eventually
 
 pytestmark = pytest.mark.integration
 
 WO_ID = re.compile(r"wo-[0-9a-f]+")
+JOB_LINK = re.compile(rf"/vendor/jobs/({TOKEN_PATTERN})")
 OPS_ALERT_EMAIL = "ops-alerts@opslayer.test"  # the first OpsAlertEmails (tests/conftest.py)
 
 
@@ -160,24 +162,35 @@ def test_a_conditional_check_race_is_decided_again_on_the_fresh_state(faults, jo
 
 
 # ------------------------------------------------------------------------------------------ Lambda, each step
-@pytest.mark.parametrize(("function", "action", "timeout"), [
-    ("TriageFunction", "triage", False),
-    ("TriageFunction", "triage", True),
-    ("DispatchFunction", "rank", False),
-    ("DispatchFunction", "offer", False),
-    ("DispatchFunction", "offer", True),
-], ids=["triage-raises", "triage-times-out", "rank-raises", "offer-raises", "offer-times-out"])
+def accept_offer(job: Job) -> None:
+    """The offered vendor accepts through the link in their SMS."""
+    job.reaches("offered")
+    token = eventually(lambda: next((m.group(1) for msg in job.messages() if (m := JOB_LINK.search(msg["body"]))),
+                                    None))
+    assert job.api.post(f"/vendor/jobs/{token}/accept").status == 200
+
+
+@pytest.mark.parametrize(("function", "action", "timeout", "goes_on_to"), [
+    ("TriageFunction", "triage", False, "offered"),
+    ("TriageFunction", "triage", True, "offered"),
+    ("DispatchFunction", "rank", False, "offered"),
+    ("DispatchFunction", "offer", False, "offered"),
+    ("DispatchFunction", "offer", True, "offered"),
+    ("WorkflowFunction", "await", False, "accepted"),  # the wait for the vendor's schedule, after acceptance
+], ids=["triage-raises", "triage-times-out", "rank-raises", "offer-raises", "offer-times-out", "schedule-raises"])
 def test_a_step_that_raises_or_times_out_is_escalated_with_its_alarm_then_retried(faults, job, capfd, function, action,
-                                                                                  timeout):
+                                                                                  timeout, goes_on_to):
     fault = faults.lambda_fn(job.stack.cloud.physical(function), timeout=timeout,
                              when=lambda event: event.get("action") == action and job.mine(event))
     job.submit()
+    if action == "await":
+        accept_offer(job)
     job.assert_escalated(capfd)
     assert fault.spent
     # Fixed: ops retry the lifecycle, which goes on at the step the work order failed in.
     resp = job.api.post(f"/ops/work-orders/{job.id}/retry", headers=job.ops_headers)
     assert resp.status == 202, resp.body
-    job.reaches("offered")
+    job.reaches(goes_on_to)
     assert job.stack.cloud.wait_idle()
     job.assert_nothing_lost()
 
