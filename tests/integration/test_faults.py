@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from shared.domain.links import TOKEN_PATTERN
-from tests.integration.conftest import UNITS, eventually
+from tests.integration.conftest import IDS, UNITS, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -260,6 +260,27 @@ def test_every_event_delivered_twice_and_out_of_order_changes_nothing(faults, jo
     requests = [t for t in job.stack.fake.list("task") if job.id in (t.get("Description") or "")]
     assert len(requests) == 1
     job.assert_nothing_lost()
+
+
+def test_a_buildium_request_delivered_twice_at_the_inbound_queue_is_one_work_order(faults, stack, api, ops_headers):
+    task_id, events = stack.fake.create_resident_request(IDS.buildium["unit"]["unit-maple-2b"], "Window stuck",
+                                                         f"The bedroom window will not close ({uuid.uuid4().hex[:8]})")
+    for event in events:
+        assert stack.deliver_webhook(event) == 202
+
+    def from_buildium() -> list[dict]:
+        listed = api.get("/ops/work-orders?source=pms", headers=ops_headers).json()["work_orders"]
+        return [w for w in listed if w["pms"]["task_id"] == str(task_id)]
+
+    [created] = eventually(from_buildium)
+    assert stack.cloud.wait_idle()
+    queue = stack.cloud.physical("PmsInboundQueue").rsplit("/", 1)[-1]
+    mine = [body for body in faults.sent_to(queue) if str(task_id) in body]
+    assert mine
+    for body in mine:
+        faults.redeliver(stack.cloud, "PmsInboundQueue", body)
+    assert stack.cloud.wait_idle()
+    assert [w["id"] for w in from_buildium()] == [created["id"]]
 
 
 # ------------------------------------------------------------------------------------------ Buildium
