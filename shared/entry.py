@@ -9,10 +9,26 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from shared.adapters.aws import error_code
 from shared.config import require
 from shared.observability import logger, metrics, tracer
 
 Handler = Callable[[Any, Any], Any]
+
+# AWS answers that mean "not now" (throttled, briefly unavailable): the SDK retries them a few times; still
+# failing after that, the invocation fails as a TransientError.
+TRANSIENT_AWS_ERRORS = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "Throttling", "ThrottledException",
+    "RequestLimitExceeded", "TooManyRequestsException", "LimitExceededException", "TransactionConflictException",
+    "InternalServerError", "InternalFailure", "InternalError", "ServiceUnavailable", "ServiceUnavailableException",
+    "RequestTimeout", "RequestTimeoutException",
+})
+
+
+class TransientError(Exception):
+    """An AWS call still throttled or unavailable after the SDK's retries. The state machine retries a step that
+    fails with it (its ``Retry`` names this class: ASL matches the error's type name) instead of escalating the
+    work order as an automation error; every step is idempotent."""
 
 # Every function reads and writes the work-order table and publishes lifecycle events.
 CORE_SETTINGS = ("table_name", "event_bus_name")
@@ -45,7 +61,13 @@ def lambda_entry(*, requires: tuple[str, ...] = ()) -> Callable[[Handler], Handl
         def invoke(event: Any, context: Any) -> Any:
             # Keys bound during the invocation (service, ids: see observability.bind) live in its own context:
             # concurrent or nested invocations in one process never see each other's.
-            return contextvars.copy_context().run(stacked, event, context)
+            try:
+                return contextvars.copy_context().run(stacked, event, context)
+            except Exception as exc:
+                code = error_code(exc)
+                if code in TRANSIENT_AWS_ERRORS:
+                    raise TransientError(f"{code} after the SDK's retries") from exc
+                raise
 
         invoke.required_settings = required  # type: ignore[attr-defined]
         return invoke

@@ -122,6 +122,7 @@ class FakeBuildium:
         self._tickets: dict[str, Record] = {}  # upload ticket key -> {bill id, file name, form data, expiry}
         self._downloads: dict[str, tuple[int, int, datetime]] = {}  # download token -> (bill id, file id, expiry)
         self._delays: list[float] = []
+        self._lost_answers: list[tuple[int, str | None, str | None]] = []  # status, path, method
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
@@ -174,6 +175,20 @@ class FakeBuildium:
         with self._lock:
             fault = (status, None if retry_after is None else str(retry_after), path, method)
             self._faults.extend([fault] * times)
+
+    def clear_faults(self) -> None:
+        """Disarm every pending `fail_next`, `lose_answer_next` and `delay_next`."""
+        with self._lock:
+            self._faults.clear()
+            self._lost_answers.clear()
+            self._delays.clear()
+
+    def lose_answer_next(self, status: int = 502, times: int = 1, path: str | None = None,
+                         method: str | None = None) -> None:
+        """An ambiguous write: the next `times` matching requests are processed, then answered `status` (the
+        answer lost on the way back, as a gateway timing out would), so a retry must not write twice."""
+        with self._lock:
+            self._lost_answers.extend([(status, path, method)] * times)
 
     def delay_next(self, seconds: float, times: int = 1) -> None:
         """The next `times` requests are answered `seconds` late (to trip client timeouts)."""
@@ -504,6 +519,10 @@ class FakeBuildium:
                           and f[3] in (None, method)), None)
             if fault is not None:
                 self._faults.remove(fault)
+            lost = next((f for f in self._lost_answers if (f[1] is None or path.startswith(f[1]))
+                         and f[2] in (None, method)), None)
+            if lost is not None:
+                self._lost_answers.remove(lost)
         if delay:
             time.sleep(delay)
         try:
@@ -512,6 +531,8 @@ class FakeBuildium:
             result = (err.status, _error_body(err.status, err.message, err.errors), {})
         except Exception as err:  # a bug in the fake: answer like a server error, keep serving
             result = (500, _error_body(500, f"Fake Buildium failed: {err!r}"), {})
+        if lost is not None and result[0] < 400:  # processed; the answer never reaches the client
+            result = (lost[0], _error_body(lost[0], "Injected fault: the answer was lost."), {})
         entry["status"] = result[0]
         return result
 

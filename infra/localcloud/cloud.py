@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from infra.localcloud import cfn, envoverlay, outbox, template
+from infra.localcloud import cfn, envoverlay, faults, outbox, template
 from infra.localcloud.api import (
     ApiResponse,
     ApiRouter,
@@ -501,6 +501,12 @@ class LocalCloud:
     def next_fire_time(self, logical_id_or_name: str) -> datetime | None:
         """When the schedule fires next on the local clock (None: never again)."""
         return self.clock.next_due(self._schedule_name(logical_id_or_name))
+
+    # ------------------------------------------------------------------------ faults
+    @property
+    def faults(self) -> faults.FaultInjector:
+        """Arm AWS-call, Lambda and redelivery faults (:mod:`infra.localcloud.faults`)."""
+        return faults.injector
 
     # ------------------------------------------------------------------------ observing
     def outbox(self) -> list[dict[str, Any]]:

@@ -92,6 +92,18 @@ def test_the_same_event_delivered_twice_sends_each_message_once(svc: Services) -
     assert len(notified(svc, wo.id)) == 2
 
 
+def test_a_send_that_fails_midway_sends_only_the_rest_when_the_event_comes_back(svc: Services) -> None:
+    submit(svc, UNIT, LEAK)
+    [(detail_type, detail)] = svc.events.published
+    verified, svc.messenger.verified = svc.messenger.verified, set()  # SES rejects the sender for now
+    with pytest.raises(Exception, match=r"not verified"):
+        notify(svc, detail_type, detail)  # the SMS went, the email failed: the SQS record fails
+    assert [m.channel for m in svc.messenger.sent] == ["sms"]
+    svc.messenger.verified = verified
+    assert notify(svc, detail_type, detail) == 1  # SQS delivers it again: only the email goes
+    assert sorted(m.channel for m in svc.messenger.sent) == ["email", "sms"]
+
+
 def test_an_event_without_a_key_is_deduplicated_on_the_work_orders_version(svc: Services) -> None:
     wo = submit(svc, UNIT, LEAK)
     assert notify(svc, "WorkOrderReceived", {"work_order_id": wo.id}) == 2

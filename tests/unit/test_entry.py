@@ -156,3 +156,59 @@ def test_concurrent_invocations_in_one_process_each_log_their_own_service_and_id
             for log in logs}
     assert seen == {("intake", "opslayer-test-intake", "intake", "wo-a"),
                     ("triage", "opslayer-test-triage", "triage", "wo-b")}
+
+
+# ---------------------------------------------------------------- transient AWS errors: the workflow retries them
+def _failing_handler(monkeypatch, exc: Exception):
+    from shared.entry import lambda_entry
+
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv("EVENT_BUS_NAME", "b")
+
+    @lambda_entry()
+    def handler(event, context):
+        raise exc
+
+    return handler
+
+
+def _client_error(code: str) -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": "m"}}, "UpdateItem")
+
+
+@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException",
+                                  "TransactionConflictException", "InternalServerError", "ServiceUnavailable"])
+def test_an_aws_call_still_throttled_after_the_sdk_retries_fails_as_a_transient_error(monkeypatch, code):
+    from shared.entry import TransientError
+
+    handler = _failing_handler(monkeypatch, _client_error(code))
+    with pytest.raises(TransientError, match=code) as raised:
+        handler({}, SimpleNamespace(function_name="f", invoked_function_arn="arn", memory_limit_in_mb=128,
+                                    aws_request_id="r"))
+    assert type(raised.value).__name__ == "TransientError"  # the error name the state machine's Retry matches
+
+
+@pytest.mark.parametrize("exc", [_client_error("ValidationException"), _client_error("AccessDeniedException"),
+                                 ValueError("bad input")])
+def test_other_errors_are_not_transient(monkeypatch, exc):
+    handler = _failing_handler(monkeypatch, exc)
+    with pytest.raises(type(exc)):
+        handler({}, SimpleNamespace(function_name="f", invoked_function_arn="arn", memory_limit_in_mb=128,
+                                    aws_request_id="r"))
+
+
+def test_every_lambda_step_of_the_workflow_retries_transient_errors():
+    from shared.entry import TransientError
+
+    asl = json.loads((ROOT / "state_machines" / "work_order.asl.json").read_text())
+    lambda_steps = {name: state for name, state in asl["States"].items()
+                    if state["Type"] == "Task" and state["Resource"].startswith("arn:aws:states:::lambda:invoke")}
+    assert lambda_steps
+    for name, state in lambda_steps.items():
+        retried = {error for rule in state.get("Retry", []) for error in rule["ErrorEquals"]}
+        assert TransientError.__name__ in retried, name
+        if name != "RecordFailure":  # any other error, a timeout included, ends with the work order escalated
+            assert any("States.ALL" in c["ErrorEquals"] and c["Next"] == "RecordFailure"
+                       for c in state.get("Catch", [])), name

@@ -5,7 +5,7 @@ All are process-wide (moto's backends are) and idempotent; ``apply_all`` install
 
 from __future__ import annotations
 
-from infra.localcloud import cfn, outbox, usage
+from infra.localcloud import cfn, faults, outbox, usage
 from infra.localcloud.patches import (
     dynamodb,
     eventbridge,
@@ -26,6 +26,7 @@ PATCHES = (
     ("powertools-metrics-flush", metrics_flush.apply),
     ("sqs-poller", sqs_poller.apply),
     ("sqs-message-move", sqs_message_move.apply),
+    ("fault-injection", faults.apply),  # after the SQS poller's add_message
     ("eventbridge-targets", eventbridge.apply),
     ("sns-lambda-deliveries", sns_lambda.apply),
     ("stepfunctions-local-clock", sfn_clock.apply),  # before the busy-tracking wraps of the same waits

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from infra.localcloud import envoverlay, usage
+from infra.localcloud import envoverlay, faults, usage
 from infra.localcloud.pumps import deliveries
 from infra.localcloud.template import package_prefix_from_key
 
@@ -147,10 +147,16 @@ def invoke_in_process(fn: Any, event: Any) -> tuple[str, bool, str]:
     started = time.monotonic()
     try:
         runtime = _runtime_for(fn)
+        fault = faults.injector.lambda_fault(fn.function_name, event)
+        if fault is not None and not fault.timeout:
+            raise type(fault.error, (faults.InjectedFault,), {})(fault.message)
         with envoverlay.overlay(function_environment(fn, runtime, request_id)):
             handler = resolve_handler(runtime.package_prefix, fn.handler)
             result = handler(event, LambdaContext(fn, request_id))
             payload = json.dumps(result, default=str)
+        if fault is not None:  # timed out: the work is done, the answer is lost
+            raise type(fault.error, (faults.InjectedFault,), {})(
+                f"{fn.function_name} Task timed out after {float(fn.timeout):.2f} seconds")
     except Exception as exc:  # any handler error becomes a FunctionError, as on AWS
         log.warning("%s failed: %s: %s", fn.function_name, type(exc).__name__, exc)
         return json.dumps(_error_payload(exc, request_id)), True, ""
