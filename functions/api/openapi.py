@@ -48,7 +48,7 @@ MEDIA_SCHEMA = {JSON: {"type": "object"}, HTML: {"type": "string"}, "text/csv": 
 REASONS = {400: "The body cannot be read (not JSON, not an object, a bad charset).",
            401: "No valid ops credentials.",
            403: "The link is unknown, tampered, expired, revoked, used up or out of scope; or a cross-site form.",
-           404: "No such record.", 422: "The body is not valid: `details` names each field.",
+           404: "No such record.", 422: "The body or a parameter is not valid: `details` names the problem.",
            429: "Too many requests: wait a minute (`Retry-After`)."}
 
 
@@ -124,11 +124,11 @@ def _parameters(entry: Any, doc: ApiDoc) -> list[dict[str, Any]]:
     for name in entry.view_args:
         described = {"token": "The link (a bearer token) the person was sent."}.get(name, f"The {name}.")
         found.append({"name": name, "in": "path", "required": True, "description": described,
-                      "schema": {"type": "string", "minLength": 1}})
-    found += [{"name": name, "in": "query", "required": False, "description": described,
-               "schema": {"type": "string"}} for name, described in doc.query.items()]
-    found += [{"name": name, "in": "header", "required": False, "description": described,
-               "schema": {"type": "string"}} for name, described in doc.headers.items()]
+                      "schema": {"type": "string", "minLength": 1, **doc.params.get(name, {})}})
+    for where, described_by_name in (("query", doc.query), ("header", doc.headers)):
+        found += [{"name": name, "in": where, "required": name in doc.required, "description": described,
+                   "schema": {"type": "string", **doc.params.get(name, {})}}
+                  for name, described in described_by_name.items()]
     return found
 
 
@@ -162,6 +162,8 @@ def _responses(path: str, method: str, doc: ApiDoc, reads_body: bool) -> dict[st
         common.add(401)
     if reads_body:
         common |= {400, 422}
+    if doc.query:
+        common.add(422)
     if "{token}" in path or doc.link:
         common.add(403)
     if re.search(r"\{(?!token\})[a-z_]+\}", path):

@@ -110,6 +110,8 @@ class ApiDoc:
     body_types: tuple[str, ...] = FORMS  # the body's media types (those the route also accepts in Chalice)
     produces: tuple[str, ...] = (JSON,)  # the media types of the success answers
     query: dict[str, str] = field(default_factory=dict)  # optional query parameters: name -> description
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # a parameter's schema beyond "a string"
+    required: tuple[str, ...] = ()  # the query parameters and headers the route cannot do without
     headers: dict[str, str] = field(default_factory=dict)  # optional request headers: name -> description
     link: str | None = None  # the query parameter that carries the link token ("token" or "key"), if any
 

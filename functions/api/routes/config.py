@@ -23,7 +23,7 @@ def _expected_version() -> int:
         raise PreconditionRequired("Send If-Match with the version you read (0 for one never changed).",
                                    {"field": "If-Match"})
     value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²".isdigit() too, and int() refuses it
         raise InvalidInput("If-Match is a version number.", {"field": "If-Match"})
     return int(value)
 
@@ -64,7 +64,8 @@ def config_get(kind, id):
 @documented(responses={200: "The record as changed (ETag: its new version).",
             409: "Changed since the version in If-Match.", 422: "The value is not valid.", 428: "No If-Match."},
             request={"type": "object", "description": "The record's value as GET shows it."}, body_types=(JSON,),
-            headers={"If-Match": "The version read (0 for a record never changed)."})
+            headers={"If-Match": "The version read (0 for a record never changed)."}, required=("If-Match",),
+            params={"If-Match": {"pattern": r'^\s*(W/)?"?[0-9]+"?\s*$'}})
 @endpoint()
 def config_put(kind, id):
     """Replace the record with the JSON body (the value as GET shows it), if If-Match is still its version."""

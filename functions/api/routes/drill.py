@@ -5,20 +5,22 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from shared.schemas import Empty
 from shared.services import drill
 from shared.services.container import services
 
-from ..plumbing import ALL_TYPES, documented, endpoint, json_response, query_param, require_ops
+from ..plumbing import ALL_TYPES, documented, endpoint, json_response, query_param, read_body, require_ops
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/ops/drill/setup", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={200: "The drill's property, units and vendors."})
+@documented(responses={200: "The drill's property, units and vendors."}, request=Empty)
 @endpoint()
 def drill_setup():
     """Create the drill's property, units and vendors where missing (idempotent) and describe them."""
     require_ops()
+    read_body(Empty)
     return json_response(200, drill.setup(services()))
 
 

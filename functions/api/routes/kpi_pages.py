@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from shared.schemas import OwnerReportLinkIn
+from shared.schemas import Empty, OwnerReportLinkIn
 from shared.services.container import services
 
 from .. import pages
@@ -33,13 +33,14 @@ PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}  # the
 
 
 @bp.route("/ops/overview/links", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={201: "`{url, path, expires_at}`: a single-use link to the overview."})
+@documented(responses={201: "`{url, path, expires_at}`: a single-use link to the overview."}, request=Empty)
 @endpoint()
 def ops_overview_link():
     """A short-lived link a browser can open once: the ops overview."""
     from shared.services import ops_links
 
     require_ops()
+    read_body(Empty)
     return json_response(201, ops_links.mint_overview(services(), request_base_url()))
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from shared.domain.kpis import GROUPS
 from shared.schemas import KpiBaselineIn, KpiPeriodIn
 from shared.services.container import services
 
 from ..plumbing import JSON, app, documented, endpoint, json_response, query_param, read_body, require_ops
 
 bp = Blueprint(__name__)
+DAYS = {"from": {"format": "date"}, "to": {"format": "date"}}
 
 
 def _wants_csv() -> bool:
@@ -18,10 +20,12 @@ def _wants_csv() -> bool:
 
 
 @bp.route("/ops/kpis", methods=["GET"])
-@documented(responses={200: "Every KPI of the period (JSON, or CSV with Accept: text/csv)."}, produces=(JSON,
-            "text/csv"), query={"from": "First day (YYYY-MM-DD).", "to": "Last day (YYYY-MM-DD).",
-            "property_id": "One property.", "group_by": "priority, trade, vendor or property.",
-            "work_orders": "ID,ID,..: the times of those work orders alone."})
+@documented(responses={200: "Every KPI of the period (JSON, or CSV with Accept: text/csv).",
+            404: "A work order of `work_orders` does not exist."}, produces=(JSON, "text/csv"),
+            query={"from": "First day (YYYY-MM-DD).", "to": "Last day (YYYY-MM-DD).",
+                   "property_id": "One property.", "group_by": "priority, trade, vendor or property.",
+                   "work_orders": "ID,ID,..: the times of those work orders alone."},
+            params={**DAYS, "group_by": {"enum": list(GROUPS)}})
 @endpoint()
 def ops_kpis():
     """Every KPI over the work orders received from `from` to `to` (YYYY-MM-DD, inclusive; default the last
@@ -44,7 +48,7 @@ def ops_kpis():
 
 @bp.route("/ops/vendors/{id}/scorecard", methods=["GET"])
 @documented(responses={200: "The vendor's KPIs."}, query={"from": "First day (YYYY-MM-DD).",
-            "to": "Last day (YYYY-MM-DD)."})
+            "to": "Last day (YYYY-MM-DD)."}, params=DAYS)
 @endpoint()
 def ops_vendor_scorecard(id):
     """A vendor's KPIs: offers made to them, and the jobs they did (`from`, `to` as for /ops/kpis)."""

@@ -6,6 +6,9 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from shared import schemas
+from shared.domain.links import OPS_PAGES
+from shared.domain.ops_lists import AGE_PATTERN, LIMIT_PATTERN, STATUS_OF_STAGE
+from shared.domain.workorder import Source, Status
 from shared.invoice_schemas import CloseWithoutInvoice
 from shared.services import views
 from shared.services.container import services
@@ -29,9 +32,13 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/ops/work-orders", methods=["GET"])
-@documented(responses={200: "`{work_orders, count, next_cursor}`: one page, newest first."},
+@documented(responses={200: "`{work_orders, count, next_cursor}`: one page, newest first.",
+                       400: "`cursor` is not one this list gave (tampered, foreign, or of other filters)."},
             query={**{n: f"Filter {n}." for n in ("status", "stage", "property_id", "source", "older_than", "overdue")},
-                   "limit": "Page size.", "cursor": "The previous page's next_cursor."})
+                   "limit": "Page size.", "cursor": "The previous page's next_cursor."},
+            params={"status": {"enum": [s.value for s in Status]}, "stage": {"enum": sorted(STATUS_OF_STAGE)},
+                    "source": {"enum": [s.value for s in Source]}, "overdue": {"enum": ["true", "false", "1", "0"]},
+                    "older_than": {"pattern": AGE_PATTERN}, "limit": {"pattern": LIMIT_PATTERN}})
 @endpoint()
 def ops_list():
     """One page of work orders, newest first; filters: status or stage, property_id, source, older_than,
@@ -159,7 +166,8 @@ def ops_page_link(id):
 
 
 @bp.route("/ops-pages/{id}/{page}", methods=["GET"])
-@documented(responses={200: "The record (JSON) or the report (HTML)."}, produces=(JSON, HTML), link="token")
+@documented(responses={200: "The record (JSON) or the report (HTML)."}, produces=(JSON, HTML), link="token",
+            params={"page": {"enum": list(OPS_PAGES)}})
 @endpoint(html_errors=True)
 def ops_page(id, page):
     """The page an ops link opens (no IAM at the gateway: the link is the credential, spent on opening)."""
