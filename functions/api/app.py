@@ -15,6 +15,7 @@ from shared.entry import lambda_entry
 from shared.observability import bind, count, logger
 from shared.services.container import services
 
+from . import answers
 from .plumbing import app, documented, endpoint, json_response
 from .routes import approvals, config, docs, drill, kpi_pages, kpis, links, oncall, ops, tenant, vendor, webhooks
 
@@ -73,10 +74,10 @@ def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:
 
 
 @app.route("/health", methods=["GET"])
-@documented(responses={200: "The service is up."})
+@documented(responses={200: "The service is up."}, response=answers.Health)
 @endpoint()
 def health():
-    return json_response(200, {"status": "ok", "service": "opslayer"})
+    return json_response(200, answers.Health(status="ok", service="opslayer"))
 
 
 for routes in (tenant, vendor, approvals, webhooks, ops, config, links, oncall, drill, kpis, kpi_pages, docs):

@@ -107,6 +107,7 @@ class ApiDoc:
 
     responses: dict[int, str]
     request: type[BaseModel] | dict[str, Any] | None = None  # a model, or a JSON schema for a free-form body
+    response: type[BaseModel] | None = None  # the JSON success answers' model (functions/api/answers.py)
     body_types: tuple[str, ...] = FORMS  # the body's media types (those the route also accepts in Chalice)
     produces: tuple[str, ...] = (JSON,)  # the media types of the success answers
     query: dict[str, str] = field(default_factory=dict)  # optional query parameters: name -> description

@@ -9,13 +9,14 @@ from shared.schemas import Empty
 from shared.services import drill
 from shared.services.container import services
 
+from .. import answers
 from ..plumbing import ALL_TYPES, documented, endpoint, json_response, query_param, read_body, require_ops
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/ops/drill/setup", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={200: "The drill's property, units and vendors."}, request=Empty)
+@documented(responses={200: "The drill's property, units and vendors."}, request=Empty, response=answers.DrillSetup)
 @endpoint()
 def drill_setup():
     """Create the drill's property, units and vendors where missing (idempotent) and describe them."""
@@ -25,7 +26,8 @@ def drill_setup():
 
 
 @bp.route("/ops/drill/messages", methods=["GET"])
-@documented(responses={200: "`{messages, next}`."}, query={"since": "A time, or the last message's id."})
+@documented(responses={200: "`{messages, next}`."}, query={"since": "A time, or the last message's id."},
+            response=answers.DrillMessages)
 @endpoint()
 def drill_messages():
     """The drill sink's messages after `since` (a time or the last message's id), oldest first."""
