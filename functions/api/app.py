@@ -16,7 +16,7 @@ from shared.observability import bind, count, logger
 from shared.services.container import services
 
 from . import answers
-from .plumbing import app, documented, endpoint, json_response
+from .plumbing import UNLIMITED_PREFIXES, app, documented, endpoint, json_response
 from .routes import approvals, config, docs, drill, kpi_pages, kpis, links, oncall, ops, tenant, vendor, webhooks
 
 
@@ -47,9 +47,7 @@ def _secure(event: Any, response: Response) -> None:
 
 # Public routes people reach with a link: limited per client IP and per link, on top of API Gateway's
 # stage throttling. Signed machine callers (Buildium, Twilio), ops, health and the static script are not
-# limited here.
-UNLIMITED_PREFIXES = ("/health", "/assets/", "/ops/", "/webhooks/", "/channels/")
-
+# limited here (UNLIMITED_PREFIXES).
 
 def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:
     from shared.domain.links import digest

@@ -16,10 +16,9 @@ from chalice import Chalice
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from .plumbing import HTML, JSON, ApiDoc
+from .plumbing import HTML, JSON, UNLIMITED_PREFIXES, ApiDoc
 
 VERSION = "1.0.0"
-UNLIMITED_PREFIXES = ("/health", "/ops/", "/webhooks/", "/channels/")  # as functions/api/app.py's rate limits
 REF = "#/components/schemas/{model}"
 
 

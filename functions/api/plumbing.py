@@ -94,6 +94,9 @@ def endpoint(html_errors: bool = False) -> Callable:
     return wrap
 
 
+# Routes the API's own rate limits (functions/api/app.py) leave alone: signed machine callers, ops, health and
+# the static script. The OpenAPI document adds 429 to every other route.
+UNLIMITED_PREFIXES = ("/health", "/assets/", "/ops/", "/webhooks/", "/channels/")
 JSON = "application/json"
 HTML = "text/html"
 FORMS = (JSON, "application/x-www-form-urlencoded")
