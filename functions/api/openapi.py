@@ -20,6 +20,7 @@ from .plumbing import HTML, JSON, UNLIMITED_PREFIXES, ApiDoc
 
 VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class ApiError(BaseModel):
@@ -145,7 +146,12 @@ def _request_body(entry: Any, doc: ApiDoc, models: Models) -> dict[str, Any]:
         schema = doc.request or {"type": "object", "description": "No fields are read; send none."}
         required = False
     accepted = [t for t in doc.body_types if t in entry.content_types]
-    return {"required": required, "content": {t: {"schema": schema} for t in accepted}}
+    content = {t: {"schema": schema} for t in accepted}
+    if doc.form is not None:  # a page's form: its own fields
+        models[doc.form.__name__] = (doc.form, "validation")
+        form = {"schema": {"$ref": REF.format(model=doc.form.__name__)}}
+        content.update({t: form for t in accepted if t in FORM_TYPES})
+    return {"required": required, "content": content}
 
 
 def _responses(path: str, doc: ApiDoc, reads_body: bool, models: Models) -> dict[str, Any]:

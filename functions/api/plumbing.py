@@ -112,6 +112,7 @@ class ApiDoc:
     request: type[BaseModel] | dict[str, Any] | None = None  # a model, or a JSON schema for a free-form body
     response: type[BaseModel] | None = None  # the JSON success answers' model (functions/api/answers.py)
     body_types: tuple[str, ...] = FORMS  # the body's media types (those the route also accepts in Chalice)
+    form: type[BaseModel] | None = None  # the form media types' model, where a page's form differs from the JSON
     produces: tuple[str, ...] = (JSON,)  # the media types of the success answers
     query: dict[str, str] = field(default_factory=dict)  # optional query parameters: name -> description
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # a parameter's schema beyond "a string"

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from shared import http, schemas
 from shared.domain.workorder import vendor_actions
-from shared.invoice_schemas import InvoiceIn
+from shared.invoice_schemas import InvoiceForm, InvoiceIn
 from shared.services import views
 from shared.services import workorders as wo_service
 from shared.services.container import services
@@ -140,7 +140,7 @@ def vendor_complete(token):
 @bp.route("/vendor/jobs/{token}/invoice", methods=["POST"], content_types=[*ALL_TYPES, "multipart/form-data"])
 @documented(responses={202: "`{invoice_id, work_order_id, status, total, currency}`.",
             303: "A form post: back to the job page.", 409: "Not allowed in the current state."}, request=InvoiceIn,
-            body_types=(*FORMS, "multipart/form-data"), response=answers.InvoiceSubmitted)
+            form=InvoiceForm, body_types=(*FORMS, "multipart/form-data"), response=answers.InvoiceSubmitted)
 @endpoint(html_errors=True)
 def vendor_invoice(token):
     """The vendor's invoice: JSON, or the job page's form (with an optional PDF or photo)."""
