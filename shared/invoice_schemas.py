@@ -10,7 +10,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from shared.schemas import Strict
 
@@ -64,6 +64,25 @@ class Reject(Strict):
 
 class CloseWithoutInvoice(Strict):
     reason: str = Field(min_length=3, max_length=500)
+
+
+class InvoiceForm(BaseModel):
+    """The job page's invoice form as the OpenAPI document shows it (urlencoded, or multipart with a PDF or
+    photo as `attachment`): `invoice_from_form` makes it the InvoiceIn body, whose rules then apply. Every
+    field is text, as a form sends it; amounts are decimals. Other fields are ignored."""
+
+    invoice_number: str
+    invoice_date: str = Field(json_schema_extra={"format": "date"})
+    currency: str
+    total: str
+    labour_description: str = ""
+    labour_hours: str = ""
+    labour_rate: str = ""
+    materials_description: str = ""
+    materials_amount: str = ""
+    trip_charge: str = ""
+    tax: str = ""
+    attachment: bytes | None = Field(default=None, json_schema_extra={"contentMediaType": "application/pdf"})
 
 
 def invoice_from_form(fields: dict[str, str], file: tuple[str, str, bytes] | None) -> dict[str, object]:

@@ -49,6 +49,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+NOT_NULL: dict = {"not": {"type": "null"}}
+
+
+def one_way(given: tuple[str, ...], absent: tuple[str, ...] = (), **named: dict) -> dict:
+    """A JSON Schema branch for the OpenAPI document (a model's `oneOf`): the `given` fields are sent and not null,
+    the `absent` ones are null or left out, `named` fields have that schema. The model's validator is the rule;
+    this states it so a client (and schemathesis) can see it."""
+    properties = {**{name: NOT_NULL for name in given}, **{name: {"type": "null"} for name in absent}, **named}
+    return {"required": list(given), "properties": properties}
+
+
 class TimeWindow(Strict):
     start: AwareDatetime
     end: AwareDatetime
@@ -117,6 +128,11 @@ class VisitTime(Strict):
     `start` and `end` (ISO 8601 with offset), or `date`, `start_time`, `end_time` (the property's local
     time, as the job page's date and time inputs send them)."""
 
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        one_way(("window",), ("start", "end", "date", "start_time", "end_time")),
+        one_way(("start", "end"), ("window", "date", "start_time", "end_time")),
+        one_way(("date", "start_time", "end_time"), ("window", "start", "end"))]})
+
     window: int | None = Field(default=None, ge=0, le=50)
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
@@ -159,6 +175,10 @@ class Schedule(VisitTime):
 class Propose(VisitTime):
     """A time that is not one of the tenant's windows: the tenant confirms or declines it."""
 
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        one_way(("start", "end"), ("window", "date", "start_time", "end_time")),
+        one_way(("date", "start_time", "end_time"), ("window", "start", "end"))]})
+
     @model_validator(mode="after")
     def _not_a_tenant_window(self) -> Propose:
         if self.window is not None:
@@ -197,7 +217,10 @@ class KpiBaselineIn(Strict):
     """PUT /ops/kpis/baseline: a period before the deployment and/or figures entered by hand (KPI id -> value);
     `deployed_on` starts the 30/60/90-day checkpoints."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # A period (from and/or to) or figures: shared/services/kpis.py `set_baseline` refuses neither.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={"anyOf": [
+        one_way(("from",)), one_way(("to",)),
+        {"required": ["figures"], "properties": {"figures": {"minProperties": 1}}}]})
     first: date | None = Field(default=None, alias="from")
     last: date | None = Field(default=None, alias="to")
     figures: dict[str, float] = Field(default_factory=dict)
@@ -218,10 +241,25 @@ class OwnerReportLinkIn(Strict):
     month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
+def _steer_ways() -> list[dict]:
+    """Each action with what it needs (STEER_NEEDS; reassign: a vendor or a technician, not both)."""
+    ways = []
+    for action, needs in STEER_NEEDS.items():
+        named = {"action": {"const": action}}
+        if action == "reassign":
+            ways += [one_way(("action", *needs, "vendor_id"), ("technician_id",), **named),
+                     one_way(("action", *needs, "technician_id"), ("vendor_id",), **named)]
+        else:
+            ways.append(one_way(("action", *needs), **named))
+    return ways
+
+
 class Steer(Strict):
     """POST /ops/work-orders/{id}/steer: one way forward for an escalated job (a note: any job). `reassign`
     names a `vendor_id` or a `technician_id`; `resume`/`extend` may name the `stage` (default: where it
     stalled)."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": _steer_ways()})
 
     action: SteerAction
     reason: str | None = Field(default=None, min_length=3, max_length=500)
@@ -295,6 +333,9 @@ def form_windows(raw: dict[str, str], zone: ZoneInfo, now: datetime) -> tuple[li
 class PersonRef(Strict):
     """Who an ops export or erasure is about (POST /ops/people/export|erase): a phone or an email, exactly one.
     In a body, never a URL, so the value stays out of access logs."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [one_way(("phone",), ("email",)),
+                                                           one_way(("email",), ("phone",))]})
 
     phone: Phone | None = None
     email: EmailStr | None = None

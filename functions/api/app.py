@@ -15,7 +15,8 @@ from shared.entry import lambda_entry
 from shared.observability import bind, count, logger
 from shared.services.container import services
 
-from .plumbing import app, documented, endpoint, json_response
+from . import answers
+from .plumbing import UNLIMITED_PREFIXES, app, documented, endpoint, json_response
 from .routes import approvals, config, docs, drill, kpi_pages, kpis, links, oncall, ops, tenant, vendor, webhooks
 
 
@@ -46,9 +47,7 @@ def _secure(event: Any, response: Response) -> None:
 
 # Public routes people reach with a link: limited per client IP and per link, on top of API Gateway's
 # stage throttling. Signed machine callers (Buildium, Twilio), ops, health and the static script are not
-# limited here.
-UNLIMITED_PREFIXES = ("/health", "/assets/", "/ops/", "/webhooks/", "/channels/")
-
+# limited here (UNLIMITED_PREFIXES).
 
 def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:
     from shared.domain.links import digest
@@ -73,10 +72,10 @@ def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:
 
 
 @app.route("/health", methods=["GET"])
-@documented(responses={200: "The service is up."})
+@documented(responses={200: "The service is up."}, response=answers.Health)
 @endpoint()
 def health():
-    return json_response(200, {"status": "ok", "service": "opslayer"})
+    return json_response(200, answers.Health(status="ok", service="opslayer"))
 
 
 for routes in (tenant, vendor, approvals, webhooks, ops, config, links, oncall, drill, kpis, kpi_pages, docs):

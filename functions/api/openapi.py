@@ -14,13 +14,13 @@ from typing import Any
 
 from chalice import Chalice
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from .plumbing import HTML, JSON, ApiDoc
+from .plumbing import HTML, JSON, UNLIMITED_PREFIXES, ApiDoc
 
 VERSION = "1.0.0"
-UNLIMITED_PREFIXES = ("/health", "/ops/", "/webhooks/", "/channels/")  # as functions/api/app.py's rate limits
 REF = "#/components/schemas/{model}"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class ApiError(BaseModel):
@@ -48,7 +48,7 @@ MEDIA_SCHEMA = {JSON: {"type": "object"}, HTML: {"type": "string"}, "text/csv": 
 REASONS = {400: "The body cannot be read (not JSON, not an object, a bad charset).",
            401: "No valid ops credentials.",
            403: "The link is unknown, tampered, expired, revoked, used up or out of scope; or a cross-site form.",
-           404: "No such record.", 422: "The body is not valid: `details` names each field.",
+           404: "No such record.", 422: "The body or a parameter is not valid: `details` names the problem.",
            429: "Too many requests: wait a minute (`Retry-After`)."}
 
 
@@ -56,15 +56,21 @@ class Undocumented(Exception):
     """A route without a ``documented`` declaration."""
 
 
+Models = dict[str, tuple[type[BaseModel], JsonSchemaMode]]  # component name -> (request or answer model, mode)
+
+
 def document(app: Chalice) -> dict[str, Any]:
     """The whole OpenAPI 3.1 document of `app`'s routes."""
-    models: dict[str, type[BaseModel]] = {"ApiError": ApiError}
+    models: Models = {"ApiError": (ApiError, "serialization")}
     paths: dict[str, dict[str, Any]] = {}
     for path in sorted(app.routes):
         entries = app.routes[path]
         paths[path] = {method.lower(): _operation(path, method, entry, len(entries) > 1, models)
                        for method, entry in sorted(entries.items())}
-    _, schemas = models_json_schema([(m, "validation") for _, m in sorted(models.items())], ref_template=REF)
+    refs, schemas = models_json_schema([used for _, used in sorted(models.items())], ref_template=REF)
+    for name, used in models.items():  # a model read and answered alike would be two components: not named so
+        if refs[used] != {"$ref": REF.format(model=name)}:
+            raise ValueError(f"{name} is both a request and an answer model with different schemas: {refs[used]}")
     return {
         "openapi": "3.1.0",
         "info": {"title": "Opslayer API", "version": VERSION,
@@ -83,8 +89,7 @@ def _doc(entry: Any) -> ApiDoc:
     return doc
 
 
-def _operation(path: str, method: str, entry: Any, shared_view: bool,
-               models: dict[str, type[BaseModel]]) -> dict[str, Any]:
+def _operation(path: str, method: str, entry: Any, shared_view: bool, models: Models) -> dict[str, Any]:
     doc = _doc(entry)
     text = inspect.getdoc(entry.view_function) or entry.view_name.replace("_", " ").capitalize() + "."
     operation: dict[str, Any] = {
@@ -100,7 +105,7 @@ def _operation(path: str, method: str, entry: Any, shared_view: bool,
     body = method in ("POST", "PUT", "PATCH")
     if body:
         operation["requestBody"] = _request_body(entry, doc, models)
-    operation["responses"] = _responses(path, method, doc, body and doc.request is not None)
+    operation["responses"] = _responses(path, doc, body and doc.request is not None, models)
     return operation
 
 
@@ -124,27 +129,32 @@ def _parameters(entry: Any, doc: ApiDoc) -> list[dict[str, Any]]:
     for name in entry.view_args:
         described = {"token": "The link (a bearer token) the person was sent."}.get(name, f"The {name}.")
         found.append({"name": name, "in": "path", "required": True, "description": described,
-                      "schema": {"type": "string", "minLength": 1}})
-    found += [{"name": name, "in": "query", "required": False, "description": described,
-               "schema": {"type": "string"}} for name, described in doc.query.items()]
-    found += [{"name": name, "in": "header", "required": False, "description": described,
-               "schema": {"type": "string"}} for name, described in doc.headers.items()]
+                      "schema": {"type": "string", "minLength": 1, **doc.params.get(name, {})}})
+    for where, described_by_name in (("query", doc.query), ("header", doc.headers)):
+        found += [{"name": name, "in": where, "required": name in doc.required, "description": described,
+                   "schema": {"type": "string", **doc.params.get(name, {})}}
+                  for name, described in described_by_name.items()]
     return found
 
 
-def _request_body(entry: Any, doc: ApiDoc, models: dict[str, type[BaseModel]]) -> dict[str, Any]:
+def _request_body(entry: Any, doc: ApiDoc, models: Models) -> dict[str, Any]:
     if isinstance(doc.request, type) and issubclass(doc.request, BaseModel):
-        models[doc.request.__name__] = doc.request
+        models[doc.request.__name__] = (doc.request, "validation")
         schema: dict[str, Any] = {"$ref": REF.format(model=doc.request.__name__)}
         required = any(f.is_required() for f in doc.request.model_fields.values())
     else:
         schema = doc.request or {"type": "object", "description": "No fields are read; send none."}
         required = False
     accepted = [t for t in doc.body_types if t in entry.content_types]
-    return {"required": required, "content": {t: {"schema": schema} for t in accepted}}
+    content = {t: {"schema": schema} for t in accepted}
+    if doc.form is not None:  # a page's form: its own fields
+        models[doc.form.__name__] = (doc.form, "validation")
+        form = {"schema": {"$ref": REF.format(model=doc.form.__name__)}}
+        content.update({t: form for t in accepted if t in FORM_TYPES})
+    return {"required": required, "content": content}
 
 
-def _responses(path: str, method: str, doc: ApiDoc, reads_body: bool) -> dict[str, Any]:
+def _responses(path: str, doc: ApiDoc, reads_body: bool, models: Models) -> dict[str, Any]:
     # Errors are the JSON ApiError; a page route answers a browser with an error page instead.
     error = {JSON: {"schema": {"$ref": REF.format(model="ApiError")}}}
     if HTML in doc.produces:
@@ -154,6 +164,9 @@ def _responses(path: str, method: str, doc: ApiDoc, reads_body: bool) -> dict[st
         answer: dict[str, Any] = {"description": described}
         if status < 300:
             answer["content"] = {t: {"schema": MEDIA_SCHEMA[t]} for t in doc.produces}
+            if JSON in doc.produces and doc.response is not None:
+                models[doc.response.__name__] = (doc.response, "serialization")
+                answer["content"][JSON] = {"schema": {"$ref": REF.format(model=doc.response.__name__)}}
         elif status >= 400:  # a declared error of a page-only route is that page (the form with its errors)
             answer["content"] = {HTML: error[HTML]} if doc.produces == (HTML,) else error
         answers[status] = answer
@@ -162,6 +175,8 @@ def _responses(path: str, method: str, doc: ApiDoc, reads_body: bool) -> dict[st
         common.add(401)
     if reads_body:
         common |= {400, 422}
+    if doc.query:
+        common.add(422)
     if "{token}" in path or doc.link:
         common.add(403)
     if re.search(r"\{(?!token\})[a-z_]+\}", path):

@@ -94,6 +94,9 @@ def endpoint(html_errors: bool = False) -> Callable:
     return wrap
 
 
+# Routes the API's own rate limits (functions/api/app.py) leave alone: signed machine callers, ops, health and
+# the static script. The OpenAPI document adds 429 to every other route.
+UNLIMITED_PREFIXES = ("/health", "/assets/", "/ops/", "/webhooks/", "/channels/")
 JSON = "application/json"
 HTML = "text/html"
 FORMS = (JSON, "application/x-www-form-urlencoded")
@@ -107,9 +110,13 @@ class ApiDoc:
 
     responses: dict[int, str]
     request: type[BaseModel] | dict[str, Any] | None = None  # a model, or a JSON schema for a free-form body
+    response: type[BaseModel] | None = None  # the JSON success answers' model (functions/api/answers.py)
     body_types: tuple[str, ...] = FORMS  # the body's media types (those the route also accepts in Chalice)
+    form: type[BaseModel] | None = None  # the form media types' model, where a page's form differs from the JSON
     produces: tuple[str, ...] = (JSON,)  # the media types of the success answers
     query: dict[str, str] = field(default_factory=dict)  # optional query parameters: name -> description
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # a parameter's schema beyond "a string"
+    required: tuple[str, ...] = ()  # the query parameters and headers the route cannot do without
     headers: dict[str, str] = field(default_factory=dict)  # optional request headers: name -> description
     link: str | None = None  # the query parameter that carries the link token ("token" or "key"), if any
 

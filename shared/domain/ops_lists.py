@@ -22,8 +22,10 @@ from shared.domain.workorder import Source, Status, WorkOrder
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+LIMIT_PATTERN = r"^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$"  # 1 to MAX_PAGE, as the API documents `limit`
 CURSOR_VERSION = 1
 _AGE = re.compile(r"(\d+)([smhdw]?)")
+AGE_PATTERN = r"^[0-9]{1,6}[smhdw]?$"  # what the API documents for older_than (a longer age means nothing here)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 STATUS_OF_STAGE: dict[str, Status] = {stage: status for status, stage in STAGE_OF_STATUS.items()}
 # Statuses where "overdue" can hold: a person's step with a stage timer (the automatic ones have none).
@@ -59,7 +61,10 @@ def parse_age(text: str) -> timedelta:
     if not found:
         raise InvalidInput(f"older_than must be a number with an optional unit (s, m, h, d, w), not {text!r}.",
                            {"parameter": "older_than"})
-    return timedelta(seconds=int(found.group(1)) * _UNIT_SECONDS[found.group(2)])
+    try:
+        return timedelta(seconds=int(found.group(1)) * _UNIT_SECONDS[found.group(2)])
+    except OverflowError:  # more days than a timedelta holds
+        raise InvalidInput(f"older_than is too long: {text!r}.", {"parameter": "older_than"}) from None
 
 
 def parse_filters(status: str | None = None, stage: str | None = None, property_id: str | None = None,
@@ -84,7 +89,7 @@ def parse_filters(status: str | None = None, stage: str | None = None, property_
 def parse_limit(text: str | None) -> int:
     if not text:
         return DEFAULT_PAGE
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:  # "²".isdigit() too
         raise InvalidInput(f"limit must be a whole number from 1 to {MAX_PAGE}.", {"parameter": "limit"})
     return int(text)
 

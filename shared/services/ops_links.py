@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.domain import links
-from shared.domain.errors import InvalidInput, LinkRejected
+from shared.domain.errors import InvalidInput, LinkRejected, NotFound
 from shared.services.container import Services
 
 
@@ -33,8 +33,10 @@ def mint(svc: Services, work_order_id: str, page: str, base_url: str) -> dict[st
 
 def open_page(svc: Services, work_order_id: str, page: str, token: str | None) -> None:
     """Spend the link for this page of this work order, or refuse it (LinkRejected: expired, out of scope,
-    already opened, unknown). Spent before the page is made, so two racing openings give one page."""
-    require_page(page)
+    already opened, unknown). Spent before the page is made, so two racing openings give one page.
+    A page that does not exist is a NotFound (a 404: the path names nothing), before the link is looked at."""
+    if page not in links.OPS_PAGES:
+        raise NotFound(f"There is no ops page {page!r}.", {"parameter": "page", "allowed": list(links.OPS_PAGES)})
     tokens = svc.link_tokens()
     scope = tokens.verify(token)
     links.require(scope, work_order_id, "ops", page)

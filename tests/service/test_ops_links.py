@@ -73,3 +73,12 @@ def test_no_link_to_an_unknown_work_order_or_page(svc: Services, wo_id: str) -> 
         ops_links.mint(svc, "wo-nope", "report", BASE)
     with pytest.raises(InvalidInput):
         ops_links.mint(svc, wo_id, "invoices", BASE)
+
+
+def test_an_unknown_page_is_not_found_before_the_link_is_looked_at(svc: Services, wo_id: str) -> None:
+    token = token_of(ops_links.mint(svc, wo_id, "record", BASE))
+    with pytest.raises(NotFound):
+        ops_links.open_page(svc, wo_id, "0", token)
+    with pytest.raises(NotFound):
+        ops_links.open_page(svc, wo_id, "minutes", "not-a-link")
+    ops_links.open_page(svc, wo_id, "record", token)  # not spent by the refusals

@@ -172,3 +172,18 @@ def test_an_emailed_invoice_is_read_from_plain_lines():
     assert found["invoice_number"] == "881" and found["total"] == "1230.00"
     assert found["lines"][0] == {"kind": "labour", "description": "Labour", "quantity": "2", "unit_price": "95.00"}
     assert read_email_invoice("Please find attached our invoice.") is None
+
+
+def test_the_documented_invoice_form_is_every_field_the_form_reads():
+    """InvoiceForm (the document's form body) names what invoice_from_form reads: each field filled in is
+    used, and the total of the four lines is accepted as an InvoiceIn."""
+    from shared.invoice_schemas import InvoiceForm
+
+    fields = {"invoice_number": "F-10", "invoice_date": "2026-11-23", "currency": "USD", "total": "200.00",
+              "labour_description": "Fitting", "labour_hours": "1", "labour_rate": "100",
+              "materials_description": "Valve", "materials_amount": "50", "trip_charge": "40", "tax": "10"}
+    assert set(fields) == set(InvoiceForm.model_fields) - {"attachment"}
+    data = invoice_from_form(fields, ("inv.pdf", "application/pdf", b"%PDF-1.4"))
+    parsed = InvoiceIn.model_validate(data)
+    assert [x.kind for x in parsed.lines] == ["labour", "material", "trip", "tax"]
+    assert [x.description for x in parsed.lines][:2] == ["Fitting", "Valve"] and parsed.attachment is not None

@@ -105,3 +105,21 @@ def test_the_docs_page_lists_every_operation_without_scripts(api):
         for op in methods.values():
             assert f'id="op-{op["operationId"]}"' in page, path
     assert "<script" not in page and "http://" not in page.replace("https://", "")
+
+
+def test_every_json_answer_is_described_by_a_model(api):
+    """A 2xx JSON answer names its model (functions/api/answers.py or a read model), never a bare object;
+    the models are components, answers in their serialization form."""
+    _, document, _ = api
+    schemas = document["components"]["schemas"]
+    for path, methods in document["paths"].items():
+        for method, op in methods.items():
+            for status, answer in op["responses"].items():
+                content = answer.get("content", {}).get("application/json")
+                if status.startswith("2") and content is not None:
+                    ref = content["schema"].get("$ref", "")
+                    assert ref.startswith("#/components/schemas/"), (method, path, status, content)
+                    assert ref.rsplit("/", 1)[1] in schemas
+    assert schemas["WorkOrderState"]["required"] == ["id", "status"]
+    assert document["paths"]["/requests/{id}"]["get"]["responses"]["200"]["content"]["application/json"] == {
+        "schema": {"$ref": "#/components/schemas/TenantStatus"}}

@@ -6,8 +6,9 @@ from chalice import Blueprint, Response
 
 from shared.invoice_schemas import Reject
 from shared.services.container import services
+from shared.services.views import ApprovalView
 
-from .. import pages
+from .. import answers, pages
 from ..plumbing import (
     ALL_TYPES,
     HTML,
@@ -28,7 +29,8 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/approvals/{token}", methods=["GET"])
-@documented(responses={200: "The invoice to decide (JSON, or the approval page)."}, produces=(JSON, HTML))
+@documented(responses={200: "The invoice to decide (JSON, or the approval page)."}, produces=(JSON, HTML),
+            response=ApprovalView)
 @endpoint(html_errors=True)
 def approval_get(token):
     """The owner's or ops' view of one invoice: lines, checks, coding, and approve / reject."""
@@ -48,12 +50,12 @@ def _decision(token: str, approve: bool) -> Response:
     inv = invoicing.decide(services(), token, approve, reason)
     if is_form():
         return see_other(f"/approvals/{token}")
-    return json_response(200, {"invoice_id": inv.id, "status": inv.status.value})
+    return json_response(200, answers.InvoiceDecided(invoice_id=inv.id, status=inv.status.value))
 
 
 @bp.route("/approvals/{token}/approve", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{invoice_id, status}`.", 303: "A form post: back to the approval page.",
-            409: "Already decided."})
+            409: "Already decided."}, response=answers.InvoiceDecided)
 @endpoint(html_errors=True)
 def approval_approve(token):
     return _decision(token, True)
@@ -61,7 +63,7 @@ def approval_approve(token):
 
 @bp.route("/approvals/{token}/reject", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{invoice_id, status}`.", 303: "A form post: back to the approval page.",
-            409: "Already decided."}, request=Reject)
+            409: "Already decided."}, request=Reject, response=answers.InvoiceDecided)
 @endpoint(html_errors=True)
 def approval_reject(token):
     return _decision(token, False)

@@ -9,8 +9,10 @@ from chalice import Blueprint
 from shared import http
 from shared.domain.errors import InvalidInput, PreconditionRequired
 from shared.services import config
+from shared.services.config import SetupItem
 from shared.services.container import services
 
+from .. import answers
 from ..plumbing import JSON, documented, endpoint, json_response, require_ops
 
 bp = Blueprint(__name__)
@@ -23,7 +25,7 @@ def _expected_version() -> int:
         raise PreconditionRequired("Send If-Match with the version you read (0 for one never changed).",
                                    {"field": "If-Match"})
     value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²".isdigit() too, and int() refuses it
         raise InvalidInput("If-Match is a version number.", {"field": "If-Match"})
     return int(value)
 
@@ -33,7 +35,7 @@ def _etag(version: int) -> dict[str, str]:
 
 
 @bp.route("/ops/config", methods=["GET"])
-@documented(responses={200: "The whole setup, by kind."})
+@documented(responses={200: "The whole setup, by kind."}, response=answers.SetupExport)
 @endpoint()
 def config_export():
     """The whole setup, every kind in name order, each record in id order (`opslayer config export`)."""
@@ -43,7 +45,7 @@ def config_export():
 
 
 @bp.route("/ops/config/{kind}", methods=["GET"])
-@documented(responses={200: "`{kind, items, count}`."})
+@documented(responses={200: "`{kind, items, count}`."}, response=answers.SetupItems)
 @endpoint()
 def config_list(kind):
     require_ops()
@@ -52,7 +54,7 @@ def config_list(kind):
 
 
 @bp.route("/ops/config/{kind}/{id}", methods=["GET"])
-@documented(responses={200: "The record (ETag: its version)."})
+@documented(responses={200: "The record (ETag: its version)."}, response=SetupItem)
 @endpoint()
 def config_get(kind, id):
     require_ops()
@@ -64,7 +66,8 @@ def config_get(kind, id):
 @documented(responses={200: "The record as changed (ETag: its new version).",
             409: "Changed since the version in If-Match.", 422: "The value is not valid.", 428: "No If-Match."},
             request={"type": "object", "description": "The record's value as GET shows it."}, body_types=(JSON,),
-            headers={"If-Match": "The version read (0 for a record never changed)."})
+            headers={"If-Match": "The version read (0 for a record never changed)."}, required=("If-Match",),
+            params={"If-Match": {"pattern": r'^\s*(W/)?"?[0-9]+"?\s*$'}}, response=SetupItem)
 @endpoint()
 def config_put(kind, id):
     """Replace the record with the JSON body (the value as GET shows it), if If-Match is still its version."""
@@ -77,7 +80,7 @@ def config_put(kind, id):
 
 
 @bp.route("/ops/config/{kind}/{id}/history", methods=["GET"])
-@documented(responses={200: "`{kind, id, versions}`."})
+@documented(responses={200: "`{kind, id, versions}`."}, response=answers.SetupHistory)
 @endpoint()
 def config_history(kind, id):
     """Every version, oldest first: the value, who changed it and when."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from shared.schemas import OwnerReportLinkIn
+from shared.schemas import Empty, OwnerReportLinkIn
 from shared.services.container import services
 
-from .. import pages
+from .. import answers, pages
 from ..plumbing import (
     ALL_TYPES,
     HTML,
@@ -33,14 +33,16 @@ PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}  # the
 
 
 @bp.route("/ops/overview/links", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={201: "`{url, path, expires_at}`: a single-use link to the overview."})
+@documented(responses={201: "`{url, path, expires_at}`: a single-use link to the overview."}, request=Empty,
+            response=answers.PageLink)
 @endpoint()
 def ops_overview_link():
     """A short-lived link a browser can open once: the ops overview."""
     from shared.services import ops_links
 
     require_ops()
-    return json_response(201, ops_links.mint_overview(services(), request_base_url()))
+    read_body(Empty)
+    return json_response(201, answers.PageLink(**ops_links.mint_overview(services(), request_base_url())))
 
 
 @bp.route("/ops-pages/overview", methods=["GET"])
@@ -58,7 +60,8 @@ def ops_overview_page():
 
 
 @bp.route("/ops/properties/{id}/owner-report-link", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={201: "A 45-day view-only link to the owner report."}, request=OwnerReportLinkIn)
+@documented(responses={201: "A 45-day view-only link to the owner report."}, request=OwnerReportLinkIn,
+            response=answers.OwnerReportLink)
 @endpoint()
 def ops_owner_report_link(id):
     """A 45-day view-only link to the property's owner report of `month` (YYYY-MM; default the last full
@@ -68,7 +71,7 @@ def ops_owner_report_link(id):
     require_ops()
     svc = services()
     month = read_body(OwnerReportLinkIn).month or kpi_pages.last_full_month(svc.clock().date())
-    return json_response(201, kpi_pages.mint_owner_link(svc, id, month, request_base_url()))
+    return json_response(201, answers.OwnerReportLink(**kpi_pages.mint_owner_link(svc, id, month, request_base_url())))
 
 
 @bp.route("/owner/reports/{token}", methods=["GET"])

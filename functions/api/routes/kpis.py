@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from shared.domain.kpis import GROUPS
 from shared.schemas import KpiBaselineIn, KpiPeriodIn
 from shared.services.container import services
 
+from .. import answers
 from ..plumbing import JSON, app, documented, endpoint, json_response, query_param, read_body, require_ops
 
 bp = Blueprint(__name__)
+DAYS = {"from": {"format": "date"}, "to": {"format": "date"}}
 
 
 def _wants_csv() -> bool:
@@ -18,10 +21,12 @@ def _wants_csv() -> bool:
 
 
 @bp.route("/ops/kpis", methods=["GET"])
-@documented(responses={200: "Every KPI of the period (JSON, or CSV with Accept: text/csv)."}, produces=(JSON,
-            "text/csv"), query={"from": "First day (YYYY-MM-DD).", "to": "Last day (YYYY-MM-DD).",
-            "property_id": "One property.", "group_by": "priority, trade, vendor or property.",
-            "work_orders": "ID,ID,..: the times of those work orders alone."})
+@documented(responses={200: "Every KPI of the period (JSON, or CSV with Accept: text/csv).",
+            404: "A work order of `work_orders` does not exist."}, produces=(JSON, "text/csv"),
+            query={"from": "First day (YYYY-MM-DD).", "to": "Last day (YYYY-MM-DD).",
+                   "property_id": "One property.", "group_by": "priority, trade, vendor or property.",
+                   "work_orders": "ID,ID,..: the times of those work orders alone."},
+            params={**DAYS, "group_by": {"enum": list(GROUPS)}}, response=answers.Kpis)
 @endpoint()
 def ops_kpis():
     """Every KPI over the work orders received from `from` to `to` (YYYY-MM-DD, inclusive; default the last
@@ -44,7 +49,7 @@ def ops_kpis():
 
 @bp.route("/ops/vendors/{id}/scorecard", methods=["GET"])
 @documented(responses={200: "The vendor's KPIs."}, query={"from": "First day (YYYY-MM-DD).",
-            "to": "Last day (YYYY-MM-DD)."})
+            "to": "Last day (YYYY-MM-DD)."}, params=DAYS, response=answers.Kpis)
 @endpoint()
 def ops_vendor_scorecard(id):
     """A vendor's KPIs: offers made to them, and the jobs they did (`from`, `to` as for /ops/kpis)."""
@@ -57,7 +62,8 @@ def ops_vendor_scorecard(id):
 
 
 @bp.route("/ops/kpis/baseline", methods=["GET", "PUT"])
-@documented(responses={200: "The baseline.", 404: "No baseline is set."}, request=KpiBaselineIn, body_types=(JSON,))
+@documented(responses={200: "The baseline.", 404: "No baseline is set."}, request=KpiBaselineIn, body_types=(JSON,),
+            response=answers.Baseline)
 @endpoint()
 def ops_kpi_baseline():
     """GET: the baseline (404 if none). PUT {from, to} and/or {figures: {kpi id: value}}, optional
@@ -77,7 +83,8 @@ def ops_kpi_baseline():
 
 
 @bp.route("/ops/kpis/backfill", methods=["POST"])
-@documented(responses={200: "`{from, to, ...}`: the rollups recomputed."}, request=KpiPeriodIn, body_types=(JSON,))
+@documented(responses={200: "`{from, to, ...}`: the rollups recomputed."}, request=KpiPeriodIn, body_types=(JSON,),
+            response=answers.Backfilled)
 @endpoint()
 def ops_kpi_backfill():
     """Recompute the rollups of the work orders received from `from` to `to` from their timelines (at most

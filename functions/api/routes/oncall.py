@@ -7,7 +7,7 @@ from chalice import Blueprint
 
 from shared.services.container import services
 
-from .. import pages
+from .. import answers, pages
 from ..plumbing import (
     ALL_TYPES,
     HTML,
@@ -27,7 +27,8 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/oncall/{token}", methods=["GET"])
-@documented(responses={200: "The emergency (JSON, or the page with its button)."}, produces=(JSON, HTML))
+@documented(responses={200: "The emergency (JSON, or the page with its button)."}, produces=(JSON, HTML),
+            response=answers.OnCallPage)
 @endpoint(html_errors=True)
 def oncall_page(token):
     from shared.services import paging
@@ -35,12 +36,12 @@ def oncall_page(token):
     view = paging.page_view(services(), token)
     if wants_html():
         return html_response(200, pages.oncall_page(view, api_path(f"/oncall/{token}/acknowledge")))
-    return json_response(200, view.as_json())
+    return json_response(200, answers.OnCallPage(**view.as_json()))
 
 
 @bp.route("/oncall/{token}/acknowledge", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{work_order_id, acknowledged_at, acknowledged_by, acknowledged_after_s}`.",
-            303: "A form post: back to the page."})
+            303: "A form post: back to the page."}, response=answers.Acknowledged)
 @endpoint(html_errors=True)
 def oncall_acknowledge(token):
     from shared.services import paging
@@ -51,6 +52,6 @@ def oncall_acknowledge(token):
         return see_other(f"/oncall/{token}")
     page = wo.page
     assert page is not None
-    return json_response(200, {"work_order_id": wo.id, "acknowledged_at": page.acked_at.isoformat() if page.acked_at
-                               else None, "acknowledged_by": page.acked_by,
-                               "acknowledged_after_s": page.acknowledged_after_s})
+    return json_response(200, answers.Acknowledged(
+        work_order_id=wo.id, acknowledged_at=page.acked_at.isoformat() if page.acked_at else None,
+        acknowledged_by=page.acked_by, acknowledged_after_s=page.acknowledged_after_s))

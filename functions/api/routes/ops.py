@@ -6,11 +6,14 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from shared import schemas
+from shared.domain.links import OPS_PAGES
+from shared.domain.ops_lists import AGE_PATTERN, LIMIT_PATTERN, STATUS_OF_STAGE
+from shared.domain.workorder import Source, Status
 from shared.invoice_schemas import CloseWithoutInvoice
 from shared.services import views
 from shared.services.container import services
 
-from .. import pages
+from .. import answers, pages
 from ..plumbing import (
     ALL_TYPES,
     HTML,
@@ -29,9 +32,14 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/ops/work-orders", methods=["GET"])
-@documented(responses={200: "`{work_orders, count, next_cursor}`: one page, newest first."},
+@documented(responses={200: "`{work_orders, count, next_cursor}`: one page, newest first.",
+                       400: "`cursor` is not one this list gave (tampered, foreign, or of other filters)."},
             query={**{n: f"Filter {n}." for n in ("status", "stage", "property_id", "source", "older_than", "overdue")},
-                   "limit": "Page size.", "cursor": "The previous page's next_cursor."})
+                   "limit": "Page size.", "cursor": "The previous page's next_cursor."},
+            params={"status": {"enum": [s.value for s in Status]}, "stage": {"enum": sorted(STATUS_OF_STAGE)},
+                    "source": {"enum": [s.value for s in Source]}, "overdue": {"enum": ["true", "false", "1", "0"]},
+                    "older_than": {"pattern": AGE_PATTERN}, "limit": {"pattern": LIMIT_PATTERN}},
+            response=answers.WorkOrderPage)
 @endpoint()
 def ops_list():
     """One page of work orders, newest first; filters: status or stage, property_id, source, older_than,
@@ -47,7 +55,7 @@ def ops_list():
 
 
 @bp.route("/ops/work-orders/{id}", methods=["GET"])
-@documented(responses={200: "The work order."})
+@documented(responses={200: "The work order."}, response=answers.OpsWorkOrder)
 @endpoint()
 def ops_get(id):
     require_ops()
@@ -71,7 +79,8 @@ def ops_unit_qr(unit_id):
 
 
 @bp.route("/ops/work-orders/{id}/cancel", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={200: "`{id, status}`.", 409: "Not allowed in the current state."}, request=schemas.Cancel)
+@documented(responses={200: "`{id, status}`.", 409: "Not allowed in the current state."}, request=schemas.Cancel,
+            response=answers.WorkOrderState)
 @endpoint()
 def ops_cancel(id):
     from shared.services import escalations
@@ -79,11 +88,12 @@ def ops_cancel(id):
     actor = require_ops()
     body = read_body(schemas.Cancel)
     wo = escalations.cancel_recorded(services(), id, body.reason, actor)
-    return json_response(200, {"id": wo.id, "status": wo.status.value})
+    return json_response(200, answers.WorkOrderState(id=wo.id, status=wo.status.value))
 
 
 @bp.route("/ops/work-orders/{id}/close", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={200: "`{id, status}`.", 409: "Not allowed in the current state."}, request=CloseWithoutInvoice)
+@documented(responses={200: "`{id, status}`.", 409: "Not allowed in the current state."}, request=CloseWithoutInvoice,
+            response=answers.WorkOrderState)
 @endpoint()
 def ops_close(id):
     """Close without an invoice (in-house work, warranty), with the reason on the record."""
@@ -93,12 +103,13 @@ def ops_close(id):
     actor = require_ops()
     body = read_body(CloseWithoutInvoice)
     wo = escalations.close_recorded(services(), id, body.reason, actor)
-    return json_response(200, {"id": wo.id, "status": wo.status.value})
+    return json_response(200, answers.WorkOrderState(id=wo.id, status=wo.status.value))
 
 
 @bp.route("/ops/work-orders/{id}/triage", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, trade, priority, redispatched, tenant_told}`.",
-            409: "Not allowed in the current state."}, request=schemas.TriageCorrectionRequest)
+            409: "Not allowed in the current state."}, request=schemas.TriageCorrectionRequest,
+            response=answers.TriageCorrected)
 @endpoint()
 def ops_triage(id):
     """Correct a triage: dispatched again or re-timed, the tenant told when it matters, the example kept."""
@@ -108,13 +119,14 @@ def ops_triage(id):
     body = read_body(schemas.TriageCorrectionRequest)
     done = corrections.correct_triage(services(), id, body.trade, body.priority, body.reason, actor=actor)
     wo = done.work_order
-    return json_response(200, {"id": wo.id, "status": wo.status.value, "trade": wo.trade.value if wo.trade else None,
-                       "priority": wo.priority.value if wo.priority else None,
-                       "redispatched": done.redispatched, "tenant_told": done.tenant_told})
+    return json_response(200, answers.TriageCorrected(
+        id=wo.id, status=wo.status.value, trade=wo.trade.value if wo.trade else None,
+        priority=wo.priority.value if wo.priority else None, redispatched=done.redispatched,
+        tenant_told=done.tenant_told))
 
 
 @bp.route("/ops/triage/corrections", methods=["GET"])
-@documented(responses={200: "`{corrections}`."})
+@documented(responses={200: "`{corrections}`."}, response=answers.Corrections)
 @endpoint()
 def ops_triage_corrections():
     """Every triage correction as a labelled example (``opslayer triage export`` writes them out)."""
@@ -125,7 +137,7 @@ def ops_triage_corrections():
 
 
 @bp.route("/ops/work-orders/{id}/record", methods=["GET"])
-@documented(responses={200: "The complete record."})
+@documented(responses={200: "The complete record."}, response=answers.FullRecord)
 @endpoint()
 def ops_record(id):
     """The complete record: every step, message, actor, photo, invoice, check, coding, approval, bill."""
@@ -147,7 +159,8 @@ def ops_report(id):
 
 
 @bp.route("/ops/work-orders/{id}/links", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={201: "`{url, path, expires_at}`: a single-use link."}, request=schemas.OpsPageLink)
+@documented(responses={201: "`{url, path, expires_at}`: a single-use link."}, request=schemas.OpsPageLink,
+            response=answers.PageLink)
 @endpoint()
 def ops_page_link(id):
     """A short-lived link a browser can open once: one page (record or report) of one work order."""
@@ -155,11 +168,12 @@ def ops_page_link(id):
 
     require_ops()
     body = read_body(schemas.OpsPageLink)
-    return json_response(201, ops_links.mint(services(), id, body.page, request_base_url()))
+    return json_response(201, answers.PageLink(**ops_links.mint(services(), id, body.page, request_base_url())))
 
 
 @bp.route("/ops-pages/{id}/{page}", methods=["GET"])
-@documented(responses={200: "The record (JSON) or the report (HTML)."}, produces=(JSON, HTML), link="token")
+@documented(responses={200: "The record (JSON) or the report (HTML)."}, produces=(JSON, HTML), link="token",
+            params={"page": {"enum": list(OPS_PAGES)}}, response=answers.FullRecord)
 @endpoint(html_errors=True)
 def ops_page(id, page):
     """The page an ops link opens (no IAM at the gateway: the link is the credential, spent on opening)."""
@@ -175,7 +189,7 @@ def ops_page(id, page):
 
 
 @bp.route("/ops/invoice-exceptions", methods=["GET"])
-@documented(responses={200: "`{exceptions, count}`."})
+@documented(responses={200: "`{exceptions, count}`."}, response=answers.InvoiceExceptions)
 @endpoint()
 def ops_invoice_exceptions():
     """Invoices that matched no work order (kept, never dropped), oldest first."""
@@ -187,7 +201,7 @@ def ops_invoice_exceptions():
 
 
 @bp.route("/ops/dlq", methods=["GET"])
-@documented(responses={200: "`{queues}`."})
+@documented(responses={200: "`{queues}`."}, response=answers.DeadLetters)
 @endpoint()
 def ops_dead_letters():
     """Each dead-letter queue's approximate depth and its running redrive, if any."""
@@ -198,7 +212,7 @@ def ops_dead_letters():
 
 
 @bp.route("/ops/dlq/{queue}/redrive", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={202: "The redrive started.", 409: "A move is already running."})
+@documented(responses={202: "The redrive started.", 409: "A move is already running."}, response=answers.RedriveStarted)
 @endpoint()
 def ops_redrive(queue):
     """Move a dead-letter queue's messages back to their source queue (409 while a move runs)."""
@@ -209,7 +223,8 @@ def ops_redrive(queue):
 
 
 @bp.route("/ops/work-orders/{id}/retry", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={202: "`{id, status, resume_at, execution_arn}`.", 409: "A lifecycle is running."})
+@documented(responses={202: "`{id, status, resume_at, execution_arn}`.", 409: "A lifecycle is running."},
+            response=answers.Restarted)
 @endpoint()
 def ops_retry(id):
     """Restart a lifecycle whose automation failed, at the step its status implies (409 while one runs)."""
@@ -217,14 +232,14 @@ def ops_retry(id):
 
     actor = require_ops()
     done = steering.retry(services(), id, actor)
-    return json_response(202, {"id": done.work_order.id, "status": done.work_order.status.value,
-                               "resume_at": done.resume_at, "execution_arn": done.execution_arn})
+    return json_response(202, answers.Restarted(id=done.work_order.id, status=done.work_order.status.value,
+                                                resume_at=done.resume_at, execution_arn=done.execution_arn))
 
 
 @bp.route("/ops/work-orders/{id}/steer", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "Done: `{id, action, status, vendor_id, resume_at, execution_arn}`.",
             202: "Done and a lifecycle started.", 409: "The action does not apply in this state."},
-            request=schemas.Steer)
+            request=schemas.Steer, response=answers.Steered)
 @endpoint()
 def ops_steer(id):
     """A way forward for an escalated job: reassign (vendor or in-house technician), restart dispatch,
@@ -235,13 +250,13 @@ def ops_steer(id):
     body = read_body(schemas.Steer)
     done = escalations.steer(services(), id, body, actor)
     wo = done.work_order
-    return json_response(202 if done.execution_arn else 200, {
-        "id": wo.id, "action": body.action, "status": wo.status.value, "vendor_id": wo.vendor_id,
-        "resume_at": done.resume_at, "execution_arn": done.execution_arn})
+    return json_response(202 if done.execution_arn else 200, answers.Steered(
+        id=wo.id, action=body.action, status=wo.status.value, vendor_id=wo.vendor_id, resume_at=done.resume_at,
+        execution_arn=done.execution_arn))
 
 
 @bp.route("/ops/audit", methods=["GET"])
-@documented(responses={200: "`{actions}`: newest first."})
+@documented(responses={200: "`{actions}`: newest first."}, response=answers.AuditLog)
 @endpoint()
 def ops_audit():
     """Who did what, when: redrives and retries, newest first."""
@@ -253,7 +268,7 @@ def ops_audit():
 
 @bp.route("/ops/people/export", methods=["POST"])
 @documented(responses={200: "Everything held about the person: `{work_orders, surveys, sms_opted_out, ...}`."},
-            request=schemas.PersonRef, body_types=(JSON,))
+            request=schemas.PersonRef, body_types=(JSON,), response=answers.PersonRecords)
 @endpoint()
 def ops_people_export():
     """Everything held about a person (`{"phone"}` or `{"email"}`): work orders with their timelines, photo
@@ -267,7 +282,7 @@ def ops_people_export():
 
 @bp.route("/ops/people/erase", methods=["POST"])
 @documented(responses={200: "What was erased: the counts of work orders redacted and records deleted."},
-            request=schemas.PersonRef, body_types=(JSON,))
+            request=schemas.PersonRef, body_types=(JSON,), response=answers.PersonRecords)
 @endpoint()
 def ops_people_erase():
     """Erase a person (`{"phone"}` or `{"email"}`): their work orders redacted now (the numbers stay), their

@@ -17,7 +17,7 @@ from shared.services import views, writes
 from shared.services import workorders as wo_service
 from shared.services.container import services
 
-from .. import pages
+from .. import answers, pages
 from ..plumbing import (
     ALL_TYPES,
     HTML,
@@ -44,7 +44,8 @@ bp = Blueprint(__name__)
 @bp.route("/requests", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={202: "Persisted: `{id, status, status_url}` and a Location header.",
             409: "Not allowed in the current state."}, request=schemas.NewRequest,
-            headers={"Idempotency-Key": "Retries with the same key (1-255 characters) return the same work order."})
+            headers={"Idempotency-Key": "Retries with the same key (1-255 characters) return the same work order."},
+            response=answers.RequestAccepted)
 @endpoint()
 def create_request():
     """Tenant intake: persisted before the 202; an Idempotency-Key makes retries return the same order."""
@@ -56,12 +57,13 @@ def create_request():
     wo = wo_service.submit_request(svc, req, idempotency_key=key)
     bind(work_order_id=wo.id)
     url = views.tenant_link(svc, wo, request_base_url())
-    return json_response(202, {"id": wo.id, "status": wo.status.value, "status_url": url}, {"Location": url})
+    return json_response(202, answers.RequestAccepted(id=wo.id, status=wo.status.value, status_url=url),
+                         {"Location": url})
 
 
 @bp.route("/requests/{id}", methods=["GET"])
 @documented(responses={200: "The tenant's status (JSON, or the status page for a browser)."}, produces=(JSON, HTML),
-            link="token")
+            link="token", response=views.TenantStatus)
 @endpoint(html_errors=True)
 def get_request(id):
     token = query_param("token")
@@ -81,7 +83,7 @@ def get_request(id):
 
 @bp.route("/requests/{id}/photos", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={201: "A presigned POST for one photo.", 409: "No more photos are taken for this request."},
-            request=schemas.PhotoSlot, link="token")
+            request=schemas.PhotoSlot, link="token", response=answers.PhotoUpload)
 @endpoint()
 def request_photo_slot(id):
     """An upload slot (presigned POST) for a photo of the tenant's open request."""
@@ -89,12 +91,14 @@ def request_photo_slot(id):
 
     refuse_cross_site()
     body = read_body(schemas.PhotoSlot)
-    return json_response(201, photos.tenant_slot(services(), id, query_param("token"), body.content_type))
+    return json_response(201, answers.PhotoUpload(**photos.tenant_slot(services(), id, query_param("token"),
+                                                                       body.content_type)))
 
 
 @bp.route("/requests/{id}/feedback", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status}`.", 303: "A form post: back to the status page.",
-            409: "Not allowed in the current state."}, request=schemas.Feedback, link="token")
+            409: "Not allowed in the current state."}, request=schemas.Feedback, link="token",
+            response=answers.WorkOrderState)
 @endpoint(html_errors=True)
 def request_feedback(id):
     refuse_cross_site()
@@ -103,12 +107,13 @@ def request_feedback(id):
     wo = wo_service.tenant_feedback(services(), id, token, body.resolved, body.comment)
     if is_form():
         return see_other(f"/requests/{id}?token={token}")
-    return json_response(200, {"id": wo.id, "status": wo.status.value})
+    return json_response(200, answers.WorkOrderState(id=wo.id, status=wo.status.value))
 
 
 @bp.route("/requests/{id}/rating", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, rating}`.", 303: "A form post: back to the status page.",
-            409: "No rating is asked, or the job is already rated."}, request=schemas.Rating, link="token")
+            409: "No rating is asked, or the job is already rated."}, request=schemas.Rating, link="token",
+            response=answers.Rated)
 @endpoint(html_errors=True)
 def request_rating(id):
     """The tenant's 1-5 rating of a confirmed repair and an optional comment (once per job: then 409)."""
@@ -120,12 +125,12 @@ def request_rating(id):
     wo = satisfaction.tenant_rate(services(), id, token, body.rating, body.comment)
     if is_form():
         return see_other(f"/requests/{id}?token={token}")
-    return json_response(200, {"id": wo.id, "rating": body.rating})
+    return json_response(200, answers.Rated(id=wo.id, rating=body.rating))
 
 
 @bp.route("/surveys/nps", methods=["GET"])
 @documented(responses={200: "The NPS question (JSON `{quarter, answered, language}`, or the page)."}, produces=(JSON,
-            HTML), link="token")
+            HTML), link="token", response=answers.NpsQuestion)
 @endpoint(html_errors=True)
 def nps_survey():
     """The quarterly NPS question behind its signed link (this GET changes nothing)."""
@@ -138,12 +143,12 @@ def nps_survey():
     if wants_html():
         return html_response(200, pages.nps_page(api_path(f"/surveys/nps?token={token}"), answered,
                                                  pages.language(survey.language)))
-    return json_response(200, {"quarter": survey.quarter, "answered": answered, "language": survey.language})
+    return json_response(200, answers.NpsQuestion(quarter=survey.quarter, answered=answered, language=survey.language))
 
 
 @bp.route("/surveys/nps", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{quarter, score}`.", 303: "A form post: back to the question.", 409: "Already answered."},
-            request=schemas.NpsAnswer, link="token")
+            request=schemas.NpsAnswer, link="token", response=answers.NpsAnswered)
 @endpoint(html_errors=True)
 def nps_answer():
     """The tenant's 0-10 answer (once: a second is a 409)."""
@@ -155,12 +160,12 @@ def nps_answer():
     survey = satisfaction.page_nps(services(), token, body.score, body.comment)
     if is_form():
         return see_other(f"/surveys/nps?token={token}")
-    return json_response(200, {"quarter": survey.quarter, "score": body.score})
+    return json_response(200, answers.NpsAnswered(quarter=survey.quarter, score=body.score))
 
 
 @bp.route("/requests/{id}/safety", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, priority}`.", 303: "A form post: back to the status page.",
-            409: "No question is open."}, request=schemas.SafetyAnswer, link="token")
+            409: "No question is open."}, request=schemas.SafetyAnswer, link="token", response=answers.SafetyAnswered)
 @endpoint(html_errors=True)
 def request_safety(id):
     """The tenant's YES or NO to triage's safety question (the buttons on the status page)."""
@@ -174,13 +179,14 @@ def request_safety(id):
     wo = safety.answer(svc, id, body.answer == "yes", via="the status page")
     if is_form():
         return see_other(f"/requests/{id}?token={token}")
-    return json_response(200, {"id": wo.id, "status": wo.status.value,
-                               "priority": wo.priority.value if wo.priority else None})
+    return json_response(200, answers.SafetyAnswered(id=wo.id, status=wo.status.value,
+                                                     priority=wo.priority.value if wo.priority else None))
 
 
 @bp.route("/requests/{id}/visit", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, window, proposal}`.", 303: "A form post: back to the status page.",
-            409: "Not one of the allowed actions now."}, request=schemas.TenantVisit, link="token")
+            409: "Not one of the allowed actions now."}, request=schemas.TenantVisit, link="token",
+            response=answers.VisitAnswered)
 @endpoint(html_errors=True)
 def request_visit(id):
     """The tenant about the visit: confirm or decline a proposed time, ask to reschedule, nobody came."""
@@ -192,8 +198,8 @@ def request_visit(id):
     wo = visits.tenant_visit(services(), id, token, body.action, body.comment)
     if is_form():
         return see_other(f"/requests/{id}?token={token}")
-    return json_response(200, {"id": wo.id, "status": wo.status.value, "window": views.window_of(wo),
-                       "proposal": views.window_of(wo, proposal=True)})
+    return json_response(200, answers.VisitAnswered(id=wo.id, status=wo.status.value, window=views.window_of(wo),
+                                                    proposal=views.window_of(wo, proposal=True)))
 
 
 def _unit_link(unit_id: str) -> tuple[Any, Any, str]:

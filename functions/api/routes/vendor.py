@@ -11,12 +11,12 @@ from pydantic import BaseModel
 
 from shared import http, schemas
 from shared.domain.workorder import vendor_actions
-from shared.invoice_schemas import InvoiceIn
+from shared.invoice_schemas import InvoiceForm, InvoiceIn
 from shared.services import views
 from shared.services import workorders as wo_service
 from shared.services.container import services
 
-from .. import pages
+from .. import answers, pages
 from ..plumbing import (
     ALL_TYPES,
     FORMS,
@@ -39,7 +39,8 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/vendor/jobs/{token}", methods=["GET"])
-@documented(responses={200: "The job (JSON, or the job page for a browser)."}, produces=(JSON, HTML))
+@documented(responses={200: "The job (JSON, or the job page for a browser)."}, produces=(JSON, HTML),
+            response=views.VendorJob)
 @endpoint(html_errors=True)
 def vendor_job(token):
     job = views.vendor_job(services(), token)
@@ -56,7 +57,7 @@ def vendor_job(token):
 
 @bp.route("/vendor/jobs/{token}/photos", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={201: "A presigned POST for one photo.", 409: "No more photos are taken for this job."},
-            request=schemas.PhotoSlot)
+            request=schemas.PhotoSlot, response=answers.PhotoUpload)
 @endpoint()
 def vendor_photo_slot(token):
     """An upload slot (presigned POST) for a photo of the job (e.g. the finished work)."""
@@ -64,14 +65,14 @@ def vendor_photo_slot(token):
 
     refuse_cross_site()
     body = read_body(schemas.PhotoSlot)
-    return json_response(201, photos.vendor_slot(services(), token, body.content_type))
+    return json_response(201, answers.PhotoUpload(**photos.vendor_slot(services(), token, body.content_type)))
 
 
 def _vendor_result(token: str, wo: Any) -> Response:
     if is_form():  # a browser form: back to the job page (post/redirect/get)
         return see_other(f"/vendor/jobs/{token}")
-    return json_response(200, {"id": wo.id, "status": wo.status.value,
-                       "allowed_actions": vendor_actions(wo, wo.vendor_id or "")})
+    return json_response(200, answers.VendorActed(id=wo.id, status=wo.status.value,
+                                                  allowed_actions=vendor_actions(wo, wo.vendor_id or "")))
 
 
 def _vendor_action(token: str, schema: type[BaseModel], act: Callable[[Any, Any], Any]) -> Response:
@@ -83,7 +84,7 @@ def _vendor_action(token: str, schema: type[BaseModel], act: Callable[[Any, Any]
 
 @bp.route("/vendor/jobs/{token}/accept", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.Empty)
+            409: "Not allowed in the current state."}, request=schemas.Empty, response=answers.VendorActed)
 @endpoint(html_errors=True)
 def vendor_accept(token):
     return _vendor_action(token, schemas.Empty, lambda svc, _: wo_service.vendor_accept(svc, token))
@@ -91,7 +92,7 @@ def vendor_accept(token):
 
 @bp.route("/vendor/jobs/{token}/decline", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.Decline)
+            409: "Not allowed in the current state."}, request=schemas.Decline, response=answers.VendorActed)
 @endpoint(html_errors=True)
 def vendor_decline(token):
     return _vendor_action(token, schemas.Decline, lambda svc, b: wo_service.vendor_decline(svc, token, b.reason))
@@ -99,7 +100,7 @@ def vendor_decline(token):
 
 @bp.route("/vendor/jobs/{token}/schedule", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.Schedule)
+            409: "Not allowed in the current state."}, request=schemas.Schedule, response=answers.VendorActed)
 @endpoint(html_errors=True)
 def vendor_schedule(token):
     """One of the tenant's windows (`window`), or a time already agreed with the tenant: scheduled."""
@@ -110,7 +111,7 @@ def vendor_schedule(token):
 
 @bp.route("/vendor/jobs/{token}/propose", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.Propose)
+            409: "Not allowed in the current state."}, request=schemas.Propose, response=answers.VendorActed)
 @endpoint(html_errors=True)
 def vendor_propose(token):
     """Another time: the tenant confirms or declines it."""
@@ -121,7 +122,7 @@ def vendor_propose(token):
 
 @bp.route("/vendor/jobs/{token}/checkin", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.CheckIn)
+            409: "Not allowed in the current state."}, request=schemas.CheckIn, response=answers.VendorActed)
 @endpoint(html_errors=True)
 def vendor_checkin(token):
     return _vendor_action(token, schemas.CheckIn,
@@ -130,7 +131,7 @@ def vendor_checkin(token):
 
 @bp.route("/vendor/jobs/{token}/complete", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.Complete)
+            409: "Not allowed in the current state."}, request=schemas.Complete, response=answers.VendorActed)
 @endpoint(html_errors=True)
 def vendor_complete(token):
     return _vendor_action(token, schemas.Complete, lambda svc, b: wo_service.vendor_complete(svc, token, b.notes))
@@ -139,7 +140,7 @@ def vendor_complete(token):
 @bp.route("/vendor/jobs/{token}/invoice", methods=["POST"], content_types=[*ALL_TYPES, "multipart/form-data"])
 @documented(responses={202: "`{invoice_id, work_order_id, status, total, currency}`.",
             303: "A form post: back to the job page.", 409: "Not allowed in the current state."}, request=InvoiceIn,
-            body_types=(*FORMS, "multipart/form-data"))
+            form=InvoiceForm, body_types=(*FORMS, "multipart/form-data"), response=answers.InvoiceSubmitted)
 @endpoint(html_errors=True)
 def vendor_invoice(token):
     """The vendor's invoice: JSON, or the job page's form (with an optional PDF or photo)."""
@@ -159,5 +160,6 @@ def vendor_invoice(token):
     inv = invoicing.submit_by_link(services(), token, body)
     if is_form() or content_type.startswith("multipart/form-data"):
         return see_other(f"/vendor/jobs/{token}")
-    return json_response(202, {"invoice_id": inv.id, "work_order_id": inv.work_order_id, "status": inv.status.value,
-                       "total": str(inv.total), "currency": inv.currency})
+    return json_response(202, answers.InvoiceSubmitted(invoice_id=inv.id, work_order_id=inv.work_order_id,
+                                                       status=inv.status.value, total=str(inv.total),
+                                                       currency=inv.currency))

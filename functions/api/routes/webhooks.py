@@ -7,6 +7,7 @@ from chalice import Blueprint, Response
 from shared.observability import bind, count
 from shared.services.container import services
 
+from .. import answers
 from ..plumbing import (
     ALL_TYPES,
     JSON,
@@ -23,7 +24,7 @@ bp = Blueprint(__name__)
 @bp.route("/webhooks/buildium", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{status: ignored}`.", 202: "`{status}`: queued.", 401: "Bad signature or timestamp."},
             request={"type": "object", "description": "Buildium's webhook event, signed."},
-            body_types=(JSON,))
+            body_types=(JSON,), response=answers.Outcome)
 @endpoint()
 def buildium_webhook():
     """Verify, queue, answer: no PMS call here (Buildium allows 10 s and retries; the consumer fetches)."""
@@ -31,7 +32,7 @@ def buildium_webhook():
 
     request = bp.current_request
     outcome = pms_sync.receive_webhook(services(), dict(request.headers or {}), request.raw_body or b"")
-    return json_response(200 if outcome == "ignored" else 202, {"status": outcome})
+    return json_response(200 if outcome == "ignored" else 202, answers.Outcome(status=outcome))
 
 
 @bp.route("/channels/sms", methods=["POST"], content_types=ALL_TYPES)
