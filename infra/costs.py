@@ -60,3 +60,15 @@ def table(rows: list[tuple[str, float, str, float]]) -> str:
     lines.append(f"{'total per work order':<28} {'':>10} {'':<12} {total:>12.6f}")
     lines.append(f"{'  of which not SMS':<28} {'':>10} {'':<12} {without_sms:>12.6f}")
     return "\n".join(lines)
+
+
+def write_table(usage: Usage) -> str:
+    """DynamoDB write units by record kind (`[GSI…]`: that index's entry of the record), most first, in
+    $ per 1,000 work orders."""
+    rows = sorted(usage.dynamodb_writes.items(), key=lambda kv: (-kv[1], kv[0]))
+    lines = [f"{'record kind':<40} {'WRU':>6} {'$ / 1,000':>10}"]
+    lines += [f"{kind:<40} {units:>6.0f} {units * PRICES['dynamodb_write_unit'] * 1000:>10.4f}"
+              for kind, units in rows]
+    total = usage.dynamodb_write_units
+    lines.append(f"{'total':<40} {total:>6.0f} {total * PRICES['dynamodb_write_unit'] * 1000:>10.4f}")
+    return "\n".join(lines)
