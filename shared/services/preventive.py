@@ -82,7 +82,7 @@ def on_verified(svc: Services, detail: dict[str, Any]) -> str:
     `serviced_on`). Once per event: a redelivery changes nothing; the work order's timeline says when
     the asset is due next."""
     once = f"serviced:{detail['event_key']}"
-    if svc.repo.done(once):
+    if svc.repo.done(once, detail["work_order_id"]):
         return "duplicate"
     updated = serviced(svc, detail["asset_id"], date.fromisoformat(detail["serviced_on"]))
     note = (f"Asset {updated.id} serviced: next service due {updated.due.isoformat()}" if updated
