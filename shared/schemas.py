@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     EmailStr,
     Field,
@@ -18,6 +17,7 @@ from pydantic import (
 )
 
 from shared.domain.enums import Priority, Trade
+from shared.domain.model import Model
 from shared.domain.workorder import Window
 
 MAX_DESCRIPTION = 5000
@@ -45,7 +45,7 @@ Phone = Annotated[str, AfterValidator(normalize_phone)]
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
-class Strict(BaseModel):
+class Strict(Model):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.domain.directory import Contact
 from shared.domain.enums import Priority, Trade
+from shared.domain.model import Model
 from shared.domain.workorder import Source, TimelineEntry
 from shared.observability import count, logger
 from shared.services.container import Services
@@ -19,7 +20,7 @@ from shared.services.workorders import submit_request
 ASSETS = "ASSETS"
 
 
-class Asset(BaseModel):
+class Asset(Model):
     id: str
     unit_id: str  # where the work happens (a common-area unit for building systems)
     kind: str  # "hvac_filter", "fire_alarm_test", "boiler_service", ...

@@ -21,12 +21,13 @@ import hmac
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.domain.directory import Unit
 from shared.domain.enums import trade_name
 from shared.domain.intent import Intent, classify, only_answer, reply_language, request_language, tenant_language
 from shared.domain.messages import format_window
+from shared.domain.model import Model
 from shared.domain.oncall import ack_command
 from shared.domain.replies import DEFAULT_LANGUAGE, book, reply
 from shared.domain.workorder import (
@@ -42,7 +43,7 @@ from shared.services import safety, satisfaction, visits, workorders
 from shared.services.container import Services
 
 
-class InboundSms(BaseModel):
+class InboundSms(Model):
     """One text as a channel received it (phone numbers E.164; never logged)."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
