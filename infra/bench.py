@@ -93,8 +93,9 @@ def _work_order_cost(stack: object, base: str) -> str:
     sfn = cloud.client("stepfunctions")
     arn = cloud.physical("WorkOrderStateMachine").replace(":stateMachine:", ":execution:") + f":{wo_id}"
     history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    transitions = sum(1 for e in history if e["type"].endswith("StateEntered"))
-    return table(estimate(usage, transitions)) + "\n\nDynamoDB write units by record kind:\n" + write_table(usage)
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("StateEntered")]
+    return (table(estimate(usage, len(entered))) + "\n\nDynamoDB write units by record kind:\n" + write_table(usage)
+            + f"\n\nStep Functions states entered ({len(entered)}): " + ", ".join(entered))
 
 
 def _cloud_parts(parts: str) -> tuple[list[str], list[str]]:

@@ -15,6 +15,7 @@ from infra.localcloud.patches import (
     scheduler_clock,
     sfn_clients,
     sfn_clock,
+    sfn_parse_cache,
     sns_lambda,
     sqs_message_move,
     sqs_poller,
@@ -31,6 +32,7 @@ PATCHES = (
     ("stepfunctions-local-clock", sfn_clock.apply),  # before the busy-tracking wraps of the same waits
     ("stepfunctions-executions", stepfunctions.apply),
     ("stepfunctions-client-reuse", sfn_clients.apply),
+    ("stepfunctions-parse-once", sfn_parse_cache.apply),
     ("dynamodb-atomic-requests", dynamodb.apply),
     ("iot-topic-rules", iot_rules.apply),
     ("scheduler-clock", scheduler_clock.apply),
