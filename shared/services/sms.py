@@ -18,8 +18,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
 from pydantic import ConfigDict, Field
 
@@ -265,6 +265,7 @@ def twilio_signature_valid(auth_token: str, url: str, params: dict[str, str], gi
 def twiml(reply: str | None) -> str:
     if not reply:
         return '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(reply)}</Message></Response>'
+    text = html.escape(reply, quote=False)  # &, <, > as xml.sax.saxutils.escape does, without importing xml.sax
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{text}</Message></Response>'
 
 
