@@ -6,16 +6,11 @@ the work-order id, so a duplicate message is a no-op.
 
 import json
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
+from shared.batch import SQSRecord, sqs_batch
 from shared.entry import lambda_entry
 from shared.observability import bind, logger
 from shared.services.container import services
 from shared.services.workorders import start_lifecycle
-
-# A batch where every record failed reports them all (like a partial failure) instead of raising.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _start(record: SQSRecord) -> None:
@@ -28,4 +23,4 @@ def _start(record: SQSRecord) -> None:
 
 @lambda_entry(requires=("state_machine_arn",))
 def lambda_handler(event, context):
-    return process_partial_response(event=event, record_handler=_start, processor=processor, context=context)
+    return sqs_batch(event, _start)

@@ -4,15 +4,11 @@ a failed record is retried by SQS and kept by the DLQ."""
 
 import json
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
+from shared.batch import SQSRecord, sqs_batch
 from shared.entry import lambda_entry
 from shared.observability import bind, logger
 from shared.services.container import services
 from shared.services.kpis import apply_event
-
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _apply(record: SQSRecord) -> None:
@@ -24,4 +20,4 @@ def _apply(record: SQSRecord) -> None:
 
 @lambda_entry()
 def lambda_handler(event, context):
-    return process_partial_response(event=event, record_handler=_apply, processor=processor, context=context)
+    return sqs_batch(event, _apply)

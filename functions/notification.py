@@ -3,16 +3,11 @@ insurance about to expire (a notice about no work order). An emergency starts it
 
 import json
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
+from shared.batch import SQSRecord, sqs_batch
 from shared.entry import lambda_entry
 from shared.observability import bind
 from shared.services.container import services
 from shared.services.notifications import notify
-
-# A batch where every record failed reports them all (like a partial failure) instead of raising.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _notify(record: SQSRecord) -> None:
@@ -33,4 +28,4 @@ def _notify(record: SQSRecord) -> None:
                         "visit_schedule_group", "visit_timers_function_arn", "visit_scheduler_role_arn",
                         "scheduler_dlq_arn"))
 def lambda_handler(event, context):
-    return process_partial_response(event=event, record_handler=_notify, processor=processor, context=context)
+    return sqs_batch(event, _notify)

@@ -2,16 +2,13 @@
 reconciliation ({"action": "reconcile"} from EventBridge Scheduler) pulls the whole portfolio; the daily
 insurance check ({"action": "check_insurance"}) announces vendors whose synced insurance expires soon."""
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from shared.batch import SQSRecord, sqs_batch
 from shared.entry import lambda_entry
 from shared.observability import bind, logger
 from shared.pms.models import PmsEvent
 from shared.services.container import services
 from shared.services.pms_sync import apply_event, reconcile
-
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _apply(record: SQSRecord) -> None:
@@ -31,4 +28,4 @@ def lambda_handler(event, context):
         from shared.services.compliance import check_insurance  # cold start: only the daily check loads it
 
         return {"insurance_expiring": check_insurance(services())}
-    return process_partial_response(event=event, record_handler=_apply, processor=processor, context=context)
+    return sqs_batch(event, _apply)

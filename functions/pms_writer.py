@@ -3,15 +3,11 @@ A PMS outage fails the record; SQS retries it later and the DLQ keeps it - the t
 
 import json
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
+from shared.batch import SQSRecord, sqs_batch
 from shared.entry import lambda_entry
 from shared.observability import bind, logger
 from shared.services.container import services
 from shared.services.pms_writer import sync_out
-
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _sync(record: SQSRecord) -> None:
@@ -25,4 +21,4 @@ def _sync(record: SQSRecord) -> None:
 
 @lambda_entry(requires=("pms_api_secret_arn",))
 def lambda_handler(event, context):
-    return process_partial_response(event=event, record_handler=_sync, processor=processor, context=context)
+    return sqs_batch(event, _sync)

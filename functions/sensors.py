@@ -3,17 +3,14 @@ cannot be understood goes to the DLQ with the reason at once - no retry loop."""
 
 import json
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
+from shared.batch import SQSRecord, sqs_batch
 from shared.domain.sensors import SensorAlert
 from shared.entry import lambda_entry
 from shared.observability import bind, count, logger
 from shared.services.container import services
 from shared.services.sensors import UnknownLocation, handle_alert
-
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _alert(record: SQSRecord) -> None:
@@ -40,4 +37,4 @@ def _reason(exc: Exception) -> str:
 
 @lambda_entry(requires=("sensor_dlq_url",))
 def lambda_handler(event, context):
-    return process_partial_response(event=event, record_handler=_alert, processor=processor, context=context)
+    return sqs_batch(event, _alert)

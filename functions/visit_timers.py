@@ -5,16 +5,12 @@ when it pages) fires here too."""
 
 import json
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
+from shared.batch import SQSRecord, sqs_batch
 from shared.entry import lambda_entry
 from shared.observability import bind, logger
 from shared.services import safety
 from shared.services.container import services
 from shared.services.visits import plan_timers, timer_fired
-
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _plan(record: SQSRecord) -> None:
@@ -32,7 +28,7 @@ def _plan(record: SQSRecord) -> None:
                         "scheduler_dlq_arn"))
 def lambda_handler(event, context):
     if "Records" in event:
-        return process_partial_response(event=event, record_handler=_plan, processor=processor, context=context)
+        return sqs_batch(event, _plan)
     if event.get("action") == "safety_unanswered":
         bind(work_order_id=event["work_order_id"])
         outcome = safety.unanswered(services(), event["work_order_id"])

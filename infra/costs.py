@@ -57,6 +57,21 @@ def table(rows: list[tuple[str, float, str, float]]) -> str:
     lines += [f"{name:<28} {qty:>10.2f} {unit:<12} {usd:>12.6f}" for name, qty, unit, usd in rows]
     total = sum(r[3] for r in rows)
     without_sms = total - next(r[3] for r in rows if r[0] == "SMS")
+    without_messaging = without_sms - next(r[3] for r in rows if r[0] == "Email (SES)")
     lines.append(f"{'total per work order':<28} {'':>10} {'':<12} {total:>12.6f}")
     lines.append(f"{'  of which not SMS':<28} {'':>10} {'':<12} {without_sms:>12.6f}")
+    lines.append(f"{'  not messaging, per 1,000':<28} {'':>10} {'':<12} {without_messaging * 1000:>12.4f}"
+                 f"   goal <= $0.60: {'met' if without_messaging * 1000 <= 0.60 else 'NOT met'}")
+    return "\n".join(lines)
+
+
+def write_table(usage: Usage) -> str:
+    """DynamoDB write units by record kind (`[GSI…]`: that index's entry of the record), most first, in
+    $ per 1,000 work orders."""
+    rows = sorted(usage.dynamodb_writes.items(), key=lambda kv: (-kv[1], kv[0]))
+    lines = [f"{'record kind':<40} {'WRU':>6} {'$ / 1,000':>10}"]
+    lines += [f"{kind:<40} {units:>6.0f} {units * PRICES['dynamodb_write_unit'] * 1000:>10.4f}"
+              for kind, units in rows]
+    total = usage.dynamodb_write_units
+    lines.append(f"{'total':<40} {total:>6.0f} {total * PRICES['dynamodb_write_unit'] * 1000:>10.4f}")
     return "\n".join(lines)

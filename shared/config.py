@@ -7,15 +7,16 @@ import os
 from functools import cache, lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.domain.enums import Priority
+from shared.domain.model import Model
 
 TIMERS = Path(__file__).resolve().parent / "rules" / "timers.json"
 STAGES = ("accept", "schedule", "arrive", "complete", "followup", "invoice", "approval", "safety_question")
 
 
-class Timeouts(BaseModel):
+class Timeouts(Model):
     """Seconds each human step may take, per stage and priority, before its timer fires
     (data: shared/rules/timers.json, overridable per deployment with STAGE_TIMER_OVERRIDES)."""
 
@@ -62,7 +63,7 @@ def timeouts(overrides_json: str | None) -> Timeouts:
     return parsed
 
 
-class Settings(BaseModel):
+class Settings(Model):
     stage: str = "dev"
     table_name: str = "opslayer-dev"
     event_bus_name: str = "opslayer-dev"

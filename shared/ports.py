@@ -139,11 +139,12 @@ class LinkStore(Protocol):
     def hit(self, counter: str, ttl_seconds: int) -> int:
         """Add one to a counter that expires; returns the new count (one UpdateItem)."""
 
-    def done(self, key: str) -> bool:
-        """Whether an at-least-once side effect (a message sent, say) was already recorded."""
+    def done(self, key: str, wo_id: str) -> bool:
+        """Whether an at-least-once side effect (a message sent, say) was already recorded on the work order."""
 
-    def mark_done(self, key: str, wo_id: str, entry: TimelineEntry, ttl_seconds: int = 30 * 86400) -> None:
-        """Record a side effect as done and add it to the work order's timeline, atomically."""
+    def mark_done(self, key: str, wo_id: str, entry: TimelineEntry) -> bool:
+        """Record a side effect as done: its timeline entry, written once per key (the entry is the marker).
+        False if it was already recorded."""
 
 
 

@@ -14,23 +14,25 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shared.domain.model import Model
 
 RULES = Path(__file__).resolve().parent.parent / "rules" / "compliance.json"
 
 
-class VendorInsurance(BaseModel):
+class VendorInsurance(Model):
     provider: str | None = None
     policy_number: str | None = None
     expires_on: date | None = None  # covered through this day; None: no expiration
 
 
-class InsuranceRules(BaseModel):
+class InsuranceRules(Model):
     without_insurance: Literal["allow", "skip"] = "allow"
     warning_lead_days: int = Field(default=30, ge=0)
 
 
-class ComplianceRules(BaseModel):
+class ComplianceRules(Model):
     version: str
     insurance: InsuranceRules = Field(default_factory=InsuranceRules)
 
@@ -40,7 +42,7 @@ def rules() -> ComplianceRules:
     return ComplianceRules.model_validate(json.loads(RULES.read_text()))
 
 
-class Standing(BaseModel):
+class Standing(Model):
     """Whether dispatch may offer the vendor a job, and why not (or what ops should know)."""
 
     allowed: bool

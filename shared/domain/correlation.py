@@ -7,21 +7,22 @@ import json
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.domain.enums import Trade
+from shared.domain.model import Model
 
 RULES = Path(__file__).resolve().parent.parent / "rules" / "correlation_rules.json"
 
 
-class CorrelationRule(BaseModel):
+class CorrelationRule(Model):
     id: str
     trade: Trade
     reasons: list[str] = Field(min_length=1)
     window_minutes: int = Field(gt=0)
 
 
-class CorrelationRules(BaseModel):
+class CorrelationRules(Model):
     version: str
     rules: list[CorrelationRule]
 

@@ -5,22 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.domain.compliance import InsuranceRules, VendorInsurance, insurance_standing
 from shared.domain.enums import Trade
+from shared.domain.model import Model
 
 ANY_AREA = "*"  # a vendor not (yet) restricted to service areas by ops
 
 
-class Contact(BaseModel):
+class Contact(Model):
     name: str
     phone: str | None = None
     email: str | None = None
     language: str | None = None  # "en" | "es": messages and pages in the person's language
 
 
-class Property(BaseModel):
+class Property(Model):
     id: str
     pms_id: str | None = None
     name: str
@@ -34,7 +35,7 @@ class Property(BaseModel):
     drill: bool = False  # the fire drill's own property (shared/services/drill.py): never real work
 
 
-class Unit(BaseModel):
+class Unit(Model):
     id: str
     pms_id: str | None = None
     tenant_pms_id: str | None = None
@@ -45,7 +46,7 @@ class Unit(BaseModel):
     drill: bool = False  # a drill unit: its work orders are drill work orders
 
 
-class VendorStats(BaseModel):
+class VendorStats(Model):
     offers: int = 0
     accepted: int = 0
     declined: int = 0
@@ -61,7 +62,7 @@ class VendorStats(BaseModel):
         return 0.6 * acceptance + 0.4 * max(quality, 0.0)
 
 
-class Shift(BaseModel):
+class Shift(Model):
     """An in-house technician's working hours on one weekday (0 = Monday), local times "HH:MM"; an end
     before the start runs past midnight."""
 
@@ -78,7 +79,7 @@ class Shift(BaseModel):
         return (today and now >= start) or (yesterday and now < end)
 
 
-class Vendor(BaseModel):
+class Vendor(Model):
     id: str
     pms_id: str | None = None
     active: bool = True
@@ -108,7 +109,7 @@ class Vendor(BaseModel):
         return any(shift.covers(local) for shift in self.working_hours)
 
 
-class Ranking(BaseModel):
+class Ranking(Model):
     """Dispatch's candidates in order, the vendors left out for compliance and why, and notes for ops
     about candidates (e.g. no insurance on file): what the ranking record says."""
 

@@ -3,12 +3,9 @@ replies and signatures cut off), which work order its subject refers to, and its
 
 from __future__ import annotations
 
-import email
-import email.policy
 import html
 import re
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 
 from shared.domain.enums import WORK_ORDER_ID
 
@@ -48,6 +45,11 @@ class InboundEmail:
 
 
 def parse(raw: bytes) -> InboundEmail:
+    # The email package on first use: the invoice Lambda imports this module for REFERENCE alone.
+    import email
+    import email.policy
+    from email.utils import parseaddr
+
     message = email.message_from_bytes(raw, policy=email.policy.default)
     name, address = parseaddr(str(message.get("From") or ""))
     body = message.get_body(preferencelist=("plain", "html"))

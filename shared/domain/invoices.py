@@ -16,7 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shared.domain.model import Model
 
 CENT = Decimal("0.01")
 RULES = Path(__file__).resolve().parent.parent / "rules" / "invoice_rules.json"
@@ -42,7 +44,7 @@ class InvoiceStatus(StrEnum):
     SUPERSEDED = "superseded"  # ops closed the work order without billing this invoice
 
 
-class InvoiceLine(BaseModel):
+class InvoiceLine(Model):
     kind: LineKind
     description: str
     quantity: Decimal
@@ -53,20 +55,20 @@ class InvoiceLine(BaseModel):
         return cents(self.quantity * self.unit_price)
 
 
-class Attachment(BaseModel):
+class Attachment(Model):
     key: str  # object key in the documents bucket
     filename: str
     content_type: str
     size: int
 
 
-class CheckResult(BaseModel):
+class CheckResult(Model):
     rule: str
     passed: bool
     reason: str
 
 
-class Coding(BaseModel):
+class Coding(Model):
     property_id: str
     unit_id: str
     gl_account_number: str
@@ -77,7 +79,7 @@ class Coding(BaseModel):
     rule: str  # the coding rule that chose the account
 
 
-class Approval(BaseModel):
+class Approval(Model):
     route: str  # "auto", "owner" or "ops"
     reason: str
     approver: str | None = None  # who decided ("auto", "owner:<property>", "ops")
@@ -87,7 +89,7 @@ class Approval(BaseModel):
     task_token: str | None = None  # the workflow's wait (never shown)
 
 
-class Invoice(BaseModel):
+class Invoice(Model):
     id: str
     version: int = 0
     work_order_id: str
@@ -121,12 +123,12 @@ def new_invoice_id() -> str:
 
 
 # ---------------------------------------------------------------------------------------- rules (data)
-class RateCard(BaseModel):
+class RateCard(Model):
     labour_hourly: Decimal
     trip: Decimal
 
 
-class CodingRule(BaseModel):
+class CodingRule(Model):
     name: str
     when: dict[str, list[str]] = Field(default_factory=dict)  # field -> accepted values; empty = always
     gl_account_number: str
@@ -136,7 +138,7 @@ class CodingRule(BaseModel):
         return all(facts.get(field) in values for field, values in self.when.items())
 
 
-class InvoiceRules(BaseModel):
+class InvoiceRules(Model):
     version: str
     currency: str
     max_future_days: int
@@ -173,7 +175,7 @@ def default_rules() -> InvoiceRules:
 
 
 # ---------------------------------------------------------------------------------------- the checks
-class JobFacts(BaseModel):
+class JobFacts(Model):
     """What the checks need to know about the work order (gathered by the service)."""
 
     work_order_id: str

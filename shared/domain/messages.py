@@ -9,19 +9,18 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
-
+from shared.domain.model import Model
 from shared.domain.workorder import Window
 
 MESSAGES = Path(__file__).resolve().parent.parent / "rules" / "messages.json"
 
 
-class Translation(BaseModel):
+class Translation(Model):
     subject: str
     body: str
 
 
-class MessageTemplate(BaseModel):
+class MessageTemplate(Model):
     to: str
     subject: str
     body: str
@@ -40,7 +39,7 @@ class MessageTemplate(BaseModel):
         return (translated.subject, translated.body) if translated else (self.subject, self.body)
 
 
-class MessageBook(BaseModel):
+class MessageBook(Model):
     version: str
     events: dict[str, list[MessageTemplate]]  # lifecycle events of a work order
     notices: dict[str, list[MessageTemplate]] = {}  # about no work order (a vendor's insurance expiring)

@@ -6,15 +6,16 @@ import json
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.domain.enums import Priority, Trade
+from shared.domain.model import Model
 
 RULES = Path(__file__).resolve().parent.parent / "rules" / "nte.json"
 ANY_TRADE = "*"
 
 
-class NteRules(BaseModel):
+class NteRules(Model):
     version: str
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     default: dict[Priority, int]

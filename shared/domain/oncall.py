@@ -13,9 +13,10 @@ import re
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.domain.directory import Contact
+from shared.domain.model import Model
 
 DEFAULT_ACK_MINUTES = 5
 MIN_ACK_MINUTES = 1  # the shortest ack-by a rota may set (the drill's rota uses it)
@@ -26,13 +27,13 @@ ACK_LINK_TTL = 2 * 86400  # the acknowledge link: long enough to ack late (it st
 _ACK = re.compile(r"^\s*ack\b[\s:.,!-]*(?P<ref>wo-[0-9a-f]{6,40})?[\s.!]*$", re.IGNORECASE)
 
 
-class OnCallLevel(BaseModel):
+class OnCallLevel(Model):
     contact: Contact
     label: str = "primary"
     ack_within_minutes: int = Field(default=DEFAULT_ACK_MINUTES, ge=MIN_ACK_MINUTES, le=MAX_ACK_MINUTES)
 
 
-class OnCallRota(BaseModel):
+class OnCallRota(Model):
     levels: list[OnCallLevel] = Field(default_factory=list)
 
     @classmethod
@@ -41,7 +42,7 @@ class OnCallRota(BaseModel):
         return cls(levels=[OnCallLevel(contact=contact)])
 
 
-class Page(BaseModel):
+class Page(Model):
     """A work order's on-call chain: the levels it runs, which one was paged last, and how it ended."""
 
     levels: list[OnCallLevel]

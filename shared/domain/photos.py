@@ -10,9 +10,8 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from shared.domain.enums import WORK_ORDER_ID
+from shared.domain.model import Model
 
 RULES = Path(__file__).resolve().parent.parent / "rules" / "photos.json"
 UPLOADS = "uploads/"
@@ -23,7 +22,7 @@ _KEY = re.compile(rf"^uploads/({WORK_ORDER_ID})/(tenant|vendor)/([A-Za-z0-9_-]{{
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 
 
-class PhotoRules(BaseModel):
+class PhotoRules(Model):
     version: str
     max_bytes: int
     max_per_party: int
@@ -37,7 +36,7 @@ def rules() -> PhotoRules:
     return PhotoRules.model_validate(json.loads(RULES.read_text()))
 
 
-class Photo(BaseModel):
+class Photo(Model):
     key: str  # under photos/, where the checked copy is kept
     upload_key: str  # the uploads/ key it came from (a repeated check of it is a no-op)
     party: str

@@ -9,19 +9,19 @@ from functools import cache
 from pathlib import Path
 from string import Template
 
-from pydantic import BaseModel
+from shared.domain.model import Model
 
 RULES = Path(__file__).resolve().parent.parent / "rules" / "replies.json"
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
 
 
-class Reply(BaseModel):
+class Reply(Model):
     en: str
     es: str
 
 
-class ReplyBook(BaseModel):
+class ReplyBook(Model):
     version: str
     replies: dict[str, Reply]
 

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from pydantic import BaseModel
+from shared.domain.model import Model
 
 RATING_RANGE = (1, 5)
 NPS_RANGE = (0, 10)
@@ -35,7 +35,7 @@ _UNIT = r"(?:\s*(?:stars?|estrellas?|points?|puntos?)\b)?"
 _NUMBER = re.compile(r"^\s*(\d{1,2}|[a-z]+)\b" + _OUT_OF + _UNIT + r"[\s.,;:!\-)]*(.*)$", re.DOTALL)
 
 
-class Satisfaction(BaseModel):
+class Satisfaction(Model):
     """The tenant's rating of one job (one answer per job)."""
 
     rating: int

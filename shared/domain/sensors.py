@@ -10,14 +10,15 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.domain.enums import Priority, Trade
+from shared.domain.model import Model
 
 RULES = Path(__file__).resolve().parent.parent / "rules" / "sensor_rules.json"
 
 
-class SensorAlert(BaseModel):
+class SensorAlert(Model):
     """The payload published on opslayer/<site>/sensors/<sensor>/alerts (plus what the topic rule adds)."""
 
     sensor_id: str = Field(min_length=1, max_length=128)
@@ -30,18 +31,18 @@ class SensorAlert(BaseModel):
     site: str | None = None
 
 
-class Threshold(BaseModel):
+class Threshold(Model):
     value: float
     priority: Priority
     reason: str | None = None
 
 
-class Override(BaseModel):
+class Override(Model):
     priority: Priority
     reason: str | None = None
 
 
-class SensorRule(BaseModel):
+class SensorRule(Model):
     trade: Trade
     priority: Priority
     reason: str | None = None
@@ -62,7 +63,7 @@ class SensorRule(BaseModel):
         return self.priority, self.reason
 
 
-class SensorRules(BaseModel):
+class SensorRules(Model):
     version: str
     types: dict[str, SensorRule]
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from shared.domain.enums import Priority, Trade
+from shared.domain.model import Model
 from shared.domain.nte import ANY_TRADE
 from shared.domain.oncall import DEFAULT_ACK_MINUTES, MAX_ACK_MINUTES, MIN_ACK_MINUTES
 
@@ -19,7 +20,7 @@ E164 = r"^\+[1-9]\d{6,14}$"
 SINGLETON = "default"  # the id of a kind with one record (quiet hours, the ops contact, the default on-call)
 
 
-class Strict(BaseModel):
+class Strict(Model):
     model_config = ConfigDict(extra="forbid")
 
 

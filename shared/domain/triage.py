@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -55,6 +54,7 @@ from pydantic import (
 )
 
 from shared.domain.enums import DEFAULT_TRADE, Hazard, Priority, Trade
+from shared.domain.model import Model
 from shared.domain.text import BOUNDARY, clause_tokens, fold
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ _GAP = re.compile(r"^\*(\d)$")
 _GROUP_REF = re.compile(r"^@[A-Z][A-Z0-9_]*$")
 
 
-class _Strict(BaseModel):
+class _Strict(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.domain.directory import Contact
 from shared.domain.enums import Hazard, Priority, Trade
 from shared.domain.errors import InvalidTransition
+from shared.domain.model import Model
 from shared.domain.oncall import Page
 from shared.domain.photos import Photo
 from shared.domain.satisfaction import RATING_OPEN_DAYS, Satisfaction, still_open
@@ -90,12 +91,12 @@ class Source(StrEnum):
     PREVENTIVE = "preventive"
 
 
-class Window(BaseModel):
+class Window(Model):
     start: datetime
     end: datetime
 
 
-class Offer(BaseModel):
+class Offer(Model):
     vendor_id: str
     index: int
     task_token: str
@@ -103,14 +104,14 @@ class Offer(BaseModel):
     expires_at: datetime
 
 
-class StageWait(BaseModel):
+class StageWait(Model):
     """A task-token wait for a person (schedule, completion, follow-up)."""
 
     stage: str
     task_token: str
 
 
-class SafetyQuestion(BaseModel):
+class SafetyQuestion(Model):
     """Triage was unsure whether this is an emergency, so the tenant was asked at once (the job goes on)."""
 
     hazard: Hazard
@@ -120,7 +121,7 @@ class SafetyQuestion(BaseModel):
     answered_by: str | None = None
 
 
-class TriageCorrection(BaseModel):
+class TriageCorrection(Model):
     """Ops changed the triage; kept as a labelled example for the next rules and model."""
 
     at: datetime
@@ -130,7 +131,7 @@ class TriageCorrection(BaseModel):
     after: dict[str, str | None]
 
 
-class TimerOverride(BaseModel):
+class TimerOverride(Model):
     """Ops extended a stalled stage's timer: the resumed lifecycle waits `seconds` at `stage` (the ASL's
     timeout for that stage, read from the triage output), instead of the priority's timer."""
 
@@ -138,14 +139,14 @@ class TimerOverride(BaseModel):
     seconds: int
 
 
-class TimelineEntry(BaseModel):
+class TimelineEntry(Model):
     at: datetime
     event: str
     detail: str = ""
     actor: str = "system"
 
 
-class WorkOrder(BaseModel):
+class WorkOrder(Model):
     id: str
     status: Status = Status.RECEIVED
     version: int = 0

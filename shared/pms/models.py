@@ -6,7 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from shared.domain.model import Model
 
 
 class EntityKind(StrEnum):
@@ -28,7 +30,7 @@ class Operation(StrEnum):
     DELETED = "deleted"
 
 
-class PmsEvent(BaseModel):
+class PmsEvent(Model):
     """A thin webhook event, parsed: which entity changed, how and when (the entity is fetched later)."""
 
     pms: str
@@ -41,7 +43,7 @@ class PmsEvent(BaseModel):
     parent_ids: dict[str, str] = Field(default_factory=dict)  # e.g. {"property": "12"} when the PMS sends it
 
 
-class PmsAddress(BaseModel):
+class PmsAddress(Model):
     line1: str = ""
     line2: str = ""
     city: str = ""
@@ -54,14 +56,14 @@ class PmsAddress(BaseModel):
         return ", ".join(p for p in parts if p)
 
 
-class PmsProperty(BaseModel):
+class PmsProperty(Model):
     pms_id: str
     name: str
     address: PmsAddress = Field(default_factory=PmsAddress)
     is_active: bool = True
 
 
-class PmsUnit(BaseModel):
+class PmsUnit(Model):
     pms_id: str
     property_pms_id: str
     label: str  # the unit number as people say it ("1A", "302")
@@ -69,7 +71,7 @@ class PmsUnit(BaseModel):
     description: str = ""
 
 
-class PmsTenant(BaseModel):
+class PmsTenant(Model):
     pms_id: str
     first_name: str = ""
     last_name: str = ""
@@ -81,7 +83,7 @@ class PmsTenant(BaseModel):
         return f"{self.first_name} {self.last_name}".strip()
 
 
-class PmsLease(BaseModel):
+class PmsLease(Model):
     pms_id: str
     property_pms_id: str
     unit_pms_id: str
@@ -91,12 +93,12 @@ class PmsLease(BaseModel):
     end: date | None = None
 
 
-class PmsVendorCategory(BaseModel):
+class PmsVendorCategory(Model):
     pms_id: str
     name: str
 
 
-class PmsVendorInsurance(BaseModel):
+class PmsVendorInsurance(Model):
     """The vendor's liability insurance as the PMS records it."""
 
     provider: str | None = None
@@ -104,7 +106,7 @@ class PmsVendorInsurance(BaseModel):
     expires_on: date | None = None  # None: the PMS records no expiration
 
 
-class PmsVendor(BaseModel):
+class PmsVendor(Model):
     pms_id: str
     name: str
     email: str | None = None
@@ -116,7 +118,7 @@ class PmsVendor(BaseModel):
     insurance: PmsVendorInsurance | None = None  # None: nothing on file
 
 
-class PmsGLAccount(BaseModel):
+class PmsGLAccount(Model):
     pms_id: str
     number: str = ""
     name: str
@@ -124,7 +126,7 @@ class PmsGLAccount(BaseModel):
     is_active: bool = True
 
 
-class PmsTask(BaseModel):
+class PmsTask(Model):
     """A resident request (or another kind of task) in the PMS."""
 
     pms_id: str
@@ -139,7 +141,7 @@ class PmsTask(BaseModel):
     updated_at: datetime | None = None
 
 
-class PmsWorkOrder(BaseModel):
+class PmsWorkOrder(Model):
     pms_id: str
     task_pms_id: str | None = None
     vendor_pms_id: str | None = None
@@ -151,7 +153,7 @@ class PmsWorkOrder(BaseModel):
     updated_at: datetime | None = None
 
 
-class PmsBill(BaseModel):
+class PmsBill(Model):
     pms_id: str
     vendor_pms_id: str | None = None
     work_order_pms_id: str | None = None
@@ -164,7 +166,7 @@ class PmsBill(BaseModel):
 
 
 # ------------------------------------------------------------------ writes (Opslayer -> PMS)
-class NewResidentRequest(BaseModel):
+class NewResidentRequest(Model):
     reference: str  # the Opslayer work-order id: makes the write idempotent
     property_pms_id: str
     unit_pms_id: str
@@ -174,7 +176,7 @@ class NewResidentRequest(BaseModel):
     priority: str  # Opslayer priority: "emergency" | "urgent" | "routine"; the adapter maps it
 
 
-class NewWorkOrder(BaseModel):
+class NewWorkOrder(Model):
     reference: str
     task_pms_id: str
     vendor_pms_id: str | None = None
@@ -183,7 +185,7 @@ class NewWorkOrder(BaseModel):
     priority: str
 
 
-class WorkOrderSync(BaseModel):
+class WorkOrderSync(Model):
     """The Opslayer state pushed to the PMS after every lifecycle change (state, not deltas)."""
 
     status: str  # Opslayer status; the adapter maps it to the PMS's statuses
@@ -193,7 +195,7 @@ class WorkOrderSync(BaseModel):
     notes: str = ""
 
 
-class NewBillLine(BaseModel):
+class NewBillLine(Model):
     gl_account_pms_id: str  # the PMS's GL account id (string, as the other pms ids)
     amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
     memo: str
@@ -205,7 +207,7 @@ class NewBillLine(BaseModel):
 ATTACHMENT_TYPES = ("application/pdf", "image/")
 
 
-class BillAttachment(BaseModel):
+class BillAttachment(Model):
     """The vendor's invoice file. As JSON the bytes are base64 (round trip with model_dump_json and
     model_validate_json, e.g. through a queue)."""
 
@@ -224,7 +226,7 @@ class BillAttachment(BaseModel):
         return value
 
 
-class NewBill(BaseModel):
+class NewBill(Model):
     """A vendor invoice Opslayer approved, to be entered as a bill in the PMS (all lines in one write)."""
 
     reference: str = Field(min_length=1)  # Opslayer's invoice id: the idempotency key, kept in the PMS bill

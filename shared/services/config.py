@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from shared.domain.directory import Contact, Vendor
 from shared.domain.enums import Trade
 from shared.domain.errors import InvalidInput, NotFound
+from shared.domain.model import Model
 from shared.domain.setup import (
     SINGLETON,
     ApprovalLimits,
@@ -57,7 +58,7 @@ class AssetSetup(Strict):
     last_service: date
 
 
-class SetupItem(BaseModel):
+class SetupItem(Model):
     """One (kind, id) as the API shows it: the live value and the setup version it was last changed at
     (0: never changed through the API - e.g. a vendor as the PMS sync created it)."""
 

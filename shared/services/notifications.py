@@ -208,7 +208,7 @@ def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder
             if not address or channel not in tpl.channels(wo.source.value):
                 continue
             key = f"msg:{event_key}:{tpl.to}:{channel}"
-            if svc.repo.done(key):
+            if svc.repo.done(key, wo.id):
                 continue
             # A drill's messages go to the sink at once (no opt-outs, no quiet hours: nothing is really sent).
             if channel == "sms" and not wo.drill and not _sms_may_go(svc, detail_type, wo, prop, tpl.to, address,
@@ -235,7 +235,7 @@ def _sms_may_go(svc: Services, detail_type: str, wo: WorkOrder, prop: Property, 
     """False when this SMS must not go now: the number opted out (STOP; email still goes), or it is a
     non-emergency message in the property's quiet hours (deferred: the event is queued again, not dropped)."""
     if svc.repo.sms_opted_out(phone):
-        if not svc.repo.done(f"{key}:optout"):
+        if not svc.repo.done(f"{key}:optout", wo.id):
             svc.repo.mark_done(f"{key}:optout", wo.id, TimelineEntry(
                 at=svc.clock(), event="sms_suppressed", detail=f"SMS to {role} not sent: the number opted out (STOP)"))
         count("MessageSmsOptedOut")
@@ -244,7 +244,7 @@ def _sms_may_go(svc: Services, detail_type: str, wo: WorkOrder, prop: Property, 
     if release is None:
         return True
     held.append(release)
-    if not svc.repo.done(f"{key}:held"):
+    if not svc.repo.done(f"{key}:held", wo.id):
         svc.repo.mark_done(f"{key}:held", wo.id, TimelineEntry(
             at=svc.clock(), event="sms_deferred",
             detail=f"SMS to {role} held for quiet hours until {release:%H:%M} ({release.tzinfo})"))

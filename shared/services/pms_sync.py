@@ -14,12 +14,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from shared.domain.compliance import VendorInsurance
 from shared.domain.directory import ANY_AREA, Contact, Property, Unit, Vendor, VendorStats
 from shared.domain.enums import Trade
 from shared.domain.errors import MalformedRequest, Unauthorized
+from shared.domain.model import Model
 from shared.domain.workorder import TERMINAL, Source
 from shared.observability import count, logger
 from shared.pms.models import (
@@ -60,18 +59,18 @@ def vendor_id(pms_id: str) -> str:
     return f"ven-b{pms_id}"
 
 
-class CategoryRule(BaseModel):
+class CategoryRule(Model):
     match: str
     trade: Trade
 
 
-class AreaRules(BaseModel):
+class AreaRules(Model):
     by_postal_code_prefix: dict[str, str]
     by_city: dict[str, str]
     default: str
 
 
-class Mapping(BaseModel):
+class Mapping(Model):
     version: str
     vendor_categories: list[CategoryRule]
     default_trade: Trade

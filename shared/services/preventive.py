@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.domain.directory import Contact
 from shared.domain.enums import Priority, Trade
+from shared.domain.model import Model
 from shared.domain.workorder import Source, TimelineEntry
 from shared.observability import count, logger
 from shared.services.container import Services
@@ -19,7 +20,7 @@ from shared.services.workorders import submit_request
 ASSETS = "ASSETS"
 
 
-class Asset(BaseModel):
+class Asset(Model):
     id: str
     unit_id: str  # where the work happens (a common-area unit for building systems)
     kind: str  # "hvac_filter", "fire_alarm_test", "boiler_service", ...
@@ -82,7 +83,7 @@ def on_verified(svc: Services, detail: dict[str, Any]) -> str:
     `serviced_on`). Once per event: a redelivery changes nothing; the work order's timeline says when
     the asset is due next."""
     once = f"serviced:{detail['event_key']}"
-    if svc.repo.done(once):
+    if svc.repo.done(once, detail["work_order_id"]):
         return "duplicate"
     updated = serviced(svc, detail["asset_id"], date.fromisoformat(detail["serviced_on"]))
     note = (f"Asset {updated.id} serviced: next service due {updated.due.isoformat()}" if updated

@@ -18,15 +18,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.domain.directory import Unit
 from shared.domain.enums import trade_name
 from shared.domain.intent import Intent, classify, only_answer, reply_language, request_language, tenant_language
 from shared.domain.messages import format_window
+from shared.domain.model import Model
 from shared.domain.oncall import ack_command
 from shared.domain.replies import DEFAULT_LANGUAGE, book, reply
 from shared.domain.workorder import (
@@ -42,7 +43,7 @@ from shared.services import safety, satisfaction, visits, workorders
 from shared.services.container import Services
 
 
-class InboundSms(BaseModel):
+class InboundSms(Model):
     """One text as a channel received it (phone numbers E.164; never logged)."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
@@ -264,6 +265,7 @@ def twilio_signature_valid(auth_token: str, url: str, params: dict[str, str], gi
 def twiml(reply: str | None) -> str:
     if not reply:
         return '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(reply)}</Message></Response>'
+    text = html.escape(reply, quote=False)  # &, <, > as xml.sax.saxutils.escape does, without importing xml.sax
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{text}</Message></Response>'
 
 

@@ -51,7 +51,7 @@ def _past(svc: Services, wo: WorkOrder, now: datetime, grace: timedelta) -> date
 def _note(svc: Services, wo: WorkOrder, overdue: timedelta) -> bool:
     """The timeline note, once per work order and stuck status (a job stuck again later is noted again)."""
     key = f"stuck:{wo.id}:{wo.status.value}:{wo.updated_at.isoformat()}"
-    if svc.repo.done(key):
+    if svc.repo.done(key, wo.id):
         return False
     hours = max(1, round(overdue.total_seconds() / 3600))
     svc.repo.mark_done(key, wo.id, TimelineEntry(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.domain import links
 from shared.domain.invoices import CheckResult, Coding
 from shared.domain.messages import message_book
+from shared.domain.model import Model
 from shared.domain.nte import money
 from shared.domain.workorder import MONEY_STATUSES, Status, WorkOrder, tenant_actions, vendor_actions
 from shared.services import kpis, photos
@@ -23,7 +24,7 @@ TENANT_EVENTS = {"received", "triaged", "offered", "accepted", "scheduled", "com
                  "rated"}
 
 
-class View(BaseModel):
+class View(Model):
     """A read model. Its JSON leaves out the optional parts a view did not fill in (e.g. a vendor's access
     details when the job is not theirs), so the API answers with the same fields it always has."""
 

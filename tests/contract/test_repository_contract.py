@@ -406,10 +406,11 @@ class TestLinksAndMarkers:
 
     def test_done_markers_record_a_timeline_entry(self, repo: Repository) -> None:
         repo.create_work_order(work_order("wo-1"), entry(0))
-        assert repo.done("sms:wo-1:offer") is False
-        repo.mark_done("sms:wo-1:offer", "wo-1", entry(1, "notified"))
-        assert repo.done("sms:wo-1:offer") is True
-        assert repo.done("sms:wo-1:other") is False
+        assert repo.done("sms:wo-1:offer", "wo-1") is False
+        assert repo.mark_done("sms:wo-1:offer", "wo-1", entry(1, "notified")) is True
+        assert repo.done("sms:wo-1:offer", "wo-1") is True
+        assert repo.done("sms:wo-1:other", "wo-1") is False
+        assert repo.mark_done("sms:wo-1:offer", "wo-1", entry(2, "notified")) is False  # recorded once
         assert [e.event for e in repo.get_work_order("wo-1", with_timeline=True).timeline] == ["received", "notified"]
 
 

@@ -25,6 +25,7 @@ from shared.adapters.repository.directory import (
 from shared.adapters.repository.rollups import COUNTER, months, rollup_pk, rollup_row
 from shared.adapters.repository.setups import setup_key, setup_log_key, stale_setup
 from shared.adapters.repository.surveys import last_question_key, nps_due_key, survey_key
+from shared.adapters.repository.table import done_sk
 from shared.adapters.repository.work_orders import MAX_PAGE_READ, index_of, query_batch
 from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
@@ -49,8 +50,9 @@ class _Part:
         return [i[attribute] for i in self.table.partition(pk)]
 
     def _timeline_item(self, wo_id: str, entry: TimelineEntry) -> dict[str, Any]:
-        sk = f"TL#{entry.at.isoformat()}#{self.table.next_sequence():06x}"
-        return {"PK": f"WO#{wo_id}", "SK": sk, "type": "timeline", **entry.model_dump(mode="json")}
+        seq = self.table.next_sequence()
+        sk = f"TL#{entry.at.isoformat()}#{seq:06x}"
+        return {"PK": f"WO#{wo_id}", "SK": sk, "type": "timeline", "seq": seq, **entry.model_dump(mode="json")}
 
 
 class InMemoryWorkOrders(_Part):
@@ -89,8 +91,10 @@ class InMemoryWorkOrders(_Part):
         if not with_timeline:
             return WorkOrder.model_validate(meta)
         items = self.table.partition(f"WO#{wo_id}")
-        timeline = [TimelineEntry.model_validate(i) for i in items if i["SK"].startswith("TL#")]
-        timeline.sort(key=lambda e: e.at)
+        # Entries of one instant in the order written (`seq`: the fixed test clock makes many ties).
+        written = sorted(((TimelineEntry.model_validate(i), i["seq"]) for i in items if i["SK"].startswith("TL#")),
+                         key=lambda pair: (pair[0].at, pair[1]))
+        timeline = [e for e, _ in written]
         pms = next((i for i in items if i["SK"] == "PMS"), {})
         linked = {k: pms[k] or meta.get(k) for k in ("pms_task_id", "pms_work_order_id") if k in pms}
         return WorkOrder.model_validate({**meta, **linked, "timeline": timeline})
@@ -352,12 +356,14 @@ class InMemoryLinks(_Part):
 
         return int(self.table.update(counter, "COUNT", add_one)["n"])
 
-    def done(self, key: str) -> bool:
-        return self.table.exists(f"ONCE#{key}", "ONCE")
+    def done(self, key: str, wo_id: str) -> bool:
+        return self.table.exists(f"WO#{wo_id}", done_sk(key))
 
-    def mark_done(self, key: str, wo_id: str, entry: TimelineEntry, ttl_seconds: int = 30 * 86400) -> None:
-        self.table.put({"PK": f"ONCE#{key}", "SK": "ONCE", "expires_at": int(time.time()) + ttl_seconds})
-        self.table.put(self._timeline_item(wo_id, entry))
+    def mark_done(self, key: str, wo_id: str, entry: TimelineEntry) -> bool:
+        if self.done(key, wo_id):
+            return False
+        self.table.put({**self._timeline_item(wo_id, entry), "SK": done_sk(key)})
+        return True
 
 
 class InMemoryPmsLinks(_Part):

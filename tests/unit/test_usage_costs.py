@@ -1,6 +1,6 @@
 import json
 
-from infra.costs import estimate, table
+from infra.costs import estimate, table, write_table
 from infra.localcloud import usage
 
 
@@ -22,3 +22,22 @@ def test_metering_counts_requests_capacity_and_lambda_time():
     assert rows["SMS"][0] == 1 and rows["API Gateway (REST)"][0] == 1
     assert abs(rows["Step Functions (Standard)"][1] - 10 * 0.025 / 1000) < 1e-12
     assert "total per work order" in table(estimate(u, 10))
+
+
+def test_writes_are_billed_by_item_size_and_index_entries_per_record_kind():
+    wo = {"PK": {"S": "WO#1"}, "SK": {"S": "WO"}}
+    small = usage.Stored(300, {"GSI1": ("STATUS#received", "t#1")}, "a")
+    moved = usage.Stored(1500, {"GSI1": ("STATUS#triaged", "t#1")}, "b")  # over 1 KB: 2 units
+    u = usage.Usage()
+    usage._dynamodb_writes(u, "TransactWriteItems", {"TransactItems": [
+        {"Put": {"TableName": "t", "Item": wo}},
+        {"Put": {"TableName": "t", "Item": {"PK": {"S": "WO#1"}, "SK": {"S": "TL#2026#ab"}}}},
+        {"ConditionCheck": {"TableName": "t", "Key": wo}}]}, [(small, moved), (None, usage.Stored(100, {}, "c"))])
+    # the work order: 2 KB x 2 (transaction); its status index entry moved: delete (1) + put (2)
+    assert u.dynamodb_writes == {"work order": 4, "work order [GSI1]": 3, "timeline entry": 2}
+    assert u.dynamodb_write_units == 9
+    unchanged = usage.Usage()
+    usage._dynamodb_writes(unchanged, "PutItem", {"TableName": "t", "Item": wo}, [(small, small)])
+    assert unchanged.dynamodb_writes == {"work order": 1}  # a failed condition is billed, no index write
+    assert usage.record_kind({"PK": {"S": "KPIWO#1"}, "SK": {"S": "FACTS"}}) == "KPI work order facts"
+    assert "record kind" in write_table(u) and "work order [GSI1]" in write_table(u)

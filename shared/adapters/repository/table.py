@@ -14,6 +14,12 @@ META = "META"
 WO_SK = "WO"
 
 
+def done_sk(key: str) -> str:
+    """The sort key of a done side effect's timeline entry (`mark_done`): a timeline item whose key is the
+    side effect's, so the entry itself is the first-write-wins marker."""
+    return f"TL#ONCE#{key}"
+
+
 def _stored(value: Any) -> Any:
     """A value DynamoDB accepts: floats become Decimals (through their shortest repr, so 0.1 stays 0.1)."""
     if isinstance(value, float):

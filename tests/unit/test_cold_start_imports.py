@@ -1,0 +1,45 @@
+"""Cold start guards: what a handler module must not import when Lambda loads it (no timings here: the
+figures are `make bench` (c)). Each check runs a fresh interpreter, as a cold start does."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from infra.bench import handler_modules
+from shared.config import ENV_VARS
+
+# Heavy modules only some invocations need: imported on first use, never with the handler.
+NEVER_AT_IMPORT = ("shared.pms.buildium", "jinja2", "aws_lambda_powertools.utilities.batch", "pydantic.networks",
+                   "email.policy")
+
+
+def _loaded(module: str) -> set[str]:
+    env = {**os.environ, **{var: f"test-{name}" for name, var in ENV_VARS.items()}}
+    code = f"import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    return set(json.loads(out.stdout))
+
+
+def test_every_function_of_the_template_is_benchmarked():
+    assert "functions.dispatch" in handler_modules() and "functions.api.app" in handler_modules()
+    assert len(handler_modules()) == len(set(handler_modules())) >= 20
+
+
+@pytest.mark.parametrize("module", ["functions.dispatch", "functions.intake", "functions.triage",
+                                    "functions.notification", "functions.pms_sync", "functions.invoicing"])
+def test_handlers_leave_heavy_modules_to_first_use(module):
+    loaded = _loaded(module)
+    assert not [m for m in NEVER_AT_IMPORT if m in loaded]
+
+
+def test_models_build_their_validators_on_first_use():
+    from shared.domain.model import Model
+
+    class Probe(Model):
+        n: int
+
+    assert not Probe.__pydantic_complete__
+    assert Probe.model_validate({"n": 1}).n == 1 and Probe.__pydantic_complete__
