@@ -6,8 +6,9 @@ Lambda gives it: the function's built code, the built CoreLayer's python/ direct
 virtualenv holding boto3 only, as the Lambda runtime ships it). Its environment is the function's template
 Environment (Globals and its own), with every Ref/GetAtt/Sub resolved to a plausible placeholder and every
 parameter to its default (or a sample value for the required ones), plus the variables Lambda sets. The process
-imports the Handler's module, checks the handler attribute is callable, and says which modules came from
-outside the allowed directories (none may). A table of function, import time and result is printed; any
+imports the Handler's module, checks the handler attribute is callable, that its logger and metrics carry the
+function's POWERTOOLS_SERVICE_NAME (not "service_undefined"), and says which modules came from outside the
+allowed directories (none may). A table of function, import time and result is printed; any
 failure exits non-zero.
 
 The layer's wheels are built for arm64. On another host, the layer's compiled distributions (those whose wheel
@@ -196,7 +197,9 @@ handler = getattr(module, attribute)
 elapsed = (time.perf_counter() - started) * 1000
 outside = sorted({m.__name__.split(".")[0] for m in list(sys.modules.values())
                   if getattr(m, "__file__", None) and not any(m.__file__.startswith(p) for p in paths + stdlib)})
-print(json.dumps({"ms": elapsed, "callable": callable(handler), "outside": outside}))
+observability = sys.modules.get("shared.observability")  # the service every log line and metric carries
+services = [observability.logger.service, observability.metrics.service] if observability else []
+print(json.dumps({"ms": elapsed, "callable": callable(handler), "outside": outside, "services": services}))
 """
 
 
@@ -221,6 +224,10 @@ def check(fn: Function, runtime_python: str, runtime_site: list[str], host_binar
         return Result(fn.name, fn.handler, report["ms"], f"{fn.handler} is not callable")
     if report["outside"]:
         return Result(fn.name, fn.handler, report["ms"], f"imported from outside the artifacts: {report['outside']}")
+    expected = fn.environment.get("POWERTOOLS_SERVICE_NAME")
+    if not expected or any(service != expected for service in report["services"]):
+        return Result(fn.name, fn.handler, report["ms"], f"logs and metrics say service {report['services']}, "
+                                                         f"not POWERTOOLS_SERVICE_NAME {expected!r}")
     return Result(fn.name, fn.handler, report["ms"], None)
 
 

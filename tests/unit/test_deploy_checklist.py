@@ -65,8 +65,9 @@ COMMANDS = checklist()
 
 def test_the_checklist_covers_build_deploy_secrets_email_sms_alerts_and_the_import() -> None:
     heads = [" ".join(c[:3]) for c in COMMANDS]
-    for expected in ("make deploy-check", ".venv-tools/sam/bin/sam deploy --guided", "aws secretsmanager put-secret-value",
-                     "aws ses set-active-receipt-rule-set", "aws sns set-sms-attributes",
+    for expected in ("make deploy-check", ".venv-tools/sam/bin/sam deploy --guided",
+                     "aws secretsmanager put-secret-value", "aws ses set-active-receipt-rule-set",
+                     "aws sns set-sms-attributes",
                      "aws sns list-subscriptions-by-topic", "aws lambda invoke"):
         assert any(h.startswith(expected) for h in heads), expected
 
