@@ -98,11 +98,11 @@ $(TOOLS)/runtime/.installed-$(RUNTIME_BOTO3):
 ## built artifacts alone with its template environment, as Lambda would (infra/deploy_check.py)
 deploy-check: $(STAMP) $(TOOLS)/sam/.installed-$(SAM_VERSION) $(TOOLS)/runtime/.installed-$(RUNTIME_BOTO3)
 	@status=0; \
-	$(DTIMED) "sam validate --lint" 20 $(SAM) validate --lint || status=1; \
+	$(DTIMED) "sam validate --lint" 30 $(SAM) validate --lint || status=1; \
 	$(DTIMED) "sam build" 60 $(SAM) build || status=1; \
 	[ $$status -eq 0 ] && $(DTIMED) "handlers imported from the build" 40 \
 	  $(BIN)/python -m infra.deploy_check --runtime-python $(TOOLS)/runtime/bin/python || status=1; \
-	$(DTIMED) --report 120; \
+	$(DTIMED) --report 120 "make deploy-check"; \
 	exit $$status
 
 ## make layer-lock: rewrite infra/layer_requirements.txt (the CoreLayer's pins) from the venv (infra/layer.py)

@@ -39,3 +39,31 @@ def test_intrinsics_resolve_like_cloudformation() -> None:
     assert RESOLVER.value({"Fn::GetAtt": ["Table", "Arn"]}).startswith("arn:aws:dynamodb:us-east-1:")
     assert RESOLVER.value({"Fn::If": ["UseOpsKey", "key", "no key"]}) == "no key"  # OpsAuthMode defaults to iam
     assert RESOLVER.value({"Fn::Select": [1, {"Fn::Split": [",", "a,b,c"]}]}) == "b"
+
+
+def built_function(tmp_path: Path, code: str, service: str = "intake") -> deploy_check.Function:
+    """A one-module function and an empty layer, as `sam build` lays them out."""
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "handler.py").write_text(code)
+    (tmp_path / "layer").mkdir()
+    return deploy_check.Function("CheckedFunction", "handler.lambda_handler", tmp_path / "fn",
+                                 (tmp_path / "layer",), {"POWERTOOLS_SERVICE_NAME": service}, 512)
+
+
+def run(fn: deploy_check.Function) -> deploy_check.Result:
+    import sys
+
+    return deploy_check.check(fn, sys.executable, runtime_site=[], host_binaries=[])
+
+
+@pytest.mark.parametrize(("code", "error"), [
+    ("def lambda_handler(event, context):\n    return 1\n", None),
+    ("import pydantic\n", "ModuleNotFoundError: No module named 'pydantic'"),  # not in the artifacts
+    ("lambda_handler = 42\n", "handler.lambda_handler is not callable"),
+    ("import os\nlambda_handler = print if os.environ['_HANDLER'] == 'handler.lambda_handler' else None\n", None),
+])
+def test_a_handler_is_imported_in_a_fresh_process_from_the_artifacts_alone(tmp_path: Path, code: str,
+                                                                          error: str | None) -> None:
+    result = run(built_function(tmp_path, code))
+    assert result.error == error
+    assert (result.ms is not None) is (error is None or "callable" in error)
