@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8000
 
-.PHONY: install local test test-fast lint checkov bench drill clean browser openapi
+.PHONY: install local test test-fast lint checkov bench drill clean browser openapi deploy-check layer-lock
 
 # Every pytest run is in random order (pytest-randomly), one seed per `make` run, printed first: replay an
 # order with `make test SEED=N`. Phases print their wall time beside a budget (.ci/timed), a report, not an
@@ -15,7 +15,21 @@ SEED     := $(shell date +%s)
 endif
 PYTEST   := $(BIN)/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed=$(SEED)
 TIMED    := TIMINGS=.timings .ci/timed
+DTIMED   := TIMINGS=.timings-deploy .ci/timed
 COVERAGE := --cov=shared --cov-report=term:skip-covered
+
+# Deploy tooling, each in its own virtualenv so it never fights the project's pins: the SAM CLI, and a stand-in
+# for the Lambda runtime (the runtime's Python with boto3 only) that `make deploy-check` imports handlers in.
+SAM_VERSION   := 1.170.0
+RUNTIME_BOTO3 := 1.44.8
+TOOLS         := .venv-tools
+SAM           := env SAM_CLI_TELEMETRY=0 $(TOOLS)/sam/bin/sam
+# The Lambda runtime's Python (3.12): compiles the layer's bytecode and runs the deploy check. Found on PATH or
+# in pyenv; without one the layer ships no bytecode and the check runs on python3.
+ifeq ($(origin LAMBDA_PYTHON), undefined)
+LAMBDA_PYTHON := $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \
+  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
+endif
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +42,7 @@ install: $(STAMP)
 
 # checkov lives in its own virtualenv, pinned: its dependency pins never meet the project's.
 CHECKOV_VERSION := 3.3.30
-CHECKOV_VENV    := .venv-tools/checkov
+CHECKOV_VENV    := $(TOOLS)/checkov
 CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 CHECKOV         := $(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet \
                    --skip-download
@@ -88,16 +102,45 @@ bench: $(STAMP)
 drill: $(STAMP)
 	$(BIN)/opslayer drill
 
-clean:
-	rm -rf $(VENV) .venv-tools .pytest_cache .ruff_cache .aws-sam .coverage .timings
+$(TOOLS)/sam/.installed-$(SAM_VERSION):
+	rm -rf $(TOOLS)/sam && $(PYTHON) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/python -m pip install --quiet 'aws-sam-cli==$(SAM_VERSION)'
+	touch $@
 
-# `sam build` runs this for the CoreLayer (Metadata: BuildMethod: makefile): the shared/ package plus
-# the runtime dependencies from pyproject.toml, built for the Lambda runtime (boto3 comes with it).
+$(TOOLS)/runtime/.installed-$(RUNTIME_BOTO3):
+	rm -rf $(TOOLS)/runtime && $(or $(LAMBDA_PYTHON),$(PYTHON)) -m venv $(TOOLS)/runtime
+	$(TOOLS)/runtime/bin/python -m pip install --quiet 'boto3==$(RUNTIME_BOTO3)'
+	touch $@
+
+## make deploy-check: sam validate --lint, sam build (.aws-sam/), then every built handler imported from the
+## built artifacts alone with its template environment, as Lambda would (infra/deploy_check.py)
+deploy-check: $(STAMP) $(TOOLS)/sam/.installed-$(SAM_VERSION) $(TOOLS)/runtime/.installed-$(RUNTIME_BOTO3)
+	@status=0; \
+	$(DTIMED) "sam validate --lint" 30 $(SAM) validate --lint || status=1; \
+	$(DTIMED) "sam build" 60 $(SAM) build || status=1; \
+	[ $$status -eq 0 ] && $(DTIMED) "handlers imported from the build" 40 \
+	  $(BIN)/python -m infra.deploy_check --runtime-python $(TOOLS)/runtime/bin/python || status=1; \
+	$(DTIMED) --report 120 "make deploy-check"; \
+	exit $$status
+
+## make layer-lock: rewrite infra/layer_requirements.txt (the CoreLayer's pins) from the venv (infra/layer.py)
+layer-lock: $(STAMP)
+	$(BIN)/python -m infra.layer lock
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .aws-sam .coverage .timings .timings-deploy
+
+# `sam build` runs this for the CoreLayer (Metadata: BuildMethod: makefile): the shared/ package plus the runtime
+# dependencies pinned in infra/layer_requirements.txt (no boto3 closure: the runtime's; chalice without its CLI's
+# dependencies; infra/layer.py), as wheels for python3.12 on arm64. Bytecode only from the runtime's Python
+# (3.12, unchecked-hash: /opt is read-only and never changes), else none: a cold start then compiles what it imports.
 build-CoreLayer:
 	mkdir -p "$(ARTIFACTS_DIR)/python"
-	cp -R shared "$(ARTIFACTS_DIR)/python/"
-	python3 -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
-	  print('\n'.join(d for d in deps if not d.startswith('boto3')))" > "$(ARTIFACTS_DIR)/requirements.txt"
-	python3 -m pip install --quiet --target "$(ARTIFACTS_DIR)/python" -r "$(ARTIFACTS_DIR)/requirements.txt" \
+	tar -c --exclude=__pycache__ --exclude='*.pyc' shared | tar -x -C "$(ARTIFACTS_DIR)/python"
+	PYTHONDONTWRITEBYTECODE=1 python3 -m pip install --quiet --no-compile --no-deps --target "$(ARTIFACTS_DIR)/python" \
+	  -r infra/layer_requirements.txt \
 	  --platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all:
-	rm "$(ARTIFACTS_DIR)/requirements.txt"
+	rm -rf "$(ARTIFACTS_DIR)/python/bin"
+	@if [ -n "$(LAMBDA_PYTHON)" ]; then \
+	  $(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)/python" >/dev/null; \
+	else echo "build-CoreLayer: no python3.12 on this host: the layer ships without bytecode"; fi

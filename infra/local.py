@@ -5,10 +5,25 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 
 from infra import stack as local_stack
+
+
+def ports_taken(host: str, ports: dict[int, str]) -> list[str]:
+    """One line per port (number -> what it is for) something on `host` already listens on. A port in TIME_WAIT
+    is free (SO_REUSEADDR, as the servers bind); a listening socket is not."""
+    taken = []
+    for port, role in ports.items():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                taken.append(f"port {port} ({role}) is already in use on {host}")
+    return taken
 
 
 def main() -> int:
@@ -16,6 +31,11 @@ def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     aws_port = int(os.environ.get("AWS_PORT", str(port + 1)))
     base = f"http://127.0.0.1:{port}"
+    taken = ports_taken("127.0.0.1", {port: "the API, PORT", aws_port: "the local AWS endpoint, PORT+1"})
+    if taken:  # found before anything starts: a server thread failing to bind later would leave this hanging
+        print(f"make local: {'; '.join(taken)}: stop what uses it, or choose another port (PORT=8123 make local)",
+              file=sys.stderr, flush=True)
+        return 1
     print(f"Starting the local cloud on 127.0.0.1:{aws_port} and deploying template.yaml ...", flush=True)
     stack = local_stack.start(base, server_port=aws_port)
     server = stack.serve("127.0.0.1", port)

@@ -75,6 +75,7 @@ class Settings(Model):
     ops_auth_mode: str = "iam"
     ops_key_secret_arn: str = ""
     sender_email: str = "maintenance@example.com"
+    sms_origination_identity: str = ""  # the SmsOriginationIdentity parameter; "" = SNS picks the number
     pms_inbound_queue_url: str = ""
     # The PMS (one per deployment; shared/pms/providers.py lists the adapters). Neutral names: the
     # template maps its Buildium* parameters and secrets onto these.

@@ -26,6 +26,7 @@ CLOUD_PARAMETERS = {
     "Stage": "test",
     "OpsAuthMode": "key",
     "PublicBaseUrl": "http://testserver",
+    "SenderEmail": "maintenance@example.com",  # required (no default); the address the tests' mail goes to
     # The stage timers are the real ones (shared/rules/timers.json): tests that watch a timer fire advance
     # the frozen clock, which Step Functions' task timeouts and Wait states run on (tests/integration/conftest.py).
     # Tests advance the frozen clock by days (to let a timer run out): the recurring jobs would then run for

@@ -118,17 +118,24 @@ class QueueSender:
 
 
 class Messenger:
-    """SMS through SNS, email through SES."""
+    """SMS through SNS, email through SES. `sms_origination` (the SmsOriginationIdentity parameter: a
+    toll-free or 10DLC number, or its id/ARN) is the number every SMS is sent from; empty lets SNS choose."""
 
-    def __init__(self, sender_email: str, sns: Any = None, ses: Any = None) -> None:
+    def __init__(self, sender_email: str, sns: Any = None, ses: Any = None, sms_origination: str = "") -> None:
         self.sender = sender_email
+        self.sms_origination = sms_origination
         self._sns = sns
         self._ses = ses
 
+    def sms_attributes(self) -> dict[str, dict[str, str]]:
+        attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+        if self.sms_origination:
+            attributes["AWS.MM.SMS.OriginationNumber"] = {"DataType": "String", "StringValue": self.sms_origination}
+        return attributes
+
     def sms(self, phone: str, body: str) -> str:
         sns = self._sns or aws_client("sns")
-        resp = sns.publish(PhoneNumber=phone, Message=body, MessageAttributes={
-            "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}})
+        resp = sns.publish(PhoneNumber=phone, Message=body, MessageAttributes=self.sms_attributes())
         return resp["MessageId"]
 
     def email(self, to: str, subject: str, body: str) -> str:

@@ -276,8 +276,8 @@ class BuildiumClient:
         response = self._request("GET", path, params=params, allow_404=True)
         return None if response is None else _json(response)
 
-    def _pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Json]:
-        offset = 0
+    def _pages(self, path: str, params: dict[str, Any] | None = None, start: int = 0) -> Iterator[Json]:
+        offset = start
         while True:
             query = {**(params or {}), "orderby": "Id", "offset": offset, "limit": self.page_size}
             response = self._request("GET", path, params=query)
@@ -296,9 +296,9 @@ class BuildiumClient:
         data = self._get(ENDPOINTS[kind][0].format(id=_int_id(pms_id)))
         return None if data is None else MAPPERS[kind](data)
 
-    def list(self, kind: EntityKind) -> Iterator[object]:
+    def list(self, kind: EntityKind, start: int = 0) -> Iterator[object]:
         mapper = MAPPERS[kind]
-        for item in self._pages(ENDPOINTS[kind][1]):
+        for item in self._pages(ENDPOINTS[kind][1], start=start):
             yield mapper(item)
 
     # ------------------------------------------------------------------ writes

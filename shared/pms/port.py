@@ -48,8 +48,10 @@ class PmsPort(Protocol):
         """The entity as the Pms* model of its kind (PmsProperty for EntityKind.PROPERTY, ...), or None if the
         PMS no longer has it."""
 
-    def list(self, kind: EntityKind) -> Iterator[object]:
-        """Every entity of a kind, as Pms* models, all pages (for tasks: the maintenance requests)."""
+    def list(self, kind: EntityKind, start: int = 0) -> Iterator[object]:
+        """Every entity of a kind, as Pms* models, all pages (for tasks: the maintenance requests), in a stable
+        order (the PMS's ids); `start` skips the first that many without reading them (a reconciliation resumes
+        there in a later invocation)."""
 
     def ensure_resident_request(self, request: NewResidentRequest) -> str:
         """Create the resident's maintenance request unless one with this reference exists; return its PMS

@@ -136,6 +136,6 @@ def _build(cfg: Settings) -> Services:
         repo=Repository(cfg.table_name),
         events=EventPublisher(cfg.event_bus_name),
         workflow=Workflow(cfg.state_machine_arn),
-        messenger=Messenger(cfg.sender_email),
+        messenger=Messenger(cfg.sender_email, sms_origination=cfg.sms_origination_identity),
         secrets=SecretCache(),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -405,23 +406,58 @@ ORDER = (EntityKind.PROPERTY, EntityKind.UNIT, EntityKind.VENDOR, EntityKind.LEA
          EntityKind.TASK)
 
 
-def reconcile(svc: Services, pms: PmsPort) -> dict[str, int]:
-    """Pull the whole portfolio through the API (all pages) and upsert it: the initial import, and the
-    scheduled catch-up for anything a lost webhook missed."""
+class ReconcileCursor(Model):
+    """Where a reconciliation stopped, to go on in a later invocation: the kind being read and how many of its
+    entities (in the PMS's stable order) were read, the run's snapshot time and its counts so far."""
+
+    started: str  # the whole run's snapshot time (the ordering guard against newer webhooks)
+    kind: EntityKind
+    position: int = 0
     counts: dict[str, int] = {}
+    continuation: int = 0  # invocations before this one
+
+
+class ReconcileProgress(Model):
+    counts: dict[str, int]
+    cursor: ReconcileCursor | None  # None: the reconciliation is complete
+
+
+def reconcile(svc: Services, pms: PmsPort) -> dict[str, int]:
+    """Pull the whole portfolio through the API (all pages) and upsert it, in one go: the initial import, and the
+    scheduled catch-up for anything a lost webhook missed. The Lambda handler runs it in time-boxed steps."""
+    progress = reconcile_step(svc, pms)
+    while progress.cursor is not None:
+        progress = reconcile_step(svc, pms, progress.cursor)
+    return progress.counts
+
+
+def reconcile_step(svc: Services, pms: PmsPort, cursor: ReconcileCursor | None = None,
+                   keep_going: Callable[[], bool] = lambda: True) -> ReconcileProgress:
+    """Read and upsert from `cursor` (None: a new run) while `keep_going()` says there is time, at least one entity
+    per step so every step moves on. Returns the counts and, unless the run is complete, the cursor to go on from.
+    A step repeated from the same cursor (a retried invocation) upserts the same entities again: upserts are
+    idempotent, so nothing is lost or made twice."""
     # A reconciliation is a snapshot taken from its start: an entity a webhook changed after that is
     # newer than what this run read, so it is left alone (the same ordering guard as for events).
-    started = svc.clock().isoformat(timespec="microseconds")
-    for kind in ORDER:
-        n = 0
-        for entity in pms.list(kind):
+    cursor = cursor or ReconcileCursor(started=svc.clock().isoformat(timespec="microseconds"), kind=ORDER[0])
+    counts = dict(cursor.counts)
+    read_this_step = 0
+    for kind in ORDER[ORDER.index(cursor.kind):]:
+        position = cursor.position if kind == cursor.kind else 0
+        counts.setdefault(kind.value, 0)
+        for entity in pms.list(kind, start=position):
+            if read_this_step and not keep_going():
+                return ReconcileProgress(counts=counts, cursor=ReconcileCursor(
+                    started=cursor.started, kind=kind, position=position, counts=counts,
+                    continuation=cursor.continuation + 1))
+            position += 1
+            read_this_step += 1
             if kind == EntityKind.LEASE and getattr(entity, "status", "") != "active":
                 continue
-            if not svc.repo.advance_pms_event(kind.value, getattr(entity, "pms_id", ""), started):
+            if not svc.repo.advance_pms_event(kind.value, getattr(entity, "pms_id", ""), cursor.started):
                 continue
             upsert(svc, pms, entity)
-            n += 1
-        counts[kind.value] = n
+            counts[kind.value] += 1
     count("PmsReconciled")
-    logger.info("reconciled", extra={"counts": counts})
-    return counts
+    logger.info("reconciled", extra={"counts": counts, "invocations": cursor.continuation + 1})
+    return ReconcileProgress(counts=counts, cursor=None)

@@ -1,6 +1,6 @@
 """The KPI pages in a real browser (Debian's chromium driven by Playwright): the ops overview reached with
 `opslayer ops open overview`'s link and a property owner's monthly report reached with the owner link, on a
-120-day history (60 work orders) written to the local cloud's table and rolled up by the real backfill route. The figures on
+120-day history (60 jobs) written to the local cloud's table and rolled up by the real backfill route. The figures on
 the pages are the /ops/kpis figures; the SVG charts render. Screenshots land in test-artifacts/browser/, and
 with UPDATE_SCREENSHOTS=1 in docs/img/ for the README."""
 

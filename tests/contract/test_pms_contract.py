@@ -58,6 +58,25 @@ def resident_request(ids: dict[str, dict[str, Any]], ref: str) -> NewResidentReq
                               description="Under the sink, since this morning", priority="urgent")
 
 
+def test_buildium_resumes_a_list_across_page_boundaries(buildium: tuple[FakeBuildium, BuildiumClient]) -> None:
+    fake = buildium[0]
+    client = BuildiumClient(fake.url, fake.client_id, fake.client_secret, sleep=lambda seconds: None)
+    client.page_size = 2  # several pages for the demo's units
+    whole = [u.pms_id for u in client.list(EntityKind.UNIT)]  # type: ignore[attr-defined]
+    assert len(whole) > 4
+    for start in range(len(whole) + 1):
+        assert [u.pms_id for u in client.list(EntityKind.UNIT, start=start)] == whole[start:]  # type: ignore[attr-defined]
+
+
+def test_a_list_resumes_at_a_position_in_a_stable_order(pms: PmsPort) -> None:
+    """A reconciliation that goes on in a later invocation lists from where it stopped (`start`)."""
+    for kind in (EntityKind.UNIT, EntityKind.VENDOR):
+        whole = [e.pms_id for e in pms.list(kind)]  # type: ignore[attr-defined]
+        assert len(whole) >= 3 and whole == [e.pms_id for e in pms.list(kind)]  # type: ignore[attr-defined]
+        for start in (0, 1, len(whole) - 1, len(whole)):
+            assert [e.pms_id for e in pms.list(kind, start=start)] == whole[start:]  # type: ignore[attr-defined]
+
+
 def test_reads_give_what_the_account_holds_and_none_when_gone(pms: PmsPort, ids: dict[str, dict[str, Any]]) -> None:
     unit_id = str(ids["unit"]["unit-maple-1a"])
     unit = pms.get(EntityKind.UNIT, unit_id)

@@ -29,6 +29,11 @@ def _tag(reference: str) -> str:
     return f"[Opslayer {reference}]"
 
 
+def _id_order(pms_id: str) -> tuple[int, int | str]:
+    """The order a PMS lists in (Buildium: by Id): numeric ids by value, any others after them."""
+    return (0, int(pms_id)) if pms_id.isdigit() else (1, pms_id)
+
+
 @dataclass(frozen=True)
 class SyncCall:
     work_order_pms_id: str | None
@@ -89,9 +94,10 @@ class InMemoryPms:
         found = self.entities[kind].get(pms_id)
         return found.model_copy(deep=True) if found is not None else None
 
-    def list(self, kind: EntityKind) -> Iterator[object]:
+    def list(self, kind: EntityKind, start: int = 0) -> Iterator[object]:
         self._call("list")
-        return iter([e.model_copy(deep=True) for e in self.entities[kind].values()])
+        ordered = sorted(self.entities[kind].values(), key=lambda e: _id_order(e.pms_id))  # type: ignore[attr-defined]
+        return (e.model_copy(deep=True) for e in ordered[start:])
 
     def ensure_resident_request(self, request: NewResidentRequest) -> str:
         self._call("ensure_resident_request")
