@@ -11,9 +11,9 @@ from infra.triage.evaluate import Decision, evaluate, full_report
 from infra.triage.train import CORPUS
 
 BLIND = Path(__file__).resolve().parents[1] / "data" / "triage" / "blind.jsonl"
-# The current blind set's SHA-256, pinned when it is committed (before anything is measured on it). None while
-# there is none: set C (a2539321…, which measured 2026-12-03.3) is retired into the training pool.
-BLIND_SHA256: str | None = None
+# The current blind set's SHA-256, pinned when it is committed (before anything is measured on it): set D,
+# 642 messages (ids f1-/f2-/f3-) written for rules 2026-12-03.4. None while there is none.
+BLIND_SHA256: str | None = "d9eed0d21a7301f3f8eb99b6e269cc659b292e459b8c46186e8312dcc31a2c05"
 # The retired blind sets, each now in the training pool under its id prefixes, and their sizes
 # (tests/data/triage/README.md).
 RETIRED = {"A": (("b1-", "b2-", "b3-", "b4-"), 640), "B": (("c1-", "c2-", "c3-", "c4-"), 640),
