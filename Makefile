@@ -14,6 +14,10 @@ ifeq ($(origin SEED), undefined)
 SEED     := $(shell date +%s)
 endif
 PYTEST   := $(BIN)/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed=$(SEED)
+# Each phase runs on WORKERS pytest-xdist processes (the machine's 2 cores; WORKERS=0: one process). The local
+# cloud's phase hands out whole files (--dist loadfile): each worker deploys the template once for its session.
+WORKERS  ?= 2
+XDIST    := -n $(WORKERS)
 TIMED    := TIMINGS=.timings .ci/timed
 DTIMED   := TIMINGS=.timings-deploy .ci/timed
 COVERAGE := --cov=shared --cov-report=term:skip-covered
@@ -64,9 +68,9 @@ browser:
 ## make test-fast: unit + service tests with the coverage of shared/, then contract + handler tests (<= 60 s)
 test-fast: $(STAMP)
 	@echo "random order seed: $(SEED) (replay: make test-fast SEED=$(SEED))"; status=0; \
-	$(TIMED) "unit + service tests (coverage of shared/)" 30 $(PYTEST) tests/unit tests/service $(COVERAGE) || status=1; \
+	$(TIMED) "unit + service tests (coverage of shared/)" 30 $(PYTEST) $(XDIST) tests/unit tests/service $(COVERAGE) || status=1; \
 	echo "coverage of shared/ from unit+service tests: $$($(BIN)/coverage report --format=total)%"; \
-	$(TIMED) "contract + handler tests" 30 $(PYTEST) tests/contract tests/handlers || status=1; \
+	$(TIMED) "contract + handler tests" 30 $(PYTEST) $(XDIST) tests/contract tests/handlers || status=1; \
 	exit $$status
 
 ## make test: lint, template lint, import contracts, test-fast, then the local-cloud tests (infra, integration, browser) (<= 5 min)
@@ -77,7 +81,7 @@ test: $(STAMP) $(CHECKOV_STAMP) browser
 	$(TIMED) "checkov" 60 $(CHECKOV) || status=1; \
 	$(TIMED) "import contracts" 10 $(BIN)/lint-imports || status=1; \
 	$(MAKE) --no-print-directory test-fast SEED=$(SEED) || status=1; \
-	$(TIMED) "local cloud: infra + integration + browser tests" 200 $(PYTEST) tests/infra tests/integration tests/browser || status=1; \
+	$(TIMED) "local cloud: infra + integration + browser tests" 200 $(PYTEST) $(XDIST) --dist loadfile tests/infra tests/integration tests/browser || status=1; \
 	$(TIMED) --report 300; \
 	exit $$status
 

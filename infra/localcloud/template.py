@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from infra.cfn_yaml import CfnLoader, load_template  # noqa: F401  (the local cloud's readers import them here)
 
 CODE_BUCKET = "localcloud-code"
 """Local S3 bucket that holds the placeholder code bundles."""
@@ -22,38 +22,6 @@ CODE_BUCKET = "localcloud-code"
 _ROOT_PREFIX = "-"
 
 
-class CfnLoader(yaml.SafeLoader):
-    """YAML loader that understands CloudFormation's short-form intrinsic tags."""
-
-
-def _intrinsic(tag: str) -> Any:
-    key = "Ref" if tag == "Ref" else ("Condition" if tag == "Condition" else f"Fn::{tag}")
-
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-            if tag == "GetAtt":
-                value = str(value).split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-        return {key: value}
-
-    return construct
-
-
-for _tag in (
-    "Ref", "Condition", "Sub", "GetAtt", "If", "Equals", "Not", "And", "Or", "Join", "Select",
-    "Split", "FindInMap", "Base64", "ImportValue", "GetAZs", "Cidr", "ToJsonString", "Length",
-    "Transform",
-):
-    CfnLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
-
-
-def load_template(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=CfnLoader)  # CfnLoader is a SafeLoader
 
 
 @dataclass(frozen=True)
