@@ -14,10 +14,11 @@ ifeq ($(origin SEED), undefined)
 SEED     := $(shell date +%s)
 endif
 PYTEST   := $(BIN)/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed=$(SEED)
-# Each phase runs on WORKERS pytest-xdist processes (the machine's 2 cores; WORKERS=0: one process). The local
-# cloud's phase hands out whole files (--dist loadfile): each worker deploys the template once for its session.
+# Each phase runs on WORKERS pytest-xdist processes (the machine's 2 cores; WORKERS=0: one process), handing out
+# whole files (--dist loadfile): a module's fixtures are built once, and each local-cloud worker deploys the
+# template once for its session.
 WORKERS  ?= 2
-XDIST    := -n $(WORKERS)
+XDIST    := -n $(WORKERS) --dist loadfile
 TIMED    := TIMINGS=.timings .ci/timed
 DTIMED   := TIMINGS=.timings-deploy .ci/timed
 COVERAGE := --cov=shared --cov-report=term:skip-covered
@@ -81,7 +82,7 @@ test: $(STAMP) $(CHECKOV_STAMP) browser
 	$(TIMED) "checkov" 60 $(CHECKOV) || status=1; \
 	$(TIMED) "import contracts" 10 $(BIN)/lint-imports || status=1; \
 	$(MAKE) --no-print-directory test-fast SEED=$(SEED) || status=1; \
-	$(TIMED) "local cloud: infra + integration + browser tests" 200 $(PYTEST) $(XDIST) --dist loadfile tests/infra tests/integration tests/browser || status=1; \
+	$(TIMED) "local cloud: infra + integration + browser tests" 200 $(PYTEST) $(XDIST) tests/infra tests/integration tests/browser || status=1; \
 	$(TIMED) --report 300; \
 	exit $$status
 

@@ -234,7 +234,8 @@ def _snapshot(svc: Services) -> list[dict[str, Any]]:
 
 def test_replays_duplicates_and_any_order_change_nothing(svc: Services, history: list[Written]) -> None:
     before = _snapshot(svc)
-    events = [e for job in history for phase in (1, 2) for e in _events(job, phase)]
+    # Every third job's events (a few hundred, both phases, every kind of event): the whole history took 13 s.
+    events = [e for job in history[::3] for phase in (1, 2) for e in _events(job, phase)]
     random.Random(3).shuffle(events)
     outcomes = Counter(kpis.apply_event(svc, e) for e in events)  # the same ids again: seen
     assert outcomes["applied"] == 0 and outcomes["seen"] > 0
