@@ -161,7 +161,7 @@ class FaultInjector:
             _matching.active = False
         return None
 
-    def aws_fault(self, event_name: str, body: bytes | str | None) -> Fault | None:
+    def aws_fault(self, event_name: str, body: Any) -> Fault | None:
         """The fault for a botocore ``before-send.<service>.<Operation>`` request, if one fires."""
         if not self._faults:
             return None
@@ -175,7 +175,10 @@ class FaultInjector:
         return self._take("lambda", (function_name,), event if isinstance(event, dict) else {})
 
 
-def _params(body: bytes | str | None) -> dict[str, Any]:
+def _params(body: Any) -> dict[str, Any]:
+    """A request's parameters, for a fault's ``when``: a streamed body (an S3 upload) has none to match on."""
+    if not isinstance(body, bytes | str | None):
+        return {}
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
     if text.startswith("{"):
         try:
@@ -187,7 +190,8 @@ def _params(body: bytes | str | None) -> dict[str, Any]:
 
 def error_response(fault: Fault, request: Any) -> tuple[int, dict[str, str], bytes]:
     """The error as the service's protocol answers it: JSON (``__type``) or query/XML (``<ErrorResponse>``)."""
-    body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else (request.body or "")
+    body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else request.body
+    body = body if isinstance(body, str) else ""  # a streamed body (an S3 upload): not JSON
     if body.startswith("{") or "json" in str(request.headers.get("Content-Type", "")):
         payload = {"__type": fault.error, "message": fault.message, **fault.extra}
         return fault.status, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": fault.error}, \

@@ -59,3 +59,17 @@ def test_a_query_protocol_error_parses_as_the_service_would_answer_it(aws):
                                               "Message": "Email address is not verified"}
     injector.clear()
     assert injector.fired == []
+
+
+def test_a_streamed_upload_passes_while_a_fault_is_armed_and_can_be_faulted_itself(aws):
+    # Found by the money steps' fault scenarios: an S3 upload's body is a stream, not bytes, and the injector
+    # failed every upload made while any fault was armed.
+    s3 = _client("s3")
+    s3.create_bucket(Bucket="fault-uploads")
+    injector.aws("dynamodb", "PutItem", "ProvisionedThroughputExceededException")
+    s3.put_object(Bucket="fault-uploads", Key="k", Body=b"%PDF-1.4", ContentType="application/pdf")
+    assert s3.get_object(Bucket="fault-uploads", Key="k")["Body"].read() == b"%PDF-1.4"
+    injector.aws("s3", "PutObject", "SlowDown", status=503)
+    with pytest.raises(ClientError) as raised:
+        s3.put_object(Bucket="fault-uploads", Key="k2", Body=b"x")
+    assert raised.value.response["Error"]["Code"] == "SlowDown"

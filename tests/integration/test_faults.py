@@ -44,6 +44,7 @@ class Job:
         self.stack, self.api, self.ops_headers, self.unit = stack, api, ops_headers, UNITS[unit_id]
         self.description = f"{text} (fault {uuid.uuid4().hex[:8]})"
         self.id = ""
+        self.token = ""  # the vendor's job link, once walked there
         self._known: dict[str, bool] = {}
 
     def submit(self) -> Job:
@@ -191,6 +192,48 @@ def test_a_step_that_raises_or_times_out_is_escalated_with_its_alarm_then_retrie
     resp = job.api.post(f"/ops/work-orders/{job.id}/retry", headers=job.ops_headers)
     assert resp.status == 202, resp.body
     job.reaches(goes_on_to)
+    assert job.stack.cloud.wait_idle()
+    job.assert_nothing_lost()
+
+
+def walk_to_invoice(job: Job) -> Job:
+    """The job done, verified by the tenant and waiting for the invoice (the money side's first wait)."""
+    from tests.integration.test_invoices import verified_job
+
+    job.id, _, job.token = verified_job(job.stack, job.api, job.ops_headers, job.unit.id, job.description)
+    return job
+
+
+def approved_by_ops_if_asked(job: Job) -> dict | None:
+    """The record once closed. A recall (an earlier test fixed the same trade at this unit) sends the approval to
+    ops instead of approving it by itself: ops approve through their link."""
+    from tests.integration.test_invoices import APPROVAL_LINK, OPS
+
+    record = job.record()
+    if record["status"] == "coded":
+        links = [m.group(1) for msg in job.messages() if msg["to"] in OPS and (m := APPROVAL_LINK.search(msg["body"]))]
+        if links:
+            job.api.post(f"/approvals/{links[-1]}/approve")
+    return record if record["status"] == "closed" else None
+
+
+@pytest.mark.parametrize("action", ["code", "bill", "close"], ids=["code-raises", "bill-raises", "close-raises"])
+def test_a_money_step_that_raises_is_escalated_then_retried_to_closed(faults, job, capfd, action):
+    from tests.integration.test_invoices import invoice
+
+    walk_to_invoice(job)
+    fault = faults.lambda_fn(job.stack.cloud.physical("InvoicingFunction"),
+                             when=lambda event: event.get("action") == action and job.mine(event))
+    assert job.api.post(f"/vendor/jobs/{job.token}/invoice", invoice(f"F-{action}")).status == 202
+    job.assert_escalated(capfd)
+    assert fault.spent
+    resp = job.api.post(f"/ops/work-orders/{job.id}/retry", headers=job.ops_headers)
+    assert resp.status == 202, resp.body
+    record = eventually(lambda: approved_by_ops_if_asked(job), timeout=60)
+    events = [e["event"] for e in record["timeline"]]
+    assert events.count("invoice_coded") == 1 and events.count("billed") == 1, events
+    bills = [b for b in job.stack.fake.list("bill") if str(b.get("WorkOrderId")) == str(record["pms"]["work_order_id"])]
+    assert len(bills) == 1  # the retried step did not post the bill twice
     assert job.stack.cloud.wait_idle()
     job.assert_nothing_lost()
 
