@@ -267,7 +267,9 @@ def test_a_send_that_keeps_failing_ends_in_the_dead_letter_queue_then_redrives_o
         return int(attrs["ApproximateNumberOfMessages"]) > 0
 
     eventually(dead_lettered)
-    assert fault.fired == 5  # maxReceiveCount
+    # maxReceiveCount (5) failed sends of the message now dead-lettered; the job's other emails may have failed
+    # meanwhile too (seed 1796336907: 6), so at least 5.
+    assert fault.fired >= 5
     alarm = cloud.client("cloudwatch").describe_alarms(AlarmNames=[cloud.physical("NotificationDLQAlarm")])
     assert {d["Value"] for a in alarm["MetricAlarms"] for d in a["Dimensions"]} == {dlq.rsplit("/", 1)[-1]}
     faults.clear()  # the mail service is back: ops redrive the queue
