@@ -221,6 +221,9 @@ def approved_by_ops_if_asked(job: Job) -> dict | None:
 def test_a_money_step_that_raises_is_escalated_then_retried_to_closed(faults, job, capfd, action):
     from tests.integration.test_invoices import invoice
 
+    # A trade no other test completes: a completed job makes the next one of its trade at its unit a recall,
+    # and the invoice tests expect none (seed 1796338470, when these ran first with a plumbing job).
+    job = Job(job.stack, job.api, job.ops_headers, job.unit.id, "The bedroom window screen is torn")
     walk_to_invoice(job)
     fault = faults.lambda_fn(job.stack.cloud.physical("InvoicingFunction"),
                              when=lambda event: event.get("action") == action and job.mine(event))
