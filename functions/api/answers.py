@@ -1,6 +1,7 @@
 """The API's JSON answers as pydantic models, for the OpenAPI document (``documented(..., response=Model)``).
 
-The read models of shared/services/views.py (TenantStatus, VendorJob, ApprovalView) are answers as they are.
+The read models of shared/services/views.py (TenantStatus, VendorJob, ApprovalView) and the on-call page's
+(shared/services/paging.py PageView) are answers as they are.
 The answers of a few fields are built with the models below, so the document cannot drift from them. Records a
 use case assembles (a work order, its full record, KPIs, setup records) are described by their stable
 top-level fields: `Record` answers may carry more (additionalProperties), nested parts are objects.
@@ -123,23 +124,6 @@ class PageLink(View):
 class OwnerReportLink(PageLink):
     property_id: str
     month: str
-
-
-class OnCallPage(View):
-    """What the person paged for an emergency sees."""
-
-    work_order_id: str
-    property: str
-    address: str
-    unit: str
-    emergency: str
-    description: str
-    paged: str
-    acknowledged: bool
-    acknowledged_by: str | None
-    acknowledged_at: str | None
-    allowed_actions: list[str]
-    language: str
 
 
 class Acknowledged(View):

@@ -15,7 +15,7 @@ for and only once, a second acknowledgement changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from shared.domain import links, oncall
@@ -27,6 +27,7 @@ from shared.domain.setup import SINGLETON
 from shared.domain.workorder import MONEY_STATUSES, Status, TimelineEntry, WorkOrder
 from shared.observability import count, logger, stage_metric
 from shared.services.container import Services
+from shared.services.views import View
 from shared.services.writes import Edit, entry, mutate, publish
 
 ROTAS = "on_call_rotas"  # CONFIG item: property id, or PORTFOLIO, -> rota (written by /ops/config/on-call-rotas)
@@ -164,9 +165,8 @@ def ack_link(svc: Services, wo: WorkOrder, level: int, base_url: str) -> str:
     return f"{base_url}/oncall/{token}"
 
 
-@dataclass(frozen=True)
-class PageView:
-    """What the acknowledge page shows the paged person."""
+class PageView(View):
+    """What the person paged for an emergency sees: the acknowledge page, and the JSON GET /oncall/{token} answers."""
 
     work_order_id: str
     property: str
@@ -180,9 +180,6 @@ class PageView:
     acknowledged_at: str | None
     allowed_actions: list[str]
     language: str  # the paged person's ("en" or "es")
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _link_scope(svc: Services, token: str, action: str) -> tuple[links.LinkScope, int]:

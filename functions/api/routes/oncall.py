@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from shared.services import paging
 from shared.services.container import services
 
 from .. import answers, pages
@@ -28,15 +29,13 @@ bp = Blueprint(__name__)
 
 @bp.route("/oncall/{token}", methods=["GET"])
 @documented(responses={200: "The emergency (JSON, or the page with its button)."}, produces=(JSON, HTML),
-            response=answers.OnCallPage)
+            response=paging.PageView)
 @endpoint(html_errors=True)
 def oncall_page(token):
-    from shared.services import paging
-
     view = paging.page_view(services(), token)
     if wants_html():
         return html_response(200, pages.oncall_page(view, api_path(f"/oncall/{token}/acknowledge")))
-    return json_response(200, answers.OnCallPage(**view.as_json()))
+    return json_response(200, view)
 
 
 @bp.route("/oncall/{token}/acknowledge", methods=["POST"], content_types=ALL_TYPES)
@@ -44,8 +43,6 @@ def oncall_page(token):
             303: "A form post: back to the page."}, response=answers.Acknowledged)
 @endpoint(html_errors=True)
 def oncall_acknowledge(token):
-    from shared.services import paging
-
     refuse_cross_site()
     wo = paging.acknowledge_by_link(services(), token)
     if is_form():
