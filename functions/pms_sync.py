@@ -3,24 +3,22 @@ reconciliation ({"action": "reconcile"} from EventBridge Scheduler) pulls the wh
 insurance check ({"action": "check_insurance"}) announces vendors whose synced insurance expires soon.
 
 A reconciliation reads until RECONCILE_MARGIN_MS are left of the invocation, then invokes this function again,
-asynchronously, with its cursor ({"action": "reconcile", "cursor": {...}}), so a portfolio of any size syncs in
-steps within the timeout. A failed step is retried by Lambda from the same cursor (upserts are idempotent);
+asynchronously, with its cursor ({"action": "reconcile", "cursor": {...}}; shared.services.pms_sync
+.reconcile_invocation, through the container's continuations port), so a portfolio of any size syncs in steps
+within the timeout. A failed step is retried by Lambda from the same cursor (upserts are idempotent);
 after its retries it lands in the async-invoke dead-letter queue (AsyncInvokeDLQAlarm); the next scheduled run
 starts over."""
-
-import json
 
 from shared.batch import SQSRecord, sqs_batch
 from shared.entry import lambda_entry
 from shared.observability import bind, logger
 from shared.pms.models import PmsEvent
 from shared.services.container import services
-from shared.services.pms_sync import ReconcileCursor, apply_event, reconcile_step
+from shared.services.pms_sync import apply_event, reconcile_invocation
 
 # Time kept back when a reconciliation step stops: one more PMS page (with the client's retries) and one upsert
 # must fit, then the continuation's invoke.
 RECONCILE_MARGIN_MS = 10_000
-MAX_CONTINUATIONS = 1_000  # a runaway chain stops (and fails loudly) rather than invoke itself forever
 
 
 def _apply(record: SQSRecord) -> None:
@@ -44,20 +42,5 @@ def lambda_handler(event, context):
 
 def _reconcile(event: dict, context) -> dict:
     svc = services()
-    cursor = ReconcileCursor.model_validate(event["cursor"]) if event.get("cursor") else None
-    if cursor is not None and cursor.continuation > MAX_CONTINUATIONS:
-        raise RuntimeError(f"reconciliation stopped after {MAX_CONTINUATIONS} continuations")
-    progress = reconcile_step(svc, svc.pms(), cursor,
-                              keep_going=lambda: context.get_remaining_time_in_millis() > RECONCILE_MARGIN_MS)
-    if progress.cursor is None:
-        return {"reconciled": progress.counts}
-    from shared.adapters.aws import client  # cold start: only a long reconciliation needs the Lambda client
-
-    payload = {"action": "reconcile", "cursor": progress.cursor.model_dump(mode="json")}
-    client("lambda").invoke(FunctionName=context.invoked_function_arn, InvocationType="Event",
-                            Payload=json.dumps(payload).encode())
-    logger.info("reconciliation continues", extra={"kind": progress.cursor.kind.value,
-                                                   "position": progress.cursor.position,
-                                                   "continuation": progress.cursor.continuation})
-    return {"reconciling": progress.counts, "continues_at": {"kind": progress.cursor.kind.value,
-                                                             "position": progress.cursor.position}}
+    return reconcile_invocation(svc, svc.pms(), event, context.invoked_function_arn,
+                                keep_going=lambda: context.get_remaining_time_in_millis() > RECONCILE_MARGIN_MS)

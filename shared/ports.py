@@ -374,6 +374,12 @@ class ObjectStorePort(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+class ContinuationPort(Protocol):
+    def continue_later(self, function_arn: str, event: dict[str, Any]) -> None:
+        """Invoke `function_arn` (the running function itself) again, asynchronously, with `event` (JSON), to go
+        on with work that would outlast this invocation (a reconciliation's next step). Returns before it runs."""
+
+
 class SchedulesPort(Protocol):
     def put(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
         """Create the one-time schedule, or move an existing one with this name to the new time and payload."""

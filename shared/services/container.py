@@ -16,6 +16,7 @@ from shared.pms.providers import PmsConnection, provider
 if TYPE_CHECKING:  # the port's models stay out of every function's cold start
     from shared.pms.port import PmsPort, WebhookVerifier
     from shared.ports import (
+        ContinuationPort,
         EventPort,
         MessengerPort,
         ObjectStorePort,
@@ -52,6 +53,7 @@ class Services:
     _pms_secret: str | None = None  # the API credentials the built adapter uses (None: given, not built)
     _schedules: SchedulesPort | None = None  # the visit timers' one-time schedules, built on first use unless given
     _webhooks: WebhookVerifier | None = None  # tests may pass their own; else built per call (the key rotates)
+    _continuations: ContinuationPort | None = None  # a function's next invocation, built on first use unless given
 
     def outbound(self, drill: bool = False) -> MessengerPort:
         """Where a message goes: SMS/email through `messenger`, except a drill work order's (`drill`) and any
@@ -90,6 +92,14 @@ class Services:
             self._schedules = OneTimeSchedules(s.visit_schedule_group, s.visit_timers_function_arn,
                                                s.visit_scheduler_role_arn, dead_letter_arn=s.scheduler_dlq_arn)
         return self._schedules
+
+    def continuations(self) -> ContinuationPort:
+        """New asynchronous invocations of the running function, going on with its work (a long reconciliation)."""
+        if self._continuations is None:
+            from shared.adapters.continuations import LambdaContinuations
+
+            self._continuations = LambdaContinuations()
+        return self._continuations
 
     def pms(self) -> PmsPort:
         """The configured PMS's adapter (the PmsProvider setting), with its API credentials from Secrets

@@ -404,6 +404,8 @@ def _deleted(svc: Services, kind: EntityKind, pms_id: str) -> str:
 # ---------------------------------------------------------------- reconciliation
 ORDER = (EntityKind.PROPERTY, EntityKind.UNIT, EntityKind.VENDOR, EntityKind.LEASE, EntityKind.GL_ACCOUNT,
          EntityKind.TASK)
+RECONCILE = "reconcile"  # the action of a reconciliation's event (functions/pms_sync.py routes it)
+MAX_CONTINUATIONS = 1_000  # a runaway chain stops (and fails loudly) rather than invoke itself forever
 
 
 class ReconcileCursor(Model):
@@ -461,3 +463,22 @@ def reconcile_step(svc: Services, pms: PmsPort, cursor: ReconcileCursor | None =
     count("PmsReconciled")
     logger.info("reconciled", extra={"counts": counts, "invocations": cursor.continuation + 1})
     return ReconcileProgress(counts=counts, cursor=None)
+
+
+def reconcile_invocation(svc: Services, pms: PmsPort, event: dict[str, Any], function_arn: str,
+                         keep_going: Callable[[], bool]) -> dict[str, Any]:
+    """One invocation's share of a reconciliation: a step from the event's cursor (none: a new run) while
+    `keep_going()`; unless that completes the run, the rest goes on in a new asynchronous invocation of
+    `function_arn` (this function) with the step's cursor (`svc.continuations()`), so a portfolio of any size
+    syncs within the invocations' timeout. Returns the counts and, if it continues, where."""
+    cursor = ReconcileCursor.model_validate(event["cursor"]) if event.get("cursor") else None
+    if cursor is not None and cursor.continuation > MAX_CONTINUATIONS:
+        raise RuntimeError(f"reconciliation stopped after {MAX_CONTINUATIONS} continuations")
+    progress = reconcile_step(svc, pms, cursor, keep_going)
+    if progress.cursor is None:
+        return {"reconciled": progress.counts}
+    at = progress.cursor
+    svc.continuations().continue_later(function_arn, {"action": RECONCILE, "cursor": at.model_dump(mode="json")})
+    logger.info("reconciliation continues", extra={"kind": at.kind.value, "position": at.position,
+                                                   "continuation": at.continuation})
+    return {"reconciling": progress.counts, "continues_at": {"kind": at.kind.value, "position": at.position}}

@@ -9,6 +9,7 @@ import inspect
 import pytest
 
 from shared import ports
+from shared.adapters.continuations import LambdaContinuations
 from shared.adapters.messaging import EventPublisher, Messenger, QueueSender, SecretCache, Workflow
 from shared.adapters.repository import (
     Channels,
@@ -42,6 +43,7 @@ IMPLEMENTATIONS: list[tuple[type, type, type]] = [  # port, AWS adapter, twin
     (ports.QueuePort, QueueSender, fakes.FakeQueues),
     (ports.ObjectStorePort, ObjectStore, fakes.InMemoryObjectStore),
     (ports.SchedulesPort, OneTimeSchedules, fakes.FakeSchedules),
+    (ports.ContinuationPort, LambdaContinuations, fakes.RecordedContinuations),
     (PmsPort, BuildiumClient, fakes.InMemoryPms),
 ]
 

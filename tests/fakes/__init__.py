@@ -3,6 +3,7 @@ run in milliseconds. Each twin is kept honest by a contract test against the rea
 (tests/contract/test_*_contract.py)."""
 
 from tests.fakes.clock import FrozenClock
+from tests.fakes.continuations import Continuation, RecordedContinuations
 from tests.fakes.messaging import (
     Execution,
     FakeQueues,
@@ -33,6 +34,7 @@ __all__ = [
     "DEFAULT_NOW",
     "DEMO_IDS",
     "AwsError",
+    "Continuation",
     "Execution",
     "FakeQueues",
     "FakeSchedules",
@@ -53,6 +55,7 @@ __all__ = [
     "MemoryTable",
     "Outbox",
     "QueuedMessage",
+    "RecordedContinuations",
     "RecordingEvents",
     "Scheduled",
     "SentMessage",

@@ -12,6 +12,7 @@ from shared.config import Settings, timeouts
 from shared.ports import RepositoryPort
 from shared.services.container import Services
 from tests.fakes.clock import FrozenClock
+from tests.fakes.continuations import RecordedContinuations
 from tests.fakes.messaging import ACCOUNT, REGION, FakeQueues, FakeSecrets, FakeWorkflow, Outbox, RecordingEvents
 from tests.fakes.pms import InMemoryPms
 from tests.fakes.repository import InMemoryRepository
@@ -72,7 +73,8 @@ def fake_secret_values(cfg: Settings) -> dict[str, str]:
 
 def fake_services(**overrides: Any) -> Services:
     """A `Services` on fresh fakes, the clock frozen at DEFAULT_NOW. Any field can be replaced by keyword
-    (`settings=`, `repo=`, `clock=`...; `pms=` and `schedules=` for the adapters built on first use).
+    (`settings=`, `repo=`, `clock=`...; `pms=`, `schedules=` and `continuations=` for the adapters built on
+    first use).
     The directory is empty: `seed_demo(svc.repo, svc.clock().date())` loads the demo portfolio."""
     cfg = overrides.pop("settings", None) or fake_settings()
     clock = overrides.pop("clock", None) or FrozenClock(DEFAULT_NOW)
@@ -83,6 +85,7 @@ def fake_services(**overrides: Any) -> Services:
         "object_store": InMemoryBuckets(),
         "_pms": overrides.pop("pms", None) or InMemoryPms(),
         "_schedules": overrides.pop("schedules", None) or FakeSchedules(clock),
+        "_continuations": overrides.pop("continuations", None) or RecordedContinuations(),
     }
     return Services(**{**parts, **overrides})
 

@@ -1,19 +1,23 @@
-"""A large portfolio's reconciliation in time-boxed steps: each step stops when its budget says so and hands
-back a cursor; the next goes on from there. 50,000 units arrive once each across the continuations, and a step
-replayed from the same cursor (a retried invocation) loses and duplicates nothing."""
+"""A large portfolio's reconciliation in time-boxed steps: each invocation stops when its budget says so and
+continues in a new invocation with its cursor (the continuations port; its twin records them and the test runs
+each as Lambda would); the next goes on from there. 50,000 units arrive once each across the continuations, and a
+step replayed from the same cursor (a retried invocation) loses and duplicates nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from shared.pms.models import EntityKind, PmsAddress, PmsProperty, PmsTask, PmsUnit
 from shared.services import pms_sync
 from shared.services.container import Services
-from tests.fakes import InMemoryPms
+from tests.fakes import InMemoryPms, RecordedContinuations
 from tests.service.journeys import fake_pms
 
 UNITS = 50_000
 REQUESTS = 30
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:opslayer-test-pms-sync"  # the function continuing itself
 
 
 def budget(entities: int) -> Callable[[], bool]:
@@ -50,22 +54,42 @@ def units_synced(svc: Services, units: int) -> int:
 
 def test_50000_units_sync_across_continuations_with_nothing_lost_or_duplicated(svc: Services) -> None:
     large = portfolio(svc, UNITS)
-    progress = pms_sync.reconcile_step(svc, large, keep_going=budget(7_000))
-    steps, cursors = 1, []
-    while progress.cursor is not None:
-        cursors.append(progress.cursor)
-        # What goes into the next invocation's payload, and back.
-        cursor = pms_sync.ReconcileCursor.model_validate_json(progress.cursor.model_dump_json())
-        progress = pms_sync.reconcile_step(svc, large, cursor, keep_going=budget(7_000))
-        steps += 1
+    continuations = svc.continuations()
+    assert isinstance(continuations, RecordedContinuations)
+    answer = pms_sync.reconcile_invocation(svc, large, {"action": "reconcile"}, ARN, keep_going=budget(7_000))
+    invocations, cursors = 1, []
+    while (continuation := continuations.take()) is not None:  # what Lambda runs next, as the event arrives
+        assert continuation.function_arn == ARN and continuation.event["action"] == "reconcile"
+        cursors.append(pms_sync.ReconcileCursor.model_validate(continuation.event["cursor"]))
+        answer = pms_sync.reconcile_invocation(svc, large, continuation.event, ARN, keep_going=budget(7_000))
+        invocations += 1
 
-    assert steps == 8  # 50,031 entities at most 7,000 a step
+    assert invocations == 8  # 50,031 entities at most 7,000 an invocation
     assert [c.continuation for c in cursors] == list(range(1, 8))
     assert len({c.started for c in cursors}) == 1  # one snapshot time for the whole run
-    assert progress.counts == {"property": 1, "unit": UNITS, "vendor": 0, "lease": 0, "gl_account": 0,
-                               "task": REQUESTS}
+    assert answer == {"reconciled": {"property": 1, "unit": UNITS, "vendor": 0, "lease": 0, "gl_account": 0,
+                                     "task": REQUESTS}}
     assert units_synced(svc, UNITS) == UNITS
     assert len(pms_work_orders(svc)) == REQUESTS
+
+
+def test_an_invocation_that_stops_early_says_where_it_continues(svc: Services) -> None:
+    pms = portfolio(svc, 40)
+    answer = pms_sync.reconcile_invocation(svc, pms, {"action": "reconcile"}, ARN, keep_going=budget(11))
+    assert answer == {"reconciling": {"property": 1, "unit": 10}, "continues_at": {"kind": "unit", "position": 10}}
+    [continuation] = svc.continuations().pending
+    assert continuation.event["cursor"]["kind"] == "unit" and continuation.event["cursor"]["position"] == 10
+
+
+def test_a_runaway_chain_of_continuations_stops_loudly(svc: Services) -> None:
+    pms = portfolio(svc, 3)
+    cursor = pms_sync.ReconcileCursor(started=svc.clock().isoformat(), kind=EntityKind.UNIT,
+                                      continuation=pms_sync.MAX_CONTINUATIONS + 1)
+    with pytest.raises(RuntimeError, match="continuations"):
+        pms_sync.reconcile_invocation(svc, pms, {"action": "reconcile", "cursor": cursor.model_dump(mode="json")},
+                                      ARN, keep_going=lambda: True)
+    assert svc.continuations().pending == []
+    assert units_synced(svc, 3) == 0
 
 
 def test_a_step_replayed_from_its_cursor_duplicates_nothing(svc: Services) -> None:
