@@ -25,7 +25,7 @@ def lambda_handler(event, context):
     if action == "fail":
         error = event.get("error") or {}
         logger.error("lifecycle failed", extra={"error": error.get("Error"), "cause": str(error.get("Cause"))[:500]})
-        escalate(svc, wo_id, "automation_error", f"Automation error ({error.get('Error', 'unknown')}); ops alerted",
+        escalate(svc, wo_id, "automation_error", f"Automation error ({error.get('Error', 'unknown')})",
                  automation_failed=True)
         return {"escalated": True}
     raise ValueError(f"unknown workflow action {action!r}")

@@ -268,19 +268,29 @@ def offer_expired(svc: Services, wo_id: str, index: int) -> str:
 def escalate(svc: Services, wo_id: str, reason: str, detail: str, automation_failed: bool = False) -> None:
     """Hand the work order to ops, keeping the status it stalled in (`escalated_from`: where ops may resume
     it, shared/services/escalations.py). `automation_failed`: the lifecycle itself failed, so that status is
-    also kept as `failed_in` for ops to retry it there."""
-    def apply(wo: WorkOrder) -> Edit[None] | None:
+    also kept as `failed_in` for ops to retry it there, and named after `detail` (the error)."""
+    def apply(wo: WorkOrder) -> Edit[str] | None:
+        """Result: what ops are told (an automation failure names the status it failed in)."""
         if Status.ESCALATED not in TRANSITIONS[wo.status]:
             return None
         update: dict[str, Any] = {"status": Status.ESCALATED, "offer": None, "stage_wait": None,
                                   "escalated_from": wo.status}
+        said = detail
         if automation_failed:
             update["failed_in"] = wo.status
-        return Edit(wo.model_copy(update=update), [entry(svc, "escalated", detail)])
+            said = f"{detail} while {wo.status.value}; ops alerted"
+        return Edit(wo.model_copy(update=update), [entry(svc, "escalated", said)], result=said)
 
-    wo = mutate(svc, wo_id, apply).after
-    if wo:
-        publish(svc, "WorkOrderEscalated", wo, "escalated", reason=reason, detail=detail)
+    change = mutate(svc, wo_id, apply)
+    if change.after and change.result:
+        announce_escalation(svc, change.after, reason, change.result)
+
+
+def announce_escalation(svc: Services, wo: WorkOrder, reason: str, detail: str) -> None:
+    """Tell ops (and the tenant) about this escalation. Each escalation is its own event, keyed on the version it
+    was saved at: a job escalated again after ops retried or resumed it tells ops again, while the same event
+    delivered twice still sends each message once."""
+    publish(svc, "WorkOrderEscalated", wo, f"escalated:{wo.version}", reason=reason, detail=detail)
 
 
 # ---------------------------------------------------------------- people's steps (task-token waits)
@@ -440,7 +450,7 @@ def answer_follow_up(svc: Services, wo_id: str, resolved: bool, comment: str | N
         _verified(svc, wo, answered=True)
         satisfaction.note_rating_asked(svc, wo)
     elif wo.status == Status.ESCALATED:
-        publish(svc, "WorkOrderEscalated", wo, "escalated", reason="not_fixed", detail="Tenant says it is not fixed")
+        announce_escalation(svc, wo, "not_fixed", "Tenant says it is not fixed")
     else:
         if before.vendor_id:
             svc.repo.bump_vendor_stat(before.vendor_id, "reopened")

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from shared.domain.links import TOKEN_PATTERN
+from shared.domain.steering import RESUME_AT
+from shared.domain.workorder import Status
 from tests.integration.conftest import IDS, UNITS, eventually
 
 pytestmark = pytest.mark.integration
@@ -82,10 +84,12 @@ class Job:
         return eventually(lambda: (r := self.record())["status"] in statuses and r)
 
     def execution(self) -> dict:
+        """The work order's current lifecycle (an ops retry's, once retried)."""
         sfn = self.stack.cloud.client("stepfunctions")
-        arn = self.stack.cloud.physical("WorkOrderStateMachine").replace(":stateMachine:", ":execution:")
+        machine = self.stack.cloud.physical("WorkOrderStateMachine").replace(":stateMachine:", ":execution:")
+        arn = self.stack.repo.get_work_order(self.id).execution_arn or f"{machine}:{self.id}"
         try:
-            return sfn.describe_execution(executionArn=f"{arn}:{self.id}")
+            return sfn.describe_execution(executionArn=arn)
         except sfn.exceptions.ExecutionDoesNotExist:
             return {}
 
@@ -103,18 +107,23 @@ class Job:
         sent = Counter((m["channel"], str(m["to"]), m.get("subject"), m["body"]) for m in self.messages())
         assert sent and max(sent.values()) == 1, [k[:3] for k, n in sent.items() if n > 1]
 
-    def assert_escalated(self, capfd) -> None:
+    def ops_told(self) -> list[dict]:
+        """The messages about this work order sent to ops."""
+        ops = self.stack.repo.ops_contact()
+        return [m for m in self.messages() if m["to"] in ((ops.email, ops.phone) if ops else (OPS_ALERT_EMAIL,))]
+
+    def assert_escalated(self, capfd, ops_told_before: int = 0) -> dict:
         """Handed to ops: escalated with the stage it failed in, the lifecycle FAILED (the ExecutionsFailed alarm),
-        the WorkOrderEscalated metric (the EscalationsAlarm) and one email to ops."""
+        the WorkOrderEscalated metric (the EscalationsAlarm) and ops told (`ops_told_before`: what ops had been told
+        about it before this escalation). Returns the escalated record."""
         record = self.reaches("escalated")
         assert record["failed_in"], record
         assert eventually(lambda: self.execution().get("status") == "FAILED")
-        ops = self.stack.repo.ops_contact()
-        eventually(lambda: [m for m in self.messages() if m["to"] in (ops.email, ops.phone)] if ops else
-                   [m for m in self.messages() if m["to"] == OPS_ALERT_EMAIL])
+        eventually(lambda: len(self.ops_told()) > ops_told_before)
         assert self.stack.cloud.wait_idle()
         assert '"WorkOrderEscalated"' in capfd.readouterr().out
         self.assert_nothing_lost()
+        return record
 
 
 @pytest.fixture
@@ -164,11 +173,11 @@ def test_a_conditional_check_race_is_decided_again_on_the_fresh_state(faults, jo
 
 # ------------------------------------------------------------------------------------------ Lambda, each step
 def accept_offer(job: Job) -> None:
-    """The offered vendor accepts through the link in their SMS."""
+    """The offered vendor accepts through the link in their SMS (kept as the job's `token`)."""
     job.reaches("offered")
-    token = eventually(lambda: next((m.group(1) for msg in job.messages() if (m := JOB_LINK.search(msg["body"]))),
-                                    None))
-    assert job.api.post(f"/vendor/jobs/{token}/accept").status == 200
+    job.token = eventually(lambda: next((m.group(1) for msg in job.messages()
+                                         if (m := JOB_LINK.search(msg["body"]))), None))
+    assert job.api.post(f"/vendor/jobs/{job.token}/accept").status == 200
 
 
 @pytest.mark.parametrize(("function", "action", "timeout", "goes_on_to"), [
@@ -237,6 +246,67 @@ def test_a_money_step_that_raises_is_escalated_then_retried_to_closed(faults, jo
     assert events.count("invoice_coded") == 1 and events.count("billed") == 1, events
     bills = [b for b in job.stack.fake.list("bill") if str(b.get("WorkOrderId")) == str(record["pms"]["work_order_id"])]
     assert len(bills) == 1  # the retried step did not post the bill twice
+    assert job.stack.cloud.wait_idle()
+    job.assert_nothing_lost()
+
+
+# The waits for people after the schedule, in lifecycle order: the function the ASL parks in, its action and stage,
+# and the status the work order fails in (so ops retry there).
+WAITS = (("WorkflowFunction", "await", "completion", "scheduled"),  # after the vendor scheduled: their completion
+         ("WorkflowFunction", "await", "followup", "completed"),  # after completion: the tenant's follow-up
+         ("InvoicingFunction", "await_invoice", None, "verified"),  # after verification: the vendor's invoice
+         ("InvoicingFunction", "await_approval", None, "coded"))  # after coding: the approval
+
+
+def test_each_later_wait_that_raises_is_escalated_then_retried_to_closed(faults, job, capfd):
+    """One job meets a raise at each wait after the schedule in turn: escalated with the alarm each time, ops
+    retry it where it failed, and it ends closed with one coding, one bill and every message once."""
+    from tests.integration.test_invoices import invoice
+    from tests.integration.test_lifecycle import window
+
+    # A trade no other test completes at its unit (see the money steps), and an invoice failing its checks
+    # (hours and rate past the visit and the rate card), so the approval waits for ops.
+    job = Job(job.stack, job.api, job.ops_headers, job.unit.id, "The bedroom window screen is torn")
+    armed = {failed_in: faults.lambda_fn(job.stack.cloud.physical(function),
+                                         when=lambda event, action=action, stage=stage:
+                                         event.get("action") == action and event.get("stage") == stage
+                                         and job.mine(event))
+             for function, action, stage, failed_in in WAITS}
+
+    def act_into_the_wait(failed_in: str) -> None:
+        """The person's action after which the lifecycle parks in the wait that fails (status `failed_in`)."""
+        api, token = job.api, job.token
+        if failed_in == "scheduled":
+            assert api.post(f"/vendor/jobs/{token}/schedule", window(1)).status == 200
+        elif failed_in == "completed":
+            assert api.post(f"/vendor/jobs/{token}/checkin", {}).status == 200
+            assert api.post(f"/vendor/jobs/{token}/complete", {"notes": "Replaced the screen"}).status == 200
+        elif failed_in == "verified":  # the question is asked once the retried follow-up wait parks
+            tenant = job.unit.tenant
+            asked = eventually(lambda: [m for m in job.messages() if m["to"] in (tenant.phone, tenant.email)
+                                        and "Is it fixed" in m["body"]])
+            answer = re.search(r"\?token=(\S+)", asked[0]["body"]).group(1)
+            assert api.post(f"/requests/{job.id}/feedback?token={answer}", {"resolved": True}).status == 200
+        else:
+            assert api.post(f"/vendor/jobs/{token}/invoice", invoice("W-1", labour_rate="150.00", hours="2")).status \
+                == 202
+
+    job.submit()
+    accept_offer(job)
+    for failed_in, fault in armed.items():
+        told = len(job.ops_told())
+        act_into_the_wait(failed_in)
+        record = job.assert_escalated(capfd, told)
+        assert fault.spent and record["failed_in"] == failed_in, record
+        resp = job.api.post(f"/ops/work-orders/{job.id}/retry", headers=job.ops_headers)
+        assert resp.status == 202, resp.body
+        assert resp.json()["resume_at"] == RESUME_AT[Status(failed_in)], resp.body
+    record = eventually(lambda: approved_by_ops_if_asked(job), timeout=60)
+    events = [e["event"] for e in record["timeline"]]
+    assert events.count("retried") == len(WAITS) and events.count("escalated") == len(WAITS), events
+    assert events.count("invoice_coded") == 1 and events.count("billed") == 1, events
+    bills = [b for b in job.stack.fake.list("bill") if str(b.get("WorkOrderId")) == str(record["pms"]["work_order_id"])]
+    assert len(bills) == 1
     assert job.stack.cloud.wait_idle()
     job.assert_nothing_lost()
 

@@ -334,7 +334,7 @@ def test_a_bill_that_could_not_be_posted_is_posted_again_once_ops_fixed_the_caus
 
 def test_a_job_never_triaged_is_not_reassigned_or_redispatched(svc: Services) -> None:
     wo = submit(svc, UNIT, DRIP)
-    escalate(svc, wo.id, "automation_error", "Automation error (States.TaskFailed); ops alerted",
+    escalate(svc, wo.id, "automation_error", "Automation error (States.TaskFailed)",
              automation_failed=True)
     for act in (lambda: escalations.reassign(svc, wo.id, "ven-pipeline", "call them", OPS),
                 lambda: escalations.restart_dispatch(svc, wo.id, "again", OPS),

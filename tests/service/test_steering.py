@@ -12,10 +12,12 @@ from shared.services import steering
 from shared.services.container import Services
 from shared.services.workorders import escalate, stage_overdue
 from tests.fakes import FakeQueues, FakeWorkflow
-from tests.service.journeys import accepted, ranked, scheduled
+from tests.service.journeys import accepted, deliver, ranked, scheduled
 
 UNIT = "unit-maple-1a"
 DRIP = "The kitchen sink drips all day"
+OPS_PHONE = "+15550100009"  # ops at Maple Court
+ANA = "+15550100010"  # the tenant of maple-1a
 
 
 def _queues(svc: Services) -> FakeQueues:
@@ -37,7 +39,7 @@ def _fail_into_intake_dlq(svc: Services, n: int = 2) -> tuple[str, str]:
 
 def _fail_lifecycle(svc: Services, wo_id: str) -> None:
     """What the ASL's RecordFailure runs (functions/workflow.py, action "fail")."""
-    escalate(svc, wo_id, "automation_error", "Automation error (States.TaskFailed); ops alerted",
+    escalate(svc, wo_id, "automation_error", "Automation error (States.TaskFailed)",
              automation_failed=True)
 
 
@@ -126,6 +128,22 @@ def test_a_second_retry_while_one_runs_is_a_conflict(svc: Services) -> None:
     assert again.value.details["execution_arn"] == first.execution_arn
     _fail_lifecycle(svc, job.id)  # the retry failed too: a next retry is a new execution
     assert steering.retry(svc, job.id, actor="ops:key").execution_arn.endswith(f"{job.id}-retry-2")
+
+
+def test_each_failure_of_a_lifecycle_tells_ops_once_naming_the_status_it_failed_in(svc: Services) -> None:
+    job = accepted(svc, UNIT, DRIP)
+    _fail_lifecycle(svc, job.id)
+    deliver(svc, "WorkOrderEscalated")
+    steering.retry(svc, job.id, actor="ops:key")
+    _fail_lifecycle(svc, job.id)  # the retried lifecycle failed too: ops are told again (it was deduped away)
+
+    deliver(svc, "WorkOrderEscalated")
+    deliver(svc, "WorkOrderEscalated")  # every event delivered again: nothing more
+
+    told = svc.messenger.sms_to(OPS_PHONE)
+    assert len(told) == 2
+    assert all("Automation error (States.TaskFailed) while accepted; ops alerted" in m.body for m in told)
+    assert len(svc.messenger.sms_to(ANA)) == 2  # and the tenant that a person has it
 
 
 def test_only_an_automation_failure_is_retried(svc: Services) -> None:

@@ -263,7 +263,7 @@ def test_declines_move_down_the_list_then_the_job_is_escalated(svc: Services) ->
     assert [e.detail for e in wo.timeline if e.event == "declined"] == [
         "Vendor declined: Booked solid this week", "Vendor declined: Out of area today"]
     assert svc.events.last("WorkOrderEscalated") | {"work_order_id": ""} == {
-        "work_order_id": "", "status": "escalated", "event_key": f"{job.id}:escalated",
+        "work_order_id": "", "status": "escalated", "event_key": f"{job.id}:escalated:{wo.version}",
         "reason": "no_vendor_accepted", "detail": "No vendor accepted the job; ops alerted"}
 
 
