@@ -510,3 +510,48 @@ def test_failed_transaction_rolls_back_only_what_it_touched(cloud: LocalCloud) -
     db.transact_write_items(TransactItems=[
         {"Put": {"TableName": table, "Item": {"PK": {"S": "TX#new"}, "SK": {"S": "A"}}}}])
     assert "Item" in db.get_item(TableName=table, Key={"PK": {"S": "TX#new"}, "SK": {"S": "A"}})
+
+
+def test_index_queries_and_scans_see_every_kind_of_write_in_key_order(cloud: LocalCloud) -> None:
+    """The sorted item list kept between writes (patches/dynamodb.py) never answers with a stale table."""
+    db = cloud.client("dynamodb")
+    table = cloud.physical("Table")
+    tag = uuid.uuid4().hex[:8]
+    index_key = f"IDX#{tag}"
+
+    def item(pk: str, sk: str, **extra: str) -> dict[str, Any]:
+        return {"PK": {"S": f"IDX{tag}#{pk}"}, "SK": {"S": sk}, "GSI1PK": {"S": index_key}, "GSI1SK": {"S": sk},
+                **{k: {"S": v} for k, v in extra.items()}}
+
+    def indexed() -> list[tuple[str, str]]:
+        found = db.query(TableName=table, IndexName="GSI1", KeyConditionExpression="GSI1PK = :k",
+                         ExpressionAttributeValues={":k": {"S": index_key}})["Items"]
+        return [(i["GSI1SK"]["S"], i.get("note", {}).get("S", "")) for i in found]
+
+    def scanned() -> list[str]:
+        pages = db.get_paginator("scan").paginate(TableName=table, FilterExpression="GSI1PK = :k",
+                                                  ExpressionAttributeValues={":k": {"S": index_key}})
+        return [i["PK"]["S"] for page in pages for i in page["Items"]]
+
+    assert indexed() == []
+    db.put_item(TableName=table, Item=item("b", "2"))
+    db.put_item(TableName=table, Item=item("a", "3"))
+    assert indexed() == [("2", ""), ("3", "")] and indexed() == [("2", ""), ("3", "")]  # read twice: kept
+    db.update_item(TableName=table, Key={"PK": {"S": f"IDX{tag}#b"}, "SK": {"S": "2"}},
+                   UpdateExpression="SET note = :n", ExpressionAttributeValues={":n": {"S": "updated"}})
+    assert indexed() == [("2", "updated"), ("3", "")]
+    db.update_item(TableName=table, Key={"PK": {"S": f"IDX{tag}#c"}, "SK": {"S": "1"}},  # an update that creates
+                   UpdateExpression="SET GSI1PK = :k, GSI1SK = :s",
+                   ExpressionAttributeValues={":k": {"S": index_key}, ":s": {"S": "1"}})
+    assert [sk for sk, _ in indexed()] == ["1", "2", "3"]
+    db.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item("d", "4")}},
+                                              {"DeleteRequest": {"Key": {"PK": {"S": f"IDX{tag}#a"},
+                                                                         "SK": {"S": "3"}}}}]})
+    assert [sk for sk, _ in indexed()] == ["1", "2", "4"]
+    db.transact_write_items(TransactItems=[
+        {"Delete": {"TableName": table, "Key": {"PK": {"S": f"IDX{tag}#c"}, "SK": {"S": "1"}}}},
+        {"Put": {"TableName": table, "Item": item("e", "0")}}])
+    assert [sk for sk, _ in indexed()] == ["0", "2", "4"]
+    db.delete_item(TableName=table, Key={"PK": {"S": f"IDX{tag}#d"}, "SK": {"S": "4"}})
+    assert [sk for sk, _ in indexed()] == ["0", "2"]
+    assert scanned() == sorted(scanned()) == [f"IDX{tag}#b", f"IDX{tag}#e"]  # a scan walks the keys in order
