@@ -445,3 +445,58 @@ def test_a_custom_rule_file_changes_the_classification(tmp_path: Path) -> None:
         "2099-01-01.1",
         Hazard.SECURITY,
     )
+
+
+@pytest.mark.parametrize("text", [
+    "CO detector beeping once a minute, pretty sure its the battery, screen says LB. nobody feels sick",
+    "the carbon monoxide detector in the hallway keeps chirping and the little screen says END",
+    "el detector de monóxido hace un pitido de batería baja cada minuto",
+])
+def test_a_chirping_detector_is_urgent_not_a_carbon_monoxide_alarm(text: str) -> None:
+    r = classify_rules(text)
+    assert r.priority is URG and "hvac.carbon_monoxide" not in r.matched_rules, r.matched_rules
+
+
+def test_a_carbon_monoxide_alarm_that_is_not_the_battery_chirp_stays_an_emergency() -> None:
+    r = classify_rules("the carbon monoxide alarm is going off, the loud one, not the battery chirp")
+    assert r.priority is EMERG and r.stands
+
+
+@pytest.mark.parametrize(("text", "ill"), [
+    ("the heater is on and we all have headaches and feel dizzy", True),
+    ("todos tenemos dolor de cabeza y mareos desde que prendimos el calentador", True),
+    ("the furnace makes a bang when it starts. no headaches, nobody feels dizzy", False),
+])
+def test_someone_feeling_ill_is_a_life_safety_emergency(text: str, ill: bool) -> None:
+    r = classify_rules(text)
+    assert ("general.feeling_ill" in r.matched_rules) is ill
+    if ill:
+        assert r.priority is EMERG and r.hazard is Hazard.LIFE_SAFETY
+
+
+@pytest.mark.parametrize("text", [
+    "big crack in the foundation wall in the basement. no water coming in, it's been there a while",
+    "the grout in my shower is cracking, no water coming through, just wanted someone to look",
+])
+def test_no_water_coming_in_is_not_a_water_outage(text: str) -> None:
+    assert "plumbing.no_water" not in classify_rules(text).matched_rules
+    assert "plumbing.no_water" in classify_rules("no water at all in the apartment since this morning").matched_rules
+
+
+@pytest.mark.parametrize("text", [
+    "smelled a little gas earlier, found the knob slightly on, turned it off and opened windows. no smell now",
+    "there was a burning smell from the outlet earlier, i unplugged everything and the smell is gone",
+    "ayer olió a gas un momento, abrí la ventana y ya no huele",
+    "our CO alarm went off last night, the fire department came and checked everything, all fine",
+])
+def test_a_smell_or_alarm_that_is_over_is_asked_about_not_declared(text: str) -> None:
+    r = classify_rules(text)
+    assert r.priority is not EMERG and r.ask, r.matched_rules
+
+
+def test_a_spanish_fire_escape_or_fire_alarm_panel_is_not_a_fire() -> None:
+    assert "general.fire_smoke" not in classify_rules(
+        "la baranda de la escalera de incendio tiene un barrote suelto").matched_rules
+    assert "general.fire_smoke" not in classify_rules(
+        "el panel de la alarma contra incendios del lobby esta pitando y dice TROUBLE").matched_rules
+    assert "general.fire_smoke" in classify_rules("hay un incendio en la cocina").matched_rules
