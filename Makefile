@@ -1,8 +1,21 @@
 # Opslayer developer entry points. Every target installs what it needs into .venv from PyPI.
-PYTHON ?= python3
+
+# The Lambda runtime's Python (3.12), found on PATH or in pyenv: the project's virtualenv is made with it, so the
+# tests run on what Lambda runs and coverage measures through sys.monitoring (pyproject.toml: core = "sysmon",
+# a fraction of the line tracer's cost). It also compiles the layer's bytecode and runs the deploy check. Without
+# one, python3 (>= 3.11) makes the virtualenv (coverage then traces, about twice as slow), the layer ships no
+# bytecode and the check runs on python3.
+ifeq ($(origin LAMBDA_PYTHON), undefined)
+LAMBDA_PYTHON := $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \
+  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
+endif
+PYTHON ?= $(or $(LAMBDA_PYTHON),python3)
+# The deploy and scan tools' own virtualenvs (.venv-tools) keep python3.
+TOOLS_PYTHON ?= python3
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)-py$(PY_VERSION)
 PORT   ?= 8000
 
 .PHONY: install local test test-fast lint checkov bench drill clean browser openapi deploy-check layer-lock
@@ -29,15 +42,10 @@ SAM_VERSION   := 1.170.0
 RUNTIME_BOTO3 := 1.44.8
 TOOLS         := .venv-tools
 SAM           := env SAM_CLI_TELEMETRY=0 $(TOOLS)/sam/bin/sam
-# The Lambda runtime's Python (3.12): compiles the layer's bytecode and runs the deploy check. Found on PATH or
-# in pyenv; without one the layer ships no bytecode and the check runs on python3.
-ifeq ($(origin LAMBDA_PYTHON), undefined)
-LAMBDA_PYTHON := $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \
-  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
-endif
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(PY_VERSION)")' 2>/dev/null \
+	  || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade 'pip<26.3'  # chalice 1.34 requires pip < 26.3
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
@@ -54,7 +62,7 @@ CHECKOV         := $(CHECKOV_VENV)/bin/checkov -f template.yaml --framework clou
 
 $(CHECKOV_STAMP):
 	rm -rf $(CHECKOV_VENV)
-	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(TOOLS_PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
 	touch $(CHECKOV_STAMP)
 
@@ -108,7 +116,7 @@ drill: $(STAMP)
 	$(BIN)/opslayer drill
 
 $(TOOLS)/sam/.installed-$(SAM_VERSION):
-	rm -rf $(TOOLS)/sam && $(PYTHON) -m venv $(TOOLS)/sam
+	rm -rf $(TOOLS)/sam && $(TOOLS_PYTHON) -m venv $(TOOLS)/sam
 	$(TOOLS)/sam/bin/python -m pip install --quiet 'aws-sam-cli==$(SAM_VERSION)'
 	touch $@
 
