@@ -77,9 +77,12 @@ browser:
 ## make test-fast: unit + service tests with the coverage of shared/, then contract + handler tests (<= 60 s)
 test-fast: $(STAMP)
 	@echo "random order seed: $(SEED) (replay: make test-fast SEED=$(SEED))"; status=0; \
-	$(TIMED) "unit + service tests (coverage of shared/)" 30 $(PYTEST) $(XDIST) tests/unit tests/service $(COVERAGE) || status=1; \
-	echo "coverage of shared/ from unit+service tests: $$($(BIN)/coverage report --format=total)%"; \
-	$(TIMED) "contract + handler tests" 30 $(PYTEST) $(XDIST) tests/contract tests/handlers || status=1; \
+	[ "$(MAKELEVEL)" != 0 ] || rm -f .timings; \
+	$(TIMED) "test-fast: unit + service tests (coverage of shared/)" 30 $(PYTEST) $(XDIST) tests/unit tests/service \
+	  $(COVERAGE) || status=1; \
+	echo "coverage of shared/ from unit+service tests: $$($(BIN)/coverage report --format=total --precision=1)%"; \
+	$(TIMED) "test-fast: contract + handler tests" 30 $(PYTEST) $(XDIST) tests/contract tests/handlers || status=1; \
+	if [ "$(MAKELEVEL)" = 0 ]; then $(TIMED) --report 60 "make test-fast"; fi; \
 	exit $$status
 
 ## make test: lint, template lint, import contracts, test-fast, then the local-cloud tests (infra, integration, browser) (<= 5 min)
