@@ -29,7 +29,7 @@ from shared.domain.invoices import (
 )
 from shared.domain.workorder import INVOICE_STATUSES, TRANSITIONS, StageWait, Status, WorkOrder
 from shared.observability import count, logger
-from shared.services import steering
+from shared.services import pms_writer, steering
 from shared.services.container import Services
 from shared.services.drill import DRILL_BILL_PREFIX
 from shared.services.views import ApprovalView
@@ -488,8 +488,8 @@ def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
         lines = [NewBillLine(gl_account_pms_id=inv.coding.gl_account_pms_id or "", amount=line.amount,
                              memo=f"{line.kind.value}: {line.description}"[:100], property_pms_id=prop.pms_id,
                              unit_pms_id=unit.pms_id) for line in inv.lines if line.amount > 0]
-        bill = NewBill(reference=inv.id, vendor_pms_id=vendor.pms_id or "", work_order_pms_id=wo.pms_work_order_id
-                       or svc.repo.pms_state(wo.id).get("pms_work_order_id"), invoice_number=inv.invoice_number,
+        bill = NewBill(reference=inv.id, vendor_pms_id=vendor.pms_id or "", work_order_pms_id=_pms_work_order(svc, wo),
+                       invoice_number=inv.invoice_number,
                        bill_date=inv.invoice_date, due_date=inv.invoice_date + timedelta(days=30),
                        memo=f"{wo.id}: {wo.trade or 'maintenance'} at {unit.label}"[:200], lines=lines,
                        attachment=attachment)
@@ -510,6 +510,17 @@ def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
             count("InvoiceBilled")
         publish(svc, "InvoiceBilled", saved, f"billed:{inv.id}", invoice_id=inv.id, bill_id=inv.bill_pms_id)
     return {"bill_id": inv.bill_pms_id or "", "escalated": False}
+
+
+def _pms_work_order(svc: Services, wo: WorkOrder) -> str | None:
+    """The job's work order in the PMS, for the bill to link to. When the PMS writer has not logged the job yet (its
+    queue runs behind the workflow), it is logged now - the writer's own idempotent, state-based sync - so the bill
+    is never posted unlinked for want of waiting. None only where the PMS holds no work order for it."""
+    order_id = wo.pms_work_order_id or svc.repo.pms_state(wo.id).get("pms_work_order_id")
+    if order_id is None:
+        pms_writer.sync_out(svc, svc.pms(), wo.id)
+        order_id = svc.repo.pms_state(wo.id).get("pms_work_order_id")
+    return order_id
 
 
 def close(svc: Services, wo_id: str) -> None:

@@ -629,6 +629,30 @@ def test_the_bill_is_coded_per_line_and_linked_to_the_pms_work_order(svc: Servic
     assert bill.attachment is not None and bill.attachment.filename == "AQ-2.pdf"
 
 
+def test_a_bill_posted_before_the_pms_writer_logged_the_job_is_still_linked_to_its_pms_work_order(
+        svc: Services) -> None:
+    """The workflow can reach the bill while the PMS writer's queue is behind (seen on the local cloud): the bill step
+    logs the job in the PMS itself, once, and links the bill to that work order."""
+    link_demo_to_pms(svc)
+    job = invoice_awaited(svc, MAPLE)
+    assert svc.repo.pms_state(job.id).get("pms_work_order_id") is None  # the writer has not run for this job
+
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-3", on=today(svc), tax="0"))
+    invoicing.code_invoice(svc, job.id)
+    invoicing.post_bill(svc, job.id)
+    order_id = svc.repo.pms_state(job.id)["pms_work_order_id"]
+    assert order_id
+    [bill] = [b for b in fake_pms(svc).list(EntityKind.BILL) if b.reference == "AQ-3"]
+    assert bill.work_order_pms_id == order_id
+    task_id = svc.repo.pms_state(job.id)["pms_task_id"]
+    assert [w.pms_id for w in fake_pms(svc).list(EntityKind.WORK_ORDER) if w.task_pms_id == task_id] == [order_id]
+    # The writer's own run afterwards (its queue caught up) finds the job logged: nothing created twice.
+    from shared.services.pms_writer import sync_out
+
+    sync_out(svc, fake_pms(svc), job.id)
+    assert [w.pms_id for w in fake_pms(svc).list(EntityKind.WORK_ORDER) if w.task_pms_id == task_id] == [order_id]
+
+
 def test_the_over_nte_reason_shows_the_nte_as_money(svc: Services) -> None:
     job = invoice_awaited(svc, MAPLE)
     inv = invoicing.submit_by_link(svc, job.vendor_token, invoice("NTE-2", on=today(svc), materials="480.00", tax="0"))
