@@ -150,9 +150,16 @@ def test_503s_on_every_step_then_success(fake: FakeBuildium) -> None:
 
 def test_answer_lost_after_the_bill_post_reached_buildium(fake: FakeBuildium) -> None:
     """The client times out while the fake is still creating the bill: the next lookup finds it."""
-    client = client_for(fake, timeout=1.0, backoff=1.5, sleep=time.sleep)
+
+    def back_off_until_the_post_is_processed(seconds: float) -> None:  # a condition, not a fixed wait
+        deadline = time.monotonic() + 30
+        while not any(r["method"] == "POST" and r["status"] is not None for r in fake.requests):
+            assert time.monotonic() < deadline, "the fake never finished the POST"
+            time.sleep(0.02)
+
+    client = client_for(fake, timeout=1.0, sleep=back_off_until_the_post_is_processed)
     fake.delay_next(0.0)  # the lookup answers at once
-    fake.delay_next(2.0)  # the POST is processed, but only after the client gave up
+    fake.delay_next(1.2)  # the POST is processed, but only after the client gave up
     line = NewBillLine(gl_account_pms_id=str(fake.ids["gl_account"]["6010"]), amount=Decimal("99.00"), memo="Callout",
                        property_pms_id=str(fake.ids["property"]["prop-maple"]))
     bill_id = client.ensure_bill(new_bill(fake, None, attachment=None, lines=[line]))
