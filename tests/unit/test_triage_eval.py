@@ -11,9 +11,9 @@ from infra.triage.evaluate import Decision, evaluate, full_report
 from infra.triage.train import CORPUS
 
 BLIND = Path(__file__).resolve().parents[1] / "data" / "triage" / "blind.jsonl"
-# The current blind set's SHA-256, pinned when it is committed (before anything is measured on it). None while
-# there is none: set E (4839b895…, which measured 2026-12-03.5) is retired into the training pool.
-BLIND_SHA256: str | None = None
+# The current blind set's SHA-256, pinned when it is committed (before anything is measured on it): set F,
+# 642 messages (ids h1-/h2-/h3-) written for rules 2026-12-04.1. None while there is none.
+BLIND_SHA256: str | None = "98d63d187f8cc7a89d363766593dae4f1fd928141d082f468867c7548ae7e40a"
 # The retired blind sets, each now in the training pool under its id prefixes, and their sizes
 # (tests/data/triage/README.md).
 RETIRED = {"A": (("b1-", "b2-", "b3-", "b4-"), 640), "B": (("c1-", "c2-", "c3-", "c4-"), 640),
