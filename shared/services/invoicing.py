@@ -330,16 +330,20 @@ def _owner(svc: Services, property_id: str) -> dict[str, Any] | None:
 
 
 def await_approval(svc: Services, wo_id: str, task_token: str) -> None:
+    """Park until the approver decides. A decision writes the invoice, then the work order: a coded job whose
+    invoice is already decided has a decision half-written, so the wait parks and that decision resumes it."""
     def apply(wo: WorkOrder) -> Edit[Invoice] | None:
-        """Result: the invoice whose approval is requested now (None when the wait was parked before)."""
+        """Result: the invoice whose approval is requested now (None when the wait was parked before, or its
+        decision is being written)."""
         if wo.status != Status.CODED:
             return None
         inv = current_invoice(svc, wo)
-        if inv is None or inv.status != InvoiceStatus.PENDING_APPROVAL:
+        if inv is None:
             return None
         first = not (wo.stage_wait and wo.stage_wait.stage == "approval")
+        ask = first and inv.status == InvoiceStatus.PENDING_APPROVAL
         return Edit(wo.model_copy(update={"stage_wait": StageWait(stage="approval", task_token=task_token)}), [],
-                    result=inv if first else None)
+                    result=inv if ask else None)
 
     change = mutate(svc, wo_id, apply)
     wo = change.after

@@ -251,51 +251,57 @@ def test_a_money_step_that_raises_is_escalated_then_retried_to_closed(faults, jo
 
 
 # The waits for people after the schedule, in lifecycle order: the function the ASL parks in, its action and stage,
-# and the status the work order fails in (so ops retry there).
-WAITS = (("WorkflowFunction", "await", "completion", "scheduled"),  # after the vendor scheduled: their completion
-         ("WorkflowFunction", "await", "followup", "completed"),  # after completion: the tenant's follow-up
-         ("InvoicingFunction", "await_invoice", None, "verified"),  # after verification: the vendor's invoice
-         ("InvoicingFunction", "await_approval", None, "coded"))  # after coding: the approval
+# the status the work order fails in when the handler raises, and when it times out after its work (so ops retry
+# there: the same stage either way, steering.RESUME_AT).
+WAITS = (("WorkflowFunction", "await", "completion", "scheduled", "scheduled"),  # after the schedule: completion
+         ("WorkflowFunction", "await", "followup", "completed", "completed"),  # after completion: the follow-up
+         ("InvoicingFunction", "await_invoice", None, "verified", "invoice_awaited"),  # after verification: invoice
+         ("InvoicingFunction", "await_approval", None, "coded", "coded"))  # after coding: the approval
 
 
-def test_each_later_wait_that_raises_is_escalated_then_retried_to_closed(faults, job, capfd):
-    """One job meets a raise at each wait after the schedule in turn: escalated with the alarm each time, ops
-    retry it where it failed, and it ends closed with one coding, one bill and every message once."""
+@pytest.mark.parametrize("timeout", [False, True], ids=["raises", "times-out"])
+def test_each_later_wait_that_raises_or_times_out_is_escalated_then_retried_to_closed(faults, job, capfd, timeout):
+    """One job meets a raise (or a timeout after the handler parked the wait) at each wait after the schedule in
+    turn: escalated with the alarm each time, ops retry it where it failed, and it ends closed with one coding, one
+    bill and every message once."""
     from tests.integration.test_invoices import invoice
     from tests.integration.test_lifecycle import window
 
     # A trade no other test completes at its unit (see the money steps), and an invoice failing its checks
-    # (hours and rate past the visit and the rate card), so the approval waits for ops.
+    # (hours and rate past the visit and the rate card), so the approval waits for ops. Its number is the
+    # variant's own: Buildium refuses a second bill with a vendor's invoice number (the job is then escalated).
     job = Job(job.stack, job.api, job.ops_headers, job.unit.id, "The bedroom window screen is torn")
-    armed = {failed_in: faults.lambda_fn(job.stack.cloud.physical(function),
-                                         when=lambda event, action=action, stage=stage:
-                                         event.get("action") == action and event.get("stage") == stage
-                                         and job.mine(event))
-             for function, action, stage, failed_in in WAITS}
+    armed = {parked_in: (faults.lambda_fn(job.stack.cloud.physical(function), timeout=timeout,
+                                          when=lambda event, action=action, stage=stage:
+                                          event.get("action") == action and event.get("stage") == stage
+                                          and job.mine(event)),
+                         timed_out_in if timeout else parked_in)
+             for function, action, stage, parked_in, timed_out_in in WAITS}
 
-    def act_into_the_wait(failed_in: str) -> None:
-        """The person's action after which the lifecycle parks in the wait that fails (status `failed_in`)."""
+    def act_into_the_wait(parked_in: str) -> None:
+        """The person's action after which the lifecycle parks in the wait that fails (status `parked_in`)."""
         api, token = job.api, job.token
-        if failed_in == "scheduled":
+        if parked_in == "scheduled":
             assert api.post(f"/vendor/jobs/{token}/schedule", window(1)).status == 200
-        elif failed_in == "completed":
+        elif parked_in == "completed":
             assert api.post(f"/vendor/jobs/{token}/checkin", {}).status == 200
             assert api.post(f"/vendor/jobs/{token}/complete", {"notes": "Replaced the screen"}).status == 200
-        elif failed_in == "verified":  # the question is asked once the retried follow-up wait parks
+        elif parked_in == "verified":  # the question is asked once the retried follow-up wait parks
             tenant = job.unit.tenant
             asked = eventually(lambda: [m for m in job.messages() if m["to"] in (tenant.phone, tenant.email)
                                         and "Is it fixed" in m["body"]])
             answer = re.search(r"\?token=(\S+)", asked[0]["body"]).group(1)
             assert api.post(f"/requests/{job.id}/feedback?token={answer}", {"resolved": True}).status == 200
         else:
-            assert api.post(f"/vendor/jobs/{token}/invoice", invoice("W-1", labour_rate="150.00", hours="2")).status \
+            number = "W-T" if timeout else "W-R"
+            assert api.post(f"/vendor/jobs/{token}/invoice", invoice(number, labour_rate="150.00", hours="2")).status \
                 == 202
 
     job.submit()
     accept_offer(job)
-    for failed_in, fault in armed.items():
+    for parked_in, (fault, failed_in) in armed.items():
         told = len(job.ops_told())
-        act_into_the_wait(failed_in)
+        act_into_the_wait(parked_in)
         record = job.assert_escalated(capfd, told)
         assert fault.spent and record["failed_in"] == failed_in, record
         resp = job.api.post(f"/ops/work-orders/{job.id}/retry", headers=job.ops_headers)

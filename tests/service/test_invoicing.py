@@ -455,6 +455,33 @@ def test_a_wait_for_a_decision_already_made_returns_at_once(svc: Services) -> No
 
 
 
+@pytest.mark.parametrize("approve", [True, False], ids=["approved", "rejected"])
+def test_a_wait_parked_while_a_decision_is_half_written_gets_that_decision(svc: Services, monkeypatch,
+                                                                           approve: bool) -> None:
+    """Ops decide through a link they already hold (e.g. after a retry of the approval step) while the retried
+    wait is parking: the decision writes the invoice, then the work order. A wait that runs between the two sees a
+    coded job with a decided invoice: it parks, and the decision resumes it (it ended the lifecycle as "closed",
+    leaving the job approved with no workflow to bill it: found by the fault scenario at the approval wait)."""
+    job = invoice_awaited(svc, MAPLE)
+    raise_nte(svc, job.id, 100000)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("RACE-1", on=today(svc), materials="420.00", tax="0"))
+    coded_for_approval(svc, job.id)
+    retried = workflow(svc).wait_token("approval", execution=f"{job.id}-retry-1")
+    save_invoice = svc.repo.save_invoice
+
+    def decision_then_the_wait(inv, version):  # the wait runs between the decision's two writes
+        saved = save_invoice(inv, version)
+        monkeypatch.setattr(svc.repo, "save_invoice", save_invoice)
+        invoicing.await_approval(svc, job.id, retried)
+        return saved
+
+    monkeypatch.setattr(svc.repo, "save_invoice", decision_then_the_wait)
+    invoicing.decide(svc, approval_token(svc, job.id), approve=approve, reason="ok" if approve else "Too much")
+    assert workflow(svc).output_for(retried) == {"outcome": "approved" if approve else "rejected"}
+    assert svc.repo.get_work_order(job.id).status == (Status.APPROVED if approve else Status.INVOICE_AWAITED)
+    assert len(svc.events.of_type("InvoiceApprovalRequested")) == 1  # the parked wait asked nobody again
+
+
 def test_a_replayed_invoice_wait_on_a_closed_job_ends_at_once(svc: Services) -> None:
     wo = invoice_awaited(svc, MAPLE).wo
     invoicing.close_without_invoice(svc, wo.id, "Warranty work after all")
