@@ -233,6 +233,9 @@ class Policy(_Strict):
         ge=0, le=1, description="the model declares an emergency at or above this probability")
     ask_probability: float = Field(
         ge=0, le=1, description="below emergency_probability and at or above this, ask the safety question")
+    hazard_head_weight: float = Field(
+        ge=0, le=1, description="the emergency probability the thresholds above compare is this share of the "
+                                "model's hazard head (any hazard) and the rest of its priority head (emergency)")
     rules_confirm_probability: float = Field(
         ge=0, le=1, description="a rules emergency stands when the model gives it at least this probability "
                                 "(or one of its rules `stands`); below, the tenant is asked at once instead")
@@ -759,7 +762,7 @@ def combine(result: TriageResult, opinion: Opinion, policy: Policy) -> TriageRes
 
     Pure: cross-validation calls it with each fold's model and candidate policies.
     """
-    p_emergency = opinion.emergency_probability
+    p_emergency = opinion.emergency_score(policy.hazard_head_weight)
     model_hazard = Hazard(max((h for h in opinion.hazard if h != Hazard.NONE.value), key=opinion.hazard.__getitem__))
     model_trade, trade_probability = opinion.best(opinion.trade)
     update: dict[str, Any] = {"emergency_probability": round(p_emergency, 4),
