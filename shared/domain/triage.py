@@ -107,7 +107,8 @@ class TriageResult:
     vulnerable: bool = False
     """A vulnerable occupant (infant, elderly, medical need) is mentioned."""
     emergency_probability: float | None = None
-    """The learned model's probability that this is an emergency (None for the rules alone)."""
+    """The learned model's probability that this is an emergency, as the policy blends its hazard and priority
+    heads (None for the rules alone)."""
     opinions: dict[str, str] = field(default_factory=dict)
     """What each opinion said (``rules``, ``model``), for the audit trail."""
     stands: bool = False
@@ -233,6 +234,9 @@ class Policy(_Strict):
         ge=0, le=1, description="the model declares an emergency at or above this probability")
     ask_probability: float = Field(
         ge=0, le=1, description="below emergency_probability and at or above this, ask the safety question")
+    hazard_head_weight: float = Field(
+        ge=0, le=1, description="the emergency probability the thresholds above compare is this share of the "
+                                "model's hazard head (any hazard) and the rest of its priority head (emergency)")
     rules_confirm_probability: float = Field(
         ge=0, le=1, description="a rules emergency stands when the model gives it at least this probability "
                                 "(or one of its rules `stands`); below, the tenant is asked at once instead")
@@ -759,7 +763,7 @@ def combine(result: TriageResult, opinion: Opinion, policy: Policy) -> TriageRes
 
     Pure: cross-validation calls it with each fold's model and candidate policies.
     """
-    p_emergency = opinion.emergency_probability
+    p_emergency = round(opinion.emergency_score(policy.hazard_head_weight), 9)  # float noise never decides a threshold
     model_hazard = Hazard(max((h for h in opinion.hazard if h != Hazard.NONE.value), key=opinion.hazard.__getitem__))
     model_trade, trade_probability = opinion.best(opinion.trade)
     update: dict[str, Any] = {"emergency_probability": round(p_emergency, 4),

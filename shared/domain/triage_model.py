@@ -113,6 +113,18 @@ class Opinion:
     def emergency_probability(self) -> float:
         return self.priority.get("emergency", 0.0)
 
+    @property
+    def hazard_probability(self) -> float:
+        """The hazard head's probability that the message names some hazard (any class but none): a second,
+        independently trained reading of "is this an emergency"."""
+        return 1.0 - self.hazard.get("none", 1.0)
+
+    def emergency_score(self, hazard_head_weight: float) -> float:
+        """The two heads' emergency probabilities blended: ``hazard_head_weight`` of the hazard head's, the
+        rest the priority head's."""
+        w = hazard_head_weight
+        return w * self.hazard_probability + (1.0 - w) * self.emergency_probability
+
     @staticmethod
     def best(probabilities: dict[str, float]) -> tuple[str, float]:
         label = max(probabilities, key=probabilities.__getitem__)

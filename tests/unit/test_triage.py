@@ -500,3 +500,27 @@ def test_a_spanish_fire_escape_or_fire_alarm_panel_is_not_a_fire() -> None:
     assert "general.fire_smoke" not in classify_rules(
         "el panel de la alarma contra incendios del lobby esta pitando y dice TROUBLE").matched_rules
     assert "general.fire_smoke" in classify_rules("hay un incendio en la cocina").matched_rules
+
+
+@pytest.mark.parametrize(("text", "stuck"), [
+    ("the back burner glows orange even with the knob on off and i cant turn it off", True),
+    ("one of the coils on the electric stove turned itself on and is glowing", True),
+    ("la hornilla de atrás se quedó prendida y no se apaga con la perilla", True),
+    ("the oven won't turn on, the clock works but no heat", False),
+    ("la hornilla de atrás no prende, las otras sí", False),
+])
+def test_a_burner_that_will_not_turn_off_is_a_fire_hazard(text: str, stuck: bool) -> None:
+    r = classify_rules(text)
+    assert ("appliance.burner_stuck_on" in r.matched_rules) is stuck, r.matched_rules
+    if stuck:
+        assert r.priority is EMERG and r.hazard is Hazard.LIFE_SAFETY and r.trade is Trade.APPLIANCE
+
+
+@pytest.mark.parametrize(("text", "unsecured"), [
+    ("the strike plate is bent so the bolt misses and i cant lock it", True),
+    ("la puerta se hinchó y ya no le puedo poner llave", True),
+    ("el seguro de la puerta del baño está roto, ya no se puede poner seguro", False),
+])
+def test_a_door_that_cannot_be_locked_is_a_security_emergency_unless_interior(text: str, unsecured: bool) -> None:
+    r = classify_rules(text)
+    assert ("locksmith.door_wont_lock" in r.matched_rules) is unsecured, r.matched_rules

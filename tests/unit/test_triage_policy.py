@@ -78,8 +78,10 @@ class StubModel:
         others = (1 - self.trade_probability) / (len(Trade) - 1)
         return Opinion(priority={"emergency": self.emergency, "urgent": urgent, "routine": rest - urgent},
                        trade={t.value: (self.trade_probability if t.value == self.trade else others) for t in Trade},
-                       hazard={"water": 0.6, "life_safety": 0.1, "security": 0.1, "essential_service": 0.1,
-                               "none": 0.1},
+                       # The hazard head agrees with the priority head: the same probability of some hazard.
+                       hazard={"water": 0.7 * self.emergency, "life_safety": 0.1 * self.emergency,
+                               "security": 0.1 * self.emergency, "essential_service": 0.1 * self.emergency,
+                               "none": rest},
                        model_version="stub")
 
 
@@ -188,3 +190,16 @@ def test_the_shipped_combination_on_plain_messages():
     calm = classify("Could someone repaint the scuffed wall in the living room sometime next week?")
     assert calm.priority is Priority.ROUTINE and not calm.ask and calm.trade is Trade.GENERAL
     assert classify("The elevator in building B is stuck with my neighbor inside").trade is Trade.ELEVATOR
+
+
+def test_the_emergency_probability_blends_the_hazard_head_by_the_policy_weight():
+    policy = load_rules().policy
+    opinion = Opinion(priority={"emergency": 0.2, "urgent": 0.5, "routine": 0.3}, trade={"plumbing": 1.0},
+                      hazard={"water": 0.5, "life_safety": 0.1, "security": 0.0, "essential_service": 0.0,
+                              "none": 0.4}, model_version="stub")
+    assert opinion.emergency_score(0.0) == pytest.approx(0.2)
+    assert opinion.emergency_score(1.0) == pytest.approx(0.6)
+    assert opinion.emergency_score(0.5) == pytest.approx(0.4)
+    r = classify("the kitchen is wet", model=StubModel(emergency=0.0))
+    assert r.emergency_probability == pytest.approx(0.0)
+    assert 0.0 <= policy.hazard_head_weight <= 1.0
