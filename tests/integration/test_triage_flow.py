@@ -63,7 +63,7 @@ def _schedule(stack, name: str) -> dict | None:
 
 def test_the_status_page_asks_with_buttons_and_no_keeps_the_priority(stack, api, ops_headers):
     unit = U("unit-harbor-202")
-    wo_id = submit(api, unit, "Some water on the bathroom floor, not sure where from")["id"]
+    wo_id = submit(api, unit, "Water under the kitchen sink, a small puddle, not sure if it is still leaking")["id"]
     body = eventually(lambda: next((m["body"] for m in question_to(stack, unit, wo_id)), None))
     token = STATUS_LINK.search(body).group(2)
     page = api.get(f"/requests/{wo_id}?token={token}", headers={"Accept": "text/html"})
