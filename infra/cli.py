@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -82,17 +83,19 @@ def _pms_sync(args: argparse.Namespace) -> int:
 
 def _triage_eval(args: argparse.Namespace) -> int:
     from infra.triage.dataset import load_examples
-    from infra.triage.evaluate import full_report, triage_decision
+    from infra.triage.evaluate import full_report, second_labeller, triage_decision
 
     examples = load_examples(args.file)
-    text, figures = full_report(examples, triage_decision(args.mode), f"{args.file} ({args.mode})")
+    if args.labels:
+        classifier, what = second_labeller(examples, Path(args.labels)), f"second labeller {args.labels}"
+    else:
+        classifier, what = triage_decision(args.mode), args.mode
+    text, figures = full_report(examples, classifier, f"{args.file} ({what})")
     print(json.dumps(figures, indent=2) if args.json else text)
     return 0
 
 
 def _triage_train(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from infra.triage.train import CORPUS, train_file
 
     out = train_file(Path(args.corpus) if args.corpus else CORPUS, Path(args.out) if args.out else None)
@@ -101,8 +104,6 @@ def _triage_train(args: argparse.Namespace) -> int:
 
 
 def _triage_cv(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from infra.triage.crossval import DEFAULT_CACHE, cv_report, decisions, out_of_fold_opinions
     from infra.triage.dataset import load_examples
     from infra.triage.train import CORPUS
@@ -406,7 +407,6 @@ def _ops_baseline(args: argparse.Namespace) -> int:
 def _openapi(args: argparse.Namespace) -> int:
     """Write the document GET /openapi.json serves (tests/unit/test_openapi.py keeps the committed one equal)."""
     import os
-    from pathlib import Path
 
     from shared.config import ENV_VARS
 
@@ -597,6 +597,8 @@ def _triage_parsers(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--mode", choices=["combined", "rules", "model"], default="combined",
                     help="what to measure: production's combination (default), the rules alone, the model alone")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ev.add_argument("--labels", help="score another labeller's labels (JSONL: id, trade, priority, hazard) instead "
+                                     "of triage: how far two people agree")
     ev.set_defaults(func=_triage_eval)
     tr = t_sub.add_parser("train", help="retrain the model from the training corpus (deterministic)")
     tr.add_argument("--corpus", help="training JSONL (default: infra/triage/corpus/train.jsonl)")

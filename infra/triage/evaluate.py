@@ -10,11 +10,13 @@ life-safety and water classes).
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from infra.triage.dataset import Example
@@ -54,6 +56,18 @@ def triage_decision(mode: str = "combined") -> Classifier:
         r = classify(text)
         return Decision(r.trade.value, r.priority.value, r.hazard.value if r.emergency else "none", r.ask)
     return combined
+
+
+def second_labeller(examples: Sequence[Example], labels: Path) -> Classifier:
+    """Another person's labels for the same messages (JSONL: id, trade, priority, hazard), as a classifier: the
+    report then says how far two careful labellers agree (the ceiling a classifier is measured against)."""
+    rows = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line.strip()]
+    by_id = {row["id"]: Decision(row["trade"], row["priority"], row["hazard"]) for row in rows}
+    missing = [e.id for e in examples if e.id not in by_id]
+    if missing:
+        raise ValueError(f"{labels}: no label for {len(missing)} message(s), e.g. {missing[0]}")
+    by_text = {e.text: by_id[e.id] for e in examples}
+    return lambda text: by_text[text]
 
 
 @dataclass

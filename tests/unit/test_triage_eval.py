@@ -96,3 +96,28 @@ def test_the_command_measures_any_labelled_file(tmp_path: Path, capsys):
         assert f"({mode}): 2 messages, 1 emergencies" in out and "confusion" in out
     assert main(["triage", "eval", str(path), "--json"]) == 0
     assert '"emergency_recall": 1.0' in capsys.readouterr().out
+
+
+def test_a_second_labellers_labels_are_scored_against_the_first(tmp_path: Path, capsys):
+    """`--labels`: how far two labellers agree, in the same report (the ceiling a classifier is measured against)."""
+    import json
+
+    import pytest
+
+    from infra.triage.evaluate import second_labeller
+
+    examples = [ex(1, "emergency"), ex(2, "urgent"), ex(3, "routine", language="es")]
+    path, labels = tmp_path / "set.jsonl", tmp_path / "second.jsonl"
+    path.write_text("".join(e.model_dump_json() + "\n" for e in examples))
+    labels.write_text("".join(json.dumps({"id": e.id, "trade": e.trade.value, "hazard": e.hazard.value,
+                                          "priority": "urgent" if e.id == "e-3" else e.priority.value}) + "\n"
+                              for e in examples))
+    report, _ = evaluate(examples, second_labeller(examples, labels))
+    assert report.accuracy("priority") == 2 / 3 and report.accuracy("trade") == 1.0
+    assert main(["triage", "eval", str(path), "--labels", str(labels)]) == 0
+    out = capsys.readouterr().out
+    priority_line = next(line for line in out.splitlines() if line.startswith("priority accuracy"))
+    assert "(second labeller" in out and priority_line.endswith("66.7%")
+    labels.write_text(labels.read_text().splitlines()[0] + "\n")
+    with pytest.raises(ValueError, match="no label for 2 message"):
+        second_labeller(examples, labels)
