@@ -133,19 +133,24 @@ class WorkOrders(Table):
         return WorkOrder.model_validate({**meta, **linked, "timeline": timeline})
 
     def save(self, wo: WorkOrder, expected_version: int, entries: list[TimelineEntry] = ()) -> WorkOrder:
-        """Write the new state of a work order if nobody changed it since `expected_version`."""
+        """Write the new state of a work order if nobody changed it since `expected_version`, with its timeline
+        entries in one transaction; a change without entries (a wait parking its task token) is one conditional
+        PutItem (a transaction bills each item twice)."""
         new = wo.model_copy(update={"version": expected_version + 1})
-        ops = [{"Put": {
+        put = {
             "TableName": self.table, "Item": self._wo_item(new),
             "ConditionExpression": "#v = :expected",
             "ExpressionAttributeNames": {"#v": "version"},
             "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
-        }}]
-        ops += [self._timeline_put(wo.id, e) for e in entries]
+        }
         try:
-            self.db.transact_write_items(TransactItems=ops)
+            if entries:
+                self.db.transact_write_items(TransactItems=[{"Put": put}]
+                                             + [self._timeline_put(wo.id, e) for e in entries])
+            else:
+                self.db.put_item(**put)
         except Exception as exc:
-            if error_code(exc) == "TransactionCanceledException":
+            if error_code(exc) in ("TransactionCanceledException", "ConditionalCheckFailedException"):
                 raise ConcurrentUpdate("The work order changed in the meantime; reload and try again.",
                                        {"id": wo.id}) from exc
             raise
