@@ -30,9 +30,11 @@ def lambda_handler(event, context):
         return invoicing.remind(svc, wo_id, event["stage"])
     if action == "code":
         return invoicing.code_invoice(svc, wo_id)
-    if action == "bill":
+    if action == "bill":  # billed, the work order closes in the same step (one state transition less)
         try:
-            return invoicing.post_bill(svc, wo_id)
+            billed = invoicing.post_bill(svc, wo_id)
+            invoicing.close(svc, wo_id)
+            return billed
         except (invoicing.BillNotPossible, PmsRejected) as exc:  # a person must look: no retry
             escalate(svc, wo_id, "bill_not_possible", f"The bill could not be entered in the PMS: {exc}; ops alerted")
             return {"bill_id": "", "escalated": True}

@@ -32,9 +32,10 @@ class EventPublisher:
 
 
 DETOUR = "Detour"  # the error a wait's Catch routes by (state_machines/work_order.asl.json)
-# Answers to a wait that leave the routine path: an offer declined, a triage corrected while offered or accepted,
-# a fix the tenant says did not work, an invoice rejected, a job closed by ops while the money side waits.
-DETOURS = frozenset({"declined", "retriaged", "retimed", "not_resolved", "rejected", "closed"})
+# Answers to a wait that leave the routine path: an offer declined, no candidate left to offer, a triage
+# corrected while offered or accepted, a fix the tenant says did not work, an invoice rejected, a job closed
+# by ops while the money side waits.
+DETOURS = frozenset({"declined", "exhausted", "retriaged", "retimed", "not_resolved", "rejected", "closed"})
 
 
 class Workflow:

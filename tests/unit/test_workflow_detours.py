@@ -12,9 +12,10 @@ from shared.adapters.messaging import DETOUR, DETOURS
 ASL = Path(__file__).resolve().parents[2] / "state_machines" / "work_order.asl.json"
 STATES = json.loads(ASL.read_text())["States"]
 WAITS = {name: s for name, s in STATES.items() if s.get("Resource", "").endswith(".waitForTaskToken")}
-# The detours each wait can get (shared/services: vendor_decline, corrections.retriage, the offer step's
-# out-of-date triage, the tenant's "not fixed", close without an invoice, an invoice rejected).
-GETS = {"OfferToVendor": {"declined", "retriaged", "retimed"}, "AwaitSchedule": {"retriaged", "retimed"},
+# The detours each wait can get (shared/services: vendor_decline, the offer step past the ranked candidates or
+# on an out-of-date triage, corrections.retriage, the tenant's "not fixed", close without an invoice, an
+# invoice rejected).
+GETS = {"OfferToVendor": {"declined", "exhausted", "retriaged", "retimed"}, "AwaitSchedule": {"retriaged", "retimed"},
         "AwaitCompletion": set(), "AwaitFollowUp": {"not_resolved"}, "AwaitInvoice": {"closed"},
         "AwaitApproval": {"rejected", "closed"}}
 
@@ -44,7 +45,8 @@ def test_every_wait_goes_straight_on_and_catches_the_detours_it_can_get_first() 
 
 
 def test_each_detour_goes_where_its_answer_used_to() -> None:
-    expected = {("OfferToVendor", "declined"): "NextCandidate", ("OfferToVendor", "retriaged"): "RetriagedWhileOffered",
+    expected = {("OfferToVendor", "declined"): "NextCandidate", ("OfferToVendor", "exhausted"): "NoVendorLeft",
+                ("OfferToVendor", "retriaged"): "RetriagedWhileOffered",
                 ("OfferToVendor", "retimed"): "RetimedWhileOffered",
                 ("AwaitSchedule", "retriaged"): "RetriagedWhileAccepted",
                 ("AwaitSchedule", "retimed"): "RetimedWhileAccepted", ("AwaitFollowUp", "not_resolved"): "Reopen",
