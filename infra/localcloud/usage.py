@@ -71,6 +71,8 @@ def record_kind(key: dict[str, Any]) -> str:
     if head == "WO":
         if sk == "WO":
             return "work order"
+        if sk.startswith("TL#ONCE#"):
+            return "timeline entry (a done side effect)"  # the first-write-wins marker of a message sent...
         if sk.startswith("TL#"):
             return "timeline entry"
         if sk.startswith("INV#"):
