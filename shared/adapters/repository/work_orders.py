@@ -25,6 +25,7 @@ from shared.domain.privacy import person_hashes
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
 
 BATCH_GET = 100  # keys per BatchGetItem (the service's limit)
+BATCH_GET_ATTEMPTS = 8  # reads of the keys a throttled BatchGetItem left (with backoff) before giving up
 MAX_PAGE_READ = 1000  # index items one list request reads at most (a filtered page may come back short)
 QUERY_BATCH = 100  # index items one Query reads when a filter may drop some (fewer round trips than `limit`)
 
@@ -51,12 +52,18 @@ class WorkOrders(Table):
         keys = [{"PK": e["PK"], "SK": e["SK"]} for e in entries]
         for start in range(0, len(keys), BATCH_GET):
             request: dict[str, Any] = {self.table: {"Keys": keys[start:start + BATCH_GET], "ConsistentRead": True}}
-            while request:
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                if attempt:  # keys the table did not read this time (throttled): again, after a backoff
+                    time.sleep(min(1.0, 0.05 * 2 ** attempt))
                 resp = self.db.batch_get_item(RequestItems=request)
                 for raw in resp["Responses"].get(self.table, []):
                     data = self._data(raw)
                     found[data["PK"]] = data
                 request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise RuntimeError(f"BatchGetItem left {len(request[self.table]['Keys'])} keys unread")
         out: list[dict[str, Any] | None] = []
         for entry in entries:
             data = found.get(entry["PK"]["S"])
