@@ -16,7 +16,8 @@ def lambda_handler(event, context):
     if action == "rank":
         return rank(svc, wo_id, reopen=bool(event.get("reopen")))
     if action == "offer":
-        offer(svc, wo_id, int(event["index"]), event["task_token"], int(event["timeout_seconds"]), event.get("triage"))
+        offer(svc, wo_id, int(event["index"]), event["task_token"], int(event["timeout_seconds"]), event.get("triage"),
+              count=int(event["count"]) if "count" in event else None)
         return {"parked": True}
     if action == "offer_expired":
         return {"outcome": offer_expired(svc, wo_id, int(event["index"]))}

@@ -30,15 +30,15 @@ def lambda_handler(event, context):
         return invoicing.remind(svc, wo_id, event["stage"])
     if action == "code":
         return invoicing.code_invoice(svc, wo_id)
-    if action == "bill":
+    if action == "bill":  # billed, the work order closes in the same step
         try:
-            return invoicing.post_bill(svc, wo_id)
+            return invoicing.bill_and_close(svc, wo_id)
         except (invoicing.BillNotPossible, PmsRejected) as exc:  # a person must look: no retry
             escalate(svc, wo_id, "bill_not_possible", f"The bill could not be entered in the PMS: {exc}; ops alerted")
             return {"bill_id": "", "escalated": True}
         except PmsError as exc:  # unreachable or failing now: the state machine retries with backoff
             raise PmsUnavailable(str(exc)) from exc
-    if action == "close":
+    if action == "close":  # an ops retry at the close step (the routine path closes in the bill step)
         invoicing.close(svc, wo_id)
         return {"closed": True}
     raise ValueError(f"unknown invoicing action {action!r}")

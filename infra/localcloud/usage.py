@@ -71,6 +71,8 @@ def record_kind(key: dict[str, Any]) -> str:
     if head == "WO":
         if sk == "WO":
             return "work order"
+        if sk.startswith("TL#ONCE#"):
+            return "timeline entry (a done side effect)"  # the first-write-wins marker of a message sent...
         if sk.startswith("TL#"):
             return "timeline entry"
         if sk.startswith("INV#"):
@@ -103,17 +105,29 @@ def _kb(size: int) -> int:
 
 
 class Stored:
-    """An item as the table holds it, for metering: its size and the values of its index keys."""
+    """An item as the table holds it, for metering: its size, the values of its index keys and, per index,
+    the size and fingerprint of its entry there (the attributes the index projects; without them, the whole
+    item: a projection of ALL)."""
 
-    def __init__(self, size: int, index_keys: dict[str, tuple[Any, ...]], fingerprint: str) -> None:
+    def __init__(self, size: int, index_keys: dict[str, tuple[Any, ...]], fingerprint: str,
+                 index_entries: dict[str, tuple[int, str]] | None = None) -> None:
         self.size, self.index_keys, self.fingerprint = size, index_keys, fingerprint
+        self.index_entries = index_entries
+
+    def entry(self, index: str) -> tuple[int, str]:
+        """(size, fingerprint) of this item's entry in an index."""
+        if self.index_entries is not None and index in self.index_entries:
+            return self.index_entries[index]
+        return self.size, self.fingerprint
 
 
 def _dynamodb_writes(usage: Usage, operation: str, params: dict[str, Any],
                      states: list[tuple[Stored | None, Stored | None]] | None = None) -> None:
     """Write units as on-demand bills them: per item, 1 per KB of the larger of the item before and after
-    (2 in a transaction), plus a write per global secondary index whose entry the write puts or deletes.
-    Without `states` (no table to look at) every item counts as under 1 KB with no index entry."""
+    (2 in a transaction), plus, per global secondary index, 1 per KB of the index entry the write puts,
+    rewrites (its key or a projected attribute changed) or deletes; a write that changes only attributes
+    the index does not project writes nothing there. Without `states` (no table to look at) every item
+    counts as under 1 KB with no index entry."""
     for n, (_, key, transactional) in enumerate(_write_targets(operation, params)):
         before, after = states[n] if states else (None, None)
         kind = record_kind(key)
@@ -128,9 +142,9 @@ def _dynamodb_writes(usage: Usage, operation: str, params: dict[str, Any],
             new = after.index_keys.get(index) if after else None
             index_units = 0
             if old is not None and old != new:
-                index_units += _kb(before.size)  # type: ignore[union-attr]
-            if new is not None:
-                index_units += _kb(after.size)  # type: ignore[union-attr]
+                index_units += _kb(before.entry(index)[0])  # type: ignore[union-attr]
+            if new is not None and (old != new or before.entry(index)[1] != after.entry(index)[1]):  # type: ignore[union-attr]
+                index_units += _kb(after.entry(index)[0])  # type: ignore[union-attr]
             if index_units:
                 usage.dynamodb_write_units += index_units
                 usage.dynamodb_writes[f"{kind} [{index}]"] += index_units
@@ -169,13 +183,19 @@ def _stored(table_name: str, key: dict[str, Any]) -> Stored | None:
             item = table.get_item(hash_key, DynamoType(key[range_attr]) if range_attr else None)
             if item is None:
                 return None
-            index_keys = {}
+            index_keys, index_entries = {}, {}
             for index in table.global_indexes:
                 values = tuple(str(item.attrs[a].value) if a in item.attrs else None for a in index.schema_key_attrs)
                 if all(v is not None for v in values):
                     index_keys[index.name] = values
-            return Stored(item.size(), index_keys, json.dumps(item.to_json(), sort_keys=True, default=str))
+                    entry = index.project(item)  # a new Item: the stored one is untouched
+                    index_entries[index.name] = (entry.size(), _fingerprint(entry))
+            return Stored(item.size(), index_keys, _fingerprint(item), index_entries)
     return None
+
+
+def _fingerprint(item: Any) -> str:
+    return json.dumps(item.to_json(), sort_keys=True, default=str)
 
 
 def record_invocation(function_name: str, seconds: float, memory_mb: int) -> None:

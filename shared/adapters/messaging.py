@@ -31,6 +31,13 @@ class EventPublisher:
             raise RuntimeError(f"EventBridge rejected {detail_type}: {resp['Entries']}")
 
 
+DETOUR = "Detour"  # the error a wait's Catch routes by (state_machines/work_order.asl.json)
+# Answers to a wait that leave the routine path: an offer declined, no candidate left to offer, a triage
+# corrected while offered or accepted, a fix the tenant says did not work, an invoice rejected, a job closed
+# by ops while the money side waits.
+DETOURS = frozenset({"declined", "exhausted", "retriaged", "retimed", "not_resolved", "rejected", "closed"})
+
+
 class Workflow:
     """The work-order state machine: start (named, so a duplicate start is a no-op), callbacks, stop."""
 
@@ -55,9 +62,17 @@ class Workflow:
         return self.arn.replace(":stateMachine:", ":execution:") + f":{name}"
 
     def resume(self, task_token: str, output: dict[str, Any]) -> bool:
-        """Complete a task-token wait. False when the wait is already over (timed out or done)."""
+        """Complete a task-token wait. False when the wait is already over (timed out or done).
+
+        The answer a wait expects (accepted, scheduled, completed, resolved, submitted, approved) succeeds the
+        task, so the state machine goes straight on to the next step; a detour (`DETOURS`: declined, re-triaged
+        ...) fails it with the error `Detour` and the output as its cause, which the wait's Catch routes. Every
+        Choice state is a billed transition: the routine path takes none after a wait."""
         try:
-            self.sfn.send_task_success(taskToken=task_token, output=json.dumps(output))
+            if output.get("outcome") in DETOURS:
+                self.sfn.send_task_failure(taskToken=task_token, error=DETOUR, cause=json.dumps(output))
+            else:
+                self.sfn.send_task_success(taskToken=task_token, output=json.dumps(output))
             return True
         except Exception as exc:
             if error_code(exc) in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):

@@ -516,6 +516,15 @@ def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
     return {"bill_id": inv.bill_pms_id or "", "escalated": False}
 
 
+def bill_and_close(svc: Services, wo_id: str) -> dict[str, str]:
+    """The workflow's bill step: post the bill (`post_bill`), then close the billed work order (`close`), in one
+    step (Step Functions bills every state entered). Both halves are idempotent, so a retried step posts
+    nothing twice and closes once."""
+    billed = post_bill(svc, wo_id)
+    close(svc, wo_id)
+    return billed
+
+
 def _pms_work_order(svc: Services, wo: WorkOrder) -> str | None:
     """The job's work order in the PMS, for the bill to link to. When the PMS writer has not logged the job yet (its
     queue runs behind the workflow), it is logged now - the writer's own idempotent, state-based sync - so the bill

@@ -91,9 +91,11 @@ def apply_event(svc: Services, event: dict[str, Any]) -> str:
         changed = refresh(svc, wo_id)
     except NotFound:
         return "ignored"
+    if not changed:
+        return "unchanged"  # nothing written: a replay of it recomputes (reads), and changes nothing either
     if seen:
         svc.repo.claim_rollup_event(seen)
-    return "applied" if changed else "unchanged"
+    return "applied"
 
 
 def record_nps(svc: Services, event: dict[str, Any]) -> bool:

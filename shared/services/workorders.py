@@ -210,11 +210,16 @@ def find_recall(svc: Services, wo: WorkOrder) -> WorkOrder | None:
 
 
 def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_seconds: int,
-          held_triage: dict[str, Any] | None = None) -> None:
+          held_triage: dict[str, Any] | None = None, count: int | None = None) -> None:
     """Offer the job to candidate `index` until the workflow's timeout (the task token waits for the answer).
+    Past the `count` candidates the workflow ranked, the answer is "exhausted" at once (the workflow escalates:
+    no vendor accepted), so the workflow needs no Choice state before each offer.
     A job re-triaged while no wait could be resumed (between two offers, or while being ranked) is not
     offered on the old triage: the step hands the workflow the new one instead (see `held_triage_change`).
     A re-triage that dropped the candidates (the workflow's count is stale) sends it back to ranking."""
+    if count is not None and index >= count:
+        svc.workflow.resume(task_token, {"outcome": "exhausted"})
+        return
     current = svc.repo.get_work_order(wo_id)
     behind = "retriaged" if index >= len(current.candidates) else \
         held_triage_change(held_triage, current) if held_triage is not None else None

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from shared.adapters.aws import error_code
-from shared.adapters.messaging import Workflow
+from shared.adapters.messaging import DETOUR, DETOURS, Workflow
 from tests.fakes import FakeWorkflow
 
 ACCOUNT = "123456789012"
@@ -102,7 +102,11 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
 
     def resumed_with(execution_arn: str, token: str) -> dict[str, Any] | None:
         run = ended(execution_arn)
-        return json.loads(run["output"]) if run["status"] == "SUCCEEDED" else None
+        if run["status"] == "SUCCEEDED":
+            return json.loads(run["output"])
+        if run["status"] == "FAILED" and run.get("error") == DETOUR:  # the wait failed on a detour: its cause
+            return json.loads(run["cause"])
+        return None
 
     def time_out(execution_arn: str, token: str) -> None:
         assert ended(execution_arn)["status"] == "FAILED"  # States.Timeout, nothing catches it
@@ -184,6 +188,21 @@ def test_resume_hands_the_output_to_the_wait_once(backend: Backend) -> None:
     assert backend.resumed_with(arn, token) == {"outcome": "accepted", "vendor_id": "v-1", "slots": [1, 2]}
     assert workflow.resume(token, {"outcome": "declined"}) is False  # the wait is over
     assert backend.resumed_with(arn, token) == {"outcome": "accepted", "vendor_id": "v-1", "slots": [1, 2]}
+
+
+@pytest.mark.parametrize("outcome", sorted(DETOURS))
+def test_a_detour_reaches_the_wait_with_its_whole_answer(backend: Backend, outcome: str) -> None:
+    """Step Functions: the task fails with the error `Detour` and the answer as its cause (the ASL's Catch
+    routes it), so the routine answers need no Choice state after each wait."""
+    workflow = backend.make(LONG)
+    arn = workflow.start(f"wo-detour-{outcome}", {})
+    token = backend.token(arn)
+    answer = {"outcome": outcome, "triage": {"trade": "plumbing", "timeouts": {"offer": 60}}}
+
+    assert workflow.resume(token, answer) is True
+
+    assert backend.resumed_with(arn, token) == answer
+    assert workflow.resume(token, {"outcome": "accepted"}) is False  # the wait is over
 
 
 def test_resume_of_a_token_nobody_handed_out_is_false(backend: Backend) -> None:

@@ -526,7 +526,10 @@ def test_index_queries_and_scans_see_every_kind_of_write_in_key_order(cloud: Loc
     def indexed() -> list[tuple[str, str]]:
         found = db.query(TableName=table, IndexName="GSI1", KeyConditionExpression="GSI1PK = :k",
                          ExpressionAttributeValues={":k": {"S": index_key}})["Items"]
-        return [(i["GSI1SK"]["S"], i.get("note", {}).get("S", "")) for i in found]
+        assert all(set(i) == {"PK", "SK", "GSI1PK", "GSI1SK"} for i in found)  # the index projects keys only
+        # ... so an entry's other attributes are read from the table, as the repository does
+        items = [db.get_item(TableName=table, Key={"PK": i["PK"], "SK": i["SK"]}).get("Item", {}) for i in found]
+        return [(i["GSI1SK"]["S"], item.get("note", {}).get("S", "")) for i, item in zip(found, items, strict=True)]
 
     def scanned() -> list[str]:
         pages = db.get_paginator("scan").paginate(TableName=table, FilterExpression="GSI1PK = :k",

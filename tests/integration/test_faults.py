@@ -226,7 +226,9 @@ def approved_by_ops_if_asked(job: Job) -> dict | None:
     return record if record["status"] == "closed" else None
 
 
-@pytest.mark.parametrize("action", ["code", "bill", "close"], ids=["code-raises", "bill-raises", "close-raises"])
+# The bill step closes the billed work order itself (functions/invoicing.py: one state less on the routine path),
+# so a close that raises is the bill step raising; the separate close step runs only on an ops retry at "close".
+@pytest.mark.parametrize("action", ["code", "bill"], ids=["code-raises", "bill-raises"])
 def test_a_money_step_that_raises_is_escalated_then_retried_to_closed(faults, job, capfd, action):
     from tests.integration.test_invoices import invoice
 

@@ -121,6 +121,22 @@ def test_the_same_invoice_sent_again_is_the_stored_one_and_a_closed_job_takes_no
     assert invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-7", on=today(svc))).id == first.id
 
 
+def test_the_workflows_bill_step_bills_and_closes_once_however_often_it_runs(svc: Services) -> None:
+    link_demo_to_pms(svc)
+    job = invoice_awaited(svc, MAPLE)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-21", on=today(svc)))
+    invoicing.code_invoice(svc, job.id)
+
+    bill = invoicing.bill_and_close(svc, job.id)
+    assert invoicing.bill_and_close(svc, job.id) == bill  # a retried step
+
+    closed = svc.repo.get_work_order(job.id)
+    assert (closed.status, closed.bill_pms_id) == (Status.CLOSED, bill["bill_id"])
+    assert fake_pms(svc).calls.count("ensure_bill") == 1
+    assert timeline(svc, job.id)[-2:] == ["billed", "closed"] and timeline(svc, job.id).count("closed") == 1
+    assert len(svc.events.of_type("InvoiceBilled")) == len(svc.events.of_type("WorkOrderClosed")) == 1
+
+
 # ---------------------------------------------------------------- refused at intake
 def test_invoices_that_do_not_fit_the_job_are_refused_and_nothing_is_stored(svc: Services) -> None:
     job = invoice_awaited(svc, MAPLE)

@@ -17,10 +17,15 @@ ASL = Path(__file__).resolve().parents[2] / "state_machines" / "work_order.asl.j
 def _resume_choices() -> dict[str, str]:
     states = json.loads(ASL.read_text())["States"]
     choice = states["ResumeAt"]
-    assert states["IsIncidentMember"]["Default"] == "ResumeAt"
-    assert choice["Default"] == "IsEmergency"  # a new lifecycle, and a retry at dispatch, dispatch as ever
+    assert states["Triage"]["Next"] == "ResumeAt"
+    # An incident member first, then the restart steps, then an emergency; else (a new lifecycle, a retry at
+    # dispatch) dispatch as ever.
+    first, *resumes, last = choice["Choices"]
+    assert first == {"Variable": "$.triage.linked", "BooleanEquals": True, "Next": "JoinedIncident"}
+    assert last == {"Variable": "$.triage.emergency", "BooleanEquals": True, "Next": "PageOnCall"}
+    assert choice["Default"] == "RankVendors"
     found = {}
-    for rule in choice["Choices"]:
+    for rule in resumes:
         present, equals = rule["And"]
         assert present == {"Variable": "$.resume_at", "IsPresent": True}
         found[equals["StringEquals"]] = rule["Next"]

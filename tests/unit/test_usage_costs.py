@@ -41,3 +41,19 @@ def test_writes_are_billed_by_item_size_and_index_entries_per_record_kind():
     assert unchanged.dynamodb_writes == {"work order": 1}  # a failed condition is billed, no index write
     assert usage.record_kind({"PK": {"S": "KPIWO#1"}, "SK": {"S": "FACTS"}}) == "KPI work order facts"
     assert "record kind" in write_table(u) and "work order [GSI1]" in write_table(u)
+
+
+def test_an_index_that_projects_keys_only_is_written_only_when_its_entry_changes():
+    wo = {"PK": {"S": "WO#1"}, "SK": {"S": "WO"}}
+    entry = {"GSI1": (90, "keys-received")}
+    before = usage.Stored(2500, {"GSI1": ("STATUS#received", "t#1")}, "a", entry)
+    edited = usage.Stored(2600, {"GSI1": ("STATUS#received", "t#1")}, "b", entry)  # same status, other fields
+    moved = usage.Stored(2600, {"GSI1": ("STATUS#triaged", "t#1")}, "c", {"GSI1": (90, "keys-triaged")})
+    u = usage.Usage()
+    usage._dynamodb_writes(u, "PutItem", {"TableName": "t", "Item": wo}, [(before, edited)])
+    assert u.dynamodb_writes == {"work order": 3}  # the item's 3 KB; its index entry did not change
+    usage._dynamodb_writes(u, "PutItem", {"TableName": "t", "Item": wo}, [(edited, moved)])
+    assert u.dynamodb_writes == {"work order": 6, "work order [GSI1]": 2}  # the small entry moved: delete + put
+    created = usage.Usage()
+    usage._dynamodb_writes(created, "PutItem", {"TableName": "t", "Item": wo}, [(None, before)])
+    assert created.dynamodb_writes == {"work order": 3, "work order [GSI1]": 1}

@@ -14,6 +14,10 @@ local cloud turns on for both in-process and server mode):
   or a ``Wait`` state. The task-token wait and the wait interval are wrapped to record waiting
   executions, so :func:`busy_executions` lists those in a running, non-waiting step;
   ``LocalCloud.wait_idle`` uses it.
+* ``SendTaskFailure`` drops its ``cause`` (the waiting task fails with a null cause; on AWS the cause goes
+  with the error to the state's ``Catch``), and it "succeeds" with the token of a run that has ended (it
+  looks in every execution; ``SendTaskSuccess`` only in running ones, as AWS). The cause now goes through,
+  and a failure of a finished wait is refused like a success.
 
 Creating machines from CloudFormation (with ``DefinitionSubstitutions``) is a CFN model, see
 :mod:`infra.localcloud.cfn`.
@@ -155,6 +159,43 @@ def apply() -> None:
             return [e for e in original_get_executions(self, execution_status)
                     if getattr(getattr(e, "exec_worker", None), "env", None) is not None]
 
+        from moto.stepfunctions.responses import StepFunctionResponse
+
+        def send_task_failure(self: Any) -> Any:
+            from moto.core.responses import EmptyResult
+
+            self.stepfunction_backend.send_task_failure(
+                self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause"))
+            return EmptyResult()
+
+        def send_task_failure_of_running(self: Any, task_token: Any, error: Any = None, cause: Any = None) -> Any:
+            """moto's own, over running executions only (as its send_task_success)."""
+            from moto.stepfunctions.parser.api import (
+                InvalidToken,
+                SendTaskFailureOutput,
+                TaskDoesNotExist,
+                TaskTimedOut,
+            )
+            from moto.stepfunctions.parser.asl.eval.callback.callback import (
+                CallbackConsumerTimeout,
+                CallbackNotifyConsumerError,
+                CallbackOutcomeFailure,
+            )
+
+            outcome = CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause)
+            for execution in self._get_executions(ExecutionStatus.RUNNING):
+                try:
+                    if execution.exec_worker.env.callback_pool_manager.notify(callback_id=task_token,
+                                                                              outcome=outcome):
+                        return SendTaskFailureOutput()
+                except CallbackNotifyConsumerError as consumer_error:
+                    if isinstance(consumer_error, CallbackConsumerTimeout):
+                        raise TaskTimedOut() from consumer_error
+                    raise TaskDoesNotExist() from consumer_error
+            raise InvalidToken()
+
+        StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
+        StepFunctionsParserBackend.send_task_failure = send_task_failure_of_running  # type: ignore[method-assign]
         StepFunctionsParserBackend._get_executions = ready_executions  # type: ignore[method-assign]
         execution_worker.ExecutionWorker.stop = stop  # type: ignore[method-assign]
         Execution.stop = stop_execution  # type: ignore[method-assign]

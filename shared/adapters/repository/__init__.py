@@ -4,8 +4,8 @@ links, pms_links, channels, setups, surveys, rollups) over a shared `Table`; `Re
 Access patterns (no Scan anywhere):
   work order + timeline       PK=WO#<id>                SK=WO | TL#<at>#<n>
   its PMS sync state          PK=WO#<id>                SK=PMS   (kept apart: PMS writes never race lifecycle writes)
-  work orders by status       GSI1 PK=STATUS#<status>   SK=<created_at>#<id>
-  work orders by property     GSI2 PK=PROPERTY#<id>     SK=<created_at>#<id>
+  work orders by status       GSI1 PK=STATUS#<status>   SK=<created_at>#<id>   (keys only, then BatchGetItem)
+  work orders by property     GSI2 PK=PROPERTY#<id>     SK=<created_at>#<id>   (keys only, then BatchGetItem)
   property / unit / vendor    PK=PROPERTY#<id> | UNIT#<id> | VENDOR#<id>   SK=META
   units of a property         PK=UNITS#<property id>    SK=UNIT#<id>   (adjacency list; cost per unit)
   vendors by trade and area   PK=VENDORS#<trade>#<area> SK=VENDOR#<id>   (adjacency list)

@@ -1,8 +1,12 @@
 """Work orders (every write conditional on its version), their timeline, the status and property indexes.
 
   work order + timeline       PK=WO#<id>                SK=WO | TL#<at>#<n> | TL#ONCE#<key> (a done side effect)
-  work orders by status       GSI1 PK=STATUS#<status>   SK=<created_at>#<id>
-  work orders by property     GSI2 PK=PROPERTY#<id>     SK=<created_at>#<id>
+  work orders by status       GSI1 PK=STATUS#<status>   SK=<created_at>#<id>   (keys only)
+  work orders by property     GSI2 PK=PROPERTY#<id>     SK=<created_at>#<id>   (keys only)
+
+The indexes project keys only: a save that keeps the status rewrites no index entry, and one that changes it
+rewrites a few bytes in GSI1, not a copy of the work order (write units are billed per KB of the index entry).
+A list reads the index for the ids, in order, then the work orders themselves (BatchGetItem, consistent).
   idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
   a person's work orders      PK=PERSON#<hash>          SK=WO#<id>   (written at creation; export / erasure)
 """
@@ -20,6 +24,8 @@ from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
 from shared.domain.privacy import person_hashes
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
 
+BATCH_GET = 100  # keys per BatchGetItem (the service's limit)
+BATCH_GET_ATTEMPTS = 8  # reads of the keys a throttled BatchGetItem left (with backoff) before giving up
 MAX_PAGE_READ = 1000  # index items one list request reads at most (a filtered page may come back short)
 QUERY_BATCH = 100  # index items one Query reads when a filter may drop some (fewer round trips than `limit`)
 
@@ -39,6 +45,34 @@ def index_of(partition: str) -> str:
 
 
 class WorkOrders(Table):
+    def _whole(self, entries: list[dict[str, Any]], index: str) -> list[dict[str, Any] | None]:
+        """The work orders that index entries name, aligned with them: None where the work order has left the
+        entry's partition since (a status index entry read before its work order moved on) or is gone."""
+        found: dict[str, dict[str, Any]] = {}
+        keys = [{"PK": e["PK"], "SK": e["SK"]} for e in entries]
+        for start in range(0, len(keys), BATCH_GET):
+            request: dict[str, Any] = {self.table: {"Keys": keys[start:start + BATCH_GET], "ConsistentRead": True}}
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                if attempt:  # keys the table did not read this time (throttled): again, after a backoff
+                    time.sleep(min(1.0, 0.05 * 2 ** attempt))
+                resp = self.db.batch_get_item(RequestItems=request)
+                for raw in resp["Responses"].get(self.table, []):
+                    data = self._data(raw)
+                    found[data["PK"]] = data
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise RuntimeError(f"BatchGetItem left {len(request[self.table]['Keys'])} keys unread")
+        out: list[dict[str, Any] | None] = []
+        for entry in entries:
+            data = found.get(entry["PK"]["S"])
+            out.append(data if data is not None and data.get(f"{index}PK") == entry[f"{index}PK"]["S"] else None)
+        return out
+
+    def _listed(self, entries: list[dict[str, Any]], index: str) -> list[WorkOrder]:
+        return [WorkOrder.model_validate(d) for d in self._whole(entries, index) if d is not None]
+
     def _wo_item(self, wo: WorkOrder) -> dict[str, Any]:
         data = wo.model_dump(mode="json", exclude={"timeline"})
         created = f"{data['created_at']}#{wo.id}"
@@ -106,19 +140,24 @@ class WorkOrders(Table):
         return WorkOrder.model_validate({**meta, **linked, "timeline": timeline})
 
     def save(self, wo: WorkOrder, expected_version: int, entries: list[TimelineEntry] = ()) -> WorkOrder:
-        """Write the new state of a work order if nobody changed it since `expected_version`."""
+        """Write the new state of a work order if nobody changed it since `expected_version`, with its timeline
+        entries in one transaction; a change without entries (a wait parking its task token) is one conditional
+        PutItem (a transaction bills each item twice)."""
         new = wo.model_copy(update={"version": expected_version + 1})
-        ops = [{"Put": {
+        put = {
             "TableName": self.table, "Item": self._wo_item(new),
             "ConditionExpression": "#v = :expected",
             "ExpressionAttributeNames": {"#v": "version"},
             "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
-        }}]
-        ops += [self._timeline_put(wo.id, e) for e in entries]
+        }
         try:
-            self.db.transact_write_items(TransactItems=ops)
+            if entries:
+                self.db.transact_write_items(TransactItems=[{"Put": put}]
+                                             + [self._timeline_put(wo.id, e) for e in entries])
+            else:
+                self.db.put_item(**put)
         except Exception as exc:
-            if error_code(exc) == "TransactionCanceledException":
+            if error_code(exc) in ("TransactionCanceledException", "ConditionalCheckFailedException"):
                 raise ConcurrentUpdate("The work order changed in the meantime; reload and try again.",
                                        {"id": wo.id}) from exc
             raise
@@ -145,7 +184,7 @@ class WorkOrders(Table):
                 "ExpressionAttributeValues": {":pk": {"S": pk}},
             }
             resp = self.db.query(**kwargs)
-            found.extend(WorkOrder.model_validate(self._data(i)) for i in resp["Items"])
+            found.extend(self._listed(resp["Items"], index))
         # Status partitions are read one after another: an order that moved between two of them is seen
         # twice (GSIs are eventually consistent too). Keep its latest version.
         latest: dict[str, WorkOrder] = {}
@@ -182,11 +221,11 @@ class WorkOrders(Table):
         while True:
             resp = self.db.query(**kwargs)
             last = resp.get("LastEvaluatedKey")
-            for n, raw in enumerate(resp["Items"], start=1):
-                data = self._data(raw)
-                wo = WorkOrder.model_validate(data)
-                if keep is None or keep(wo):
-                    page.append((data[f"{index}SK"], wo))
+            for n, (raw, data) in enumerate(zip(resp["Items"], self._whole(resp["Items"], index), strict=True),
+                                            start=1):
+                wo = WorkOrder.model_validate(data) if data is not None else None
+                if wo is not None and (keep is None or keep(wo)):
+                    page.append((raw[f"{index}SK"]["S"], wo))
                 if len(page) == limit:  # full: more may follow if anything is left to read
                     more = n < len(resp["Items"]) or last is not None
                     return [w for _, w in page], page[-1][0] if more else None
@@ -200,14 +239,15 @@ class WorkOrders(Table):
     def recent_work_orders(self, property_id: str, since: datetime) -> list[WorkOrder]:
         """Work orders of a property created since a moment (GSI2, newest first)."""
         found: list[WorkOrder] = []
+        index = "GSI2"
         kwargs: dict[str, Any] = {
-            "TableName": self.table, "IndexName": "GSI2", "ScanIndexForward": False,
+            "TableName": self.table, "IndexName": index, "ScanIndexForward": False,
             "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK >= :since",
             "ExpressionAttributeValues": {":pk": {"S": f"PROPERTY#{property_id}"},
                                           ":since": {"S": since.isoformat()}}}
         while True:
             resp = self.db.query(**kwargs)
-            found += [WorkOrder.model_validate(self._data(i)) for i in resp["Items"]]
+            found += self._listed(resp["Items"], index)
             if "LastEvaluatedKey" not in resp:
                 return found
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
@@ -215,12 +255,13 @@ class WorkOrders(Table):
     def work_orders_in_status(self, status: str) -> list[WorkOrder]:
         """Every work order in a status, oldest first (GSI1, page by page; eventually consistent)."""
         found: list[WorkOrder] = []
+        index = "GSI1"
         kwargs: dict[str, Any] = {
-            "TableName": self.table, "IndexName": "GSI1", "ScanIndexForward": True,
+            "TableName": self.table, "IndexName": index, "ScanIndexForward": True,
             "KeyConditionExpression": "GSI1PK = :pk", "ExpressionAttributeValues": {":pk": {"S": f"STATUS#{status}"}}}
         while True:
             resp = self.db.query(**kwargs)
-            found += [WorkOrder.model_validate(self._data(i)) for i in resp["Items"]]
+            found += self._listed(resp["Items"], index)
             if "LastEvaluatedKey" not in resp:
                 return found
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

@@ -1,0 +1,66 @@
+"""The state machine's waits and the workflow port agree on detours: an expected answer succeeds the wait and
+the machine goes straight on to the next step (no billed Choice state after a wait); a detour fails it with
+the error `Detour` (shared/adapters/messaging.py), which every wait that can get one catches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from shared.adapters.messaging import DETOUR, DETOURS
+
+ASL = Path(__file__).resolve().parents[2] / "state_machines" / "work_order.asl.json"
+STATES = json.loads(ASL.read_text())["States"]
+WAITS = {name: s for name, s in STATES.items() if s.get("Resource", "").endswith(".waitForTaskToken")}
+# The detours each wait can get (shared/services: vendor_decline, the offer step past the ranked candidates or
+# on an out-of-date triage, corrections.retriage, the tenant's "not fixed", close without an invoice, an
+# invoice rejected).
+GETS = {"OfferToVendor": {"declined", "exhausted", "retriaged", "retimed"}, "AwaitSchedule": {"retriaged", "retimed"},
+        "AwaitCompletion": set(), "AwaitFollowUp": {"not_resolved"}, "AwaitInvoice": {"closed"},
+        "AwaitApproval": {"rejected", "closed"}}
+
+
+def _answered(name: str, outcome: str) -> str:
+    """Where a detour `outcome` of wait `name` goes: through the Catch, its answer Pass and its Choice."""
+    catch = next(c for c in STATES[name]["Catch"] if DETOUR in c["ErrorEquals"])
+    target = catch["Next"]
+    if STATES[target]["Type"] == "Pass" and "answer.$" in STATES[target].get("Parameters", {}):
+        assert STATES[target]["Parameters"]["answer.$"] == f"States.StringToJson({catch['ResultPath']}.Cause)"
+        choice = STATES[STATES[target]["Next"]]
+        rule = next((r for r in choice["Choices"] if r.get("StringEquals") == outcome), None)
+        assert rule is None or rule["Variable"] == f"{catch['ResultPath']}.answer.outcome"
+        return rule["Next"] if rule else choice["Default"]
+    return target
+
+
+def test_every_wait_goes_straight_on_and_catches_the_detours_it_can_get_first() -> None:
+    assert set(WAITS) == set(GETS)
+    assert set().union(*GETS.values()) == DETOURS
+    for name, wait in WAITS.items():
+        assert STATES[wait["Next"]]["Type"] == "Task", name  # no Choice after an expected answer
+        errors = [c["ErrorEquals"] for c in wait["Catch"]]
+        assert errors[-1] == ["States.ALL"], name
+        if GETS[name]:
+            assert errors[0] == [DETOUR], name
+
+
+def test_each_detour_goes_where_its_answer_used_to() -> None:
+    expected = {("OfferToVendor", "declined"): "NextCandidate", ("OfferToVendor", "exhausted"): "NoVendorLeft",
+                ("OfferToVendor", "retriaged"): "RetriagedWhileOffered",
+                ("OfferToVendor", "retimed"): "RetimedWhileOffered",
+                ("AwaitSchedule", "retriaged"): "RetriagedWhileAccepted",
+                ("AwaitSchedule", "retimed"): "RetimedWhileAccepted", ("AwaitFollowUp", "not_resolved"): "Reopen",
+                ("AwaitInvoice", "closed"): "Closed", ("AwaitApproval", "rejected"): "AwaitInvoice",
+                ("AwaitApproval", "closed"): "Closed"}
+    assert {(w, o): _answered(w, o) for w, outcomes in GETS.items() for o in outcomes} == expected
+    for name in ("RetriagedWhileOffered", "RetimedWhileOffered", "RetriagedWhileAccepted", "RetimedWhileAccepted"):
+        source = "$.offer" if "Offered" in name else "$.schedule"
+        assert all(v.startswith(f"{source}.answer.triage.") for v in STATES[name]["Parameters"].values()), name
+
+
+def test_an_expired_offer_answers_like_a_detour() -> None:
+    expired = STATES["OfferExpired"]
+    assert expired["ResultSelector"] == {"answer": {"outcome.$": "$.Payload.outcome"}}
+    assert expired["ResultPath"] == "$.offer" and expired["Next"] == "OfferOutcome"
+    rules = {r["StringEquals"]: r["Next"] for r in STATES["OfferOutcome"]["Choices"]}
+    assert rules["accepted"] == "AwaitSchedule"  # accepted as the offer expired
