@@ -258,7 +258,8 @@ def test_a_longer_text_starting_with_no_is_a_new_request(svc: Services, ana: Tex
 
 # ---------------------------------------------------------------- the safety question
 def asked(svc: Services) -> str:
-    wo = triaged(svc, UNIT, "The heat is not working").wo  # urgent, and unsure: is anyone at risk from the cold?
+    # urgent, and unsure: is anyone at risk from the cold?
+    wo = triaged(svc, UNIT, "The heat is not working in the apartment").wo
     assert wo.asking_safety and wo.priority == Priority.URGENT
     return wo.id
 
