@@ -86,3 +86,32 @@ def test_under_mock_aws_aws_urls_still_reach_moto_and_others_pass_through(echo_s
             assert listed.status_code == 200 and "<Name>kept</Name>" in listed.text
             passed = requests.get(f"{echo_server}/work-orders/wo-1?x=1", timeout=5)
             assert passed.status_code == 200 and passed.text == "echo /work-orders/wo-1?x=1"
+
+
+def _nodes(tree):
+    from antlr4 import ParserRuleContext
+
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, ParserRuleContext):
+            pending.extend(reversed(node.children or ()))
+
+
+def test_a_cached_tree_keeps_every_nodes_text_as_a_fresh_parse_computes_it():
+    import re
+    from pathlib import Path
+
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    sfn_parse_cache.apply()
+    definition = re.sub(r"\$\{\w+\}", "arn:aws:lambda:us-east-1:123456789012:function:f",
+                        (Path(__file__).parents[2] / "state_machines" / "work_order.asl.json").read_text())
+    kept = sfn_parse_cache.parse_tree(definition)
+    _, fresh = AmazonStateLanguageParser.parse(definition)  # not cached: computes its texts as moto does
+    pairs = list(zip(_nodes(kept), _nodes(fresh), strict=True))
+    assert len(pairs) > 1000
+    assert all(getattr(a, sfn_parse_cache.KEPT_TEXT) == b.getText() for a, b in pairs)
+    assert not any(hasattr(b, sfn_parse_cache.KEPT_TEXT) for _, b in pairs)
+    assert sfn_parse_cache.parse_tree(definition) is kept
