@@ -1,4 +1,4 @@
-"""The API's JSON answers as pydantic models, for the OpenAPI document (``documented(..., response=Model)``).
+"""The API's JSON answers as pydantic models, for the OpenAPI document (``documented(..., response="answers.Model")``).
 
 The read models of shared/services/views.py (TenantStatus, VendorJob, ApprovalView) and the on-call page's
 (shared/services/paging.py PageView) are answers as they are.

@@ -15,9 +15,10 @@ from shared.entry import lambda_entry
 from shared.observability import bind, count, logger
 from shared.services.container import services
 
-from . import answers
-from .plumbing import UNLIMITED_PREFIXES, app, documented, endpoint, json_response
+from .plumbing import UNLIMITED_PREFIXES, app, documented, endpoint, json_response, lazy_module
 from .routes import approvals, config, docs, drill, kpi_pages, kpis, links, oncall, ops, tenant, vendor, webhooks
+
+answers = lazy_module("functions.api.answers")
 
 
 @app.middleware("http")
@@ -72,7 +73,7 @@ def _rate_limited(event: Any, ctx: dict[str, Any]) -> Response | None:
 
 
 @app.route("/health", methods=["GET"])
-@documented(responses={200: "The service is up."}, response=answers.Health)
+@documented(responses={200: "The service is up."}, response="answers.Health")
 @endpoint()
 def health():
     return json_response(200, answers.Health(status="ok", service="opslayer"))

@@ -5,6 +5,7 @@ Helper names are kept from when every route lived in app.py (routes call them un
 from __future__ import annotations
 
 import hmac
+import importlib
 import json
 import threading
 from collections.abc import Callable
@@ -17,7 +18,6 @@ from pydantic import BaseModel, ValidationError
 from shared import http
 from shared.domain.errors import DomainError, Unauthorized
 from shared.observability import count
-from shared.services import views
 from shared.services.container import services
 
 from . import pages
@@ -46,6 +46,22 @@ class OpslayerChalice(Chalice):
         self._local.context = value
 
 
+class lazy_module:
+    """A module imported on its first attribute use, not when the API is loaded (cold start: Chalice needs every
+    route at import, not every route's models and use cases). Thread-safe: it holds no state of its own, the
+    import system's module locks make a concurrent first use wait for the import."""
+
+    def __init__(self, name: str) -> None:
+        self.__name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self.__name), attr)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self.__name}>"
+
+
+views = lazy_module("shared.services.views")
 app = OpslayerChalice(app_name="opslayer")
 ALL_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
@@ -102,6 +118,19 @@ HTML = "text/html"
 FORMS = (JSON, "application/x-www-form-urlencoded")
 
 
+# Where a route's documented models live: `documented(request="schemas.NewRequest", response="answers.Health")`
+# names them, so a route's declaration imports no model (they load when the OpenAPI document is built).
+MODEL_MODULES = {"answers": "functions.api.answers", "schemas": "shared.schemas",
+                 "invoice_schemas": "shared.invoice_schemas", "views": "shared.services.views",
+                 "config": "shared.services.config", "paging": "shared.services.paging"}
+
+
+def documented_model(ref: str) -> type[BaseModel]:
+    """`"answers.Health"` -> the model class (see MODEL_MODULES)."""
+    module, _, name = ref.partition(".")
+    return getattr(importlib.import_module(MODEL_MODULES[module]), name)
+
+
 @dataclass(frozen=True)
 class ApiDoc:
     """What the OpenAPI document (functions/api/openapi.py) says of a route beyond its path and methods:
@@ -109,10 +138,10 @@ class ApiDoc:
     route (401 for /ops, 422 for a body, 403 for a link, 429 for rate-limited routes) are added there."""
 
     responses: dict[int, str]
-    request: type[BaseModel] | dict[str, Any] | None = None  # a model, or a JSON schema for a free-form body
-    response: type[BaseModel] | None = None  # the JSON success answers' model (functions/api/answers.py)
+    request_ref: str | dict[str, Any] | None = None  # a model (see MODEL_MODULES), or a free-form body's JSON schema
+    response_ref: str | None = None  # the JSON success answers' model (mostly functions/api/answers.py)
     body_types: tuple[str, ...] = FORMS  # the body's media types (those the route also accepts in Chalice)
-    form: type[BaseModel] | None = None  # the form media types' model, where a page's form differs from the JSON
+    form_ref: str | None = None  # the form media types' model, where a page's form differs from the JSON
     produces: tuple[str, ...] = (JSON,)  # the media types of the success answers
     query: dict[str, str] = field(default_factory=dict)  # optional query parameters: name -> description
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # a parameter's schema beyond "a string"
@@ -120,10 +149,24 @@ class ApiDoc:
     headers: dict[str, str] = field(default_factory=dict)  # optional request headers: name -> description
     link: str | None = None  # the query parameter that carries the link token ("token" or "key"), if any
 
+    @property
+    def request(self) -> type[BaseModel] | dict[str, Any] | None:
+        return documented_model(self.request_ref) if isinstance(self.request_ref, str) else self.request_ref
 
-def documented(responses: dict[int, str], **details: Any) -> Callable:
-    """Declare a route's documentation next to it (between ``route`` and ``endpoint``): see ``ApiDoc``."""
-    doc = ApiDoc(responses=responses, **details)
+    @property
+    def response(self) -> type[BaseModel] | None:
+        return documented_model(self.response_ref) if self.response_ref else None
+
+    @property
+    def form(self) -> type[BaseModel] | None:
+        return documented_model(self.form_ref) if self.form_ref else None
+
+
+def documented(responses: dict[int, str], request: str | dict[str, Any] | None = None, response: str | None = None,
+               form: str | None = None, **details: Any) -> Callable:
+    """Declare a route's documentation next to it (between ``route`` and ``endpoint``): see ``ApiDoc``. Models
+    are named (``"answers.Health"``), not imported (see MODEL_MODULES)."""
+    doc = ApiDoc(responses=responses, request_ref=request, response_ref=response, form_ref=form, **details)
 
     def mark(view: Callable) -> Callable:
         view.api_doc = doc  # type: ignore[attr-defined]

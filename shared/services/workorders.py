@@ -122,7 +122,7 @@ def triage(svc: Services, wo_id: str) -> dict[str, Any]:
             return Edit(current.model_copy(update={**update, "status": Status.TRIAGED, "incident_id": incident}),
                         entries)
 
-        saved = mutate(svc, wo_id, apply).after
+        saved = mutate(svc, wo_id, apply, loaded=wo).after
         wo = saved or svc.repo.get_work_order(wo_id)
         if saved:
             publish(svc, "WorkOrderTriaged", wo, "triaged", trade=wo.trade, priority=wo.priority,
@@ -181,7 +181,7 @@ def rank(svc: Services, wo_id: str, reopen: bool) -> dict[str, int]:
                                                      f"{svc.settings.recall_window_days} days; same vendor first"))
         return Edit(current.model_copy(update=update), entries)
 
-    mutate(svc, wo_id, apply)
+    mutate(svc, wo_id, apply, loaded=wo)
     return {"count": len(candidates), "index": 0}
 
 
@@ -245,7 +245,7 @@ def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_second
                                           "currency": currency}),
                     [entry(svc, "offered", f"Offered to {vendor.name} (vendor {vendor_id})")], result=True)
 
-    change = mutate(svc, wo_id, apply)
+    change = mutate(svc, wo_id, apply, loaded=current)
     wo = change.after
     if wo and change.result and wo.offer:
         svc.repo.bump_vendor_stat(wo.offer.vendor_id, "offers")

@@ -48,12 +48,16 @@ class Change(Generic[T]):
 ChangeFunction = Callable[[WorkOrder], Edit[T] | None]
 
 
-def mutate(svc: Services, wo_id: str, change: ChangeFunction[T], attempts: int = 4) -> Change[T]:
+def mutate(svc: Services, wo_id: str, change: ChangeFunction[T], attempts: int = 4,
+           loaded: WorkOrder | None = None) -> Change[T]:
     """Load, apply `change` (which may refuse with InvalidTransition or return None: nothing to do), save
     with a version check. On a concurrent update the change is decided again on the fresh state, so it
-    must not act outside the work order (it is a pure decision; side effects follow the returned Change)."""
+    must not act outside the work order (it is a pure decision; side effects follow the returned Change).
+    `loaded`: the work order as the caller just read it (consistently, without its timeline): the first attempt
+    decides on it instead of reading it again; the version check refuses it if it changed since, and the next
+    attempt reads the fresh state."""
     for attempt in range(attempts):
-        before = svc.repo.get_work_order(wo_id)
+        before = loaded if attempt == 0 and loaded is not None else svc.repo.get_work_order(wo_id)
         edit = change(before)
         if edit is None:
             return Change(before, None)

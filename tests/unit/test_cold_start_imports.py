@@ -35,6 +35,34 @@ def test_handlers_leave_heavy_modules_to_first_use(module):
     assert not [m for m in NEVER_AT_IMPORT if m in loaded]
 
 
+# The API declares every route at import (Chalice needs them), not each route's models and use cases: those load on
+# a route's first use (functions/api/plumbing.py lazy_module; documented models are named, not imported).
+API_ON_FIRST_USE = ("functions.api.answers", "shared.schemas", "shared.invoice_schemas", "shared.services.views",
+                    "shared.services.workorders", "shared.services.paging", "shared.services.config")
+
+
+def test_the_api_leaves_route_models_and_use_cases_to_first_use():
+    loaded = _loaded("functions.api.app")
+    assert not [m for m in (*NEVER_AT_IMPORT, *API_ON_FIRST_USE) if m in loaded]
+
+
+def test_a_lazy_module_imports_on_first_use_and_answers_as_the_module():
+    from functions.api.plumbing import documented_model, lazy_module
+
+    code = ("import sys; from functions.api.plumbing import lazy_module; m = lazy_module('shared.invoice_schemas'); "
+            "before = 'shared.invoice_schemas' in sys.modules; m.InvoiceIn; print(before, 'shared.invoice_schemas' in "
+            "sys.modules)")
+    env = {**os.environ, **{var: f"test-{name}" for name, var in ENV_VARS.items()}}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.split() == ["False", "True"]
+    from shared import schemas
+
+    assert lazy_module("shared.schemas").NewRequest is schemas.NewRequest
+    assert documented_model("schemas.NewRequest") is schemas.NewRequest
+    with pytest.raises(AttributeError):
+        lazy_module("shared.schemas").NoSuchModel  # noqa: B018 - the attribute use is the test
+
+
 def test_models_build_their_validators_on_first_use():
     from shared.domain.model import Model
 

@@ -109,6 +109,39 @@ def test_a_concurrent_update_is_decided_again_on_the_fresh_state() -> None:
     assert repo.saves == 1 and len(repo.timeline) == 1  # the first decision's entries were never written
 
 
+class CountingRepo(VersionedRepo):
+    def __init__(self, wo: WorkOrder) -> None:
+        super().__init__(wo)
+        self.reads = 0
+
+    def get_work_order(self, wo_id: str) -> WorkOrder:
+        self.reads += 1
+        return super().get_work_order(wo_id)
+
+
+def test_a_work_order_the_caller_just_read_is_not_read_again() -> None:
+    repo = CountingRepo(work_order(version=3))
+    svc = services(repo)
+    change = mutate(svc, repo.wo.id, escalate_unless_done(svc), loaded=repo.wo)
+    assert repo.reads == 0 and change.before.version == 3 and change.saved.version == 4
+
+
+def test_a_loaded_work_order_that_changed_meanwhile_is_decided_again_on_a_fresh_read() -> None:
+    repo = CountingRepo(work_order(status=Status.OFFERED))
+    loaded = repo.wo
+    repo.wo = repo.wo.model_copy(update={"status": Status.ACCEPTED, "version": repo.wo.version + 1})  # after the read
+    svc = services(repo)
+    decided_on: list[Status] = []
+
+    def change(wo: WorkOrder) -> Edit[str]:
+        decided_on.append(wo.status)
+        return escalate_unless_done(svc)(wo)  # type: ignore[return-value]
+
+    result = mutate(svc, repo.wo.id, change, loaded=loaded)
+    assert decided_on == [Status.OFFERED, Status.ACCEPTED] and repo.reads == 1
+    assert result.before.status == Status.ACCEPTED and repo.saves == 1 and len(repo.timeline) == 1
+
+
 def test_a_fresh_state_can_turn_the_change_into_nothing_to_do() -> None:
     repo = VersionedRepo(work_order())
     repo.interfere.append(lambda r: setattr(r, "wo", r.wo.model_copy(update={"status": Status.ESCALATED,

@@ -8,12 +8,12 @@ from chalice import Blueprint
 
 from shared import http
 from shared.domain.errors import InvalidInput, PreconditionRequired
-from shared.services import config
-from shared.services.config import SetupItem
 from shared.services.container import services
 
-from .. import answers
-from ..plumbing import JSON, documented, endpoint, json_response, require_ops
+from ..plumbing import JSON, documented, endpoint, json_response, lazy_module, require_ops
+
+# Imported on first use, not with the handler (cold start): each route's models and use cases.
+config = lazy_module("shared.services.config")
 
 bp = Blueprint(__name__)
 
@@ -35,7 +35,7 @@ def _etag(version: int) -> dict[str, str]:
 
 
 @bp.route("/ops/config", methods=["GET"])
-@documented(responses={200: "The whole setup, by kind."}, response=answers.SetupExport)
+@documented(responses={200: "The whole setup, by kind."}, response="answers.SetupExport")
 @endpoint()
 def config_export():
     """The whole setup, every kind in name order, each record in id order (`opslayer config export`)."""
@@ -45,7 +45,7 @@ def config_export():
 
 
 @bp.route("/ops/config/{kind}", methods=["GET"])
-@documented(responses={200: "`{kind, items, count}`."}, response=answers.SetupItems)
+@documented(responses={200: "`{kind, items, count}`."}, response="answers.SetupItems")
 @endpoint()
 def config_list(kind):
     require_ops()
@@ -54,7 +54,7 @@ def config_list(kind):
 
 
 @bp.route("/ops/config/{kind}/{id}", methods=["GET"])
-@documented(responses={200: "The record (ETag: its version)."}, response=SetupItem)
+@documented(responses={200: "The record (ETag: its version)."}, response="config.SetupItem")
 @endpoint()
 def config_get(kind, id):
     require_ops()
@@ -67,7 +67,7 @@ def config_get(kind, id):
             409: "Changed since the version in If-Match.", 422: "The value is not valid.", 428: "No If-Match."},
             request={"type": "object", "description": "The record's value as GET shows it."}, body_types=(JSON,),
             headers={"If-Match": "The version read (0 for a record never changed)."}, required=("If-Match",),
-            params={"If-Match": {"pattern": r'^\s*(W/)?"?[0-9]+"?\s*$'}}, response=SetupItem)
+            params={"If-Match": {"pattern": r'^\s*(W/)?"?[0-9]+"?\s*$'}}, response="config.SetupItem")
 @endpoint()
 def config_put(kind, id):
     """Replace the record with the JSON body (the value as GET shows it), if If-Match is still its version."""
@@ -80,7 +80,7 @@ def config_put(kind, id):
 
 
 @bp.route("/ops/config/{kind}/{id}/history", methods=["GET"])
-@documented(responses={200: "`{kind, id, versions}`."}, response=answers.SetupHistory)
+@documented(responses={200: "`{kind, id, versions}`."}, response="answers.SetupHistory")
 @endpoint()
 def config_history(kind, id):
     """Every version, oldest first: the value, who changed it and when."""

@@ -8,7 +8,6 @@ from functools import cache
 
 from chalice import Blueprint
 
-from .. import answers
 from ..plumbing import HTML, app, documented, endpoint, html_response, json_response
 
 bp = Blueprint(__name__)
@@ -22,7 +21,7 @@ def _document() -> dict:
 
 
 @bp.route("/openapi.json", methods=["GET"])
-@documented(responses={200: "This document (OpenAPI 3.1)."}, response=answers.OpenApiDocument)
+@documented(responses={200: "This document (OpenAPI 3.1)."}, response="answers.OpenApiDocument")
 @endpoint()
 def openapi_document():
     """The OpenAPI 3.1 document of every route, generated from the routes and their request models."""

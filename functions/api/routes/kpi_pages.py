@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from shared.schemas import Empty, OwnerReportLinkIn
 from shared.services.container import services
 
-from .. import answers, pages
+from .. import pages
 from ..plumbing import (
     ALL_TYPES,
     HTML,
@@ -22,26 +21,31 @@ from ..plumbing import (
     endpoint,
     html_response,
     json_response,
+    lazy_module,
     query_param,
     read_body,
     request_base_url,
     require_ops,
 )
 
+# Imported on first use, not with the handler (cold start): each route's models and use cases.
+answers = lazy_module("functions.api.answers")
+schemas = lazy_module("shared.schemas")
+
 bp = Blueprint(__name__)
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}  # the link is in the address bar
 
 
 @bp.route("/ops/overview/links", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={201: "`{url, path, expires_at}`: a single-use link to the overview."}, request=Empty,
-            response=answers.PageLink)
+@documented(responses={201: "`{url, path, expires_at}`: a single-use link to the overview."}, request="schemas.Empty",
+            response="answers.PageLink")
 @endpoint()
 def ops_overview_link():
     """A short-lived link a browser can open once: the ops overview."""
     from shared.services import ops_links
 
     require_ops()
-    read_body(Empty)
+    read_body(schemas.Empty)
     return json_response(201, answers.PageLink(**ops_links.mint_overview(services(), request_base_url())))
 
 
@@ -60,8 +64,8 @@ def ops_overview_page():
 
 
 @bp.route("/ops/properties/{id}/owner-report-link", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={201: "A 45-day view-only link to the owner report."}, request=OwnerReportLinkIn,
-            response=answers.OwnerReportLink)
+@documented(responses={201: "A 45-day view-only link to the owner report."}, request="schemas.OwnerReportLinkIn",
+            response="answers.OwnerReportLink")
 @endpoint()
 def ops_owner_report_link(id):
     """A 45-day view-only link to the property's owner report of `month` (YYYY-MM; default the last full
@@ -70,7 +74,7 @@ def ops_owner_report_link(id):
 
     require_ops()
     svc = services()
-    month = read_body(OwnerReportLinkIn).month or kpi_pages.last_full_month(svc.clock().date())
+    month = read_body(schemas.OwnerReportLinkIn).month or kpi_pages.last_full_month(svc.clock().date())
     return json_response(201, answers.OwnerReportLink(**kpi_pages.mint_owner_link(svc, id, month, request_base_url())))
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from shared.domain.kpis import GROUPS
-from shared.schemas import KpiBaselineIn, KpiPeriodIn
 from shared.services.container import services
 
-from .. import answers
-from ..plumbing import JSON, app, documented, endpoint, json_response, query_param, read_body, require_ops
+from ..plumbing import JSON, app, documented, endpoint, json_response, lazy_module, query_param, read_body, require_ops
+
+# Imported on first use, not with the handler (cold start): each route's models and use cases.
+schemas = lazy_module("shared.schemas")
 
 bp = Blueprint(__name__)
 DAYS = {"from": {"format": "date"}, "to": {"format": "date"}}
@@ -26,7 +27,7 @@ def _wants_csv() -> bool:
             query={"from": "First day (YYYY-MM-DD).", "to": "Last day (YYYY-MM-DD).",
                    "property_id": "One property.", "group_by": "priority, trade, vendor or property.",
                    "work_orders": "ID,ID,..: the times of those work orders alone."},
-            params={**DAYS, "group_by": {"enum": list(GROUPS)}}, response=answers.Kpis)
+            params={**DAYS, "group_by": {"enum": list(GROUPS)}}, response="answers.Kpis")
 @endpoint()
 def ops_kpis():
     """Every KPI over the work orders received from `from` to `to` (YYYY-MM-DD, inclusive; default the last
@@ -49,7 +50,7 @@ def ops_kpis():
 
 @bp.route("/ops/vendors/{id}/scorecard", methods=["GET"])
 @documented(responses={200: "The vendor's KPIs."}, query={"from": "First day (YYYY-MM-DD).",
-            "to": "Last day (YYYY-MM-DD)."}, params=DAYS, response=answers.Kpis)
+            "to": "Last day (YYYY-MM-DD)."}, params=DAYS, response="answers.Kpis")
 @endpoint()
 def ops_vendor_scorecard(id):
     """A vendor's KPIs: offers made to them, and the jobs they did (`from`, `to` as for /ops/kpis)."""
@@ -62,8 +63,8 @@ def ops_vendor_scorecard(id):
 
 
 @bp.route("/ops/kpis/baseline", methods=["GET", "PUT"])
-@documented(responses={200: "The baseline.", 404: "No baseline is set."}, request=KpiBaselineIn, body_types=(JSON,),
-            response=answers.Baseline)
+@documented(responses={200: "The baseline.", 404: "No baseline is set."}, request="schemas.KpiBaselineIn",
+            body_types=(JSON,), response="answers.Baseline")
 @endpoint()
 def ops_kpi_baseline():
     """GET: the baseline (404 if none). PUT {from, to} and/or {figures: {kpi id: value}}, optional
@@ -74,7 +75,7 @@ def ops_kpi_baseline():
     actor = require_ops()
     svc = services()
     if app.current_request.method == "PUT":
-        body = read_body(KpiBaselineIn).model_dump(mode="json", by_alias=True, exclude_none=True)
+        body = read_body(schemas.KpiBaselineIn).model_dump(mode="json", by_alias=True, exclude_none=True)
         return json_response(200, kpis.set_baseline(svc, body, actor))
     baseline = kpis.get_baseline(svc)
     if baseline is None:
@@ -83,8 +84,8 @@ def ops_kpi_baseline():
 
 
 @bp.route("/ops/kpis/backfill", methods=["POST"])
-@documented(responses={200: "`{from, to, ...}`: the rollups recomputed."}, request=KpiPeriodIn, body_types=(JSON,),
-            response=answers.Backfilled)
+@documented(responses={200: "`{from, to, ...}`: the rollups recomputed."}, request="schemas.KpiPeriodIn",
+            body_types=(JSON,), response="answers.Backfilled")
 @endpoint()
 def ops_kpi_backfill():
     """Recompute the rollups of the work orders received from `from` to `to` from their timelines (at most
@@ -94,7 +95,7 @@ def ops_kpi_backfill():
 
     require_ops()
     svc = services()
-    period = read_body(KpiPeriodIn)
+    period = read_body(schemas.KpiPeriodIn)
     first, last = kpis.parse_range(period.first and period.first.isoformat(), period.last and period.last.isoformat(),
                                    svc.clock().date())
     if (last - first).days >= kpis.BACKFILL_MAX_DAYS:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from shared import schemas
 from shared.services.container import services
 
-from .. import answers, pages
+from .. import pages
 from ..plumbing import (
     ALL_TYPES,
     HTML,
@@ -17,16 +16,21 @@ from ..plumbing import (
     html_response,
     is_form,
     json_response,
+    lazy_module,
     read_body,
     refuse_cross_site,
 )
+
+# Imported on first use, not with the handler (cold start): each route's models and use cases.
+answers = lazy_module("functions.api.answers")
+schemas = lazy_module("shared.schemas")
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/links/renew", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={202: "`{status: accepted, message}` (a form: a page saying so)."}, request=schemas.RenewLink,
-            produces=(JSON, HTML), response=answers.Accepted)
+@documented(responses={202: "`{status: accepted, message}` (a form: a page saying so)."}, request="schemas.RenewLink",
+            produces=(JSON, HTML), response="answers.Accepted")
 @endpoint(html_errors=True)
 def renew_link():
     """An expired link asks for a fresh one; it goes to the contact on file, and the answer never says

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from shared.services import paging
 from shared.services.container import services
 
-from .. import answers, pages
+from .. import pages
 from ..plumbing import (
     ALL_TYPES,
     HTML,
@@ -19,17 +18,22 @@ from ..plumbing import (
     html_response,
     is_form,
     json_response,
+    lazy_module,
     refuse_cross_site,
     see_other,
     wants_html,
 )
+
+# Imported on first use, not with the handler (cold start): each route's models and use cases.
+answers = lazy_module("functions.api.answers")
+paging = lazy_module("shared.services.paging")
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/oncall/{token}", methods=["GET"])
 @documented(responses={200: "The emergency (JSON, or the page with its button)."}, produces=(JSON, HTML),
-            response=paging.PageView)
+            response="paging.PageView")
 @endpoint(html_errors=True)
 def oncall_page(token):
     view = paging.page_view(services(), token)
@@ -40,7 +44,7 @@ def oncall_page(token):
 
 @bp.route("/oncall/{token}/acknowledge", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{work_order_id, acknowledged_at, acknowledged_by, acknowledged_after_s}`.",
-            303: "A form post: back to the page."}, response=answers.Acknowledged)
+            303: "A form post: back to the page."}, response="answers.Acknowledged")
 @endpoint(html_errors=True)
 def oncall_acknowledge(token):
     refuse_cross_site()

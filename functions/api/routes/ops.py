@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from shared import schemas
 from shared.domain.links import OPS_PAGES
 from shared.domain.ops_lists import AGE_PATTERN, LIMIT_PATTERN, STATUS_OF_STAGE
 from shared.domain.workorder import Source, Status
-from shared.invoice_schemas import CloseWithoutInvoice
-from shared.services import views
 from shared.services.container import services
 
-from .. import answers, pages
+from .. import pages
 from ..plumbing import (
     ALL_TYPES,
     HTML,
@@ -22,11 +19,18 @@ from ..plumbing import (
     endpoint,
     html_response,
     json_response,
+    lazy_module,
     query_param,
     read_body,
     request_base_url,
     require_ops,
 )
+
+# Imported on first use, not with the handler (cold start): each route's models and use cases.
+answers = lazy_module("functions.api.answers")
+invoice_schemas = lazy_module("shared.invoice_schemas")
+schemas = lazy_module("shared.schemas")
+views = lazy_module("shared.services.views")
 
 bp = Blueprint(__name__)
 
@@ -39,7 +43,7 @@ bp = Blueprint(__name__)
             params={"status": {"enum": [s.value for s in Status]}, "stage": {"enum": sorted(STATUS_OF_STAGE)},
                     "source": {"enum": [s.value for s in Source]}, "overdue": {"enum": ["true", "false", "1", "0"]},
                     "older_than": {"pattern": AGE_PATTERN}, "limit": {"pattern": LIMIT_PATTERN}},
-            response=answers.WorkOrderPage)
+            response="answers.WorkOrderPage")
 @endpoint()
 def ops_list():
     """One page of work orders, newest first; filters: status or stage, property_id, source, older_than,
@@ -55,7 +59,7 @@ def ops_list():
 
 
 @bp.route("/ops/work-orders/{id}", methods=["GET"])
-@documented(responses={200: "The work order."}, response=answers.OpsWorkOrder)
+@documented(responses={200: "The work order."}, response="answers.OpsWorkOrder")
 @endpoint()
 def ops_get(id):
     require_ops()
@@ -79,8 +83,8 @@ def ops_unit_qr(unit_id):
 
 
 @bp.route("/ops/work-orders/{id}/cancel", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={200: "`{id, status}`.", 409: "Not allowed in the current state."}, request=schemas.Cancel,
-            response=answers.WorkOrderState)
+@documented(responses={200: "`{id, status}`.", 409: "Not allowed in the current state."}, request="schemas.Cancel",
+            response="answers.WorkOrderState")
 @endpoint()
 def ops_cancel(id):
     from shared.services import escalations
@@ -92,24 +96,23 @@ def ops_cancel(id):
 
 
 @bp.route("/ops/work-orders/{id}/close", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={200: "`{id, status}`.", 409: "Not allowed in the current state."}, request=CloseWithoutInvoice,
-            response=answers.WorkOrderState)
+@documented(responses={200: "`{id, status}`.", 409: "Not allowed in the current state."},
+            request="invoice_schemas.CloseWithoutInvoice", response="answers.WorkOrderState")
 @endpoint()
 def ops_close(id):
     """Close without an invoice (in-house work, warranty), with the reason on the record."""
-    from shared.invoice_schemas import CloseWithoutInvoice
     from shared.services import escalations
 
     actor = require_ops()
-    body = read_body(CloseWithoutInvoice)
+    body = read_body(invoice_schemas.CloseWithoutInvoice)
     wo = escalations.close_recorded(services(), id, body.reason, actor)
     return json_response(200, answers.WorkOrderState(id=wo.id, status=wo.status.value))
 
 
 @bp.route("/ops/work-orders/{id}/triage", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, trade, priority, redispatched, tenant_told}`.",
-            409: "Not allowed in the current state."}, request=schemas.TriageCorrectionRequest,
-            response=answers.TriageCorrected)
+            409: "Not allowed in the current state."}, request="schemas.TriageCorrectionRequest",
+            response="answers.TriageCorrected")
 @endpoint()
 def ops_triage(id):
     """Correct a triage: dispatched again or re-timed, the tenant told when it matters, the example kept."""
@@ -126,7 +129,7 @@ def ops_triage(id):
 
 
 @bp.route("/ops/triage/corrections", methods=["GET"])
-@documented(responses={200: "`{corrections}`."}, response=answers.Corrections)
+@documented(responses={200: "`{corrections}`."}, response="answers.Corrections")
 @endpoint()
 def ops_triage_corrections():
     """Every triage correction as a labelled example (``opslayer triage export`` writes them out)."""
@@ -137,7 +140,7 @@ def ops_triage_corrections():
 
 
 @bp.route("/ops/work-orders/{id}/record", methods=["GET"])
-@documented(responses={200: "The complete record."}, response=answers.FullRecord)
+@documented(responses={200: "The complete record."}, response="answers.FullRecord")
 @endpoint()
 def ops_record(id):
     """The complete record: every step, message, actor, photo, invoice, check, coding, approval, bill."""
@@ -159,8 +162,8 @@ def ops_report(id):
 
 
 @bp.route("/ops/work-orders/{id}/links", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={201: "`{url, path, expires_at}`: a single-use link."}, request=schemas.OpsPageLink,
-            response=answers.PageLink)
+@documented(responses={201: "`{url, path, expires_at}`: a single-use link."}, request="schemas.OpsPageLink",
+            response="answers.PageLink")
 @endpoint()
 def ops_page_link(id):
     """A short-lived link a browser can open once: one page (record or report) of one work order."""
@@ -173,7 +176,7 @@ def ops_page_link(id):
 
 @bp.route("/ops-pages/{id}/{page}", methods=["GET"])
 @documented(responses={200: "The record (JSON) or the report (HTML)."}, produces=(JSON, HTML), link="token",
-            params={"page": {"enum": list(OPS_PAGES)}}, response=answers.FullRecord)
+            params={"page": {"enum": list(OPS_PAGES)}}, response="answers.FullRecord")
 @endpoint(html_errors=True)
 def ops_page(id, page):
     """The page an ops link opens (no IAM at the gateway: the link is the credential, spent on opening)."""
@@ -189,7 +192,7 @@ def ops_page(id, page):
 
 
 @bp.route("/ops/invoice-exceptions", methods=["GET"])
-@documented(responses={200: "`{exceptions, count}`."}, response=answers.InvoiceExceptions)
+@documented(responses={200: "`{exceptions, count}`."}, response="answers.InvoiceExceptions")
 @endpoint()
 def ops_invoice_exceptions():
     """Invoices that matched no work order (kept, never dropped), oldest first."""
@@ -201,7 +204,7 @@ def ops_invoice_exceptions():
 
 
 @bp.route("/ops/dlq", methods=["GET"])
-@documented(responses={200: "`{queues}`."}, response=answers.DeadLetters)
+@documented(responses={200: "`{queues}`."}, response="answers.DeadLetters")
 @endpoint()
 def ops_dead_letters():
     """Each dead-letter queue's approximate depth and its running redrive, if any."""
@@ -212,7 +215,8 @@ def ops_dead_letters():
 
 
 @bp.route("/ops/dlq/{queue}/redrive", methods=["POST"], content_types=ALL_TYPES)
-@documented(responses={202: "The redrive started.", 409: "A move is already running."}, response=answers.RedriveStarted)
+@documented(responses={202: "The redrive started.", 409: "A move is already running."},
+            response="answers.RedriveStarted")
 @endpoint()
 def ops_redrive(queue):
     """Move a dead-letter queue's messages back to their source queue (409 while a move runs)."""
@@ -224,7 +228,7 @@ def ops_redrive(queue):
 
 @bp.route("/ops/work-orders/{id}/retry", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={202: "`{id, status, resume_at, execution_arn}`.", 409: "A lifecycle is running."},
-            response=answers.Restarted)
+            response="answers.Restarted")
 @endpoint()
 def ops_retry(id):
     """Restart a lifecycle whose automation failed, at the step its status implies (409 while one runs)."""
@@ -239,7 +243,7 @@ def ops_retry(id):
 @bp.route("/ops/work-orders/{id}/steer", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "Done: `{id, action, status, vendor_id, resume_at, execution_arn}`.",
             202: "Done and a lifecycle started.", 409: "The action does not apply in this state."},
-            request=schemas.Steer, response=answers.Steered)
+            request="schemas.Steer", response="answers.Steered")
 @endpoint()
 def ops_steer(id):
     """A way forward for an escalated job: reassign (vendor or in-house technician), restart dispatch,
@@ -256,7 +260,7 @@ def ops_steer(id):
 
 
 @bp.route("/ops/audit", methods=["GET"])
-@documented(responses={200: "`{actions}`: newest first."}, response=answers.AuditLog)
+@documented(responses={200: "`{actions}`: newest first."}, response="answers.AuditLog")
 @endpoint()
 def ops_audit():
     """Who did what, when: redrives and retries, newest first."""
@@ -268,7 +272,7 @@ def ops_audit():
 
 @bp.route("/ops/people/export", methods=["POST"])
 @documented(responses={200: "Everything held about the person: `{work_orders, surveys, sms_opted_out, ...}`."},
-            request=schemas.PersonRef, body_types=(JSON,), response=answers.PersonRecords)
+            request="schemas.PersonRef", body_types=(JSON,), response="answers.PersonRecords")
 @endpoint()
 def ops_people_export():
     """Everything held about a person (`{"phone"}` or `{"email"}`): work orders with their timelines, photo
@@ -282,7 +286,7 @@ def ops_people_export():
 
 @bp.route("/ops/people/erase", methods=["POST"])
 @documented(responses={200: "What was erased: the counts of work orders redacted and records deleted."},
-            request=schemas.PersonRef, body_types=(JSON,), response=answers.PersonRecords)
+            request="schemas.PersonRef", body_types=(JSON,), response="answers.PersonRecords")
 @endpoint()
 def ops_people_erase():
     """Erase a person (`{"phone"}` or `{"email"}`): their work orders redacted now (the numbers stay), their

@@ -10,14 +10,12 @@ from zoneinfo import ZoneInfo
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from shared import schemas
 from shared.domain.errors import InvalidInput
 from shared.observability import bind
-from shared.services import views, writes
-from shared.services import workorders as wo_service
+from shared.services import writes
 from shared.services.container import services
 
-from .. import answers, pages
+from .. import pages
 from ..plumbing import (
     ALL_TYPES,
     HTML,
@@ -29,6 +27,7 @@ from ..plumbing import (
     html_response,
     is_form,
     json_response,
+    lazy_module,
     page_url,
     query_param,
     read_body,
@@ -38,14 +37,20 @@ from ..plumbing import (
     wants_html,
 )
 
+# Imported on first use, not with the handler (cold start): each route's models and use cases.
+answers = lazy_module("functions.api.answers")
+schemas = lazy_module("shared.schemas")
+views = lazy_module("shared.services.views")
+wo_service = lazy_module("shared.services.workorders")
+
 bp = Blueprint(__name__)
 
 
 @bp.route("/requests", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={202: "Persisted: `{id, status, status_url}` and a Location header.",
-            409: "Not allowed in the current state."}, request=schemas.NewRequest,
+            409: "Not allowed in the current state."}, request="schemas.NewRequest",
             headers={"Idempotency-Key": "Retries with the same key (1-255 characters) return the same work order."},
-            response=answers.RequestAccepted)
+            response="answers.RequestAccepted")
 @endpoint()
 def create_request():
     """Tenant intake: persisted before the 202; an Idempotency-Key makes retries return the same order."""
@@ -63,7 +68,7 @@ def create_request():
 
 @bp.route("/requests/{id}", methods=["GET"])
 @documented(responses={200: "The tenant's status (JSON, or the status page for a browser)."}, produces=(JSON, HTML),
-            link="token", response=views.TenantStatus)
+            link="token", response="views.TenantStatus")
 @endpoint(html_errors=True)
 def get_request(id):
     token = query_param("token")
@@ -83,7 +88,7 @@ def get_request(id):
 
 @bp.route("/requests/{id}/photos", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={201: "A presigned POST for one photo.", 409: "No more photos are taken for this request."},
-            request=schemas.PhotoSlot, link="token", response=answers.PhotoUpload)
+            request="schemas.PhotoSlot", link="token", response="answers.PhotoUpload")
 @endpoint()
 def request_photo_slot(id):
     """An upload slot (presigned POST) for a photo of the tenant's open request."""
@@ -97,8 +102,8 @@ def request_photo_slot(id):
 
 @bp.route("/requests/{id}/feedback", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status}`.", 303: "A form post: back to the status page.",
-            409: "Not allowed in the current state."}, request=schemas.Feedback, link="token",
-            response=answers.WorkOrderState)
+            409: "Not allowed in the current state."}, request="schemas.Feedback", link="token",
+            response="answers.WorkOrderState")
 @endpoint(html_errors=True)
 def request_feedback(id):
     refuse_cross_site()
@@ -112,8 +117,8 @@ def request_feedback(id):
 
 @bp.route("/requests/{id}/rating", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, rating}`.", 303: "A form post: back to the status page.",
-            409: "No rating is asked, or the job is already rated."}, request=schemas.Rating, link="token",
-            response=answers.Rated)
+            409: "No rating is asked, or the job is already rated."}, request="schemas.Rating", link="token",
+            response="answers.Rated")
 @endpoint(html_errors=True)
 def request_rating(id):
     """The tenant's 1-5 rating of a confirmed repair and an optional comment (once per job: then 409)."""
@@ -130,7 +135,7 @@ def request_rating(id):
 
 @bp.route("/surveys/nps", methods=["GET"])
 @documented(responses={200: "The NPS question (JSON `{quarter, answered, language}`, or the page)."}, produces=(JSON,
-            HTML), link="token", response=answers.NpsQuestion)
+            HTML), link="token", response="answers.NpsQuestion")
 @endpoint(html_errors=True)
 def nps_survey():
     """The quarterly NPS question behind its signed link (this GET changes nothing)."""
@@ -148,7 +153,7 @@ def nps_survey():
 
 @bp.route("/surveys/nps", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{quarter, score}`.", 303: "A form post: back to the question.", 409: "Already answered."},
-            request=schemas.NpsAnswer, link="token", response=answers.NpsAnswered)
+            request="schemas.NpsAnswer", link="token", response="answers.NpsAnswered")
 @endpoint(html_errors=True)
 def nps_answer():
     """The tenant's 0-10 answer (once: a second is a 409)."""
@@ -165,7 +170,8 @@ def nps_answer():
 
 @bp.route("/requests/{id}/safety", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, priority}`.", 303: "A form post: back to the status page.",
-            409: "No question is open."}, request=schemas.SafetyAnswer, link="token", response=answers.SafetyAnswered)
+            409: "No question is open."}, request="schemas.SafetyAnswer", link="token",
+            response="answers.SafetyAnswered")
 @endpoint(html_errors=True)
 def request_safety(id):
     """The tenant's YES or NO to triage's safety question (the buttons on the status page)."""
@@ -185,8 +191,8 @@ def request_safety(id):
 
 @bp.route("/requests/{id}/visit", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, window, proposal}`.", 303: "A form post: back to the status page.",
-            409: "Not one of the allowed actions now."}, request=schemas.TenantVisit, link="token",
-            response=answers.VisitAnswered)
+            409: "Not one of the allowed actions now."}, request="schemas.TenantVisit", link="token",
+            response="answers.VisitAnswered")
 @endpoint(html_errors=True)
 def request_visit(id):
     """The tenant about the visit: confirm or decline a proposed time, ask to reschedule, nobody came."""

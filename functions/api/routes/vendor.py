@@ -9,14 +9,11 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import BaseModel
 
-from shared import http, schemas
+from shared import http
 from shared.domain.workorder import vendor_actions
-from shared.invoice_schemas import InvoiceForm, InvoiceIn
-from shared.services import views
-from shared.services import workorders as wo_service
 from shared.services.container import services
 
-from .. import answers, pages
+from .. import pages
 from ..plumbing import (
     ALL_TYPES,
     FORMS,
@@ -28,6 +25,7 @@ from ..plumbing import (
     form_fields,
     is_form,
     json_response,
+    lazy_module,
     page_url,
     read_body,
     refuse_cross_site,
@@ -35,12 +33,19 @@ from ..plumbing import (
     wants_html,
 )
 
+# Imported on first use, not with the handler (cold start): each route's models and use cases.
+answers = lazy_module("functions.api.answers")
+invoice_schemas = lazy_module("shared.invoice_schemas")
+schemas = lazy_module("shared.schemas")
+views = lazy_module("shared.services.views")
+wo_service = lazy_module("shared.services.workorders")
+
 bp = Blueprint(__name__)
 
 
 @bp.route("/vendor/jobs/{token}", methods=["GET"])
 @documented(responses={200: "The job (JSON, or the job page for a browser)."}, produces=(JSON, HTML),
-            response=views.VendorJob)
+            response="views.VendorJob")
 @endpoint(html_errors=True)
 def vendor_job(token):
     job = views.vendor_job(services(), token)
@@ -57,7 +62,7 @@ def vendor_job(token):
 
 @bp.route("/vendor/jobs/{token}/photos", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={201: "A presigned POST for one photo.", 409: "No more photos are taken for this job."},
-            request=schemas.PhotoSlot, response=answers.PhotoUpload)
+            request="schemas.PhotoSlot", response="answers.PhotoUpload")
 @endpoint()
 def vendor_photo_slot(token):
     """An upload slot (presigned POST) for a photo of the job (e.g. the finished work)."""
@@ -84,7 +89,7 @@ def _vendor_action(token: str, schema: type[BaseModel], act: Callable[[Any, Any]
 
 @bp.route("/vendor/jobs/{token}/accept", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.Empty, response=answers.VendorActed)
+            409: "Not allowed in the current state."}, request="schemas.Empty", response="answers.VendorActed")
 @endpoint(html_errors=True)
 def vendor_accept(token):
     return _vendor_action(token, schemas.Empty, lambda svc, _: wo_service.vendor_accept(svc, token))
@@ -92,7 +97,7 @@ def vendor_accept(token):
 
 @bp.route("/vendor/jobs/{token}/decline", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.Decline, response=answers.VendorActed)
+            409: "Not allowed in the current state."}, request="schemas.Decline", response="answers.VendorActed")
 @endpoint(html_errors=True)
 def vendor_decline(token):
     return _vendor_action(token, schemas.Decline, lambda svc, b: wo_service.vendor_decline(svc, token, b.reason))
@@ -100,7 +105,7 @@ def vendor_decline(token):
 
 @bp.route("/vendor/jobs/{token}/schedule", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.Schedule, response=answers.VendorActed)
+            409: "Not allowed in the current state."}, request="schemas.Schedule", response="answers.VendorActed")
 @endpoint(html_errors=True)
 def vendor_schedule(token):
     """One of the tenant's windows (`window`), or a time already agreed with the tenant: scheduled."""
@@ -111,7 +116,7 @@ def vendor_schedule(token):
 
 @bp.route("/vendor/jobs/{token}/propose", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.Propose, response=answers.VendorActed)
+            409: "Not allowed in the current state."}, request="schemas.Propose", response="answers.VendorActed")
 @endpoint(html_errors=True)
 def vendor_propose(token):
     """Another time: the tenant confirms or declines it."""
@@ -122,7 +127,7 @@ def vendor_propose(token):
 
 @bp.route("/vendor/jobs/{token}/checkin", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.CheckIn, response=answers.VendorActed)
+            409: "Not allowed in the current state."}, request="schemas.CheckIn", response="answers.VendorActed")
 @endpoint(html_errors=True)
 def vendor_checkin(token):
     return _vendor_action(token, schemas.CheckIn,
@@ -131,7 +136,7 @@ def vendor_checkin(token):
 
 @bp.route("/vendor/jobs/{token}/complete", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{id, status, allowed_actions}`.", 303: "A form post: back to the job page.",
-            409: "Not allowed in the current state."}, request=schemas.Complete, response=answers.VendorActed)
+            409: "Not allowed in the current state."}, request="schemas.Complete", response="answers.VendorActed")
 @endpoint(html_errors=True)
 def vendor_complete(token):
     return _vendor_action(token, schemas.Complete, lambda svc, b: wo_service.vendor_complete(svc, token, b.notes))
@@ -139,8 +144,9 @@ def vendor_complete(token):
 
 @bp.route("/vendor/jobs/{token}/invoice", methods=["POST"], content_types=[*ALL_TYPES, "multipart/form-data"])
 @documented(responses={202: "`{invoice_id, work_order_id, status, total, currency}`.",
-            303: "A form post: back to the job page.", 409: "Not allowed in the current state."}, request=InvoiceIn,
-            form=InvoiceForm, body_types=(*FORMS, "multipart/form-data"), response=answers.InvoiceSubmitted)
+            303: "A form post: back to the job page.", 409: "Not allowed in the current state."},
+            request="invoice_schemas.InvoiceIn", form="invoice_schemas.InvoiceForm",
+            body_types=(*FORMS, "multipart/form-data"), response="answers.InvoiceSubmitted")
 @endpoint(html_errors=True)
 def vendor_invoice(token):
     """The vendor's invoice: JSON, or the job page's form (with an optional PDF or photo)."""
@@ -152,11 +158,11 @@ def vendor_invoice(token):
     content_type = (request.headers or {}).get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         fields, files = http.parse_multipart(request.raw_body or b"", content_type)
-        body = InvoiceIn.model_validate(invoice_from_form(fields, files.get("attachment")))
+        body = invoice_schemas.InvoiceIn.model_validate(invoice_from_form(fields, files.get("attachment")))
     elif is_form():
-        body = InvoiceIn.model_validate(invoice_from_form(form_fields(), None))
+        body = invoice_schemas.InvoiceIn.model_validate(invoice_from_form(form_fields(), None))
     else:
-        body = read_body(InvoiceIn)
+        body = read_body(invoice_schemas.InvoiceIn)
     inv = invoicing.submit_by_link(services(), token, body)
     if is_form() or content_type.startswith("multipart/form-data"):
         return see_other(f"/vendor/jobs/{token}")

@@ -7,16 +7,10 @@ from chalice import Blueprint, Response
 from shared.observability import bind, count
 from shared.services.container import services
 
-from .. import answers
-from ..plumbing import (
-    ALL_TYPES,
-    JSON,
-    documented,
-    endpoint,
-    form_fields,
-    json_response,
-    request_base_url,
-)
+from ..plumbing import ALL_TYPES, JSON, documented, endpoint, form_fields, json_response, lazy_module, request_base_url
+
+# Imported on first use, not with the handler (cold start): each route's models and use cases.
+answers = lazy_module("functions.api.answers")
 
 bp = Blueprint(__name__)
 
@@ -24,7 +18,7 @@ bp = Blueprint(__name__)
 @bp.route("/webhooks/buildium", methods=["POST"], content_types=ALL_TYPES)
 @documented(responses={200: "`{status: ignored}`.", 202: "`{status}`: queued.", 401: "Bad signature or timestamp."},
             request={"type": "object", "description": "Buildium's webhook event, signed."},
-            body_types=(JSON,), response=answers.Outcome)
+            body_types=(JSON,), response="answers.Outcome")
 @endpoint()
 def buildium_webhook():
     """Verify, queue, answer: no PMS call here (Buildium allows 10 s and retries; the consumer fetches)."""

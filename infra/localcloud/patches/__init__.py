@@ -9,6 +9,7 @@ from infra.localcloud import cfn, faults, outbox, usage
 from infra.localcloud.patches import (
     dynamodb,
     eventbridge,
+    http_match_cache,
     iot_rules,
     jsonpath_cache,
     lambda_inprocess,
@@ -36,6 +37,7 @@ PATCHES = (
     ("stepfunctions-client-reuse", sfn_clients.apply),
     ("stepfunctions-parse-once", sfn_parse_cache.apply),
     ("jsonpath-compile-once", jsonpath_cache.apply),
+    ("http-match-parse-once", http_match_cache.apply),
     ("dynamodb-atomic-requests", dynamodb.apply),
     ("iot-topic-rules", iot_rules.apply),
     ("scheduler-clock", scheduler_clock.apply),
