@@ -29,15 +29,15 @@ from shared.domain.invoices import (
 )
 from shared.domain.workorder import INVOICE_STATUSES, TRANSITIONS, StageWait, Status, WorkOrder
 from shared.observability import count, logger
-from shared.services import pms_writer, steering
+from shared.services import steering
 from shared.services.container import Services
 from shared.services.drill import DRILL_BILL_PREFIX
-from shared.services.views import ApprovalView
 from shared.services.workorders import escalate
 from shared.services.writes import Edit, entry, mutate, publish, vendor_scope
 
 if TYPE_CHECKING:
     from shared.invoice_schemas import InvoiceIn
+    from shared.services.views import ApprovalView
 
 # A vendor may invoice once the work is done; only one invoice is processed at a time.
 INVOICEABLE = INVOICE_STATUSES
@@ -371,6 +371,7 @@ def approver_scope(svc: Services, token: str, action: str) -> links.LinkScope:
 
 
 def approval_view(svc: Services, token: str) -> ApprovalView:
+    from shared.services.views import ApprovalView  # cold start: the approval page's model, not the workflow's
 
     scope = approver_scope(svc, token, "view")
     route, _, invoice_id = scope.party_id.partition(":")
@@ -531,6 +532,8 @@ def _pms_work_order(svc: Services, wo: WorkOrder) -> str | None:
     is never posted unlinked for want of waiting. None only where the PMS holds no work order for it."""
     order_id = wo.pms_work_order_id or svc.repo.pms_state(wo.id).get("pms_work_order_id")
     if order_id is None:
+        from shared.services import pms_writer  # cold start: only a bill that outran the writer needs it
+
         pms_writer.sync_out(svc, svc.pms(), wo.id)
         order_id = svc.repo.pms_state(wo.id).get("pms_work_order_id")
     return order_id

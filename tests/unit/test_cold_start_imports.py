@@ -35,6 +35,12 @@ def test_handlers_leave_heavy_modules_to_first_use(module):
     assert not [m for m in NEVER_AT_IMPORT if m in loaded]
 
 
+def test_the_invoicing_steps_leave_the_approval_page_and_the_pms_writer_to_first_use():
+    """The approval page's view model and the PMS writer (a bill that outran it) are not the workflow steps'."""
+    loaded = _loaded("functions.invoicing")
+    assert not [m for m in ("shared.services.views", "shared.services.pms_writer") if m in loaded]
+
+
 # The API declares every route at import (Chalice needs them), not each route's models and use cases: those load on
 # a route's first use (functions/api/plumbing.py lazy_module; documented models are named, not imported).
 API_ON_FIRST_USE = ("functions.api.answers", "shared.schemas", "shared.invoice_schemas", "shared.services.views",
