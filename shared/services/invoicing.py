@@ -29,7 +29,6 @@ from shared.domain.invoices import (
 )
 from shared.domain.workorder import INVOICE_STATUSES, TRANSITIONS, StageWait, Status, WorkOrder
 from shared.observability import count, logger
-from shared.services import steering
 from shared.services.container import Services
 from shared.services.drill import DRILL_BILL_PREFIX
 from shared.services.workorders import escalate
@@ -139,6 +138,8 @@ def _late_invoice(svc: Services, wo_id: str, inv: Invoice, vendor_id: str) -> No
         return Edit(wo.model_copy(update={"status": Status.INVOICE_AWAITED, "reminders": {}}), [entry(
             svc, "late_invoice", f"Invoice {inv.invoice_number} came after the escalation: invoicing goes on",
             actor=f"vendor:{vendor_id}")], result="invoice")
+
+    from shared.services import steering  # cold start: only an invoice after an escalation restarts the lifecycle
 
     steering.restart(svc, wo_id, decide)
 
