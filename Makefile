@@ -35,6 +35,8 @@ XDIST    := -n $(WORKERS) --dist loadfile
 TIMED    := TIMINGS=.timings .ci/timed
 DTIMED   := TIMINGS=.timings-deploy .ci/timed
 COVERAGE := --cov=shared --cov-report=term:skip-covered
+# Only the local cloud's API fuzz uses schemathesis' pytest plugin; the other phases skip loading it (and hypothesis).
+NO_FUZZ  := -p no:schemathesis
 
 # Deploy tooling, each in its own virtualenv so it never fights the project's pins: the SAM CLI, and a stand-in
 # for the Lambda runtime (the runtime's Python with boto3 only) that `make deploy-check` imports handlers in.
@@ -78,10 +80,11 @@ browser:
 test-fast: $(STAMP)
 	@echo "random order seed: $(SEED) (replay: make test-fast SEED=$(SEED))"; status=0; \
 	[ "$(MAKELEVEL)" != 0 ] || rm -f .timings; \
-	$(TIMED) "test-fast: unit + service tests (coverage of shared/)" 30 $(PYTEST) $(XDIST) tests/unit tests/service \
-	  $(COVERAGE) || status=1; \
+	$(TIMED) "test-fast: unit + service tests (coverage of shared/)" 30 $(PYTEST) $(XDIST) $(NO_FUZZ) tests/unit \
+	  tests/service $(COVERAGE) || status=1; \
 	echo "coverage of shared/ from unit+service tests: $$($(BIN)/coverage report --format=total --precision=1)%"; \
-	$(TIMED) "test-fast: contract + handler tests" 30 $(PYTEST) $(XDIST) tests/contract tests/handlers || status=1; \
+	$(TIMED) "test-fast: contract + handler tests" 30 $(PYTEST) $(XDIST) $(NO_FUZZ) tests/contract tests/handlers \
+	  || status=1; \
 	if [ "$(MAKELEVEL)" = 0 ]; then $(TIMED) --report 60 "make test-fast"; fi; \
 	exit $$status
 
