@@ -215,9 +215,9 @@ def walk_to_invoice(job: Job) -> Job:
     return job
 
 
-def approved_by_ops_if_asked(job: Job) -> dict | None:
-    """The record once closed. A recall (an earlier test fixed the same trade at this unit) sends the approval to
-    ops instead of approving it by itself: ops approve through their link."""
+def approved_by_ops_if_asked(job: Job, until: str = "closed") -> dict | None:
+    """The record once it is `until` (closed). A recall (an earlier test fixed the same trade at this unit) sends
+    the approval to ops instead of approving it by itself: ops approve through their link."""
     from tests.integration.test_invoices import APPROVAL_LINK, OPS
 
     record = job.record()
@@ -225,7 +225,7 @@ def approved_by_ops_if_asked(job: Job) -> dict | None:
         links = [m.group(1) for msg in job.messages() if msg["to"] in OPS and (m := APPROVAL_LINK.search(msg["body"]))]
         if links:
             job.api.post(f"/approvals/{links[-1]}/approve")
-    return record if record["status"] == "closed" else None
+    return record if record["status"] == until else None
 
 
 # The bill step closes the billed work order itself (functions/invoicing.py: one state less on the routine path),
@@ -248,8 +248,7 @@ def test_a_money_step_that_raises_or_times_out_ends_closed_with_one_bill(faults,
     number = f"F-{action}-{'T' if timeout else 'R'}"  # Buildium takes a vendor's invoice number once
     assert job.api.post(f"/vendor/jobs/{job.token}/invoice", invoice(number)).status == 202
     done_already = action == "bill" and timeout
-    eventually(lambda: approved_by_ops_if_asked(job) is not None if done_already
-               else (approved_by_ops_if_asked(job), job.record()["status"] == "escalated")[1], timeout=60)
+    eventually(lambda: approved_by_ops_if_asked(job, until="closed" if done_already else "escalated"), timeout=60)
     assert fault.spent
     if done_already:
         assert eventually(lambda: job.execution().get("status") == "FAILED")  # ExecutionsFailedAlarm
