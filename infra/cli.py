@@ -90,7 +90,7 @@ def _triage_eval(args: argparse.Namespace) -> int:
         classifier, what = second_labeller(examples, Path(args.labels)), f"second labeller {args.labels}"
     else:
         classifier, what = triage_decision(args.mode), args.mode
-    text, figures = full_report(examples, classifier, f"{args.file} ({what})")
+    text, figures = full_report(examples, classifier, f"{args.file} ({what})", timed=not args.labels)
     print(json.dumps(figures, indent=2) if args.json else text)
     return 0
 

@@ -187,19 +187,21 @@ def render_classes(report: Report) -> str:
     return "\n".join(lines)
 
 
-def full_report(examples: Sequence[Example], classifier: Classifier, title: str) -> tuple[str, dict[str, Any]]:
-    """The printed report (overall, per-class, confusion matrices, then per language) and its figures."""
+def full_report(examples: Sequence[Example], classifier: Classifier, title: str,
+                timed: bool = True) -> tuple[str, dict[str, Any]]:
+    """The printed report (overall, per-class, confusion matrices, then per language) and its figures; `timed`:
+    with the classifier's speed (not for another labeller's labels)."""
     report, timings = evaluate(examples, classifier)
     parts = [render(report, title), render_classes(report)]
     figures: dict[str, Any] = {"all": report.summary(),
-                               "classify_ms_median": statistics.median(timings) if timings else None}
+                               "classify_ms_median": statistics.median(timings) if timings and timed else None}
     for language in ("en", "es"):
         subset = [e for e in examples if e.language == language]
         if subset:
             sub, _ = evaluate(subset, classifier)
             parts.append("\n" + render(sub, f"{title} [{language}]"))
             figures[language] = sub.summary()
-    if timings:
+    if timings and timed:
         parts.append(f"\nclassify(): median {statistics.median(timings):.2f} ms, "
                      f"p95 {sorted(timings)[int(0.95 * (len(timings) - 1))]:.2f} ms over {len(timings)} messages")
     return "\n".join(parts), figures

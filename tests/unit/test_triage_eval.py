@@ -118,6 +118,7 @@ def test_a_second_labellers_labels_are_scored_against_the_first(tmp_path: Path, 
     out = capsys.readouterr().out
     priority_line = next(line for line in out.splitlines() if line.startswith("priority accuracy"))
     assert "(second labeller" in out and priority_line.endswith("66.7%")
+    assert "classify()" not in out  # a labeller's speed means nothing
     labels.write_text(labels.read_text().splitlines()[0] + "\n")
     with pytest.raises(ValueError, match="no label for 2 message"):
         second_labeller(examples, labels)
