@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from infra.localcloud import usage
 from infra.localcloud.template import ApiRoute
 
 
@@ -275,6 +276,9 @@ class LocalApiServer:
                 if extra is not None:
                     status, headers, raw = extra(request)
                     response = ApiResponse(status, dict(headers), raw.encode() if isinstance(raw, str) else raw)
+                elif request.header(usage.UNMETERED_HEADER):
+                    with usage.unmetered():
+                        response = server.router.handle(request)
                 else:
                     response = server.router.handle(request)
                 self.send_response(response.status)

@@ -44,3 +44,21 @@ def test_logs_have_ids_but_no_pii_and_metrics_are_emitted(stack, api, capfd):
     assert all(r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Opslayer" for r in emf)
     logs = [r for r in records if "level" in r]
     assert any(r.get("work_order_id") == wo_id for r in logs)
+
+
+def test_the_metered_cost_leaves_out_an_observers_requests(served, ops_headers):
+    """`make bench` (e) meters one work order; its own polls of the ops view carry the local API's
+    unmetered header and are not part of what the work order costs."""
+    import requests
+
+    from infra.localcloud import usage
+
+    with usage.metering() as metered:
+        requests.get(f"{served}/ops/work-orders?limit=1", headers=ops_headers, timeout=10).raise_for_status()
+    with usage.metering() as observed:
+        requests.get(f"{served}/ops/work-orders?limit=1", timeout=10,
+                     headers={**ops_headers, usage.UNMETERED_HEADER: "1"}).raise_for_status()
+    assert sum(n for f, n in metered.lambda_invocations.items() if f.endswith("-api")) == 1
+    assert metered.requests[("dynamodb", "Query")] >= 1
+    assert not any(f.endswith("-api") for f in observed.lambda_invocations)
+    assert observed.requests[("dynamodb", "Query")] == 0

@@ -57,3 +57,19 @@ def test_an_index_that_projects_keys_only_is_written_only_when_its_entry_changes
     created = usage.Usage()
     usage._dynamodb_writes(created, "PutItem", {"TableName": "t", "Item": wo}, [(None, before)])
     assert created.dynamodb_writes == {"work order": 3, "work order [GSI1]": 1}
+
+
+def test_an_unmetered_thread_is_left_out_of_the_meter_while_other_threads_are_counted():
+    """An observer's requests (a benchmark polling the ops view) are not the work order's cost."""
+    import threading
+
+    with usage.metering() as u:
+        with usage.unmetered():
+            usage.record_request("before-send.dynamodb.GetItem", json.dumps({"ConsistentRead": True}))
+            usage.record_invocation("opslayer-x-api", 0.2, 512)
+            other = threading.Thread(target=usage.record_request, args=("before-send.sns.Publish", None))
+            other.start()
+            other.join()
+        usage.record_request("before-send.dynamodb.Query", b"{}")
+    assert u.requests == {("sns", "Publish"): 1, ("dynamodb", "Query"): 1}
+    assert u.dynamodb_read_units == 0.5 and not u.lambda_invocations
