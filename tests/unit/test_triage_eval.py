@@ -11,9 +11,9 @@ from infra.triage.evaluate import Decision, evaluate, full_report
 from infra.triage.train import CORPUS
 
 BLIND = Path(__file__).resolve().parents[1] / "data" / "triage" / "blind.jsonl"
-# The current blind set's SHA-256, pinned when it is committed (before anything is measured on it). None while
-# there is none (set F was measured once with rules 2026-12-04.1 and retired).
-BLIND_SHA256: str | None = None
+# The current blind set's SHA-256, pinned when it is committed (before anything is measured on it): set G,
+# 660 messages (ids i1-/i2-/i3-) written for rules 2026-12-04.2. None while there is none.
+BLIND_SHA256: str | None = "3e5f08dc0ef1241ab590d3f20e331c6fb63884078a4f9a0d0f34078412079b8b"
 # The retired blind sets, each now in the training pool under its id prefixes, and their sizes
 # (tests/data/triage/README.md).
 RETIRED = {"A": (("b1-", "b2-", "b3-", "b4-"), 640), "B": (("c1-", "c2-", "c3-", "c4-"), 640),
