@@ -292,9 +292,6 @@ class RollupStore(Protocol):
         """Every bucket of the days from `first` to `last`: {key, day, property, trade, priority, vendor,
         counters}, by key. Queries only."""
 
-    def claim_rollup_event(self, event_id: str, ttl_seconds: int = 14 * 86400) -> bool:
-        """Record an event as seen by the rollup consumer; False if it was already."""
-
     def count_status_view(self, wo_id: str, hour: str) -> bool:
         """Count a view of the work order's status page unless one was counted in this UTC hour
         ("yyyy-mm-ddThh"); True if this call counted it."""

@@ -67,15 +67,12 @@ def note_status_view(svc: Services, wo: WorkOrder) -> bool:
     return True
 
 
-def event_id(event: dict[str, Any]) -> str | None:
-    detail = event.get("detail") or {}
-    return event.get("id") or detail.get("event_key")
-
-
 def apply_event(svc: Services, event: dict[str, Any]) -> str:
-    """Consume one event (an EventBridge envelope): "applied", "unchanged", "seen" (this event id was applied
-    before), "drill" or "ignored" (no work order). The event id is recorded once applied. A tenant's NPS
-    answer (`TenantNpsAnswered`, no work order) is counted on its own."""
+    """Consume one event (an EventBridge envelope): "applied", "unchanged", "drill" or "ignored" (no work
+    order). Idempotent by construction: the work order's facts are recomputed from its current state and only
+    their difference from the stored facts is added, so a duplicate or a late event changes nothing (no
+    per-event marker is written: it would cost a write per event to save a few reads per rare duplicate). A
+    tenant's NPS answer (`TenantNpsAnswered`, no work order) is counted on its own."""
     detail = event.get("detail") or {}
     if event.get("detail-type") == NPS_ANSWERED and isinstance(detail.get("score"), int):
         return "applied" if record_nps(svc, event) else "unchanged"
@@ -84,18 +81,11 @@ def apply_event(svc: Services, event: dict[str, Any]) -> str:
         return "ignored"
     if detail.get("drill"):
         return "drill"
-    seen = event_id(event)
-    if seen and svc.repo.get_record(f"KPISEEN#{seen}", "SEEN"):
-        return "seen"
     try:
         changed = refresh(svc, wo_id)
     except NotFound:
         return "ignored"
-    if not changed:
-        return "unchanged"  # nothing written: a replay of it recomputes (reads), and changes nothing either
-    if seen:
-        svc.repo.claim_rollup_event(seen)
-    return "applied"
+    return "applied" if changed else "unchanged"  # unchanged: nothing written
 
 
 def record_nps(svc: Services, event: dict[str, Any]) -> bool:

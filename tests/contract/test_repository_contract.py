@@ -676,11 +676,6 @@ class TestRollups:
         repo.release_owner_report("prop-1", "2026-11")  # its email failed: the next run sends it
         assert repo.claim_owner_report("prop-1", "2026-11", T0.isoformat()) is True
 
-    def test_an_event_is_claimed_once(self, repo: Repository) -> None:
-        assert repo.claim_rollup_event("ev-1") is True
-        assert repo.claim_rollup_event("ev-1") is False
-        assert repo.get_record("KPISEEN#ev-1", "SEEN") is not None
-
     def test_status_page_views_count_once_an_hour(self, repo: Repository) -> None:
         assert repo.status_views("wo-1") == 0
         assert repo.count_status_view("wo-1", "2026-02-01T09") is True

@@ -593,12 +593,6 @@ class InMemoryRollups(_Part):
         item = self.table.get(f"KPIWO#{wo_id}", "VIEWS")
         return int(item["n"]) if item else 0
 
-    def claim_rollup_event(self, event_id: str, ttl_seconds: int = 14 * 86400) -> bool:
-        if self.table.exists(f"KPISEEN#{event_id}", "SEEN"):
-            return False
-        self.table.put({"PK": f"KPISEEN#{event_id}", "SK": "SEEN", "expires_at": int(time.time()) + ttl_seconds})
-        return True
-
     def claim_owner_report(self, property_id: str, month: str, at: str) -> bool:
         return self.table.put_first({"PK": f"OWNERREPORT#{property_id}", "SK": month, "sent_at": at})
 

@@ -31,7 +31,6 @@ Access patterns (no Scan anywhere):
   an owner report sent        PK=OWNERREPORT#<property> SK=<yyyy-mm>   (the monthly email, once)
   KPI rollup of a day         PK=ROLLUP#<yyyy-mm>       SK=<day>|<property>|<trade>|<priority>|<vendor>  (counters)
   a work order's KPI facts    PK=KPIWO#<id>             SK=FACTS  (its contribution to the rollups; versioned)
-  rollup events seen          PK=KPISEEN#<event id>     SK=SEEN   (TTL)
   status page views counted   PK=KPIWO#<id>             SK=VIEWS  (n, last counted hour: one a work order and hour)
 Every work-order write is conditional on its version, so replays and races cannot corrupt it.
 """

@@ -3,7 +3,6 @@ to them, and the events the rollup consumer has seen.
 
   a day's rollup bucket       PK=ROLLUP#<yyyy-mm>       SK=<day>|<property>|<trade>|<priority>|<vendor>
   a work order's facts        PK=KPIWO#<id>             SK=FACTS   (its contribution per bucket; versioned)
-  rollup events seen          PK=KPISEEN#<event id>     SK=SEEN    (TTL)
   status page views counted   PK=KPIWO#<id>             SK=VIEWS   (n; the last hour counted)
 
 A bucket's counters are top-level numeric attributes named `n:<counter>` (ADD works on top-level attributes
@@ -14,7 +13,6 @@ range is one Query per month partition (SK BETWEEN the first and the last day): 
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from typing import Any
 
@@ -110,11 +108,6 @@ class Rollups(Table):
         """How many views of the work order's status page were counted (at most one an hour)."""
         data = self._get(f"KPIWO#{wo_id}", "VIEWS")
         return int(data["n"]) if data else 0
-
-    def claim_rollup_event(self, event_id: str, ttl_seconds: int = 14 * 86400) -> bool:
-        """Record an event as seen by the rollup consumer; False if it was already."""
-        return self._put_first({"PK": f"KPISEEN#{event_id}", "SK": "SEEN",
-                                "expires_at": int(time.time()) + ttl_seconds})
 
     def claim_owner_report(self, property_id: str, month: str, at: str) -> bool:
         """Record that the property's owner report of `month` is being sent; False if it already was."""
