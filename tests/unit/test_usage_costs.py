@@ -73,3 +73,15 @@ def test_an_unmetered_thread_is_left_out_of_the_meter_while_other_threads_are_co
         usage.record_request("before-send.dynamodb.Query", b"{}")
     assert u.requests == {("sns", "Publish"): 1, ("dynamodb", "Query"): 1}
     assert u.dynamodb_read_units == 0.5 and not u.lambda_invocations
+
+
+def test_the_total_is_given_at_todays_dynamodb_prices_and_at_those_the_goal_was_set_with():
+    from infra.costs import not_messaging_per_1000
+
+    u = usage.Usage()
+    u.dynamodb_write_units, u.dynamodb_read_units = 200, 100
+    u.requests[("sns", "Publish")] = 3  # messaging is left out of both figures
+    rows = estimate(u, state_transitions=0)
+    assert abs(not_messaging_per_1000(rows) - (200 * 0.625 + 100 * 0.125) / 1000) < 1e-9
+    assert abs(not_messaging_per_1000(rows, earlier_dynamodb=True) - (200 * 1.25 + 100 * 0.25) / 1000) < 1e-9
+    assert "(its basis)" in table(rows)
