@@ -115,3 +115,17 @@ def test_a_cached_tree_keeps_every_nodes_text_as_a_fresh_parse_computes_it():
     assert all(getattr(a, sfn_parse_cache.KEPT_TEXT) == b.getText() for a, b in pairs)
     assert not any(hasattr(b, sfn_parse_cache.KEPT_TEXT) for _, b in pairs)
     assert sfn_parse_cache.parse_tree(definition) is kept
+
+
+def test_moto_lists_a_response_class_methods_as_before_once_per_class():
+    from moto.core import responses as moto_responses
+    from moto.core import utils
+    from moto.dynamodb.responses import DynamoHandler
+
+    from infra.localcloud.patches import moto_dispatch_cache
+
+    moto_dispatch_cache.apply()
+    first = moto_responses.method_names_from_class(DynamoHandler)
+    assert first == utils.method_names_from_class(DynamoHandler) and "put_item" in first
+    first.append("not_a_method")  # a caller changing its list does not change the next answer
+    assert "not_a_method" not in moto_responses.method_names_from_class(DynamoHandler)
