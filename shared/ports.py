@@ -6,13 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from shared.domain.directory import Contact, Property, Unit, Vendor
     from shared.domain.invoices import Invoice
     from shared.domain.steering import MoveTask, QueueInfo
     from shared.domain.workorder import TimelineEntry, WorkOrder
+
+
+class CompletedJob(NamedTuple):
+    """A unit's latest completed job of a trade; both None: none was found when the record was first made."""
+
+    work_order_id: str | None
+    completed_at: datetime | None
 
 
 class WorkOrderStore(Protocol):
@@ -53,6 +60,16 @@ class WorkOrderStore(Protocol):
         """Delete a person's index entries (PERSON#<hash>); returns how many."""
 
     def open_work_orders(self) -> list[WorkOrder]: ...
+
+    def last_completed_job(self, unit_id: str, trade: str) -> CompletedJob | None:
+        """The unit's latest completed job of a trade, as recorded (for recalls: one read, whatever the size of
+        the property); None when nothing was ever recorded for that unit and trade."""
+
+    def note_completed_job(self, unit_id: str, trade: str, wo_id: str, completed_at: datetime) -> None:
+        """Record a completed job as the unit's latest of its trade, unless a later one is recorded."""
+
+    def seed_completed_job(self, unit_id: str, trade: str, wo_id: str | None, completed_at: datetime | None) -> None:
+        """Record what a one-off look found (a job, or None: no job), unless something is recorded already."""
 
     def work_orders_in_status(self, status: str) -> list[WorkOrder]:
         """Every work order in a status, oldest first (the status index, page by page: no limit; for sweeps)."""

@@ -77,7 +77,7 @@ WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWr
 
 # Record kinds by partition key prefix (shared/adapters/repository/__init__.py lists the access patterns).
 _KINDS = {"IDEM": "idempotency record", "PERSON": "person index (erasure)", "ONCE": "done marker (ONCE)",
-          "LINK": "link token", "ROLLUP": "KPI rollup bucket",
+          "LINK": "link token", "ROLLUP": "KPI rollup bucket", "RECALL": "unit's last completed job",
           "SMSIN": "inbound message claim", "EMAILIN": "inbound message claim", "PMS": "PMS link",
           "VINV": "vendor invoice number", "NPSDUE": "NPS due", "SURVEY": "survey", "DRILLSINK": "drill sink"}
 

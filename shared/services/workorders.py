@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -201,12 +201,37 @@ def ranking_notes(ranking: Ranking, vendors: list[Vendor]) -> str:
 
 
 def find_recall(svc: Services, wo: WorkOrder) -> WorkOrder | None:
-    """The latest job at this unit, of this trade, completed within the recall window (None if none)."""
+    """The latest job at this unit, of this trade, completed within the recall window (None if none).
+
+    Each completion records itself as its unit's latest job of its trade, so this is one read whatever the
+    size of the property. A unit and trade with no record yet (jobs completed before the record existed) are
+    looked up once among the property's recent work orders, and what was found is recorded."""
+    assert wo.trade is not None
     since = svc.clock() - timedelta(days=svc.settings.recall_window_days)
-    done = [w for w in svc.repo.recent_work_orders(wo.property_id, since - timedelta(days=60))
-            if w.id != wo.id and w.unit_id == wo.unit_id and w.trade == wo.trade and w.vendor_id
-            and w.completed_at and w.completed_at >= since]
-    return max(done, key=lambda w: w.completed_at or since) if done else None
+    known = svc.repo.last_completed_job(wo.unit_id, wo.trade.value)
+    if known is None:
+        earlier = _latest_completed(svc, wo, since - timedelta(days=60))
+        svc.repo.seed_completed_job(wo.unit_id, wo.trade.value, earlier.id if earlier else None,
+                                    earlier.completed_at if earlier else None)
+    elif known.work_order_id is None or known.work_order_id == wo.id or not known.completed_at \
+            or known.completed_at < since:
+        return None
+    else:
+        try:
+            earlier = svc.repo.get_work_order(known.work_order_id)
+        except NotFound:
+            return None
+    if earlier is None or earlier.id == wo.id or not earlier.vendor_id or not earlier.completed_at \
+            or earlier.completed_at < since:
+        return None
+    return earlier
+
+
+def _latest_completed(svc: Services, wo: WorkOrder, created_since: datetime) -> WorkOrder | None:
+    """The latest completed job of the unit and trade among the property's work orders created since then."""
+    done = [w for w in svc.repo.recent_work_orders(wo.property_id, created_since)
+            if w.id != wo.id and w.unit_id == wo.unit_id and w.trade == wo.trade and w.vendor_id and w.completed_at]
+    return max(done, key=lambda w: w.completed_at or created_since) if done else None
 
 
 def offer(svc: Services, wo_id: str, index: int, task_token: str, timeout_seconds: int,
@@ -406,6 +431,8 @@ def vendor_complete(svc: Services, token: str, notes: str) -> WorkOrder:
 
     change = vendor_mutate(svc, token, "complete", build)
     before, wo = change.before, change.saved
+    if wo.trade is not None and wo.completed_at is not None:  # the unit's latest job of its trade (recalls)
+        svc.repo.note_completed_job(wo.unit_id, wo.trade.value, wo.id, wo.completed_at)
     svc.repo.bump_vendor_stat(wo.vendor_id or "", "completed")
     publish(svc, "WorkCompleted", wo, f"completed:{wo.reopen_count}", vendor_id=wo.vendor_id)
     resume_stage(svc, before, "completion", "completed")

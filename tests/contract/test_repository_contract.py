@@ -182,6 +182,22 @@ class TestWorkOrders:
         assert [w.id for w in repo.recent_work_orders("prop-1", T0 + timedelta(minutes=15))] == ["wo-3", "wo-2"]
         assert repo.recent_work_orders("prop-1", T0 + timedelta(days=1)) == []
 
+    def test_a_units_last_completed_job_per_trade(self, repo: Repository) -> None:
+        assert repo.last_completed_job("unit-1", "plumbing") is None  # nothing recorded yet
+        repo.seed_completed_job("unit-1", "plumbing", None, None)  # a look found nothing
+        assert repo.last_completed_job("unit-1", "plumbing") == (None, None)
+        repo.note_completed_job("unit-1", "plumbing", "wo-2", T0 + timedelta(days=2))
+        repo.note_completed_job("unit-1", "plumbing", "wo-1", T0 + timedelta(days=1))  # earlier: the later stays
+        assert repo.last_completed_job("unit-1", "plumbing") == ("wo-2", T0 + timedelta(days=2))
+        repo.seed_completed_job("unit-1", "plumbing", "wo-0", T0)  # a seed never replaces a record
+        assert repo.last_completed_job("unit-1", "plumbing").work_order_id == "wo-2"
+        repo.note_completed_job("unit-1", "plumbing", "wo-3", T0 + timedelta(days=3))
+        assert repo.last_completed_job("unit-1", "plumbing").work_order_id == "wo-3"
+        assert repo.last_completed_job("unit-1", "hvac") is None
+        assert repo.last_completed_job("unit-2", "plumbing") is None
+        repo.seed_completed_job("unit-2", "hvac", "wo-9", T0)
+        assert repo.last_completed_job("unit-2", "hvac") == ("wo-9", T0)
+
     def test_every_work_order_in_a_status_oldest_first_across_pages(self, repo: Repository) -> None:
         for n in range(1, 15):  # ~90 KB each: over the 1 MB a Query page holds (few items: moto copies each one)
             repo.create_work_order(work_order(f"wo-{n:03}", n, description="x" * 90_000), entry(n))

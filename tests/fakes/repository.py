@@ -31,6 +31,7 @@ from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
 from shared.domain.privacy import person_hashes
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
+from shared.ports import CompletedJob
 from tests.fakes.table import MemoryTable, condition_failed, transaction_cancelled
 
 if TYPE_CHECKING:
@@ -178,6 +179,24 @@ class InMemoryWorkOrders(_Part):
         for wo_id in ids:
             self.table.delete(f"PERSON#{person}", f"WO#{wo_id}")
         return len(ids)
+
+    def last_completed_job(self, unit_id: str, trade: str) -> CompletedJob | None:
+        item = self.table.get(f"RECALL#{unit_id}", trade)
+        if item is None:
+            return None
+        at = item.get("completed_at")
+        return CompletedJob(item.get("work_order_id"), datetime.fromisoformat(at) if at else None)
+
+    def note_completed_job(self, unit_id: str, trade: str, wo_id: str, completed_at: datetime) -> None:
+        item = self.table.get(f"RECALL#{unit_id}", trade)
+        if item is None or not item.get("completed_at") or item["completed_at"] <= completed_at.isoformat():
+            self.table.put({"PK": f"RECALL#{unit_id}", "SK": trade, "work_order_id": wo_id,
+                            "completed_at": completed_at.isoformat()})
+
+    def seed_completed_job(self, unit_id: str, trade: str, wo_id: str | None, completed_at: datetime | None) -> None:
+        if not self.table.exists(f"RECALL#{unit_id}", trade):
+            self.table.put({"PK": f"RECALL#{unit_id}", "SK": trade, "work_order_id": wo_id,
+                            "completed_at": completed_at.isoformat() if completed_at else None})
 
     def open_work_orders(self) -> list[WorkOrder]:
         result: list[WorkOrder] = []

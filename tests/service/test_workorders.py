@@ -509,6 +509,26 @@ def test_a_job_completed_before_the_recall_window_is_not_a_recall(svc: Services)
     assert wo.recall_of is None and wo.candidates == ["ven-aqua", "ven-pipeline"]
 
 
+def test_a_job_completed_before_recalls_were_recorded_is_found_by_one_look_at_the_property(svc: Services) -> None:
+    """A stack upgraded from before the per-unit record: the first ranking of a unit and trade looks through the
+    property's recent work orders once and records what it found; later ones read the record alone."""
+    first = completed(svc, "unit-maple-3a", DRIP)
+    svc.repo.table.delete("RECALL#unit-maple-3a", "plumbing")  # as if completed before the record existed
+    looked = []
+    recent = svc.repo.recent_work_orders
+    svc.repo.recent_work_orders = lambda *a: looked.append(a) or recent(*a)  # type: ignore[method-assign]
+    svc.clock.advance(days=2)
+    again = ranked(svc, "unit-maple-3a", "The kitchen tap is dripping again")
+    assert again.load(svc).recall_of == first.id and len(looked) == 1
+    assert svc.repo.last_completed_job("unit-maple-3a", "plumbing").work_order_id == first.id
+    once_more = ranked(svc, "unit-maple-3a", "Still dripping in the kitchen, the tap")
+    assert once_more.load(svc).recall_of == first.id and len(looked) == 1  # the record answered
+
+    nothing_yet = ranked(svc, "unit-maple-3a", "Bedroom outlet stopped working")  # no electrical job here
+    assert nothing_yet.load(svc).recall_of is None and len(looked) == 2
+    assert svc.repo.last_completed_job("unit-maple-3a", "electrical") == (None, None)  # recorded: none found
+
+
 # ---------------------------------------------------------------- cancel
 def test_cancelling_stops_the_workflow_and_the_links(svc: Services) -> None:
     job = accepted(svc, MAPLE, DRIP)

@@ -12,6 +12,7 @@ Access patterns (no Scan anywhere):
   vendors by email address    PK=VENDOREMAIL#<email>    SK=VENDOR#<id>   (inbound email invoices)
   idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
   a person's work orders      PK=PERSON#<hash>          SK=WO#<id>   (the tenant's phone / email, hashed; erasure)
+  a unit's last completed job PK=RECALL#<unit id>       SK=<trade>   (work order id, completed at: recalls)
   dedupe markers              PK=WO#<id>                SK=TL#ONCE#<key>   (the side effect's timeline entry)
   link tokens                 PK=LINK#<hmac of token>   SK=LINK   (scope; TTL after the renewal grace)
   configuration               PK=CONFIG                 SK=<name>

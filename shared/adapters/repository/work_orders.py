@@ -9,6 +9,7 @@ rewrites a few bytes in GSI1, not a copy of the work order (write units are bill
 A list reads the index for the ids, in order, then the work orders themselves (BatchGetItem, consistent).
   idempotency records         PK=IDEM#<scope>#<key>     SK=IDEM   (TTL)
   a person's work orders      PK=PERSON#<hash>          SK=WO#<id>   (written at creation; export / erasure)
+  a unit's last completed job PK=RECALL#<unit id>       SK=<trade>   (work order id, completed at: recalls)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from shared.adapters.repository.table import WO_SK, Table
 from shared.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
 from shared.domain.privacy import person_hashes
 from shared.domain.workorder import OPEN_STATUSES, Status, TimelineEntry, WorkOrder
+from shared.ports import CompletedJob
 
 BATCH_GET = 100  # keys per BatchGetItem (the service's limit)
 BATCH_GET_ATTEMPTS = 8  # reads of the keys a throttled BatchGetItem left (with backoff) before giving up
@@ -301,6 +303,29 @@ class WorkOrders(Table):
         for wo_id in ids:
             self.db.delete_item(TableName=self.table, Key=self._key(f"PERSON#{person}", f"WO#{wo_id}"))
         return len(ids)
+
+    def last_completed_job(self, unit_id: str, trade: str) -> CompletedJob | None:
+        data = self._get(f"RECALL#{unit_id}", trade)
+        if data is None:
+            return None
+        at = data.get("completed_at")
+        return CompletedJob(data.get("work_order_id"), datetime.fromisoformat(at) if at else None)
+
+    def note_completed_job(self, unit_id: str, trade: str, wo_id: str, completed_at: datetime) -> None:
+        try:
+            self.db.put_item(
+                TableName=self.table,
+                Item=self._item({"PK": f"RECALL#{unit_id}", "SK": trade, "work_order_id": wo_id,
+                                 "completed_at": completed_at.isoformat()}),
+                ConditionExpression="attribute_not_exists(completed_at) OR completed_at <= :at",
+                ExpressionAttributeValues={":at": {"S": completed_at.isoformat()}})
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise  # else a later job of the unit and trade is recorded: it stays
+
+    def seed_completed_job(self, unit_id: str, trade: str, wo_id: str | None, completed_at: datetime | None) -> None:
+        self._put_first({"PK": f"RECALL#{unit_id}", "SK": trade, "work_order_id": wo_id,
+                         "completed_at": completed_at.isoformat() if completed_at else None})
 
     def open_work_orders(self) -> list[WorkOrder]:
         result: list[WorkOrder] = []
