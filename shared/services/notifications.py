@@ -3,12 +3,14 @@ and records every message in the work order's timeline."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from datetime import datetime
 from string import Template
 from typing import Any
 
-from shared.domain.directory import Contact, Property, Unit
+from shared.domain.directory import Contact, Property, Unit, Vendor
 from shared.domain.enums import Priority, trade_name
 from shared.domain.messages import MessageTemplate, format_window, message_book
 from shared.domain.nte import money
@@ -40,14 +42,14 @@ def _in_hours(hours: int, lang: str) -> str:
 
 
 def _recipients(svc: Services, role: str, wo: WorkOrder, prop: Property, vendor_id: str | None,
-                detail: dict[str, Any]) -> Contact | None:
+                detail: dict[str, Any], vendor_of: Callable[[str], Vendor]) -> Contact | None:
     if role == "tenant":
         return wo.tenant
     if role == "vendor":
         vid = vendor_id or wo.vendor_id
         if not vid:
             return None
-        v = svc.repo.get_vendor(vid)
+        v = vendor_of(vid)
         return Contact(name=v.name, phone=v.phone, email=v.email, language=v.language)
     if role == "oncall":  # the level of the work order's on-call chain the event pages (shared/services/paging.py)
         level = int(detail.get("level") or 0)
@@ -86,9 +88,10 @@ def _first(comma_separated: str) -> str | None:
 
 
 def _variables(svc: Services, wo: WorkOrder, prop: Property, unit: Unit, detail: dict[str, Any],
-               vendor_id: str | None, templates: list[MessageTemplate]) -> dict[str, str]:
+               vendor_id: str | None, templates: list[MessageTemplate],
+               vendor_of: Callable[[str], Vendor]) -> dict[str, str]:
     base = svc.settings.public_base_url
-    vendor_name = svc.repo.get_vendor(vendor_id).name if vendor_id else "Your technician"
+    vendor_name = vendor_of(vendor_id).name if vendor_id else "Your technician"
     desc = wo.description.replace("\n", " ")
     values = {
         "reference": wo.id, "tenant_name": wo.tenant.name, "tenant_phone": wo.tenant.phone or "",
@@ -194,10 +197,11 @@ def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder
     prop = svc.repo.get_property(wo.property_id)
     unit = svc.repo.get_unit(wo.unit_id)
     vendor_id = detail.get("vendor_id") or wo.vendor_id or wo.previous_vendor_id
-    values = _variables(svc, wo, prop, unit, detail, vendor_id, templates)
+    vendor_of = functools.cache(svc.repo.get_vendor)  # the names and the contact: one read per vendor and event
+    values = _variables(svc, wo, prop, unit, detail, vendor_id, templates, vendor_of)
     sent = 0
     for tpl in templates:
-        contact = _recipients(svc, tpl.to, wo, prop, vendor_id, detail)
+        contact = _recipients(svc, tpl.to, wo, prop, vendor_id, detail, vendor_of)
         if contact is None:
             logger.warning("no recipient for message", extra={"role": tpl.to, "event": detail_type})
             continue

@@ -171,6 +171,15 @@ def test_the_tenants_availability_is_quoted_as_written_or_said_to_be_missing(svc
     assert "not given" in missing.body
 
 
+def test_an_offer_reads_its_vendor_once_for_the_message_and_its_addresses(svc: Services) -> None:
+    accepted(svc, UNIT, LEAK)
+    read: list[str] = []
+    real = svc.repo.get_vendor
+    svc.repo.get_vendor = lambda vendor_id: read.append(vendor_id) or real(vendor_id)  # type: ignore[method-assign]
+    assert deliver(svc, "VendorOffered") == 2  # its SMS and its email
+    assert read == ["ven-aqua"]
+
+
 def test_the_on_the_way_message_says_how_far_the_technician_is(svc: Services) -> None:
     from shared.services.workorders import vendor_checkin
 
@@ -222,13 +231,13 @@ def test_an_invoice_approval_goes_to_the_owner_when_routed_to_them_else_to_ops(s
 
     wo = triaged(svc, "unit-harbor-101", LEAK).wo
     prop = svc.repo.get_property(wo.property_id)
-    owner = _recipients(svc, "approver", wo, prop, None, {"route": "owner"})
-    ops = _recipients(svc, "approver", wo, prop, None, {"route": "ops"})
+    owner = _recipients(svc, "approver", wo, prop, None, {"route": "owner"}, svc.repo.get_vendor)
+    ops = _recipients(svc, "approver", wo, prop, None, {"route": "ops"}, svc.repo.get_vendor)
     assert owner is not None and owner.email == "owner@harbor-lofts.example.com"
     assert ops is not None and ops.phone == OPS
     maple = triaged(svc, UNIT, LEAK).wo
     assert _recipients(svc, "approver", maple, svc.repo.get_property(maple.property_id), None,
-                       {"route": "owner"}) is None  # Maple Court has no owner approver
+                       {"route": "owner"}, svc.repo.get_vendor) is None  # Maple Court has no owner approver
 
 
 # ---------------------------------------------------------------- channels
