@@ -159,6 +159,9 @@ class LinkStore(Protocol):
     def done(self, key: str, wo_id: str) -> bool:
         """Whether an at-least-once side effect (a message sent, say) was already recorded on the work order."""
 
+    def done_under(self, prefix: str, wo_id: str) -> set[str]:
+        """The keys of the side effects recorded on the work order whose key starts with `prefix` (one read)."""
+
     def mark_done(self, key: str, wo_id: str, entry: TimelineEntry) -> bool:
         """Record a side effect as done: its timeline entry, written once per key (the entry is the marker).
         False if it was already recorded."""

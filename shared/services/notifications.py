@@ -208,29 +208,54 @@ def _send(svc: Services, detail_type: str, detail: dict[str, Any], wo: WorkOrder
         raw_subject, raw_body = tpl.text(contact.language or (wo.tenant.language if tpl.to == "tenant" else None))
         subject = Template(raw_subject).safe_substitute(values)
         body = Template(raw_body).safe_substitute(values)
-        for channel, address in (("sms", contact.phone), ("email", contact.email)):
-            if not address or channel not in tpl.channels(wo.source.value):
-                continue
-            key = f"msg:{event_key}:{tpl.to}:{channel}"
-            if svc.repo.done(key, wo.id):
-                continue
-            # A drill's messages go to the sink at once (no opt-outs, no quiet hours: nothing is really sent).
-            if channel == "sms" and not wo.drill and not _sms_may_go(svc, detail_type, wo, prop, tpl.to, address,
-                                                                     key, held, urgent=tpl.urgent):
-                continue
-            messenger = svc.outbound(wo.drill)
-            if channel == "sms":
-                messenger.sms(address, body)
-            else:
-                messenger.email(address, subject, body)
-            svc.repo.mark_done(key, wo.id, TimelineEntry(
-                at=svc.clock(), event="notified", detail=f"{channel.upper()} to {tpl.to}: {subject}"))
-            if not wo.drill:  # the sink counts the drill's (DrillSinkMessage)
-                count(f"Message{channel.capitalize()}")
-            logger.info("message sent", extra={"event": detail_type, "role": tpl.to, "channel": channel,
-                                               "drill": wo.drill})
-            sent += 1
+        channels = [(channel, address) for channel, address in (("sms", contact.phone), ("email", contact.email))
+                    if address and channel in tpl.channels(wo.source.value)]
+        if not channels:
+            continue
+        # One marker for the message: `<base>` when all its channels went in one pass, else `<base>:<channel>`
+        # for each that went (an SMS held for quiet hours, a send that failed after another went).
+        base = f"msg:{event_key}:{tpl.to}"
+        done = svc.repo.done_under(base, wo.id)
+        if base in done:
+            continue
+        went: list[str] = []
+        try:
+            for channel, address in channels:
+                key = f"{base}:{channel}"
+                if key in done:
+                    continue
+                # A drill's messages go to the sink at once (no opt-outs, no quiet hours: nothing is really sent).
+                if channel == "sms" and not wo.drill and not _sms_may_go(svc, detail_type, wo, prop, tpl.to,
+                                                                         address, key, held, urgent=tpl.urgent):
+                    continue
+                messenger = svc.outbound(wo.drill)
+                if channel == "sms":
+                    messenger.sms(address, body)
+                else:
+                    messenger.email(address, subject, body)
+                went.append(channel)
+                if not wo.drill:  # the sink counts the drill's (DrillSinkMessage)
+                    count(f"Message{channel.capitalize()}")
+                logger.info("message sent", extra={"event": detail_type, "role": tpl.to, "channel": channel,
+                                                   "drill": wo.drill})
+                sent += 1
+        finally:
+            _mark_sent(svc, wo, base, [c for c, _ in channels], went, f"to {tpl.to}: {subject}")
     return sent
+
+
+def _mark_sent(svc: Services, wo: WorkOrder, base: str, channels: list[str], went: list[str], what: str) -> None:
+    """Record what went: one timeline entry for the message when every channel went now, else one per channel
+    that went (the others are sent, and marked, when the event comes back)."""
+    if not went:
+        return
+    if went == channels and len(went) > 1:
+        svc.repo.mark_done(base, wo.id, TimelineEntry(
+            at=svc.clock(), event="notified", detail=f"{' and '.join(c.upper() for c in went)} {what}"))
+        return
+    for channel in went:
+        svc.repo.mark_done(f"{base}:{channel}", wo.id, TimelineEntry(
+            at=svc.clock(), event="notified", detail=f"{channel.upper()} {what}"))
 
 
 # ---------------------------------------------------------------- SMS rules: opt-outs and quiet hours

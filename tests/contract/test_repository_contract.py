@@ -429,6 +429,17 @@ class TestLinksAndMarkers:
         assert repo.mark_done("sms:wo-1:offer", "wo-1", entry(2, "notified")) is False  # recorded once
         assert [e.event for e in repo.get_work_order("wo-1", with_timeline=True).timeline] == ["received", "notified"]
 
+    def test_the_done_markers_under_a_key_prefix_in_one_read(self, repo: Repository) -> None:
+        repo.create_work_order(work_order("wo-1", 0), entry(0))
+        repo.create_work_order(work_order("wo-2", 0), entry(0))
+        assert repo.done_under("msg:ev-1:tenant", "wo-1") == set()
+        for key in ("msg:ev-1:tenant", "msg:ev-1:tenant:sms:held", "msg:ev-1:vendor:email", "msg:ev-2:tenant"):
+            repo.mark_done(key, "wo-1", entry(1, "notified"))
+        repo.mark_done("msg:ev-1:tenant:email", "wo-2", entry(1, "notified"))  # another work order's
+        assert repo.done_under("msg:ev-1:tenant", "wo-1") == {"msg:ev-1:tenant", "msg:ev-1:tenant:sms:held"}
+        assert repo.done_under("msg:ev-1:", "wo-1") == {"msg:ev-1:tenant", "msg:ev-1:tenant:sms:held",
+                                                        "msg:ev-1:vendor:email"}
+
 
 # ================================================================ PMS links and state
 class TestPmsLinks:

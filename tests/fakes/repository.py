@@ -378,6 +378,10 @@ class InMemoryLinks(_Part):
     def done(self, key: str, wo_id: str) -> bool:
         return self.table.exists(f"WO#{wo_id}", done_sk(key))
 
+    def done_under(self, prefix: str, wo_id: str) -> set[str]:
+        start = done_sk("")
+        return {item["SK"][len(start):] for item in self.table.partition(f"WO#{wo_id}", done_sk(prefix))}
+
     def mark_done(self, key: str, wo_id: str, entry: TimelineEntry) -> bool:
         if self.done(key, wo_id):
             return False

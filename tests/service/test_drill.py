@@ -76,7 +76,7 @@ def test_a_drill_work_orders_messages_go_to_the_sink_and_none_is_sent(svc: Servi
     assert drill.messages(svc, kept[-1]["id"]) == []
     timeline = [e.detail for e in job.load(svc, with_timeline=True).timeline
                 if e.event == "notified"]
-    assert any("SMS to tenant" in d for d in timeline)  # recorded as for any work order
+    assert any(d.startswith("SMS and EMAIL to tenant") for d in timeline)  # recorded as for any work order
 
 
 def test_any_message_to_a_drill_address_is_kept_and_others_go_out(svc: Services) -> None:

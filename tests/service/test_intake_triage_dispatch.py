@@ -56,7 +56,7 @@ def test_request_is_triaged_offered_and_passed_on_when_the_offer_expires(svc: Se
     assert [e.event for e in passed_on.timeline if e.event != "notified"] == [
         "received", "triaged", "vendors_ranked", "offered", "offer_expired", "offered"]
     assert [e.detail.split(":")[0] for e in passed_on.timeline if e.event == "notified"] == [
-        "SMS to vendor", "EMAIL to vendor"]
+        "SMS and EMAIL to vendor"]  # both went at once: one entry
     assert svc.repo.get_vendor("ven-aqua").stats.model_dump(include={"offers", "expired"}) == {"offers": 1,
                                                                                                  "expired": 1}
     assert [d["vendor_id"] for d in svc.events.of_type("VendorOffered")] == ["ven-aqua", "ven-pipeline"]

@@ -54,6 +54,21 @@ class Links(Table):
         """Whether an at-least-once side effect (a message sent, say) was already recorded on the work order."""
         return self._get(f"WO#{wo_id}", done_sk(key)) is not None
 
+    def done_under(self, prefix: str, wo_id: str) -> set[str]:
+        """The keys of the side effects recorded on the work order whose key starts with `prefix` (one Query)."""
+        start = done_sk("")
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "ConsistentRead": True, "ProjectionExpression": "SK",
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": f"WO#{wo_id}"}, ":prefix": {"S": done_sk(prefix)}}}
+        keys: set[str] = set()
+        while True:
+            resp = self.db.query(**kwargs)
+            keys.update(item["SK"]["S"][len(start):] for item in resp["Items"])
+            if "LastEvaluatedKey" not in resp:
+                return keys
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     def mark_done(self, key: str, wo_id: str, entry: TimelineEntry) -> bool:
         """Record a side effect as done: its timeline entry, keyed by the side effect, is the marker (one
         conditional put, 1 WRU; a separate marker in a transaction cost 4). False if already recorded."""
