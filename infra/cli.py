@@ -104,15 +104,17 @@ def _triage_train(args: argparse.Namespace) -> int:
 
 
 def _triage_cv(args: argparse.Namespace) -> int:
-    from infra.triage.crossval import DEFAULT_CACHE, cv_report, decisions, out_of_fold_opinions
+    from infra.triage.crossval import DEFAULT_CACHE, batch_folds, cv_report, decisions, out_of_fold_opinions
     from infra.triage.dataset import load_examples
     from infra.triage.train import CORPUS
 
     corpus = Path(args.corpus) if args.corpus else CORPUS
     examples = load_examples(corpus)
+    folds = batch_folds([e.id for e in examples]) if args.by_batch else None
     opinions = out_of_fold_opinions(examples, k=args.folds, cache=None if args.no_cache else DEFAULT_CACHE,
-                                    progress=not args.json)
-    title = f"{corpus.name} ({args.folds}-fold, out of fold)"
+                                    progress=not args.json, folds=folds)
+    split = f"{len(set(folds))} folds by batch" if folds else f"{args.folds}-fold"
+    title = f"{corpus.name} ({split}, out of fold)"
     text, figures = cv_report(examples, decisions(examples, opinions), title)
     print(json.dumps(figures, indent=2) if args.json else text)
     return 0
@@ -606,7 +608,10 @@ def _triage_parsers(sub: argparse._SubParsersAction) -> None:
     tr.set_defaults(func=_triage_train)
     cv = t_sub.add_parser("cv", help="cross-validated figures on the training pool (out-of-fold predictions)")
     cv.add_argument("--corpus", help="training JSONL (default: infra/triage/corpus/train.jsonl)")
-    cv.add_argument("--folds", type=int, default=5)
+    cv.add_argument("--folds", type=int, default=5, help="k: message i in fold i mod k (without --by-batch)")
+    cv.add_argument("--by-batch", action="store_true",
+                    help="no source batch split across folds (each retired blind set a fold, the training batches "
+                         "over three more): the split to tune on, near what a new blind set measures")
     cv.add_argument("--no-cache", action="store_true", help="retrain the fold models even if cached")
     cv.add_argument("--json", action="store_true", help="print the figures as JSON")
     cv.set_defaults(func=_triage_cv)

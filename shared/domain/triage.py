@@ -221,6 +221,8 @@ class Qualifier(StrEnum):
     CONTAINED = "contained"  # slow, small, caught: "a cup an hour into a bucket", "not growing"
     SPREADING = "spreading"  # ongoing and growing: "spreading into the hallway", "still coming"
     VULNERABLE = "vulnerable"  # an infant, an elderly or disabled person, a medical need
+    MINOR = "minor"  # routine by the tenant's own account: it still works, there is a workaround, no hurry, cosmetic
+    WORSENING = "worsening"  # it will get worse: getting worse, growing, bigger every week
 
 
 class Policy(_Strict):

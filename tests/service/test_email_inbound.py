@@ -199,14 +199,14 @@ def test_status_names_the_newest_open_request(svc: Services, ana: Mailbox) -> No
 
 # ---------------------------------------------------------------- the safety question
 def test_yes_by_email_answers_the_safety_question(svc: Services, ana: Mailbox) -> None:
-    wo = triaged(svc, UNIT, "The heat is not working in the apartment").wo
+    wo = triaged(svc, UNIT, "The heater is not working in the apartment").wo
     outcome = ana.send(f"Re: Is anyone in danger? ({wo.id})", "YES")
     assert outcome == Outcome("safety_yes", reply("safety.yes", "en", reference=wo.id), wo.id)
     assert svc.repo.get_work_order(wo.id).priority == Priority.EMERGENCY
 
 
 def test_no_by_email_without_a_reference_answers_the_open_question(svc: Services, ana: Mailbox) -> None:
-    wo = triaged(svc, UNIT, "The heat is not working in the apartment", language="es").wo
+    wo = triaged(svc, UNIT, "The heater is not working in the apartment", language="es").wo
     outcome = ana.send("", "no")
     assert outcome == Outcome("safety_no", reply("safety.no", "es", reference=wo.id), wo.id, language="es")
     answered = svc.repo.get_work_order(wo.id, with_timeline=True)

@@ -32,7 +32,7 @@ from tests.service.journeys import at, deliver, offer_next, offer_to, offered, r
 
 WATER = "The bathroom sink is leaking under the cabinet"  # plumbing routine; asks about water
 SPARKED = "The kitchen outlet sparked once yesterday"  # electrical urgent; asks about life safety
-NO_HEAT_UNSURE = "The heat is not working in the apartment"  # hvac urgent; asks about an essential service
+NO_HEAT_UNSURE = "The heater is not working in the apartment"  # hvac urgent; asks about an essential service
 DOOR = "The sliding door to the patio will not close all the way"  # routine; asks about security
 DRIP = "The bathroom faucet drips constantly"  # no question
 UNIT = "unit-maple-2b"

@@ -259,7 +259,7 @@ def test_a_longer_text_starting_with_no_is_a_new_request(svc: Services, ana: Tex
 # ---------------------------------------------------------------- the safety question
 def asked(svc: Services) -> str:
     # urgent, and unsure: is anyone at risk from the cold?
-    wo = triaged(svc, UNIT, "The heat is not working in the apartment").wo
+    wo = triaged(svc, UNIT, "The heater is not working in the apartment").wo
     assert wo.asking_safety and wo.priority == Priority.URGENT
     return wo.id
 

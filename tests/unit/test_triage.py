@@ -524,3 +524,42 @@ def test_a_burner_that_will_not_turn_off_is_a_fire_hazard(text: str, stuck: bool
 def test_a_door_that_cannot_be_locked_is_a_security_emergency_unless_interior(text: str, unsecured: bool) -> None:
     r = classify_rules(text)
     assert ("locksmith.door_wont_lock" in r.matched_rules) is unsecured, r.matched_rules
+
+
+@pytest.mark.parametrize(("text", "priority"), [
+    ("the oven won't turn on at all", URG),
+    ("el horno no prende desde ayer", URG),
+    ("our stove is dead, can't cook anything", URG),
+    ("one burner on the stove doesn't work, the other three are fine", ROUT),
+    ("la hornilla izquierda no prende, las demás sí", ROUT),
+])
+def test_the_stove_or_oven_out_is_urgent_one_burner_is_routine(text: str, priority: Priority) -> None:
+    result = classify_rules(text)
+    assert result.priority is priority and result.trade is Trade.APPLIANCE, result.matched_rules
+
+
+@pytest.mark.parametrize(("text", "qualifier", "present"), [
+    ("the washer is noisy but it still works", "qualifier.minor", True),
+    ("no rush, whenever you get a chance", "qualifier.minor", True),
+    ("we can use the other bathroom for now", "qualifier.minor", True),
+    ("la puerta todavía cierra, solo raspa un poco", "qualifier.minor", True),
+    ("no es urgente, cuando puedan", "qualifier.minor", True),
+    ("the heat still doesn't work", "qualifier.minor", False),
+    ("the crack is bigger than it was last month", "qualifier.worsening", True),
+    ("la mancha es cada vez más grande", "qualifier.worsening", True),
+    ("it is not getting any worse", "qualifier.worsening", False),
+])
+def test_the_tenants_own_account_of_how_minor_or_worsening_it_is(text: str, qualifier: str, present: bool) -> None:
+    """Qualifiers the model weighs (no rule's priority changes): still works / a workaround / no hurry /
+    cosmetic, and getting worse."""
+    result = classify_rules(text)
+    assert (qualifier in result.matched_rules) is present, result.matched_rules
+
+
+@pytest.mark.parametrize(("text", "hazard"), [
+    ("the hallway carpet is torn up, someone is going to trip over it", True),
+    ("el piso está resbaloso y alguien se va a caer", True),
+    ("the breaker keeps tripping when I run the microwave", False),
+])
+def test_something_people_can_trip_or_get_hurt_on_is_urgent(text: str, hazard: bool) -> None:
+    assert ("general.injury_risk" in classify_rules(text).matched_rules) is hazard

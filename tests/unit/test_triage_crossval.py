@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 from infra.cli import main
-from infra.triage.crossval import cv_report, decisions, fold_of, out_of_fold_opinions
+from infra.triage.crossval import batch_folds, batch_of, cv_report, decisions, fold_of, out_of_fold_opinions
 from infra.triage.dataset import Example, near_copies, word_set
 from infra.triage.train import Settings, train
 from shared.domain.triage import classify_rules
@@ -57,12 +57,42 @@ def test_the_report_is_the_eval_report_of_the_out_of_fold_decisions():
     assert figures["all"]["emergency_recall"] == sum(d.priority == "emergency" for d in emergencies) / 3
 
 
+def test_the_batch_split_keeps_every_batch_inside_one_fold_and_each_blind_set_in_its_own():
+    sizes = {"b1": 4, "b2": 4, "c1": 5, "h1": 3, "h2": 3, "t1": 6, "t2": 5, "t10": 5, "t3": 2, "d1": 3}
+    ids = [f"{batch}-{n}" for batch, size in sizes.items() for n in range(size)]
+    folds = batch_folds(ids, training_folds=3)
+    fold_of_batch: dict[str, set[int]] = {}
+    for message_id, fold in zip(ids, folds, strict=True):
+        fold_of_batch.setdefault(batch_of(message_id), set()).add(fold)
+    assert all(len(f) == 1 for f in fold_of_batch.values())  # no batch is split
+    one = {b: f.pop() for b, f in fold_of_batch.items()}
+    # Retired blind sets A (b), B (c), F (h): one fold each, in letter order; their batches together.
+    assert (one["b1"], one["b2"], one["c1"], one["h1"], one["h2"]) == (0, 0, 1, 2, 2)
+    # Training batches (t, d) dealt largest first to the lightest of 3 more folds: t1 6 | t2 5 + d1 3 | t10 5 + t3 2.
+    assert (one["t1"], one["t2"], one["t10"], one["d1"], one["t3"]) == (3, 4, 5, 4, 5)
+    assert batch_folds(list(reversed(ids))) == list(reversed(folds))  # the file's order does not matter
+
+
+def test_the_batch_split_judges_each_batch_by_a_model_that_saw_none_of_it():
+    pool = [e.model_copy(update={"id": f"{'b1' if i % 2 else 't1'}-{i}"}) for i, e in enumerate(POOL)]
+    folds = batch_folds([e.id for e in pool], training_folds=1)
+    assert folds == [1, 0] * 4
+    opinions = out_of_fold_opinions(pool, FAST, cache=None, folds=folds)
+    without_b1 = parse_model(train([e for e in pool if e.id.startswith("t1-")], FAST, "cv-fold-0"))
+    assert opinions[1] == without_b1.predict(pool[1].text, classify_rules(pool[1].text).matched_rules)
+
+
 def test_the_cv_command_prints_the_figures(tmp_path: Path, capsys):
     corpus = tmp_path / "pool.jsonl"
     corpus.write_text("".join(e.model_dump_json() + "\n" for e in POOL))
     assert main(["triage", "cv", "--corpus", str(corpus), "--folds", "2", "--no-cache"]) == 0
     out = capsys.readouterr().out
     assert "pool.jsonl (2-fold, out of fold): 8 messages, 3 emergencies" in out and "confusion" in out
+    by_batch = tmp_path / "batches.jsonl"
+    by_batch.write_text("".join(e.model_copy(update={"id": f"{'c1' if i < 4 else 't1'}-{i}"}).model_dump_json()
+                                + "\n" for i, e in enumerate(POOL)))
+    assert main(["triage", "cv", "--corpus", str(by_batch), "--by-batch", "--no-cache"]) == 0
+    assert "batches.jsonl (2 folds by batch, out of fold): 8 messages" in capsys.readouterr().out
 
 
 def test_near_copies_of_a_blind_message_are_found_by_word_overlap():

@@ -43,7 +43,7 @@ def test_features_read_words_pairs_negation_and_spelling_slips():
 
 
 def test_training_is_deterministic_and_learns_the_tiny_corpus():
-    settings = Settings(iterations=150)
+    settings = Settings(iterations=150, min_df=2)
     first, second = train(TINY, settings, "v"), train(TINY, settings, "v")
     assert first == second  # same corpus and settings -> the same weights file, byte for byte
     model = parse_model(first)
@@ -84,8 +84,8 @@ def test_the_shipped_model_is_trained_on_the_shipped_corpus():
 
 
 def test_a_model_trained_with_the_fired_rules_reads_them():
-    with_rules = parse_model(train(TINY, Settings(iterations=150, rule_features=True), "v"))
-    without = parse_model(train(TINY, Settings(iterations=150, rule_features=False), "v"))
+    with_rules = parse_model(train(TINY, Settings(iterations=150, min_df=2, rule_features=True), "v"))
+    without = parse_model(train(TINY, Settings(iterations=150, min_df=2, rule_features=False), "v"))
     assert with_rules.uses_rules and not without.uses_rules
     assert "r:plumbing.flood" in with_rules.vocabulary  # the tiny corpus's floods fire the flood rule
     text = "it is coming down from upstairs"  # no flood words: only the rules say what it is
