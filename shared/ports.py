@@ -292,7 +292,7 @@ class SurveyStore(Protocol):
 
 class RollupStore(Protocol):
     """KPI rollups (shared/domain/kpis.py): day buckets of counters, each work order's contribution to them,
-    the events the rollup consumer has seen."""
+    the status page views counted."""
 
     def claim_owner_report(self, property_id: str, month: str, at: str) -> bool:
         """Record that the property's owner report of `month` is being sent; False if it already was."""

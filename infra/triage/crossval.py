@@ -91,7 +91,8 @@ def batch_folds(ids: Sequence[str], training_folds: int = TRAINING_FOLDS) -> lis
 
 def _cache_key(examples: Sequence[Example], settings: Settings, folds: Sequence[int]) -> str:
     """The messages' labels and features as the model sees them (so a rule change that changes which rules
-    fire invalidates the cache, and a policy change does not), the settings, k and the training code."""
+    fire invalidates the cache, and a policy change does not), the settings, each message's fold and the
+    training code."""
     digest = hashlib.sha256()
     for example, feats in zip(examples, message_features(examples, settings), strict=True):
         labels = (example.priority, example.trade, example.hazard, example.language)

@@ -1,5 +1,5 @@
 """KPI rollups: per-day aggregates by property x trade x priority x vendor, each work order's contribution
-to them, and the events the rollup consumer has seen.
+to them, and the status page views counted.
 
   a day's rollup bucket       PK=ROLLUP#<yyyy-mm>       SK=<day>|<property>|<trade>|<priority>|<vendor>
   a work order's facts        PK=KPIWO#<id>             SK=FACTS   (its contribution per bucket; versioned)
