@@ -1,12 +1,12 @@
-"""The money steps of the workflow: wait for the invoice, check and code it, wait for approval, post the
-bill to the PMS and close. Each action is idempotent (Step Functions retries tasks)."""
+"""The money steps of the workflow: wait for the invoice, check and code it (billed and closed at once when
+approved at once), wait for approval, post the bill to the PMS and close. Each action is idempotent (Step
+Functions retries tasks)."""
 
 from shared.entry import lambda_entry
 from shared.observability import bind, logger
-from shared.pms.port import PmsError, PmsRejected
+from shared.pms.port import PmsError
 from shared.services import invoicing
 from shared.services.container import services
-from shared.services.workorders import escalate
 
 
 class PmsUnavailable(Exception):
@@ -28,14 +28,11 @@ def lambda_handler(event, context):
         return {"parked": True}
     if action == "remind":
         return invoicing.remind(svc, wo_id, event["stage"])
-    if action == "code":
-        return invoicing.code_invoice(svc, wo_id)
+    if action == "code":  # a wait: answered here when approved at once (billed and closed in this step)
+        return invoicing.code_step(svc, wo_id, event["task_token"])
     if action == "bill":  # billed, the work order closes in the same step
         try:
-            return invoicing.bill_and_close(svc, wo_id)
-        except (invoicing.BillNotPossible, PmsRejected) as exc:  # a person must look: no retry
-            escalate(svc, wo_id, "bill_not_possible", f"The bill could not be entered in the PMS: {exc}; ops alerted")
-            return {"bill_id": "", "escalated": True}
+            return invoicing.bill_or_escalate(svc, wo_id)
         except PmsError as exc:  # unreachable or failing now: the state machine retries with backoff
             raise PmsUnavailable(str(exc)) from exc
     if action == "close":  # an ops retry at the close step (the routine path closes in the bill step)

@@ -33,9 +33,11 @@ class EventPublisher:
 
 DETOUR = "Detour"  # the error a wait's Catch routes by (state_machines/work_order.asl.json)
 # Answers to a wait that leave the routine path: an offer declined, no candidate left to offer, a triage
-# corrected while offered or accepted, a fix the tenant says did not work, an invoice rejected, a job closed
-# by ops while the money side waits.
-DETOURS = frozenset({"declined", "exhausted", "retriaged", "retimed", "not_resolved", "rejected", "closed"})
+# corrected while offered or accepted, a fix the tenant says did not work, an invoice rejected, an invoice
+# approved by a person (the coding step, whose routine case bills and ends, goes on to the bill step), a job
+# closed by ops while the money side waits.
+DETOURS = frozenset({"declined", "exhausted", "retriaged", "retimed", "not_resolved", "rejected", "approved",
+                     "closed"})
 
 
 class Workflow:

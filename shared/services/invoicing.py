@@ -29,6 +29,7 @@ from shared.domain.invoices import (
 )
 from shared.domain.workorder import INVOICE_STATUSES, TRANSITIONS, StageWait, Status, WorkOrder
 from shared.observability import count, logger
+from shared.pms.port import PmsError, PmsRejected
 from shared.services.container import Services
 from shared.services.drill import DRILL_BILL_PREFIX
 from shared.services.workorders import escalate
@@ -325,6 +326,27 @@ def code_invoice(svc: Services, wo_id: str) -> dict[str, str]:
     return {"route": approval.route, "invoice_id": inv.id}
 
 
+def code_step(svc: Services, wo_id: str, task_token: str) -> dict[str, Any]:
+    """The workflow's coding step, a wait that answers itself in the routine case (Step Functions bills every
+    state entered): code the invoice; one approved here and now is billed and the work order closed in the same
+    step; one that needs a person parks for their decision (`await_approval`). A PMS that cannot take the bill
+    now sends the job on to the bill step ("approved"), which retries with backoff. Idempotent: a retried step
+    keeps the first coding, posts no second bill and closes once."""
+    coded = code_invoice(svc, wo_id)
+    if coded["route"] != "auto":
+        await_approval(svc, wo_id, task_token)
+        return {**coded, "parked": True}
+    try:
+        billed = bill_or_escalate(svc, wo_id)
+    except PmsError as exc:  # PmsRejected is handled in bill_or_escalate: this is "not now"
+        logger.warning("the PMS cannot take the bill now: on to the bill step's retries",
+                       extra={"error": type(exc).__name__})
+        svc.workflow.resume(task_token, {"outcome": "approved"})
+        return {**coded, "billed": False}
+    svc.workflow.resume(task_token, {"outcome": "billed", **billed})
+    return {**coded, **billed}
+
+
 def _owner(svc: Services, property_id: str) -> dict[str, Any] | None:
     owners = svc.repo.get_config("owners") or {}
     return owners.get(property_id)
@@ -525,6 +547,16 @@ def bill_and_close(svc: Services, wo_id: str) -> dict[str, str]:
     billed = post_bill(svc, wo_id)
     close(svc, wo_id)
     return billed
+
+
+def bill_or_escalate(svc: Services, wo_id: str) -> dict[str, Any]:
+    """`bill_and_close`; a bill the PMS refuses (or cannot be made: no PMS ids) goes to a person, not to retries.
+    A `PmsError` that is not a refusal (unreachable, failing now) is the caller's to retry."""
+    try:
+        return bill_and_close(svc, wo_id)
+    except (BillNotPossible, PmsRejected) as exc:
+        escalate(svc, wo_id, "bill_not_possible", f"The bill could not be entered in the PMS: {exc}; ops alerted")
+        return {"bill_id": "", "escalated": True}
 
 
 def _pms_work_order(svc: Services, wo: WorkOrder) -> str | None:

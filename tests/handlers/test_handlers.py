@@ -137,7 +137,8 @@ def test_invoicing_steps_are_safe_to_replay_out_of_order(stack):
                                                              stage=stage)) == {"again": True}
     raw = stack.cloud.client("lambda").invoke(FunctionName=stack.cloud.physical("InvoicingFunction"),
                                               Payload=json.dumps(load_event("stepfunctions/invoicing_code",
-                                                                            work_order_id=wo_id)).encode())
+                                                                            work_order_id=wo_id,
+                                                                            task_token="stale-token")).encode())
     error = json.loads(raw["Payload"].read())
     assert raw.get("FunctionError") and error["errorType"] == "InvalidTransition"  # the ASL records the failure
 

@@ -137,6 +137,72 @@ def test_the_workflows_bill_step_bills_and_closes_once_however_often_it_runs(svc
     assert len(svc.events.of_type("InvoiceBilled")) == len(svc.events.of_type("WorkOrderClosed")) == 1
 
 
+def test_the_coding_step_bills_and_closes_an_invoice_approved_at_once_and_answers_its_own_wait(svc: Services) -> None:
+    """The workflow's coding step (one state for the routine money side): coded, approved, billed with its PDF and
+    closed, the wait answered "billed"; run again (a retried step), it codes nothing, bills nothing and closes once."""
+    link_demo_to_pms(svc)
+    job = invoice_awaited(svc, MAPLE)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-31", on=today(svc)))
+    wait = workflow(svc).wait_token("code", execution=job.id)
+
+    done = invoicing.code_step(svc, job.id, wait)
+    assert done["route"] == "auto" and done["bill_id"] and not done["escalated"]
+    assert workflow(svc).output_for(wait) == {"outcome": "billed", "bill_id": done["bill_id"], "escalated": False}
+    closed = svc.repo.get_work_order(job.id)
+    assert (closed.status, closed.bill_pms_id, closed.stage_wait) == (Status.CLOSED, done["bill_id"], None)
+    assert timeline(svc, job.id)[-5:] == ["invoice_checked", "invoice_coded", "invoice_approved", "billed", "closed"]
+
+    again = workflow(svc).wait_token("code", execution=job.id)
+    assert invoicing.code_step(svc, job.id, again)["bill_id"] == done["bill_id"]
+    assert workflow(svc).output_for(again)["outcome"] == "billed"
+    assert fake_pms(svc).calls.count("ensure_bill") == 1
+    assert timeline(svc, job.id).count("invoice_coded") == 1 and timeline(svc, job.id).count("closed") == 1
+
+
+def test_the_coding_step_parks_for_a_person_whose_approval_goes_on_to_the_bill_step(svc: Services) -> None:
+    link_demo_to_pms(svc)
+    job = invoice_awaited(svc, MAPLE)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-32", on=today(svc), hours="6"))  # past the visit
+    wait = workflow(svc).wait_token("code", execution=job.id)
+
+    assert invoicing.code_step(svc, job.id, wait)["parked"] is True
+    wo = svc.repo.get_work_order(job.id)
+    assert wo.status == Status.CODED and wo.stage_wait is not None and wo.stage_wait.task_token == wait
+    assert workflow(svc).output_for(wait) is None and fake_pms(svc).calls.count("ensure_bill") == 0
+    assert svc.events.last("InvoiceApprovalRequested")["route"] == "ops"
+
+    invoicing.decide(svc, approval_token(svc, job.id), approve=True, reason=None)
+    assert workflow(svc).output_for(wait) == {"outcome": "approved"}  # a detour: on to PostBill
+    assert svc.repo.get_work_order(job.id).status == Status.APPROVED and fake_pms(svc).calls.count("ensure_bill") == 0
+
+
+def test_a_pms_outage_in_the_coding_step_hands_the_bill_to_the_bill_steps_retries(svc: Services) -> None:
+    link_demo_to_pms(svc)
+    job = invoice_awaited(svc, MAPLE)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-33", on=today(svc)))
+    wait = workflow(svc).wait_token("code", execution=job.id)
+    fake_pms(svc).fail_next("ensure_bill", PmsError("503 from the PMS"))
+
+    assert invoicing.code_step(svc, job.id, wait)["billed"] is False
+    assert workflow(svc).output_for(wait) == {"outcome": "approved"}
+    assert svc.repo.get_work_order(job.id).status == Status.APPROVED
+    assert invoicing.bill_or_escalate(svc, job.id)["bill_id"]  # the bill step, retried by the workflow
+    assert svc.repo.get_work_order(job.id).status == Status.CLOSED
+
+
+def test_a_bill_the_pms_refuses_in_the_coding_step_goes_to_ops_and_ends_the_wait(svc: Services) -> None:
+    link_demo_to_pms(svc)
+    job = invoice_awaited(svc, MAPLE)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("HAND-2", on=today(svc)))
+    fake_pms(svc).add(EntityKind.BILL, PmsBill(pms_id="778", vendor_pms_id="4101", reference="HAND-2"))
+    wait = workflow(svc).wait_token("code", execution=job.id)
+
+    assert invoicing.code_step(svc, job.id, wait)["escalated"] is True
+    assert workflow(svc).output_for(wait) == {"outcome": "billed", "bill_id": "", "escalated": True}
+    wo = svc.repo.get_work_order(job.id)
+    assert (wo.status, wo.escalated_from) == (Status.ESCALATED, Status.APPROVED)
+
+
 # ---------------------------------------------------------------- refused at intake
 def test_invoices_that_do_not_fit_the_job_are_refused_and_nothing_is_stored(svc: Services) -> None:
     job = invoice_awaited(svc, MAPLE)

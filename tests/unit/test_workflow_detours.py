@@ -14,10 +14,10 @@ STATES = json.loads(ASL.read_text())["States"]
 WAITS = {name: s for name, s in STATES.items() if s.get("Resource", "").endswith(".waitForTaskToken")}
 # The detours each wait can get (shared/services: vendor_decline, the offer step past the ranked candidates or
 # on an out-of-date triage, corrections.retriage, the tenant's "not fixed", close without an invoice, an
-# invoice rejected).
+# invoice decided by a person).
 GETS = {"OfferToVendor": {"declined", "exhausted", "retriaged", "retimed"}, "AwaitSchedule": {"retriaged", "retimed"},
         "AwaitCompletion": set(), "AwaitFollowUp": {"not_resolved"}, "AwaitInvoice": {"closed"},
-        "AwaitApproval": {"rejected", "closed"}}
+        "CodeInvoice": {"approved", "rejected", "closed"}, "AwaitApproval": {"approved", "rejected", "closed"}}
 
 
 def _answered(name: str, outcome: str) -> str:
@@ -37,7 +37,7 @@ def test_every_wait_goes_straight_on_and_catches_the_detours_it_can_get_first() 
     assert set(WAITS) == set(GETS)
     assert set().union(*GETS.values()) == DETOURS
     for name, wait in WAITS.items():
-        assert STATES[wait["Next"]]["Type"] == "Task", name  # no Choice after an expected answer
+        assert wait.get("End") or STATES[wait["Next"]]["Type"] == "Task", name  # no Choice after an expected answer
         errors = [c["ErrorEquals"] for c in wait["Catch"]]
         assert errors[-1] == ["States.ALL"], name
         if GETS[name]:
@@ -50,7 +50,9 @@ def test_each_detour_goes_where_its_answer_used_to() -> None:
                 ("OfferToVendor", "retimed"): "RetimedWhileOffered",
                 ("AwaitSchedule", "retriaged"): "RetriagedWhileAccepted",
                 ("AwaitSchedule", "retimed"): "RetimedWhileAccepted", ("AwaitFollowUp", "not_resolved"): "Reopen",
-                ("AwaitInvoice", "closed"): "Closed", ("AwaitApproval", "rejected"): "AwaitInvoice",
+                ("AwaitInvoice", "closed"): "Closed", ("CodeInvoice", "approved"): "PostBill",
+                ("CodeInvoice", "rejected"): "AwaitInvoice", ("CodeInvoice", "closed"): "Closed",
+                ("AwaitApproval", "approved"): "PostBill", ("AwaitApproval", "rejected"): "AwaitInvoice",
                 ("AwaitApproval", "closed"): "Closed"}
     assert {(w, o): _answered(w, o) for w, outcomes in GETS.items() for o in outcomes} == expected
     for name in ("RetriagedWhileOffered", "RetimedWhileOffered", "RetriagedWhileAccepted", "RetimedWhileAccepted"):
@@ -64,3 +66,13 @@ def test_an_expired_offer_answers_like_a_detour() -> None:
     assert expired["ResultPath"] == "$.offer" and expired["Next"] == "OfferOutcome"
     rules = {r["StringEquals"]: r["Next"] for r in STATES["OfferOutcome"]["Choices"]}
     assert rules["accepted"] == "AwaitSchedule"  # accepted as the offer expired
+
+
+def test_the_coding_step_ends_the_routine_lifecycle_and_parks_like_the_approval_wait() -> None:
+    """Approved at once, the coding step bills and closes, and answers its own wait: the lifecycle ends there.
+    Otherwise it is the approval wait: same timer, same reminders, same answers."""
+    code, wait = STATES["CodeInvoice"], STATES["AwaitApproval"]
+    assert code["End"] is True and code["Parameters"]["Payload"]["action"] == "code"
+    assert code["TimeoutSecondsPath"] == wait["TimeoutSecondsPath"]
+    assert [(c["ErrorEquals"], c["Next"], c["ResultPath"]) for c in code["Catch"]] == \
+        [(c["ErrorEquals"], c["Next"], c["ResultPath"]) for c in wait["Catch"]]
