@@ -32,12 +32,13 @@ class EventPublisher:
 
 
 DETOUR = "Detour"  # the error a wait's Catch routes by (state_machines/work_order.asl.json)
-# Answers to a wait that leave the routine path: an offer declined, no candidate left to offer, a triage
-# corrected while offered or accepted, a fix the tenant says did not work, an invoice rejected, an invoice
-# approved by a person (the coding step, whose routine case bills and ends, goes on to the bill step), a job
-# closed by ops while the money side waits.
-DETOURS = frozenset({"declined", "exhausted", "retriaged", "retimed", "not_resolved", "rejected", "approved",
-                     "closed"})
+# Answers to a wait that leave the routine path: a job the triage step does not send straight to its first
+# offer (an emergency, a report joined to an incident, an ops retry), an offer declined, no candidate left to
+# offer, a triage corrected while offered or accepted, a fix the tenant says did not work, an invoice rejected,
+# an invoice approved by a person (the coding step, whose routine case bills and ends, goes on to the bill step),
+# a job closed by ops while the money side waits.
+DETOURS = frozenset({"routed", "declined", "exhausted", "retriaged", "retimed", "not_resolved", "rejected",
+                     "approved", "closed"})
 
 
 class Workflow:

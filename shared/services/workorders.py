@@ -62,29 +62,34 @@ def submit_request(svc: Services, req: NewRequest, source: Source = Source.WEB,
         idem = (f"{unit.id}#{idempotency_key}", fingerprint)
     stored = svc.repo.create_work_order(wo, entry(svc, "received", f"Request received via {source.value}",
                                                    actor="tenant"), idem)
-    if stored.id == wo.id or (stored.status == Status.RECEIVED and not stored.execution_arn):
-        # New, or a replay of a request whose announcement may have failed: (re)announce; the
+    if stored.id == wo.id or stored.status == Status.RECEIVED:
+        # New, or a replay of a request whose announcement may have failed (not triaged yet): (re)announce; the
         # lifecycle start is idempotent on the work-order id.
         publish(svc, "WorkOrderReceived", stored, "received", source=stored.source.value)
     return stored
 
 
 def start_lifecycle(svc: Services, wo_id: str) -> str:
-    arn = svc.workflow.start(wo_id, {"work_order_id": wo_id, "reopen": False})
+    """Start the work order's lifecycle, named by its id (a second start is a no-op). Nothing is written: the
+    first execution's ARN follows from the id (`lifecycle_arn`); an ops retry or restart records its own."""
+    return svc.workflow.start(wo_id, {"work_order_id": wo_id, "reopen": False})
 
-    def record(wo: WorkOrder) -> Edit[None] | None:
-        if wo.execution_arn == arn:
-            return None
-        return Edit(wo.model_copy(update={"execution_arn": arn}), [])
 
-    mutate(svc, wo_id, record)
-    return arn
+def lifecycle_arn(svc: Services, wo: WorkOrder) -> str:
+    """The ARN of the work order's current execution: the last one ops started, else the first (named by its id)."""
+    return wo.execution_arn or svc.workflow.execution_arn(wo.id)
 
 
 # ---------------------------------------------------------------- triage
 def triage(svc: Services, wo_id: str) -> dict[str, Any]:
+    """Trade and priority (`triaged`), as the workflow reads them (`triage_output`)."""
+    return triage_output(svc, triaged(svc, wo_id))
+
+
+def triaged(svc: Services, wo_id: str) -> WorkOrder:
     """Trade and priority from the rules (or as a sensor/schedule pre-classified them), then incident
-    correlation: a report that joins an open building incident is not dispatched on its own."""
+    correlation: a report that joins an open building incident is not dispatched on its own. Idempotent: a
+    triaged job keeps its first decision."""
     from shared.domain.triage import classify  # cold start: only triage loads the rules and the model
 
     wo = svc.repo.get_work_order(wo_id)
@@ -129,7 +134,28 @@ def triage(svc: Services, wo_id: str) -> dict[str, Any]:
                      incident_id=wo.incident_id)
             if wo.asking_safety and wo.safety_question and not (wo.incident_id and wo.incident_id != wo.id):
                 publish(svc, "SafetyQuestionAsked", wo, "safety", hazard=wo.safety_question.hazard.value)
-    return triage_output(svc, wo)
+    return wo
+
+
+def triage_step(svc: Services, wo_id: str, state: dict[str, Any], task_token: str) -> dict[str, Any]:
+    """The workflow's first step, a wait that answers itself (Step Functions bills every state entered): triage,
+    then rank the vendors of a job that goes to dispatch from here, so a routine lifecycle goes from this one
+    state straight to its first offer ("ranked"). An emergency, a report joined to a building incident, and an
+    ops retry of a lifecycle (`resume_at`) take the detour "routed" to the workflow's ResumeAt choice. Either
+    answer carries the execution's state with `triage` and `dispatch` (the ranking) set."""
+    wo = triaged(svc, wo_id)
+    result = triage_output(svc, wo)
+    resume_at = state.get("resume_at")
+    # A new lifecycle triaged just now (or by an earlier try of this step; or by a first execution that failed,
+    # retried by ops at triage), or an ops retry at dispatch.
+    ranked = not result["linked"] and (resume_at == "dispatch"
+                                       or (resume_at in (None, "triage") and wo.status == Status.TRIAGED))
+    # Not offered from here: RankVendors ranks on the way to an offer (a reopened job, an ops correction).
+    dispatch = rank(svc, wo_id, reopen=False, loaded=wo) if ranked else {"count": 0, "index": 0}
+    routine = ranked and not result["emergency"] and resume_at is None
+    svc.workflow.resume(task_token, {"outcome": "ranked" if routine else "routed",
+                                     "state": {**state, "triage": result, "dispatch": dispatch}})
+    return {**result, "dispatch": dispatch}
 
 
 def triage_output(svc: Services, wo: WorkOrder) -> dict[str, Any]:
@@ -149,10 +175,10 @@ def _is_building_fault(wo: WorkOrder) -> bool:
 
 
 # ---------------------------------------------------------------- dispatch
-def rank(svc: Services, wo_id: str, reopen: bool) -> dict[str, int]:
+def rank(svc: Services, wo_id: str, reopen: bool, loaded: WorkOrder | None = None) -> dict[str, int]:
     """Candidates in order. A recall - the tenant said "not fixed", or the same unit needs the same trade
     within the recall window of a completed job - goes to that job's vendor first, flagged."""
-    wo = svc.repo.get_work_order(wo_id)
+    wo = loaded or svc.repo.get_work_order(wo_id)
     prop = svc.repo.get_property(wo.property_id)
     assert wo.trade is not None
     vendors = svc.repo.vendors_for(wo.trade.value, prop.service_area)
@@ -498,8 +524,7 @@ def cancel(svc: Services, wo_id: str, reason: str, actor: str = "ops") -> WorkOr
                     [entry(svc, "cancelled", reason, actor=actor)])
 
     wo = mutate(svc, wo_id, apply).saved
-    if wo.execution_arn:
-        svc.workflow.stop(wo.execution_arn, f"cancelled: {reason}")
+    svc.workflow.stop(lifecycle_arn(svc, wo), f"cancelled: {reason}")  # one that is over is left alone
     publish(svc, "WorkOrderCancelled", wo, "cancelled", reason=reason)
     logger.info("work order cancelled", extra={"work_order_id": wo.id})
     return wo

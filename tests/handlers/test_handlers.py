@@ -70,18 +70,23 @@ def test_intake_replay_is_a_no_op_and_poison_is_reported(stack):
     assert resp == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
 
 
-def test_triage_replay_keeps_the_first_decision(stack):
+def test_triage_replay_keeps_the_first_decision_and_a_stale_wait_is_tolerated(stack):
     wo_id, _ = created(stack)
     eventually(lambda: executions_named(stack, wo_id) == 1)
-    first = invoke(stack, "TriageFunction", load_event("stepfunctions/triage", work_order_id=wo_id))
-    again = invoke(stack, "TriageFunction", load_event("stepfunctions/triage", work_order_id=wo_id))
+    eventually(lambda: stack.repo.get_work_order(wo_id).offer)  # the lifecycle's own triage step is done
+    first = invoke(stack, "TriageFunction", load_event("stepfunctions/triage", work_order_id=wo_id,
+                                                       task_token="stale-token"))
+    again = invoke(stack, "TriageFunction", load_event("stepfunctions/triage", work_order_id=wo_id,
+                                                       task_token="stale-token"))
     assert first == again and first["trade"] == "plumbing" and first["timeouts"]["offer"] > 0
+    assert first["dispatch"] == {"count": 0, "index": 0}  # offered already: not ranked again
+    assert [e.event for e in stack.repo.get_work_order(wo_id, with_timeline=True).timeline].count("triaged") == 1
 
 
 def test_dispatch_rank_counts_candidates(stack):
     wo_id, _ = created(stack)
     eventually(lambda: executions_named(stack, wo_id) == 1)
-    eventually(lambda: invoke(stack, "TriageFunction", load_event("stepfunctions/triage", work_order_id=wo_id)))
+    eventually(lambda: stack.repo.get_work_order(wo_id).offer)
     resp = invoke(stack, "DispatchFunction", load_event("stepfunctions/dispatch_rank", work_order_id=wo_id))
     assert resp == {"count": 2, "index": 0}  # the two plumbers serving the north area
 

@@ -181,15 +181,12 @@ def accept_offer(job: Job) -> None:
 
 
 @pytest.mark.parametrize(("function", "action", "timeout", "goes_on_to"), [
-    ("TriageFunction", "triage", False, "offered"),
+    ("TriageFunction", "triage", False, "offered"),  # the step that triages and ranks (RankVendors: on a reopen)
     ("TriageFunction", "triage", True, "offered"),
-    ("DispatchFunction", "rank", False, "offered"),
-    ("DispatchFunction", "rank", True, "offered"),
     ("DispatchFunction", "offer", False, "offered"),
     ("DispatchFunction", "offer", True, "offered"),
     ("WorkflowFunction", "await", False, "accepted"),  # the wait for the vendor's schedule, after acceptance
-], ids=["triage-raises", "triage-times-out", "rank-raises", "rank-times-out", "offer-raises", "offer-times-out",
-        "schedule-raises"])
+], ids=["triage-raises", "triage-times-out", "offer-raises", "offer-times-out", "schedule-raises"])
 def test_a_step_that_raises_or_times_out_is_escalated_with_its_alarm_then_retried(faults, job, capfd, function, action,
                                                                                   timeout, goes_on_to):
     fault = faults.lambda_fn(job.stack.cloud.physical(function), timeout=timeout,

@@ -125,3 +125,18 @@ def test_a_member_that_is_not_fixed_goes_to_a_person(svc: Services) -> None:
     assert svc.events.last("WorkOrderEscalated")["reason"] == "not_fixed"
     assert "WorkOrderReopened" not in svc.events.types()
 
+
+def test_the_triage_step_routes_a_report_that_joined_an_incident_without_ranking_it(svc: Services) -> None:
+    from shared.services.workorders import triage_step
+    from tests.service.journeys import workflow
+
+    report(svc, HARBOR[0])
+    joined = submit(svc, HARBOR[1], NO_HEAT)
+    start_lifecycle(svc, joined.id)
+    wait = workflow(svc).wait_token("triage", execution=joined.id)
+    triage_step(svc, joined.id, {"work_order_id": joined.id, "reopen": False}, wait)
+    answer = workflow(svc).output_for(wait)
+    assert answer is not None and answer["outcome"] == "routed" and answer["state"]["triage"]["linked"] is True
+    assert answer["state"]["dispatch"] == {"count": 0, "index": 0}  # ResumeAt ends it: JoinedIncident
+    assert svc.repo.get_work_order(joined.id).candidates == []
+

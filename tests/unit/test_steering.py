@@ -17,13 +17,15 @@ ASL = Path(__file__).resolve().parents[2] / "state_machines" / "work_order.asl.j
 def _resume_choices() -> dict[str, str]:
     states = json.loads(ASL.read_text())["States"]
     choice = states["ResumeAt"]
-    assert states["Triage"]["Next"] == "ResumeAt"
-    # An incident member first, then the restart steps, then an emergency; else (a new lifecycle, a retry at
-    # dispatch) dispatch as ever.
+    # The triage step sends a routine new lifecycle to its first offer and every other job here (its detour).
+    detour = next(c for c in states["Triage"]["Catch"] if c["ErrorEquals"] == ["Detour"])
+    assert states[detour["Next"]]["Next"] == "ResumeAt"
+    # An incident member first, then the restart steps, then an emergency; else (a retry at dispatch, ranked by
+    # the triage step) the offer.
     first, *resumes, last = choice["Choices"]
     assert first == {"Variable": "$.triage.linked", "BooleanEquals": True, "Next": "JoinedIncident"}
     assert last == {"Variable": "$.triage.emergency", "BooleanEquals": True, "Next": "PageOnCall"}
-    assert choice["Default"] == "RankVendors"
+    assert choice["Default"] == "OfferToVendor"
     found = {}
     for rule in resumes:
         present, equals = rule["And"]
