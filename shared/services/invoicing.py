@@ -27,7 +27,7 @@ from shared.domain.invoices import (
     run_checks,
     sniff,
 )
-from shared.domain.workorder import INVOICE_STATUSES, TRANSITIONS, StageWait, Status, WorkOrder
+from shared.domain.workorder import INVOICE_STATUSES, TRANSITIONS, StageWait, Status, TimelineEntry, WorkOrder
 from shared.observability import count, logger
 from shared.pms.port import PmsError, PmsRejected
 from shared.services.container import Services
@@ -488,9 +488,10 @@ class BillNotPossible(Exception):
     """The bill cannot be posted (missing PMS records): the workflow escalates to ops, nothing is posted."""
 
 
-def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
+def post_bill(svc: Services, wo_id: str, close_too: bool = False) -> dict[str, str]:
     """The approved invoice becomes a bill in the PMS (idempotent on the invoice id), linked to the PMS
-    work order and with the attachment; then the work order is billed."""
+    work order and with the attachment; then the work order is billed - and with `close_too`, closed in the
+    same write (`bill_and_close`: one write of the work order and its index entry, not two)."""
     from shared.pms.models import BillAttachment, NewBill, NewBillLine  # cold start: the PMS models only to bill
 
     wo = svc.repo.get_work_order(wo_id)
@@ -525,28 +526,38 @@ def post_bill(svc: Services, wo_id: str) -> dict[str, str]:
         inv = svc.repo.save_invoice(inv.model_copy(update={"bill_pms_id": bill_id, "status": InvoiceStatus.BILLED}),
                                     inv.version)
 
-    def apply(current: WorkOrder) -> Edit[None] | None:
+    def apply(current: WorkOrder) -> Edit[bool] | None:
+        """Result: whether the job is billed by this write (else it was billed before, and is closed now)."""
+        if close_too and current.status == Status.BILLED:  # billed by an earlier try or ops' bill step
+            return Edit(current.model_copy(update={"status": Status.CLOSED, "stage_wait": None}),
+                        [_closed_entry(svc, current.bill_pms_id)], result=False)
         if current.status != Status.APPROVED:
             return None
         note = (f"Drill: no bill posted to the PMS ({_money(inv.total, inv.currency)})" if current.drill
                 else f"Bill {inv.bill_pms_id} entered in the PMS for {_money(inv.total, inv.currency)}")
-        return Edit(current.model_copy(update={"status": Status.BILLED, "bill_pms_id": inv.bill_pms_id}),
-                    [entry(svc, "billed", note)])
+        entries = [entry(svc, "billed", note)]
+        update: dict[str, Any] = {"status": Status.BILLED, "bill_pms_id": inv.bill_pms_id}
+        if close_too:
+            update.update(status=Status.CLOSED, stage_wait=None)
+            entries.append(_closed_entry(svc, inv.bill_pms_id))
+        return Edit(current.model_copy(update=update), entries, result=True)
 
-    if saved := mutate(svc, wo_id, apply).after:
-        if not saved.drill:
-            count("InvoiceBilled")
-        publish(svc, "InvoiceBilled", saved, f"billed:{inv.id}", invoice_id=inv.id, bill_id=inv.bill_pms_id)
+    change = mutate(svc, wo_id, apply)
+    if saved := change.after:
+        if change.result:
+            if not saved.drill:
+                count("InvoiceBilled")
+            publish(svc, "InvoiceBilled", saved, f"billed:{inv.id}", invoice_id=inv.id, bill_id=inv.bill_pms_id)
+        if saved.status == Status.CLOSED:
+            publish(svc, "WorkOrderClosed", saved, "closed", bill_id=saved.bill_pms_id)
     return {"bill_id": inv.bill_pms_id or "", "escalated": False}
 
 
 def bill_and_close(svc: Services, wo_id: str) -> dict[str, str]:
-    """The workflow's bill step: post the bill (`post_bill`), then close the billed work order (`close`), in one
-    step (Step Functions bills every state entered). Both halves are idempotent, so a retried step posts
-    nothing twice and closes once."""
-    billed = post_bill(svc, wo_id)
-    close(svc, wo_id)
-    return billed
+    """The workflow's bill step: post the bill and close the work order, in one step (Step Functions bills every
+    state entered) and one write of the work order (`post_bill`). Idempotent, so a retried step posts nothing
+    twice and closes once."""
+    return post_bill(svc, wo_id, close_too=True)
 
 
 def bill_or_escalate(svc: Services, wo_id: str) -> dict[str, Any]:
@@ -577,10 +588,14 @@ def close(svc: Services, wo_id: str) -> None:
         if wo.status != Status.BILLED:
             return None
         return Edit(wo.model_copy(update={"status": Status.CLOSED, "stage_wait": None}),
-                    [entry(svc, "closed", f"Closed: billed as PMS bill {wo.bill_pms_id}")])
+                    [_closed_entry(svc, wo.bill_pms_id)])
 
     if wo := mutate(svc, wo_id, apply).after:
         publish(svc, "WorkOrderClosed", wo, "closed", bill_id=wo.bill_pms_id)
+
+
+def _closed_entry(svc: Services, bill_pms_id: str | None) -> TimelineEntry:
+    return entry(svc, "closed", f"Closed: billed as PMS bill {bill_pms_id}")
 
 
 def close_without_invoice(svc: Services, wo_id: str, reason: str, actor: str = "ops") -> WorkOrder:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from shared.domain import compliance, links, nte
@@ -18,6 +18,7 @@ from shared.domain.workorder import (
     Source,
     StageWait,
     Status,
+    TimelineEntry,
     WorkOrder,
     held_triage_change,
     new_work_order_id,
@@ -83,13 +84,14 @@ def lifecycle_arn(svc: Services, wo: WorkOrder) -> str:
 # ---------------------------------------------------------------- triage
 def triage(svc: Services, wo_id: str) -> dict[str, Any]:
     """Trade and priority (`triaged`), as the workflow reads them (`triage_output`)."""
-    return triage_output(svc, triaged(svc, wo_id))
+    return triage_output(svc, triaged(svc, wo_id)[0])
 
 
-def triaged(svc: Services, wo_id: str) -> WorkOrder:
+def triaged(svc: Services, wo_id: str, rank_too: bool = False) -> tuple[WorkOrder, dict[str, int] | None]:
     """Trade and priority from the rules (or as a sensor/schedule pre-classified them), then incident
     correlation: a report that joins an open building incident is not dispatched on its own. Idempotent: a
-    triaged job keeps its first decision."""
+    triaged job keeps its first decision. With `rank_too`, a job triaged now and not joined to an incident is
+    ranked in the same write (`ranked`); the second value is then its $.dispatch (else None: not ranked here)."""
     from shared.domain.triage import classify  # cold start: only triage loads the rules and the model
 
     wo = svc.repo.get_work_order(wo_id)
@@ -120,6 +122,12 @@ def triaged(svc: Services, wo_id: str) -> WorkOrder:
             entries.append(entry(svc, "joined_incident", f"Same fault already reported in the building; "
                                                           f"handled with {primary}"))
 
+        plan = ranked(svc, classified.model_copy(update={"incident_id": incident}), reopen=False) \
+            if rank_too and not primary else None
+        if plan:
+            update.update(plan.update)
+            entries.extend(plan.entries)
+
         def apply(current: WorkOrder) -> Edit[None] | None:
             if current.status != Status.RECEIVED:
                 return None  # replayed step: keep the first decision
@@ -129,12 +137,14 @@ def triaged(svc: Services, wo_id: str) -> WorkOrder:
 
         saved = mutate(svc, wo_id, apply, loaded=wo).after
         wo = saved or svc.repo.get_work_order(wo_id)
+        dispatch = plan.dispatch if plan and saved else None
         if saved:
             publish(svc, "WorkOrderTriaged", wo, "triaged", trade=wo.trade, priority=wo.priority,
                      incident_id=wo.incident_id)
             if wo.asking_safety and wo.safety_question and not (wo.incident_id and wo.incident_id != wo.id):
                 publish(svc, "SafetyQuestionAsked", wo, "safety", hazard=wo.safety_question.hazard.value)
-    return wo
+        return wo, dispatch
+    return wo, None
 
 
 def triage_step(svc: Services, wo_id: str, state: dict[str, Any], task_token: str) -> dict[str, Any]:
@@ -143,16 +153,18 @@ def triage_step(svc: Services, wo_id: str, state: dict[str, Any], task_token: st
     state straight to its first offer ("ranked"). An emergency, a report joined to a building incident, and an
     ops retry of a lifecycle (`resume_at`) take the detour "routed" to the workflow's ResumeAt choice. Either
     answer carries the execution's state with `triage` and `dispatch` (the ranking) set."""
-    wo = triaged(svc, wo_id)
-    result = triage_output(svc, wo)
     resume_at = state.get("resume_at")
-    # A new lifecycle triaged just now (or by an earlier try of this step; or by a first execution that failed,
-    # retried by ops at triage), or an ops retry at dispatch.
-    ranked = not result["linked"] and (resume_at == "dispatch"
-                                       or (resume_at in (None, "triage") and wo.status == Status.TRIAGED))
+    wo, dispatch = triaged(svc, wo_id, rank_too=resume_at in (None, "triage"))  # triaged and ranked in one write
+    result = triage_output(svc, wo)
+    # Triaged by an earlier try of this step (or by a first execution that failed, retried by ops at triage), or
+    # an ops retry at dispatch: ranked now.
+    if dispatch is None and not result["linked"] and (
+            resume_at == "dispatch" or (resume_at in (None, "triage") and wo.status == Status.TRIAGED)):
+        dispatch = rank(svc, wo_id, reopen=False, loaded=wo)
+    ranked_here = dispatch is not None
     # Not offered from here: RankVendors ranks on the way to an offer (a reopened job, an ops correction).
-    dispatch = rank(svc, wo_id, reopen=False, loaded=wo) if ranked else {"count": 0, "index": 0}
-    routine = ranked and not result["emergency"] and resume_at is None
+    dispatch = dispatch or {"count": 0, "index": 0}
+    routine = ranked_here and not result["emergency"] and resume_at is None
     svc.workflow.resume(task_token, {"outcome": "ranked" if routine else "routed",
                                      "state": {**state, "triage": result, "dispatch": dispatch}})
     return {**result, "dispatch": dispatch}
@@ -176,9 +188,24 @@ def _is_building_fault(wo: WorkOrder) -> bool:
 
 # ---------------------------------------------------------------- dispatch
 def rank(svc: Services, wo_id: str, reopen: bool, loaded: WorkOrder | None = None) -> dict[str, int]:
+    """Candidates in order (`ranked`), written to the work order."""
+    wo = loaded or svc.repo.get_work_order(wo_id)
+    plan = ranked(svc, wo, reopen)
+    mutate(svc, wo_id, lambda current: Edit(current.model_copy(update=plan.update), plan.entries), loaded=wo)
+    return plan.dispatch
+
+
+class Ranked(NamedTuple):
+    """A ranking to write: the work order's new fields, its timeline entries, and what the workflow reads."""
+
+    update: dict[str, Any]
+    entries: list[TimelineEntry]
+    dispatch: dict[str, int]  # {"count": candidates, "index": 0}: $.dispatch
+
+
+def ranked(svc: Services, wo: WorkOrder, reopen: bool) -> Ranked:
     """Candidates in order. A recall - the tenant said "not fixed", or the same unit needs the same trade
     within the recall window of a completed job - goes to that job's vendor first, flagged."""
-    wo = loaded or svc.repo.get_work_order(wo_id)
     prop = svc.repo.get_property(wo.property_id)
     assert wo.trade is not None
     vendors = svc.repo.vendors_for(wo.trade.value, prop.service_area)
@@ -195,20 +222,15 @@ def rank(svc: Services, wo_id: str, reopen: bool, loaded: WorkOrder | None = Non
                            emergency=wo.priority is not None and wo.priority.value == "emergency",
                            default_zone=svc.settings.default_time_zone)
     candidates = ranking.candidates
-
-    def apply(current: WorkOrder) -> Edit[None]:
-        detail = f"{len(candidates)} candidate vendor(s)" + (", previous vendor first" if previous else "")
-        entries = [entry(svc, "vendors_ranked", detail + ranking_notes(ranking, vendors))]
-        update: dict[str, Any] = {"candidates": candidates}
-        if recall_of and recall_of != current.recall_of:
-            update.update(recall_of=recall_of, previous_vendor_id=previous)
-            if recall_of != current.id:
-                entries.append(entry(svc, "recall", f"Recall of {recall_of}: same unit and trade within "
-                                                     f"{svc.settings.recall_window_days} days; same vendor first"))
-        return Edit(current.model_copy(update=update), entries)
-
-    mutate(svc, wo_id, apply, loaded=wo)
-    return {"count": len(candidates), "index": 0}
+    detail = f"{len(candidates)} candidate vendor(s)" + (", previous vendor first" if previous else "")
+    entries = [entry(svc, "vendors_ranked", detail + ranking_notes(ranking, vendors))]
+    update: dict[str, Any] = {"candidates": candidates}
+    if recall_of and recall_of != wo.recall_of:
+        update.update(recall_of=recall_of, previous_vendor_id=previous)
+        if recall_of != wo.id:
+            entries.append(entry(svc, "recall", f"Recall of {recall_of}: same unit and trade within "
+                                                 f"{svc.settings.recall_window_days} days; same vendor first"))
+    return Ranked(update, entries, {"count": len(candidates), "index": 0})
 
 
 def job_date(svc: Services, prop: Property) -> date:

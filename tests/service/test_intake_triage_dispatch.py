@@ -99,8 +99,10 @@ def test_the_triage_step_ranks_a_routine_job_and_sends_it_straight_to_its_first_
     start_lifecycle(svc, wo.id)
     state = {"work_order_id": wo.id, "reopen": False}
     wait = workflow(svc).wait_token("triage", execution=wo.id)
+    received = svc.repo.get_work_order(wo.id).version
 
     done = triage_step(svc, wo.id, state, wait)
+    assert svc.repo.get_work_order(wo.id).version == received + 1  # triaged and ranked in one write
     answer = workflow(svc).output_for(wait)
     assert answer is not None and answer["outcome"] == "ranked"  # success: on to OfferToVendor
     assert answer["state"] == {**state, "triage": triage(svc, wo.id), "dispatch": {"count": 2, "index": 0}}

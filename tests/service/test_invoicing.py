@@ -126,14 +126,32 @@ def test_the_workflows_bill_step_bills_and_closes_once_however_often_it_runs(svc
     job = invoice_awaited(svc, MAPLE)
     invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-21", on=today(svc)))
     invoicing.code_invoice(svc, job.id)
+    approved = svc.repo.get_work_order(job.id).version
 
     bill = invoicing.bill_and_close(svc, job.id)
+    assert svc.repo.get_work_order(job.id).version == approved + 1  # billed and closed in one write
     assert invoicing.bill_and_close(svc, job.id) == bill  # a retried step
 
     closed = svc.repo.get_work_order(job.id)
     assert (closed.status, closed.bill_pms_id) == (Status.CLOSED, bill["bill_id"])
     assert fake_pms(svc).calls.count("ensure_bill") == 1
     assert timeline(svc, job.id)[-2:] == ["billed", "closed"] and timeline(svc, job.id).count("closed") == 1
+    assert len(svc.events.of_type("InvoiceBilled")) == len(svc.events.of_type("WorkOrderClosed")) == 1
+
+
+def test_the_bill_step_closes_a_job_billed_before_without_billing_it_again(svc: Services) -> None:
+    link_demo_to_pms(svc)
+    job = invoice_awaited(svc, MAPLE)
+    invoicing.submit_by_link(svc, job.vendor_token, invoice("AQ-22", on=today(svc)))
+    invoicing.code_invoice(svc, job.id)
+    billed = invoicing.post_bill(svc, job.id)  # an earlier try billed it and stopped there
+    before = svc.repo.get_work_order(job.id)
+    assert before.status == Status.BILLED
+
+    assert invoicing.bill_and_close(svc, job.id) == billed
+    closed = svc.repo.get_work_order(job.id)
+    assert (closed.status, closed.version) == (Status.CLOSED, before.version + 1)
+    assert fake_pms(svc).calls.count("ensure_bill") == 1
     assert len(svc.events.of_type("InvoiceBilled")) == len(svc.events.of_type("WorkOrderClosed")) == 1
 
 
