@@ -70,7 +70,13 @@ def cloud(fake_buildium: FakeBuildium) -> Iterator[LocalCloud]:
     local = LocalCloud(template=REPO_ROOT / "template.yaml", parameters=parameters, region="us-east-1",
                        frozen_clock=True)
     local.start()
+    from infra.localcloud import iam_audit
+
+    iam_audit.start()  # every AWS call a handler makes this session, checked against its role at the end
     try:
         yield local
+        unallowed = iam_audit.unallowed(local)
+        if unallowed:  # works here, AccessDenied on AWS: the local cloud does not enforce IAM
+            pytest.fail(f"handlers called AWS actions their role does not allow: {unallowed}", pytrace=False)
     finally:
         local.stop()

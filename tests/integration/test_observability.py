@@ -62,3 +62,20 @@ def test_the_metered_cost_leaves_out_an_observers_requests(served, ops_headers):
     assert metered.requests[("dynamodb", "Query")] >= 1
     assert not any(f.endswith("-api") for f in observed.lambda_invocations)
     assert observed.requests[("dynamodb", "Query")] == 0
+
+
+def test_the_iam_audit_sees_each_handlers_calls_as_its_own(stack, api):
+    """The session's IAM audit (tests/conftest.py) is fed: a request's path is recorded under each function that
+    made the call, with the IAM action it needs (so a missing permission cannot pass unseen)."""
+    from infra.localcloud import iam_audit
+
+    wo_id = submit(api, U("unit-maple-1a"), "The bathroom towel rail is loose")["id"]
+    wait_offer(stack, wo_id)
+    calls = iam_audit.recorded()
+    name = stack.cloud.physical
+    assert calls.get((name("ApiFunction"), "events:PutEvents"), 0) >= 1
+    assert calls.get((name("IntakeFunction"), "states:StartExecution"), 0) >= 1
+    assert calls.get((name("TriageFunction"), "states:SendTaskSuccess"), 0) >= 1  # it answers its own wait
+    assert calls.get((name("DispatchFunction"), "dynamodb:UpdateItem"), 0) + calls.get(
+        (name("DispatchFunction"), "dynamodb:PutItem"), 0) >= 1
+    assert iam_audit.unallowed(stack.cloud) == {}
