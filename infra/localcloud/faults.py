@@ -216,18 +216,18 @@ def apply() -> None:
         if _applied:
             return
         from botocore.awsrequest import AWSResponse
-        from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
+        from moto.core.botocore_stubber import MockRawResponse
         from moto.sqs import models as sqs_models
 
-        original_call = BotocoreStubber.__call__
+        from infra.localcloud.patches import stubber
 
-        def call(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
-            if self.enabled:
+        def injected(proceed: Callable[[], Any], moto_stubber: Any, event_name: str, request: Any) -> Any:
+            if moto_stubber.enabled:
                 fault = injector.aws_fault(event_name, request.body)
                 if fault is not None:
                     status, headers, body = error_response(fault, request)
                     return AWSResponse(request.url, status, headers, MockRawResponse(body))
-            return original_call(self, event_name, request, **kwargs)
+            return proceed()
 
         original_add = sqs_models.Queue.add_message
 
@@ -235,6 +235,6 @@ def apply() -> None:
             injector._remember(self.name, message.body)
             original_add(self, message)
 
-        BotocoreStubber.__call__ = call  # type: ignore[method-assign]
+        stubber.wrap(injected)
         sqs_models.Queue.add_message = add_message  # type: ignore[method-assign]
         _applied = True

@@ -15,6 +15,7 @@ import os
 import threading
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
@@ -60,16 +61,15 @@ def iam_actions(event_name: str, body: bytes | str | None) -> list[str]:
 
 
 def apply() -> None:
-    """Note each AWS request made inside a Lambda handler while recording (idempotent)."""
+    """Note each AWS request made inside a Lambda handler while recording (idempotent; installed with the
+    local cloud's patches)."""
     global _applied
     with _lock:
         if _applied:
             return
-        from moto.core.botocore_stubber import BotocoreStubber
+        from infra.localcloud.patches import stubber
 
-        original = BotocoreStubber.__call__
-
-        def __call__(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        def audited(proceed: Callable[[], Any], _stubber: Any, event_name: str, request: Any) -> Any:
             calls = _calls
             function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") if calls is not None else None
             if function and event_name.startswith("before-send."):
@@ -78,9 +78,9 @@ def apply() -> None:
                         calls[(function, action)] += 1
                         if (function, action) not in _first_from:
                             _first_from[(function, action)] = _caller()
-            return original(self, event_name, request, **kwargs)
+            return proceed()
 
-        BotocoreStubber.__call__ = __call__  # type: ignore[method-assign]
+        stubber.wrap(audited)
         _applied = True
 
 
@@ -94,7 +94,7 @@ def _caller() -> str:
 def start() -> None:
     """Record from now on (what was recorded before is forgotten)."""
     global _calls
-    apply()
+    apply()  # already, when the local cloud is up
     with _lock:
         _calls = Counter()
         _first_from.clear()

@@ -7,6 +7,7 @@ import json
 import math
 import threading
 from collections import Counter
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -232,18 +233,16 @@ def apply() -> None:
     global _applied
     if _applied:
         return
-    from moto.core.botocore_stubber import BotocoreStubber
+    from infra.localcloud.patches import stubber
 
-    original = BotocoreStubber.__call__
-
-    def __call__(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+    def metered(proceed: Callable[[], Any], _stubber: Any, event_name: str, request: Any) -> Any:
         usage = _meter()
         if usage is None:
-            return original(self, event_name, request, **kwargs)
+            return proceed()
         operation = event_name.rsplit(".", 1)[-1]
         if not event_name.startswith("before-send.dynamodb.") or operation not in WRITE_OPERATIONS:
             record_request(event_name, getattr(request, "body", None))
-            return original(self, event_name, request, **kwargs)
+            return proceed()
         # A write: look at each item before and after, to bill its size and its index entries.
         try:
             params = json.loads(getattr(request, "body", None) or b"{}")
@@ -251,12 +250,12 @@ def apply() -> None:
             params = {}
         targets = _write_targets(operation, params)
         before = [_stored(table, key) for table, key, _ in targets]
-        response = original(self, event_name, request, **kwargs)
+        response = proceed()
         after = [_stored(table, key) for table, key, _ in targets]
         with _lock:
             usage.requests[("dynamodb", operation)] += 1
             _dynamodb_writes(usage, operation, params, list(zip(before, after, strict=True)))
         return response
 
-    BotocoreStubber.__call__ = __call__  # type: ignore[method-assign]
+    stubber.wrap(metered)
     _applied = True

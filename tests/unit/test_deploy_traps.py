@@ -98,6 +98,17 @@ def test_every_function_that_sends_sms_is_given_the_origination_identity() -> No
         assert (env.get("SMS_ORIGINATION_IDENTITY") == {"Ref": "SmsOriginationIdentity"}) is sends_sms, name
 
 
+def test_every_function_that_sends_email_is_given_the_sender_address() -> None:
+    """SES refuses a sender it has not verified: a function allowed to send mail must know the stack's sender."""
+    for name, fn in FUNCTIONS.items():
+        statements = [s for p in fn["Properties"].get("Policies", []) if isinstance(p, dict)
+                      for s in p.get("Statement", [])]
+        sends_email = any("ses:SendEmail" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+                          for s in statements)
+        env = fn["Properties"].get("Environment", {}).get("Variables", {})
+        assert (env.get("SENDER_EMAIL") == {"Ref": "SenderEmail"}) is sends_email, name
+
+
 def test_every_function_names_its_own_powertools_service() -> None:
     names = {}
     for name, fn in FUNCTIONS.items():

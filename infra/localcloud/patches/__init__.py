@@ -5,7 +5,7 @@ All are process-wide (moto's backends are) and idempotent; ``apply_all`` install
 
 from __future__ import annotations
 
-from infra.localcloud import cfn, faults, outbox, usage
+from infra.localcloud import cfn, faults, iam_audit, outbox, usage
 from infra.localcloud.patches import (
     dynamodb,
     eventbridge,
@@ -46,6 +46,7 @@ PATCHES = (
     ("cloudformation-models", cfn.apply),
     ("outbox-timestamps", outbox.apply),
     ("usage-metering", usage.apply),
+    ("iam-audit", iam_audit.apply),
 )
 
 
