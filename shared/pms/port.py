@@ -11,16 +11,17 @@ else escapes an adapter for a failure of the PMS.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from shared.pms.models import (
-    EntityKind,
-    NewBill,
-    NewResidentRequest,
-    NewWorkOrder,
-    PmsEvent,
-    WorkOrderSync,
-)
+if TYPE_CHECKING:  # annotations only: catching a PmsError does not load the PMS models (the invoicing cold start)
+    from shared.pms.models import (
+        EntityKind,
+        NewBill,
+        NewResidentRequest,
+        NewWorkOrder,
+        PmsEvent,
+        WorkOrderSync,
+    )
 
 
 class PmsError(Exception):

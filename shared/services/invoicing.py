@@ -32,7 +32,6 @@ from shared.observability import count, logger
 from shared.pms.port import PmsError, PmsRejected
 from shared.services.container import Services
 from shared.services.drill import DRILL_BILL_PREFIX
-from shared.services.workorders import escalate
 from shared.services.writes import Edit, entry, mutate, publish, vendor_scope
 
 if TYPE_CHECKING:
@@ -241,6 +240,8 @@ def remind(svc: Services, wo_id: str, stage: str) -> dict[str, bool]:
     change = mutate(svc, wo_id, apply)
     wo = change.after
     if wo is None and change.before.status == waiting_in:  # out of reminders
+        from shared.services.workorders import escalate  # cold start: only an escalation needs the use cases
+
         escalate(svc, wo_id, f"{stage}_overdue", "No invoice from the vendor after reminders; ops alerted"
                  if stage == "invoice" else "The invoice was not approved in time; ops alerted")
         return {"again": False}
@@ -566,6 +567,8 @@ def bill_or_escalate(svc: Services, wo_id: str) -> dict[str, Any]:
     try:
         return bill_and_close(svc, wo_id)
     except (BillNotPossible, PmsRejected) as exc:
+        from shared.services.workorders import escalate  # cold start: only an escalation needs the use cases
+
         escalate(svc, wo_id, "bill_not_possible", f"The bill could not be entered in the PMS: {exc}; ops alerted")
         return {"bill_id": "", "escalated": True}
 

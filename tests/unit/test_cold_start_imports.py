@@ -36,11 +36,12 @@ def test_handlers_leave_heavy_modules_to_first_use(module):
 
 
 def test_the_invoicing_steps_leave_the_approval_page_the_pms_writer_and_steering_to_first_use():
-    """The approval page's view model, the PMS writer (a bill that outran it) and steering (an invoice after an
-    escalation) are not what the workflow's invoicing steps need."""
+    """The approval page's view model, the PMS writer (a bill that outran it), steering (an invoice after an
+    escalation), the work-order use cases (an escalation) and the PMS models (a bill: the errors the steps catch
+    come without them) are not what every invoicing step needs."""
     loaded = _loaded("functions.invoicing")
-    assert not [m for m in ("shared.services.views", "shared.services.pms_writer", "shared.services.steering")
-                if m in loaded]
+    assert not [m for m in ("shared.services.views", "shared.services.pms_writer", "shared.services.steering",
+                            "shared.services.workorders", "shared.pms.models") if m in loaded]
 
 
 # The API declares every route at import (Chalice needs them), not each route's models and use cases: those load on
