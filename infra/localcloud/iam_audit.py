@@ -185,8 +185,14 @@ def start() -> None:
 
 
 def recorded() -> dict[tuple[str, str, str | None], int]:
+    """(function, action, resource) -> requests; a resource's region and account are still placeholders."""
     with _lock:
         return dict(_calls or {})
+
+
+def resolved(resource: str | None, cloud: LocalCloud) -> str | None:
+    """A recorded resource with the cloud's region and account in place of the placeholders."""
+    return resource.replace("{region}", cloud.region).replace("{account}", cloud.account_id) if resource else None
 
 
 def _document(text: Any) -> dict[str, Any]:
@@ -228,7 +234,7 @@ def unallowed(cloud: LocalCloud) -> dict[str, list[str]]:
             continue  # another cloud's function (a second local cloud in the same process)
         if function not in statements:
             statements[function] = role_statements(cloud, function)
-        arn = resource.replace("{region}", cloud.region).replace("{account}", cloud.account_id) if resource else None
+        arn = resolved(resource, cloud)
         if not permits(statements[function], action, arn):
             where = _first_from.get((function, action, resource), "?")
             found.setdefault(name, set()).add(f"{action} on {arn or '(any)'} from {where}")

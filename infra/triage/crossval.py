@@ -26,6 +26,7 @@ import hashlib
 import json
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,6 @@ def batch_folds(ids: Sequence[str], training_folds: int = TRAINING_FOLDS) -> lis
     """Each message's fold when no batch is split: one fold per retired blind set (in the order of their letters),
     then ``training_folds`` folds over which the training batches are dealt, largest first (ties in the order of
     letter and number), each to the training fold that has the fewest messages so far."""
-    from collections import Counter
-
     sizes = Counter(batch_of(i) for i in ids)
 
     def order(batch: str) -> tuple[str, int]:

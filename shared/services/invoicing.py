@@ -27,7 +27,7 @@ from shared.domain.invoices import (
     run_checks,
     sniff,
 )
-from shared.domain.workorder import INVOICE_STATUSES, TRANSITIONS, StageWait, Status, TimelineEntry, WorkOrder
+from shared.domain.workorder import INVOICE_STATUSES, TRANSITIONS, StageWait, Status, WorkOrder
 from shared.observability import count, logger
 from shared.pms.port import PmsError, PmsRejected
 from shared.services.container import Services
@@ -530,18 +530,17 @@ def post_bill(svc: Services, wo_id: str, close_too: bool = False) -> dict[str, s
     def apply(current: WorkOrder) -> Edit[bool] | None:
         """Result: whether the job is billed by this write (else it was billed before, and is closed now)."""
         if close_too and current.status == Status.BILLED:  # billed by an earlier try or ops' bill step
-            return Edit(current.model_copy(update={"status": Status.CLOSED, "stage_wait": None}),
-                        [_closed_entry(svc, current.bill_pms_id)], result=False)
+            return _closing(svc, current)
         if current.status != Status.APPROVED:
             return None
         note = (f"Drill: no bill posted to the PMS ({_money(inv.total, inv.currency)})" if current.drill
                 else f"Bill {inv.bill_pms_id} entered in the PMS for {_money(inv.total, inv.currency)}")
         entries = [entry(svc, "billed", note)]
-        update: dict[str, Any] = {"status": Status.BILLED, "bill_pms_id": inv.bill_pms_id}
+        billed = current.model_copy(update={"status": Status.BILLED, "bill_pms_id": inv.bill_pms_id})
         if close_too:
-            update.update(status=Status.CLOSED, stage_wait=None)
-            entries.append(_closed_entry(svc, inv.bill_pms_id))
-        return Edit(current.model_copy(update=update), entries, result=True)
+            closed = _closing(svc, billed)
+            return Edit(closed.after, entries + closed.entries, result=True)
+        return Edit(billed, entries, result=True)
 
     change = mutate(svc, wo_id, apply)
     if saved := change.after:
@@ -587,18 +586,17 @@ def _pms_work_order(svc: Services, wo: WorkOrder) -> str | None:
 
 
 def close(svc: Services, wo_id: str) -> None:
-    def apply(wo: WorkOrder) -> Edit[None] | None:
-        if wo.status != Status.BILLED:
-            return None
-        return Edit(wo.model_copy(update={"status": Status.CLOSED, "stage_wait": None}),
-                    [_closed_entry(svc, wo.bill_pms_id)])
+    def apply(wo: WorkOrder) -> Edit[bool] | None:
+        return _closing(svc, wo) if wo.status == Status.BILLED else None
 
     if wo := mutate(svc, wo_id, apply).after:
         publish(svc, "WorkOrderClosed", wo, "closed", bill_id=wo.bill_pms_id)
 
 
-def _closed_entry(svc: Services, bill_pms_id: str | None) -> TimelineEntry:
-    return entry(svc, "closed", f"Closed: billed as PMS bill {bill_pms_id}")
+def _closing(svc: Services, billed: WorkOrder) -> Edit[bool]:
+    """A billed work order closed (result False: nothing billed by this change)."""
+    return Edit(billed.model_copy(update={"status": Status.CLOSED, "stage_wait": None}),
+                [entry(svc, "closed", f"Closed: billed as PMS bill {billed.bill_pms_id}")], result=False)
 
 
 def close_without_invoice(svc: Services, wo_id: str, reason: str, actor: str = "ops") -> WorkOrder:

@@ -255,7 +255,7 @@ def ops_work_order(svc: Services, wo_id: str) -> dict[str, Any]:
 
 def ops_view(svc: Services, wo: WorkOrder) -> dict[str, Any]:
     """What ops see of a work order (loaded with its timeline)."""
-    from shared.services.workorders import lifecycle_arn
+    from shared.services.workorders import lifecycle_arn  # cold start: the functions that show links never need it
 
     record = wo.model_dump(mode="json")
     record["execution_arn"] = lifecycle_arn(svc, wo)  # the first execution's is not stored: it is the id's

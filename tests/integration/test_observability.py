@@ -72,8 +72,7 @@ def test_the_iam_audit_sees_each_handlers_calls_as_its_own(stack, api):
     wo_id = submit(api, U("unit-maple-1a"), "The bathroom towel rail is loose")["id"]
     wait_offer(stack, wo_id)
     cloud, name = stack.cloud, stack.cloud.physical
-    seen = {(f, a, (r or "").replace("{region}", cloud.region).replace("{account}", cloud.account_id))
-            for f, a, r in iam_audit.recorded()}
+    seen = {(f, a, iam_audit.resolved(r, cloud) or "") for f, a, r in iam_audit.recorded()}
     table = f"arn:aws:dynamodb:{cloud.region}:{cloud.account_id}:table/{name('Table')}"
     assert (name("ApiFunction"), "dynamodb:PutItem", table) in seen
     assert (name("IntakeFunction"), "states:StartExecution", name("WorkOrderStateMachine")) in seen
